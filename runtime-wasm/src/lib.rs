@@ -1,0 +1,26 @@
+//! The Valor runtime: serves a web app's HTTP API from WebAssembly plugins, inside the app's
+//! service worker.
+//!
+//! ```text
+//! page fetch('/api/x') ─► sw.js ─► Runtime::handle ─► routes ─► Plugin ─► Instance (plugin .wasm)
+//!                                        ▲                        │ vlugin::abi bytes
+//!                         web_http: web_sys ⇄ http types ◄────────┘
+//! ```
+//! - [`manifest`]: `plugins.json`, parsed entry by entry;
+//! - [`routes`]: longest-prefix matching at `/` boundaries;
+//! - `plugin`: loading (instantiateStreaming), the ABI call sequence, crash recovery;
+//! - `web_http`: the one conversion between web and `http` types;
+//! - [`error`]: every failure and its HTTP status;
+//! - `sys`: the raw JavaScript bindings.
+#![deny(missing_docs)]
+
+pub mod error;
+pub mod manifest;
+mod plugin;
+pub mod routes;
+mod runtime;
+mod sys;
+mod web_http;
+
+pub use runtime::Runtime;
+pub use web_http::PLUGIN_HEADER;

@@ -1,0 +1,233 @@
+//! `plugins.json`: which plugins to mount where (CONTRACT in DESIGN.md).
+//!
+//! Parsing is per entry: a bad entry is reported on its own and never hides the good ones.
+
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// A parsed manifest: the entries that can be mounted, and the problems of those that cannot.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    /// Whether `/_plugins` is served (the dynamic registry).
+    pub registry: bool,
+    /// Entries in manifest order. Invalid ones that still name a usable prefix are kept, so
+    /// requests to that prefix can answer with the reason instead of going to the network.
+    pub mounts: Vec<Mount>,
+    /// Problems that leave nothing to mount (e.g. an entry without a prefix).
+    pub problems: Vec<String>,
+}
+
+/// One manifest entry as the runtime mounts it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mount {
+    /// Where requests are routed from.
+    pub prefix: String,
+    /// The plugin to load, or why the entry is invalid.
+    pub plugin: Result<PluginSpec, String>,
+}
+
+/// A valid entry: what the runtime needs to load and identify a plugin.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSpec {
+    /// Unique name, shown in `x-valor-plugin` and error messages.
+    pub name: String,
+    /// Mount point: a path like `/api/hello`.
+    pub prefix: String,
+    /// Where the plugin's .wasm is, resolved against the manifest's URL.
+    pub url: String,
+    /// Free-form configuration handed to the plugin.
+    #[serde(default)]
+    pub config: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document {
+    #[serde(default)]
+    registry: bool,
+    plugins: Vec<serde_json::Value>,
+}
+
+/// Why a manifest could not be read at all.
+#[derive(Debug, thiserror::Error)]
+#[error("the manifest is not valid: {0}")]
+pub struct ManifestError(#[from] serde_json::Error);
+
+impl Manifest {
+    /// Parses a manifest, keeping every entry that can be mounted.
+    ///
+    /// `resolve` turns an entry's `url` into an absolute one (relative to the manifest), or
+    /// says why it cannot.
+    pub fn parse(
+        text: &str,
+        resolve: impl Fn(&str) -> Result<String, String>,
+    ) -> Result<Self, ManifestError> {
+        let document: Document = serde_json::from_str(text)?;
+        let mut manifest = Manifest {
+            registry: document.registry,
+            ..Manifest::default()
+        };
+        let mut names = HashSet::new();
+        let mut prefixes = HashSet::new();
+        for (index, entry) in document.plugins.into_iter().enumerate() {
+            let prefix = entry.get("prefix").and_then(|p| p.as_str()).map(str::to_owned);
+            let plugin = parse_entry(entry, &resolve).and_then(|spec| {
+                if !names.insert(spec.name.clone()) {
+                    return Err(format!("the name {:?} is already used", spec.name));
+                }
+                Ok(spec)
+            });
+            match prefix {
+                Some(prefix) if validate_prefix(&prefix).is_ok() => {
+                    if prefixes.insert(prefix.clone()) {
+                        manifest.mounts.push(Mount { prefix, plugin });
+                    } else {
+                        let what = plugin.as_ref().map_or("an invalid entry", |s| &s.name);
+                        manifest.problems.push(format!(
+                            "entry {index} ({what}): the prefix {prefix} is already mounted"
+                        ));
+                    }
+                }
+                _ => manifest.problems.push(format!(
+                    "entry {index}: {}",
+                    plugin.err().unwrap_or_else(|| "invalid prefix".into())
+                )),
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+fn parse_entry(
+    entry: serde_json::Value,
+    resolve: impl Fn(&str) -> Result<String, String>,
+) -> Result<PluginSpec, String> {
+    let mut spec = PluginSpec::deserialize(entry).map_err(|e| e.to_string())?;
+    validate_name(&spec.name)?;
+    validate_prefix(&spec.prefix)?;
+    spec.url = resolve(&spec.url).map_err(|e| format!("invalid url {:?}: {e}", spec.url))?;
+    Ok(spec)
+}
+
+/// Names appear in headers, logs and (later) storage keys: keep them to a safe alphabet.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid name {name:?}: use 1 to 64 of the characters A-Z a-z 0-9 - _ ."
+        ))
+    }
+}
+
+/// A prefix is an absolute path without a trailing slash, query or fragment.
+pub fn validate_prefix(prefix: &str) -> Result<(), String> {
+    let reason = if !prefix.starts_with('/') {
+        "it must start with /"
+    } else if prefix == "/" {
+        "/ would capture the whole origin, the app's own pages included"
+    } else if prefix.ends_with('/') {
+        "it must not end with /"
+    } else if prefix.contains(['?', '#']) {
+        "it must not contain ? or #"
+    } else if prefix.contains("//") {
+        "it must not contain an empty segment (//)"
+    } else {
+        return Ok(());
+    };
+    Err(format!("invalid prefix {prefix:?}: {reason}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(url: &str) -> Result<String, String> {
+        Ok(format!("https://app.test/{url}"))
+    }
+
+    #[test]
+    fn parses_the_documented_example() {
+        let manifest = Manifest::parse(
+            r#"{ "registry": false,
+                 "plugins": [
+                   { "name": "hello", "prefix": "/api/hello", "url": "plugins/hello.wasm",
+                     "config": { "greeting": "hi" } } ] }"#,
+            resolve,
+        )
+        .unwrap();
+        assert!(!manifest.registry);
+        assert!(manifest.problems.is_empty());
+        let spec = manifest.mounts[0].plugin.as_ref().unwrap();
+        assert_eq!(spec.name, "hello");
+        assert_eq!(spec.url, "https://app.test/plugins/hello.wasm");
+        assert_eq!(spec.config["greeting"], "hi");
+    }
+
+    #[test]
+    fn a_bad_entry_does_not_hide_the_good_ones() {
+        let manifest = Manifest::parse(
+            r#"{ "plugins": [
+                   { "name": "nourl", "prefix": "/api/nourl" },
+                   { "name": "ok", "prefix": "/api/ok", "url": "ok.wasm" },
+                   { "name": "typo", "prefix": "/api/typo", "url": "t.wasm", "confg": {} },
+                   { "name": "noprefix", "url": "x.wasm" },
+                   { "name": "ok", "prefix": "/api/again", "url": "dup.wasm" },
+                   { "name": "other", "prefix": "/api/ok", "url": "o.wasm" },
+                   { "name": "bad name!", "prefix": "/api/bad", "url": "b.wasm" },
+                   42 ] }"#,
+            resolve,
+        )
+        .unwrap();
+        let mounted: Vec<_> = manifest
+            .mounts
+            .iter()
+            .map(|m| (m.prefix.as_str(), m.plugin.as_ref().map(|s| s.name.as_str())))
+            .collect();
+        assert_eq!(mounted.len(), 5, "{mounted:?}");
+        assert_eq!(mounted[1], ("/api/ok", Ok("ok")));
+        let reason = |i: usize| manifest.mounts[i].plugin.clone().unwrap_err();
+        assert!(reason(0).contains("missing field `url`"), "{}", reason(0));
+        assert!(reason(2).contains("unknown field `confg`"), "{}", reason(2));
+        assert!(reason(3).contains("already used"), "{}", reason(3));
+        assert!(reason(4).contains("invalid name"), "{}", reason(4));
+        assert_eq!(manifest.problems.len(), 3, "{:?}", manifest.problems);
+        assert!(manifest.problems[0].contains("missing field `prefix`"));
+        assert!(manifest.problems[1].contains("/api/ok is already mounted"));
+        assert!(manifest.problems[2].contains("entry 7"));
+    }
+
+    #[test]
+    fn a_document_that_is_not_a_manifest_is_an_error() {
+        for text in ["", "[]", "{}", r#"{"plugins": {}}"#, "{not json", r#"{"plugins":[],"x":1}"#] {
+            assert!(Manifest::parse(text, resolve).is_err(), "{text:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn an_unresolvable_url_is_reported_on_its_prefix() {
+        let manifest = Manifest::parse(
+            r#"{ "plugins": [ { "name": "a", "prefix": "/a", "url": "::" } ] }"#,
+            |_| Err("no base".into()),
+        )
+        .unwrap();
+        let reason = manifest.mounts[0].plugin.clone().unwrap_err();
+        assert_eq!(reason, r#"invalid url "::": no base"#);
+    }
+
+    #[test]
+    fn prefixes_are_validated() {
+        for good in ["/api", "/api/hello", "/a-b/c.d"] {
+            assert!(validate_prefix(good).is_ok(), "{good}");
+        }
+        for bad in ["", "api", "/", "/api/", "/a?b", "/a#b", "/a//b"] {
+            assert!(validate_prefix(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Fetching, compiling and instantiating a plugin module.
+
+use super::instance::{Imports, Instance};
+use crate::sys;
+use js_sys::WebAssembly;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Fetches the module at `url` and instantiates it with `instantiateStreaming`.
+///
+/// Servers often send .wasm with the wrong `content-type`, which `instantiateStreaming` rejects;
+/// then the bytes are instantiated with `WebAssembly.instantiate`, with a console warning.
+pub async fn fetch_and_instantiate(
+    name: &str,
+    url: &str,
+) -> Result<(WebAssembly::Module, Instance), String> {
+    let response = JsFuture::from(sys::fetch_url(url))
+        .await
+        .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(format!(
+            "fetching {url} answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let content_type = response.headers().get("content-type").ok().flatten();
+    let imports = Imports::new();
+    let instantiated = if content_type.as_deref() == Some("application/wasm") {
+        sys::instantiate_streaming(&response, imports.object())
+    } else {
+        web_sys::console::warn_1(
+            &format!(
+                "[valor] plugin '{name}': {url} is served as {:?}, not application/wasm; \
+                 instantiating from its bytes instead of streaming (slower). \
+                 Configure the server to send application/wasm.",
+                content_type.unwrap_or_default()
+            )
+            .into(),
+        );
+        let bytes = response
+            .array_buffer()
+            .map_err(|e| sys::describe(&e))?;
+        let bytes = JsFuture::from(bytes)
+            .await
+            .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
+        sys::instantiate_bytes(bytes.unchecked_ref(), imports.object())
+    };
+    let result = JsFuture::from(instantiated)
+        .await
+        .map_err(|e| format!("{url} is not a loadable WebAssembly module: {}", sys::describe(&e)))?;
+    let field = |key: &str| js_sys::Reflect::get(&result, &JsValue::from_str(key));
+    let module: WebAssembly::Module = field("module").map_err(|e| sys::describe(&e))?.unchecked_into();
+    let instance: WebAssembly::Instance =
+        field("instance").map_err(|e| sys::describe(&e))?.unchecked_into();
+    Ok((module, Instance::new(&instance, imports)?))
+}
+
+/// A new instance of a module that was loaded before (after the previous one trapped).
+pub async fn reinstantiate(module: &WebAssembly::Module) -> Result<Instance, String> {
+    let imports = Imports::new();
+    let instance = JsFuture::from(sys::instantiate_module(module, imports.object()))
+        .await
+        .map_err(|e| format!("re-instantiating failed: {}", sys::describe(&e)))?;
+    Instance::new(instance.unchecked_ref(), imports)
+}

@@ -1,0 +1,200 @@
+//! The runtime: the mounted plugins, and the path of a request through them.
+
+use crate::error::DispatchError;
+use crate::manifest::Manifest;
+use crate::plugin::Plugin;
+use crate::routes::Routes;
+use crate::{sys, web_http};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// What is mounted at a prefix.
+enum Mounted {
+    Plugin(Plugin),
+    /// An invalid manifest entry: its prefix answers 502 with the reason.
+    Invalid { prefix: String, reason: String },
+}
+
+/// The Valor runtime of one service worker: routes requests to plugins and answers for them.
+///
+/// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl)`, then for each fetch event
+/// `runtime.claims(url)` synchronously and, if true, `respondWith(runtime.handle(request))`.
+#[wasm_bindgen]
+pub struct Runtime {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    /// Only requests to this origin can be for a plugin.
+    origin: String,
+    routes: Routes<Mounted>,
+}
+
+impl Runtime {
+    /// Loads the manifest and mounts its plugins. Never fails: problems are logged to the
+    /// console, and an invalid entry's prefix answers with the reason.
+    pub async fn boot(manifest_url: &str) -> Runtime {
+        let manifest = match load_manifest(manifest_url).await {
+            Ok(manifest) => manifest,
+            Err(error) => {
+                console_error(&format!(
+                    "[valor] {manifest_url}: {error}. No plugin is mounted; requests go to the network."
+                ));
+                Manifest::default()
+            }
+        };
+        if manifest.registry {
+            console_warn(&format!(
+                "[valor] {manifest_url}: \"registry\": true is not supported by this runtime \
+                 version yet; /_plugins is not served"
+            ));
+        }
+        for problem in &manifest.problems {
+            console_error(&format!("[valor] {manifest_url}: {problem}"));
+        }
+        let routes = Routes::new(manifest.mounts.into_iter().map(|mount| {
+            let mounted = match mount.plugin {
+                Ok(spec) => Mounted::Plugin(Plugin::new(spec)),
+                Err(reason) => {
+                    console_error(&format!(
+                        "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
+                         requests to it answer 502",
+                        mount.prefix
+                    ));
+                    Mounted::Invalid {
+                        prefix: mount.prefix.clone(),
+                        reason,
+                    }
+                }
+            };
+            (mount.prefix, mounted)
+        }));
+        Runtime {
+            inner: Rc::new(Inner {
+                origin: scope_origin(),
+                routes,
+            }),
+        }
+    }
+
+    /// Whether a request to `url` is for a plugin. Decided synchronously: a fetch listener must
+    /// call `respondWith` before it returns, and must not call it for requests it leaves alone.
+    pub fn claims(&self, url: &str) -> bool {
+        self.inner.target(url).is_some()
+    }
+
+    /// Answers a request. Never fails: errors become responses with their status. A request
+    /// for no plugin (not `claims`ed) is passed on to the network unchanged.
+    pub async fn handle(&self, request: web_sys::Request) -> web_sys::Response {
+        Rc::clone(&self.inner).handle(request).await
+    }
+}
+
+#[wasm_bindgen]
+impl Runtime {
+    /// JavaScript: `Runtime.boot(manifestUrl) -> Promise<Runtime>`.
+    #[wasm_bindgen(js_name = boot)]
+    pub fn boot_js(manifest_url: String) -> js_sys::Promise {
+        future_to_promise(async move { Ok(Runtime::boot(&manifest_url).await.into()) })
+    }
+
+    /// JavaScript: `runtime.claims(url) -> boolean`.
+    #[wasm_bindgen(js_name = claims)]
+    pub fn claims_js(&self, url: &str) -> bool {
+        self.claims(url)
+    }
+
+    /// JavaScript: `runtime.handle(request) -> Promise<Response>`; never rejects.
+    #[wasm_bindgen(js_name = handle)]
+    pub fn handle_js(&self, request: web_sys::Request) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move { Ok(inner.handle(request).await.into()) })
+    }
+}
+
+impl Inner {
+    /// The mount for a URL and the URI relative to it (path + query).
+    fn target(&self, url: &str) -> Option<(&Mounted, String)> {
+        let url = web_sys::Url::new(url).ok()?;
+        if url.origin() != self.origin {
+            return None;
+        }
+        let path = url.pathname();
+        let found = self.routes.find(&path)?;
+        Some((found.target, format!("{}{}", found.relative_path, url.search())))
+    }
+
+    async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
+        match self.target(&request.url()) {
+            None => pass_through(&request).await,
+            Some((Mounted::Invalid { prefix, reason }, _)) => {
+                let error = DispatchError::InvalidEntry {
+                    prefix: prefix.clone(),
+                    reason: reason.clone(),
+                };
+                web_http::error_response(&error, None)
+            }
+            Some((Mounted::Plugin(plugin), relative_uri)) => {
+                let answer = async {
+                    let request = web_http::read_request(&request, &relative_uri).await?;
+                    let response = plugin.dispatch(&request).await?;
+                    web_http::write_response(response, plugin.name())
+                };
+                answer.await.unwrap_or_else(|error| {
+                    if error.status().is_server_error() {
+                        console_error(&format!("[valor] {error}"));
+                    }
+                    web_http::error_response(&error, Some(plugin.name()))
+                })
+            }
+        }
+    }
+}
+
+/// Sends a request to the network as if Valor were not there.
+async fn pass_through(request: &web_sys::Request) -> web_sys::Response {
+    match JsFuture::from(sys::fetch(request)).await {
+        Ok(response) => response.unchecked_into(),
+        // A network error must stay a network error for the page, as without Valor.
+        Err(_) => web_sys::Response::error(),
+    }
+}
+
+async fn load_manifest(url: &str) -> Result<Manifest, String> {
+    let response = JsFuture::from(sys::fetch_url(url))
+        .await
+        .map_err(|e| format!("the manifest could not be fetched: {}", sys::describe(&e)))?;
+    let response: web_sys::Response = response.unchecked_into();
+    if !response.ok() {
+        return Err(format!("fetching the manifest answered {}", response.status()));
+    }
+    let base = response.url();
+    let text = JsFuture::from(response.text().map_err(|e| sys::describe(&e))?)
+        .await
+        .map_err(|e| format!("the manifest could not be read: {}", sys::describe(&e)))?
+        .as_string()
+        .unwrap_or_default();
+    let resolve = |relative: &str| {
+        web_sys::Url::new_with_base(relative, &base)
+            .map(|url| url.href())
+            .map_err(|e| sys::describe(&e))
+    };
+    Manifest::parse(&text, resolve).map_err(|e| e.to_string())
+}
+
+fn scope_origin() -> String {
+    js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .and_then(|location| js_sys::Reflect::get(&location, &"origin".into()))
+        .ok()
+        .and_then(|origin| origin.as_string())
+        .unwrap_or_default()
+}
+
+fn console_error(message: &str) {
+    web_sys::console::error_1(&message.into());
+}
+
+fn console_warn(message: &str) {
+    web_sys::console::warn_1(&message.into());
+}

@@ -1,0 +1,52 @@
+//! Raw JavaScript bindings, all in one place; safe wrappers live in the modules that use them.
+
+use js_sys::{Object, Promise};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch`, in a page or any worker (`web_sys::window()` is `None` in workers).
+    #[wasm_bindgen(js_name = fetch)]
+    pub fn fetch(request: &web_sys::Request) -> Promise;
+
+    /// The global `fetch` for a URL.
+    #[wasm_bindgen(js_name = fetch)]
+    pub fn fetch_url(url: &str) -> Promise;
+
+    /// Compiles and instantiates from a streamed response; resolves to `{ module, instance }`.
+    /// Rejects unless the response's `content-type` is `application/wasm`.
+    #[wasm_bindgen(js_namespace = WebAssembly, js_name = instantiateStreaming)]
+    pub fn instantiate_streaming(source: &web_sys::Response, imports: &Object) -> Promise;
+
+    /// Compiles and instantiates from bytes; resolves to `{ module, instance }`.
+    #[wasm_bindgen(js_namespace = WebAssembly, js_name = instantiate)]
+    pub fn instantiate_bytes(bytes: &js_sys::ArrayBuffer, imports: &Object) -> Promise;
+
+    /// Instantiates an already compiled module; resolves to the `Instance`.
+    #[wasm_bindgen(js_namespace = WebAssembly, js_name = instantiate)]
+    pub fn instantiate_module(module: &js_sys::WebAssembly::Module, imports: &Object) -> Promise;
+
+    /// The `exports` object of a plugin instance; see `vlugin::abi::exports`.
+    /// Every call can throw: a trap in the plugin is a JS exception (`catch`).
+    pub type PluginExports;
+
+    #[wasm_bindgen(method, catch, js_name = valor_abi_version)]
+    pub fn abi_version(this: &PluginExports) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_init)]
+    pub fn init(this: &PluginExports) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_alloc)]
+    pub fn alloc(this: &PluginExports, len: u32) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_start)]
+    pub fn start(this: &PluginExports, ptr: u32, len: u32) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_poll)]
+    pub fn poll(this: &PluginExports, task: u32) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_drop)]
+    pub fn drop_task(this: &PluginExports, task: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, getter)]
+    pub fn memory(this: &PluginExports) -> js_sys::WebAssembly::Memory;
+}
+
+/// A JS error as one line of text: `String(error)` gives "Name: message" for Error objects.
+pub fn describe(error: &JsValue) -> String {
+    String::from(js_sys::JsString::from(error.clone()))
+}

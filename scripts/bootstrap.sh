@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs what building and testing Valor needs, skipping every step whose result is already there.
+# Run it, then source target/toolchain.env: it puts a wasm32-capable rustc/cargo first on PATH.
+#
+# Toolchain order (see ../shared/TOOLCHAIN.md for the measured facts):
+#   1. the rustc already on PATH, if it has the wasm32-unknown-unknown standard library;
+#   2. `rustup target add wasm32-unknown-unknown`, with a short timeout (it hangs without internet);
+#   3. Debian's rustc-web + a wasm32 sysroot built once with -Zbuild-std.
+set -euo pipefail
+
+VALOR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+WASM_TARGET=wasm32-unknown-unknown
+# Must equal the `wasm-bindgen` pin in Cargo.toml: wasm-pack only uses a CLI of the exact version.
+WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$VALOR_ROOT/Cargo.toml")"
+
+say() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*" >&2; }
+
+has_wasm_std() { # $1 = rustc
+  local libdir
+  libdir="$("$1" --print target-libdir --target "$WASM_TARGET" 2>/dev/null)" || return 1
+  compgen -G "$libdir/libstd-*.rlib" >/dev/null
+}
+
+apt_install() { # installs the Debian packages that are missing
+  local missing=()
+  for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "apt-get install ${missing[*]}"
+  local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+build_debian_sysroot() { # compiles std for wasm32 once and installs it where /usr/bin/rustc looks
+  local libdir scratch
+  libdir="$(/usr/bin/rustc --print target-libdir --target "$WASM_TARGET")"
+  scratch="$(mktemp -d)"
+  say "building the $WASM_TARGET standard library into $libdir (~1 min)"
+  mkdir -p "$scratch/src"
+  printf '[package]\nname = "sysroot_seed"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' >"$scratch/Cargo.toml"
+  : >"$scratch/src/lib.rs"
+  (cd "$scratch" && RUSTC_BOOTSTRAP=1 /usr/bin/cargo build -q --release --target "$WASM_TARGET" \
+    -Zbuild-std=std,panic_abort,panic_unwind,proc_macro,test)
+  mkdir -p "$libdir"
+  find "$scratch/target/$WASM_TARGET/release/deps" -name 'lib*.rlib' ! -name 'libsysroot_seed-*' \
+    -exec cp {} "$libdir/" \;
+  rm -rf "$scratch"
+}
+
+select_toolchain() {
+  if has_wasm_std rustc; then
+    say "using $(rustc --version) (has $WASM_TARGET)"; return
+  fi
+  if command -v rustup >/dev/null 2>&1; then
+    say "trying: rustup target add $WASM_TARGET (20 s limit)"
+    if timeout 20 rustup target add "$WASM_TARGET" >/dev/null 2>&1 && has_wasm_std rustc; then
+      say "using $(rustc --version) with rustup's $WASM_TARGET"; return
+    fi
+  fi
+  say "falling back to Debian's rustc-web toolchain"
+  apt_install rustc-web cargo-web rust-web-src lld-22
+  has_wasm_std /usr/bin/rustc || build_debian_sysroot
+  export PATH="/usr/bin:$PATH"
+  has_wasm_std rustc || { say "no $WASM_TARGET standard library after set-up"; exit 1; }
+  say "using $(rustc --version) from /usr/bin"
+}
+
+install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: any)
+  local have
+  have="$("$2" --version 2>/dev/null | awk '{print $2}')" || true
+  if [ -n "$have" ] && { [ -z "$3" ] || [ "$have" = "$3" ]; }; then return; fi
+  say "cargo install $1 ${3:-} (compiles from source, a few minutes)"
+  # --locked first for reproducibility; the registry mirror sometimes lacks a locked version,
+  # in which case the newest compatible dependencies are used.
+  cargo install -q --locked "$1" ${3:+--version "$3"} 2>/dev/null ||
+    cargo install -q "$1" ${3:+--version "$3"}
+}
+
+main() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  # Browser tests and wasm-opt come from Debian whichever Rust toolchain is used.
+  apt_install chromium chromium-driver binaryen
+  install_cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION"
+  install_cargo_tool wasm-pack wasm-pack ""
+  select_toolchain
+  mkdir -p "$VALOR_ROOT/target"
+  printf 'export PATH=%q\n' "$PATH" >"$VALOR_ROOT/target/toolchain.env"
+}
+
+main "$@"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Builds the runtime and every plugin for wasm32, then lays out
+#   target/www/                 the demo app, ready to serve (sw.js, valor/, plugins/, www/*)
+#   wasm-pack-tests/fixtures/plugins/, wasm-pack-tests/{sw.js,valor/}   what the browser tests load
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/bootstrap.sh
+. target/toolchain.env
+
+say() { printf '\033[1;34m[build]\033[0m %s\n' "$*" >&2; }
+
+# Every crate under www/plugins and wasm-pack-tests/plugins is a plugin.
+packages=()
+for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml; do
+  packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
+done
+say "plugins: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
+cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
+wasm_out=target/wasm32-unknown-unknown/release
+
+say "runtime: wasm-pack build --target no-modules"
+# (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
+wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
+  --out-dir "$root/target/runtime" --out-name valor_runtime
+
+say "demo app: target/www"
+rm -rf target/www && mkdir -p target/www/plugins target/www/valor
+cp www/index.html www/app.js www/style.css www/plugins.json sw.js target/www/
+cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/www/valor/
+for dir in www/plugins/*/; do
+  name="$(basename "$dir")"
+  cp "$wasm_out/${name//-/_}.wasm" target/www/plugins/
+done
+
+say "test fixtures: wasm-pack-tests/"
+fixtures=wasm-pack-tests/fixtures/plugins
+rm -rf "$fixtures" wasm-pack-tests/valor && mkdir -p "$fixtures" wasm-pack-tests/valor
+cp "$wasm_out"/*.wasm "$fixtures/"
+cp "$fixtures/hello.wasm" "$fixtures/hello.bin"           # served without application/wasm
+printf 'this is text, not WebAssembly\n' >"$fixtures/not-wasm.wasm"
+printf '\0asm\1\0\0\0' >"$fixtures/empty-module.wasm"      # valid module, no exports
+cp sw.js wasm-pack-tests/
+cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm wasm-pack-tests/valor/

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test of the project: host tests (codec, routing, manifest, macro UI tests), lints, the
+# browser tests in a real service worker (wasm-pack test), and the demo app in headless Chromium.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/build.sh
+. target/toolchain.env
+
+say() { printf '\033[1;34m[test]\033[0m %s\n' "$*" >&2; }
+
+say "host: cargo test"
+cargo test --quiet --workspace --exclude wasm-pack-tests
+
+say "lints: clippy (host and wasm32)"
+cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet --workspace --target wasm32-unknown-unknown -- -D warnings
+
+say "browser: wasm-pack test --headless --chrome wasm-pack-tests"
+wasm-pack --quiet test --headless --chrome wasm-pack-tests
+
+say "demo: the served app in headless Chromium"
+(cd e2e && { [ -d node_modules/playwright-core ] || npm ci --silent --no-audit --no-fund; } && node --test)

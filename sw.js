@@ -1,0 +1,49 @@
+// Valor's service worker: a thin bootstrap around the Rust runtime (runtime-wasm/).
+// It loads the runtime and hands it the fetch events that are for plugins; all logic is in Rust.
+//
+// Deploy next to it: valor/valor_runtime.js and valor/valor_runtime_bg.wasm (the runtime, built
+// by `wasm-pack build --target no-modules`) and plugins.json, or register it as
+// `sw.js?manifest=<url>` to read the manifest from elsewhere.
+
+// Service workers cannot import() modules; importScripts works for scripts cached at install.
+importScripts('./valor/valor_runtime.js'); // defines the global `wasm_bindgen`
+
+const manifestUrl = new URL(
+  new URL(self.location).searchParams.get('manifest') ?? 'plugins.json',
+  self.location,
+).href;
+
+// Set once the runtime is up, so that later fetch events are routed synchronously.
+let runtime = null;
+const booting = wasm_bindgen({ module_or_path: new URL('./valor/valor_runtime_bg.wasm', self.location) })
+  .then(() => wasm_bindgen.Runtime.boot(manifestUrl))
+  .then((booted) => (runtime = booted));
+booting.catch((error) =>
+  console.error('[valor] the runtime failed to start; requests go to the network:', error),
+);
+
+self.addEventListener('install', (event) => {
+  // Take over from an older worker at once, and control the page right after registering.
+  self.skipWaiting();
+  event.waitUntil(booting.catch(() => {}));
+});
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+// Must be registered during the script's first evaluation, and decide synchronously.
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (runtime) {
+    if (runtime.claims(request.url)) event.respondWith(runtime.handle(request));
+    return; // not for a plugin: untouched, as without Valor
+  }
+  // The browser (re)started this worker for this request and the routes are not known yet.
+  // Only same-origin requests can be for a plugin: hold those until the runtime is up; it
+  // answers the ones for plugins and passes the others on to the network unchanged.
+  if (new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(
+    booting.then(
+      (booted) => booted.handle(request),
+      () => fetch(request),
+    ),
+  );
+});

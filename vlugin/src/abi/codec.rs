@@ -1,0 +1,198 @@
+//! The byte encoding of requests and responses at the plugin boundary.
+//!
+//! Integers are little-endian `u32`; a *field* is a `u32` length followed by that many bytes.
+//!
+//! ```text
+//! request  := method:field  uri:field  header-count:u32 (name:field value:field)*  body:field
+//! response := status:u32               header-count:u32 (name:field value:field)*  body:field
+//! ```
+//! The request's `uri` is the path relative to the plugin's mount plus the query string.
+//! Header names repeat as often as the message carries them; values are raw bytes.
+//! Decoding validates everything and never panics, whatever the bytes.
+
+use crate::{Body, Request, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+
+/// Why bytes could not be decoded into a request or response.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// The input ended before a complete message.
+    #[error("message truncated: needed {needed} more bytes at offset {offset}")]
+    Truncated {
+        /// Offset where the missing part starts.
+        offset: usize,
+        /// Bytes that were missing.
+        needed: usize,
+    },
+    /// Bytes were left over after a complete message.
+    #[error("{0} unexpected bytes after the end of the message")]
+    TrailingBytes(usize),
+    /// The method is not a valid HTTP token.
+    #[error("invalid method: {0}")]
+    Method(String),
+    /// The URI could not be parsed.
+    #[error("invalid request URI {uri:?}: {reason}")]
+    Uri {
+        /// The URI as received (lossily decoded).
+        uri: String,
+        /// The parser's explanation.
+        reason: String,
+    },
+    /// A header name is not a valid HTTP token.
+    #[error("invalid header name {0:?}")]
+    HeaderName(String),
+    /// A header value holds bytes HTTP forbids (e.g. a line break).
+    #[error("invalid value for header {0:?}")]
+    HeaderValue(String),
+    /// The status code is outside 100..=999.
+    #[error("invalid status code {0}")]
+    Status(u32),
+}
+
+/// Encodes a request (its URI as given: the runtime passes the mount-relative one).
+pub fn encode_request(request: &Request) -> Vec<u8> {
+    let uri = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let head = request.method().as_str().len() + uri.len();
+    let mut out = Writer::with_capacity(head, request.headers(), request.body());
+    out.field(request.method().as_str().as_bytes());
+    out.field(uri.as_bytes());
+    out.headers(request.headers());
+    out.field(request.body().as_bytes());
+    out.0
+}
+
+/// Encodes a response.
+pub fn encode_response(response: &Response) -> Vec<u8> {
+    let mut out = Writer::with_capacity(4, response.headers(), response.body());
+    out.u32(u32::from(response.status().as_u16()));
+    out.headers(response.headers());
+    out.field(response.body().as_bytes());
+    out.0
+}
+
+/// Decodes a request encoded by [`encode_request`].
+pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
+    let mut input = Reader { bytes, offset: 0 };
+    let method = input.field()?;
+    let method = Method::from_bytes(method)
+        .map_err(|_| DecodeError::Method(String::from_utf8_lossy(method).into_owned()))?;
+    let uri = input.field()?;
+    let uri = Uri::try_from(uri).map_err(|e| DecodeError::Uri {
+        uri: String::from_utf8_lossy(uri).into_owned(),
+        reason: e.to_string(),
+    })?;
+    let headers = input.headers()?;
+    let body = Body::from(input.field()?);
+    input.finish()?;
+
+    let mut request = Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
+/// Decodes a response encoded by [`encode_response`].
+pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
+    let mut input = Reader { bytes, offset: 0 };
+    let code = input.u32()?;
+    let status = u16::try_from(code)
+        .ok()
+        .and_then(|code| StatusCode::from_u16(code).ok())
+        .ok_or(DecodeError::Status(code))?;
+    let headers = input.headers()?;
+    let body = Body::from(input.field()?);
+    input.finish()?;
+
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    Ok(response)
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    /// Reserves the exact encoded size up front: bodies can be many MiB.
+    fn with_capacity(head: usize, headers: &HeaderMap, body: &Body) -> Self {
+        let header_bytes: usize = headers
+            .iter()
+            .map(|(name, value)| 8 + name.as_str().len() + value.len())
+            .sum();
+        Self(Vec::with_capacity(16 + head + header_bytes + body.len()))
+    }
+
+    fn u32(&mut self, n: u32) {
+        self.0.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        // Messages are bounded by wasm32's 4 GiB address space, so lengths always fit a u32.
+        self.u32(bytes.len() as u32);
+        self.0.extend_from_slice(bytes);
+    }
+
+    fn headers(&mut self, headers: &HeaderMap) {
+        self.u32(headers.len() as u32);
+        for (name, value) in headers {
+            self.field(name.as_str().as_bytes());
+            self.field(value.as_bytes());
+        }
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
+        let rest = &self.bytes[self.offset..];
+        if rest.len() < len {
+            return Err(DecodeError::Truncated {
+                offset: self.offset,
+                needed: len - rest.len(),
+            });
+        }
+        self.offset += len;
+        Ok(&rest[..len])
+    }
+
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let bytes = self.take(4)?;
+        Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+    }
+
+    fn field(&mut self) -> Result<&'a [u8], DecodeError> {
+        let len = self.u32()? as usize;
+        self.take(len)
+    }
+
+    fn headers(&mut self) -> Result<HeaderMap, DecodeError> {
+        let count = self.u32()? as usize;
+        // Each header takes at least 8 bytes, which bounds what a hostile count can reserve.
+        let mut headers = HeaderMap::with_capacity(count.min(self.remaining() / 8));
+        for _ in 0..count {
+            let name = self.field()?;
+            let name = HeaderName::from_bytes(name)
+                .map_err(|_| DecodeError::HeaderName(String::from_utf8_lossy(name).into_owned()))?;
+            let value = HeaderValue::from_bytes(self.field()?)
+                .map_err(|_| DecodeError::HeaderValue(name.to_string()))?;
+            headers.append(name, value);
+        }
+        Ok(headers)
+    }
+
+    fn remaining(&self) -> usize {
+        self.bytes.len() - self.offset
+    }
+
+    fn finish(self) -> Result<(), DecodeError> {
+        match self.remaining() {
+            0 => Ok(()),
+            extra => Err(DecodeError::TrailingBytes(extra)),
+        }
+    }
+}

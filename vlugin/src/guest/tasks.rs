@@ -1,0 +1,168 @@
+//! The executor inside a plugin: one task per request, polled when the runtime asks.
+//!
+//! Single-threaded (a wasm instance has one thread), so state lives in a `thread_local!`.
+//! A task id is its slot index + 1, so that 0 never names a task.
+
+use crate::Response;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+
+type TaskFuture = Pin<Box<dyn Future<Output = Response>>>;
+
+enum Slot {
+    Vacant,
+    /// The future, or `None` while it is being polled (so a re-entrant call finds it busy).
+    Running(Option<TaskFuture>),
+    /// The encoded response frame: `u32` little-endian length, then the bytes.
+    Done(Vec<u8>),
+}
+
+#[derive(Default)]
+struct Tasks {
+    slots: Vec<Slot>,
+    vacant: Vec<usize>,
+    /// Tasks woken since they were last polled.
+    woken: Vec<u32>,
+}
+
+thread_local! {
+    static TASKS: RefCell<Tasks> = RefCell::default();
+}
+
+/// Adds a task and returns its id.
+pub(crate) fn spawn(future: TaskFuture) -> u32 {
+    TASKS.with_borrow_mut(|tasks| {
+        let slot = Slot::Running(Some(future));
+        let index = match tasks.vacant.pop() {
+            Some(index) => {
+                tasks.slots[index] = slot;
+                index
+            }
+            None => {
+                tasks.slots.push(slot);
+                tasks.slots.len() - 1
+            }
+        };
+        index as u32 + 1
+    })
+}
+
+/// Adds a task that is already finished.
+pub(crate) fn spawn_done(response: Response) -> u32 {
+    let id = spawn(Box::pin(std::future::pending()));
+    finish(id, &response);
+    id
+}
+
+/// Polls a task until it finishes or waits without having woken itself.
+/// Returns the address of its response frame, or [`PENDING`](crate::abi::PENDING).
+/// An unknown id also answers `PENDING`: the runtime only polls ids it was given.
+pub(crate) fn poll(id: u32) -> u32 {
+    loop {
+        let Some(mut future) = take_future(id) else {
+            return frame_address(id);
+        };
+        let waker = task_waker(id);
+        match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            Poll::Ready(response) => {
+                finish(id, &response);
+                return frame_address(id);
+            }
+            Poll::Pending => {
+                put_back(id, future);
+                if !take_wake(id) {
+                    return crate::abi::PENDING;
+                }
+            }
+        }
+    }
+}
+
+/// Frees a task whatever its state; dropping a running future cancels it.
+pub(crate) fn drop_task(id: u32) {
+    let removed = TASKS.with_borrow_mut(|tasks| {
+        let index = (id as usize).checked_sub(1)?;
+        let slot = tasks.slots.get_mut(index)?;
+        let removed = std::mem::replace(slot, Slot::Vacant);
+        tasks.vacant.push(index);
+        tasks.woken.retain(|&woken| woken != id);
+        Some(removed)
+    });
+    // Dropped outside the borrow: a future's destructor may touch the task table.
+    drop(removed);
+}
+
+fn with_slot<R>(id: u32, f: impl FnOnce(&mut Slot) -> R) -> Option<R> {
+    TASKS.with_borrow_mut(|tasks| {
+        let index = (id as usize).checked_sub(1)?;
+        tasks.slots.get_mut(index).map(f)
+    })
+}
+
+fn take_future(id: u32) -> Option<TaskFuture> {
+    with_slot(id, |slot| match slot {
+        Slot::Running(future) => future.take(),
+        _ => None,
+    })
+    .flatten()
+}
+
+fn put_back(id: u32, future: TaskFuture) {
+    with_slot(id, |slot| {
+        if let Slot::Running(empty) = slot {
+            *empty = Some(future);
+        }
+    });
+}
+
+fn finish(id: u32, response: &Response) {
+    let encoded = crate::abi::codec::encode_response(response);
+    let mut frame = Vec::with_capacity(4 + encoded.len());
+    frame.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&encoded);
+    with_slot(id, |slot| *slot = Slot::Done(frame));
+}
+
+fn frame_address(id: u32) -> u32 {
+    with_slot(id, |slot| match slot {
+        Slot::Done(frame) => frame.as_ptr() as usize as u32,
+        _ => crate::abi::PENDING,
+    })
+    .unwrap_or(crate::abi::PENDING)
+}
+
+fn take_wake(id: u32) -> bool {
+    TASKS.with_borrow_mut(|tasks| {
+        let before = tasks.woken.len();
+        tasks.woken.retain(|&woken| woken != id);
+        tasks.woken.len() != before
+    })
+}
+
+fn wake(id: u32) {
+    // A waker may fire while the table is borrowed (from a destructor); then the wake is moot.
+    TASKS.with(|tasks| {
+        if let Ok(mut tasks) = tasks.try_borrow_mut() {
+            if !tasks.woken.contains(&id) {
+                tasks.woken.push(id);
+            }
+        }
+    });
+}
+
+/// A waker that records the task id in the woken list; it owns no memory.
+fn task_waker(id: u32) -> Waker {
+    fn raw(id: u32) -> RawWaker {
+        RawWaker::new(id as usize as *const (), &VTABLE)
+    }
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(
+        |data| raw(data as usize as u32),
+        |data| wake(data as usize as u32),
+        |data| wake(data as usize as u32),
+        |_| {},
+    );
+    // SAFETY: the vtable functions treat the data pointer as a plain integer, never dereference it.
+    unsafe { Waker::from_raw(raw(id)) }
+}

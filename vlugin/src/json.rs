@@ -1,0 +1,41 @@
+use crate::response::text;
+use crate::{IntoResponse, Response};
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::StatusCode;
+use serde::Serialize;
+
+/// A response whose body is `T` serialized as JSON, with `content-type: application/json`.
+///
+/// A value that fails to serialize (a map with non-string keys, say) becomes a 500 that says why.
+///
+/// # Examples
+/// ```
+/// use vlugin::*;
+///
+/// #[derive(serde::Serialize)]
+/// struct Todo { id: u32, done: bool }
+///
+/// let response = Json(Todo { id: 7, done: false }).into_response();
+/// assert_eq!(response.body().as_bytes(), br#"{"id":7,"done":false}"#);
+/// assert_eq!(response.headers()["content-type"], "application/json");
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => {
+                let mut response = Response::new(bytes.into());
+                response
+                    .headers_mut()
+                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                response
+            }
+            Err(error) => text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("could not serialize the JSON response: {error}"),
+            ),
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! The SDK for Valor plugins ("vlugins"): HTTP handlers compiled to raw WebAssembly modules
+//! that the Valor runtime serves from a service worker.
+//!
+//! ```
+//! use vlugin::*;
+//!
+//! #[vlugin]
+//! async fn hello(req: Request) -> impl IntoResponse {
+//!     "OK response from a plugin"
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! A plugin is a `cdylib` crate with exactly one `#[vlugin]` handler, built with
+//! `cargo build --release --target wasm32-unknown-unknown`. The handler may be an `async fn` or a
+//! plain `fn`; it takes a [`Request`] and returns anything that implements [`IntoResponse`].
+//! A panic in the handler becomes a 500 response carrying the panic message.
+#![deny(missing_docs)]
+
+pub mod abi;
+mod body;
+mod guest;
+mod json;
+mod response;
+
+/// What `#[vlugin]` expands to; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::guest::*;
+}
+
+pub use body::Body;
+pub use http::{self, Method, StatusCode};
+pub use json::Json;
+pub use response::IntoResponse;
+pub use vlugin_macros::vlugin;
+
+/// The request a handler receives. Its URI is relative to the plugin's mount point: a plugin
+/// mounted at `/api/hello` sees `/api/hello/x?y=1` as `/x?y=1`.
+pub type Request = http::Request<Body>;
+
+/// The response a handler produces.
+pub type Response = http::Response<Body>;

@@ -1,0 +1,113 @@
+use crate::{Body, Response};
+use http::header::{HeaderValue, CONTENT_TYPE};
+use http::StatusCode;
+use std::fmt::Display;
+
+/// What a handler may return: anything that can become a [`Response`].
+///
+/// | type | status | `content-type` |
+/// |---|---|---|
+/// | `&'static str`, `String` | 200 | `text/plain; charset=utf-8` |
+/// | `Vec<u8>`, `&'static [u8]` | 200 | `application/octet-stream` |
+/// | [`Body`], `()` | 200 | none |
+/// | [`StatusCode`] | that status | none, empty body |
+/// | [`Json<T>`](crate::Json) | 200 | `application/json` |
+/// | `(StatusCode, T)` | that status | as `T` |
+/// | `Result<T, E>` | as `T`; an `Err` is a 500 carrying `E`'s message | as `T` / `text/plain` |
+/// | `http::Response<B>` | as built | as built |
+///
+/// # Examples
+/// ```
+/// use vlugin::*;
+///
+/// let response = (StatusCode::CREATED, "made").into_response();
+/// assert_eq!(response.status(), StatusCode::CREATED);
+/// assert_eq!(response.body().as_bytes(), b"made");
+///
+/// let failed: Result<&str, String> = Err("disk full".into());
+/// let response = failed.into_response();
+/// assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+/// assert_eq!(response.body().as_bytes(), b"disk full");
+/// ```
+pub trait IntoResponse {
+    /// Builds the response.
+    fn into_response(self) -> Response;
+}
+
+fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Response {
+    let mut response = Response::new(body.into());
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+pub(crate) fn text(status: StatusCode, message: impl Into<Body>) -> Response {
+    (status, with_content_type(message, "text/plain; charset=utf-8")).into_response()
+}
+
+impl<B: Into<Body>> IntoResponse for http::Response<B> {
+    fn into_response(self) -> Response {
+        self.map(Into::into)
+    }
+}
+
+impl IntoResponse for &'static str {
+    fn into_response(self) -> Response {
+        with_content_type(self, "text/plain; charset=utf-8")
+    }
+}
+
+impl IntoResponse for String {
+    fn into_response(self) -> Response {
+        with_content_type(self, "text/plain; charset=utf-8")
+    }
+}
+
+impl IntoResponse for Vec<u8> {
+    fn into_response(self) -> Response {
+        with_content_type(self, "application/octet-stream")
+    }
+}
+
+impl IntoResponse for &'static [u8] {
+    fn into_response(self) -> Response {
+        with_content_type(self, "application/octet-stream")
+    }
+}
+
+impl IntoResponse for Body {
+    fn into_response(self) -> Response {
+        Response::new(self)
+    }
+}
+
+impl IntoResponse for () {
+    fn into_response(self) -> Response {
+        Response::new(Body::empty())
+    }
+}
+
+impl IntoResponse for StatusCode {
+    fn into_response(self) -> Response {
+        (self, ()).into_response()
+    }
+}
+
+impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
+    fn into_response(self) -> Response {
+        let (status, inner) = self;
+        let mut response = inner.into_response();
+        *response.status_mut() = status;
+        response
+    }
+}
+
+impl<T: IntoResponse, E: Display> IntoResponse for Result<T, E> {
+    fn into_response(self) -> Response {
+        match self {
+            Ok(value) => value.into_response(),
+            Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+        }
+    }
+}

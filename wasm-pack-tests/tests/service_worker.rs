@@ -1,0 +1,184 @@
+//! The runtime inside a real service worker, dispatching to real plugin .wasm files that it
+//! loads with instantiateStreaming from the test server.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use sha2::{Digest, Sha256};
+use support::{binary, fetch, request, url, Answer, MANIFEST};
+use valor_runtime::Runtime;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_service_worker);
+
+async fn send(runtime: &Runtime, request: web_sys::Request) -> Answer {
+    Answer::read(runtime.handle(request).await.into()).await
+}
+
+async fn get(runtime: &Runtime, path: &str) -> Answer {
+    send(runtime, request("GET", path, &[], None)).await
+}
+
+#[wasm_bindgen_test]
+async fn hello_answers_through_the_plugin() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/hello").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.text(), "OK response from a plugin");
+    assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("hello"));
+    assert_eq!(answer.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
+}
+
+#[wasm_bindgen_test]
+async fn echo_sees_every_method_with_path_and_query() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PURGE"] {
+        let answer = send(&runtime, request(method, "/api/echo/a/b%20c?x=1&y=two&x=3", &[], None)).await;
+        assert_eq!(answer.status, 200, "{method}: {}", answer.text());
+        let echo = answer.json();
+        assert_eq!(echo["method"], method);
+        assert_eq!(echo["path"], "/a/b%20c");
+        assert_eq!(echo["query"], "x=1&y=two&x=3");
+        assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("echo"));
+    }
+    let echo = get(&runtime, "/api/echo").await.json();
+    assert_eq!(echo["path"], "/", "the prefix itself is / to the plugin");
+    assert_eq!(echo["query"], serde_json::Value::Null);
+}
+
+#[wasm_bindgen_test]
+async fn echo_sees_headers_including_repeated_names() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let headers = [("x-one", "1"), ("x-repeat", "a"), ("x-repeat", "b"), ("x-latin1", "caf\u{e9}")];
+    let echo = send(&runtime, request("GET", "/api/echo", &headers, None)).await.json();
+    let seen: Vec<(String, String)> = serde_json::from_value(echo["headers"].clone()).unwrap();
+    let value = |name: &str| seen.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    assert_eq!(value("x-one"), Some("1"));
+    // The Fetch standard's Headers join repeated names into one value before any worker sees
+    // them; the runtime forwards exactly that.
+    assert_eq!(value("x-repeat"), Some("a, b"));
+    // 0xE9 crossed as one byte (not UTF-8), which echo shows as the replacement character.
+    assert_eq!(value("x-latin1"), Some("caf\u{fffd}"));
+}
+
+#[wasm_bindgen_test]
+async fn echo_receives_binary_bodies_from_0_bytes_to_4_mib() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    for size in [0, 1, 1000, 4 << 20] {
+        let body = binary(size);
+        let answer = send(&runtime, request("POST", "/api/echo/upload", &[], Some(&body))).await;
+        assert_eq!(answer.status, 200);
+        let echo = answer.json();
+        assert_eq!(echo["body_size"], size);
+        assert_eq!(echo["body_sha256"], hex::encode(Sha256::digest(&body)), "{size} bytes");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn responses_keep_status_repeated_headers_and_binary_bodies() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    for size in [0, 3, 4 << 20] {
+        let body = binary(size);
+        let headers = [("x-status", "207"), ("x-reply", "first"), ("x-reply", "second")];
+        let answer = send(&runtime, request("PUT", "/api/mirror", &headers, Some(&body))).await;
+        assert_eq!(answer.status, 207);
+        assert_eq!(answer.body, body, "{size} bytes came back changed");
+        // Two x-reply headers in the plugin's response; web Headers show them joined.
+        assert_eq!(answer.header("x-reply").as_deref(), Some("first, second"));
+        assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("mirror"));
+    }
+    let no_content = send(&runtime, request("GET", "/api/mirror", &[("x-status", "204")], None)).await;
+    assert_eq!(no_content.status, 204);
+}
+
+#[wasm_bindgen_test]
+async fn routes_by_longest_prefix_at_slash_boundaries() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let deep = get(&runtime, "/api/echo/deep/x?q").await;
+    assert_eq!(deep.header("x-valor-plugin").as_deref(), Some("echo-deep"));
+    assert_eq!(deep.json()["path"], "/x");
+    let shallow = get(&runtime, "/api/echo/deeper").await;
+    assert_eq!(shallow.header("x-valor-plugin").as_deref(), Some("echo"));
+    assert_eq!(shallow.json()["path"], "/deeper");
+}
+
+#[wasm_bindgen_test]
+async fn requests_for_no_plugin_are_not_claimed_and_pass_through_unchanged() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert!(runtime.claims(&url("/api/hello")));
+    assert!(runtime.claims(&url("/api/hello/x?y=1")));
+    assert!(!runtime.claims(&url("/api/helloworld")));
+    assert!(!runtime.claims(&url("/api")));
+    assert!(!runtime.claims(&url("/fixtures/plugins.json")));
+    assert!(!runtime.claims("https://elsewhere.example/api/hello"));
+
+    // Handed one anyway (as sw.js does while booting), the runtime forwards it to the network.
+    let answer = get(&runtime, "/fixtures/plugins.json").await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("x-valor-plugin"), None);
+    assert!(answer.text().contains("\"/api/hello\""));
+}
+
+#[wasm_bindgen_test]
+async fn wasm_served_with_another_content_type_still_loads() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    // The fixture server must really send something else, or this test proves nothing.
+    let served = fetch(request("GET", "/fixtures/plugins/hello.bin", &[], None)).await;
+    assert_eq!(served.status, 200);
+    assert_ne!(served.header("content-type").as_deref(), Some("application/wasm"));
+    let answer = get(&runtime, "/api/octet").await;
+    assert_eq!((answer.status, answer.text()), (200, "OK response from a plugin".into()));
+}
+
+/// A plugin that cannot be loaded answers 502 with the reason, and the others keep working.
+async fn assert_unavailable(runtime: &Runtime, name: &str, reason: &str) {
+    let answer = get(runtime, &format!("/api/{name}/anything")).await;
+    assert_eq!(answer.status, 502, "{name}: {}", answer.text());
+    let text = answer.text();
+    assert!(text.contains(name), "{text}");
+    assert!(text.contains(reason), "{name}: expected {reason:?} in {text:?}");
+    assert_eq!(answer.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
+    let hello = get(runtime, "/api/hello").await;
+    assert_eq!((hello.status, hello.text()), (200, "OK response from a plugin".into()));
+}
+
+#[wasm_bindgen_test]
+async fn broken_plugins_answer_502_and_hello_still_answers() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_unavailable(&runtime, "missing", "answered 404").await;
+    assert_unavailable(&runtime, "not-wasm", "is not a loadable WebAssembly module").await;
+    assert_unavailable(&runtime, "no-exports", "does not export `valor_abi_version`").await;
+    assert_unavailable(&runtime, "future-abi", "ABI version 999, but this runtime speaks version 1").await;
+    assert_unavailable(&runtime, "no-url", "missing field `url`").await;
+}
+
+#[wasm_bindgen_test]
+async fn a_panic_is_a_500_with_its_message_and_the_plugin_recovers() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let before = get(&runtime, "/api/panicking/before").await;
+    assert_eq!((before.status, before.text()), (200, "still alive at /before".into()));
+    let answer = get(&runtime, "/api/panicking/panic").await;
+    assert_eq!(answer.status, 500);
+    let text = answer.text();
+    assert!(text.contains("plugin 'panicking' panicked"), "{text}");
+    assert!(text.contains("deliberate panic on /panic"), "{text}");
+    assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("panicking"));
+    let after = get(&runtime, "/api/panicking/after").await;
+    assert_eq!((after.status, after.text()), (200, "still alive at /after".into()));
+}
+
+#[wasm_bindgen_test]
+async fn a_handler_error_is_a_500_with_its_message() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/failing/item-7").await;
+    assert_eq!((answer.status, answer.text()), (500, "no record for /item-7".into()));
+    assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("failing"));
+}
+
+#[wasm_bindgen_test]
+async fn a_manifest_that_cannot_be_parsed_mounts_nothing() {
+    let runtime = Runtime::boot("/fixtures/truncated-manifest.json").await;
+    assert!(!runtime.claims(&url("/api/hello")));
+    let missing = Runtime::boot("/fixtures/no-such-manifest.json").await;
+    assert!(!missing.claims(&url("/api/hello")));
+}

@@ -1,0 +1,103 @@
+//! What both browser test binaries need: building requests and reading answers.
+#![allow(dead_code)] // each binary uses its own part
+
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The manifest the tests mount (fixtures/plugins.json; scripts/test.sh builds its plugins).
+pub const MANIFEST: &str = "/fixtures/plugins.json";
+
+/// The origin the test server runs on.
+pub fn origin() -> String {
+    let location = js_sys::Reflect::get(&js_sys::global(), &"location".into()).unwrap();
+    js_sys::Reflect::get(&location, &"origin".into())
+        .unwrap()
+        .as_string()
+        .unwrap()
+}
+
+/// An absolute URL on the test server.
+pub fn url(path: &str) -> String {
+    format!("{}{path}", origin())
+}
+
+/// A request as a page would make it.
+pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> web_sys::Request {
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    let header_map = web_sys::Headers::new().unwrap();
+    for (name, value) in headers {
+        header_map.append(name, value).unwrap();
+    }
+    init.set_headers(&header_map);
+    if let Some(body) = body {
+        init.set_body(&js_sys::Uint8Array::from(body).into());
+    }
+    web_sys::Request::new_with_str_and_init(&url(path), &init).unwrap()
+}
+
+/// The global `fetch`, in a page or a worker: straight to the network (or the page's worker).
+pub async fn fetch(request: web_sys::Request) -> Answer {
+    let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
+        .unwrap()
+        .unchecked_into();
+    let promise: js_sys::Promise = fetch.call1(&JsValue::UNDEFINED, &request).unwrap().unchecked_into();
+    Answer::read(JsFuture::from(promise).await.expect("fetch failed")).await
+}
+
+/// A response, read completely.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: web_sys::Headers,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub async fn read(response: JsValue) -> Answer {
+        let response: web_sys::Response = response.dyn_into().expect("a Response");
+        let buffer = JsFuture::from(response.array_buffer().unwrap()).await.unwrap();
+        Answer {
+            status: response.status(),
+            headers: response.headers(),
+            body: js_sys::Uint8Array::new(&buffer).to_vec(),
+        }
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("a UTF-8 body")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.text()))
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).unwrap()
+    }
+}
+
+/// `n` bytes of a fixed pseudo-random sequence (xorshift): binary, incompressible, repeatable.
+pub fn binary(n: usize) -> Vec<u8> {
+    let mut state: u32 = 0x9e37_79b9;
+    (0..n)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as u8
+        })
+        .collect()
+}
+
+/// Resolves after `ms` milliseconds, in a page or a worker.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &"setTimeout".into()).unwrap();
+        set_timeout
+            .unchecked_into::<js_sys::Function>()
+            .call2(&JsValue::UNDEFINED, &resolve, &ms.into())
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}

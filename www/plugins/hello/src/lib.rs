@@ -1,0 +1,7 @@
+//! The smallest plugin: one fixed answer.
+use vlugin::*;
+
+#[vlugin]
+async fn hello(_req: Request) -> impl IntoResponse {
+    "OK response from a plugin"
+}
