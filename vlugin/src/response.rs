@@ -29,6 +29,11 @@ use std::fmt::Display;
 /// assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// assert_eq!(response.body().as_bytes(), b"disk full");
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a plugin's response",
+    label = "a #[vlugin] handler must return something that implements `IntoResponse`",
+    note = "return text, bytes, Json(..), a StatusCode, (StatusCode, T), a Response, or a Result of those"
+)]
 pub trait IntoResponse {
     /// Builds the response.
     fn into_response(self) -> Response;

@@ -1,0 +1,83 @@
+//! Code generation: the user's function, unchanged, plus the plugin's exports.
+
+use crate::parse::Handler;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{FnArg, ReturnType};
+
+pub fn expand(handler: &Handler) -> TokenStream {
+    let function = &handler.function;
+    let sig = &function.sig;
+    let ident = &sig.ident;
+
+    // Both kinds of handler become `|request| future`, with the user's spans on the tokens: a
+    // parameter that is not a `Request` is reported on its type, and a return type that is not
+    // `IntoResponse` on that return type, rather than on `#[vlugin]`.
+    let param_span = match sig.inputs.first() {
+        Some(FnArg::Typed(param)) => param.ty.span(),
+        _ => ident.span(),
+    };
+    let output_span = match &sig.output {
+        ReturnType::Type(_, ty) => ty.span(),
+        ReturnType::Default => ident.span(),
+    };
+    let request = quote_spanned!(param_span=> request);
+    let mut future = quote_spanned!(output_span=> #ident(#request));
+    if sig.asyncness.is_none() {
+        future = quote_spanned!(output_span=> ::core::future::ready(#future));
+    }
+    let handler = quote_spanned!(output_span=> |request| #future);
+    // rustc reports an unmet `F::Output: IntoResponse` on the whole call, hence its span too.
+    let start = quote_spanned!(output_span=> ::vlugin::__private::start(ptr, len, #handler));
+
+    // A second `#[vlugin]` in the same module redefines this name: rustc's E0428 on the second
+    // attribute, rather than a linker error about duplicate `valor_*` symbols.
+    let marker = quote_spanned! {Span::call_site()=>
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        struct only_one_vlugin_handler_per_crate;
+    };
+
+    quote! {
+        #function
+
+        #marker
+
+        const _: () = {
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_abi_version() -> u32 {
+                ::vlugin::__private::ABI_VERSION
+            }
+
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_init() {
+                ::vlugin::__private::init()
+            }
+
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_alloc(len: u32) -> u32 {
+                ::vlugin::__private::alloc(len)
+            }
+
+            // The closure carries the user's spans, so clippy takes it for the user's code.
+            #[allow(clippy::redundant_closure)]
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_start(ptr: u32, len: u32) -> u32 {
+                // SAFETY: the runtime passes memory it got from `valor_alloc(len)` and has
+                // written the request into; it does not touch it afterwards.
+                unsafe { #start }
+            }
+
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_poll(task: u32) -> u32 {
+                ::vlugin::__private::poll(task)
+            }
+
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_drop(task: u32) {
+                ::vlugin::__private::drop_task(task)
+            }
+        };
+    }
+}

@@ -1,0 +1,33 @@
+//! The `#[vlugin]` attribute of the Valor plugin SDK; use it through the `vlugin` crate.
+//!
+//! ```
+//! use vlugin::*;
+//!
+//! #[vlugin]
+//! async fn hello(req: Request) -> impl IntoResponse {
+//!     "OK response from a plugin"
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! The function is kept as written; the macro adds the WebAssembly exports the Valor runtime
+//! calls (`valor_start`, `valor_poll`, ...), each a one-line call into `vlugin::__private`.
+//! Everything else (decoding the request, driving the future, `IntoResponse`) lives in the SDK,
+//! so a handler with the wrong types is a plain rustc type error on the user's function.
+#![deny(missing_docs)]
+
+mod expand;
+mod parse;
+
+use proc_macro::TokenStream;
+
+/// Turns `async fn handler(req: Request) -> impl IntoResponse` (or a plain `fn`) into the
+/// plugin's request handler. Exactly one per plugin crate. See the `vlugin` crate.
+#[proc_macro_attribute]
+pub fn vlugin(args: TokenStream, item: TokenStream) -> TokenStream {
+    parse::no_args(args.into())
+        .and_then(|()| syn::parse::<parse::Handler>(item))
+        .map(|handler| expand::expand(&handler))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

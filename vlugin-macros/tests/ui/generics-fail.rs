@@ -1,0 +1,8 @@
+use vlugin::*;
+
+#[vlugin]
+async fn hello<T: IntoResponse + Default>(_req: Request) -> T {
+    T::default()
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use vlugin::*;
+
+#[vlugin]
+struct Hello {
+    greeting: &'static str,
+}
+
+fn main() {}

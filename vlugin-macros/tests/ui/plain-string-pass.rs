@@ -1,0 +1,8 @@
+use vlugin::*;
+
+#[vlugin]
+pub fn echo_path(req: Request) -> String {
+    req.uri().path().to_owned()
+}
+
+fn main() {}

@@ -1,0 +1,12 @@
+use vlugin::*;
+
+struct Plugin;
+
+impl Plugin {
+    #[vlugin]
+    fn hello(&self, _req: Request) -> &'static str {
+        "hi"
+    }
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use vlugin::*;
+
+#[vlugin]
+async fn hello(body: String) -> impl IntoResponse {
+    body
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use vlugin::*;
+
+#[vlugin]
+async fn hello() -> impl IntoResponse {
+    "hi"
+}
+
+fn main() {}
