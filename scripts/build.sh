@@ -11,9 +11,10 @@ scripts/bootstrap.sh
 say() { printf '\033[1;34m[build]\033[0m %s\n' "$*" >&2; }
 
 # Every crate under www/plugins and wasm-pack-tests/plugins is a plugin.
-packages=()
+packages=() wasm_files=()
 for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml; do
-  packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
+  name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)"
+  packages+=(-p "$name") wasm_files+=("${name//-/_}.wasm")
 done
 say "plugins: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
@@ -36,7 +37,7 @@ done
 say "test fixtures: wasm-pack-tests/"
 fixtures=wasm-pack-tests/fixtures/plugins
 rm -rf "$fixtures" wasm-pack-tests/valor && mkdir -p "$fixtures" wasm-pack-tests/valor
-cp "$wasm_out"/*.wasm "$fixtures/"
+for file in "${wasm_files[@]}"; do cp "$wasm_out/$file" "$fixtures/"; done
 cp "$fixtures/hello.wasm" "$fixtures/hello.bin"           # served without application/wasm
 printf 'this is text, not WebAssembly\n' >"$fixtures/not-wasm.wasm"
 printf '\0asm\1\0\0\0' >"$fixtures/empty-module.wasm"      # valid module, no exports

@@ -26,6 +26,11 @@ extern "C" {
     #[wasm_bindgen(js_namespace = WebAssembly, js_name = instantiate)]
     pub fn instantiate_module(module: &js_sys::WebAssembly::Module, imports: &Object) -> Promise;
 
+    /// JavaScript's `String(value)`: "Name: message" for Error objects. Throws only for an
+    /// object whose own `toString` throws.
+    #[wasm_bindgen(catch, js_name = String)]
+    fn to_js_string(value: &JsValue) -> Result<String, JsValue>;
+
     /// The `exports` object of a plugin instance; see `vlugin::abi::exports`.
     /// Every call can throw: a trap in the plugin is a JS exception (`catch`).
     pub type PluginExports;
@@ -46,7 +51,7 @@ extern "C" {
     pub fn memory(this: &PluginExports) -> js_sys::WebAssembly::Memory;
 }
 
-/// A JS error as one line of text: `String(error)` gives "Name: message" for Error objects.
+/// A JS error (or any thrown value) as text a person can act on.
 pub fn describe(error: &JsValue) -> String {
-    String::from(js_sys::JsString::from(error.clone()))
+    to_js_string(error).unwrap_or_else(|_| format!("{error:?}"))
 }
