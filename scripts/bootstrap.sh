@@ -6,6 +6,8 @@
 #   1. the rustc already on PATH, if it has the wasm32-unknown-unknown standard library;
 #   2. `rustup target add wasm32-unknown-unknown`, with a short timeout (it hangs without internet);
 #   3. Debian's rustc-web + a wasm32 sysroot built once with -Zbuild-std.
+# VALOR_TOOLCHAIN=debian skips 1 and 2 (to reproduce a fresh CI machine on one that has rustup's
+# target).
 set -euo pipefail
 
 VALOR_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -48,10 +50,11 @@ build_debian_sysroot() { # compiles std for wasm32 once and installs it where /u
 }
 
 select_toolchain() {
-  if has_wasm_std rustc; then
+  if [ "${VALOR_TOOLCHAIN:-}" = debian ]; then
+    :
+  elif has_wasm_std rustc; then
     say "using $(rustc --version) (has $WASM_TARGET)"; return
-  fi
-  if command -v rustup >/dev/null 2>&1; then
+  elif command -v rustup >/dev/null 2>&1; then
     say "trying: rustup target add $WASM_TARGET (20 s limit)"
     if timeout 20 rustup target add "$WASM_TARGET" >/dev/null 2>&1 && has_wasm_std rustc; then
       say "using $(rustc --version) with rustup's $WASM_TARGET"; return

@@ -17,7 +17,7 @@ cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet --workspace --target wasm32-unknown-unknown -- -D warnings
 
 say "browser: wasm-pack test --headless --chrome wasm-pack-tests"
-wasm-pack --quiet test --headless --chrome wasm-pack-tests
+wasm-pack test --headless --chrome wasm-pack-tests
 
 say "demo: the served app in headless Chromium"
 (cd e2e && { [ -d node_modules/playwright-core ] || npm ci --silent --no-audit --no-fund; } && node --test)
