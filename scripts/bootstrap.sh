@@ -41,7 +41,9 @@ build_debian_sysroot() { # compiles std for wasm32 once and installs it where /u
   mkdir -p "$scratch/src"
   printf '[package]\nname = "sysroot_seed"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' >"$scratch/Cargo.toml"
   : >"$scratch/src/lib.rs"
-  (cd "$scratch" && RUSTC_BOOTSTRAP=1 /usr/bin/cargo build -q --release --target "$WASM_TARGET" \
+  # Debian's cargo and rustc both: rustup's rustc (first on PATH) has no std sources to build.
+  (cd "$scratch" && PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
+    /usr/bin/cargo build -q --release --target "$WASM_TARGET" \
     -Zbuild-std=std,panic_abort,panic_unwind,proc_macro,test)
   mkdir -p "$libdir"
   find "$scratch/target/$WASM_TARGET/release/deps" -name 'lib*.rlib' ! -name 'libsysroot_seed-*' \
