@@ -81,5 +81,24 @@ test('the demo page shows answers from the hello and echo plugins', { timeout: 3
   assert.equal(posted.body_size, 12);
 
   await page.screenshot({ path: `${root}/target/demo.png`, fullPage: true });
+
+  // Browsers stop idle service workers and wipe their globals. Stop it the same way, then fetch:
+  // the browser restarts the worker for the request, which must wait for the runtime to boot.
+  const devtools = await page.context().newCDPSession(page);
+  const stopped = new Promise((resolve) => devtools.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    if (versions.some((version) => version.runningStatus === 'stopped')) resolve();
+  }));
+  await devtools.send('ServiceWorker.enable');
+  await devtools.send('ServiceWorker.stopAllWorkers');
+  await stopped;
+  const afterRestart = await page.evaluate(async () => {
+    const [hello, css] = await Promise.all([fetch('/api/hello'), fetch('/style.css')]);
+    return {
+      hello: [hello.status, await hello.text(), hello.headers.get('x-valor-plugin')],
+      css: [css.status, css.headers.get('x-valor-plugin')],
+    };
+  });
+  assert.deepEqual(afterRestart.hello, [200, 'OK response from a plugin', 'hello']);
+  assert.deepEqual(afterRestart.css, [200, null], 'a non-plugin request still reaches the server');
   assert.deepEqual(errors, []);
 });

@@ -15,6 +15,9 @@ WASM_TARGET=wasm32-unknown-unknown
 # Must equal the `wasm-bindgen` pin in Cargo.toml: wasm-pack only uses a CLI of the exact version.
 WASM_BINDGEN_VERSION="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' "$VALOR_ROOT/Cargo.toml")"
 
+# Marks a sysroot built by this script, with bitcode for LTO (bump when the build changes).
+SYSROOT_STAMP=.valor-sysroot-with-bitcode
+
 say() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*" >&2; }
 
 has_wasm_std() { # $1 = rustc
@@ -42,13 +45,20 @@ build_debian_sysroot() { # compiles std for wasm32 once and installs it where /u
   printf '[package]\nname = "sysroot_seed"\nversion = "0.0.0"\nedition = "2021"\n[lib]\npath = "src/lib.rs"\n' >"$scratch/Cargo.toml"
   : >"$scratch/src/lib.rs"
   # Debian's cargo and rustc both: rustup's rustc (first on PATH) has no std sources to build.
+  # Bitcode is embedded because the release profile links plugins with LTO.
   (cd "$scratch" && PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 \
-    /usr/bin/cargo build -q --release --target "$WASM_TARGET" \
+    RUSTFLAGS="-C embed-bitcode=yes" /usr/bin/cargo build -q --release --target "$WASM_TARGET" \
     -Zbuild-std=std,panic_abort,panic_unwind,proc_macro,test)
   mkdir -p "$libdir"
+  rm -f "$libdir"/lib*.rlib # two builds of std side by side would be ambiguous to rustc
   find "$scratch/target/$WASM_TARGET/release/deps" -name 'lib*.rlib' ! -name 'libsysroot_seed-*' \
     -exec cp {} "$libdir/" \;
+  touch "$libdir/$SYSROOT_STAMP"
   rm -rf "$scratch"
+}
+
+has_debian_sysroot() {
+  [ -e "$(/usr/bin/rustc --print target-libdir --target "$WASM_TARGET")/$SYSROOT_STAMP" ]
 }
 
 select_toolchain() {
@@ -64,7 +74,7 @@ select_toolchain() {
   fi
   say "falling back to Debian's rustc-web toolchain"
   apt_install rustc-web cargo-web rust-web-src lld-22
-  has_wasm_std /usr/bin/rustc || build_debian_sysroot
+  has_debian_sysroot || build_debian_sysroot
   export PATH="/usr/bin:$PATH"
   has_wasm_std rustc || { say "no $WASM_TARGET standard library after set-up"; exit 1; }
   say "using $(rustc --version) from /usr/bin"

@@ -12,7 +12,8 @@ say() { printf '\033[1;34m[test]\033[0m %s\n' "$*" >&2; }
 say "host: cargo test"
 cargo test --quiet --workspace --exclude wasm-pack-tests
 
-say "lints: clippy (host and wasm32)"
+say "lints: rustfmt, clippy (host and wasm32)"
+cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet --workspace --target wasm32-unknown-unknown -- -D warnings
 

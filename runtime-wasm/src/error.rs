@@ -7,7 +7,9 @@ use http::StatusCode;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DispatchError {
     /// The manifest entry for this prefix is invalid.
-    #[error("the plugin mounted at {prefix} is not available: its manifest entry is invalid: {reason}")]
+    #[error(
+        "the plugin mounted at {prefix} is not available: its manifest entry is invalid: {reason}"
+    )]
     InvalidEntry {
         /// The prefix the entry tried to mount.
         prefix: String,

@@ -71,7 +71,10 @@ impl Manifest {
         let mut names = HashSet::new();
         let mut prefixes = HashSet::new();
         for (index, entry) in document.plugins.into_iter().enumerate() {
-            let prefix = entry.get("prefix").and_then(|p| p.as_str()).map(str::to_owned);
+            let prefix = entry
+                .get("prefix")
+                .and_then(|p| p.as_str())
+                .map(str::to_owned);
             let plugin = parse_entry(entry, &resolve).and_then(|spec| {
                 if !names.insert(spec.name.clone()) {
                     return Err(format!("the name {:?} is already used", spec.name));
@@ -188,7 +191,12 @@ mod tests {
         let mounted: Vec<_> = manifest
             .mounts
             .iter()
-            .map(|m| (m.prefix.as_str(), m.plugin.as_ref().map(|s| s.name.as_str())))
+            .map(|m| {
+                (
+                    m.prefix.as_str(),
+                    m.plugin.as_ref().map(|s| s.name.as_str()),
+                )
+            })
             .collect();
         assert_eq!(mounted.len(), 5, "{mounted:?}");
         assert_eq!(mounted[1], ("/api/ok", Ok("ok")));
@@ -205,8 +213,18 @@ mod tests {
 
     #[test]
     fn a_document_that_is_not_a_manifest_is_an_error() {
-        for text in ["", "[]", "{}", r#"{"plugins": {}}"#, "{not json", r#"{"plugins":[],"x":1}"#] {
-            assert!(Manifest::parse(text, resolve).is_err(), "{text:?} was accepted");
+        for text in [
+            "",
+            "[]",
+            "{}",
+            r#"{"plugins": {}}"#,
+            "{not json",
+            r#"{"plugins":[],"x":1}"#,
+        ] {
+            assert!(
+                Manifest::parse(text, resolve).is_err(),
+                "{text:?} was accepted"
+            );
         }
     }
 

@@ -32,8 +32,14 @@ impl<T> Routes<T> {
         self.entries.iter().find_map(|(prefix, target)| {
             let rest = path.strip_prefix(prefix.as_str())?;
             match rest {
-                "" => Some(Match { target, relative_path: "/" }),
-                _ if rest.starts_with('/') => Some(Match { target, relative_path: rest }),
+                "" => Some(Match {
+                    target,
+                    relative_path: "/",
+                }),
+                _ if rest.starts_with('/') => Some(Match {
+                    target,
+                    relative_path: rest,
+                }),
                 _ => None,
             }
         })
@@ -59,7 +65,9 @@ mod tests {
 
     fn find(path: &str) -> Option<(&'static str, String)> {
         let routes = routes();
-        routes.find(path).map(|m| (*m.target, m.relative_path.to_owned()))
+        routes
+            .find(path)
+            .map(|m| (*m.target, m.relative_path.to_owned()))
     }
 
     #[test]
@@ -70,7 +78,10 @@ mod tests {
     #[test]
     fn longest_prefix_wins() {
         assert_eq!(find("/api/hello/x"), Some(("hello", "/x".into())));
-        assert_eq!(find("/api/hello/admin/users"), Some(("admin", "/users".into())));
+        assert_eq!(
+            find("/api/hello/admin/users"),
+            Some(("admin", "/users".into()))
+        );
         assert_eq!(find("/api/other"), Some(("api", "/other".into())));
     }
 
@@ -90,7 +101,10 @@ mod tests {
     fn unmatched_paths_are_not_claimed() {
         assert_eq!(find("/"), None);
         assert_eq!(find("/index.html"), None);
-        assert_eq!(Routes::<()>::new([]).find("/api").map(|m| m.relative_path), None);
+        assert_eq!(
+            Routes::<()>::new([]).find("/api").map(|m| m.relative_path),
+            None
+        );
     }
 
     #[test]

@@ -13,7 +13,10 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 enum Mounted {
     Plugin(Plugin),
     /// An invalid manifest entry: its prefix answers 502 with the reason.
-    Invalid { prefix: String, reason: String },
+    Invalid {
+        prefix: String,
+        reason: String,
+    },
 }
 
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
@@ -122,7 +125,10 @@ impl Inner {
         }
         let path = url.pathname();
         let found = self.routes.find(&path)?;
-        Some((found.target, format!("{}{}", found.relative_path, url.search())))
+        Some((
+            found.target,
+            format!("{}{}", found.relative_path, url.search()),
+        ))
     }
 
     async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
@@ -167,7 +173,10 @@ async fn load_manifest(url: &str) -> Result<Manifest, String> {
         .map_err(|e| format!("the manifest could not be fetched: {}", sys::describe(&e)))?;
     let response: web_sys::Response = response.unchecked_into();
     if !response.ok() {
-        return Err(format!("fetching the manifest answered {}", response.status()));
+        return Err(format!(
+            "fetching the manifest answered {}",
+            response.status()
+        ));
     }
     let base = response.url();
     let text = JsFuture::from(response.text().map_err(|e| sys::describe(&e))?)

@@ -28,7 +28,9 @@ pub async fn read_request(
         .flatten()
         .ok_or_else(|| bad("its headers cannot be iterated".into()))?;
     for entry in entries {
-        let pair: js_sys::Array = entry.map_err(|e| bad(crate::sys::describe(&e)))?.unchecked_into();
+        let pair: js_sys::Array = entry
+            .map_err(|e| bad(crate::sys::describe(&e)))?
+            .unchecked_into();
         let name = pair.get(0).as_string().unwrap_or_default();
         let value = byte_string_to_bytes(&pair.get(1).as_string().unwrap_or_default());
         let name = HeaderName::from_bytes(name.as_bytes())
@@ -39,10 +41,15 @@ pub async fn read_request(
     }
 
     let body = if request.body().is_some() {
-        let promise = request.array_buffer().map_err(|e| bad(crate::sys::describe(&e)))?;
-        let buffer = JsFuture::from(promise)
-            .await
-            .map_err(|e| bad(format!("its body could not be read: {}", crate::sys::describe(&e))))?;
+        let promise = request
+            .array_buffer()
+            .map_err(|e| bad(crate::sys::describe(&e)))?;
+        let buffer = JsFuture::from(promise).await.map_err(|e| {
+            bad(format!(
+                "its body could not be read: {}",
+                crate::sys::describe(&e)
+            ))
+        })?;
         js_sys::Uint8Array::new(&buffer).to_vec()
     } else {
         Vec::new()
@@ -73,8 +80,13 @@ pub fn write_response(
             .append(name.as_str(), &bytes_to_byte_string(value.as_bytes()))
             .map_err(|e| invalid(format!("header {name}: {}", crate::sys::describe(&e))))?;
     }
-    build(status, &headers, response.into_body().into_bytes(), Some(plugin))
-        .map_err(|e| invalid(crate::sys::describe(&e)))
+    build(
+        status,
+        &headers,
+        response.into_body().into_bytes(),
+        Some(plugin),
+    )
+    .map_err(|e| invalid(crate::sys::describe(&e)))
 }
 
 /// The response for a dispatch error: its status, and a plain-text body saying what happened.
@@ -110,7 +122,10 @@ fn build(
 fn byte_string_to_bytes(value: &str) -> Vec<u8> {
     // Code points above 255 cannot occur in a ByteString; map them to an invalid byte so
     // HeaderValue rejects them instead of silently truncating.
-    value.chars().map(|c| u8::try_from(c).unwrap_or(0x7f)).collect()
+    value
+        .chars()
+        .map(|c| u8::try_from(c).unwrap_or(0x7f))
+        .collect()
 }
 
 fn bytes_to_byte_string(bytes: &[u8]) -> String {

@@ -48,7 +48,11 @@ fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Respo
 }
 
 pub(crate) fn text(status: StatusCode, message: impl Into<Body>) -> Response {
-    (status, with_content_type(message, "text/plain; charset=utf-8")).into_response()
+    (
+        status,
+        with_content_type(message, "text/plain; charset=utf-8"),
+    )
+        .into_response()
 }
 
 impl<B: Into<Body>> IntoResponse for http::Response<B> {

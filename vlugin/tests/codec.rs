@@ -1,5 +1,7 @@
 //! The wire format shared by the runtime and plugins: lossless both ways, and total on garbage.
-use vlugin::abi::codec::{decode_request, decode_response, encode_request, encode_response, DecodeError};
+use vlugin::abi::codec::{
+    decode_request, decode_response, encode_request, encode_response, DecodeError,
+};
 use vlugin::http::{HeaderValue, Method};
 use vlugin::{Body, Request, Response, StatusCode};
 
@@ -27,7 +29,9 @@ fn assert_same_request(a: &Request, b: &Request) {
 }
 
 fn binary(n: usize) -> Vec<u8> {
-    (0..n).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    (0..n)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
 }
 
 #[test]
@@ -35,13 +39,22 @@ fn requests_round_trip_with_any_method_headers_and_body() {
     let big = binary(5 << 20);
     let cases = [
         request("GET", "/", &[], b""),
-        request("PATCH", "/items/7?fields=a,b&x=%20", &[("content-type", b"application/json")], b"{}"),
+        request(
+            "PATCH",
+            "/items/7?fields=a,b&x=%20",
+            &[("content-type", b"application/json")],
+            b"{}",
+        ),
         request("PURGE", "/cache", &[], b""),
         request("M-SEARCH", "/x", &[], b""),
         request(
             "POST",
             "/upload?q",
-            &[("x-repeat", b"1"), ("x-repeat", b"2"), ("x-bytes", b"caf\xe9 \x80\xff")],
+            &[
+                ("x-repeat", b"1"),
+                ("x-repeat", b"2"),
+                ("x-bytes", b"caf\xe9 \x80\xff"),
+            ],
             &big,
         ),
     ];
@@ -51,7 +64,11 @@ fn requests_round_trip_with_any_method_headers_and_body() {
     }
     let repeated = decode_request(&encode_request(&cases[4])).unwrap();
     let values: Vec<_> = repeated.headers().get_all("x-repeat").iter().collect();
-    assert_eq!(values, ["1", "2"], "repeated names keep every value, in order");
+    assert_eq!(
+        values,
+        ["1", "2"],
+        "repeated names keep every value, in order"
+    );
 }
 
 #[test]
@@ -61,7 +78,11 @@ fn responses_round_trip_with_status_repeated_headers_and_binary_body() {
         response(204, &[("x-a", b"1")], b""),
         response(
             418,
-            &[("set-cookie", b"a=1"), ("set-cookie", b"b=2"), ("x-bin", b"\x80")],
+            &[
+                ("set-cookie", b"a=1"),
+                ("set-cookie", b"b=2"),
+                ("x-bin", b"\x80"),
+            ],
             &binary(70_000),
         ),
         response(599, &[], b"\0\x01\x02"),
@@ -79,7 +100,10 @@ fn every_truncation_is_an_error() {
     let encoded = encode_request(&request("PUT", "/a?b", &[("x", b"y")], b"body"));
     for len in 0..encoded.len() {
         let error = decode_request(&encoded[..len]).unwrap_err();
-        assert!(matches!(error, DecodeError::Truncated { .. }), "{len}: {error}");
+        assert!(
+            matches!(error, DecodeError::Truncated { .. }),
+            "{len}: {error}"
+        );
     }
     let encoded = encode_response(&response(201, &[("x", b"y")], b"body"));
     for len in 0..encoded.len() {
@@ -91,7 +115,10 @@ fn every_truncation_is_an_error() {
 fn trailing_bytes_are_an_error() {
     let mut encoded = encode_response(&response(200, &[], b"ok"));
     encoded.push(0);
-    assert_eq!(decode_response(&encoded).unwrap_err(), DecodeError::TrailingBytes(1));
+    assert_eq!(
+        decode_response(&encoded).unwrap_err(),
+        DecodeError::TrailingBytes(1)
+    );
 }
 
 fn field(bytes: &[u8]) -> Vec<u8> {
@@ -103,18 +130,47 @@ fn field(bytes: &[u8]) -> Vec<u8> {
 #[test]
 fn invalid_parts_are_named() {
     let build = |method: &[u8], uri: &[u8], name: &[u8], value: &[u8]| {
-        [field(method), field(uri), 1u32.to_le_bytes().to_vec(), field(name), field(value), field(b"")]
-            .concat()
+        [
+            field(method),
+            field(uri),
+            1u32.to_le_bytes().to_vec(),
+            field(name),
+            field(value),
+            field(b""),
+        ]
+        .concat()
     };
     let error = |bytes: Vec<u8>| decode_request(&bytes).unwrap_err().to_string();
-    assert_eq!(error(build(b"G T", b"/", b"x", b"y")), "invalid method: G T");
+    assert_eq!(
+        error(build(b"G T", b"/", b"x", b"y")),
+        "invalid method: G T"
+    );
     assert!(error(build(b"GET", b"/a b", b"x", b"y")).starts_with("invalid request URI \"/a b\""));
-    assert_eq!(error(build(b"GET", b"/", b"bad name", b"y")), "invalid header name \"bad name\"");
-    assert_eq!(error(build(b"GET", b"/", b"x", b"line\nbreak")), "invalid value for header \"x\"");
+    assert_eq!(
+        error(build(b"GET", b"/", b"bad name", b"y")),
+        "invalid header name \"bad name\""
+    );
+    assert_eq!(
+        error(build(b"GET", b"/", b"x", b"line\nbreak")),
+        "invalid value for header \"x\""
+    );
 
-    let status = |code: u32| [code.to_le_bytes().to_vec(), 0u32.to_le_bytes().to_vec(), field(b"")].concat();
-    assert_eq!(decode_response(&status(99)).unwrap_err(), DecodeError::Status(99));
-    assert_eq!(decode_response(&status(70_000)).unwrap_err(), DecodeError::Status(70_000));
+    let status = |code: u32| {
+        [
+            code.to_le_bytes().to_vec(),
+            0u32.to_le_bytes().to_vec(),
+            field(b""),
+        ]
+        .concat()
+    };
+    assert_eq!(
+        decode_response(&status(99)).unwrap_err(),
+        DecodeError::Status(99)
+    );
+    assert_eq!(
+        decode_response(&status(70_000)).unwrap_err(),
+        DecodeError::Status(70_000)
+    );
     assert!(decode_response(&status(100)).is_ok());
 }
 
@@ -123,14 +179,25 @@ fn a_huge_declared_length_or_count_is_an_error_not_an_allocation() {
     let mut bytes = field(b"GET");
     bytes.extend(field(b"/"));
     bytes.extend(u32::MAX.to_le_bytes()); // header count
-    assert!(matches!(decode_request(&bytes), Err(DecodeError::Truncated { .. })));
+    assert!(matches!(
+        decode_request(&bytes),
+        Err(DecodeError::Truncated { .. })
+    ));
     let bytes = [field(b"GET"), u32::MAX.to_le_bytes().to_vec()].concat(); // uri length
-    assert!(matches!(decode_request(&bytes), Err(DecodeError::Truncated { .. })));
+    assert!(matches!(
+        decode_request(&bytes),
+        Err(DecodeError::Truncated { .. })
+    ));
 }
 
 #[test]
 fn mutated_messages_never_panic() {
-    let seed = encode_request(&request("POST", "/a/b?c=d", &[("x-a", b"1"), ("x-b", b"2")], b"hello"));
+    let seed = encode_request(&request(
+        "POST",
+        "/a/b?c=d",
+        &[("x-a", b"1"), ("x-b", b"2")],
+        b"hello",
+    ));
     let mut state: u64 = 0x2545_f491_4f6c_dd1d;
     let mut next = move || {
         state ^= state << 13;
@@ -161,5 +228,10 @@ fn methods_keep_their_case() {
     let decoded = decode_request(&encode_request(&request("patch", "/", &[], b""))).unwrap();
     assert_eq!(decoded.method(), Method::from_bytes(b"patch").unwrap());
     assert_ne!(decoded.method(), Method::PATCH);
-    assert_eq!(StatusCode::OK, decode_response(&encode_response(&response(200, &[], b""))).unwrap().status());
+    assert_eq!(
+        StatusCode::OK,
+        decode_response(&encode_response(&response(200, &[], b"")))
+            .unwrap()
+            .status()
+    );
 }

@@ -36,9 +36,18 @@ async fn a_page_fetch_is_answered_by_the_plugin_through_the_service_worker() {
     assert_eq!(hello.text(), "OK response from a plugin");
     assert_eq!(hello.header("x-valor-plugin").as_deref(), Some("hello"));
 
-    let echo = fetch(request("POST", "/api/echo/from-page?n=1", &[("x-page", "yes")], Some(b"abc"))).await;
+    let echo = fetch(request(
+        "POST",
+        "/api/echo/from-page?n=1",
+        &[("x-page", "yes")],
+        Some(b"abc"),
+    ))
+    .await;
     let seen = echo.json();
-    assert_eq!((seen["method"].as_str(), seen["path"].as_str()), (Some("POST"), Some("/from-page")));
+    assert_eq!(
+        (seen["method"].as_str(), seen["path"].as_str()),
+        (Some("POST"), Some("/from-page"))
+    );
     assert_eq!(seen["body_size"], 3);
 
     // Not a plugin's path: the test server answers, untouched by Valor.

@@ -26,14 +26,21 @@ async fn hello_answers_through_the_plugin() {
     assert_eq!(answer.status, 200);
     assert_eq!(answer.text(), "OK response from a plugin");
     assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("hello"));
-    assert_eq!(answer.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        answer.header("content-type").as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
 }
 
 #[wasm_bindgen_test]
 async fn echo_sees_every_method_with_path_and_query() {
     let runtime = Runtime::boot(MANIFEST).await;
     for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PURGE"] {
-        let answer = send(&runtime, request(method, "/api/echo/a/b%20c?x=1&y=two&x=3", &[], None)).await;
+        let answer = send(
+            &runtime,
+            request(method, "/api/echo/a/b%20c?x=1&y=two&x=3", &[], None),
+        )
+        .await;
         assert_eq!(answer.status, 200, "{method}: {}", answer.text());
         let echo = answer.json();
         assert_eq!(echo["method"], method);
@@ -49,10 +56,21 @@ async fn echo_sees_every_method_with_path_and_query() {
 #[wasm_bindgen_test]
 async fn echo_sees_headers_including_repeated_names() {
     let runtime = Runtime::boot(MANIFEST).await;
-    let headers = [("x-one", "1"), ("x-repeat", "a"), ("x-repeat", "b"), ("x-latin1", "caf\u{e9}")];
-    let echo = send(&runtime, request("GET", "/api/echo", &headers, None)).await.json();
+    let headers = [
+        ("x-one", "1"),
+        ("x-repeat", "a"),
+        ("x-repeat", "b"),
+        ("x-latin1", "caf\u{e9}"),
+    ];
+    let echo = send(&runtime, request("GET", "/api/echo", &headers, None))
+        .await
+        .json();
     let seen: Vec<(String, String)> = serde_json::from_value(echo["headers"].clone()).unwrap();
-    let value = |name: &str| seen.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+    let value = |name: &str| {
+        seen.iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
     assert_eq!(value("x-one"), Some("1"));
     // The Fetch standard's Headers join repeated names into one value before any worker sees
     // them; the runtime forwards exactly that.
@@ -66,11 +84,19 @@ async fn echo_receives_binary_bodies_from_0_bytes_to_4_mib() {
     let runtime = Runtime::boot(MANIFEST).await;
     for size in [0, 1, 1000, 4 << 20] {
         let body = binary(size);
-        let answer = send(&runtime, request("POST", "/api/echo/upload", &[], Some(&body))).await;
+        let answer = send(
+            &runtime,
+            request("POST", "/api/echo/upload", &[], Some(&body)),
+        )
+        .await;
         assert_eq!(answer.status, 200);
         let echo = answer.json();
         assert_eq!(echo["body_size"], size);
-        assert_eq!(echo["body_sha256"], hex::encode(Sha256::digest(&body)), "{size} bytes");
+        assert_eq!(
+            echo["body_sha256"],
+            hex::encode(Sha256::digest(&body)),
+            "{size} bytes"
+        );
     }
 }
 
@@ -79,15 +105,27 @@ async fn responses_keep_status_repeated_headers_and_binary_bodies() {
     let runtime = Runtime::boot(MANIFEST).await;
     for size in [0, 3, 4 << 20] {
         let body = binary(size);
-        let headers = [("x-status", "207"), ("x-reply", "first"), ("x-reply", "second")];
-        let answer = send(&runtime, request("PUT", "/api/mirror", &headers, Some(&body))).await;
+        let headers = [
+            ("x-status", "207"),
+            ("x-reply", "first"),
+            ("x-reply", "second"),
+        ];
+        let answer = send(
+            &runtime,
+            request("PUT", "/api/mirror", &headers, Some(&body)),
+        )
+        .await;
         assert_eq!(answer.status, 207);
         assert_eq!(answer.body, body, "{size} bytes came back changed");
         // Two x-reply headers in the plugin's response; web Headers show them joined.
         assert_eq!(answer.header("x-reply").as_deref(), Some("first, second"));
         assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("mirror"));
     }
-    let no_content = send(&runtime, request("GET", "/api/mirror", &[("x-status", "204")], None)).await;
+    let no_content = send(
+        &runtime,
+        request("GET", "/api/mirror", &[("x-status", "204")], None),
+    )
+    .await;
     assert_eq!(no_content.status, 204);
 }
 
@@ -125,9 +163,15 @@ async fn wasm_served_with_another_content_type_still_loads() {
     // The fixture server must really send something else, or this test proves nothing.
     let served = fetch(request("GET", "/fixtures/plugins/hello.bin", &[], None)).await;
     assert_eq!(served.status, 200);
-    assert_ne!(served.header("content-type").as_deref(), Some("application/wasm"));
+    assert_ne!(
+        served.header("content-type").as_deref(),
+        Some("application/wasm")
+    );
     let answer = get(&runtime, "/api/octet").await;
-    assert_eq!((answer.status, answer.text()), (200, "OK response from a plugin".into()));
+    assert_eq!(
+        (answer.status, answer.text()),
+        (200, "OK response from a plugin".into())
+    );
 }
 
 /// A plugin that cannot be loaded answers 502 with the reason, and the others keep working.
@@ -136,10 +180,19 @@ async fn assert_unavailable(runtime: &Runtime, name: &str, reason: &str) {
     assert_eq!(answer.status, 502, "{name}: {}", answer.text());
     let text = answer.text();
     assert!(text.contains(name), "{text}");
-    assert!(text.contains(reason), "{name}: expected {reason:?} in {text:?}");
-    assert_eq!(answer.header("content-type").as_deref(), Some("text/plain; charset=utf-8"));
+    assert!(
+        text.contains(reason),
+        "{name}: expected {reason:?} in {text:?}"
+    );
+    assert_eq!(
+        answer.header("content-type").as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
     let hello = get(runtime, "/api/hello").await;
-    assert_eq!((hello.status, hello.text()), (200, "OK response from a plugin".into()));
+    assert_eq!(
+        (hello.status, hello.text()),
+        (200, "OK response from a plugin".into())
+    );
 }
 
 #[wasm_bindgen_test]
@@ -147,8 +200,18 @@ async fn broken_plugins_answer_502_and_hello_still_answers() {
     let runtime = Runtime::boot(MANIFEST).await;
     assert_unavailable(&runtime, "missing", "answered 404").await;
     assert_unavailable(&runtime, "not-wasm", "is not a loadable WebAssembly module").await;
-    assert_unavailable(&runtime, "no-exports", "does not export `valor_abi_version`").await;
-    assert_unavailable(&runtime, "future-abi", "ABI version 999, but this runtime speaks version 1").await;
+    assert_unavailable(
+        &runtime,
+        "no-exports",
+        "does not export `valor_abi_version`",
+    )
+    .await;
+    assert_unavailable(
+        &runtime,
+        "future-abi",
+        "ABI version 999, but this runtime speaks version 1",
+    )
+    .await;
     assert_unavailable(&runtime, "no-url", "missing field `url`").await;
 }
 
@@ -156,22 +219,34 @@ async fn broken_plugins_answer_502_and_hello_still_answers() {
 async fn a_panic_is_a_500_with_its_message_and_the_plugin_recovers() {
     let runtime = Runtime::boot(MANIFEST).await;
     let before = get(&runtime, "/api/panicking/before").await;
-    assert_eq!((before.status, before.text()), (200, "still alive at /before".into()));
+    assert_eq!(
+        (before.status, before.text()),
+        (200, "still alive at /before".into())
+    );
     let answer = get(&runtime, "/api/panicking/panic").await;
     assert_eq!(answer.status, 500);
     let text = answer.text();
     assert!(text.contains("plugin 'panicking' panicked"), "{text}");
     assert!(text.contains("deliberate panic on /panic"), "{text}");
-    assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("panicking"));
+    assert_eq!(
+        answer.header("x-valor-plugin").as_deref(),
+        Some("panicking")
+    );
     let after = get(&runtime, "/api/panicking/after").await;
-    assert_eq!((after.status, after.text()), (200, "still alive at /after".into()));
+    assert_eq!(
+        (after.status, after.text()),
+        (200, "still alive at /after".into())
+    );
 }
 
 #[wasm_bindgen_test]
 async fn a_handler_error_is_a_500_with_its_message() {
     let runtime = Runtime::boot(MANIFEST).await;
     let answer = get(&runtime, "/api/failing/item-7").await;
-    assert_eq!((answer.status, answer.text()), (500, "no record for /item-7".into()));
+    assert_eq!(
+        (answer.status, answer.text()),
+        (500, "no record for /item-7".into())
+    );
     assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("failing"));
 }
 
@@ -181,4 +256,29 @@ async fn a_manifest_that_cannot_be_parsed_mounts_nothing() {
     assert!(!runtime.claims(&url("/api/hello")));
     let missing = Runtime::boot("/fixtures/no-such-manifest.json").await;
     assert!(!missing.claims(&url("/api/hello")));
+}
+
+#[wasm_bindgen_test]
+async fn plugins_import_nothing_but_the_valor_host_api() {
+    for plugin in ["hello", "echo"] {
+        let wasm = fetch(request(
+            "GET",
+            &format!("/fixtures/plugins/{plugin}.wasm"),
+            &[],
+            None,
+        ))
+        .await;
+        assert_eq!(wasm.status, 200);
+        let module =
+            js_sys::WebAssembly::Module::new(&js_sys::Uint8Array::from(&wasm.body[..])).unwrap();
+        for import in js_sys::WebAssembly::Module::imports(&module).iter() {
+            let module_name = js_sys::Reflect::get(&import, &"module".into()).unwrap();
+            let name = js_sys::Reflect::get(&import, &"name".into()).unwrap();
+            assert_eq!(
+                module_name.as_string().as_deref(),
+                Some(vlugin::abi::IMPORT_MODULE),
+                "{plugin}.wasm imports {name:?} from {module_name:?}"
+            );
+        }
+    }
 }

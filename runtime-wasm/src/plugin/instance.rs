@@ -11,7 +11,10 @@ use wasm_bindgen::prelude::*;
 #[derive(Debug)]
 pub enum Fault {
     /// The instance trapped or threw; `panic` holds the message if it was a Rust panic.
-    Trap { panic: Option<String>, error: String },
+    Trap {
+        panic: Option<String>,
+        error: String,
+    },
     /// The handler returned pending and nothing can wake it.
     Stalled,
     /// The plugin pointed outside its memory.
@@ -62,7 +65,9 @@ impl Imports {
 }
 
 fn out_of_bounds(ptr: u32, len: u32) -> Fault {
-    Fault::BadFrame(format!("{len} bytes at address {ptr} lie outside its memory"))
+    Fault::BadFrame(format!(
+        "{len} bytes at address {ptr} lie outside its memory"
+    ))
 }
 
 fn set(target: &js_sys::Object, key: &str, value: &JsValue) {
@@ -121,7 +126,9 @@ impl Instance {
     fn read_frame(&self, frame: u32) -> Result<Vec<u8>, Fault> {
         let mut len = [0; 4];
         self.memory_view(frame, 4)?.copy_to(&mut len);
-        let body = frame.checked_add(4).ok_or_else(|| out_of_bounds(frame, 4))?;
+        let body = frame
+            .checked_add(4)
+            .ok_or_else(|| out_of_bounds(frame, 4))?;
         Ok(self.memory_view(body, u32::from_le_bytes(len))?.to_vec())
     }
 
@@ -147,7 +154,10 @@ impl Instance {
 
     fn describe_trap(&self, call: &str, error: &JsValue) -> String {
         match self.trap(error.clone()) {
-            Fault::Trap { panic: Some(message), .. } => format!("{call} panicked: {message}"),
+            Fault::Trap {
+                panic: Some(message),
+                ..
+            } => format!("{call} panicked: {message}"),
             Fault::Trap { error, .. } => format!("{call} failed: {error}"),
             Fault::Stalled | Fault::BadFrame(_) => unreachable!("trap() only builds Fault::Trap"),
         }
@@ -167,7 +177,13 @@ fn check_exports(exports: &js_sys::Object) -> Result<(), String> {
             )
         })?
         .call0(&JsValue::UNDEFINED)
-        .map_err(|e| format!("`{}` failed: {}", abi::exports::ABI_VERSION, sys::describe(&e)))?;
+        .map_err(|e| {
+            format!(
+                "`{}` failed: {}",
+                abi::exports::ABI_VERSION,
+                sys::describe(&e)
+            )
+        })?;
     let version = version.as_f64().unwrap_or(f64::NAN);
     if version != f64::from(abi::ABI_VERSION) {
         return Err(format!(

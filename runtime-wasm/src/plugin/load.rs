@@ -39,21 +39,25 @@ pub async fn fetch_and_instantiate(
             )
             .into(),
         );
-        let bytes = response
-            .array_buffer()
-            .map_err(|e| sys::describe(&e))?;
+        let bytes = response.array_buffer().map_err(|e| sys::describe(&e))?;
         let bytes = JsFuture::from(bytes)
             .await
             .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
         sys::instantiate_bytes(bytes.unchecked_ref(), imports.object())
     };
-    let result = JsFuture::from(instantiated)
-        .await
-        .map_err(|e| format!("{url} is not a loadable WebAssembly module: {}", sys::describe(&e)))?;
+    let result = JsFuture::from(instantiated).await.map_err(|e| {
+        format!(
+            "{url} is not a loadable WebAssembly module: {}",
+            sys::describe(&e)
+        )
+    })?;
     let field = |key: &str| js_sys::Reflect::get(&result, &JsValue::from_str(key));
-    let module: WebAssembly::Module = field("module").map_err(|e| sys::describe(&e))?.unchecked_into();
-    let instance: WebAssembly::Instance =
-        field("instance").map_err(|e| sys::describe(&e))?.unchecked_into();
+    let module: WebAssembly::Module = field("module")
+        .map_err(|e| sys::describe(&e))?
+        .unchecked_into();
+    let instance: WebAssembly::Instance = field("instance")
+        .map_err(|e| sys::describe(&e))?
+        .unchecked_into();
     Ok((module, Instance::new(&instance, imports)?))
 }
 

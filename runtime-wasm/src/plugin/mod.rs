@@ -47,13 +47,15 @@ impl Plugin {
     pub async fn dispatch(&self, request: &Request) -> Result<Response, DispatchError> {
         let loaded = self.loaded().await?;
         let instance = self.instance(&loaded).await?;
-        let bytes = instance.call(&codec::encode_request(request)).map_err(|fault| {
-            if matches!(fault, Fault::Trap { .. }) {
-                // Its memory may be inconsistent now: never reuse it.
-                loaded.instance.borrow_mut().take();
-            }
-            self.fault_error(fault)
-        })?;
+        let bytes = instance
+            .call(&codec::encode_request(request))
+            .map_err(|fault| {
+                if matches!(fault, Fault::Trap { .. }) {
+                    // Its memory may be inconsistent now: never reuse it.
+                    loaded.instance.borrow_mut().take();
+                }
+                self.fault_error(fault)
+            })?;
         codec::decode_response(&bytes).map_err(|e| DispatchError::InvalidResponse {
             plugin: self.spec.name.clone(),
             reason: e.to_string(),

@@ -77,5 +77,7 @@ unsafe fn decode_owned(ptr: u32, len: u32) -> Result<Request, codec::DecodeError
 }
 
 fn byte_layout(len: u32) -> Option<Layout> {
-    (len > 0).then(|| Layout::array::<u8>(len as usize).ok()).flatten()
+    (len > 0)
+        .then(|| Layout::array::<u8>(len as usize).ok())
+        .flatten()
 }

@@ -22,7 +22,12 @@ pub fn url(path: &str) -> String {
 }
 
 /// A request as a page would make it.
-pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> web_sys::Request {
+pub fn request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> web_sys::Request {
     let init = web_sys::RequestInit::new();
     init.set_method(method);
     let header_map = web_sys::Headers::new().unwrap();
@@ -41,7 +46,10 @@ pub async fn fetch(request: web_sys::Request) -> Answer {
     let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
         .unwrap()
         .unchecked_into();
-    let promise: js_sys::Promise = fetch.call1(&JsValue::UNDEFINED, &request).unwrap().unchecked_into();
+    let promise: js_sys::Promise = fetch
+        .call1(&JsValue::UNDEFINED, &request)
+        .unwrap()
+        .unchecked_into();
     Answer::read(JsFuture::from(promise).await.expect("fetch failed")).await
 }
 
@@ -56,7 +64,9 @@ pub struct Answer {
 impl Answer {
     pub async fn read(response: JsValue) -> Answer {
         let response: web_sys::Response = response.dyn_into().expect("a Response");
-        let buffer = JsFuture::from(response.array_buffer().unwrap()).await.unwrap();
+        let buffer = JsFuture::from(response.array_buffer().unwrap())
+            .await
+            .unwrap();
         Answer {
             status: response.status(),
             headers: response.headers(),
