@@ -73,7 +73,7 @@ select_toolchain() {
     fi
   fi
   say "falling back to Debian's rustc-web toolchain"
-  apt_install rustc-web cargo-web rust-web-src lld-22
+  apt_install rustc-web cargo-web rust-web-src lld-22 rust-web-clippy rustfmt-web
   has_debian_sysroot || build_debian_sysroot
   export PATH="/usr/bin:$PATH"
   has_wasm_std rustc || { say "no $WASM_TARGET standard library after set-up"; exit 1; }
