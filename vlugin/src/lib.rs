@@ -41,3 +41,8 @@ pub type Request = http::Request<Body>;
 
 /// The response a handler produces.
 pub type Response = http::Response<Body>;
+
+/// The README's Rust examples, compiled as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
