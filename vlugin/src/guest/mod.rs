@@ -45,7 +45,7 @@ where
             let future = handler(request);
             tasks::spawn(Box::pin(async move { future.await.into_response() }))
         }
-        Err(error) => tasks::spawn_done(text(
+        Err(error) => tasks::spawn_done(&text(
             StatusCode::BAD_REQUEST,
             format!("the plugin could not decode the request: {error}"),
         )),

@@ -33,8 +33,16 @@ thread_local! {
 
 /// Adds a task and returns its id.
 pub(crate) fn spawn(future: TaskFuture) -> u32 {
+    insert(Slot::Running(Some(future)))
+}
+
+/// Adds a task that is already finished.
+pub(crate) fn spawn_done(response: &Response) -> u32 {
+    insert(Slot::Done(frame(response)))
+}
+
+fn insert(slot: Slot) -> u32 {
     TASKS.with_borrow_mut(|tasks| {
-        let slot = Slot::Running(Some(future));
         let index = match tasks.vacant.pop() {
             Some(index) => {
                 tasks.slots[index] = slot;
@@ -47,13 +55,6 @@ pub(crate) fn spawn(future: TaskFuture) -> u32 {
         };
         index as u32 + 1
     })
-}
-
-/// Adds a task that is already finished.
-pub(crate) fn spawn_done(response: Response) -> u32 {
-    let id = spawn(Box::pin(std::future::pending()));
-    finish(id, &response);
-    id
 }
 
 /// Polls a task until it finishes or waits without having woken itself.
@@ -118,11 +119,17 @@ fn put_back(id: u32, future: TaskFuture) {
 }
 
 fn finish(id: u32, response: &Response) {
+    let frame = frame(response);
+    with_slot(id, |slot| *slot = Slot::Done(frame));
+}
+
+/// The response as the runtime reads it: `u32` little-endian length, then the encoding.
+fn frame(response: &Response) -> Vec<u8> {
     let encoded = crate::abi::codec::encode_response(response);
     let mut frame = Vec::with_capacity(4 + encoded.len());
     frame.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
     frame.extend_from_slice(&encoded);
-    with_slot(id, |slot| *slot = Slot::Done(frame));
+    frame
 }
 
 fn frame_address(id: u32) -> u32 {
