@@ -1,7 +1,12 @@
 //! Everything that can go wrong between a request and a plugin's answer, and the HTTP status
 //! each becomes (CONTRACT in DESIGN.md: 500 plugin failure, 502 not loadable, 504 out of time).
 
+use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
+use vlugin::Response;
+
+/// How many plugin-to-plugin fetches may nest.
+pub const MAX_DEPTH: u32 = 8;
 
 /// Why a request routed to a plugin got no answer from it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -48,12 +53,23 @@ pub enum DispatchError {
         /// What is wrong with it.
         reason: String,
     },
-    /// The handler is waiting, but no host operation is under way that could wake it.
-    #[error("plugin '{plugin}' stalled: its handler is waiting on something that cannot complete")]
-    Stalled {
+    /// The plugin did not answer within its `timeout_ms`; its task was dropped.
+    #[error("plugin '{plugin}' did not answer within {timeout_ms} ms")]
+    TimedOut {
+        /// The plugin's name.
+        plugin: String,
+        /// The limit from its manifest entry.
+        timeout_ms: u32,
+    },
+    /// Plugins fetching plugins nested deeper than [`MAX_DEPTH`]: most likely a loop.
+    #[error("plugin '{plugin}' was reached through more than {MAX_DEPTH} nested plugin fetches; is there a loop?")]
+    TooDeep {
         /// The plugin's name.
         plugin: String,
     },
+    /// The page aborted the request; nobody reads the answer.
+    #[error("the request was aborted")]
+    Aborted,
     /// The incoming request could not be read.
     #[error("the request could not be read: {reason}")]
     BadRequest {
@@ -67,12 +83,26 @@ impl DispatchError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidEntry { .. } | Self::Unavailable { .. } => StatusCode::BAD_GATEWAY,
-            Self::Panicked { .. }
-            | Self::Crashed { .. }
-            | Self::InvalidResponse { .. }
-            | Self::Stalled { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Panicked { .. } | Self::Crashed { .. } | Self::InvalidResponse { .. } => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            Self::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::TooDeep { .. } => StatusCode::LOOP_DETECTED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            // Never sent: the page is gone. 499 is what servers log for this.
+            Self::Aborted => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
         }
+    }
+
+    /// The answer to the request: the status, and a plain-text body saying what happened.
+    pub fn to_response(&self) -> Response {
+        let mut response = Response::new(format!("{self}\n").into());
+        *response.status_mut() = self.status();
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
     }
 }
 
@@ -93,5 +123,16 @@ mod tests {
         };
         assert_eq!(panicked.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(panicked.to_string(), "plugin 'p' panicked: boom");
+        let timed_out = DispatchError::TimedOut {
+            plugin: "p".into(),
+            timeout_ms: 50,
+        };
+        assert_eq!(timed_out.status(), StatusCode::GATEWAY_TIMEOUT);
+        let response = timed_out.to_response();
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            response.body().as_bytes(),
+            b"plugin 'p' did not answer within 50 ms\n"
+        );
     }
 }

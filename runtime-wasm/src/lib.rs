@@ -8,17 +8,23 @@
 //! ```
 //! - [`manifest`]: `plugins.json`, parsed entry by entry;
 //! - [`routes`]: longest-prefix matching at `/` boundaries;
-//! - `plugin`: loading (instantiateStreaming), the ABI call sequence, crash recovery;
+//! - `plugin`: loading (instantiateStreaming), the ABI call sequence, crash recovery, and
+//!   the time limit and cancellation of each request;
+//! - `host`: what plugins' imports do: timers, outbound fetch under an [`allowlist`], and the
+//!   key-value [`storage`];
 //! - `web_http`: the one conversion between web and `http` types;
 //! - [`error`]: every failure and its HTTP status;
 //! - `sys`: the raw JavaScript bindings.
 #![deny(missing_docs)]
 
+pub mod allowlist;
 pub mod error;
+mod host;
 pub mod manifest;
 mod plugin;
 pub mod routes;
 mod runtime;
+pub mod storage;
 mod sys;
 mod web_http;
 

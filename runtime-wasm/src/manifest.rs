@@ -2,6 +2,7 @@
 //!
 //! Parsing is per entry: a bad entry is reported on its own and never hides the good ones.
 
+use crate::allowlist::Allowlist;
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -39,6 +40,17 @@ pub struct PluginSpec {
     /// Free-form configuration handed to the plugin.
     #[serde(default)]
     pub config: serde_json::Value,
+    /// Hosts the plugin's outbound `fetch` may reach (see [`Allowlist`]); none by default.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    /// How long a request may take before it is answered 504.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u32,
+}
+
+/// 30 s: long enough for slow upstream APIs, short enough that a stuck handler is reported.
+fn default_timeout_ms() -> u32 {
+    30_000
 }
 
 #[derive(Deserialize)]
@@ -109,6 +121,10 @@ fn parse_entry(
     let mut spec = PluginSpec::deserialize(entry).map_err(|e| e.to_string())?;
     validate_name(&spec.name)?;
     validate_prefix(&spec.prefix)?;
+    Allowlist::parse(&spec.allowed_hosts)?;
+    if spec.timeout_ms == 0 {
+        return Err("invalid timeout_ms 0: give the milliseconds a request may take".into());
+    }
     spec.url = resolve(&spec.url).map_err(|e| format!("invalid url {:?}: {e}", spec.url))?;
     Ok(spec)
 }
@@ -171,6 +187,11 @@ mod tests {
         assert_eq!(spec.name, "hello");
         assert_eq!(spec.url, "https://app.test/plugins/hello.wasm");
         assert_eq!(spec.config["greeting"], "hi");
+        assert!(
+            spec.allowed_hosts.is_empty(),
+            "outbound fetch is denied by default"
+        );
+        assert_eq!(spec.timeout_ms, 30_000);
     }
 
     #[test]
@@ -184,7 +205,11 @@ mod tests {
                    { "name": "ok", "prefix": "/api/again", "url": "dup.wasm" },
                    { "name": "other", "prefix": "/api/ok", "url": "o.wasm" },
                    { "name": "bad name!", "prefix": "/api/bad", "url": "b.wasm" },
-                   42 ] }"#,
+                   42,
+                   { "name": "hosts", "prefix": "/api/hosts", "url": "h.wasm",
+                     "allowed_hosts": ["self", "http://x"] },
+                   { "name": "limits", "prefix": "/api/limits", "url": "l.wasm",
+                     "allowed_hosts": ["*.example.com"], "timeout_ms": 1500 } ] }"#,
             resolve,
         )
         .unwrap();
@@ -198,13 +223,20 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(mounted.len(), 5, "{mounted:?}");
+        assert_eq!(mounted.len(), 7, "{mounted:?}");
         assert_eq!(mounted[1], ("/api/ok", Ok("ok")));
         let reason = |i: usize| manifest.mounts[i].plugin.clone().unwrap_err();
         assert!(reason(0).contains("missing field `url`"), "{}", reason(0));
         assert!(reason(2).contains("unknown field `confg`"), "{}", reason(2));
         assert!(reason(3).contains("already used"), "{}", reason(3));
         assert!(reason(4).contains("invalid name"), "{}", reason(4));
+        assert!(
+            reason(5).contains("invalid allowed_hosts entry \"http://x\""),
+            "{}",
+            reason(5)
+        );
+        let limits = manifest.mounts[6].plugin.as_ref().unwrap();
+        assert_eq!((limits.timeout_ms, limits.allowed_hosts.len()), (1500, 1));
         assert_eq!(manifest.problems.len(), 3, "{:?}", manifest.problems);
         assert!(manifest.problems[0].contains("missing field `prefix`"));
         assert!(manifest.problems[1].contains("/api/ok is already mounted"));

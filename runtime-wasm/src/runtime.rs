@@ -1,22 +1,27 @@
 //! The runtime: the mounted plugins, and the path of a request through them.
 
+use crate::allowlist::Allowlist;
 use crate::error::DispatchError;
+use crate::host::{LocalDispatch, PluginContext};
 use crate::manifest::Manifest;
 use crate::plugin::Plugin;
 use crate::routes::Routes;
+use crate::storage::Storage;
 use crate::{sys, web_http};
-use std::rc::Rc;
+use futures::future::{FutureExt, LocalBoxFuture};
+use std::rc::{Rc, Weak};
+use vlugin::{Request, Response};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
+/// The IndexedDB database that holds every plugin's key-value namespace.
+const STORAGE_DATABASE: &str = "valor";
+
 /// What is mounted at a prefix.
 enum Mounted {
-    Plugin(Plugin),
+    Plugin(Rc<Plugin>),
     /// An invalid manifest entry: its prefix answers 502 with the reason.
-    Invalid {
-        prefix: String,
-        reason: String,
-    },
+    Invalid(DispatchError),
 }
 
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
@@ -56,29 +61,39 @@ impl Runtime {
         for problem in &manifest.problems {
             console_error(&format!("[valor] {manifest_url}: {problem}"));
         }
-        let routes = Routes::new(manifest.mounts.into_iter().map(|mount| {
-            let mounted = match mount.plugin {
-                Ok(spec) => Mounted::Plugin(Plugin::new(spec)),
-                Err(reason) => {
-                    console_error(&format!(
-                        "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
-                         requests to it answer 502",
-                        mount.prefix
-                    ));
-                    Mounted::Invalid {
-                        prefix: mount.prefix.clone(),
-                        reason,
+        let origin = scope_origin();
+        let storage = Storage::new(STORAGE_DATABASE);
+        let inner = Rc::new_cyclic(|runtime: &Weak<Inner>| {
+            let routes = Routes::new(manifest.mounts.into_iter().map(|mount| {
+                let mounted = match mount.plugin {
+                    Ok(spec) => {
+                        let context = PluginContext {
+                            name: spec.name.clone(),
+                            // Validated when the manifest was parsed.
+                            allowlist: Allowlist::parse(&spec.allowed_hosts).unwrap_or_default(),
+                            origin: origin.clone(),
+                            storage: storage.clone(),
+                            local: runtime.clone(),
+                        };
+                        Mounted::Plugin(Rc::new(Plugin::new(spec, context)))
                     }
-                }
-            };
-            (mount.prefix, mounted)
-        }));
-        Runtime {
-            inner: Rc::new(Inner {
-                origin: scope_origin(),
-                routes,
-            }),
-        }
+                    Err(reason) => {
+                        console_error(&format!(
+                            "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
+                             requests to it answer 502",
+                            mount.prefix
+                        ));
+                        Mounted::Invalid(DispatchError::InvalidEntry {
+                            prefix: mount.prefix.clone(),
+                            reason,
+                        })
+                    }
+                };
+                (mount.prefix, mounted)
+            }));
+            Inner { origin, routes }
+        });
+        Runtime { inner }
     }
 
     /// Whether a request to `url` is for a plugin. Decided synchronously: a fetch listener must
@@ -123,36 +138,68 @@ impl Inner {
         if url.origin() != self.origin {
             return None;
         }
-        let path = url.pathname();
-        let found = self.routes.find(&path)?;
-        Some((
-            found.target,
-            format!("{}{}", found.relative_path, url.search()),
-        ))
+        self.route(&url.pathname(), &url.search())
+    }
+
+    fn route(&self, path: &str, query: &str) -> Option<(&Mounted, String)> {
+        let found = self.routes.find(path)?;
+        Some((found.target, format!("{}{query}", found.relative_path)))
     }
 
     async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
-        match self.target(&request.url()) {
-            None => pass_through(&request).await,
-            Some((Mounted::Invalid { prefix, reason }, _)) => {
-                let error = DispatchError::InvalidEntry {
-                    prefix: prefix.clone(),
-                    reason: reason.clone(),
-                };
-                web_http::error_response(&error, None)
-            }
-            Some((Mounted::Plugin(plugin), relative_uri)) => {
-                let answer = async {
-                    let request = web_http::read_request(&request, &relative_uri).await?;
-                    let response = plugin.dispatch(&request).await?;
-                    web_http::write_response(response, plugin.name())
-                };
-                answer.await.unwrap_or_else(|error| {
-                    if error.status().is_server_error() {
-                        console_error(&format!("[valor] {error}"));
+        let Some((mounted, relative_uri)) = self.target(&request.url()) else {
+            return pass_through(&request).await;
+        };
+        let response = match mounted {
+            Mounted::Invalid(error) => error.to_response(),
+            Mounted::Plugin(plugin) => {
+                match web_http::read_request(&request, &relative_uri).await {
+                    Ok(http_request) => {
+                        plugin
+                            .dispatch(&http_request, 0, Some(&request.signal()))
+                            .await
                     }
-                    web_http::error_response(&error, Some(plugin.name()))
-                })
+                    Err(reason) => DispatchError::BadRequest { reason }.to_response(),
+                }
+            }
+        };
+        let plugin = match mounted {
+            Mounted::Plugin(plugin) => Some(plugin.name()),
+            Mounted::Invalid(_) => None,
+        };
+        web_http::to_web_response(response).unwrap_or_else(|reason| {
+            let error = DispatchError::InvalidResponse {
+                plugin: plugin.unwrap_or_default().to_owned(),
+                reason,
+            };
+            console_error(&format!("[valor] {error}"));
+            let mut response = error.to_response();
+            if let Some(name) = plugin.and_then(|name| http::HeaderValue::from_str(name).ok()) {
+                response.headers_mut().insert(web_http::PLUGIN_HEADER, name);
+            }
+            // A 500 with a text body always converts.
+            web_http::to_web_response(response).unwrap_or_else(|_| web_sys::Response::error())
+        })
+    }
+}
+
+impl LocalDispatch for Inner {
+    fn dispatch_local(
+        &self,
+        mut request: Request,
+        (path, query): (&str, &str),
+        depth: u32,
+    ) -> Option<LocalBoxFuture<'static, Response>> {
+        let (mounted, relative_uri) = self.route(path, query)?;
+        match mounted {
+            Mounted::Invalid(error) => {
+                let response = error.to_response();
+                Some(async move { response }.boxed_local())
+            }
+            Mounted::Plugin(plugin) => {
+                let plugin = Rc::clone(plugin);
+                *request.uri_mut() = relative_uri.parse().ok()?;
+                Some(async move { plugin.dispatch(&request, depth, None).await }.boxed_local())
             }
         }
     }

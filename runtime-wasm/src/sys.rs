@@ -26,6 +26,18 @@ extern "C" {
     #[wasm_bindgen(js_namespace = WebAssembly, js_name = instantiate)]
     pub fn instantiate_module(module: &js_sys::WebAssembly::Module, imports: &Object) -> Promise;
 
+    /// The global `setTimeout(callback, ms)`; returns the timer id.
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(callback: &js_sys::Function, ms: f64) -> i32;
+
+    /// The global `clearTimeout(id)`.
+    #[wasm_bindgen(js_name = clearTimeout)]
+    pub fn clear_timeout(id: i32);
+
+    /// The global `crypto.getRandomValues(array)`: at most 64 KiB per call.
+    #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
+    pub fn get_random_values(array: &js_sys::Uint8Array) -> Result<(), JsValue>;
+
     /// JavaScript's `String(value)`: "Name: message" for Error objects. Throws only for an
     /// object whose own `toString` throws.
     #[wasm_bindgen(catch, js_name = String)]
@@ -38,7 +50,11 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = valor_abi_version)]
     pub fn abi_version(this: &PluginExports) -> Result<u32, JsValue>;
     #[wasm_bindgen(method, catch, js_name = valor_init)]
-    pub fn init(this: &PluginExports) -> Result<(), JsValue>;
+    pub fn init(this: &PluginExports, ptr: u32, len: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_complete)]
+    pub fn complete(this: &PluginExports, op: u32, ptr: u32, len: u32) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_woken)]
+    pub fn woken(this: &PluginExports) -> Result<u32, JsValue>;
     #[wasm_bindgen(method, catch, js_name = valor_alloc)]
     pub fn alloc(this: &PluginExports, len: u32) -> Result<u32, JsValue>;
     #[wasm_bindgen(method, catch, js_name = valor_start)]

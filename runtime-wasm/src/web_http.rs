@@ -1,10 +1,11 @@
-//! The one place where web requests and responses become `http` types and back.
+//! The one place where web requests and responses become `http` types and back: the page's
+//! requests and the plugins' answers, and the plugins' outbound requests and their answers.
 //!
 //! Header values are ByteStrings on the web (UTF-16 code units 0..=255) and bytes in `http`:
 //! each code unit is one byte, so non-ASCII bytes survive both ways.
 
-use crate::error::DispatchError;
-use http::{HeaderName, HeaderValue, Method, StatusCode, Uri};
+use crate::sys;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use vlugin::{Body, Request, Response};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -12,111 +13,110 @@ use wasm_bindgen_futures::JsFuture;
 /// The header on every response a plugin produced, naming the plugin.
 pub const PLUGIN_HEADER: &str = "x-valor-plugin";
 
-/// Reads a web request into an `http` request whose URI is `relative_uri` (path + query).
+/// Reads a page's request into an `http` request whose URI is `relative_uri` (path + query).
 pub async fn read_request(
     request: &web_sys::Request,
     relative_uri: &str,
-) -> Result<Request, DispatchError> {
-    let bad = |reason: String| DispatchError::BadRequest { reason };
+) -> Result<Request, String> {
     let method = Method::from_bytes(request.method().as_bytes())
-        .map_err(|_| bad(format!("invalid method {:?}", request.method())))?;
-    let uri = Uri::try_from(relative_uri).map_err(|e| bad(format!("invalid URI: {e}")))?;
-
-    let mut builder = http::Request::builder().method(method).uri(uri);
-    let entries = js_sys::try_iter(&request.headers())
-        .ok()
-        .flatten()
-        .ok_or_else(|| bad("its headers cannot be iterated".into()))?;
-    for entry in entries {
-        let pair: js_sys::Array = entry
-            .map_err(|e| bad(crate::sys::describe(&e)))?
-            .unchecked_into();
-        let name = pair.get(0).as_string().unwrap_or_default();
-        let value = byte_string_to_bytes(&pair.get(1).as_string().unwrap_or_default());
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| bad(format!("invalid header name {name:?}")))?;
-        let value = HeaderValue::from_bytes(&value)
-            .map_err(|_| bad(format!("invalid value for header {name}")))?;
-        builder = builder.header(name, value);
-    }
-
+        .map_err(|_| format!("invalid method {:?}", request.method()))?;
+    let uri = Uri::try_from(relative_uri).map_err(|e| format!("invalid URI: {e}"))?;
+    let headers = read_headers(&request.headers())?;
     let body = if request.body().is_some() {
-        let promise = request
-            .array_buffer()
-            .map_err(|e| bad(crate::sys::describe(&e)))?;
-        let buffer = JsFuture::from(promise).await.map_err(|e| {
-            bad(format!(
-                "its body could not be read: {}",
-                crate::sys::describe(&e)
-            ))
-        })?;
-        js_sys::Uint8Array::new(&buffer).to_vec()
+        read_body(request.array_buffer()).await?
     } else {
         Vec::new()
     };
-    builder
-        .body(Body::from(body))
-        .map_err(|e| bad(e.to_string()))
+    let mut request = Request::new(Body::from(body));
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    Ok(request)
 }
 
-/// Turns a plugin's response into a web response tagged with the plugin's name.
-pub fn write_response(
-    response: Response,
-    plugin: &str,
-) -> Result<web_sys::Response, DispatchError> {
-    let invalid = |reason: String| DispatchError::InvalidResponse {
-        plugin: plugin.to_owned(),
-        reason,
-    };
+/// Turns a plugin's (or the runtime's) response into one the service worker can answer with.
+pub fn to_web_response(response: Response) -> Result<web_sys::Response, String> {
     let status = response.status();
     if !(200..=599).contains(&status.as_u16()) {
-        return Err(invalid(format!(
+        return Err(format!(
             "status {status} cannot be sent from a service worker (only 200 to 599)"
-        )));
+        ));
     }
-    let headers = web_sys::Headers::new().map_err(|e| invalid(crate::sys::describe(&e)))?;
-    for (name, value) in response.headers() {
-        headers
-            .append(name.as_str(), &bytes_to_byte_string(value.as_bytes()))
-            .map_err(|e| invalid(format!("header {name}: {}", crate::sys::describe(&e))))?;
-    }
-    build(
-        status,
-        &headers,
-        response.into_body().into_bytes(),
-        Some(plugin),
-    )
-    .map_err(|e| invalid(crate::sys::describe(&e)))
-}
-
-/// The response for a dispatch error: its status, and a plain-text body saying what happened.
-pub fn error_response(error: &DispatchError, plugin: Option<&str>) -> web_sys::Response {
-    let message = format!("{error}\n");
-    let response = web_sys::Headers::new().and_then(|headers| {
-        headers.set("content-type", "text/plain; charset=utf-8")?;
-        build(error.status(), &headers, message.into_bytes(), plugin)
-    });
-    // Every input here is valid, so this cannot fail; if the engine disagrees, fail loudly.
-    response.expect("building a plain-text error response")
-}
-
-fn build(
-    status: StatusCode,
-    headers: &web_sys::Headers,
-    mut body: Vec<u8>,
-    plugin: Option<&str>,
-) -> Result<web_sys::Response, wasm_bindgen::JsValue> {
-    if let Some(plugin) = plugin {
-        headers.set(PLUGIN_HEADER, plugin)?;
-    }
+    let headers = write_headers(response.headers())?;
     let init = web_sys::ResponseInit::new();
     init.set_status(status.as_u16());
     init.set_status_text(status.canonical_reason().unwrap_or(""));
-    init.set_headers(headers);
+    init.set_headers(&headers);
+    let mut body = response.into_body().into_bytes();
     // The Fetch standard forbids a body on these statuses; drop it rather than throw.
     let null_body = matches!(status.as_u16(), 204 | 205 | 304);
     let body = (!null_body).then_some(&mut body[..]);
-    web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
+    web_sys::Response::new_with_opt_u8_array_and_init(body, &init).map_err(|e| sys::describe(&e))
+}
+
+/// A plugin's outbound request as a web request to `url`, cancelled through `signal`.
+pub fn to_web_request(
+    request: &Request,
+    url: &str,
+    signal: &web_sys::AbortSignal,
+) -> Result<web_sys::Request, String> {
+    let init = web_sys::RequestInit::new();
+    init.set_method(request.method().as_str());
+    init.set_headers(&write_headers(request.headers())?.into());
+    init.set_signal(Some(signal));
+    if !matches!(*request.method(), Method::GET | Method::HEAD) {
+        init.set_body(&js_sys::Uint8Array::from(request.body().as_bytes()).into());
+    }
+    web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| sys::describe(&e))
+}
+
+/// Reads a response from the network completely.
+pub async fn read_response(response: &web_sys::Response) -> Result<Response, String> {
+    let status = StatusCode::from_u16(response.status())
+        .map_err(|_| format!("the response has status {}", response.status()))?;
+    let headers = read_headers(&response.headers())?;
+    let body = read_body(response.array_buffer()).await?;
+    let mut answer = Response::new(Body::from(body));
+    *answer.status_mut() = status;
+    *answer.headers_mut() = headers;
+    Ok(answer)
+}
+
+fn read_headers(headers: &web_sys::Headers) -> Result<HeaderMap, String> {
+    let entries = js_sys::try_iter(headers)
+        .ok()
+        .flatten()
+        .ok_or("the headers cannot be iterated")?;
+    let mut map = HeaderMap::new();
+    for entry in entries {
+        let pair: js_sys::Array = entry.map_err(|e| sys::describe(&e))?.unchecked_into();
+        let name = pair.get(0).as_string().unwrap_or_default();
+        let value = byte_string_to_bytes(&pair.get(1).as_string().unwrap_or_default());
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("invalid header name {name:?}"))?;
+        let value = HeaderValue::from_bytes(&value)
+            .map_err(|_| format!("invalid value for header {name}"))?;
+        map.append(name, value);
+    }
+    Ok(map)
+}
+
+fn write_headers(headers: &HeaderMap) -> Result<web_sys::Headers, String> {
+    let web = web_sys::Headers::new().map_err(|e| sys::describe(&e))?;
+    for (name, value) in headers {
+        web.append(name.as_str(), &bytes_to_byte_string(value.as_bytes()))
+            .map_err(|e| format!("header {name}: {}", sys::describe(&e)))?;
+    }
+    Ok(web)
+}
+
+async fn read_body(
+    buffer: Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(buffer.map_err(|e| sys::describe(&e))?)
+        .await
+        .map_err(|e| format!("the body could not be read: {}", sys::describe(&e)))?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 fn byte_string_to_bytes(value: &str) -> Vec<u8> {

@@ -51,8 +51,10 @@ pub fn expand(handler: &Handler) -> TokenStream {
             }
 
             #[unsafe(no_mangle)]
-            extern "C" fn valor_init() {
-                ::vlugin::__private::init()
+            extern "C" fn valor_init(ptr: u32, len: u32) {
+                // SAFETY: the runtime passes the config it wrote into memory from
+                // `valor_alloc(len)`; it does not touch it afterwards.
+                unsafe { ::vlugin::__private::init(ptr, len) }
             }
 
             #[unsafe(no_mangle)]
@@ -78,6 +80,19 @@ pub fn expand(handler: &Handler) -> TokenStream {
             extern "C" fn valor_drop(task: u32) {
                 ::vlugin::__private::drop_task(task)
             }
+
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_complete(op: u32, ptr: u32, len: u32) {
+                // SAFETY: as for `valor_init`, with the operation's result.
+                unsafe { ::vlugin::__private::complete(op, ptr, len) }
+            }
+
+            #[unsafe(no_mangle)]
+            extern "C" fn valor_woken() -> u32 {
+                ::vlugin::__private::woken()
+            }
+
+            ::vlugin::__getrandom_backend!();
         };
     }
 }

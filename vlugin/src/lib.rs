@@ -15,13 +15,26 @@
 //! `cargo build --release --target wasm32-unknown-unknown`. The handler may be an `async fn` or a
 //! plain `fn`; it takes a [`Request`] and returns anything that implements [`IntoResponse`].
 //! A panic in the handler becomes a 500 response carrying the panic message.
+//!
+//! Plugins reach the world only through this crate's host API, which keeps them portable:
+//! [`fetch`] (outbound HTTP), [`sleep`] and [`now`], [`fill_random`], [`config`], the [`kv`]
+//! store, and the [`log`] facade. Handlers that await them run concurrently: many requests can be
+//! in flight in one plugin instance, which keeps its state (statics, `thread_local!`) between
+//! requests.
 #![deny(missing_docs)]
 
 pub mod abi;
 mod body;
+mod config;
+mod error;
 mod guest;
 mod json;
+pub mod kv;
+mod logger;
+mod outbound;
+mod random;
 mod response;
+mod time;
 
 /// What `#[vlugin]` expands to; not a public API.
 #[doc(hidden)]
@@ -30,9 +43,15 @@ pub mod __private {
 }
 
 pub use body::Body;
+pub use config::config;
+pub use error::Error;
 pub use http::{self, Method, StatusCode};
 pub use json::Json;
+pub use log;
+pub use outbound::fetch;
+pub use random::fill_random;
 pub use response::IntoResponse;
+pub use time::{now, sleep};
 pub use vlugin_macros::vlugin;
 
 /// The request a handler receives. Its URI is relative to the plugin's mount point: a plugin

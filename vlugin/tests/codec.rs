@@ -48,6 +48,12 @@ fn requests_round_trip_with_any_method_headers_and_body() {
         request("PURGE", "/cache", &[], b""),
         request("M-SEARCH", "/x", &[], b""),
         request(
+            "GET",
+            "https://api.example.com:8443/v1/items?page=2",
+            &[],
+            b"",
+        ),
+        request(
             "POST",
             "/upload?q",
             &[
@@ -62,7 +68,13 @@ fn requests_round_trip_with_any_method_headers_and_body() {
         let decoded = decode_request(&encode_request(original)).unwrap();
         assert_same_request(original, &decoded);
     }
-    let repeated = decode_request(&encode_request(&cases[4])).unwrap();
+    let absolute = decode_request(&encode_request(&cases[4])).unwrap();
+    assert_eq!(
+        absolute.uri().host(),
+        Some("api.example.com"),
+        "outbound URIs keep their host"
+    );
+    let repeated = decode_request(&encode_request(&cases[5])).unwrap();
     let values: Vec<_> = repeated.headers().get_all("x-repeat").iter().collect();
     assert_eq!(
         values,

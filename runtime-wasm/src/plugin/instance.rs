@@ -1,66 +1,297 @@
-//! One live instance of a plugin module, and the call sequence of `vlugin::abi` on it.
+//! One live instance of a plugin module: the ABI call sequence, and the host operations its
+//! tasks wait on (see `vlugin::abi` for the protocol).
+//!
+//! Rules that keep this sound: no `RefCell` borrow is held across a call into the plugin (its
+//! imports re-enter this module), and after a trap the instance is never called again.
 
+use super::imports;
+use crate::host::PluginContext;
 use crate::sys::{self, PluginExports};
+use futures::channel::oneshot;
+use futures::future::{AbortHandle, Abortable};
 use js_sys::WebAssembly;
-use std::cell::RefCell;
-use std::rc::Rc;
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashMap;
+use std::future::Future;
+use std::rc::{Rc, Weak};
 use vlugin::abi;
 use wasm_bindgen::prelude::*;
 
-/// Why an instance produced no response bytes. After a `Trap` the instance is unusable.
-#[derive(Debug)]
+/// Why an instance produced no response. After a `Trap` the instance is unusable.
+#[derive(Debug, Clone)]
 pub enum Fault {
     /// The instance trapped or threw; `panic` holds the message if it was a Rust panic.
     Trap {
         panic: Option<String>,
         error: String,
     },
-    /// The handler returned pending and nothing can wake it.
-    Stalled,
     /// The plugin pointed outside its memory.
     BadFrame(String),
 }
 
-/// State the host functions share with the instance that imports them.
-#[derive(Default)]
-struct Host {
-    memory: RefCell<Option<WebAssembly::Memory>>,
-    panic_message: RefCell<Option<String>>,
+/// The state an instance shares with its imports and its host operations.
+pub struct State {
+    pub(super) context: Rc<PluginContext>,
+    exports: OnceCell<PluginExports>,
+    /// Kept alive as long as the instance: the import object references them.
+    imports: OnceCell<imports::Closures>,
+    /// A panic message reported just before a trap.
+    pub(super) panic_message: RefCell<Option<String>>,
+    /// Set once the instance trapped: it is never called again.
+    broken: RefCell<Option<Fault>>,
+    /// Host operations under way; aborting one drops its future (clearing timers, aborting
+    /// fetches).
+    ops: RefCell<HashMap<u32, AbortHandle>>,
+    next_op: Cell<u32>,
+    /// Dispatches waiting for their task to be woken.
+    waiters: RefCell<HashMap<u32, oneshot::Sender<()>>>,
+    /// Nesting depth of the request whose task is being polled (for plugin-to-plugin fetch).
+    pub(super) depth: Cell<u32>,
 }
 
-/// The import object for one instance, with the closures it references kept alive.
-pub struct Imports {
-    object: js_sys::Object,
-    host: Rc<Host>,
-    _panic: Closure<dyn Fn(u32, u32)>,
+/// A plugin instance that passed the ABI checks and was initialised.
+pub struct Instance {
+    state: Rc<State>,
 }
 
-impl Imports {
-    /// Builds the functions of `abi::IMPORT_MODULE` for a new instance.
-    pub fn new() -> Self {
-        let host = Rc::new(Host::default());
-        let panic = {
-            let host = Rc::clone(&host);
-            Closure::<dyn Fn(u32, u32)>::new(move |ptr, len| {
-                let message = read_memory(&host, ptr, len)
-                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-                *host.panic_message.borrow_mut() = message;
-            })
-        };
-        let functions = js_sys::Object::new();
-        set(&functions, abi::imports::PANIC, panic.as_ref());
-        let object = js_sys::Object::new();
-        set(&object, abi::IMPORT_MODULE, &functions);
-        Self {
-            object,
-            host,
-            _panic: panic,
+impl State {
+    /// State for an instance about to be created; `import_object` goes to `instantiate`.
+    pub fn new(context: Rc<PluginContext>) -> (Rc<Self>, js_sys::Object) {
+        let state = Rc::new(State {
+            context,
+            exports: OnceCell::new(),
+            imports: OnceCell::new(),
+            panic_message: RefCell::new(None),
+            broken: RefCell::new(None),
+            ops: RefCell::new(HashMap::new()),
+            next_op: Cell::new(1),
+            waiters: RefCell::new(HashMap::new()),
+            depth: Cell::new(0),
+        });
+        let (object, closures) = imports::build(Rc::downgrade(&state));
+        let _ = state.imports.set(closures);
+        (state, object)
+    }
+
+    /// The plugin's memory, or `None` before instantiation.
+    pub(super) fn memory(&self) -> Option<js_sys::ArrayBuffer> {
+        let exports = self.exports.get()?;
+        Some(exports.memory().buffer().unchecked_into())
+    }
+
+    /// A checked view of plugin memory: out-of-range views would throw through the runtime.
+    pub(super) fn view(&self, ptr: u32, len: u32) -> Result<js_sys::Uint8Array, Fault> {
+        let buffer = self.memory().ok_or_else(|| out_of_bounds(ptr, len))?;
+        match ptr.checked_add(len) {
+            Some(end) if end <= buffer.byte_length() => Ok(
+                js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, ptr, len),
+            ),
+            _ => Err(out_of_bounds(ptr, len)),
         }
     }
 
-    /// The object to pass to `WebAssembly.instantiate*`.
-    pub fn object(&self) -> &js_sys::Object {
-        &self.object
+    /// Starts a host operation and returns its id; its result is delivered when it finishes.
+    pub(super) fn start_op(
+        self: &Rc<Self>,
+        operation: impl Future<Output = Vec<u8>> + 'static,
+    ) -> u32 {
+        let id = self.next_op.get();
+        self.next_op.set(id.wrapping_add(1).max(1));
+        let (handle, registration) = AbortHandle::new_pair();
+        self.ops.borrow_mut().insert(id, handle);
+        let state = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(result) = Abortable::new(operation, registration).await {
+                if let Some(state) = state.upgrade() {
+                    state.complete(id, &result);
+                }
+            }
+        });
+        id
+    }
+
+    /// The plugin dropped the future waiting on `op`.
+    pub(super) fn cancel_op(&self, op: u32) {
+        let handle = self.ops.borrow_mut().remove(&op);
+        if let Some(handle) = handle {
+            handle.abort();
+        }
+    }
+
+    fn complete(self: &Rc<Self>, op: u32, result: &[u8]) {
+        if self.ops.borrow_mut().remove(&op).is_none() || self.broken.borrow().is_some() {
+            return; // cancelled meanwhile, or the instance is gone
+        }
+        let delivered = self.write(result).and_then(|(ptr, len)| {
+            self.exports()
+                .complete(op, ptr, len)
+                .map_err(|error| self.trap(error))
+        });
+        match delivered {
+            Ok(()) => self.wake_woken(),
+            Err(fault) => self.break_down(fault),
+        }
+    }
+
+    /// Copies bytes into memory the plugin allocates (and then owns).
+    fn write(&self, bytes: &[u8]) -> Result<(u32, u32), Fault> {
+        let len = u32::try_from(bytes.len()).map_err(|_| Fault::Trap {
+            panic: None,
+            error: "a message larger than 4 GiB".into(),
+        })?;
+        let ptr = self.exports().alloc(len).map_err(|e| self.trap(e))?;
+        self.view(ptr, len)?.copy_from(bytes);
+        Ok((ptr, len))
+    }
+
+    /// Hands every task the plugin reports woken to the dispatch waiting for it.
+    fn wake_woken(&self) {
+        loop {
+            match self.exports().woken() {
+                Ok(0) => return,
+                Ok(task) => {
+                    let waiter = self.waiters.borrow_mut().remove(&task);
+                    if let Some(waiter) = waiter {
+                        let _ = waiter.send(());
+                    }
+                }
+                Err(error) => return self.break_down(self.trap(error)),
+            }
+        }
+    }
+
+    /// After a trap: remember why, stop every operation, and fail every waiting dispatch.
+    fn break_down(&self, fault: Fault) {
+        self.broken.borrow_mut().get_or_insert(fault);
+        let ops: Vec<_> = self.ops.borrow_mut().drain().map(|(_, op)| op).collect();
+        ops.iter().for_each(AbortHandle::abort);
+        // Dropping the senders wakes the receivers with `Canceled`.
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        drop(waiters);
+    }
+
+    fn broken(&self) -> Option<Fault> {
+        self.broken.borrow().clone()
+    }
+
+    fn exports(&self) -> &PluginExports {
+        self.exports.get().expect("exports are set before any call")
+    }
+
+    fn trap(&self, error: JsValue) -> Fault {
+        Fault::Trap {
+            panic: self.panic_message.borrow_mut().take(),
+            error: sys::describe(&error),
+        }
+    }
+}
+
+impl Instance {
+    /// Checks a fresh instance against the ABI and initialises it with the plugin's config.
+    pub fn new(
+        instance: &WebAssembly::Instance,
+        state: Rc<State>,
+        config: &[u8],
+    ) -> Result<Self, String> {
+        let exports = instance.exports();
+        check_exports(&exports)?;
+        let _ = state.exports.set(exports.unchecked_into());
+        let init = state
+            .write(config)
+            .and_then(|(ptr, len)| state.exports().init(ptr, len).map_err(|e| state.trap(e)));
+        match init {
+            Ok(()) => Ok(Self { state }),
+            Err(Fault::Trap {
+                panic: Some(message),
+                ..
+            }) => Err(format!("valor_init panicked: {message}")),
+            Err(Fault::Trap { error, .. } | Fault::BadFrame(error)) => {
+                Err(format!("valor_init failed: {error}"))
+            }
+        }
+    }
+
+    /// Whether the instance trapped (and must be replaced).
+    pub fn is_broken(&self) -> bool {
+        self.state.broken.borrow().is_some()
+    }
+
+    /// Runs one request through the plugin: encoded request in, encoded response out.
+    /// Dropping the future cancels the request: its task is dropped inside the plugin.
+    pub async fn dispatch(&self, request: &[u8], depth: u32) -> Result<Vec<u8>, Fault> {
+        let state = &self.state;
+        if let Some(fault) = state.broken() {
+            return Err(fault);
+        }
+        let (ptr, len) = state
+            .write(request)
+            .inspect_err(|f| state.break_down(f.clone()))?;
+        let task = state.exports().start(ptr, len).map_err(|e| {
+            let fault = state.trap(e);
+            state.break_down(fault.clone());
+            fault
+        })?;
+        let task = TaskGuard {
+            state: Rc::downgrade(state),
+            task,
+        };
+        loop {
+            state.depth.set(depth);
+            let polled = state.exports().poll(task.task);
+            state.depth.set(0);
+            let frame = match polled {
+                Ok(frame) => frame,
+                Err(error) => {
+                    let fault = state.trap(error);
+                    state.break_down(fault.clone());
+                    return Err(fault);
+                }
+            };
+            // Polling may have woken other tasks (a channel between requests, say).
+            state.wake_woken();
+            if frame != abi::PENDING {
+                return self.read_frame(frame);
+            }
+            let (wake, woken) = oneshot::channel();
+            state.waiters.borrow_mut().insert(task.task, wake);
+            if woken.await.is_err() {
+                return Err(state.broken().unwrap_or(Fault::Trap {
+                    panic: None,
+                    error: "the instance was discarded".into(),
+                }));
+            }
+        }
+    }
+
+    /// Copies out a response frame: a little-endian `u32` length, then the bytes.
+    fn read_frame(&self, frame: u32) -> Result<Vec<u8>, Fault> {
+        let mut len = [0; 4];
+        self.state.view(frame, 4)?.copy_to(&mut len);
+        let body = frame
+            .checked_add(4)
+            .ok_or_else(|| out_of_bounds(frame, 4))?;
+        Ok(self.state.view(body, u32::from_le_bytes(len))?.to_vec())
+    }
+}
+
+/// Drops the plugin's task when its dispatch ends, however it ends (answer, abort, timeout).
+struct TaskGuard {
+    state: Weak<State>,
+    task: u32,
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        let Some(state) = self.state.upgrade() else {
+            return;
+        };
+        state.waiters.borrow_mut().remove(&self.task);
+        if state.broken().is_none() {
+            if let Err(error) = state.exports().drop_task(self.task) {
+                let fault = state.trap(error);
+                state.break_down(fault);
+            }
+        }
     }
 }
 
@@ -68,100 +299,6 @@ fn out_of_bounds(ptr: u32, len: u32) -> Fault {
     Fault::BadFrame(format!(
         "{len} bytes at address {ptr} lie outside its memory"
     ))
-}
-
-fn set(target: &js_sys::Object, key: &str, value: &JsValue) {
-    // Defining a property on a fresh plain object cannot fail.
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-fn read_memory(host: &Host, ptr: u32, len: u32) -> Option<Vec<u8>> {
-    let memory = host.memory.borrow();
-    let buffer = js_sys::Uint8Array::new(&memory.as_ref()?.buffer());
-    let end = ptr.checked_add(len).filter(|&end| end <= buffer.length())?;
-    Some(buffer.subarray(ptr, end).to_vec())
-}
-
-/// A plugin instance that passed the ABI checks and was initialised.
-pub struct Instance {
-    exports: PluginExports,
-    imports: Imports,
-}
-
-impl Instance {
-    /// Checks a fresh instance against the ABI and initialises it.
-    pub fn new(instance: &WebAssembly::Instance, imports: Imports) -> Result<Self, String> {
-        let exports = instance.exports();
-        check_exports(&exports)?;
-        let exports: PluginExports = exports.unchecked_into();
-        *imports.host.memory.borrow_mut() = Some(exports.memory());
-        let this = Self { exports, imports };
-        this.exports
-            .init()
-            .map_err(|error| this.describe_trap("valor_init", &error))?;
-        Ok(this)
-    }
-
-    /// Runs one request through the plugin: encoded request in, encoded response out.
-    pub fn call(&self, request: &[u8]) -> Result<Vec<u8>, Fault> {
-        let trap = |error: JsValue| self.trap(error);
-        let len = u32::try_from(request.len()).map_err(|_| Fault::Trap {
-            panic: None,
-            error: "the request is larger than 4 GiB".into(),
-        })?;
-        let ptr = self.exports.alloc(len).map_err(trap)?;
-        self.memory_view(ptr, len)?.copy_from(request);
-        let task = self.exports.start(ptr, len).map_err(trap)?;
-        let frame = self.exports.poll(task).map_err(trap)?;
-        let response = if frame == abi::PENDING {
-            Err(Fault::Stalled)
-        } else {
-            self.read_frame(frame)
-        };
-        self.exports.drop_task(task).map_err(trap)?;
-        response
-    }
-
-    /// Copies out a response frame: a little-endian `u32` length, then the bytes.
-    fn read_frame(&self, frame: u32) -> Result<Vec<u8>, Fault> {
-        let mut len = [0; 4];
-        self.memory_view(frame, 4)?.copy_to(&mut len);
-        let body = frame
-            .checked_add(4)
-            .ok_or_else(|| out_of_bounds(frame, 4))?;
-        Ok(self.memory_view(body, u32::from_le_bytes(len))?.to_vec())
-    }
-
-    /// A view of plugin memory, taken afresh each time as growth detaches the old buffer, and
-    /// checked first: an out-of-range view would throw through the runtime.
-    fn memory_view(&self, ptr: u32, len: u32) -> Result<js_sys::Uint8Array, Fault> {
-        let buffer: js_sys::ArrayBuffer = self.exports.memory().buffer().unchecked_into();
-        let size = buffer.byte_length();
-        match ptr.checked_add(len) {
-            Some(end) if end <= size => Ok(js_sys::Uint8Array::new_with_byte_offset_and_length(
-                &buffer, ptr, len,
-            )),
-            _ => Err(out_of_bounds(ptr, len)),
-        }
-    }
-
-    fn trap(&self, error: JsValue) -> Fault {
-        Fault::Trap {
-            panic: self.imports.host.panic_message.borrow_mut().take(),
-            error: sys::describe(&error),
-        }
-    }
-
-    fn describe_trap(&self, call: &str, error: &JsValue) -> String {
-        match self.trap(error.clone()) {
-            Fault::Trap {
-                panic: Some(message),
-                ..
-            } => format!("{call} panicked: {message}"),
-            Fault::Trap { error, .. } => format!("{call} failed: {error}"),
-            Fault::Stalled | Fault::BadFrame(_) => unreachable!("trap() only builds Fault::Trap"),
-        }
-    }
 }
 
 /// Refuses modules that are not plugins of this ABI version, saying what is wrong.

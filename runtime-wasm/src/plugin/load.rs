@@ -1,8 +1,10 @@
 //! Fetching, compiling and instantiating a plugin module.
 
-use super::instance::{Imports, Instance};
+use super::instance::{Instance, State};
+use crate::host::PluginContext;
 use crate::sys;
 use js_sys::WebAssembly;
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -11,9 +13,11 @@ use wasm_bindgen_futures::JsFuture;
 /// Servers often send .wasm with the wrong `content-type`, which `instantiateStreaming` rejects;
 /// then the bytes are instantiated with `WebAssembly.instantiate`, with a console warning.
 pub async fn fetch_and_instantiate(
-    name: &str,
+    context: &Rc<PluginContext>,
     url: &str,
+    config: &[u8],
 ) -> Result<(WebAssembly::Module, Instance), String> {
+    let name = &context.name;
     let response = JsFuture::from(sys::fetch_url(url))
         .await
         .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
@@ -26,9 +30,9 @@ pub async fn fetch_and_instantiate(
         ));
     }
     let content_type = response.headers().get("content-type").ok().flatten();
-    let imports = Imports::new();
+    let (state, imports) = State::new(Rc::clone(context));
     let instantiated = if content_type.as_deref() == Some("application/wasm") {
-        sys::instantiate_streaming(&response, imports.object())
+        sys::instantiate_streaming(&response, &imports)
     } else {
         web_sys::console::warn_1(
             &format!(
@@ -43,7 +47,7 @@ pub async fn fetch_and_instantiate(
         let bytes = JsFuture::from(bytes)
             .await
             .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
-        sys::instantiate_bytes(bytes.unchecked_ref(), imports.object())
+        sys::instantiate_bytes(bytes.unchecked_ref(), &imports)
     };
     let result = JsFuture::from(instantiated).await.map_err(|e| {
         format!(
@@ -51,21 +55,23 @@ pub async fn fetch_and_instantiate(
             sys::describe(&e)
         )
     })?;
-    let field = |key: &str| js_sys::Reflect::get(&result, &JsValue::from_str(key));
-    let module: WebAssembly::Module = field("module")
-        .map_err(|e| sys::describe(&e))?
-        .unchecked_into();
-    let instance: WebAssembly::Instance = field("instance")
-        .map_err(|e| sys::describe(&e))?
-        .unchecked_into();
-    Ok((module, Instance::new(&instance, imports)?))
+    let field = |key: &str| {
+        js_sys::Reflect::get(&result, &JsValue::from_str(key)).map_err(|e| sys::describe(&e))
+    };
+    let module: WebAssembly::Module = field("module")?.unchecked_into();
+    let instance: WebAssembly::Instance = field("instance")?.unchecked_into();
+    Ok((module, Instance::new(&instance, state, config)?))
 }
 
 /// A new instance of a module that was loaded before (after the previous one trapped).
-pub async fn reinstantiate(module: &WebAssembly::Module) -> Result<Instance, String> {
-    let imports = Imports::new();
-    let instance = JsFuture::from(sys::instantiate_module(module, imports.object()))
+pub async fn reinstantiate(
+    context: &Rc<PluginContext>,
+    module: &WebAssembly::Module,
+    config: &[u8],
+) -> Result<Instance, String> {
+    let (state, imports) = State::new(Rc::clone(context));
+    let instance = JsFuture::from(sys::instantiate_module(module, &imports))
         .await
         .map_err(|e| format!("re-instantiating failed: {}", sys::describe(&e)))?;
-    Instance::new(instance.unchecked_ref(), imports)
+    Instance::new(instance.unchecked_ref(), state, config)
 }

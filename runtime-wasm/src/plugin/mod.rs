@@ -1,22 +1,29 @@
-//! A mounted plugin: loaded on its first request, re-instantiated after a crash.
+//! A mounted plugin: loaded on its first request, re-instantiated after a crash, and given a
+//! time limit for each request.
 
+mod imports;
 mod instance;
 mod load;
 
-use crate::error::DispatchError;
+use crate::error::{DispatchError, MAX_DEPTH};
+use crate::host::{timer, PluginContext};
 use crate::manifest::PluginSpec;
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use crate::web_http::PLUGIN_HEADER;
+use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
+use http::HeaderValue;
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
 use std::cell::RefCell;
+use std::pin::pin;
 use std::rc::Rc;
 use vlugin::abi::codec;
 use vlugin::{Request, Response};
+use wasm_bindgen_futures::JsFuture;
 
 /// The compiled module and its current instance.
 struct Loaded {
     module: WebAssembly::Module,
-    /// `None` after a trap: the next request creates a fresh instance from `module`.
+    /// Replaced after a trap: the next request creates a fresh instance from `module`.
     instance: RefCell<Option<Rc<Instance>>>,
 }
 
@@ -25,15 +32,21 @@ type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
 /// A plugin from the manifest.
 pub struct Plugin {
     spec: PluginSpec,
+    context: Rc<PluginContext>,
+    /// The manifest entry's `config`, as the JSON handed to `valor_init`.
+    config: Rc<[u8]>,
     /// Started by the first request; every later request awaits the same outcome.
     loading: RefCell<Option<Loading>>,
 }
 
 impl Plugin {
     /// A plugin that will be loaded when first needed.
-    pub fn new(spec: PluginSpec) -> Self {
+    pub fn new(spec: PluginSpec, context: PluginContext) -> Self {
+        let config = serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec());
         Self {
             spec,
+            context: Rc::new(context),
+            config: config.into(),
             loading: RefCell::new(None),
         }
     }
@@ -43,19 +56,70 @@ impl Plugin {
         &self.spec.name
     }
 
-    /// Handles one request (its URI already relative to the plugin's prefix).
-    pub async fn dispatch(&self, request: &Request) -> Result<Response, DispatchError> {
+    /// Answers one request (its URI relative to the plugin's prefix), tagged with the plugin's
+    /// name; failures become their error responses. `depth` counts plugin-to-plugin hops, and
+    /// `abort` is the page's signal, if any.
+    pub async fn dispatch(
+        &self,
+        request: &Request,
+        depth: u32,
+        abort: Option<&web_sys::AbortSignal>,
+    ) -> Response {
+        let mut response = self
+            .answer(request, depth, abort)
+            .await
+            .unwrap_or_else(|error| {
+                if error.status().is_server_error() {
+                    web_sys::console::error_1(&format!("[valor] {error}").into());
+                }
+                error.to_response()
+            });
+        // Names are validated to a header-safe alphabet when the manifest is read.
+        if let Ok(name) = HeaderValue::from_str(self.name()) {
+            response.headers_mut().insert(PLUGIN_HEADER, name);
+        }
+        response
+    }
+
+    async fn answer(
+        &self,
+        request: &Request,
+        depth: u32,
+        abort: Option<&web_sys::AbortSignal>,
+    ) -> Result<Response, DispatchError> {
+        if depth > MAX_DEPTH {
+            return Err(DispatchError::TooDeep {
+                plugin: self.spec.name.clone(),
+            });
+        }
         let loaded = self.loaded().await?;
         let instance = self.instance(&loaded).await?;
-        let bytes = instance
-            .call(&codec::encode_request(request))
-            .map_err(|fault| {
-                if matches!(fault, Fault::Trap { .. }) {
-                    // Its memory may be inconsistent now: never reuse it.
-                    loaded.instance.borrow_mut().take();
-                }
-                self.fault_error(fault)
-            })?;
+        let bytes = codec::encode_request(request);
+        let work = pin!(instance.dispatch(&bytes, depth));
+        let deadline = pin!(timer::sleep(f64::from(self.spec.timeout_ms)));
+        let aborted = pin!(match abort {
+            Some(signal) => Either::Left(aborted(signal)),
+            None => Either::Right(future::pending()),
+        });
+        // Whichever comes first; dropping `work` drops the task inside the plugin.
+        let answer = match future::select(work, future::select(deadline, aborted)).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right((Either::Left(_), _)) => {
+                return Err(DispatchError::TimedOut {
+                    plugin: self.spec.name.clone(),
+                    timeout_ms: self.spec.timeout_ms,
+                })
+            }
+            Either::Right((Either::Right(_), _)) => return Err(DispatchError::Aborted),
+        };
+        if instance.is_broken() {
+            // Its memory may be inconsistent now: never reuse it.
+            let mut current = loaded.instance.borrow_mut();
+            if current.as_ref().is_some_and(|c| Rc::ptr_eq(c, &instance)) {
+                *current = None;
+            }
+        }
+        let bytes = answer.map_err(|fault| self.fault_error(fault))?;
         codec::decode_response(&bytes).map_err(|e| DispatchError::InvalidResponse {
             plugin: self.spec.name.clone(),
             reason: e.to_string(),
@@ -67,9 +131,14 @@ impl Plugin {
             .loading
             .borrow_mut()
             .get_or_insert_with(|| {
-                let (name, url) = (self.spec.name.clone(), self.spec.url.clone());
+                let (context, url, config) = (
+                    Rc::clone(&self.context),
+                    self.spec.url.clone(),
+                    Rc::clone(&self.config),
+                );
                 async move {
-                    let (module, instance) = load::fetch_and_instantiate(&name, &url).await?;
+                    let (module, instance) =
+                        load::fetch_and_instantiate(&context, &url, &config).await?;
                     Ok(Rc::new(Loaded {
                         module,
                         instance: RefCell::new(Some(Rc::new(instance))),
@@ -87,7 +156,7 @@ impl Plugin {
             return Ok(Rc::clone(instance));
         }
         let instance = Rc::new(
-            load::reinstantiate(&loaded.module)
+            load::reinstantiate(&self.context, &loaded.module, &self.config)
                 .await
                 .map_err(|reason| self.unavailable(reason))?,
         );
@@ -113,8 +182,23 @@ impl Plugin {
                 plugin,
                 message: error,
             },
-            Fault::Stalled => DispatchError::Stalled { plugin },
             Fault::BadFrame(reason) => DispatchError::InvalidResponse { plugin, reason },
         }
     }
+}
+
+/// Resolves when the page aborts its request.
+fn aborted(signal: &web_sys::AbortSignal) -> JsFuture {
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if signal.aborted() {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
+            return;
+        }
+        let once = web_sys::AddEventListenerOptions::new();
+        once.set_once(true);
+        let _ = signal.add_event_listener_with_callback_and_add_event_listener_options(
+            "abort", &resolve, &once,
+        );
+    });
+    JsFuture::from(promise)
 }

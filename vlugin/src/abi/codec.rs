@@ -6,7 +6,8 @@
 //! request  := method:field  uri:field  header-count:u32 (name:field value:field)*  body:field
 //! response := status:u32               header-count:u32 (name:field value:field)*  body:field
 //! ```
-//! The request's `uri` is the path relative to the plugin's mount plus the query string.
+//! The request's `uri` is the path relative to the plugin's mount plus the query string for
+//! requests to a plugin, and absolute (or a path on the app's origin) for outbound requests.
 //! Header names repeat as often as the message carries them; values are raw bytes.
 //! Decoding validates everything and never panics, whatever the bytes.
 
@@ -48,11 +49,16 @@ pub enum DecodeError {
     /// The status code is outside 100..=999.
     #[error("invalid status code {0}")]
     Status(u32),
+    /// A storage command or reply is malformed.
+    #[error("invalid storage message: {0}")]
+    Storage(&'static str),
 }
 
 /// Encodes a request (its URI as given: the runtime passes the mount-relative one).
 pub fn encode_request(request: &Request) -> Vec<u8> {
-    let uri = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    // The whole URI: relative (path + query) for requests to a plugin, absolute for outbound
+    // requests, whose scheme and host the runtime's allowlist must see.
+    let uri = request.uri().to_string();
     let head = request.method().as_str().len() + uri.len();
     let mut out = Writer::with_capacity(head, request.headers(), request.body());
     out.field(request.method().as_str().as_bytes());
@@ -73,7 +79,7 @@ pub fn encode_response(response: &Response) -> Vec<u8> {
 
 /// Decodes a request encoded by [`encode_request`].
 pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
-    let mut input = Reader { bytes, offset: 0 };
+    let mut input = Reader::new(bytes);
     let method = input.field()?;
     let method = Method::from_bytes(method)
         .map_err(|_| DecodeError::Method(String::from_utf8_lossy(method).into_owned()))?;
@@ -95,7 +101,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
 
 /// Decodes a response encoded by [`encode_response`].
 pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
-    let mut input = Reader { bytes, offset: 0 };
+    let mut input = Reader::new(bytes);
     let code = input.u32()?;
     let status = u16::try_from(code)
         .ok()
@@ -111,7 +117,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
     Ok(response)
 }
 
-struct Writer(Vec<u8>);
+pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
     /// Reserves the exact encoded size up front: bodies can be many MiB.
@@ -123,11 +129,11 @@ impl Writer {
         Self(Vec::with_capacity(16 + head + header_bytes + body.len()))
     }
 
-    fn u32(&mut self, n: u32) {
+    pub(crate) fn u32(&mut self, n: u32) {
         self.0.extend_from_slice(&n.to_le_bytes());
     }
 
-    fn field(&mut self, bytes: &[u8]) {
+    pub(crate) fn field(&mut self, bytes: &[u8]) {
         // Messages are bounded by wasm32's 4 GiB address space, so lengths always fit a u32.
         self.u32(bytes.len() as u32);
         self.0.extend_from_slice(bytes);
@@ -142,13 +148,17 @@ impl Writer {
     }
 }
 
-struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     offset: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Self { bytes, offset: 0 }
+    }
+
+    pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
         let rest = &self.bytes[self.offset..];
         if rest.len() < len {
             return Err(DecodeError::Truncated {
@@ -160,12 +170,12 @@ impl<'a> Reader<'a> {
         Ok(&rest[..len])
     }
 
-    fn u32(&mut self) -> Result<u32, DecodeError> {
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         let bytes = self.take(4)?;
         Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
-    fn field(&mut self) -> Result<&'a [u8], DecodeError> {
+    pub(crate) fn field(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.u32()? as usize;
         self.take(len)
     }
@@ -185,11 +195,11 @@ impl<'a> Reader<'a> {
         Ok(headers)
     }
 
-    fn remaining(&self) -> usize {
+    pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.offset
     }
 
-    fn finish(self) -> Result<(), DecodeError> {
+    pub(crate) fn finish(self) -> Result<(), DecodeError> {
         match self.remaining() {
             0 => Ok(()),
             extra => Err(DecodeError::TrailingBytes(extra)),

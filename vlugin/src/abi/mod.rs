@@ -11,12 +11,22 @@
 //! 3. `frame = valor_poll(task)`: [`PENDING`] while the future waits, else the address of a
 //!    frame, a little-endian `u32` length followed by that many bytes of encoded response;
 //! 4. `valor_drop(task)` frees the task and its frame (also how a request is cancelled).
+//!
+//! While a task waits, it waits on *host operations* (sleep, fetch, storage): an import starts
+//! one and returns its id at once. When it finishes, the runtime writes the result (an
+//! [`outcome`] byte, then the payload) into memory from `valor_alloc` and calls
+//! `valor_complete(op, ptr, len)`, which wakes the tasks waiting on it. After every call into the
+//! plugin the runtime takes the woken task ids from `valor_woken` (0 when there are none) and
+//! polls those tasks again. A dropped future cancels its operation through `cancel(op)`.
 
 pub mod codec;
+pub mod storage;
 
 /// Version of this contract. A plugin reports the version it was built for through the
 /// `valor_abi_version` export; the runtime refuses any other.
-pub const ABI_VERSION: u32 = 1;
+///
+/// 2: host operations (`valor_complete`, `valor_woken`, the async imports), config at init.
+pub const ABI_VERSION: u32 = 2;
 
 /// Module name of the functions the runtime provides to plugins.
 pub const IMPORT_MODULE: &str = "valor";
@@ -28,7 +38,8 @@ pub const PENDING: u32 = 0;
 pub mod exports {
     /// `() -> u32`: the [`ABI_VERSION`](super::ABI_VERSION) the plugin was built for.
     pub const ABI_VERSION: &str = "valor_abi_version";
-    /// `()`: called once after instantiation, before any request.
+    /// `(ptr: u32, len: u32)`: called once after instantiation, before any request, with the
+    /// manifest entry's `config` as JSON in memory from `valor_alloc` (the plugin frees it).
     pub const INIT: &str = "valor_init";
     /// `(len: u32) -> ptr`: allocates `len` bytes the runtime may write into.
     pub const ALLOC: &str = "valor_alloc";
@@ -38,15 +49,58 @@ pub mod exports {
     pub const POLL: &str = "valor_poll";
     /// `(task: u32)`: frees a task, finished or not.
     pub const DROP: &str = "valor_drop";
+    /// `(op: u32, ptr: u32, len: u32)`: the result of a host operation, in memory from
+    /// `valor_alloc` (the plugin frees it).
+    pub const COMPLETE: &str = "valor_complete";
+    /// `() -> task`: the next task woken since the last call, or 0.
+    pub const WOKEN: &str = "valor_woken";
     /// The exported linear memory.
     pub const MEMORY: &str = "memory";
 
     /// Every export the runtime needs, in the order it checks them.
-    pub const REQUIRED: [&str; 7] = [ABI_VERSION, INIT, ALLOC, START, POLL, DROP, MEMORY];
+    pub const REQUIRED: [&str; 9] = [
+        ABI_VERSION,
+        INIT,
+        ALLOC,
+        START,
+        POLL,
+        DROP,
+        COMPLETE,
+        WOKEN,
+        MEMORY,
+    ];
 }
 
 /// Names of the functions a plugin may import from [`IMPORT_MODULE`](super::IMPORT_MODULE).
 pub mod imports {
     /// `(ptr: u32, len: u32)`: the UTF-8 message of a panic, reported just before the trap.
     pub const PANIC: &str = "panic";
+    /// `(level: u32, ptr: u32, len: u32)`: a UTF-8 log line; levels as `log::Level` (1 = error
+    /// .. 5 = trace).
+    pub const LOG: &str = "log";
+    /// `() -> f64`: wall-clock time, milliseconds since the Unix epoch.
+    pub const NOW: &str = "now";
+    /// `(ptr: u32, len: u32)`: fills the bytes with cryptographically secure random data.
+    pub const RANDOM: &str = "random";
+    /// `(ms: f64) -> op`: completes (with an empty payload) after `ms` milliseconds.
+    pub const SLEEP: &str = "sleep";
+    /// `(ptr: u32, len: u32) -> op`: an outbound HTTP request, encoded as by
+    /// [`codec::encode_request`](super::codec::encode_request) with an absolute URI or a path on
+    /// the app's own origin; completes with an encoded response.
+    pub const FETCH: &str = "fetch";
+    /// `(ptr: u32, len: u32) -> op`: a [`storage`](super::storage) command on the plugin's own
+    /// key-value namespace.
+    pub const KV: &str = "kv";
+    /// `(op: u32)`: the plugin no longer wants the operation's result.
+    pub const CANCEL: &str = "cancel";
+}
+
+/// The first byte of every host operation's result; the rest is the payload.
+pub mod outcome {
+    /// Success: the payload is the operation's result.
+    pub const OK: u8 = 0;
+    /// Failure: the payload is a UTF-8 message.
+    pub const FAILED: u8 = 1;
+    /// Refused by policy (e.g. a host not in `allowed_hosts`): the payload is a UTF-8 message.
+    pub const DENIED: u8 = 2;
 }

@@ -1,21 +1,119 @@
-//! The raw functions a plugin imports from the runtime (`abi::IMPORT_MODULE`).
-//! Outside wasm32 (host builds, doc tests) they fall back to stderr so plugins still compile.
+//! The raw functions a plugin imports from the runtime (`abi::IMPORT_MODULE`), behind safe
+//! functions. Outside wasm32 (host builds, doc tests) there is no runtime: the same functions
+//! fall back to local equivalents, and host operations fail with a message that says so.
+
+pub(crate) use imp::*;
 
 #[cfg(target_arch = "wasm32")]
-mod sys {
-    #[link(wasm_import_module = "valor")]
-    extern "C" {
-        pub fn panic(ptr: u32, len: u32);
+mod imp {
+    use crate::guest::ops::HostOp;
+
+    mod sys {
+        #[link(wasm_import_module = "valor")]
+        extern "C" {
+            pub fn panic(ptr: u32, len: u32);
+            pub fn log(level: u32, ptr: u32, len: u32);
+            pub fn now() -> f64;
+            pub fn random(ptr: u32, len: u32);
+            pub fn sleep(ms: f64) -> u32;
+            pub fn fetch(ptr: u32, len: u32) -> u32;
+            pub fn kv(ptr: u32, len: u32) -> u32;
+            pub fn cancel(op: u32);
+        }
+    }
+
+    /// Pointer and length of a byte slice, as the ABI passes them.
+    fn raw(bytes: &[u8]) -> (u32, u32) {
+        (bytes.as_ptr() as usize as u32, bytes.len() as u32)
+    }
+
+    // SAFETY (all calls below): the runtime reads or writes exactly `len` bytes at `ptr`, and
+    // only before the call returns; the other imports take plain numbers.
+
+    /// Reports a panic message to the runtime, which puts it in the 500 response.
+    pub(crate) fn report_panic(message: &str) {
+        let (ptr, len) = raw(message.as_bytes());
+        unsafe { sys::panic(ptr, len) }
+    }
+
+    /// Writes a log line to the console, tagged with the plugin's name by the runtime.
+    pub(crate) fn log(level: log::Level, line: &str) {
+        let (ptr, len) = raw(line.as_bytes());
+        unsafe { sys::log(level as u32, ptr, len) }
+    }
+
+    /// Milliseconds since the Unix epoch.
+    pub(crate) fn now_ms() -> f64 {
+        unsafe { sys::now() }
+    }
+
+    /// Fills `buffer` (at most 64 KiB) from the host's cryptographic generator.
+    pub(crate) fn fill_random(buffer: &mut [u8]) {
+        let (ptr, len) = raw(buffer);
+        unsafe { sys::random(ptr, len) }
+    }
+
+    /// Starts a timer.
+    pub(crate) fn sleep(ms: f64) -> HostOp {
+        HostOp::started(unsafe { sys::sleep(ms) })
+    }
+
+    /// Starts an outbound request (encoded with `abi::codec`).
+    pub(crate) fn fetch(request: &[u8]) -> HostOp {
+        let (ptr, len) = raw(request);
+        HostOp::started(unsafe { sys::fetch(ptr, len) })
+    }
+
+    /// Starts a key-value command (encoded with `abi::storage`).
+    pub(crate) fn kv(command: &[u8]) -> HostOp {
+        let (ptr, len) = raw(command);
+        HostOp::started(unsafe { sys::kv(ptr, len) })
+    }
+
+    /// Tells the runtime an operation's result is no longer wanted.
+    pub(crate) fn cancel(op: u32) {
+        unsafe { sys::cancel(op) }
     }
 }
 
-/// Reports a panic message to the runtime, which puts it in the 500 response.
-pub(crate) fn report_panic(message: &str) {
-    #[cfg(target_arch = "wasm32")]
-    // SAFETY: the runtime reads `len` bytes at `ptr` before this call returns.
-    unsafe {
-        sys::panic(message.as_ptr() as usize as u32, message.len() as u32)
-    };
-    #[cfg(not(target_arch = "wasm32"))]
-    eprintln!("{message}");
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use crate::guest::ops::HostOp;
+
+    pub(crate) fn report_panic(message: &str) {
+        eprintln!("{message}");
+    }
+
+    pub(crate) fn log(level: log::Level, line: &str) {
+        eprintln!("[{level}] {line}");
+    }
+
+    pub(crate) fn now_ms() -> f64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |elapsed| elapsed.as_secs_f64() * 1000.0)
+    }
+
+    pub(crate) fn fill_random(buffer: &mut [u8]) {
+        use std::hash::{BuildHasher, Hasher};
+        for chunk in buffer.chunks_mut(8) {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_u8(0);
+            chunk.copy_from_slice(&hasher.finish().to_le_bytes()[..chunk.len()]);
+        }
+    }
+
+    pub(crate) fn sleep(_ms: f64) -> HostOp {
+        HostOp::unavailable()
+    }
+
+    pub(crate) fn fetch(_request: &[u8]) -> HostOp {
+        HostOp::unavailable()
+    }
+
+    pub(crate) fn kv(_command: &[u8]) -> HostOp {
+        HostOp::unavailable()
+    }
+
+    pub(crate) fn cancel(_op: u32) {}
 }

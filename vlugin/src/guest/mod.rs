@@ -1,7 +1,8 @@
 //! What `#[vlugin]` expands to call: the implementations of the plugin's exports.
 //! Not a public API; see `abi` for the contract these functions fulfil.
 
-mod host;
+pub(crate) mod host;
+pub(crate) mod ops;
 mod tasks;
 
 use crate::abi::codec;
@@ -13,9 +14,74 @@ use std::future::Future;
 
 pub use crate::abi::ABI_VERSION;
 
-/// `valor_init`: makes panics report their message before the instance traps.
-pub fn init() {
+/// `valor_init`: takes the plugin's config (JSON at `ptr`, from [`alloc`]), makes panics report
+/// their message before the instance traps, and routes the `log` facade to the console.
+///
+/// # Safety
+/// As for [`start`].
+pub unsafe fn init(ptr: u32, len: u32) {
     std::panic::set_hook(Box::new(|info| host::report_panic(&info.to_string())));
+    crate::logger::install();
+    // SAFETY: guaranteed by the caller.
+    crate::config::set(unsafe { take_bytes(ptr, len) });
+}
+
+/// `valor_complete`: the result of host operation `op`, at `ptr` (from [`alloc`]).
+///
+/// # Safety
+/// As for [`start`].
+pub unsafe fn complete(op: u32, ptr: u32, len: u32) {
+    // SAFETY: guaranteed by the caller.
+    ops::complete(op, unsafe { take_bytes(ptr, len) });
+}
+
+/// `valor_woken`: the next task to poll again, or 0.
+pub fn woken() -> u32 {
+    tasks::pop_woken()
+}
+
+/// The `getrandom` backend: fills `len` bytes at `dest` from the host.
+///
+/// # Safety
+/// `dest..dest + len` must be writable (it may be uninitialised).
+pub unsafe fn fill_random_raw(dest: *mut u8, len: usize) {
+    // SAFETY: guaranteed by the caller; zeroed first so the slice is initialised.
+    let buffer = unsafe {
+        std::ptr::write_bytes(dest, 0, len);
+        std::slice::from_raw_parts_mut(dest, len)
+    };
+    crate::fill_random(buffer);
+}
+
+#[cfg(feature = "getrandom")]
+pub use getrandom;
+
+/// Defines `getrandom`'s custom backend in the plugin crate (its root, where getrandom wants
+/// it) when the `getrandom` feature is on; `#[vlugin]` expands to a call.
+#[cfg(feature = "getrandom")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __getrandom_backend {
+    () => {
+        #[cfg(target_arch = "wasm32")]
+        #[unsafe(no_mangle)]
+        unsafe extern "Rust" fn __getrandom_v03_custom(
+            dest: *mut u8,
+            len: usize,
+        ) -> ::core::result::Result<(), ::vlugin::__private::getrandom::Error> {
+            // SAFETY: getrandom passes a writable buffer of `len` bytes.
+            unsafe { ::vlugin::__private::fill_random_raw(dest, len) };
+            ::core::result::Result::Ok(())
+        }
+    };
+}
+
+/// Without the `getrandom` feature there is nothing to define.
+#[cfg(not(feature = "getrandom"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __getrandom_backend {
+    () => {};
 }
 
 /// `valor_alloc`: memory for the runtime to write a request into, freed by [`start`].
@@ -63,17 +129,23 @@ pub fn drop_task(task: u32) {
 }
 
 unsafe fn decode_owned(ptr: u32, len: u32) -> Result<Request, codec::DecodeError> {
-    let bytes: &[u8] = match byte_layout(len) {
-        // SAFETY: the caller guarantees these bytes are initialised and ours.
-        Some(_) => unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) },
-        None => &[],
-    };
-    let decoded = codec::decode_request(bytes);
-    if let Some(layout) = byte_layout(len) {
-        // SAFETY: allocated by `alloc` with this very layout.
-        unsafe { std::alloc::dealloc(ptr as usize as *mut u8, layout) };
+    // SAFETY: guaranteed by the caller.
+    codec::decode_request(&unsafe { take_bytes(ptr, len) })
+}
+
+/// Takes ownership of bytes the runtime wrote into memory from [`alloc`].
+///
+/// # Safety
+/// `ptr..ptr + len` must come from [`alloc`] with the same `len`, initialised, and unused after.
+unsafe fn take_bytes(ptr: u32, len: u32) -> Vec<u8> {
+    match byte_layout(len) {
+        // SAFETY: allocated by `alloc` with exactly this layout (capacity = length = len), so
+        // the global allocator may take it back through the Vec.
+        Some(_) => unsafe {
+            Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize)
+        },
+        None => Vec::new(),
     }
-    decoded
 }
 
 fn byte_layout(len: u32) -> Option<Layout> {

@@ -140,6 +140,17 @@ fn frame_address(id: u32) -> u32 {
     .unwrap_or(crate::abi::PENDING)
 }
 
+/// `valor_woken`: the next task woken since the runtime last asked, or 0.
+pub(crate) fn pop_woken() -> u32 {
+    TASKS.with_borrow_mut(|tasks| {
+        if tasks.woken.is_empty() {
+            0
+        } else {
+            tasks.woken.remove(0)
+        }
+    })
+}
+
 fn take_wake(id: u32) -> bool {
     TASKS.with_borrow_mut(|tasks| {
         let before = tasks.woken.len();

@@ -1,0 +1,30 @@
+//! A plugin's key-value commands, run in its own namespace of the store.
+
+use super::{failed, ok, PluginContext};
+use std::rc::Rc;
+use vlugin::abi::storage::{self, Command};
+
+/// Runs the command encoded in `bytes`; returns the ABI result.
+pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
+    let command = match Command::decode(&bytes) {
+        Ok(command) => command,
+        Err(error) => return failed(&format!("malformed storage command: {error}")),
+    };
+    let (store, namespace) = (&context.storage, context.name.as_str());
+    let reply = match command {
+        Command::Get { key } => store
+            .get(namespace, key)
+            .await
+            .map(|value| storage::encode_value(value.as_deref())),
+        Command::Put { key, value } => store.put(namespace, key, value).await.map(|()| Vec::new()),
+        Command::Delete { key } => store.delete(namespace, key).await.map(|()| Vec::new()),
+        Command::Keys { prefix } => store
+            .keys(namespace, prefix)
+            .await
+            .map(|keys| storage::encode_keys(&keys)),
+    };
+    match reply {
+        Ok(payload) => ok(&payload),
+        Err(error) => failed(&error.to_string()),
+    }
+}

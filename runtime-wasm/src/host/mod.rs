@@ -1,0 +1,62 @@
+//! What the runtime does for plugins: the host operations behind their imports.
+//!
+//! Each operation is a future producing the ABI's result bytes (an `outcome` byte, then the
+//! payload); `plugin::instance` starts them, delivers their results and cancels them.
+
+pub mod kv;
+pub mod outbound;
+pub mod timer;
+
+use crate::allowlist::Allowlist;
+use crate::storage::Storage;
+use futures::future::LocalBoxFuture;
+use std::rc::Weak;
+use vlugin::abi::outcome;
+use vlugin::{Request, Response};
+
+/// What a plugin's host functions need to know about the plugin and its runtime.
+pub struct PluginContext {
+    /// The plugin's name: its log tag and storage namespace.
+    pub name: String,
+    /// Where its outbound requests may go.
+    pub allowlist: Allowlist,
+    /// The app's origin (`"self"` in the allowlist; where paths resolve).
+    pub origin: String,
+    /// The key-value store.
+    pub storage: Storage,
+    /// The runtime, to answer requests to plugins without going to the network.
+    pub local: Weak<dyn LocalDispatch>,
+}
+
+/// Requests from one plugin to another: a service worker's own `fetch` bypasses its fetch
+/// handler, so the runtime routes them itself.
+pub trait LocalDispatch {
+    /// If a plugin is mounted at `path` (on the app's origin), answers `request` with it.
+    /// `request`'s URI is the absolute one; `depth` counts nested plugin-to-plugin requests.
+    fn dispatch_local(
+        &self,
+        request: Request,
+        path_and_query: (&str, &str),
+        depth: u32,
+    ) -> Option<LocalBoxFuture<'static, Response>>;
+}
+
+/// The result of an operation as the plugin reads it.
+fn outcome(code: u8, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(1 + payload.len());
+    bytes.push(code);
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+fn ok(payload: &[u8]) -> Vec<u8> {
+    outcome(outcome::OK, payload)
+}
+
+fn failed(message: &str) -> Vec<u8> {
+    outcome(outcome::FAILED, message.as_bytes())
+}
+
+fn denied(message: &str) -> Vec<u8> {
+    outcome(outcome::DENIED, message.as_bytes())
+}

@@ -1,0 +1,90 @@
+//! A plugin's outbound `fetch`: checked against its allowlist, then answered by another plugin
+//! (same origin, mounted path) or sent to the network.
+
+use super::{denied, failed, ok, PluginContext};
+use crate::allowlist::{Allowlist, Target};
+use crate::{sys, web_http};
+use std::rc::Rc;
+use vlugin::abi::codec;
+use vlugin::Response;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Performs the request encoded in `bytes`; returns the ABI result.
+pub async fn fetch(context: Rc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {
+    match send(&context, &bytes, depth).await {
+        Ok(response) => ok(&codec::encode_response(&response)),
+        Err(Refusal::Denied(message)) => denied(&message),
+        Err(Refusal::Failed(message)) => failed(&message),
+    }
+}
+
+enum Refusal {
+    Denied(String),
+    Failed(String),
+}
+
+async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Response, Refusal> {
+    let request = codec::decode_request(bytes)
+        .map_err(|e| Refusal::Failed(format!("malformed request: {e}")))?;
+    let uri = request.uri().to_string();
+    let url = web_sys::Url::new_with_base(&uri, &context.origin)
+        .map_err(|_| Refusal::Failed(format!("invalid URL {uri:?}")))?;
+    if !matches!(url.protocol().as_str(), "http:" | "https:") {
+        return Err(Refusal::Failed(format!(
+            "{uri}: only http and https can be fetched"
+        )));
+    }
+    let (origin, hostname, host) = (url.origin(), url.hostname(), url.host());
+    let target = Target {
+        origin: &origin,
+        hostname: &hostname,
+        host: &host,
+    };
+    if !context.allowlist.allows(target, &context.origin) {
+        return Err(Refusal::Denied(Allowlist::denial(
+            &context.name,
+            target,
+            &context.origin,
+        )));
+    }
+
+    if origin == context.origin {
+        let (path, query) = (url.pathname(), url.search());
+        let local = context.local.upgrade();
+        if let Some(answer) = local
+            .as_ref()
+            .and_then(|local| local.dispatch_local(request.clone(), (&path, &query), depth + 1))
+        {
+            return Ok(answer.await);
+        }
+    }
+
+    let controller = AbortOnDrop(
+        web_sys::AbortController::new().map_err(|e| Refusal::Failed(sys::describe(&e)))?,
+    );
+    let web_request = web_http::to_web_request(&request, &url.href(), &controller.0.signal())
+        .map_err(Refusal::Failed)?;
+    drop(request);
+    let response = JsFuture::from(sys::fetch(&web_request))
+        .await
+        .map_err(|e| {
+            Refusal::Failed(format!(
+                "{origin} did not answer: {} (unreachable, or it does not allow {} with CORS)",
+                sys::describe(&e),
+                context.origin
+            ))
+        })?;
+    web_http::read_response(response.unchecked_ref())
+        .await
+        .map_err(Refusal::Failed)
+}
+
+/// Aborts the network request when the plugin no longer wants it (the future is dropped).
+struct AbortOnDrop(web_sys::AbortController);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,413 @@
+//! Plugins' persistent key-value store, kept in IndexedDB.
+//!
+//! Every plugin writes under its own namespace. Entries are keyed by the IndexedDB array key
+//! `[namespace, key]` rather than a joined string, so no key a plugin chooses can name an entry
+//! of another namespace, and a listing ends exactly at its namespace's edge.
+//!
+//! Writes resolve only once their transaction has committed, so whatever a plugin was told is
+//! stored is still there when the browser stops the service worker and starts a new one. (With
+//! the browser's default durability, "relaxed" since Chrome 121, committed means handed to the
+//! OS: it survives a browser crash, not necessarily a power cut.)
+//!
+//! One database (by default `valor`) holds one object store, `kv`, of byte values
+//! (`Uint8Array`). A [`Storage`] opens its database on first use; each operation is one
+//! transaction.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), valor_runtime::storage::StorageError> {
+//! use valor_runtime::storage::Storage;
+//!
+//! let storage = Storage::default();
+//! storage.put("todo", "item/1", b"buy milk").await?;
+//! assert_eq!(storage.get("todo", "item/1").await?, Some(b"buy milk".to_vec()));
+//! assert_eq!(storage.keys("todo", "item/").await?, ["item/1"]);
+//! # Ok(())
+//! # }
+//! ```
+
+use std::{cell::RefCell, fmt, rc::Rc};
+
+use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use js_sys::{Array, Function, JsString, Promise, Uint8Array};
+use wasm_bindgen::{prelude::*, JsCast};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction,
+    IdbTransactionMode,
+};
+
+use crate::sys::describe;
+
+/// The database [`Storage::default`] uses.
+pub const DEFAULT_DATABASE: &str = "valor";
+const STORE: &str = "kv";
+const VERSION: u32 = 1;
+
+/// What failed in a storage operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    /// The global scope has no `indexedDB` (or refuses access to it).
+    #[error("IndexedDB is not available in this context")]
+    Unavailable,
+    /// The database could not be opened (or created).
+    #[error("opening database {database} failed: {reason}")]
+    Open {
+        /// The database's name.
+        database: String,
+        /// What the browser said.
+        reason: String,
+    },
+    /// [`Storage::get`] failed.
+    #[error("reading key {key:?} in namespace {namespace:?} failed: {reason}")]
+    Read {
+        /// The namespace read from.
+        namespace: String,
+        /// The key read.
+        key: String,
+        /// What failed.
+        reason: String,
+    },
+    /// [`Storage::put`] failed; nothing was written.
+    #[error("writing key {key:?} in namespace {namespace:?} failed: {reason}")]
+    Write {
+        /// The namespace written to.
+        namespace: String,
+        /// The key written.
+        key: String,
+        /// What failed.
+        reason: String,
+    },
+    /// [`Storage::delete`] failed; the entry, if any, is still there.
+    #[error("deleting key {key:?} in namespace {namespace:?} failed: {reason}")]
+    Delete {
+        /// The namespace deleted from.
+        namespace: String,
+        /// The key deleted.
+        key: String,
+        /// What failed.
+        reason: String,
+    },
+    /// [`Storage::keys`] failed.
+    #[error("listing keys starting with {prefix:?} in namespace {namespace:?} failed: {reason}")]
+    List {
+        /// The namespace listed.
+        namespace: String,
+        /// The prefix asked for.
+        prefix: String,
+        /// What failed.
+        reason: String,
+    },
+}
+
+/// A handle on one IndexedDB database of namespaced byte values. Clones share the connection.
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn run() -> Result<(), valor_runtime::storage::StorageError> {
+/// let storage = valor_runtime::storage::Storage::new("valor");
+/// storage.put("counter", "hits", &7u32.to_le_bytes()).await?;
+/// storage.delete("counter", "hits").await?;
+/// assert_eq!(storage.get("counter", "hits").await?, None);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Storage {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    database: String,
+    /// The open in progress or done, shared by everyone who needs the connection meanwhile.
+    /// Cleared when it failed or the browser closed the connection, so the next use retries.
+    connection: RefCell<Option<Connection>>,
+}
+
+type Connection = Shared<LocalBoxFuture<'static, Result<IdbDatabase, StorageError>>>;
+
+impl Storage {
+    /// A handle on the database `database`; nothing is opened until the first operation.
+    pub fn new(database: &str) -> Self {
+        Self {
+            inner: Rc::new(Inner {
+                database: database.to_owned(),
+                connection: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// The value of `key` in `namespace`, or `None` if there is none.
+    pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        let failed = |reason| StorageError::Read {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            reason,
+        };
+        let (_, store) = self
+            .transaction(IdbTransactionMode::Readonly, &failed)
+            .await?;
+        let request = store
+            .get(&entry_key(namespace, key))
+            .map_err(|e| failed(describe(&e)))?;
+        let value = outcome(&request).await.map_err(failed)?;
+        if value.is_undefined() {
+            return Ok(None);
+        }
+        match value.dyn_into::<Uint8Array>() {
+            Ok(bytes) => Ok(Some(bytes.to_vec())),
+            Err(other) => Err(failed(format!(
+                "the stored value is not bytes: {}",
+                describe(&other)
+            ))),
+        }
+    }
+
+    /// Stores `value` as the value of `key` in `namespace`, replacing any previous one.
+    /// Resolves once the write has committed.
+    pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        let failed = |reason| StorageError::Write {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            reason,
+        };
+        let (transaction, store) = self
+            .transaction(IdbTransactionMode::Readwrite, &failed)
+            .await?;
+        store
+            .put_with_key(&Uint8Array::from(value), &entry_key(namespace, key))
+            .map_err(|e| failed(describe(&e)))?;
+        committed(&transaction).await.map_err(failed)
+    }
+
+    /// Removes `key` from `namespace`; removing a key that is not there succeeds.
+    /// Resolves once the removal has committed.
+    pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
+        let failed = |reason| StorageError::Delete {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            reason,
+        };
+        let (transaction, store) = self
+            .transaction(IdbTransactionMode::Readwrite, &failed)
+            .await?;
+        store
+            .delete(&entry_key(namespace, key))
+            .map_err(|e| failed(describe(&e)))?;
+        committed(&transaction).await.map_err(failed)
+    }
+
+    /// The keys of `namespace` that start with `prefix` (all of them for `""`), sorted as Rust
+    /// sorts strings.
+    pub async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let failed = |reason| StorageError::List {
+            namespace: namespace.to_owned(),
+            prefix: prefix.to_owned(),
+            reason,
+        };
+        let (_, store) = self
+            .transaction(IdbTransactionMode::Readonly, &failed)
+            .await?;
+        let request = prefix_range(namespace, prefix)
+            .and_then(|range| store.get_all_keys_with_key(&range))
+            .map_err(|e| failed(describe(&e)))?;
+        let found = outcome(&request)
+            .await
+            .map_err(failed)?
+            .dyn_into::<Array>()
+            .map_err(|other| failed(format!("getAllKeys answered {}", describe(&other))))?;
+        let mut keys = found
+            .iter()
+            .map(|entry| {
+                entry
+                    .dyn_ref::<Array>()
+                    .and_then(|entry| entry.get(1).as_string())
+                    .ok_or_else(|| failed(format!("unexpected key {}", describe(&entry))))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        // IndexedDB orders by UTF-16 code units, which differs from Rust's order above U+D7FF.
+        keys.sort_unstable();
+        Ok(keys)
+    }
+
+    /// A new transaction on the object store, opening the database if needed.
+    async fn transaction(
+        &self,
+        mode: IdbTransactionMode,
+        failed: &impl Fn(String) -> StorageError,
+    ) -> Result<(IdbTransaction, IdbObjectStore), StorageError> {
+        let mut reopened = false;
+        loop {
+            let connection = self.connection();
+            let database = connection.clone().await.inspect_err(|_| {
+                self.forget(&connection);
+            })?;
+            match database.transaction_with_str_and_mode(STORE, mode) {
+                Ok(transaction) => {
+                    let store = transaction
+                        .object_store(STORE)
+                        .map_err(|e| failed(describe(&e)))?;
+                    return Ok((transaction, store));
+                }
+                // The connection was closed (see `open`, or the user cleared site data): reopen once.
+                Err(e) if !reopened && is_closed(&e) => {
+                    self.forget(&connection);
+                    reopened = true;
+                }
+                Err(e) => return Err(failed(describe(&e))),
+            }
+        }
+    }
+
+    /// The open of the database, started by the first caller and shared with the others.
+    fn connection(&self) -> Connection {
+        self.inner
+            .connection
+            .borrow_mut()
+            .get_or_insert_with(|| open(self.inner.database.clone()).boxed_local().shared())
+            .clone()
+    }
+
+    /// Drops `stale` so the next use opens again, unless someone already has.
+    fn forget(&self, stale: &Connection) {
+        let mut connection = self.inner.connection.borrow_mut();
+        if connection.as_ref().is_some_and(|c| c.ptr_eq(stale)) {
+            *connection = None;
+        }
+    }
+}
+
+impl Default for Storage {
+    /// A handle on [`DEFAULT_DATABASE`].
+    fn default() -> Self {
+        Self::new(DEFAULT_DATABASE)
+    }
+}
+
+impl fmt::Debug for Storage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Storage")
+            .field("database", &self.inner.database)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn open(database: String) -> Result<IdbDatabase, StorageError> {
+    let failed = |reason| StorageError::Open {
+        database: database.clone(),
+        reason,
+    };
+    let request = factory()?
+        .open_with_u32(&database, VERSION)
+        .map_err(|e| failed(describe(&e)))?;
+    // Called only when the database is new (or older than VERSION). A throw aborts the open.
+    let upgrading = request.clone();
+    let upgrade = Closure::<dyn FnMut() -> Result<(), JsValue>>::once(move || {
+        let database: IdbDatabase = upgrading.result()?.dyn_into()?;
+        if !database.object_store_names().contains(STORE) {
+            database.create_object_store(STORE)?;
+        }
+        Ok(())
+    });
+    request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let opened = outcome(&request).await;
+    // Settled: the browser will not call it any more.
+    request.set_onupgradeneeded(None);
+    drop(upgrade);
+    let database: IdbDatabase = opened
+        .map_err(failed)?
+        .dyn_into()
+        .map_err(|other| failed(format!("open answered {}", describe(&other))))?;
+    // A newer runtime upgrading the database, or deleteDatabase, waits until every connection
+    // is closed: close ours instead of blocking them; the next operation opens a new one.
+    let closing = database.clone();
+    let close = Closure::once_into_js(move || closing.close());
+    database.set_onversionchange(Some(close.unchecked_ref()));
+    Ok(database)
+}
+
+/// `indexedDB` of whatever global scope this runs in (`web_sys::window()` is `None` in workers).
+fn factory() -> Result<IdbFactory, StorageError> {
+    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
+        .ok()
+        .and_then(|factory| factory.dyn_into().ok())
+        .ok_or(StorageError::Unavailable)
+}
+
+fn entry_key(namespace: &str, key: &str) -> JsValue {
+    Array::of2(&namespace.into(), &key.into()).into()
+}
+
+/// Exactly the entries of `namespace` whose key starts with `prefix`: from `[namespace, prefix]`
+/// up to (excluding) `[namespace, s]`, `s` the least string above every extension of `prefix`.
+/// IndexedDB compares UTF-16 code units, so `s` is `prefix` with its last unit below 0xFFFF
+/// incremented (a `prefix + '\u{10FFFF}'` bound would miss keys continuing with U+E000..U+FFFF).
+/// Without such a unit, the bound is `[namespace, []]`: arrays sort above all strings.
+fn prefix_range(namespace: &str, prefix: &str) -> Result<IdbKeyRange, JsValue> {
+    let trimmed = prefix.trim_end_matches('\u{FFFF}');
+    let upper: JsValue = match trimmed.chars().next_back() {
+        None => Array::new().into(),
+        Some(last) => {
+            let head = JsString::from(&trimmed[..trimmed.len() - last.len_utf8()]);
+            let mut units = [0; 2];
+            let tail = last.encode_utf16(&mut units);
+            // Not U+FFFF (trimmed) nor a high surrogate (a low one follows): no overflow.
+            if let Some(unit) = tail.last_mut() {
+                *unit += 1;
+            }
+            head.concat(&JsString::from_char_code(tail)).into()
+        }
+    };
+    IdbKeyRange::bound_with_lower_open_and_upper_open(
+        &entry_key(namespace, prefix),
+        &Array::of2(&namespace.into(), &upper).into(),
+        false,
+        true,
+    )
+}
+
+/// Whether a transaction could not start because the connection is closed.
+fn is_closed(error: &JsValue) -> bool {
+    error
+        .dyn_ref::<DomException>()
+        .is_some_and(|e| e.name() == "InvalidStateError")
+}
+
+/// The result of a request (an open request included) once it has succeeded.
+async fn outcome(request: &IdbRequest) -> Result<JsValue, String> {
+    let settled = settled(|ok, fail| {
+        request.set_onsuccess(Some(ok));
+        request.set_onerror(Some(fail));
+    });
+    if settled.await.is_err() {
+        return Err(match request.error() {
+            Ok(Some(error)) => describe(&error),
+            _ => "the request failed".to_owned(),
+        });
+    }
+    request.result().map_err(|e| describe(&e))
+}
+
+/// Waits for a write transaction to commit: only then is the write durable and visible to
+/// every other connection (a request's success comes before that, and can still be undone).
+async fn committed(transaction: &IdbTransaction) -> Result<(), String> {
+    let settled = settled(|ok, fail| {
+        transaction.set_oncomplete(Some(ok));
+        transaction.set_onabort(Some(fail));
+    });
+    settled
+        .await
+        .map(drop)
+        .map_err(|_| match transaction.error() {
+            Some(error) => describe(&error),
+            None => "the transaction was aborted".to_owned(),
+        })
+}
+
+/// A future of the events that `wire` attaches the promise's `resolve` and `reject` to. Being
+/// JS functions themselves, they need no Rust closure kept alive until the event comes.
+fn settled(wire: impl Fn(&Function, &Function)) -> JsFuture {
+    JsFuture::from(Promise::new(&mut |resolve, reject| wire(&resolve, &reject)))
+}

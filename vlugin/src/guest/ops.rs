@@ -1,0 +1,121 @@
+//! Host operations as futures: started by an import, finished by `valor_complete`.
+
+use crate::abi::outcome;
+use crate::Error;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+enum State {
+    Waiting(Option<Waker>),
+    Done(Vec<u8>),
+}
+
+thread_local! {
+    static OPS: RefCell<BTreeMap<u32, State>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// A started host operation; resolves to its raw result (outcome byte + payload).
+/// Dropping it before it finishes cancels the operation in the runtime.
+pub(crate) struct HostOp {
+    id: u32,
+    finished: bool,
+}
+
+impl HostOp {
+    /// An operation the runtime started under `id`.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn started(id: u32) -> Self {
+        OPS.with_borrow_mut(|ops| ops.insert(id, State::Waiting(None)));
+        Self {
+            id,
+            finished: false,
+        }
+    }
+
+    /// Outside a plugin there is no runtime to perform anything.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn unavailable() -> Self {
+        // Ids from the runtime start at 1, so 0 never collides.
+        let message = "the Valor host API is only available inside a plugin";
+        OPS.with_borrow_mut(|ops| {
+            ops.insert(
+                0,
+                State::Done([&[outcome::FAILED][..], message.as_bytes()].concat()),
+            )
+        });
+        Self {
+            id: 0,
+            finished: false,
+        }
+    }
+
+    /// Awaits the result and splits off its outcome: `Ok(payload)` or the error it describes,
+    /// with `failed` making the error for an operation that failed.
+    pub(crate) async fn result(self, failed: fn(String) -> Error) -> Result<Vec<u8>, Error> {
+        let mut bytes = self.await;
+        if bytes.is_empty() {
+            return Err(Error::Protocol("an empty operation result".into()));
+        }
+        let code = bytes.remove(0);
+        let message = || String::from_utf8_lossy(&bytes).into_owned();
+        match code {
+            outcome::OK => Ok(bytes),
+            outcome::DENIED => Err(Error::Denied(message())),
+            outcome::FAILED => Err(failed(message())),
+            other => Err(Error::Protocol(format!("unknown outcome {other}"))),
+        }
+    }
+}
+
+impl Future for HostOp {
+    type Output = Vec<u8>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Vec<u8>> {
+        let id = self.id;
+        let ready = OPS.with_borrow_mut(|ops| match ops.remove(&id) {
+            Some(State::Done(bytes)) => Some(bytes),
+            Some(State::Waiting(_)) | None => {
+                ops.insert(id, State::Waiting(Some(cx.waker().clone())));
+                None
+            }
+        });
+        match ready {
+            Some(bytes) => {
+                self.finished = true;
+                Poll::Ready(bytes)
+            }
+            None => Poll::Pending,
+        }
+    }
+}
+
+impl Drop for HostOp {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let removed = OPS.with_borrow_mut(|ops| ops.remove(&self.id));
+        if matches!(removed, Some(State::Waiting(_))) {
+            super::host::cancel(self.id);
+        }
+    }
+}
+
+/// `valor_complete`: stores the result and wakes the task waiting for it. A result for an
+/// operation nobody waits for (cancelled meanwhile) is dropped.
+pub(crate) fn complete(id: u32, result: Vec<u8>) {
+    let waker = OPS.with_borrow_mut(|ops| match ops.get_mut(&id) {
+        Some(state @ State::Waiting(_)) => match std::mem::replace(state, State::Done(result)) {
+            State::Waiting(waker) => waker,
+            State::Done(_) => None,
+        },
+        _ => None,
+    });
+    // Woken outside the borrow: waking only records the task id, but keep the rule simple.
+    if let Some(waker) = waker {
+        waker.wake();
+    }
+}

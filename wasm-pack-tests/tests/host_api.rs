@@ -1,0 +1,285 @@
+//! Plugins that wait on the host: timers and concurrency, cancellation, time limits, outbound
+//! fetch under the allowlist, key-value storage, randomness, time, logs and config, all in a
+//! real service worker with the real `host-api` plugin (fixtures/plugins.json mounts it three
+//! times with different settings).
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use futures::future::join_all;
+use support::{request, sleep, url, Answer, MANIFEST};
+use valor_runtime::Runtime;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_service_worker);
+
+async fn send(runtime: &Runtime, request: web_sys::Request) -> Answer {
+    Answer::read(runtime.handle(request).await.into()).await
+}
+
+async fn get(runtime: &Runtime, path: &str) -> Answer {
+    send(runtime, request("GET", path, &[], None)).await
+}
+
+async fn stats(runtime: &Runtime, mount: &str) -> serde_json::Value {
+    get(runtime, &format!("/api/{mount}/stats")).await.json()
+}
+
+#[wasm_bindgen_test]
+async fn many_requests_are_in_flight_in_one_instance_at_once() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_eq!(get(&runtime, "/api/host/reset").await.status, 204);
+    let answers = join_all((0..100).map(|_| get(&runtime, "/api/host/sleep?ms=100"))).await;
+    assert!(answers
+        .iter()
+        .all(|a| a.status == 200 && a.text() == "slept 100 ms"));
+    let stats = stats(&runtime, "host").await;
+    let max = stats["max_in_flight"].as_u64().unwrap();
+    // Proved by the plugin's own counter, not by timing: handlers interleaved while sleeping.
+    assert!(max > 1, "at most {max} request(s) were in flight at once");
+    assert_eq!(
+        (stats["finished"].as_u64(), stats["in_flight"].as_u64()),
+        (Some(100), Some(0))
+    );
+    web_sys::console::log_1(&format!("100 concurrent sleeps: {max} in flight at once").into());
+}
+
+#[wasm_bindgen_test]
+async fn an_aborted_request_drops_its_task_in_the_plugin() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    get(&runtime, "/api/host/reset").await;
+    let controller = web_sys::AbortController::new().unwrap();
+    let init = web_sys::RequestInit::new();
+    init.set_signal(Some(&controller.signal()));
+    let slow =
+        web_sys::Request::new_with_str_and_init(&url("/api/host/sleep?ms=20000"), &init).unwrap();
+    let answer = runtime.handle(slow);
+    let abort = async {
+        sleep(100).await;
+        assert_eq!(
+            stats(&runtime, "host").await["in_flight"],
+            1,
+            "the request is under way"
+        );
+        controller.abort();
+    };
+    let (_, ()) = futures::join!(answer, abort);
+    let stats = stats(&runtime, "host").await;
+    assert_eq!(
+        (stats["dropped"].as_u64(), stats["in_flight"].as_u64()),
+        (Some(1), Some(0))
+    );
+    assert_eq!(
+        stats["finished"], 0,
+        "no late answer: the handler never finished"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_handler_past_its_time_limit_answers_504_and_is_dropped() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/impatient/forever").await;
+    assert_eq!(answer.status, 504);
+    assert_eq!(
+        answer.text(),
+        "plugin 'impatient' did not answer within 200 ms\n"
+    );
+    assert_eq!(
+        answer.header("x-valor-plugin").as_deref(),
+        Some("impatient")
+    );
+    assert_eq!(stats(&runtime, "impatient").await["dropped"], 1);
+}
+
+#[wasm_bindgen_test]
+async fn outbound_fetch_reaches_allowed_hosts_only() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    // "self" allows the app's origin: a plugin path is answered by that plugin...
+    let hello = get(&runtime, "/api/host/fetch?url=/api/hello").await.json();
+    assert_eq!(hello["status"], 200);
+    assert_eq!(hello["via"], "hello");
+    assert_eq!(hello["body"], "OK response from a plugin");
+    // ...any other path goes to the network, and an HTTP error is an answer, not an error.
+    let file = get(&runtime, "/api/host/fetch?url=/fixtures/plugins.json")
+        .await
+        .json();
+    assert_eq!(
+        (file["status"].as_u64(), file["via"].is_null()),
+        (Some(200), true)
+    );
+    assert!(file["body"].as_str().unwrap().contains("\"plugins\""));
+    let missing = get(&runtime, "/api/host/fetch?url=/fixtures/no-such-file")
+        .await
+        .json();
+    assert_eq!(missing["status"], 404);
+
+    // Without an allowed_hosts entry, nothing goes out; the message says how to allow it.
+    let denied = get(&runtime, "/api/host-other/fetch?url=/api/hello").await;
+    assert_eq!(denied.status, 403);
+    let message = denied.text();
+    assert!(
+        message.contains("plugin 'host-api-other' may not reach host"),
+        "{message}"
+    );
+    assert!(
+        message.contains("add \"self\" to \"allowed_hosts\""),
+        "{message}"
+    );
+    let other_host = url("/x").replace("127.0.0.1", "localhost");
+    let denied = get(&runtime, &format!("/api/host/fetch?url={other_host}")).await;
+    assert_eq!(denied.status, 403);
+    assert!(
+        denied
+            .text()
+            .contains("add \"localhost\" to \"allowed_hosts\""),
+        "{}",
+        denied.text()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn plugins_fetching_themselves_stop_at_the_nesting_limit() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/host/loop").await;
+    assert_eq!(answer.status, 508, "{}", answer.text());
+    assert!(
+        answer.text().contains("nested plugin fetches"),
+        "{}",
+        answer.text()
+    );
+}
+
+#[wasm_bindgen_test]
+async fn key_value_data_survives_a_new_runtime_and_stays_in_its_namespace() {
+    let value = support::binary(3000);
+    let first = Runtime::boot(MANIFEST).await;
+    let put = send(
+        &first,
+        request("PUT", "/api/host/kv?key=shared/name", &[], Some(&value)),
+    )
+    .await;
+    assert_eq!(put.status, 204, "{}", put.text());
+    drop(first);
+
+    // As after a service-worker restart: a new runtime, new instances, same IndexedDB.
+    let second = Runtime::boot(MANIFEST).await;
+    assert_eq!(
+        get(&second, "/api/host/kv?key=shared/name").await.body,
+        value
+    );
+    let keys = get(&second, "/api/host/kv/keys?prefix=shared/")
+        .await
+        .json();
+    assert_eq!(keys, serde_json::json!(["shared/name"]));
+
+    // The same .wasm under another name has its own namespace.
+    assert_eq!(
+        get(&second, "/api/host-other/kv?key=shared/name")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        get(&second, "/api/host-other/kv/keys?prefix=").await.json(),
+        serde_json::json!([])
+    );
+    let mine = send(
+        &second,
+        request(
+            "PUT",
+            "/api/host-other/kv?key=shared/name",
+            &[],
+            Some(b"other"),
+        ),
+    )
+    .await;
+    assert_eq!(mine.status, 204);
+    assert_eq!(
+        get(&second, "/api/host/kv?key=shared/name").await.body,
+        value
+    );
+
+    for mount in ["host", "host-other"] {
+        let deleted = send(
+            &second,
+            request(
+                "DELETE",
+                &format!("/api/{mount}/kv?key=shared/name"),
+                &[],
+                None,
+            ),
+        )
+        .await;
+        assert_eq!(deleted.status, 204);
+    }
+    assert_eq!(
+        get(&second, "/api/host/kv?key=shared/name").await.status,
+        404
+    );
+}
+
+#[wasm_bindgen_test]
+async fn config_is_per_mount() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_eq!(
+        get(&runtime, "/api/host/config").await.json(),
+        serde_json::json!({ "who": "tests" })
+    );
+    assert_eq!(
+        get(&runtime, "/api/host-other/config").await.json(),
+        serde_json::Value::Null
+    );
+}
+
+#[wasm_bindgen_test]
+async fn randomness_reaches_getrandom_users_and_time_is_the_wall_clock() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let (a, b) = (
+        get(&runtime, "/api/host/random").await.json(),
+        get(&runtime, "/api/host/random").await.json(),
+    );
+    let uuid = a["uuid"].as_str().unwrap();
+    assert_eq!((uuid.len(), &uuid[14..15]), (36, "4"), "a v4 uuid: {uuid}");
+    assert_ne!(a["uuid"], b["uuid"]);
+    assert_ne!(a["bytes"], b["bytes"]);
+    assert!(a["bytes"].as_array().unwrap().iter().any(|byte| byte != 0));
+
+    let now = get(&runtime, "/api/host/now").await.json()["ms"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        (now - js_sys::Date::now()).abs() < 60_000.0,
+        "plugin time {now}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn logs_reach_the_console_with_the_plugins_name_and_level() {
+    // Record what the console receives, then call the plugin.
+    let spy = js_sys::Function::new_no_args(
+        "globalThis.__valorLogs = [];
+         for (const level of ['error', 'warn', 'info', 'debug']) {
+           const original = console[level].bind(console);
+           console[level] = (...args) => { globalThis.__valorLogs.push(level + ' ' + args.join(' ')); original(...args); };
+         }",
+    );
+    spy.call0(&wasm_bindgen::JsValue::UNDEFINED).unwrap();
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_eq!(get(&runtime, "/api/host/log").await.text(), "logged");
+    let logs: js_sys::Array = js_sys::Reflect::get(&js_sys::global(), &"__valorLogs".into())
+        .unwrap()
+        .unchecked_into();
+    let logs: Vec<String> = logs.iter().filter_map(|line| line.as_string()).collect();
+    for expected in [
+        "error [valor:host-api] an error line",
+        "warn [valor:host-api] a warning line",
+        "info [valor:host-api] an info line",
+        "debug [valor:host-api] a debug line",
+    ] {
+        assert!(
+            logs.iter().any(|line| line == expected),
+            "{expected:?} not in {logs:?}"
+        );
+    }
+}
