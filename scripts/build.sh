@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the runtime and every plugin for wasm32, then lays out
 #   target/www/                 the demo app, ready to serve (sw.js, valor/, plugins/, www/*)
+#   target/bench/               the benchmark app (bench/*)
 #   wasm-pack-tests/fixtures/plugins/, wasm-pack-tests/{sw.js,valor/}   what the browser tests load
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +43,11 @@ for dir in www/plugins/*/; do
   name="$(basename "$dir")"
   cp "$wasm_out/${name//-/_}.wasm" target/www/plugins/
 done
+
+say "benchmark app: target/bench"
+rm -rf target/bench && mkdir -p target/bench/plugins
+cp -r target/www/valor sw.js bench/index.html bench/plugins.json target/bench/
+cp "$wasm_out/host_api.wasm" target/bench/plugins/
 
 say "test fixtures: wasm-pack-tests/"
 fixtures=wasm-pack-tests/fixtures/plugins

@@ -12,6 +12,14 @@ async function controlledByValor() {
   );
 }
 
+// A response as shown on the page: its status on the first line, then the body (JSON indented).
+async function describe(response) {
+  const body = await response.text();
+  let shown = body;
+  try { shown = JSON.stringify(JSON.parse(body), null, 2); } catch { /* not JSON: show as is */ }
+  return `${response.status}\n${shown}`;
+}
+
 async function showHello() {
   const response = await fetch('/api/hello');
   const text = await response.text();
@@ -26,10 +34,102 @@ async function sendEcho(event) {
   const init = { method, headers: { 'x-demo': 'valor' } };
   if (method !== 'GET') init.body = form.get('body');
   const response = await fetch(form.get('path'), init);
-  const body = await response.text();
-  let shown = body;
-  try { shown = JSON.stringify(JSON.parse(body), null, 2); } catch { /* not JSON: show as is */ }
-  document.getElementById('echo').textContent = `${response.status}\n${shown}`;
+  document.getElementById('echo').textContent = await describe(response);
+}
+
+// alice and bob: the same plugin with two configs, each counting its own visits.
+async function showStates() {
+  await Promise.all(['alice', 'bob'].map(async (name) => {
+    document.getElementById(name).textContent = await describe(await fetch(`/api/${name}`));
+  }));
+}
+
+async function showProxy(event) {
+  event?.preventDefault();
+  const source = new FormData(document.getElementById('proxy-form')).get('source');
+  const response = await fetch(`/api/proxy?${new URLSearchParams({ path: source })}`);
+  document.getElementById('proxy').textContent = await describe(response);
+}
+
+// --- Todos: the page keeps no list of its own; after every change it shows what the API has.
+
+// Calls the todos API; resolves with the JSON answer (null for 204), rejects with its error.
+async function todoApi(method, path = '', body = undefined) {
+  const init = { method };
+  if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers = { 'content-type': 'application/json' };
+  }
+  const response = await fetch(`/api/todos${path}`, init);
+  if (!response.ok) {
+    const reason = await response.json().then((json) => json.error, () => response.statusText);
+    throw new Error(`${method} /api/todos${path}: ${response.status} ${reason}`);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function todoItem(todo) {
+  const done = document.createElement('input');
+  done.type = 'checkbox';
+  done.checked = todo.done;
+  done.addEventListener('change', () =>
+    changeTodos(() => todoApi('PATCH', `/${todo.id}`, { done: done.checked })));
+  const title = document.createElement('span');
+  title.className = 'title';
+  title.textContent = todo.title;
+  const label = document.createElement('label');
+  label.append(done, title);
+
+  const remove = document.createElement('button');
+  remove.type = 'button';
+  remove.className = 'delete';
+  remove.textContent = 'Delete';
+  remove.setAttribute('aria-label', `Delete "${todo.title}"`);
+  remove.addEventListener('click', () => changeTodos(() => todoApi('DELETE', `/${todo.id}`)));
+
+  const item = document.createElement('li');
+  item.dataset.id = todo.id;
+  item.classList.toggle('done', todo.done);
+  item.append(label, remove);
+  return item;
+}
+
+function showTodos(todos) {
+  document.getElementById('todo-list').replaceChildren(...todos.map(todoItem));
+  const done = todos.filter((todo) => todo.done).length;
+  document.getElementById('todo-count').textContent = todos.length === 0
+    ? 'Nothing to do.'
+    : `${todos.length} ${todos.length === 1 ? 'todo' : 'todos'}, ${done} done`;
+}
+
+let latestRefresh = 0;
+async function refreshTodos() {
+  const refresh = ++latestRefresh;
+  const todos = await todoApi('GET');
+  if (refresh === latestRefresh) showTodos(todos); // else a newer list is on its way
+}
+
+// Runs one change against the API, then shows the list as it now is, or what went wrong.
+async function changeTodos(change) {
+  const error = document.getElementById('todo-error');
+  try {
+    await change();
+    error.textContent = '';
+    await refreshTodos();
+  } catch (failure) {
+    error.textContent = failure.message;
+    await refreshTodos().catch(() => { /* the error above says enough */ });
+  }
+}
+
+function addTodo(event) {
+  event.preventDefault();
+  const form = event.target;
+  const title = new FormData(form).get('title');
+  return changeTodos(async () => {
+    await todoApi('POST', '', { title });
+    form.reset();
+  });
 }
 
 async function main() {
@@ -37,7 +137,12 @@ async function main() {
     await controlledByValor();
     statusLine.textContent = 'Service worker active: answers below come from plugins.';
     document.getElementById('echo-form').addEventListener('submit', sendEcho);
-    await Promise.all([showHello(), sendEcho()]);
+    document.getElementById('state-again').addEventListener('click', showStates);
+    document.getElementById('proxy-form').addEventListener('submit', showProxy);
+    document.getElementById('todo-form').addEventListener('submit', addTodo);
+    document.getElementById('todo-clear').addEventListener('click', () =>
+      changeTodos(() => todoApi('DELETE')));
+    await Promise.all([showHello(), sendEcho(), showStates(), showProxy(), refreshTodos()]);
   } catch (error) {
     statusLine.textContent = `Valor could not start: ${error}`;
     statusLine.classList.add('error');

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Builds everything and runs the benchmarks in headless Chromium (figures, not pass/fail).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/build.sh"
+(cd "$root/e2e" && { [ -d node_modules/playwright-core ] || npm ci --silent --no-audit --no-fund; })
+node "$root/bench/concurrency.mjs" "$@"
