@@ -18,6 +18,9 @@ pub enum Error {
     /// The manifest entry's `config` does not have the shape the plugin expects.
     #[error("invalid config: {0}")]
     Config(String),
+    /// A request or response could not be built (an invalid URI or header, say).
+    #[error("invalid HTTP message: {0}")]
+    Http(#[from] http::Error),
     /// A value could not be converted to or from JSON.
     #[error("invalid JSON: {0}")]
     Json(#[from] serde_json::Error),
