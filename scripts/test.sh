@@ -15,7 +15,7 @@ cargo test --quiet --workspace --exclude wasm-pack-tests
 say "lints: rustfmt, clippy (host and wasm32)"
 cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet --workspace --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
 
 say "browser: wasm-pack test --headless --chrome wasm-pack-tests"
 wasm-pack test --headless --chrome wasm-pack-tests

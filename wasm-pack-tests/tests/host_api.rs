@@ -7,20 +7,12 @@
 mod support;
 
 use futures::future::join_all;
-use support::{request, sleep, url, Answer, MANIFEST};
+use support::{get, request, send, sleep, url, MANIFEST};
 use valor_runtime::Runtime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
-
-async fn send(runtime: &Runtime, request: web_sys::Request) -> Answer {
-    Answer::read(runtime.handle(request).await.into()).await
-}
-
-async fn get(runtime: &Runtime, path: &str) -> Answer {
-    send(runtime, request("GET", path, &[], None)).await
-}
 
 async fn stats(runtime: &Runtime, mount: &str) -> serde_json::Value {
     get(runtime, &format!("/api/{mount}/stats")).await.json()

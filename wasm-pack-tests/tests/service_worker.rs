@@ -5,19 +5,11 @@
 mod support;
 
 use sha2::{Digest, Sha256};
-use support::{binary, fetch, request, url, Answer, MANIFEST};
+use support::{binary, fetch, get, request, send, url, MANIFEST};
 use valor_runtime::Runtime;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
-
-async fn send(runtime: &Runtime, request: web_sys::Request) -> Answer {
-    Answer::read(runtime.handle(request).await.into()).await
-}
-
-async fn get(runtime: &Runtime, path: &str) -> Answer {
-    send(runtime, request("GET", path, &[], None)).await
-}
 
 #[wasm_bindgen_test]
 async fn hello_answers_through_the_plugin() {

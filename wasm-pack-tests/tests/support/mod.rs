@@ -41,6 +41,16 @@ pub fn request(
     web_sys::Request::new_with_str_and_init(&url(path), &init).unwrap()
 }
 
+/// Hands a request to the runtime, as sw.js does, and reads the answer.
+pub async fn send(runtime: &valor_runtime::Runtime, request: web_sys::Request) -> Answer {
+    Answer::read(runtime.handle(request).await.into()).await
+}
+
+/// A GET through the runtime.
+pub async fn get(runtime: &valor_runtime::Runtime, path: &str) -> Answer {
+    send(runtime, request("GET", path, &[], None)).await
+}
+
 /// The global `fetch`, in a page or a worker: straight to the network (or the page's worker).
 pub async fn fetch(request: web_sys::Request) -> Answer {
     let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
