@@ -33,8 +33,10 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (runtime) {
-    if (runtime.claims(request.url)) event.respondWith(runtime.handle(request));
-    return; // not for a plugin: untouched, as without Valor
+    // A promise of the plugin's response, or undefined: not for a plugin, so left untouched.
+    const answer = runtime.answer(request);
+    if (answer) event.respondWith(answer);
+    return;
   }
   // The browser (re)started this worker for this request and the routes are not known yet.
   // Only same-origin requests can be for a plugin: hold those until the runtime is up; it
@@ -42,7 +44,7 @@ self.addEventListener('fetch', (event) => {
   if (new URL(request.url).origin !== self.location.origin) return;
   event.respondWith(
     booting.then(
-      (booted) => booted.handle(request),
+      (booted) => booted.answer(request) ?? fetch(request),
       () => fetch(request),
     ),
   );

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the runtime and every plugin for wasm32, then lays out
 #   target/www/                 the demo app, ready to serve (sw.js, valor/, plugins/, www/*)
-#   target/bench/               the benchmark app (bench/*)
+#   target/bench/               the benchmark apps (bench/): Valor's worker and the JS floor
 #   wasm-pack-tests/fixtures/plugins/, wasm-pack-tests/{sw.js,valor/}   what the browser tests load
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,10 +44,12 @@ for dir in www/plugins/*/; do
   cp "$wasm_out/${name//-/_}.wasm" target/www/plugins/
 done
 
-say "benchmark app: target/bench"
-rm -rf target/bench && mkdir -p target/bench/plugins
-cp -r target/www/valor sw.js bench/index.html bench/plugins.json target/bench/
-cp "$wasm_out/host_api.wasm" target/bench/plugins/
+say "benchmark apps: target/bench/{valor,floor}"
+rm -rf target/bench && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
+cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
+cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/bench/valor/valor/
+for plugin in hello echo mirror host_api; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
+cp bench/floor/* bench/page.js bench/worker-bench.js target/bench/floor/
 
 say "test fixtures: wasm-pack-tests/"
 fixtures=wasm-pack-tests/fixtures/plugins

@@ -18,6 +18,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 const STORAGE_DATABASE: &str = "valor";
 
 /// What is mounted at a prefix.
+#[derive(Clone)]
 enum Mounted {
     Plugin(Rc<Plugin>),
     /// An invalid manifest entry: its prefix answers 502 with the reason.
@@ -27,7 +28,8 @@ enum Mounted {
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
 ///
 /// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl)`, then for each fetch event
-/// `runtime.claims(url)` synchronously and, if true, `respondWith(runtime.handle(request))`.
+/// `runtime.answer(request)`, synchronous: a promise of the response to pass to `respondWith`,
+/// or `undefined` for a request that is not for a plugin (`claims` + `handle` in one call).
 #[wasm_bindgen]
 pub struct Runtime {
     inner: Rc<Inner>,
@@ -129,11 +131,21 @@ impl Runtime {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move { Ok(inner.handle(request).await.into()) })
     }
+
+    /// JavaScript: `runtime.answer(request) -> Promise<Response> | undefined`: `claims` and
+    /// `handle` in one call (the URL is parsed once), for a fetch listener's hot path.
+    #[wasm_bindgen(js_name = answer)]
+    pub fn answer_js(&self, request: web_sys::Request) -> Option<js_sys::Promise> {
+        let (mounted, relative_uri) = self.inner.target(&request.url())?;
+        Some(future_to_promise(async move {
+            Ok(respond(mounted, relative_uri, request).await.into())
+        }))
+    }
 }
 
 impl Inner {
     /// The mount for a URL and the URI relative to it (path + query).
-    fn target(&self, url: &str) -> Option<(&Mounted, String)> {
+    fn target(&self, url: &str) -> Option<(Mounted, String)> {
         let url = web_sys::Url::new(url).ok()?;
         if url.origin() != self.origin {
             return None;
@@ -141,46 +153,55 @@ impl Inner {
         self.route(&url.pathname(), &url.search())
     }
 
-    fn route(&self, path: &str, query: &str) -> Option<(&Mounted, String)> {
+    fn route(&self, path: &str, query: &str) -> Option<(Mounted, String)> {
         let found = self.routes.find(path)?;
-        Some((found.target, format!("{}{query}", found.relative_path)))
+        Some((
+            found.target.clone(),
+            format!("{}{query}", found.relative_path),
+        ))
     }
 
     async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
-        let Some((mounted, relative_uri)) = self.target(&request.url()) else {
-            return pass_through(&request).await;
-        };
-        let response = match mounted {
-            Mounted::Invalid(error) => error.to_response(),
-            Mounted::Plugin(plugin) => {
-                match web_http::read_request(&request, &relative_uri).await {
-                    Ok(http_request) => {
-                        plugin
-                            .dispatch(&http_request, 0, Some(&request.signal()))
-                            .await
-                    }
-                    Err(reason) => DispatchError::BadRequest { reason }.to_response(),
-                }
-            }
-        };
-        let plugin = match mounted {
-            Mounted::Plugin(plugin) => Some(plugin.name()),
-            Mounted::Invalid(_) => None,
-        };
-        web_http::to_web_response(response).unwrap_or_else(|reason| {
-            let error = DispatchError::InvalidResponse {
-                plugin: plugin.unwrap_or_default().to_owned(),
-                reason,
-            };
-            console_error(&format!("[valor] {error}"));
-            let mut response = error.to_response();
-            if let Some(name) = plugin.and_then(|name| http::HeaderValue::from_str(name).ok()) {
-                response.headers_mut().insert(web_http::PLUGIN_HEADER, name);
-            }
-            // A 500 with a text body always converts.
-            web_http::to_web_response(response).unwrap_or_else(|_| web_sys::Response::error())
-        })
+        match self.target(&request.url()) {
+            Some((mounted, relative_uri)) => respond(mounted, relative_uri, request).await,
+            None => pass_through(&request).await,
+        }
     }
+}
+
+/// Answers a page's request with what is mounted at its URL.
+async fn respond(
+    mounted: Mounted,
+    relative_uri: String,
+    request: web_sys::Request,
+) -> web_sys::Response {
+    let (response, plugin) = match &mounted {
+        Mounted::Invalid(error) => (error.to_response(), None),
+        Mounted::Plugin(plugin) => {
+            let response = match web_http::read_request(&request, &relative_uri).await {
+                Ok(http_request) => {
+                    plugin
+                        .dispatch(&http_request, 0, Some(&request.signal()))
+                        .await
+                }
+                Err(reason) => DispatchError::BadRequest { reason }.to_response(),
+            };
+            (response, Some(plugin.name()))
+        }
+    };
+    web_http::to_web_response(response).unwrap_or_else(|reason| {
+        let error = DispatchError::InvalidResponse {
+            plugin: plugin.unwrap_or_default().to_owned(),
+            reason,
+        };
+        console_error(&format!("[valor] {error}"));
+        let mut response = error.to_response();
+        if let Some(name) = plugin.and_then(|name| http::HeaderValue::from_str(name).ok()) {
+            response.headers_mut().insert(web_http::PLUGIN_HEADER, name);
+        }
+        // A 500 with a text body always converts.
+        web_http::to_web_response(response).unwrap_or_else(|_| web_sys::Response::error())
+    })
 }
 
 impl LocalDispatch for Inner {
@@ -197,7 +218,6 @@ impl LocalDispatch for Inner {
                 Some(async move { response }.boxed_local())
             }
             Mounted::Plugin(plugin) => {
-                let plugin = Rc::clone(plugin);
                 *request.uri_mut() = relative_uri.parse().ok()?;
                 Some(async move { plugin.dispatch(&request, depth, None).await }.boxed_local())
             }

@@ -1,5 +1,5 @@
-//! `sleep`: a `setTimeout` that is cleared when the future is dropped (a cancelled request
-//! leaves no timer behind).
+//! `sleep`: a `setTimeout` armed when first polled (a deadline that is never awaited costs
+//! nothing) and cleared when the future is dropped (a cancelled request leaves no timer behind).
 
 use crate::sys;
 use std::future::Future;
@@ -9,32 +9,35 @@ use wasm_bindgen_futures::JsFuture;
 
 /// Resolves after a delay.
 pub struct Sleep {
-    fired: JsFuture,
-    timer: i32,
+    ms: f64,
+    armed: Option<(JsFuture, i32)>,
 }
 
-/// A future that resolves after `ms` milliseconds.
+/// A future that resolves `ms` milliseconds after it is first polled.
 pub fn sleep(ms: f64) -> Sleep {
-    let mut timer = 0;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        timer = sys::set_timeout(&resolve, ms.max(0.0));
-    });
-    Sleep {
-        fired: JsFuture::from(promise),
-        timer,
-    }
+    Sleep { ms, armed: None }
 }
 
 impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        Pin::new(&mut self.fired).poll(cx).map(drop)
+        let ms = self.ms;
+        let (fired, _) = self.armed.get_or_insert_with(|| {
+            let mut timer = 0;
+            let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+                timer = sys::set_timeout(&resolve, ms.max(0.0));
+            });
+            (JsFuture::from(promise), timer)
+        });
+        Pin::new(fired).poll(cx).map(drop)
     }
 }
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        sys::clear_timeout(self.timer);
+        if let Some((_, timer)) = self.armed {
+            sys::clear_timeout(timer);
+        }
     }
 }

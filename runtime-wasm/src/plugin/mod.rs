@@ -98,10 +98,12 @@ impl Plugin {
         let work = pin!(instance.dispatch(&bytes, depth));
         let deadline = pin!(timer::sleep(f64::from(self.spec.timeout_ms)));
         let aborted = pin!(match abort {
-            Some(signal) => Either::Left(aborted(signal)),
+            Some(signal) => Either::Left(aborted(signal.clone())),
             None => Either::Right(future::pending()),
         });
-        // Whichever comes first; dropping `work` drops the task inside the plugin.
+        // Whichever comes first; dropping `work` drops the task inside the plugin. `work` is
+        // polled first, and most handlers finish in that first poll: then neither the deadline
+        // timer nor the abort listener is ever set up.
         let answer = match future::select(work, future::select(deadline, aborted)).await {
             Either::Left((answer, _)) => answer,
             Either::Right((Either::Left(_), _)) => {
@@ -187,8 +189,8 @@ impl Plugin {
     }
 }
 
-/// Resolves when the page aborts its request.
-fn aborted(signal: &web_sys::AbortSignal) -> JsFuture {
+/// Resolves when the page aborts its request; listens only once polled.
+async fn aborted(signal: web_sys::AbortSignal) {
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if signal.aborted() {
             let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
@@ -200,5 +202,5 @@ fn aborted(signal: &web_sys::AbortSignal) -> JsFuture {
             "abort", &resolve, &once,
         );
     });
-    JsFuture::from(promise)
+    let _ = JsFuture::from(promise).await;
 }

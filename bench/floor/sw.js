@@ -1,0 +1,48 @@
+// The floor: a plain JavaScript service worker answering the same routes as the Valor plugins
+// with the same bytes. What any service-worker API costs at least, in the same browser session.
+importScripts('worker-bench.js');
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+const HELLO = 'OK response from a plugin';
+const text = { 'content-type': 'text/plain; charset=utf-8' };
+const stats = { in_flight: 0, max_in_flight: 0 };
+
+async function handle(request) {
+  const url = new URL(request.url);
+  const route = url.pathname.replace(/^\/floor\/api/, '');
+  if (route === '/hello') return new Response(HELLO, { headers: text });
+  if (route.startsWith('/echo')) {
+    const body = await request.arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+    return Response.json({
+      method: request.method,
+      path: route.slice('/echo'.length) || '/',
+      query: url.search ? url.search.slice(1) : null,
+      headers: [...request.headers],
+      body_size: body.byteLength,
+      body_sha256: [...digest].map((b) => b.toString(16).padStart(2, '0')).join(''),
+    });
+  }
+  if (route === '/mirror') {
+    return new Response(await request.arrayBuffer(), { headers: { 'content-type': 'application/octet-stream' } });
+  }
+  if (route === '/sleeper/sleep') {
+    stats.in_flight++;
+    stats.max_in_flight = Math.max(stats.max_in_flight, stats.in_flight);
+    await new Promise((r) => setTimeout(r, Number(url.searchParams.get('ms'))));
+    stats.in_flight--;
+    return new Response('slept', { headers: text });
+  }
+  if (route === '/sleeper/reset') {
+    Object.assign(stats, { in_flight: 0, max_in_flight: 0 });
+    return new Response(null, { status: 204 });
+  }
+  if (route === '/sleeper/stats') return Response.json(stats);
+  return new Response('no route', { status: 404 });
+}
+
+self.addEventListener('fetch', (event) => {
+  if (new URL(event.request.url).pathname.startsWith('/floor/api/')) event.respondWith(handle(event.request));
+});
+installBenchMessages(handle);

@@ -1,0 +1,197 @@
+// Valor's benchmarks, side by side with the floor (a plain JS service worker answering the same
+// routes with the same bytes), in one headless Chromium session so machine noise cancels.
+// Every figure is a median over runs; Valor and floor runs alternate.
+//
+//   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile]
+// Needs the apps built by scripts/build.sh (target/bench); scripts/bench.sh does both.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../e2e/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+const root = fileURLToPath(new URL('..', import.meta.url));
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : process.argv[at + 1] ?? true;
+};
+const RUNS = Number(option('runs', 5));
+const JSON_OUT = option('json', `${root}target/bench/results.json`);
+const PROFILE = process.argv.includes('--profile');
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const port = await new Promise((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address();
+    probe.close(() => resolve(port));
+  });
+});
+const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', `${root}target/bench`], { stdio: 'ignore' });
+process.on('exit', () => server.kill());
+const origin = `http://127.0.0.1:${port}`;
+for (let i = 0; i < 100; i++) {
+  try { if ((await fetch(`${origin}/valor/index.html`)).ok) break; } catch { /* starting */ }
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+    '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+});
+const context = await browser.newContext();
+const pages = {};
+for (const scope of ['valor', 'floor']) {
+  pages[scope] = await context.newPage();
+  await pages[scope].goto(`${origin}/${scope}/index.html`);
+  await pages[scope].evaluate(() => window.ready);
+}
+const devtools = await context.newCDPSession(pages.valor);
+await devtools.send('ServiceWorker.enable');
+const versions = new Map();
+devtools.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
+  for (const v of updated) versions.set(v.versionId, v.runningStatus);
+});
+
+async function stopWorkers() {
+  await devtools.send('ServiceWorker.stopAllWorkers');
+  for (let i = 0; i < 200 && [...versions.values()].some((s) => s !== 'stopped'); i++) {
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// Runs `measure(scope)` RUNS times per scope, alternating which goes first; medians per field.
+async function compare(label, measure, scopes = ['valor', 'floor']) {
+  const samples = Object.fromEntries(scopes.map((s) => [s, []]));
+  for (let run = 0; run < RUNS; run++) {
+    const order = run % 2 ? [...scopes].reverse() : scopes;
+    for (const scope of order) samples[scope].push(await measure(scope));
+  }
+  const result = {};
+  for (const scope of scopes) {
+    result[scope] = {};
+    for (const field of Object.keys(samples[scope][0])) result[scope][field] = median(samples[scope].map((s) => s[field]));
+  }
+  process.stderr.write(`  measured: ${label}\n`);
+  return result;
+}
+const inPage = (scope, fn, arg) => pages[scope].evaluate(fn, arg);
+
+// Warm-up: load and instantiate every plugin once.
+for (const scope of ['valor', 'floor']) {
+  await inPage(scope, async () => {
+    for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats']) await (await fetch(path)).arrayBuffer();
+    await (await fetch('api/mirror', { method: 'POST', body: 'x' })).arrayBuffer();
+  });
+}
+
+const results = { date: new Date().toISOString(), runs: RUNS, chromium: browser.version() };
+results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));
+results.pooled64 = await compare('64 in flight hello', (s) => inPage(s, () => bench.pooled('api/hello', 2000, 64)));
+results.dispatchHello = await compare('in-worker dispatch hello', (s) =>
+  inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 1000 })));
+results.dispatchEcho1k = await compare('in-worker dispatch echo 1 KiB', (s) =>
+  inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 })));
+results.coldStart = await compare('cold start', async (s) => {
+  await stopWorkers();
+  return { ms: await inPage(s, async () => {
+    const start = performance.now();
+    await (await fetch('api/hello')).text();
+    return performance.now() - start;
+  }) };
+});
+results.instantiate = await compare('instantiate hello.wasm', () =>
+  inPage('valor', () => bench.inWorker({ kind: 'instantiate', url: 'plugins/hello.wasm', n: 20 })), ['valor']);
+results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 1 << 20, 5)));
+results.body16MiB = await compare('16 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 16 << 20, 3)));
+results.concurrent1000 = await compare('1000 in flight, 50 ms sleep', (s) =>
+  inPage(s, () => bench.concurrent('api/sleeper', 1000, 50)));
+
+if (PROFILE) results.profile = await profileValorDispatch();
+await browser.close();
+
+const sizes = {};
+const size = (label, path) => {
+  const bytes = readFileSync(`${root}${path}`);
+  sizes[label] = { raw: statSync(`${root}${path}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
+};
+size('runtime .wasm', 'target/www/valor/valor_runtime_bg.wasm');
+size('runtime .js', 'target/www/valor/valor_runtime.js');
+size('sw.js', 'sw.js');
+for (const plugin of ['hello', 'echo', 'with_state', 'proxy', 'todos']) size(`${plugin}.wasm`, `target/www/plugins/${plugin}.wasm`);
+results.sizes = sizes;
+
+writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
+print(results);
+
+function print(r) {
+  const f = (x, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
+  const row = (metric, valor, floor, ratio) => console.log(`| ${metric} | ${valor} | ${floor} | ${ratio} |`);
+  console.log(`Valor benchmarks, ${r.date}, Chromium ${r.chromium}, median of ${r.runs} runs; ratio = floor time / Valor time (1.0 = as fast as the floor)\n`);
+  console.log('| measure | Valor | floor (plain JS worker) | ratio |\n|---|---|---|---|');
+  for (const [key, label] of [['sequential', 'warm, sequential'], ['pooled64', 'warm, 64 in flight']]) {
+    const { valor, floor } = r[key];
+    row(`${label}: requests/s`, f(valor.perSecond, 0), f(floor.perSecond, 0), f(valor.perSecond / floor.perSecond, 2));
+    row(`${label}: p50 / p99 ms`, `${f(valor.p50, 2)} / ${f(valor.p99, 2)}`, `${f(floor.p50, 2)} / ${f(floor.p99, 2)}`, f(floor.p50 / valor.p50, 2));
+  }
+  for (const [key, label] of [['dispatchHello', 'dispatch in the worker, hello: µs/request'], ['dispatchEcho1k', 'dispatch in the worker, echo 1 KiB: µs/request']]) {
+    const { valor, floor } = r[key];
+    row(label, f(valor.medianUs), f(floor.medianUs), f(floor.medianUs / valor.medianUs, 2));
+  }
+  row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));
+  row('instantiateStreaming hello.wasm: network / Cache Storage ms', `${f(r.instantiate.valor.networkMs, 2)} / ${f(r.instantiate.valor.cacheMs, 2)}`, '', '');
+  for (const [key, label] of [['body1MiB', 'echo 1 MiB'], ['body16MiB', 'echo 16 MiB']]) {
+    const { valor, floor } = r[key];
+    row(`${label}: MiB/s (ms)`, `${f(valor.mibPerSecond)} (${f(valor.ms)})`, `${f(floor.mibPerSecond)} (${f(floor.ms)})`, f(valor.mibPerSecond / floor.mibPerSecond, 2));
+  }
+  const c = r.concurrent1000;
+  row('1,000 in flight, handler sleeps 50 ms: ms (max in flight)', `${f(c.valor.ms)} (${c.valor.maxInFlight})`, `${f(c.floor.ms)} (${c.floor.maxInFlight})`, f(c.floor.ms / c.valor.ms, 2));
+  console.log('\n| file | raw bytes | gzip bytes |\n|---|---|---|');
+  for (const [file, { raw, gzip }] of Object.entries(r.sizes)) console.log(`| ${file} | ${raw} | ${gzip} |`);
+  if (r.profile) {
+    console.log('\nWhere Valor\'s worker spends its time (CPU profile of 2,000 in-worker hello dispatches, self time):\n');
+    console.log('| function | self % |\n|---|---|');
+    for (const { name, percent } of r.profile) console.log(`| ${name} | ${percent.toFixed(1)} |`);
+  }
+  console.log(`\nJSON: ${JSON_OUT}`);
+}
+
+// A sampling CPU profile of the Valor worker while it dispatches hello requests to itself.
+async function profileValorDispatch() {
+  // The page's DevTools session attaches to its service worker; messages to the worker are
+  // relayed through Target.sendMessageToTarget.
+  const session = await context.newCDPSession(pages.valor);
+  const attached = new Promise((resolve) => session.on('Target.attachedToTarget', ({ targetInfo, sessionId }) => {
+    if (targetInfo.type === 'service_worker') resolve(sessionId);
+  }));
+  let nextId = 1;
+  const pending = new Map();
+  session.on('Target.receivedMessageFromTarget', ({ message }) => {
+    const { id, result, error } = JSON.parse(message);
+    if (pending.has(id)) { pending.get(id)[error ? 1 : 0](error ?? result); pending.delete(id); }
+  });
+  await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  const sessionId = await attached;
+  const send = (method, params = {}) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, [resolve, reject]);
+    session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
+  });
+  await send('Profiler.enable');
+  await send('Profiler.setSamplingInterval', { interval: 100 });
+  await send('Profiler.start');
+  await inPage('valor', () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 2000 }));
+  const { profile } = await send('Profiler.stop');
+  const self = new Map();
+  let total = 0;
+  for (const node of profile.nodes) {
+    const name = node.callFrame.functionName || `(${node.callFrame.url.split('/').pop() || 'anonymous'})`;
+    self.set(name, (self.get(name) ?? 0) + (node.hitCount ?? 0));
+    total += node.hitCount ?? 0;
+  }
+  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)
+    .map(([name, hits]) => ({ name: name.slice(0, 90), percent: (100 * hits) / total }));
+}
