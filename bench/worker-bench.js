@@ -18,6 +18,11 @@ function installBenchMessages(dispatch) {
       }
       return { medianUs: median(perRequest) * 1000 };
     },
+    // The worker's start-up marks (see sw.js), in ms since the worker started, and now.
+    async marks() {
+      const marks = Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime]));
+      return { ...marks, now: performance.now() };
+    },
     // instantiateStreaming of a plugin from the network (HTTP cache bypassed) vs Cache Storage.
     async instantiate({ url, n }) {
       const imports = new Proxy({}, { get: () => new Proxy({}, { get: () => () => 0 }) });
