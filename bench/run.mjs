@@ -29,6 +29,10 @@ const port = await new Promise((resolve) => {
     probe.close(() => resolve(port));
   });
 });
+process.on('unhandledRejection', (error) => {
+  console.error(error);
+  process.exit(1);
+});
 const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', `${root}target/bench`], { stdio: 'ignore' });
 process.on('exit', () => server.kill());
 const origin = `http://127.0.0.1:${port}`;
@@ -130,6 +134,9 @@ results.sizes = sizes;
 
 writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
 print(results);
+// The static server is a child process: it would keep node running.
+server.kill();
+process.exit(0);
 
 function print(r) {
   const f = (x, digits = 1) => (x === undefined ? '' : x.toFixed(digits));

@@ -22,3 +22,7 @@ wasm-pack test --headless --chrome wasm-pack-tests
 
 say "demo: the served app in headless Chromium"
 (cd e2e && { [ -d node_modules/playwright-core ] || npm ci --silent --no-audit --no-fund; } && node --test)
+
+# One quick pass, so the benchmark keeps working; it fails if any request or body goes wrong.
+say "benchmark smoke: node bench/run.mjs --runs 1"
+node bench/run.mjs --runs 1 --json target/bench/smoke.json >/dev/null
