@@ -43,6 +43,9 @@ pub struct PluginSpec {
     /// Hosts the plugin's outbound `fetch` may reach (see [`Allowlist`]); none by default.
     #[serde(default)]
     pub allowed_hosts: Vec<String>,
+    /// `allowed_hosts`, parsed (by [`Manifest::parse`]).
+    #[serde(skip)]
+    pub allowlist: Allowlist,
     /// How long a request may take before it is answered 504.
     #[serde(default = "default_timeout_ms")]
     pub timeout_ms: u32,
@@ -121,7 +124,7 @@ fn parse_entry(
     let mut spec = PluginSpec::deserialize(entry).map_err(|e| e.to_string())?;
     validate_name(&spec.name)?;
     validate_prefix(&spec.prefix)?;
-    Allowlist::parse(&spec.allowed_hosts)?;
+    spec.allowlist = Allowlist::parse(&spec.allowed_hosts)?;
     if spec.timeout_ms == 0 {
         return Err("invalid timeout_ms 0: give the milliseconds a request may take".into());
     }
@@ -237,6 +240,10 @@ mod tests {
         );
         let limits = manifest.mounts[6].plugin.as_ref().unwrap();
         assert_eq!((limits.timeout_ms, limits.allowed_hosts.len()), (1500, 1));
+        assert_eq!(
+            limits.allowlist,
+            Allowlist::parse(&["*.example.com".into()]).unwrap()
+        );
         assert_eq!(manifest.problems.len(), 3, "{:?}", manifest.problems);
         assert!(manifest.problems[0].contains("missing field `prefix`"));
         assert!(manifest.problems[1].contains("/api/ok is already mounted"));

@@ -1,6 +1,5 @@
 //! The runtime: the mounted plugins, and the path of a request through them.
 
-use crate::allowlist::Allowlist;
 use crate::error::DispatchError;
 use crate::host::{LocalDispatch, PluginContext};
 use crate::manifest::Manifest;
@@ -71,8 +70,7 @@ impl Runtime {
                     Ok(spec) => {
                         let context = PluginContext {
                             name: spec.name.clone(),
-                            // Validated when the manifest was parsed.
-                            allowlist: Allowlist::parse(&spec.allowed_hosts).unwrap_or_default(),
+                            allowlist: spec.allowlist.clone(),
                             origin: origin.clone(),
                             storage: storage.clone(),
                             local: runtime.clone(),
@@ -196,8 +194,8 @@ async fn respond(
         };
         console_error(&format!("[valor] {error}"));
         let mut response = error.to_response();
-        if let Some(name) = plugin.and_then(|name| http::HeaderValue::from_str(name).ok()) {
-            response.headers_mut().insert(web_http::PLUGIN_HEADER, name);
+        if let Some(plugin) = plugin {
+            web_http::tag(&mut response, plugin);
         }
         // A 500 with a text body always converts.
         web_http::to_web_response(response).unwrap_or_else(|_| web_sys::Response::error())

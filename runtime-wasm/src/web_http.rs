@@ -13,6 +13,14 @@ use wasm_bindgen_futures::JsFuture;
 /// The header on every response a plugin produced, naming the plugin.
 pub const PLUGIN_HEADER: &str = "x-valor-plugin";
 
+/// Marks a response as the plugin's (names are validated to a header-safe alphabet when the
+/// manifest is read).
+pub fn tag(response: &mut Response, plugin: &str) {
+    if let Ok(name) = HeaderValue::from_str(plugin) {
+        response.headers_mut().insert(PLUGIN_HEADER, name);
+    }
+}
+
 /// Reads a page's request into an `http` request whose URI is `relative_uri` (path + query).
 pub async fn read_request(
     request: &web_sys::Request,

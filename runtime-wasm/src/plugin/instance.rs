@@ -129,7 +129,9 @@ impl State {
         });
         match delivered {
             Ok(()) => self.wake_woken(),
-            Err(fault) => self.break_down(fault),
+            Err(fault) => {
+                self.break_down(fault);
+            }
         }
     }
 
@@ -155,19 +157,29 @@ impl State {
                         let _ = waiter.send(());
                     }
                 }
-                Err(error) => return self.break_down(self.trap(error)),
+                Err(error) => {
+                    self.fail(error);
+                    return;
+                }
             }
         }
     }
 
+    /// A call into the instance threw: it is broken for good.
+    fn fail(&self, error: JsValue) -> Fault {
+        self.break_down(self.trap(error))
+    }
+
     /// After a trap: remember why, stop every operation, and fail every waiting dispatch.
-    fn break_down(&self, fault: Fault) {
-        self.broken.borrow_mut().get_or_insert(fault);
+    /// Returns the fault, for the caller to report.
+    fn break_down(&self, fault: Fault) -> Fault {
+        self.broken.borrow_mut().get_or_insert(fault.clone());
         let ops: Vec<_> = self.ops.borrow_mut().drain().map(|(_, op)| op).collect();
         ops.iter().for_each(AbortHandle::abort);
         // Dropping the senders wakes the receivers with `Canceled`.
         let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
         drop(waiters);
+        fault
     }
 
     fn broken(&self) -> Option<Fault> {
@@ -223,14 +235,8 @@ impl Instance {
         if let Some(fault) = state.broken() {
             return Err(fault);
         }
-        let (ptr, len) = state
-            .write(request)
-            .inspect_err(|f| state.break_down(f.clone()))?;
-        let task = state.exports().start(ptr, len).map_err(|e| {
-            let fault = state.trap(e);
-            state.break_down(fault.clone());
-            fault
-        })?;
+        let (ptr, len) = state.write(request).map_err(|f| state.break_down(f))?;
+        let task = state.exports().start(ptr, len).map_err(|e| state.fail(e))?;
         let task = TaskGuard {
             state: Rc::downgrade(state),
             task,
@@ -239,14 +245,7 @@ impl Instance {
             state.depth.set(depth);
             let polled = state.exports().poll(task.task);
             state.depth.set(0);
-            let frame = match polled {
-                Ok(frame) => frame,
-                Err(error) => {
-                    let fault = state.trap(error);
-                    state.break_down(fault.clone());
-                    return Err(fault);
-                }
-            };
+            let frame = polled.map_err(|error| state.fail(error))?;
             // Polling may have woken other tasks (a channel between requests, say).
             state.wake_woken();
             if frame != abi::PENDING {
@@ -288,8 +287,7 @@ impl Drop for TaskGuard {
         state.waiters.borrow_mut().remove(&self.task);
         if state.broken().is_none() {
             if let Err(error) = state.exports().drop_task(self.task) {
-                let fault = state.trap(error);
-                state.break_down(fault);
+                state.fail(error);
             }
         }
     }

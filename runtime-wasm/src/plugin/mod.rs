@@ -8,9 +8,8 @@ mod load;
 use crate::error::{DispatchError, MAX_DEPTH};
 use crate::host::{timer, PluginContext};
 use crate::manifest::PluginSpec;
-use crate::web_http::PLUGIN_HEADER;
+use crate::web_http;
 use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
-use http::HeaderValue;
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
 use std::cell::RefCell;
@@ -74,10 +73,7 @@ impl Plugin {
                 }
                 error.to_response()
             });
-        // Names are validated to a header-safe alphabet when the manifest is read.
-        if let Ok(name) = HeaderValue::from_str(self.name()) {
-            response.headers_mut().insert(PLUGIN_HEADER, name);
-        }
+        web_http::tag(&mut response, self.name());
         response
     }
 
