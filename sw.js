@@ -33,6 +33,11 @@ self.addEventListener('install', (event) => {
   event.waitUntil(booting.catch(() => {}));
 });
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+// A page loaded while this worker was already active but without it (a hard reload, Shift+Reload,
+// bypasses the worker) is not controlled, and no activation will claim it: it asks to be.
+self.addEventListener('message', (event) => {
+  if (event.data === 'valor:claim') event.waitUntil(self.clients.claim());
+});
 
 // Must be registered during the script's first evaluation, and decide synchronously.
 self.addEventListener('fetch', (event) => {

@@ -3,5 +3,4 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh"
-(cd "$root/e2e" && { [ -d node_modules/playwright-core ] || npm ci --silent --no-audit --no-fund; })
 node "$root/bench/run.mjs" "$@"

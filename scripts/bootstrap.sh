@@ -26,14 +26,15 @@ has_wasm_std() { # $1 = rustc
   compgen -G "$libdir/libstd-*.rlib" >/dev/null
 }
 
-apt_install() { # installs the Debian packages that are missing
-  local missing=()
+apt_install() { # installs the Debian packages that are missing ([--no-install-recommends] pkg...)
+  local options=() missing=()
+  if [ "${1:-}" = --no-install-recommends ]; then options+=("$1"); shift; fi
   for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "apt-get install ${missing[*]}"
   local sudo=; [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${options[@]}" "${missing[@]}" >/dev/null
 }
 
 build_debian_sysroot() { # compiles std for wasm32 once and installs it where /usr/bin/rustc looks
@@ -91,12 +92,25 @@ install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: an
     cargo install -q "$1" ${3:+--version "$3"}
 }
 
+install_node_packages() { # e2e/: WebDriver and DevTools clients for the demo tests and benchmarks
+  local dir="$VALOR_ROOT/e2e"
+  # npm ci writes node_modules/.package-lock.json: newer than the lock file means up to date.
+  [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
+  say "npm ci in e2e/"
+  (cd "$dir" && npm ci --silent --no-audit --no-fund)
+}
+
 main() {
   export PATH="$HOME/.cargo/bin:$PATH"
-  # Browser tests and wasm-opt come from Debian whichever Rust toolchain is used.
+  # The three engines and their WebDriver servers, and wasm-opt, come from Debian whichever
+  # Rust toolchain is used: Chromium; Firefox ESR; WebKitGTK (Safari's engine) with its
+  # MiniBrowser, which has no headless mode and so runs under Xvfb. Debian has no geckodriver.
   apt_install chromium chromium-driver binaryen
+  apt_install --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth
   install_cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION"
   install_cargo_tool wasm-pack wasm-pack ""
+  install_cargo_tool geckodriver geckodriver ""
+  install_node_packages
   select_toolchain
   mkdir -p "$VALOR_ROOT/target"
   printf 'export PATH=%q\n' "$PATH" >"$VALOR_ROOT/target/toolchain.env"

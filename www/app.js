@@ -6,10 +6,13 @@ async function controlledByValor() {
   if (!('serviceWorker' in navigator)) throw new Error('this browser has no service workers');
   await navigator.serviceWorker.register('sw.js');
   if (navigator.serviceWorker.controller) return;
-  // First visit: sw.js calls clients.claim(), which makes it this page's controller.
-  await new Promise((resolve) =>
+  const controlled = new Promise((resolve) =>
     navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
   );
+  // First visit: sw.js claims this page when it activates. After a hard reload (Shift+Reload)
+  // its worker is already active but does not control the page: ask it to claim the page.
+  (await navigator.serviceWorker.ready).active.postMessage('valor:claim');
+  await controlled;
 }
 
 // A response as shown on the page: its status on the first line, then the body (JSON indented).

@@ -38,7 +38,7 @@ use web_sys::{
     IdbTransactionMode,
 };
 
-use crate::sys::describe;
+use crate::sys::{copy_to_js, describe};
 
 /// The database [`Storage::default`] uses.
 pub const DEFAULT_DATABASE: &str = "valor";
@@ -177,7 +177,7 @@ impl Storage {
             .transaction(IdbTransactionMode::Readwrite, &failed)
             .await?;
         store
-            .put_with_key(&Uint8Array::from(value), &entry_key(namespace, key))
+            .put_with_key(&copy_to_js(value), &entry_key(namespace, key))
             .map_err(|e| failed(describe(&e)))?;
         committed(&transaction).await.map_err(failed)
     }

@@ -67,6 +67,15 @@ extern "C" {
     pub fn memory(this: &PluginExports) -> js_sys::WebAssembly::Memory;
 }
 
+/// A JavaScript copy of `bytes`: how bytes of the runtime's memory reach the browser (response
+/// and request bodies, stored values). Never hand a platform object a *view* of wasm memory
+/// instead: WebKit keeps reading the view after the call returns (`new Response(view)` does not
+/// copy there), by when the memory has been freed and reused; and a memory that grows detaches
+/// every view in all engines. `clippy.toml` forbids the web-sys calls that would pass a view.
+pub fn copy_to_js(bytes: &[u8]) -> js_sys::Uint8Array {
+    js_sys::Uint8Array::from(bytes)
+}
+
 /// A JS error (or any thrown value) as text a person can act on.
 pub fn describe(error: &JsValue) -> String {
     to_js_string(error).unwrap_or_else(|_| format!("{error:?}"))

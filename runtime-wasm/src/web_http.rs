@@ -30,10 +30,13 @@ pub async fn read_request(
         .map_err(|_| format!("invalid method {:?}", request.method()))?;
     let uri = Uri::try_from(relative_uri).map_err(|e| format!("invalid URI: {e}"))?;
     let headers = read_headers(&request.headers())?;
-    let body = if request.body().is_some() {
-        read_body(request.array_buffer()).await?
-    } else {
+    // Not `request.body`: Firefox has no such attribute (it is always `undefined` there), so a
+    // check on it drops every body. GET and HEAD requests cannot carry one (the Request
+    // constructor refuses), so there is nothing to wait for.
+    let body = if matches!(method, Method::GET | Method::HEAD) {
         Vec::new()
+    } else {
+        read_body(request.array_buffer()).await?
     };
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = method;
@@ -55,11 +58,11 @@ pub fn to_web_response(response: Response) -> Result<web_sys::Response, String> 
     init.set_status(status.as_u16());
     init.set_status_text(status.canonical_reason().unwrap_or(""));
     init.set_headers(&headers);
-    let mut body = response.into_body().into_bytes();
     // The Fetch standard forbids a body on these statuses; drop it rather than throw.
     let null_body = matches!(status.as_u16(), 204 | 205 | 304);
-    let body = (!null_body).then_some(&mut body[..]);
-    web_sys::Response::new_with_opt_u8_array_and_init(body, &init).map_err(|e| sys::describe(&e))
+    let body = (!null_body).then(|| sys::copy_to_js(response.body().as_bytes()));
+    web_sys::Response::new_with_opt_js_u8_array_and_init(body.as_ref(), &init)
+        .map_err(|e| sys::describe(&e))
 }
 
 /// A plugin's outbound request as a web request to `url`, cancelled through `signal`.
@@ -73,7 +76,7 @@ pub fn to_web_request(
     init.set_headers(&write_headers(request.headers())?.into());
     init.set_signal(Some(signal));
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
-        init.set_body(&js_sys::Uint8Array::from(request.body().as_bytes()).into());
+        init.set_body(&sys::copy_to_js(request.body().as_bytes()));
     }
     web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| sys::describe(&e))
 }

@@ -4,7 +4,11 @@
 
 mod support;
 
-use support::{fetch, request, sleep, MANIFEST};
+use futures::future::join_all;
+use support::{
+    assert_echoed, distinct_body, fetch, fetch_unread, request, sample_bodies, sleep, Answer,
+    MANIFEST, METHODS_WITH_BODY,
+};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
@@ -57,4 +61,43 @@ async fn a_page_fetch_is_answered_by_the_plugin_through_the_service_worker() {
 
     let broken = fetch(request("GET", "/api/missing", &[], None)).await;
     assert_eq!(broken.status, 502);
+}
+
+#[wasm_bindgen_test]
+async fn a_page_request_body_of_every_method_reaches_the_plugin_whole() {
+    controlled_by_valor().await;
+    for (what, body) in sample_bodies() {
+        for method in METHODS_WITH_BODY {
+            let answer = fetch(request(method, "/api/echo/upload", &[], Some(&body))).await;
+            assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("echo"));
+            assert_echoed(
+                &answer,
+                &body,
+                &format!("{method} with {what} from the page"),
+            );
+        }
+    }
+}
+
+/// Many answers in flight through the worker at once, read only after all have arrived: each
+/// must carry its own bytes, not bytes of the runtime's memory reused by the others.
+#[wasm_bindgen_test]
+async fn page_responses_in_flight_together_each_arrive_intact() {
+    controlled_by_valor().await;
+    let bodies: Vec<Vec<u8>> = (0..120).map(distinct_body).collect();
+    let responses = join_all(
+        bodies
+            .iter()
+            .map(|body| fetch_unread(request("PUT", "/api/mirror", &[], Some(body)))),
+    )
+    .await;
+    for (i, (response, body)) in responses.into_iter().zip(&bodies).enumerate() {
+        let answer = Answer::read(response).await;
+        assert_eq!(answer.status, 200, "response {i}: {}", answer.text());
+        assert!(
+            answer.body == *body,
+            "response {i} ({} bytes) came back changed",
+            body.len()
+        );
+    }
 }

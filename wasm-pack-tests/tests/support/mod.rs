@@ -53,6 +53,11 @@ pub async fn get(runtime: &valor_runtime::Runtime, path: &str) -> Answer {
 
 /// The global `fetch`, in a page or a worker: straight to the network (or the page's worker).
 pub async fn fetch(request: web_sys::Request) -> Answer {
+    Answer::read(fetch_unread(request).await).await
+}
+
+/// The global `fetch`, resolving to the `Response` with its body not yet read.
+pub async fn fetch_unread(request: web_sys::Request) -> JsValue {
     let fetch: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
         .unwrap()
         .unchecked_into();
@@ -60,7 +65,7 @@ pub async fn fetch(request: web_sys::Request) -> Answer {
         .call1(&JsValue::UNDEFINED, &request)
         .unwrap()
         .unchecked_into();
-    Answer::read(JsFuture::from(promise).await.expect("fetch failed")).await
+    JsFuture::from(promise).await.expect("fetch failed")
 }
 
 /// A response, read completely.
@@ -99,7 +104,13 @@ impl Answer {
 
 /// `n` bytes of a fixed pseudo-random sequence (xorshift): binary, incompressible, repeatable.
 pub fn binary(n: usize) -> Vec<u8> {
-    let mut state: u32 = 0x9e37_79b9;
+    seeded(0x9e37_79b9, n)
+}
+
+/// `n` bytes of the pseudo-random sequence that starts from `seed` (not 0): distinct seeds give
+/// distinct bodies, so a body that picked up another request's bytes is told apart.
+pub fn seeded(seed: u32, n: usize) -> Vec<u8> {
+    let mut state = seed;
     (0..n)
         .map(|_| {
             state ^= state << 13;
@@ -108,6 +119,50 @@ pub fn binary(n: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
+}
+
+/// The methods whose requests can carry a body: all but GET and HEAD (the Request constructor
+/// refuses a body on those), a custom one included.
+pub const METHODS_WITH_BODY: [&str; 6] = ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "PURGE"];
+
+/// Request bodies that must reach a plugin whole: empty, UTF-8 text, and binary from one byte to
+/// several MiB (past the sizes where engines switch to blobs or streams). Each with a label.
+pub fn sample_bodies() -> Vec<(String, Vec<u8>)> {
+    let text = "caf\u{e9} \u{2713} \u{1f980} text, with a newline\n"
+        .as_bytes()
+        .to_vec();
+    let mut bodies = vec![("empty".to_owned(), Vec::new()), ("text".to_owned(), text)];
+    for size in [1, 1000, 64 << 10 | 1, 3 << 20] {
+        bodies.push((format!("{size} binary bytes"), binary(size)));
+    }
+    bodies
+}
+
+/// The SHA-256 of `bytes` in hex, as the echo plugin reports it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Checks echo's view of a request body: its size and SHA-256 equal the body that was sent.
+pub fn assert_echoed(answer: &Answer, body: &[u8], what: &str) {
+    assert_eq!(answer.status, 200, "{what}: {}", answer.text());
+    let echo = answer.json();
+    assert_eq!(
+        (echo["body_size"].as_u64(), echo["body_sha256"].as_str()),
+        (Some(body.len() as u64), Some(sha256_hex(body).as_str())),
+        "{what}: the plugin saw another body"
+    );
+}
+
+/// A distinct body for the `i`th of many concurrent responses; sizes cycle through values
+/// around an allocator's block sizes, and some large ones.
+pub fn distinct_body(i: u32) -> Vec<u8> {
+    const SIZES: [usize; 10] = [1, 7, 8, 9, 16, 33, 100, 4096, 65_539, 1 << 20];
+    seeded(
+        i.wrapping_mul(2_654_435_761) | 1,
+        SIZES[i as usize % SIZES.len()],
+    )
 }
 
 /// Resolves after `ms` milliseconds, in a page or a worker.
