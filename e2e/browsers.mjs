@@ -63,7 +63,13 @@ async function listening(url, process, seconds) {
   throw new Error(`${process.spawnargs.join(' ')} did not listen within ${seconds} s`);
 }
 
-// Starts the engine's WebDriver server; `session()` opens a browser with a fresh profile (its own
+function merged(capabilities, options) {
+  const result = structuredClone(capabilities);
+  for (const [key, value] of Object.entries(options)) result[key] = { ...result[key], ...value };
+  return result;
+}
+
+// Starts the engine's WebDriver server; `session(options)` opens a browser with a fresh profile (its own
 // service workers and IndexedDB), `stop()` ends the server.
 export async function startEngine(name) {
   const engine = ENGINES[name];
@@ -80,7 +86,8 @@ export async function startEngine(name) {
   });
   return {
     name,
-    session: () => new Builder().usingServer(url).withCapabilities(engine.capabilities).build(),
+    // `options` adds to the engine's own options object (e.g. Firefox preferences).
+    session: (options = {}) => new Builder().usingServer(url).withCapabilities(merged(engine.capabilities, options)).build(),
     stop() {
       try { process.kill(-server.pid); } catch { /* already gone */ }
     },

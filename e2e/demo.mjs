@@ -40,7 +40,7 @@ export async function startDemo() {
   throw new Error(`${url} did not answer within 10 s`);
 }
 
-// One browser session on the demo page.
+// The demo page in a WebDriver session (any engine), used as a person would.
 export class DemoPage {
   constructor(driver, url) {
     this.driver = driver;
@@ -49,14 +49,30 @@ export class DemoPage {
 
   // Opens the demo and waits until the hello answer shows that the service worker is serving.
   async open() {
-    await this.driver.get(this.url);
-    await this.until(() => this.text('hello').then((shown) => shown !== '…'), 'the hello answer');
-    assert.match(await this.text('status'), /^Service worker active/, 'the page started Valor');
+    await this.goto(this.url);
+    await this.served();
   }
 
   async reload() {
-    await this.driver.navigate().refresh();
-    await this.until(() => this.text('hello').then((shown) => shown !== '…'), 'the hello answer');
+    await this.refresh();
+    await this.served();
+  }
+
+  async served() {
+    await this.until(() => this.text('hello').then((shown) => shown !== '…'), 'the hello answer', 30_000);
+    assert.match(await this.text('status'), /^Service worker active/, 'the page started Valor');
+  }
+
+  goto(url) {
+    return this.driver.get(url);
+  }
+
+  refresh() {
+    return this.driver.navigate().refresh();
+  }
+
+  close() {
+    return this.driver.quit();
   }
 
   // Runs `fn(...args)` in the page and resolves with its (awaited) result.
@@ -76,7 +92,11 @@ export class DemoPage {
   }
 
   async until(condition, what, ms = 10_000) {
-    await this.driver.wait(condition, ms, `waited ${ms} ms for ${what}`);
+    const deadline = Date.now() + ms;
+    while (!(await condition())) {
+      if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   // Waits until the element `id` shows `expected` (a string it must equal, or a RegExp), and
@@ -107,8 +127,9 @@ export class DemoPage {
     await input.sendKeys(text);
   }
 
+  // Presses a key (as playwright names it: 'Enter') in the element.
   async press(selector, key) {
-    await this.find(selector).sendKeys(Key[key]);
+    await this.find(selector).sendKeys(Key[key.toUpperCase()]);
   }
 
   async click(selector) {
@@ -150,5 +171,54 @@ export class DemoPage {
 
   async screenshot(file) {
     await writeFile(file, await this.driver.takeScreenshot(), 'base64');
+  }
+}
+
+// The demo page in Chromium driven by playwright-core over the DevTools protocol, which can do
+// what WebDriver cannot: stop the service worker.
+export class DevToolsDemoPage extends DemoPage {
+  constructor(page, url) {
+    super(null, url);
+    this.page = page;
+  }
+
+  goto(url) {
+    return this.page.goto(url);
+  }
+
+  refresh() {
+    return this.page.reload();
+  }
+
+  close() {
+    return this.page.close();
+  }
+
+  run(fn, ...args) {
+    return this.page.evaluate(({ source, args }) => (0, eval)(`(${source})`)(...args), { source: String(fn), args });
+  }
+
+  fill(selector, text) {
+    return this.page.fill(selector, text);
+  }
+
+  press(selector, key) {
+    return this.page.press(selector, key);
+  }
+
+  click(selector) {
+    return this.page.click(selector);
+  }
+
+  // Stops the service workers as the browser stops idle ones (wiping their globals, plugin
+  // instances included), and waits until DevTools reports one stopped.
+  async stopServiceWorkers() {
+    const devtools = await this.page.context().newCDPSession(this.page);
+    const stopped = new Promise((resolve) => devtools.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+      if (versions.some((version) => version.runningStatus === 'stopped')) resolve();
+    }));
+    await devtools.send('ServiceWorker.enable');
+    await devtools.send('ServiceWorker.stopAllWorkers');
+    await stopped;
   }
 }
