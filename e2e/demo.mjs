@@ -210,6 +210,12 @@ export class DevToolsDemoPage extends DemoPage {
     return this.page.click(selector);
   }
 
+  // Reloads as Shift+Reload does: bypassing the cache and the service worker.
+  async hardReload() {
+    const devtools = await this.page.context().newCDPSession(this.page);
+    await Promise.all([this.page.waitForEvent('load'), devtools.send('Page.reload', { ignoreCache: true })]);
+  }
+
   // Stops the service workers as the browser stops idle ones (wiping their globals, plugin
   // instances included), and waits until DevTools reports one stopped.
   async stopServiceWorkers() {

@@ -5,8 +5,9 @@
 // Each test opens its own browser session with a fresh profile: its own service worker, plugin
 // instances and IndexedDB, so no test sees another's visits or todos.
 //
-// The last groups stop the service worker as browsers stop idle ones, which only Chromium (by
-// its DevTools protocol, driven with playwright-core) and Firefox (by its idle timeout) allow.
+// The last groups stop the service worker as browsers stop idle ones, and reload the page
+// bypassing it, which only Chromium (by its DevTools protocol, driven with playwright-core) and
+// Firefox (by its idle timeout, and its WebDriver refresh) allow.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -195,34 +196,39 @@ for (const name of Object.keys(ENGINES)) {
   });
 }
 
-// Browsers stop idle service workers and wipe their globals, plugin instances included; the
-// next request starts the worker again, which must boot the runtime before it answers. WebDriver
-// has no command to stop a worker, so each engine that can is made to stop it its own way.
-// WebKit (WebKitGTK's MiniBrowser) offers no way to, and is left out of this group.
-const WORKER_STOPPERS = {
-  // DevTools' ServiceWorker.stopAllWorkers, through playwright-core.
+// The worker's life cycle, as far as an engine lets a test drive it. Browsers stop idle service
+// workers and wipe their globals, plugin instances included; the next request starts the worker
+// again, which must boot the runtime before it answers. WebDriver has no command to stop a
+// worker, nor to reload a page bypassing it as Shift+Reload does, so each engine that can is
+// made to do these its own way. WebKit (WebKitGTK's MiniBrowser) offers neither, and is left out.
+const LIFE_CYCLES = {
+  // DevTools' ServiceWorker.stopAllWorkers and Page.reload ignoring the cache, through
+  // playwright-core.
   chromium: async () => {
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     return {
       page: async () => new DevToolsDemoPage(await browser.newPage(), demo.url),
       stopWorker: (page) => page.stopServiceWorkers(),
+      hardReload: (page) => page.hardReload(),
       stop: () => browser.close(),
     };
   },
   // Firefox's own idle timeout, shortened from 30 s to 1 s: the browser itself stops the worker.
+  // Its WebDriver refresh is a hard reload.
   firefox: async () => {
     const engine = await startEngine('firefox');
     const prefs = { 'dom.serviceWorkers.idle_timeout': 1000, 'dom.serviceWorkers.idle_extended_timeout': 1000 };
     return {
       page: async () => new DemoPage(await engine.session({ 'moz:firefoxOptions': { prefs } }), demo.url),
       stopWorker: () => new Promise((resolve) => setTimeout(resolve, 3000)),
+      hardReload: (page) => page.refresh(),
       stop: () => engine.stop(),
     };
   },
 };
 
-for (const [name, start] of Object.entries(WORKER_STOPPERS)) {
-  describe(`${name}: after the browser stops the idle service worker`, { timeout: 300_000 }, () => {
+for (const [name, start] of Object.entries(LIFE_CYCLES)) {
+  describe(`${name}: the service worker's life cycle`, { timeout: 300_000 }, () => {
     let stopper;
     before(async () => { stopper = await start(); });
     after(() => stopper?.stop());
@@ -252,6 +258,13 @@ for (const [name, start] of Object.entries(WORKER_STOPPERS)) {
       assert.deepEqual(afterRestart.hello, [200, 'OK response from a plugin', 'hello']);
       assert.deepEqual(afterRestart.css, [200, null], 'a non-plugin request still reaches the server');
       assert.equal(await visits(), 1, 'a new worker: a new instance of alice, counting from 1');
+    }));
+
+    test('a page loaded bypassing the worker (Shift+Reload) has it claim the page', () => withDemo(async (page) => {
+      await stopper.hardReload(page);
+      await page.served();
+      assert.equal(await page.run(() => Boolean(navigator.serviceWorker.controller)), true);
+      assert.deepEqual(await page.run(async () => (await fetch('/api/hello')).headers.get('x-valor-plugin')), 'hello');
     }));
 
     test('todos kept in IndexedDB survive the worker', () => withDemo(async (page) => {
