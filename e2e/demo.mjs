@@ -1,5 +1,6 @@
-// The demo app as the tests see it: `scripts/demo.sh` serving it, and a WebDriver session using
-// the page as a person would (typing, clicking, reading what it shows).
+// The demo app as the tests see it: `scripts/demo.sh` serving it, and a browser session using the
+// page as a person would (typing, clicking, reading what it shows): over WebDriver in any engine,
+// or over Chromium's DevTools protocol for what WebDriver cannot do.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';

@@ -22,6 +22,16 @@ let demo;
 before(async () => { demo = await startDemo(); }, { timeout: 600_000 });
 after(() => demo?.stop());
 
+// Runs `use(page)` on the demo opened in `page` (a new browser session), closed afterwards.
+async function onDemo(page, use) {
+  try {
+    await page.open();
+    await use(page);
+  } finally {
+    await page.close();
+  }
+}
+
 // wasm-bindgen's glue passes a Rust slice to JavaScript as a view of wasm memory
 // (`getArrayU8FromWasm0(ptr, len)`). A view handed on to the browser is read later in WebKit,
 // after the memory was freed and reused, so each one the glue makes must be copied at once.
@@ -48,16 +58,7 @@ for (const name of Object.keys(ENGINES)) {
     before(async () => { engine = await startEngine(name); });
     after(() => engine?.stop());
 
-    // Runs `use(page)` on the demo, opened in a new session that is closed afterwards.
-    async function withDemo(use) {
-      const page = new DemoPage(await engine.session(), demo.url);
-      try {
-        await page.open();
-        await use(page);
-      } finally {
-        await page.close();
-      }
-    }
+    const withDemo = async (use) => onDemo(new DemoPage(await engine.session(), demo.url), use);
 
     test('the page shows answers from the hello and echo plugins, and posts the form', () => withDemo(async (page) => {
       assert.equal(await page.text('hello'), '200 OK response from a plugin (x-valor-plugin: hello)');
@@ -229,24 +230,15 @@ const LIFE_CYCLES = {
 
 for (const [name, start] of Object.entries(LIFE_CYCLES)) {
   describe(`${name}: the service worker's life cycle`, { timeout: 300_000 }, () => {
-    let stopper;
-    before(async () => { stopper = await start(); });
-    after(() => stopper?.stop());
-
-    async function withDemo(use) {
-      const page = await stopper.page();
-      try {
-        await page.open();
-        await use(page);
-      } finally {
-        await page.close();
-      }
-    }
+    let cycle;
+    before(async () => { cycle = await start(); });
+    after(() => cycle?.stop());
+    const withDemo = async (use) => onDemo(await cycle.page(), use);
 
     test('the restarted worker answers plugin requests and passes the others on', () => withDemo(async (page) => {
       const visits = () => page.run(async () => (await (await fetch('/api/alice')).json()).visits);
       assert.equal(await visits(), 2, 'the page showed alice once');
-      await stopper.stopWorker(page);
+      await cycle.stopWorker(page);
       // The browser starts the worker for these requests, which must wait for the runtime.
       const afterRestart = await page.run(async () => {
         const [hello, css] = await Promise.all([fetch('/api/hello'), fetch('/style.css')]);
@@ -261,7 +253,7 @@ for (const [name, start] of Object.entries(LIFE_CYCLES)) {
     }));
 
     test('a page loaded bypassing the worker (Shift+Reload) has it claim the page', () => withDemo(async (page) => {
-      await stopper.hardReload(page);
+      await cycle.hardReload(page);
       await page.served();
       assert.equal(await page.run(() => Boolean(navigator.serviceWorker.controller)), true);
       assert.deepEqual(await page.run(async () => (await fetch('/api/hello')).headers.get('x-valor-plugin')), 'hello');
@@ -271,7 +263,7 @@ for (const [name, start] of Object.entries(LIFE_CYCLES)) {
       await page.fill('#todo-title', 'Outlive the worker');
       await page.press('#todo-title', 'Enter');
       await page.shows('todo-count', '1 todo, 0 done');
-      await stopper.stopWorker(page);
+      await cycle.stopWorker(page);
       await page.reload();
       await page.shows('todo-count', '1 todo, 0 done');
       assert.deepEqual(await page.titles(), ['Outlive the worker']);
