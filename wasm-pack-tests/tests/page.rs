@@ -6,8 +6,8 @@ mod support;
 
 use futures::future::join_all;
 use support::{
-    assert_echoed, distinct_body, fetch, fetch_unread, request, sample_bodies, sleep, Answer,
-    MANIFEST, METHODS_WITH_BODY,
+    assert_echoed, assert_mirrored, distinct_body, fetch, fetch_unread, request, sample_bodies,
+    sleep, MANIFEST, METHODS_WITH_BODY,
 };
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -91,15 +91,7 @@ async fn page_responses_in_flight_together_each_arrive_intact() {
             .map(|body| fetch_unread(request("PUT", "/api/mirror", &[], Some(body)))),
     )
     .await;
-    for (i, (response, body)) in responses.into_iter().zip(&bodies).enumerate() {
-        let answer = Answer::read(response).await;
-        assert_eq!(answer.status, 200, "response {i}: {}", answer.text());
-        assert!(
-            answer.body == *body,
-            "response {i} ({} bytes) came back changed",
-            body.len()
-        );
-    }
+    assert_mirrored(responses, &bodies).await;
 }
 
 async fn host_stats() -> serde_json::Value {

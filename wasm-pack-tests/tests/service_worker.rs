@@ -6,8 +6,8 @@ mod support;
 
 use futures::future::join_all;
 use support::{
-    assert_echoed, binary, distinct_body, fetch, get, request, sample_bodies, send, url, Answer,
-    MANIFEST, METHODS_WITH_BODY,
+    assert_echoed, assert_mirrored, binary, distinct_body, fetch, get, request, sample_bodies,
+    send, url, Answer, MANIFEST, METHODS_WITH_BODY,
 };
 use valor_runtime::Runtime;
 use wasm_bindgen_test::*;
@@ -130,15 +130,7 @@ async fn response_bodies_arrive_intact_after_their_memory_is_reused() {
     .await;
     let hellos =
         join_all((0..100).map(|_| runtime.handle(request("GET", "/api/hello", &[], None)))).await;
-    for (i, (response, body)) in responses.into_iter().zip(&bodies).enumerate() {
-        let answer = Answer::read(response.into()).await;
-        assert_eq!(answer.status, 200, "response {i}: {}", answer.text());
-        assert!(
-            answer.body == *body,
-            "response {i} ({} bytes) came back changed",
-            body.len()
-        );
-    }
+    assert_mirrored(responses.into_iter().map(Into::into).collect(), &bodies).await;
     for response in hellos {
         let answer = Answer::read(response.into()).await;
         assert_eq!(answer.text(), "OK response from a plugin");

@@ -165,6 +165,21 @@ pub fn distinct_body(i: u32) -> Vec<u8> {
     )
 }
 
+/// Reads each response (mirror's, in the order of `bodies`) and checks that its body is the one
+/// sent, byte for byte.
+pub async fn assert_mirrored(responses: Vec<JsValue>, bodies: &[Vec<u8>]) {
+    assert_eq!(responses.len(), bodies.len());
+    for (i, (response, body)) in responses.into_iter().zip(bodies).enumerate() {
+        let answer = Answer::read(response).await;
+        assert_eq!(answer.status, 200, "response {i}: {}", answer.text());
+        assert!(
+            answer.body == *body,
+            "response {i} ({} bytes) came back changed",
+            body.len()
+        );
+    }
+}
+
 /// Resolves after `ms` milliseconds, in a page or a worker.
 pub async fn sleep(ms: i32) {
     let promise = js_sys::Promise::new(&mut |resolve, _| {
