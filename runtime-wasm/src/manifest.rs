@@ -46,14 +46,32 @@ pub struct PluginSpec {
     /// `allowed_hosts`, parsed (by [`Manifest::parse`]).
     #[serde(skip)]
     pub allowlist: Allowlist,
-    /// How long a request may take before it is answered 504.
-    #[serde(default = "default_timeout_ms")]
+    /// How long a request may take before it is answered 504: 1 to [`MAX_TIMEOUT_MS`].
+    #[serde(default = "default_timeout_ms", deserialize_with = "bounded_timeout_ms")]
     pub timeout_ms: u32,
 }
 
 /// 30 s: long enough for slow upstream APIs, short enough that a stuck handler is reported.
 fn default_timeout_ms() -> u32 {
     30_000
+}
+
+/// The longest `timeout_ms` an entry may ask for: 5 minutes, the time after which Chromium ends a
+/// service worker's event anyway. (Far larger values would also overflow `setTimeout`, whose
+/// delay is a signed 32-bit count of milliseconds, and fire at once.)
+pub const MAX_TIMEOUT_MS: u32 = 300_000;
+
+fn bounded_timeout_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let ms = u64::deserialize(deserializer)?;
+    u32::try_from(ms)
+        .ok()
+        .filter(|ms| (1..=MAX_TIMEOUT_MS).contains(ms))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid timeout_ms {ms}: give the milliseconds a request may take, \
+                 1 to {MAX_TIMEOUT_MS}"
+            ))
+        })
 }
 
 #[derive(Deserialize)]
@@ -125,9 +143,6 @@ fn parse_entry(
     validate_name(&spec.name)?;
     validate_prefix(&spec.prefix)?;
     spec.allowlist = Allowlist::parse(&spec.allowed_hosts)?;
-    if spec.timeout_ms == 0 {
-        return Err("invalid timeout_ms 0: give the milliseconds a request may take".into());
-    }
     spec.url = resolve(&spec.url).map_err(|e| format!("invalid url {:?}: {e}", spec.url))?;
     Ok(spec)
 }
@@ -148,7 +163,9 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// A prefix is an absolute path without a trailing slash, query or fragment.
+/// A prefix is an absolute path without a trailing slash, query or fragment, written as the
+/// browser shows a URL's path: requests are matched against `URL.pathname`, so a prefix the
+/// browser would never produce could never match.
 pub fn validate_prefix(prefix: &str) -> Result<(), String> {
     let reason = if !prefix.starts_with('/') {
         "it must start with /"
@@ -160,10 +177,20 @@ pub fn validate_prefix(prefix: &str) -> Result<(), String> {
         "it must not contain ? or #"
     } else if prefix.contains("//") {
         "it must not contain an empty segment (//)"
+    } else if !prefix.bytes().all(is_kept_in_url_paths) {
+        "write other characters than A-Z a-z 0-9 and -._~!$&'()*+,;=:@%/ percent-encoded, \
+         as URL paths carry them (%C3%A9 for \u{e9})"
+    } else if prefix.split('/').any(|segment| segment == "." || segment == "..") {
+        "a URL path never has . or .. segments (the browser resolves them)"
     } else {
         return Ok(());
     };
     Err(format!("invalid prefix {prefix:?}: {reason}"))
+}
+
+/// The bytes a URL parser leaves as they are in a path (RFC 3986 `pchar`, `%` and `/`).
+fn is_kept_in_url_paths(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@%/".contains(&byte)
 }
 
 #[cfg(test)]
@@ -285,6 +312,43 @@ mod tests {
         }
         for bad in ["", "api", "/", "/api/", "/a?b", "/a#b", "/a//b"] {
             assert!(validate_prefix(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prefixes_no_url_path_can_have_are_refused_with_the_reason() {
+        assert!(validate_prefix("/api/caf%C3%A9").is_ok());
+        for (bad, reason) in [
+            ("/api/caf\u{e9}", "percent-encoded"),
+            ("/api/a b", "percent-encoded"),
+            ("/api/a\"b", "percent-encoded"),
+            ("/api/./x", ". or .. segments"),
+            ("/api/..", ". or .. segments"),
+            ("/..", ". or .. segments"),
+        ] {
+            let error = validate_prefix(bad).unwrap_err();
+            assert!(error.contains(reason), "{bad}: {error}");
+        }
+        assert!(validate_prefix("/api/v1.2/..x").is_ok(), "dots inside a segment are fine");
+    }
+
+    #[test]
+    fn timeouts_are_bounded() {
+        let entry = |ms: u64| {
+            let text = format!(
+                r#"{{ "plugins": [ {{ "name": "t", "prefix": "/t", "url": "t.wasm",
+                     "timeout_ms": {ms} }} ] }}"#
+            );
+            Manifest::parse(&text, resolve).unwrap().mounts[0]
+                .plugin
+                .clone()
+                .map(|spec| spec.timeout_ms)
+        };
+        assert_eq!(entry(1), Ok(1));
+        assert_eq!(entry(u64::from(MAX_TIMEOUT_MS)), Ok(MAX_TIMEOUT_MS));
+        for bad in [0, u64::from(MAX_TIMEOUT_MS) + 1, 1 << 31, 1 << 40] {
+            let error = entry(bad).unwrap_err();
+            assert!(error.contains("timeout_ms"), "{bad}: {error}");
         }
     }
 }
