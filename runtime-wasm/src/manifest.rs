@@ -47,7 +47,10 @@ pub struct PluginSpec {
     #[serde(skip)]
     pub allowlist: Allowlist,
     /// How long a request may take before it is answered 504: 1 to [`MAX_TIMEOUT_MS`].
-    #[serde(default = "default_timeout_ms", deserialize_with = "bounded_timeout_ms")]
+    #[serde(
+        default = "default_timeout_ms",
+        deserialize_with = "bounded_timeout_ms"
+    )]
     pub timeout_ms: u32,
 }
 
@@ -180,7 +183,10 @@ pub fn validate_prefix(prefix: &str) -> Result<(), String> {
     } else if !prefix.bytes().all(is_kept_in_url_paths) {
         "write other characters than A-Z a-z 0-9 and -._~!$&'()*+,;=:@%/ percent-encoded, \
          as URL paths carry them (%C3%A9 for \u{e9})"
-    } else if prefix.split('/').any(|segment| segment == "." || segment == "..") {
+    } else if prefix
+        .split('/')
+        .any(|segment| segment == "." || segment == "..")
+    {
         "a URL path never has . or .. segments (the browser resolves them)"
     } else {
         return Ok(());
@@ -329,7 +335,10 @@ mod tests {
             let error = validate_prefix(bad).unwrap_err();
             assert!(error.contains(reason), "{bad}: {error}");
         }
-        assert!(validate_prefix("/api/v1.2/..x").is_ok(), "dots inside a segment are fine");
+        assert!(
+            validate_prefix("/api/v1.2/..x").is_ok(),
+            "dots inside a segment are fine"
+        );
     }
 
     #[test]

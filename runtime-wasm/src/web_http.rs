@@ -107,7 +107,9 @@ fn read_headers(headers: &web_sys::Headers) -> Result<HeaderMap, String> {
             .map_err(|_| format!("invalid header name {name:?}"))?;
         let value = HeaderValue::from_bytes(&value)
             .map_err(|_| format!("invalid value for header {name}"))?;
-        map.append(name, value);
+        // `append` panics past `HeaderMap`'s size limit (about 24,000 distinct names).
+        map.try_append(name, value)
+            .map_err(|_| "too many distinct header names".to_owned())?;
     }
     Ok(map)
 }

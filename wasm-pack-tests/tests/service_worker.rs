@@ -137,6 +137,27 @@ async fn response_bodies_arrive_intact_after_their_memory_is_reused() {
     }
 }
 
+/// `http::HeaderMap` panics past about 24,000 distinct names: a page request with 25,000 of them
+/// is refused with the reason, and the runtime goes on answering.
+#[wasm_bindgen_test]
+async fn a_request_with_too_many_headers_is_refused_and_the_runtime_survives() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let names: Vec<String> = (0..25_000).map(|i| format!("x-{i}")).collect();
+    let headers: Vec<(&str, &str)> = names.iter().map(|name| (name.as_str(), "v")).collect();
+    let answer = send(&runtime, request("GET", "/api/echo", &headers, None)).await;
+    assert_eq!(answer.status, 400, "{}", answer.text());
+    assert!(
+        answer.text().contains("too many distinct header names"),
+        "{}",
+        answer.text()
+    );
+    let hello = get(&runtime, "/api/hello").await;
+    assert_eq!(
+        (hello.status, hello.text()),
+        (200, "OK response from a plugin".into())
+    );
+}
+
 #[wasm_bindgen_test]
 async fn routes_by_longest_prefix_at_slash_boundaries() {
     let runtime = Runtime::boot(MANIFEST).await;

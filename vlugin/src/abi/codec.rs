@@ -9,7 +9,9 @@
 //! The request's `uri` is the path relative to the plugin's mount plus the query string for
 //! requests to a plugin, and absolute (or a path on the app's origin) for outbound requests.
 //! Header names repeat as often as the message carries them; values are raw bytes.
-//! Decoding validates everything and never panics, whatever the bytes.
+//! Decoding validates everything and never panics, whatever the bytes (a property test in
+//! `vlugin/tests/codec.rs` holds it to that); nothing is reserved for a count or length the
+//! input does not hold.
 
 use crate::{Body, Request, Response};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -52,6 +54,9 @@ pub enum DecodeError {
     /// A storage command or reply is malformed.
     #[error("invalid storage message: {0}")]
     Storage(&'static str),
+    /// More distinct header names than an `http::HeaderMap` can hold (about 24,000).
+    #[error("too many distinct header names")]
+    TooManyHeaders,
 }
 
 /// Encodes a request (its URI as given: the runtime passes the mount-relative one).
@@ -148,6 +153,9 @@ impl Writer {
     }
 }
 
+/// Headers reserved up front when decoding; more grow the map as they come.
+const RESERVED_HEADERS: usize = 64;
+
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     offset: usize,
@@ -182,15 +190,26 @@ impl<'a> Reader<'a> {
 
     fn headers(&mut self) -> Result<HeaderMap, DecodeError> {
         let count = self.u32()? as usize;
-        // Each header takes at least 8 bytes, which bounds what a hostile count can reserve.
-        let mut headers = HeaderMap::with_capacity(count.min(self.remaining() / 8));
+        // Each header takes at least 8 bytes: a count the input cannot hold is refused before
+        // anything is reserved for it. `HeaderMap` panics past its size limit in `with_capacity`
+        // and `append`, so only its `try_` forms are used.
+        if count > self.remaining() / 8 {
+            return Err(DecodeError::Truncated {
+                offset: self.offset,
+                needed: count * 8 - self.remaining(),
+            });
+        }
+        let mut headers = HeaderMap::try_with_capacity(count.min(RESERVED_HEADERS))
+            .map_err(|_| DecodeError::TooManyHeaders)?;
         for _ in 0..count {
             let name = self.field()?;
             let name = HeaderName::from_bytes(name)
                 .map_err(|_| DecodeError::HeaderName(String::from_utf8_lossy(name).into_owned()))?;
             let value = HeaderValue::from_bytes(self.field()?)
                 .map_err(|_| DecodeError::HeaderValue(name.to_string()))?;
-            headers.append(name, value);
+            headers
+                .try_append(name, value)
+                .map_err(|_| DecodeError::TooManyHeaders)?;
         }
         Ok(headers)
     }
