@@ -45,6 +45,14 @@ pub enum DispatchError {
         /// The engine's description of the trap.
         message: String,
     },
+    /// The plugin broke the plugin ABI (e.g. `valor_alloc` returned 0); its instance is replaced.
+    #[error("plugin '{plugin}' broke the plugin ABI: {reason}; its instance was discarded")]
+    BrokeAbi {
+        /// The plugin's name.
+        plugin: String,
+        /// What it did.
+        reason: String,
+    },
     /// The plugin answered with bytes that are not a response the runtime can send.
     #[error("plugin '{plugin}' returned an invalid response: {reason}")]
     InvalidResponse {
@@ -83,9 +91,10 @@ impl DispatchError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::InvalidEntry { .. } | Self::Unavailable { .. } => StatusCode::BAD_GATEWAY,
-            Self::Panicked { .. } | Self::Crashed { .. } | Self::InvalidResponse { .. } => {
-                StatusCode::INTERNAL_SERVER_ERROR
-            }
+            Self::Panicked { .. }
+            | Self::Crashed { .. }
+            | Self::BrokeAbi { .. }
+            | Self::InvalidResponse { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             Self::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::TooDeep { .. } => StatusCode::LOOP_DETECTED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,

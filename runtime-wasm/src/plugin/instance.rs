@@ -27,7 +27,14 @@ pub enum Fault {
     },
     /// The plugin pointed outside its memory.
     BadFrame(String),
+    /// The plugin broke the ABI in a way that leaves its state unknown (e.g. `valor_alloc`
+    /// returned 0): the instance is discarded, as after a trap.
+    Violation(String),
 }
+
+/// How many tasks one drain of `valor_woken` may report before the plugin is taken to be
+/// spinning (a `valor_woken` that never returns 0 would otherwise hold the worker forever).
+const MAX_WOKEN_PER_DRAIN: u32 = 1 << 16;
 
 /// The state an instance shares with its imports and its host operations.
 pub struct State {
@@ -128,7 +135,8 @@ impl State {
                 .map_err(|error| self.trap(error))
         });
         match delivered {
-            Ok(()) => self.wake_woken(),
+            // A fault while waking has already broken the instance down.
+            Ok(()) => drop(self.wake_woken()),
             Err(fault) => {
                 self.break_down(fault);
             }
@@ -142,27 +150,34 @@ impl State {
             error: "a message larger than 4 GiB".into(),
         })?;
         let ptr = self.exports().alloc(len).map_err(|e| self.trap(e))?;
+        if ptr == 0 && len > 0 {
+            // Address 0 is never a live allocation: writing there would corrupt the plugin.
+            return Err(Fault::Violation(format!(
+                "valor_alloc returned 0 for {len} bytes (out of memory?)"
+            )));
+        }
         self.view(ptr, len)?.copy_from(bytes);
         Ok((ptr, len))
     }
 
-    /// Hands every task the plugin reports woken to the dispatch waiting for it.
-    fn wake_woken(&self) {
-        loop {
+    /// Hands every task the plugin reports woken to the dispatch waiting for it. A failure
+    /// (a trap, or a plugin that never stops reporting tasks) breaks the instance down.
+    fn wake_woken(&self) -> Result<(), Fault> {
+        for _ in 0..MAX_WOKEN_PER_DRAIN {
             match self.exports().woken() {
-                Ok(0) => return,
+                Ok(0) => return Ok(()),
                 Ok(task) => {
                     let waiter = self.waiters.borrow_mut().remove(&task);
                     if let Some(waiter) = waiter {
                         let _ = waiter.send(());
                     }
                 }
-                Err(error) => {
-                    self.fail(error);
-                    return;
-                }
+                Err(error) => return Err(self.fail(error)),
             }
         }
+        Err(self.break_down(Fault::Violation(format!(
+            "valor_woken reported more than {MAX_WOKEN_PER_DRAIN} tasks without ever returning 0"
+        ))))
     }
 
     /// A call into the instance threw: it is broken for good.
@@ -217,7 +232,7 @@ impl Instance {
                 panic: Some(message),
                 ..
             }) => Err(format!("valor_init panicked: {message}")),
-            Err(Fault::Trap { error, .. } | Fault::BadFrame(error)) => {
+            Err(Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error)) => {
                 Err(format!("valor_init failed: {error}"))
             }
         }
@@ -247,7 +262,7 @@ impl Instance {
             state.depth.set(0);
             let frame = polled.map_err(|error| state.fail(error))?;
             // Polling may have woken other tasks (a channel between requests, say).
-            state.wake_woken();
+            state.wake_woken()?;
             if frame != abi::PENDING {
                 return self.read_frame(frame);
             }
@@ -332,12 +347,33 @@ fn check_exports(exports: &js_sys::Object) -> Result<(), String> {
         .into_iter()
         .filter(|name| get(name).is_none_or(|value| value.is_undefined()))
         .collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(format!(
+    if !missing.is_empty() {
+        return Err(format!(
             "the plugin does not export {} (build it with #[vlugin])",
             missing.join(", ")
-        ))
+        ));
     }
+    // Every call the runtime makes assumes these types: check them once, here.
+    if !get(abi::exports::MEMORY)
+        .is_some_and(|memory| memory.is_instance_of::<WebAssembly::Memory>())
+    {
+        return Err(format!(
+            "its `{}` export is not a WebAssembly memory",
+            abi::exports::MEMORY
+        ));
+    }
+    for (name, params) in abi::exports::PARAMS {
+        let function = get(name).and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        match function {
+            Some(function) if function.length() == params => {}
+            Some(function) => {
+                return Err(format!(
+                    "its `{name}` export takes {} parameters, the ABI says {params}",
+                    function.length()
+                ))
+            }
+            None => return Err(format!("its `{name}` export is not a function")),
+        }
+    }
+    Ok(())
 }

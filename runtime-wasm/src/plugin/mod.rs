@@ -181,6 +181,7 @@ impl Plugin {
                 message: error,
             },
             Fault::BadFrame(reason) => DispatchError::InvalidResponse { plugin, reason },
+            Fault::Violation(reason) => DispatchError::BrokeAbi { plugin, reason },
         }
     }
 }

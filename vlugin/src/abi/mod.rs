@@ -41,7 +41,8 @@ pub mod exports {
     /// `(ptr: u32, len: u32)`: called once after instantiation, before any request, with the
     /// manifest entry's `config` as JSON in memory from `valor_alloc` (the plugin frees it).
     pub const INIT: &str = "valor_init";
-    /// `(len: u32) -> ptr`: allocates `len` bytes the runtime may write into.
+    /// `(len: u32) -> ptr`: allocates `len` bytes the runtime may write into. 0 means the
+    /// allocation failed (for `len > 0`): the runtime then discards the instance.
     pub const ALLOC: &str = "valor_alloc";
     /// `(ptr: u32, len: u32) -> task`: starts handling the encoded request at `ptr`.
     pub const START: &str = "valor_start";
@@ -52,10 +53,24 @@ pub mod exports {
     /// `(op: u32, ptr: u32, len: u32)`: the result of a host operation, in memory from
     /// `valor_alloc` (the plugin frees it).
     pub const COMPLETE: &str = "valor_complete";
-    /// `() -> task`: the next task woken since the last call, or 0.
+    /// `() -> task`: the next task woken since the last call, or 0. The runtime drains it after
+    /// every call into the plugin, and discards an instance that reports more than 65,536 tasks
+    /// in one drain.
     pub const WOKEN: &str = "valor_woken";
     /// The exported linear memory.
     pub const MEMORY: &str = "memory";
+
+    /// How many parameters each exported function takes (all `u32`; see each name).
+    pub const PARAMS: [(&str, u32); 8] = [
+        (ABI_VERSION, 0),
+        (INIT, 2),
+        (ALLOC, 1),
+        (START, 2),
+        (POLL, 1),
+        (DROP, 1),
+        (COMPLETE, 3),
+        (WOKEN, 0),
+    ];
 
     /// Every export the runtime needs, in the order it checks them.
     pub const REQUIRED: [&str; 9] = [
@@ -74,9 +89,10 @@ pub mod exports {
 /// Names of the functions a plugin may import from [`IMPORT_MODULE`](super::IMPORT_MODULE).
 pub mod imports {
     /// `(ptr: u32, len: u32)`: the UTF-8 message of a panic, reported just before the trap.
+    /// The runtime keeps its first [`MAX_TEXT_BYTES`](super::MAX_TEXT_BYTES).
     pub const PANIC: &str = "panic";
     /// `(level: u32, ptr: u32, len: u32)`: a UTF-8 log line; levels as `log::Level` (1 = error
-    /// .. 5 = trace).
+    /// .. 5 = trace). The runtime keeps its first [`MAX_TEXT_BYTES`](super::MAX_TEXT_BYTES).
     pub const LOG: &str = "log";
     /// `() -> f64`: wall-clock time, milliseconds since the Unix epoch.
     pub const NOW: &str = "now";
@@ -94,6 +110,10 @@ pub mod imports {
     /// `(op: u32)`: the plugin no longer wants the operation's result.
     pub const CANCEL: &str = "cancel";
 }
+
+/// How much of a log line or panic message the runtime reads (8 KiB): the rest is dropped and
+/// the text says so, whatever length the plugin names.
+pub const MAX_TEXT_BYTES: u32 = 8 * 1024;
 
 /// The first byte of every host operation's result; the rest is the payload.
 pub mod outcome {

@@ -1,0 +1,102 @@
+//! Answers every request, and arms one misbehaviour per path:
+//! - `/log-huge`: grows its memory by 64 MiB and logs all of its memory as one line;
+//! - `/alloc-zero`: from then on, `valor_alloc` answers 0;
+//! - `/woken-forever`: from then on, `valor_woken` never answers 0.
+//!
+//! Everything else answers `200 hostile at <path>`. Nothing is ever freed: it is a test.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+
+#[link(wasm_import_module = "valor")]
+extern "C" {
+    fn log(level: u32, ptr: u32, len: u32);
+}
+
+thread_local! {
+    static ALLOC_ZERO: Cell<bool> = const { Cell::new(false) };
+    static WOKEN_FOREVER: Cell<bool> = const { Cell::new(false) };
+    static FRAME: Cell<u32> = const { Cell::new(0) };
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_abi_version() -> u32 {
+    2
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_init(_ptr: u32, _len: u32) {}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_alloc(len: u32) -> u32 {
+    if ALLOC_ZERO.get() {
+        return 0;
+    }
+    leak(Vec::with_capacity(len as usize))
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_start(ptr: u32, len: u32) -> u32 {
+    // SAFETY: the runtime wrote `len` bytes at `ptr`, which `valor_alloc` handed out.
+    let request = unsafe { std::slice::from_raw_parts(ptr as *const u8, len as usize) };
+    let path = String::from_utf8_lossy(path_of(request)).into_owned();
+    match path.as_str() {
+        "/log-huge" => {
+            let grown = core::arch::wasm32::memory_grow(0, 1024); // 64 KiB pages: 64 MiB
+            assert_ne!(grown, usize::MAX, "memory.grow failed");
+            let size = core::arch::wasm32::memory_size(0) * 65536;
+            // SAFETY: an import; the runtime reads (at most) `size` bytes from address 0.
+            unsafe { log(3, 0, size as u32) };
+        }
+        "/alloc-zero" => ALLOC_ZERO.set(true),
+        "/woken-forever" => WOKEN_FOREVER.set(true),
+        _ => {}
+    }
+    FRAME.set(frame(200, format!("hostile at {path}").as_bytes()));
+    1
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_poll(_task: u32) -> u32 {
+    FRAME.get()
+}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_drop(_task: u32) {}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_complete(_op: u32, _ptr: u32, _len: u32) {}
+
+#[unsafe(no_mangle)]
+extern "C" fn valor_woken() -> u32 {
+    u32::from(WOKEN_FOREVER.get())
+}
+
+fn leak(mut bytes: Vec<u8>) -> u32 {
+    let ptr = bytes.as_mut_ptr() as u32;
+    std::mem::forget(bytes);
+    ptr
+}
+
+/// The URI of an encoded request: method field, then URI field (`u32` length + bytes each).
+fn path_of(request: &[u8]) -> &[u8] {
+    let field = |at: usize| {
+        let len = u32::from_le_bytes(request[at..at + 4].try_into().unwrap()) as usize;
+        (&request[at + 4..at + 4 + len], at + 4 + len)
+    };
+    let (_, uri_at) = field(0);
+    let (uri, _) = field(uri_at);
+    uri.split(|&b| b == b'?').next().unwrap_or(uri)
+}
+
+/// A response frame: its length, then status, no headers, and the body.
+fn frame(status: u32, body: &[u8]) -> u32 {
+    let mut response = Vec::new();
+    response.extend_from_slice(&status.to_le_bytes());
+    response.extend_from_slice(&0u32.to_le_bytes());
+    response.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    response.extend_from_slice(body);
+    let mut frame = (response.len() as u32).to_le_bytes().to_vec();
+    frame.extend_from_slice(&response);
+    leak(frame)
+}

@@ -1,0 +1,92 @@
+//! Plugins that break the ABI on purpose (`plugins/hostile`, written without vlugin), in a real
+//! service worker: each misbehaviour costs at most the request that caused it and the instance;
+//! the runtime survives and the other plugins keep answering.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use support::{get, MANIFEST};
+use valor_runtime::Runtime;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_service_worker);
+
+async fn assert_others_answer(runtime: &Runtime) {
+    let hello = get(runtime, "/api/hello").await;
+    assert_eq!(
+        (hello.status, hello.text()),
+        (200, "OK response from a plugin".into())
+    );
+}
+
+/// What the plugin's next request answers, once the instance it broke has been replaced.
+async fn assert_recovers(runtime: &Runtime) {
+    let after = get(runtime, "/api/hostile/after").await;
+    assert_eq!(
+        (after.status, after.text()),
+        (200, "hostile at /after".into())
+    );
+}
+
+#[wasm_bindgen_test]
+async fn valor_alloc_returning_0_is_a_500_and_the_instance_is_replaced() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_eq!(get(&runtime, "/api/hostile/alloc-zero").await.status, 200);
+    let answer = get(&runtime, "/api/hostile/next").await;
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    assert!(
+        answer
+            .text()
+            .contains("plugin 'hostile' broke the plugin ABI: valor_alloc returned 0"),
+        "{}",
+        answer.text()
+    );
+    assert_others_answer(&runtime).await;
+    assert_recovers(&runtime).await;
+}
+
+#[wasm_bindgen_test]
+async fn valor_woken_that_never_returns_0_is_a_500_not_a_hung_worker() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/hostile/woken-forever").await;
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    assert!(
+        answer
+            .text()
+            .contains("valor_woken reported more than 65536 tasks"),
+        "{}",
+        answer.text()
+    );
+    assert_others_answer(&runtime).await;
+    assert_recovers(&runtime).await;
+}
+
+#[wasm_bindgen_test]
+async fn a_log_line_of_64_mib_is_cut_to_8_kib() {
+    let spy = js_sys::Function::new_no_args(
+        "globalThis.__valorLogs = [];
+         const original = console.info.bind(console);
+         console.info = (...args) => { globalThis.__valorLogs.push(args.join(' ')); original(...args); };",
+    );
+    spy.call0(&wasm_bindgen::JsValue::UNDEFINED).unwrap();
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/hostile/log-huge").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let logs: js_sys::Array = js_sys::Reflect::get(&js_sys::global(), &"__valorLogs".into())
+        .unwrap()
+        .unchecked_into();
+    let line = logs
+        .iter()
+        .filter_map(|line| line.as_string())
+        .find(|line| line.starts_with("[valor:hostile]"))
+        .expect("the plugin's log line");
+    let shown = line.chars().count();
+    assert!(shown < 8 * 1024 + 100, "{shown} characters were logged");
+    assert!(
+        line.ends_with("more bytes not shown]"),
+        "{}",
+        &line[line.len() - 60..]
+    );
+    assert_others_answer(&runtime).await;
+}
