@@ -53,6 +53,16 @@ pub enum DispatchError {
         /// What it did.
         reason: String,
     },
+    /// Another request crashed the instance this one was running on; this request's own
+    /// handler did not fail, and may be sent again.
+    #[error(
+        "plugin '{plugin}' lost the instance this request was running on (another request \
+         crashed it); the request may be sent again"
+    )]
+    InstanceLost {
+        /// The plugin's name.
+        plugin: String,
+    },
     /// The plugin answered with bytes that are not a response the runtime can send.
     #[error("plugin '{plugin}' returned an invalid response: {reason}")]
     InvalidResponse {
@@ -95,6 +105,7 @@ impl DispatchError {
             | Self::Crashed { .. }
             | Self::BrokeAbi { .. }
             | Self::InvalidResponse { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::InstanceLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::TooDeep { .. } => StatusCode::LOOP_DETECTED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,

@@ -275,3 +275,33 @@ async fn logs_reach_the_console_with_the_plugins_name_and_level() {
         );
     }
 }
+
+/// A request waiting on the host when another request crashes the instance did not fail
+/// itself: it answers 503 saying its instance was lost, never quoting the other's panic.
+#[wasm_bindgen_test]
+async fn a_request_in_flight_when_another_panics_is_told_its_instance_was_lost() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let waiting = get(&runtime, "/api/host/sleep?ms=1000");
+    let panicking = async {
+        sleep(100).await;
+        get(&runtime, "/api/host/panic").await
+    };
+    let (waiting, panicked) = futures::join!(waiting, panicking);
+    assert_eq!(panicked.status, 500);
+    assert!(
+        panicked.text().contains("deliberate panic in host-api"),
+        "{}",
+        panicked.text()
+    );
+    assert_eq!(waiting.status, 503, "{}", waiting.text());
+    assert!(
+        waiting.text().contains("lost the instance"),
+        "{}",
+        waiting.text()
+    );
+    assert!(!waiting.text().contains("deliberate"), "{}", waiting.text());
+    assert_eq!(
+        get(&runtime, "/api/host/sleep?ms=1").await.text(),
+        "slept 1 ms"
+    );
+}

@@ -310,3 +310,15 @@ async fn plugins_import_nothing_but_the_valor_host_api() {
         }
     }
 }
+
+/// After a trap, requests that arrive together wait for one fresh instance: all of them are
+/// served by it (its counter runs 1..=20), rather than each making (and counting on) its own.
+#[wasm_bindgen_test]
+async fn after_a_trap_one_instance_is_created_for_all_waiting_requests() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_eq!(get(&runtime, "/api/panicking/panic").await.status, 500);
+    let counts = join_all((0..20).map(|_| get(&runtime, "/api/panicking/count"))).await;
+    let mut counts: Vec<u32> = counts.iter().map(|a| a.text().parse().unwrap()).collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=20).collect::<Vec<_>>());
+}

@@ -30,6 +30,9 @@ pub enum Fault {
     /// The plugin broke the ABI in a way that leaves its state unknown (e.g. `valor_alloc`
     /// returned 0): the instance is discarded, as after a trap.
     Violation(String),
+    /// The request was waiting when another call broke the instance: its own handler did not
+    /// fail, so it is not told that one's failure.
+    Lost,
 }
 
 /// How many tasks one drain of `valor_woken` may report before the plugin is taken to be
@@ -235,6 +238,7 @@ impl Instance {
             Err(Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error)) => {
                 Err(format!("valor_init failed: {error}"))
             }
+            Err(Fault::Lost) => Err("valor_init failed: the instance was lost".into()),
         }
     }
 
@@ -247,8 +251,9 @@ impl Instance {
     /// Dropping the future cancels the request: its task is dropped inside the plugin.
     pub async fn dispatch(&self, request: &[u8], depth: u32) -> Result<Vec<u8>, Fault> {
         let state = &self.state;
-        if let Some(fault) = state.broken() {
-            return Err(fault);
+        if state.broken().is_some() {
+            // Another request broke it a moment ago: this one never ran.
+            return Err(Fault::Lost);
         }
         let (ptr, len) = state.write(request).map_err(|f| state.break_down(f))?;
         let task = state.exports().start(ptr, len).map_err(|e| state.fail(e))?;
@@ -269,10 +274,7 @@ impl Instance {
             let (wake, woken) = oneshot::channel();
             state.waiters.borrow_mut().insert(task.task, wake);
             if woken.await.is_err() {
-                return Err(state.broken().unwrap_or(Fault::Trap {
-                    panic: None,
-                    error: "the instance was discarded".into(),
-                }));
+                return Err(Fault::Lost);
             }
         }
     }

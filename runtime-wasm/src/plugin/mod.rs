@@ -22,9 +22,13 @@ use wasm_bindgen_futures::JsFuture;
 /// The compiled module and its current instance.
 struct Loaded {
     module: WebAssembly::Module,
-    /// Replaced after a trap: the next request creates a fresh instance from `module`.
-    instance: RefCell<Option<Rc<Instance>>>,
+    /// The instance requests go to, or the one being created. Emptied after a trap; the next
+    /// request starts a fresh instance from `module`, and every request meanwhile awaits that
+    /// same one (a single re-instantiation, however many requests arrive).
+    instance: RefCell<Option<Current>>,
 }
+
+type Current = Shared<LocalBoxFuture<'static, Result<Rc<Instance>, String>>>;
 
 type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
 
@@ -113,7 +117,9 @@ impl Plugin {
         if instance.is_broken() {
             // Its memory may be inconsistent now: never reuse it.
             let mut current = loaded.instance.borrow_mut();
-            if current.as_ref().is_some_and(|c| Rc::ptr_eq(c, &instance)) {
+            let is_current =
+                |c: &Current| matches!(c.peek(), Some(Ok(i)) if Rc::ptr_eq(i, &instance));
+            if current.as_ref().is_some_and(is_current) {
                 *current = None;
             }
         }
@@ -137,9 +143,10 @@ impl Plugin {
                 async move {
                     let (module, instance) =
                         load::fetch_and_instantiate(&context, &url, &config).await?;
+                    let instance = future::ready(Ok(Rc::new(instance))).boxed_local().shared();
                     Ok(Rc::new(Loaded {
                         module,
-                        instance: RefCell::new(Some(Rc::new(instance))),
+                        instance: RefCell::new(Some(instance)),
                     }))
                 }
                 .boxed_local()
@@ -150,16 +157,32 @@ impl Plugin {
     }
 
     async fn instance(&self, loaded: &Loaded) -> Result<Rc<Instance>, DispatchError> {
-        if let Some(instance) = loaded.instance.borrow().as_ref() {
-            return Ok(Rc::clone(instance));
+        let current = loaded
+            .instance
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let (context, module, config) = (
+                    Rc::clone(&self.context),
+                    loaded.module.clone(),
+                    Rc::clone(&self.config),
+                );
+                async move {
+                    let instance = load::reinstantiate(&context, &module, &config).await?;
+                    Ok(Rc::new(instance))
+                }
+                .boxed_local()
+                .shared()
+            })
+            .clone();
+        let instance = current.clone().await;
+        if instance.is_err() {
+            // Let the next request try again rather than repeat this failure for ever.
+            let mut slot = loaded.instance.borrow_mut();
+            if slot.as_ref().is_some_and(|c| c.ptr_eq(&current)) {
+                *slot = None;
+            }
         }
-        let instance = Rc::new(
-            load::reinstantiate(&self.context, &loaded.module, &self.config)
-                .await
-                .map_err(|reason| self.unavailable(reason))?,
-        );
-        *loaded.instance.borrow_mut() = Some(Rc::clone(&instance));
-        Ok(instance)
+        instance.map_err(|reason| self.unavailable(reason))
     }
 
     fn unavailable(&self, reason: String) -> DispatchError {
@@ -182,6 +205,7 @@ impl Plugin {
             },
             Fault::BadFrame(reason) => DispatchError::InvalidResponse { plugin, reason },
             Fault::Violation(reason) => DispatchError::BrokeAbi { plugin, reason },
+            Fault::Lost => DispatchError::InstanceLost { plugin },
         }
     }
 }

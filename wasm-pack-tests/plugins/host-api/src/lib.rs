@@ -73,6 +73,7 @@ async fn host_api(req: Request) -> Result<Response, vlugin::Error> {
             guard.finished = true;
             format!("slept {ms} ms").into_response()
         }
+        "/panic" => panic!("deliberate panic in host-api"),
         "/stats" => {
             let s = STATS.get();
             Json(json!({
