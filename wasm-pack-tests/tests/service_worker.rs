@@ -235,11 +235,19 @@ async fn broken_plugins_answer_502_and_hello_still_answers() {
         "does not export `valor_abi_version`",
     )
     .await;
-    let speaks = format!(
-        "ABI version 999, but this runtime speaks version {}",
+    // It imports a function of its newer ABI: refused before it could even be linked, with the
+    // version message rather than the engine's LinkError.
+    let newer = format!(
+        "it imports valor.teleport, which this runtime does not provide: the plugin was built \
+         for another plugin ABI version than this runtime's ({})",
         vlugin::abi::ABI_VERSION
     );
-    assert_unavailable(&runtime, "future-abi", &speaks).await;
+    assert_unavailable(&runtime, "future-abi", &newer).await;
+    let speaks = format!(
+        "ABI version 1, but this runtime speaks version {}",
+        vlugin::abi::ABI_VERSION
+    );
+    assert_unavailable(&runtime, "old-abi", &speaks).await;
     assert_unavailable(&runtime, "no-url", "missing field `url`").await;
 }
 

@@ -5,6 +5,7 @@ use crate::host::PluginContext;
 use crate::sys;
 use js_sys::WebAssembly;
 use std::rc::Rc;
+use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -49,12 +50,18 @@ pub async fn fetch_and_instantiate(
             .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
         sys::instantiate_bytes(bytes.unchecked_ref(), &imports)
     };
-    let result = JsFuture::from(instantiated).await.map_err(|e| {
-        format!(
-            "{url} is not a loadable WebAssembly module: {}",
-            sys::describe(&e)
-        )
-    })?;
+    let result = match JsFuture::from(instantiated).await {
+        Ok(result) => result,
+        Err(error) if error.is_instance_of::<WebAssembly::LinkError>() => {
+            return Err(explain_link_error(url, &error).await)
+        }
+        Err(error) => {
+            return Err(format!(
+                "{url} is not a loadable WebAssembly module: {}",
+                sys::describe(&error)
+            ))
+        }
+    };
     let field = |key: &str| {
         js_sys::Reflect::get(&result, &JsValue::from_str(key)).map_err(|e| sys::describe(&e))
     };
@@ -74,4 +81,51 @@ pub async fn reinstantiate(
         .await
         .map_err(|e| format!("re-instantiating failed: {}", sys::describe(&e)))?;
     Instance::new(instance.unchecked_ref(), state, config)
+}
+
+/// A module that compiled but could not be linked imports something the runtime does not
+/// provide: most often a plugin built for a newer plugin ABI. The module is fetched again (the
+/// streamed one is gone; this path is rare) to name what it imports.
+async fn explain_link_error(url: &str, error: &JsValue) -> String {
+    let unknown = match foreign_imports(url).await {
+        Ok(unknown) if !unknown.is_empty() => unknown,
+        _ => return format!("{url} could not be linked: {}", sys::describe(error)),
+    };
+    let newer = unknown
+        .iter()
+        .any(|name| name.starts_with(&format!("{IMPORT_MODULE}.")));
+    let listed = unknown.join(", ");
+    if newer {
+        format!(
+            "it imports {listed}, which this runtime does not provide: the plugin was built for \
+             another plugin ABI version than this runtime's ({ABI_VERSION}); rebuild it with a \
+             vlugin release for ABI version {ABI_VERSION}, or update the runtime"
+        )
+    } else {
+        format!(
+            "it imports {listed}: a plugin may import only the runtime's `{IMPORT_MODULE}` \
+             functions (build it with vlugin, without wasm-bindgen or WASI)"
+        )
+    }
+}
+
+/// The imports of the module at `url` that are not functions of this ABI, as `module.name`.
+async fn foreign_imports(url: &str) -> Result<Vec<String>, JsValue> {
+    let response: web_sys::Response = JsFuture::from(sys::fetch_url(url)).await?.unchecked_into();
+    let bytes = JsFuture::from(response.array_buffer()?).await?;
+    let module: WebAssembly::Module = JsFuture::from(WebAssembly::compile(&bytes))
+        .await?
+        .unchecked_into();
+    let field = |import: &JsValue, key: &str| {
+        js_sys::Reflect::get(import, &key.into())
+            .ok()
+            .and_then(|value| value.as_string())
+            .unwrap_or_default()
+    };
+    Ok(WebAssembly::Module::imports(&module)
+        .iter()
+        .map(|import| (field(&import, "module"), field(&import, "name")))
+        .filter(|(module, name)| module != IMPORT_MODULE || !imports::ALL.contains(&name.as_str()))
+        .map(|(module, name)| format!("{module}.{name}"))
+        .collect())
 }

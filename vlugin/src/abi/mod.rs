@@ -109,6 +109,10 @@ pub mod imports {
     pub const KV: &str = "kv";
     /// `(op: u32)`: the plugin no longer wants the operation's result.
     pub const CANCEL: &str = "cancel";
+
+    /// Every function of this ABI version: a plugin importing anything else was built for
+    /// another version (or is not a Valor plugin), and the runtime says so.
+    pub const ALL: [&str; 8] = [PANIC, LOG, NOW, RANDOM, SLEEP, FETCH, KV, CANCEL];
 }
 
 /// How much of a log line or panic message the runtime reads (8 KiB): the rest is dropped and
