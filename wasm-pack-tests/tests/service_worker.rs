@@ -10,6 +10,7 @@ use support::{
     send, url, Answer, MANIFEST, METHODS_WITH_BODY,
 };
 use valor_runtime::Runtime;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
@@ -329,4 +330,55 @@ async fn after_a_trap_one_instance_is_created_for_all_waiting_requests() {
     let mut counts: Vec<u32> = counts.iter().map(|a| a.text().parse().unwrap()).collect();
     counts.sort_unstable();
     assert_eq!(counts, (1..=20).collect::<Vec<_>>());
+}
+
+/// A module whose server failed once (503) is loaded again by a request after the backoff
+/// (1 s after a first failure), not left failed until the worker restarts; requests during the
+/// backoff answer 502 without fetching it again.
+#[wasm_bindgen_test]
+async fn a_plugin_that_failed_to_load_is_loaded_again_after_a_pause() {
+    // The worker's own fetch, made to answer 503 to the first request for the flaky module.
+    let flaky_fetch = js_sys::Function::new_no_args(
+        "const real = globalThis.fetch;
+         globalThis.__flakyFetches = 0;
+         globalThis.fetch = (input, init) => {
+           const url = typeof input === 'string' ? input : input.url;
+           if (!url.endsWith('?flaky')) return real(input, init);
+           return ++globalThis.__flakyFetches === 1
+             ? Promise.resolve(new Response('try later', { status: 503 }))
+             : real(input, init);
+         };
+         return () => { globalThis.fetch = real; };",
+    );
+    let restore: js_sys::Function = flaky_fetch
+        .call0(&wasm_bindgen::JsValue::UNDEFINED)
+        .unwrap()
+        .unchecked_into();
+    let fetches = || {
+        js_sys::Reflect::get(&js_sys::global(), &"__flakyFetches".into())
+            .unwrap()
+            .as_f64()
+    };
+    let runtime = Runtime::boot(MANIFEST).await;
+    let first = get(&runtime, "/api/flaky").await;
+    let second = get(&runtime, "/api/flaky").await;
+    let during_backoff = fetches();
+    support::sleep(1100).await;
+    let after = get(&runtime, "/api/flaky").await;
+    restore.call0(&wasm_bindgen::JsValue::UNDEFINED).unwrap();
+
+    assert_eq!(first.status, 502, "{}", first.text());
+    assert!(first.text().contains("answered 503"), "{}", first.text());
+    assert!(
+        first.text().contains("loaded again on a request in 1 s"),
+        "{}",
+        first.text()
+    );
+    assert_eq!(second.status, 502);
+    assert_eq!(during_backoff, Some(1.0), "no new fetch during the backoff");
+    assert_eq!(
+        (after.status, after.text()),
+        (200, "OK response from a plugin".into())
+    );
+    assert_eq!(fetches(), Some(2.0));
 }

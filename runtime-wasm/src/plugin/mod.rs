@@ -1,6 +1,7 @@
 //! A mounted plugin: loaded on its first request, re-instantiated after a crash, and given a
 //! time limit for each request.
 
+mod backoff;
 mod imports;
 mod instance;
 mod load;
@@ -9,6 +10,7 @@ use crate::error::{DispatchError, MAX_DEPTH};
 use crate::host::{timer, PluginContext};
 use crate::manifest::PluginSpec;
 use crate::web_http;
+use backoff::Backoff;
 use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
@@ -38,8 +40,10 @@ pub struct Plugin {
     context: Rc<PluginContext>,
     /// The manifest entry's `config`, as the JSON handed to `valor_init`.
     config: Rc<[u8]>,
-    /// Started by the first request; every later request awaits the same outcome.
+    /// Started by the first request; every later request awaits the same outcome. A failed
+    /// load is started again by the first request after its backoff.
     loading: RefCell<Option<Loading>>,
+    backoff: Rc<Backoff>,
 }
 
 impl Plugin {
@@ -51,6 +55,7 @@ impl Plugin {
             context: Rc::new(context),
             config: config.into(),
             loading: RefCell::new(None),
+            backoff: Rc::default(),
         }
     }
 
@@ -131,29 +136,45 @@ impl Plugin {
     }
 
     async fn loaded(&self) -> Result<Rc<Loaded>, DispatchError> {
-        let loading = self
-            .loading
-            .borrow_mut()
-            .get_or_insert_with(|| {
-                let (context, url, config) = (
-                    Rc::clone(&self.context),
-                    self.spec.url.clone(),
-                    Rc::clone(&self.config),
-                );
-                async move {
-                    let (module, instance) =
-                        load::fetch_and_instantiate(&context, &url, &config).await?;
-                    let instance = future::ready(Ok(Rc::new(instance))).boxed_local().shared();
-                    Ok(Rc::new(Loaded {
-                        module,
-                        instance: RefCell::new(Some(instance)),
-                    }))
-                }
-                .boxed_local()
-                .shared()
-            })
-            .clone();
-        loading.await.map_err(|reason| self.unavailable(reason))
+        let loading = {
+            let mut slot = self.loading.borrow_mut();
+            let failed = slot
+                .as_ref()
+                .is_some_and(|l| matches!(l.peek(), Some(Err(_))));
+            if failed && self.backoff.is_over(js_sys::Date::now()) {
+                *slot = None;
+            }
+            slot.get_or_insert_with(|| self.load()).clone()
+        };
+        loading.await.map_err(|reason| {
+            let seconds = self.backoff.seconds_left(js_sys::Date::now());
+            self.unavailable(format!(
+                "{reason} (it is loaded again on a request in {seconds} s or later)"
+            ))
+        })
+    }
+
+    /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
+    fn load(&self) -> Loading {
+        let (context, url, config, backoff) = (
+            Rc::clone(&self.context),
+            self.spec.url.clone(),
+            Rc::clone(&self.config),
+            Rc::clone(&self.backoff),
+        );
+        async move {
+            let (module, instance) = load::fetch_and_instantiate(&context, &url, &config)
+                .await
+                .inspect_err(|_| backoff.failed(js_sys::Date::now()))?;
+            backoff.succeeded();
+            let instance = future::ready(Ok(Rc::new(instance))).boxed_local().shared();
+            Ok(Rc::new(Loaded {
+                module,
+                instance: RefCell::new(Some(instance)),
+            }))
+        }
+        .boxed_local()
+        .shared()
     }
 
     async fn instance(&self, loaded: &Loaded) -> Result<Rc<Instance>, DispatchError> {
