@@ -94,6 +94,18 @@ for (const name of Object.keys(ENGINES)) {
       assert.deepEqual(mismatches, [], 'every echo saw its own body');
     }));
 
+    // A plugin answers navigations (an address typed, a link followed) only if its entry says
+    // "navigations": true, as hello's does; echo's go to the server, which has no such page.
+    test('only plugins whose entry accepts navigations answer them', () => withDemo(async (page) => {
+      await page.goto(new URL('api/hello', demo.url).href);
+      await page.until(async () => (await page.run(() => document.body.textContent)) === 'OK response from a plugin',
+        'the hello plugin to answer the navigation');
+      await page.goto(new URL('api/echo/page', demo.url).href);
+      const shown = await page.run(() => document.body.textContent);
+      assert.match(shown, /404/, 'the server answered, not the plugin');
+      assert.doesNotMatch(shown, /"method"/);
+    }));
+
     test('alice and bob: one plugin, two configs, each instance counting its own visits', () => withDemo(async (page) => {
       await page.shows('alice', /visits/);
       await page.shows('bob', /visits/);

@@ -46,6 +46,15 @@ pub struct PluginSpec {
     /// `allowed_hosts`, parsed (by [`Manifest::parse`]).
     #[serde(skip)]
     pub allowlist: Allowlist,
+    /// Whether the plugin answers page navigations (a link followed, an address typed, an
+    /// iframe): off by default, so a plugin cannot serve pages as the app's origin; its
+    /// navigations go to the network as without Valor.
+    #[serde(default)]
+    pub navigations: bool,
+    /// Whether the plugin's responses carry `content-security-policy: sandbox`, so that a
+    /// document it serves runs in an opaque origin, never as the app's (on by default).
+    #[serde(default = "sandboxed")]
+    pub sandbox: bool,
     /// How long a request may take before it is answered 504: 1 to [`MAX_TIMEOUT_MS`].
     #[serde(
         default = "default_timeout_ms",
@@ -57,6 +66,10 @@ pub struct PluginSpec {
 /// 30 s: long enough for slow upstream APIs, short enough that a stuck handler is reported.
 fn default_timeout_ms() -> u32 {
     30_000
+}
+
+fn sandboxed() -> bool {
+    true
 }
 
 /// The longest `timeout_ms` an entry may ask for: 5 minutes, the time after which Chromium ends a

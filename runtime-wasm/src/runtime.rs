@@ -98,6 +98,8 @@ impl Runtime {
 
     /// Whether a request to `url` is for a plugin. Decided synchronously: a fetch listener must
     /// call `respondWith` before it returns, and must not call it for requests it leaves alone.
+    /// (A page navigation to such a URL is still left alone unless the plugin's entry accepts
+    /// navigations; `answer` and `handle` see the request's mode.)
     pub fn claims(&self, url: &str) -> bool {
         self.inner.target(url).is_some()
     }
@@ -134,7 +136,7 @@ impl Runtime {
     /// `handle` in one call (the URL is parsed once), for a fetch listener's hot path.
     #[wasm_bindgen(js_name = answer)]
     pub fn answer_js(&self, request: web_sys::Request) -> Option<js_sys::Promise> {
-        let (mounted, relative_uri) = self.inner.target(&request.url())?;
+        let (mounted, relative_uri) = self.inner.target_of(&request)?;
         Some(future_to_promise(async move {
             Ok(respond(mounted, relative_uri, request).await.into())
         }))
@@ -151,6 +153,18 @@ impl Inner {
         self.route(&url.pathname(), &url.search())
     }
 
+    /// The mount that answers `request`, if any: as [`Inner::target`], except that a page
+    /// navigation is left to the network unless the plugin's entry accepts navigations.
+    fn target_of(&self, request: &web_sys::Request) -> Option<(Mounted, String)> {
+        let (mounted, relative_uri) = self.target(&request.url())?;
+        let navigation = request.mode() == web_sys::RequestMode::Navigate;
+        let answers = match &mounted {
+            Mounted::Plugin(plugin) => plugin.accepts_navigations(),
+            Mounted::Invalid(_) => false,
+        };
+        (!navigation || answers).then_some((mounted, relative_uri))
+    }
+
     fn route(&self, path: &str, query: &str) -> Option<(Mounted, String)> {
         let found = self.routes.find(path)?;
         Some((
@@ -160,7 +174,7 @@ impl Inner {
     }
 
     async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
-        match self.target(&request.url()) {
+        match self.target_of(&request) {
             Some((mounted, relative_uri)) => respond(mounted, relative_uri, request).await,
             None => pass_through(&request).await,
         }

@@ -5,6 +5,7 @@
 //! each code unit is one byte, so non-ASCII bytes survive both ways.
 
 use crate::sys;
+use http::header::{CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use vlugin::{Body, Request, Response};
 use wasm_bindgen::JsCast;
@@ -14,11 +15,23 @@ use wasm_bindgen_futures::JsFuture;
 pub const PLUGIN_HEADER: &str = "x-valor-plugin";
 
 /// Marks a response as the plugin's (names are validated to a header-safe alphabet when the
-/// manifest is read).
+/// manifest is read), and forbids the browser to guess another content type than it declares
+/// (`nosniff`: a JSON answer is never run as a script).
 pub fn tag(response: &mut Response, plugin: &str) {
+    let headers = response.headers_mut();
     if let Ok(name) = HeaderValue::from_str(plugin) {
-        response.headers_mut().insert(PLUGIN_HEADER, name);
+        headers.insert(PLUGIN_HEADER, name);
     }
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+}
+
+/// Makes any document the response carries run in an opaque origin (`sandbox`), never as the
+/// app's: its scripts cannot read the app's cookies, storage or plugins' data. A policy of
+/// the plugin's own is kept beside it (browsers enforce every policy a response carries).
+pub fn sandbox(response: &mut Response) {
+    response
+        .headers_mut()
+        .append(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
 }
 
 /// Reads a page's request into an `http` request whose URI is `relative_uri` (path + query).

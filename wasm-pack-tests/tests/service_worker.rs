@@ -159,6 +159,35 @@ async fn a_request_with_too_many_headers_is_refused_and_the_runtime_survives() {
     );
 }
 
+/// A plugin's answer is never sniffed into another type, and a document it serves runs in an
+/// opaque origin (CSP sandbox), unless its entry says `"sandbox": false`.
+#[wasm_bindgen_test]
+async fn plugin_answers_are_nosniff_and_sandboxed_unless_the_entry_opts_out() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let hello = get(&runtime, "/api/hello").await;
+    assert_eq!(
+        hello.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(
+        hello.header("content-security-policy").as_deref(),
+        Some("sandbox")
+    );
+    let failed = get(&runtime, "/api/panicking/panic").await;
+    assert_eq!(failed.status, 500);
+    assert_eq!(
+        failed.header("content-security-policy").as_deref(),
+        Some("sandbox")
+    );
+    let open = get(&runtime, "/api/unsandboxed").await;
+    assert_eq!(open.status, 200);
+    assert_eq!(
+        open.header("x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
+    assert_eq!(open.header("content-security-policy"), None);
+}
+
 #[wasm_bindgen_test]
 async fn routes_by_longest_prefix_at_slash_boundaries() {
     let runtime = Runtime::boot(MANIFEST).await;

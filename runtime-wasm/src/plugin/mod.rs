@@ -64,6 +64,11 @@ impl Plugin {
         &self.spec.name
     }
 
+    /// Whether its entry lets it answer page navigations.
+    pub fn accepts_navigations(&self) -> bool {
+        self.spec.navigations
+    }
+
     /// Answers one request (its URI relative to the plugin's prefix), tagged with the plugin's
     /// name; failures become their error responses. `depth` counts plugin-to-plugin hops, and
     /// `abort` is the page's signal, if any.
@@ -83,6 +88,9 @@ impl Plugin {
                 error.to_response()
             });
         web_http::tag(&mut response, self.name());
+        if self.spec.sandbox {
+            web_http::sandbox(&mut response);
+        }
         response
     }
 
