@@ -88,6 +88,26 @@ pub enum DispatchError {
     /// The page aborted the request; nobody reads the answer.
     #[error("the request was aborted")]
     Aborted,
+    /// The page's request body is larger than the plugin's `max_body_bytes`.
+    #[error("the request body of {size} bytes is larger than plugin '{plugin}' accepts ({limit} bytes, its max_body_bytes)")]
+    RequestTooLarge {
+        /// The plugin's name.
+        plugin: String,
+        /// The body's size.
+        size: u64,
+        /// The plugin's limit.
+        limit: u32,
+    },
+    /// The plugin's response is larger than its `max_body_bytes` allows.
+    #[error("plugin '{plugin}' answered with {size} bytes, more than its limit ({limit} bytes of body, its max_body_bytes)")]
+    ResponseTooLarge {
+        /// The plugin's name.
+        plugin: String,
+        /// The encoded response's size.
+        size: u32,
+        /// The plugin's limit.
+        limit: u32,
+    },
     /// The incoming request could not be read.
     #[error("the request could not be read: {reason}")]
     BadRequest {
@@ -100,7 +120,10 @@ impl DispatchError {
     /// The status the error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::InvalidEntry { .. } | Self::Unavailable { .. } => StatusCode::BAD_GATEWAY,
+            Self::InvalidEntry { .. }
+            | Self::Unavailable { .. }
+            | Self::ResponseTooLarge { .. } => StatusCode::BAD_GATEWAY,
+            Self::RequestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Panicked { .. }
             | Self::Crashed { .. }
             | Self::BrokeAbi { .. }

@@ -55,6 +55,13 @@ pub struct PluginSpec {
     /// document it serves runs in an opaque origin, never as the app's (on by default).
     #[serde(default = "sandboxed")]
     pub sandbox: bool,
+    /// The largest body a request to the plugin, its response, or a message it hands the host
+    /// (an outbound request, a stored value) may carry: 1 to [`MAX_BODY_BYTES`].
+    #[serde(
+        default = "default_max_body_bytes",
+        deserialize_with = "bounded_max_body_bytes"
+    )]
+    pub max_body_bytes: u32,
     /// How long a request may take before it is answered 504: 1 to [`MAX_TIMEOUT_MS`].
     #[serde(
         default = "default_timeout_ms",
@@ -70,6 +77,29 @@ fn default_timeout_ms() -> u32 {
 
 fn sandboxed() -> bool {
     true
+}
+
+/// 32 MiB: twice the largest body the benchmarks send, far from what a page's API needs.
+fn default_max_body_bytes() -> u32 {
+    32 << 20
+}
+
+/// The largest `max_body_bytes` an entry may ask for (512 MiB): a body is copied into the
+/// runtime's and the plugin's 32-bit memories, 4 GiB each at most.
+pub const MAX_BODY_BYTES: u32 = 512 << 20;
+
+fn bounded_max_body_bytes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u32, D::Error> {
+    let bytes = u64::deserialize(deserializer)?;
+    u32::try_from(bytes)
+        .ok()
+        .filter(|bytes| (1..=MAX_BODY_BYTES).contains(bytes))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid max_body_bytes {bytes}: give the largest body in bytes, 1 to {MAX_BODY_BYTES}"
+            ))
+        })
 }
 
 /// The longest `timeout_ms` an entry may ask for: 5 minutes, the time after which Chromium ends a

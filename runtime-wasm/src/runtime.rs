@@ -6,7 +6,8 @@ use crate::manifest::Manifest;
 use crate::plugin::Plugin;
 use crate::routes::Routes;
 use crate::storage::Storage;
-use crate::{sys, web_http};
+use crate::sys;
+use crate::web_http::{self, Unreadable};
 use futures::future::{FutureExt, LocalBoxFuture};
 use std::rc::{Rc, Weak};
 use vlugin::{Request, Response};
@@ -71,6 +72,7 @@ impl Runtime {
                         let context = PluginContext {
                             name: spec.name.clone(),
                             allowlist: spec.allowlist.clone(),
+                            max_body_bytes: spec.max_body_bytes,
                             origin: origin.clone(),
                             storage: storage.clone(),
                             local: runtime.clone(),
@@ -190,13 +192,22 @@ async fn respond(
     let (response, plugin) = match &mounted {
         Mounted::Invalid(error) => (error.to_response(), None),
         Mounted::Plugin(plugin) => {
-            let response = match web_http::read_request(&request, &relative_uri).await {
+            let limit = plugin.max_body_bytes();
+            let response = match web_http::read_request(&request, &relative_uri, limit).await {
                 Ok(http_request) => {
                     plugin
                         .dispatch(&http_request, 0, Some(&request.signal()))
                         .await
                 }
-                Err(reason) => DispatchError::BadRequest { reason }.to_response(),
+                Err(Unreadable::TooLarge { size }) => DispatchError::RequestTooLarge {
+                    plugin: plugin.name().to_owned(),
+                    size,
+                    limit,
+                }
+                .to_response(),
+                Err(Unreadable::Invalid(reason)) => {
+                    DispatchError::BadRequest { reason }.to_response()
+                }
             };
             (response, Some(plugin.name()))
         }

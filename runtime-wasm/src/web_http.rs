@@ -34,22 +34,44 @@ pub fn sandbox(response: &mut Response) {
         .append(CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox"));
 }
 
-/// Reads a page's request into an `http` request whose URI is `relative_uri` (path + query).
+/// Why a page's request could not be read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// Its body is larger than the plugin accepts.
+    TooLarge {
+        /// The body's size in bytes.
+        size: u64,
+    },
+    /// It is not a request a plugin can be handed; says why.
+    Invalid(String),
+}
+
+/// Reads a page's request into an `http` request whose URI is `relative_uri` (path + query),
+/// refusing a body over `max_body` bytes before it is copied into wasm memory.
 pub async fn read_request(
     request: &web_sys::Request,
     relative_uri: &str,
-) -> Result<Request, String> {
+    max_body: u32,
+) -> Result<Request, Unreadable> {
     let method = Method::from_bytes(request.method().as_bytes())
-        .map_err(|_| format!("invalid method {:?}", request.method()))?;
-    let uri = Uri::try_from(relative_uri).map_err(|e| format!("invalid URI: {e}"))?;
-    let headers = read_headers(&request.headers())?;
+        .map_err(|_| Unreadable::Invalid(format!("invalid method {:?}", request.method())))?;
+    let uri = Uri::try_from(relative_uri)
+        .map_err(|e| Unreadable::Invalid(format!("invalid URI: {e}")))?;
+    let headers = read_headers(&request.headers()).map_err(Unreadable::Invalid)?;
     // Not `request.body`: Firefox has no such attribute (it is always `undefined` there), so a
     // check on it drops every body. GET and HEAD requests cannot carry one (the Request
     // constructor refuses), so there is nothing to wait for.
     let body = if matches!(method, Method::GET | Method::HEAD) {
         Vec::new()
     } else {
-        read_body(request.array_buffer()).await?
+        let buffer = array_buffer(request.array_buffer())
+            .await
+            .map_err(Unreadable::Invalid)?;
+        let size = u64::from(buffer.byte_length());
+        if size > u64::from(max_body) {
+            return Err(Unreadable::TooLarge { size });
+        }
+        js_sys::Uint8Array::new(&buffer).to_vec()
     };
     let mut request = Request::new(Body::from(body));
     *request.method_mut() = method;
@@ -139,10 +161,16 @@ fn write_headers(headers: &HeaderMap) -> Result<web_sys::Headers, String> {
 async fn read_body(
     buffer: Result<js_sys::Promise, wasm_bindgen::JsValue>,
 ) -> Result<Vec<u8>, String> {
+    Ok(js_sys::Uint8Array::new(&array_buffer(buffer).await?.into()).to_vec())
+}
+
+async fn array_buffer(
+    buffer: Result<js_sys::Promise, wasm_bindgen::JsValue>,
+) -> Result<js_sys::ArrayBuffer, String> {
     let buffer = JsFuture::from(buffer.map_err(|e| sys::describe(&e))?)
         .await
         .map_err(|e| format!("the body could not be read: {}", sys::describe(&e)))?;
-    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    Ok(buffer.unchecked_into())
 }
 
 fn byte_string_to_bytes(value: &str) -> Vec<u8> {

@@ -90,3 +90,36 @@ async fn a_log_line_of_64_mib_is_cut_to_8_kib() {
     );
     assert_others_answer(&runtime).await;
 }
+
+/// Bodies are bounded by the entry's `max_body_bytes` (1 KiB here): a larger page request is
+/// refused with 413 before it reaches the plugin; a larger answer is a 502, and a frame far past
+/// the limit is never even copied out of the plugin's memory.
+#[wasm_bindgen_test]
+async fn bodies_over_max_body_bytes_answer_413_and_502() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let post = |size: usize| {
+        support::send(
+            &runtime,
+            support::request("POST", "/api/echo-small", &[], Some(&vec![b'x'; size])),
+        )
+    };
+    let fits = post(1024).await;
+    assert_eq!(fits.status, 200, "{}", fits.text());
+    assert_eq!(fits.json()["body_size"], 1024);
+    let over = post(1025).await;
+    assert_eq!(over.status, 413, "{}", over.text());
+    assert!(
+        over.text()
+            .contains("1025 bytes is larger than plugin 'echo-small' accepts (1024 bytes"),
+        "{}",
+        over.text()
+    );
+    // 2 KiB of body; 2 MiB of body, refused by its frame's size (body, status and lengths).
+    for (path, size) in [("/big-2k", 2048), ("/big-2m", 2_097_164)] {
+        let answer = get(&runtime, &format!("/api/hostile-small{path}")).await;
+        assert_eq!(answer.status, 502, "{path}: {}", answer.text());
+        let expected = format!("answered with {size} bytes, more than its limit (1024 bytes");
+        assert!(answer.text().contains(&expected), "{}", answer.text());
+    }
+    assert_others_answer(&runtime).await;
+}

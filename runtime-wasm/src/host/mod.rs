@@ -20,12 +20,23 @@ pub struct PluginContext {
     pub name: String,
     /// Where its outbound requests may go.
     pub allowlist: Allowlist,
+    /// The largest body (of a request, a response, an outbound request, a stored value) the
+    /// plugin may hand over or be handed, from its entry's `max_body_bytes`.
+    pub max_body_bytes: u32,
     /// The app's origin (`"self"` in the allowlist; where paths resolve).
     pub origin: String,
     /// The key-value store.
     pub storage: Storage,
     /// The runtime, to answer requests to plugins without going to the network.
     pub local: Weak<dyn LocalDispatch>,
+}
+
+impl PluginContext {
+    /// The largest encoded message (a response frame, an outbound request, a storage command)
+    /// the plugin may hand the host: its body limit, and 1 MiB for everything around a body.
+    pub fn max_message_bytes(&self) -> u32 {
+        self.max_body_bytes.saturating_add(1 << 20)
+    }
 }
 
 /// Requests from one plugin to another: a service worker's own `fetch` bypasses its fetch
@@ -53,7 +64,8 @@ fn ok(payload: &[u8]) -> Vec<u8> {
     outcome(outcome::OK, payload)
 }
 
-fn failed(message: &str) -> Vec<u8> {
+/// A failed operation's result, saying why.
+pub fn failed(message: &str) -> Vec<u8> {
     outcome(outcome::FAILED, message.as_bytes())
 }
 

@@ -88,6 +88,9 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     let weak = state.clone();
     let fetch = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr, len| {
         weak.upgrade().map_or(0, |state| {
+            if let Some(refusal) = too_large(&state, "an outbound request", len) {
+                return state.start_op(refusal);
+            }
             let request = read_bytes(&state, ptr, len);
             let (context, depth) = (Rc::clone(&state.context), state.depth.get());
             state.start_op(host::outbound::fetch(context, request, depth))
@@ -98,6 +101,9 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     let weak = state.clone();
     let kv = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr, len| {
         weak.upgrade().map_or(0, |state| {
+            if let Some(refusal) = too_large(&state, "a storage command", len) {
+                return state.start_op(refusal);
+            }
             let command = read_bytes(&state, ptr, len);
             state.start_op(host::kv::run(Rc::clone(&state.context), command))
         })
@@ -115,6 +121,17 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     let object = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&object, &IMPORT_MODULE.into(), &functions);
     (object, closures)
+}
+
+/// An operation that fails at once, if a message of `len` bytes is more than the plugin may
+/// hand the host: it is refused before anything is copied.
+fn too_large(state: &State, what: &str, len: u32) -> Option<std::future::Ready<Vec<u8>>> {
+    let limit = state.context.max_message_bytes();
+    (len > limit).then(|| {
+        std::future::ready(host::failed(&format!(
+            "{what} of {len} bytes is larger than this plugin may send ({limit} bytes)"
+        )))
+    })
 }
 
 /// Bytes the plugin points at; empty if it points outside its memory (the operation then fails

@@ -33,6 +33,8 @@ pub enum Fault {
     /// The request was waiting when another call broke the instance: its own handler did not
     /// fail, so it is not told that one's failure.
     Lost,
+    /// The response frame is larger than the plugin may answer (its size in bytes).
+    TooLarge(u32),
 }
 
 /// How many tasks one drain of `valor_woken` may report before the plugin is taken to be
@@ -239,6 +241,7 @@ impl Instance {
                 Err(format!("valor_init failed: {error}"))
             }
             Err(Fault::Lost) => Err("valor_init failed: the instance was lost".into()),
+            Err(Fault::TooLarge(size)) => Err(format!("valor_init failed: {size} bytes")),
         }
     }
 
@@ -283,10 +286,14 @@ impl Instance {
     fn read_frame(&self, frame: u32) -> Result<Vec<u8>, Fault> {
         let mut len = [0; 4];
         self.state.view(frame, 4)?.copy_to(&mut len);
+        let len = u32::from_le_bytes(len);
+        if len > self.state.context.max_message_bytes() {
+            return Err(Fault::TooLarge(len)); // never copied out of plugin memory
+        }
         let body = frame
             .checked_add(4)
             .ok_or_else(|| out_of_bounds(frame, 4))?;
-        Ok(self.state.view(body, u32::from_le_bytes(len))?.to_vec())
+        Ok(self.state.view(body, len)?.to_vec())
     }
 }
 

@@ -64,6 +64,11 @@ impl Plugin {
         &self.spec.name
     }
 
+    /// The largest request body it accepts (its entry's `max_body_bytes`).
+    pub fn max_body_bytes(&self) -> u32 {
+        self.spec.max_body_bytes
+    }
+
     /// Whether its entry lets it answer page navigations.
     pub fn accepts_navigations(&self) -> bool {
         self.spec.navigations
@@ -137,10 +142,20 @@ impl Plugin {
             }
         }
         let bytes = answer.map_err(|fault| self.fault_error(fault))?;
-        codec::decode_response(&bytes).map_err(|e| DispatchError::InvalidResponse {
-            plugin: self.spec.name.clone(),
-            reason: e.to_string(),
-        })
+        let response =
+            codec::decode_response(&bytes).map_err(|e| DispatchError::InvalidResponse {
+                plugin: self.spec.name.clone(),
+                reason: e.to_string(),
+            })?;
+        let size = response.body().len();
+        if size > self.spec.max_body_bytes as usize {
+            return Err(DispatchError::ResponseTooLarge {
+                plugin: self.spec.name.clone(),
+                size: u32::try_from(size).unwrap_or(u32::MAX),
+                limit: self.spec.max_body_bytes,
+            });
+        }
+        Ok(response)
     }
 
     async fn loaded(&self) -> Result<Rc<Loaded>, DispatchError> {
@@ -235,6 +250,11 @@ impl Plugin {
             Fault::BadFrame(reason) => DispatchError::InvalidResponse { plugin, reason },
             Fault::Violation(reason) => DispatchError::BrokeAbi { plugin, reason },
             Fault::Lost => DispatchError::InstanceLost { plugin },
+            Fault::TooLarge(size) => DispatchError::ResponseTooLarge {
+                plugin,
+                size,
+                limit: self.spec.max_body_bytes,
+            },
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Answers every request, and arms one misbehaviour per path:
 //! - `/log-huge`: grows its memory by 64 MiB and logs all of its memory as one line;
 //! - `/alloc-zero`: from then on, `valor_alloc` answers 0;
-//! - `/woken-forever`: from then on, `valor_woken` never answers 0.
+//! - `/woken-forever`: from then on, `valor_woken` never answers 0;
+//! - `/big-2k`, `/big-2m`: answers a body of 2 KiB, 2 MiB.
 //!
 //! Everything else answers `200 hostile at <path>`. Nothing is ever freed: it is a test.
 #![cfg(target_arch = "wasm32")]
@@ -52,7 +53,12 @@ extern "C" fn valor_start(ptr: u32, len: u32) -> u32 {
         "/woken-forever" => WOKEN_FOREVER.set(true),
         _ => {}
     }
-    FRAME.set(frame(200, format!("hostile at {path}").as_bytes()));
+    let body = match path.as_str() {
+        "/big-2k" => vec![b'x'; 2 << 10],
+        "/big-2m" => vec![b'x'; 2 << 20],
+        _ => format!("hostile at {path}").into_bytes(),
+    };
+    FRAME.set(frame(200, &body));
     1
 }
 
