@@ -91,15 +91,12 @@ pub const MAX_BODY_BYTES: u32 = 512 << 20;
 fn bounded_max_body_bytes<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<u32, D::Error> {
-    let bytes = u64::deserialize(deserializer)?;
-    u32::try_from(bytes)
-        .ok()
-        .filter(|bytes| (1..=MAX_BODY_BYTES).contains(bytes))
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "invalid max_body_bytes {bytes}: give the largest body in bytes, 1 to {MAX_BODY_BYTES}"
-            ))
-        })
+    bounded(
+        deserializer,
+        "max_body_bytes",
+        "the largest body in bytes",
+        MAX_BODY_BYTES,
+    )
 }
 
 /// The longest `timeout_ms` an entry may ask for: 5 minutes, the time after which Chromium ends a
@@ -108,14 +105,28 @@ fn bounded_max_body_bytes<'de, D: serde::Deserializer<'de>>(
 pub const MAX_TIMEOUT_MS: u32 = 300_000;
 
 fn bounded_timeout_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let ms = u64::deserialize(deserializer)?;
-    u32::try_from(ms)
+    bounded(
+        deserializer,
+        "timeout_ms",
+        "the milliseconds a request may take",
+        MAX_TIMEOUT_MS,
+    )
+}
+
+/// A whole number from 1 to `max`; otherwise an error naming `field` and saying what it means.
+fn bounded<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+    field: &str,
+    meaning: &str,
+    max: u32,
+) -> Result<u32, D::Error> {
+    let value = u64::deserialize(deserializer)?;
+    u32::try_from(value)
         .ok()
-        .filter(|ms| (1..=MAX_TIMEOUT_MS).contains(ms))
+        .filter(|value| (1..=max).contains(value))
         .ok_or_else(|| {
             serde::de::Error::custom(format!(
-                "invalid timeout_ms {ms}: give the milliseconds a request may take, \
-                 1 to {MAX_TIMEOUT_MS}"
+                "invalid {field} {value}: give {meaning}, 1 to {max}"
             ))
         })
 }
