@@ -411,3 +411,31 @@ async fn a_plugin_that_failed_to_load_is_loaded_again_after_a_pause() {
     );
     assert_eq!(fetches(), Some(2.0));
 }
+
+/// The time limit covers loading: a module whose fetch never settles answers 504 at the
+/// entry's `timeout_ms` (300 ms here) instead of holding the request for ever.
+#[wasm_bindgen_test]
+async fn a_module_that_never_arrives_answers_504_at_the_time_limit() {
+    let hanging_fetch = js_sys::Function::new_no_args(
+        "const real = globalThis.fetch;
+         globalThis.fetch = (input, init) => {
+           const url = typeof input === 'string' ? input : input.url;
+           return url.endsWith('?hang') ? new Promise(() => {}) : real(input, init);
+         };
+         return () => { globalThis.fetch = real; };",
+    );
+    let restore: js_sys::Function = hanging_fetch
+        .call0(&wasm_bindgen::JsValue::UNDEFINED)
+        .unwrap()
+        .unchecked_into();
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/unreachable").await;
+    restore.call0(&wasm_bindgen::JsValue::UNDEFINED).unwrap();
+    assert_eq!(answer.status, 504, "{}", answer.text());
+    assert_eq!(
+        answer.text(),
+        "plugin 'unreachable' did not answer within 300 ms\n"
+    );
+    let hello = get(&runtime, "/api/hello").await;
+    assert_eq!(hello.status, 200);
+}

@@ -110,28 +110,33 @@ impl Plugin {
                 plugin: self.spec.name.clone(),
             });
         }
-        let loaded = self.loaded().await?;
-        let instance = self.instance(&loaded).await?;
-        let bytes = codec::encode_request(request);
-        let work = pin!(instance.dispatch(&bytes, depth));
+        // The time limit covers loading too: a module whose fetch never settles must not
+        // hold the request for ever.
+        let work = pin!(self.run(request, depth));
         let deadline = pin!(timer::sleep(f64::from(self.spec.timeout_ms)));
         let aborted = pin!(match abort {
             Some(signal) => Either::Left(aborted(signal.clone())),
             None => Either::Right(future::pending()),
         });
         // Whichever comes first; dropping `work` drops the task inside the plugin. `work` is
-        // polled first, and most handlers finish in that first poll: then neither the deadline
-        // timer nor the abort listener is ever set up.
-        let answer = match future::select(work, future::select(deadline, aborted)).await {
+        // polled first, and most handlers (of a loaded plugin) finish in that first poll: then
+        // neither the deadline timer nor the abort listener is ever set up.
+        match future::select(work, future::select(deadline, aborted)).await {
             Either::Left((answer, _)) => answer,
-            Either::Right((Either::Left(_), _)) => {
-                return Err(DispatchError::TimedOut {
-                    plugin: self.spec.name.clone(),
-                    timeout_ms: self.spec.timeout_ms,
-                })
-            }
-            Either::Right((Either::Right(_), _)) => return Err(DispatchError::Aborted),
-        };
+            Either::Right((Either::Left(_), _)) => Err(DispatchError::TimedOut {
+                plugin: self.spec.name.clone(),
+                timeout_ms: self.spec.timeout_ms,
+            }),
+            Either::Right((Either::Right(_), _)) => Err(DispatchError::Aborted),
+        }
+    }
+
+    /// Loads the plugin if it is not yet, and runs the request on its current instance.
+    async fn run(&self, request: &Request, depth: u32) -> Result<Response, DispatchError> {
+        let loaded = self.loaded().await?;
+        let instance = self.instance(&loaded).await?;
+        let bytes = codec::encode_request(request);
+        let answer = instance.dispatch(&bytes, depth).await;
         if instance.is_broken() {
             // Its memory may be inconsistent now: never reuse it.
             let mut current = loaded.instance.borrow_mut();
