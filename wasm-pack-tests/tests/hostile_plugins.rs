@@ -5,20 +5,12 @@
 
 mod support;
 
-use support::{get, MANIFEST};
+use support::{assert_hello_answers, get, MANIFEST};
 use valor_runtime::Runtime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
-
-async fn assert_others_answer(runtime: &Runtime) {
-    let hello = get(runtime, "/api/hello").await;
-    assert_eq!(
-        (hello.status, hello.text()),
-        (200, "OK response from a plugin".into())
-    );
-}
 
 /// What the plugin's next request answers, once the instance it broke has been replaced.
 async fn assert_recovers(runtime: &Runtime) {
@@ -42,7 +34,7 @@ async fn valor_alloc_returning_0_is_a_500_and_the_instance_is_replaced() {
         "{}",
         answer.text()
     );
-    assert_others_answer(&runtime).await;
+    assert_hello_answers(&runtime).await;
     assert_recovers(&runtime).await;
 }
 
@@ -58,7 +50,7 @@ async fn valor_woken_that_never_returns_0_is_a_500_not_a_hung_worker() {
         "{}",
         answer.text()
     );
-    assert_others_answer(&runtime).await;
+    assert_hello_answers(&runtime).await;
     assert_recovers(&runtime).await;
 }
 
@@ -88,7 +80,7 @@ async fn a_log_line_of_64_mib_is_cut_to_8_kib() {
         "{}",
         &line[line.len() - 60..]
     );
-    assert_others_answer(&runtime).await;
+    assert_hello_answers(&runtime).await;
 }
 
 /// Bodies are bounded by the entry's `max_body_bytes` (1 KiB here): a larger page request is
@@ -121,5 +113,5 @@ async fn bodies_over_max_body_bytes_answer_413_and_502() {
         let expected = format!("answered with {size} bytes, more than its limit (1024 bytes");
         assert!(answer.text().contains(&expected), "{}", answer.text());
     }
-    assert_others_answer(&runtime).await;
+    assert_hello_answers(&runtime).await;
 }

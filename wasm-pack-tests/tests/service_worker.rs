@@ -6,11 +6,10 @@ mod support;
 
 use futures::future::join_all;
 use support::{
-    assert_echoed, assert_mirrored, binary, distinct_body, fetch, get, request, sample_bodies,
-    send, url, Answer, MANIFEST, METHODS_WITH_BODY,
+    assert_echoed, assert_hello_answers, assert_mirrored, binary, distinct_body, fetch, get,
+    request, sample_bodies, send, url, Answer, MANIFEST, METHODS_WITH_BODY,
 };
 use valor_runtime::Runtime;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
@@ -152,11 +151,7 @@ async fn a_request_with_too_many_headers_is_refused_and_the_runtime_survives() {
         "{}",
         answer.text()
     );
-    let hello = get(&runtime, "/api/hello").await;
-    assert_eq!(
-        (hello.status, hello.text()),
-        (200, "OK response from a plugin".into())
-    );
+    assert_hello_answers(&runtime).await;
 }
 
 /// A plugin's answer is never sniffed into another type, and a document it serves runs in an
@@ -247,11 +242,7 @@ async fn assert_unavailable(runtime: &Runtime, name: &str, reason: &str) {
         answer.header("content-type").as_deref(),
         Some("text/plain; charset=utf-8")
     );
-    let hello = get(runtime, "/api/hello").await;
-    assert_eq!(
-        (hello.status, hello.text()),
-        (200, "OK response from a plugin".into())
-    );
+    assert_hello_answers(runtime).await;
 }
 
 #[wasm_bindgen_test]
@@ -367,22 +358,13 @@ async fn after_a_trap_one_instance_is_created_for_all_waiting_requests() {
 #[wasm_bindgen_test]
 async fn a_plugin_that_failed_to_load_is_loaded_again_after_a_pause() {
     // The worker's own fetch, made to answer 503 to the first request for the flaky module.
-    let flaky_fetch = js_sys::Function::new_no_args(
-        "const real = globalThis.fetch;
-         globalThis.__flakyFetches = 0;
-         globalThis.fetch = (input, init) => {
-           const url = typeof input === 'string' ? input : input.url;
-           if (!url.endsWith('?flaky')) return real(input, init);
-           return ++globalThis.__flakyFetches === 1
-             ? Promise.resolve(new Response('try later', { status: 503 }))
-             : real(input, init);
-         };
-         return () => { globalThis.fetch = real; };",
+    let flaky = support::patch_fetch(
+        "if (!url.endsWith('?flaky')) return undefined;
+         globalThis.__flakyFetches = (globalThis.__flakyFetches ?? 0) + 1;
+         return globalThis.__flakyFetches === 1
+           ? Promise.resolve(new Response('try later', { status: 503 }))
+           : undefined;",
     );
-    let restore: js_sys::Function = flaky_fetch
-        .call0(&wasm_bindgen::JsValue::UNDEFINED)
-        .unwrap()
-        .unchecked_into();
     let fetches = || {
         js_sys::Reflect::get(&js_sys::global(), &"__flakyFetches".into())
             .unwrap()
@@ -394,7 +376,7 @@ async fn a_plugin_that_failed_to_load_is_loaded_again_after_a_pause() {
     let during_backoff = fetches();
     support::sleep(1100).await;
     let after = get(&runtime, "/api/flaky").await;
-    restore.call0(&wasm_bindgen::JsValue::UNDEFINED).unwrap();
+    drop(flaky);
 
     assert_eq!(first.status, 502, "{}", first.text());
     assert!(first.text().contains("answered 503"), "{}", first.text());
@@ -416,26 +398,15 @@ async fn a_plugin_that_failed_to_load_is_loaded_again_after_a_pause() {
 /// entry's `timeout_ms` (300 ms here) instead of holding the request for ever.
 #[wasm_bindgen_test]
 async fn a_module_that_never_arrives_answers_504_at_the_time_limit() {
-    let hanging_fetch = js_sys::Function::new_no_args(
-        "const real = globalThis.fetch;
-         globalThis.fetch = (input, init) => {
-           const url = typeof input === 'string' ? input : input.url;
-           return url.endsWith('?hang') ? new Promise(() => {}) : real(input, init);
-         };
-         return () => { globalThis.fetch = real; };",
-    );
-    let restore: js_sys::Function = hanging_fetch
-        .call0(&wasm_bindgen::JsValue::UNDEFINED)
-        .unwrap()
-        .unchecked_into();
+    let hanging =
+        support::patch_fetch("return url.endsWith('?hang') ? new Promise(() => {}) : undefined;");
     let runtime = Runtime::boot(MANIFEST).await;
     let answer = get(&runtime, "/api/unreachable").await;
-    restore.call0(&wasm_bindgen::JsValue::UNDEFINED).unwrap();
+    drop(hanging);
     assert_eq!(answer.status, 504, "{}", answer.text());
     assert_eq!(
         answer.text(),
         "plugin 'unreachable' did not answer within 300 ms\n"
     );
-    let hello = get(&runtime, "/api/hello").await;
-    assert_eq!(hello.status, 200);
+    assert_hello_answers(&runtime).await;
 }

@@ -51,6 +51,45 @@ pub async fn get(runtime: &valor_runtime::Runtime, path: &str) -> Answer {
     send(runtime, request("GET", path, &[], None)).await
 }
 
+/// Checks that the hello plugin still answers: the runtime survived what the test did.
+pub async fn assert_hello_answers(runtime: &valor_runtime::Runtime) {
+    let hello = get(runtime, "/api/hello").await;
+    assert_eq!(
+        (hello.status, hello.text()),
+        (200, "OK response from a plugin".into())
+    );
+}
+
+/// The worker's global `fetch` (which the runtime uses to load plugins), replaced until the
+/// value is dropped.
+pub struct FetchPatch {
+    restore: js_sys::Function,
+}
+
+/// Replaces the global `fetch`: `rule` is the body of a JavaScript function of `url` that
+/// returns a promise of the answer for the URLs it takes over, and `undefined` for the others,
+/// which go to the real `fetch`.
+pub fn patch_fetch(rule: &str) -> FetchPatch {
+    let install = js_sys::Function::new_with_args(
+        "rule",
+        "const real = globalThis.fetch;
+         globalThis.fetch = (input, init) =>
+           rule(typeof input === 'string' ? input : input.url) ?? real(input, init);
+         return () => { globalThis.fetch = real; };",
+    );
+    let rule = js_sys::Function::new_with_args("url", rule);
+    let restore = install.call1(&JsValue::UNDEFINED, &rule).unwrap();
+    FetchPatch {
+        restore: restore.unchecked_into(),
+    }
+}
+
+impl Drop for FetchPatch {
+    fn drop(&mut self) {
+        self.restore.call0(&JsValue::UNDEFINED).unwrap();
+    }
+}
+
 /// The global `fetch`, in a page or a worker: straight to the network (or the page's worker).
 pub async fn fetch(request: web_sys::Request) -> Answer {
     Answer::read(fetch_unread(request).await).await
