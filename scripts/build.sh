@@ -58,5 +58,6 @@ for file in "${wasm_files[@]}"; do cp "$wasm_out/$file" "$fixtures/"; done
 cp "$fixtures/hello.wasm" "$fixtures/hello.bin"           # served without application/wasm
 printf 'this is text, not WebAssembly\n' >"$fixtures/not-wasm.wasm"
 printf '\0asm\1\0\0\0' >"$fixtures/empty-module.wasm"      # valid module, no exports
+cargo run --quiet --release -p wat-fixtures -- "$fixtures"  # wasm-pack-tests/wat-fixtures/wat/*.wat
 cp sw.js wasm-pack-tests/
 cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm wasm-pack-tests/valor/

@@ -79,6 +79,44 @@ pub enum DispatchError {
         /// The limit from its manifest entry.
         timeout_ms: u32,
     },
+    /// The plugin used up the fuel of one call (a loop, or far more work than its entry
+    /// allows); it was stopped there and its instance discarded.
+    #[error(
+        "plugin '{plugin}' used up its fuel ({fuel} instructions per call, its manifest entry's \
+         `fuel`) and was stopped; its instance was discarded"
+    )]
+    OutOfFuel {
+        /// The plugin's name.
+        plugin: String,
+        /// Its budget per call.
+        fuel: u64,
+    },
+    /// The plugin needed more memory than its `memory_mb`; its instance was discarded.
+    #[error(
+        "plugin '{plugin}' needed more memory than its limit of {memory_mb} MiB (its manifest \
+         entry's `memory_mb`); its instance was discarded"
+    )]
+    OutOfMemory {
+        /// The plugin's name.
+        plugin: String,
+        /// Its cap.
+        memory_mb: u32,
+    },
+    /// The plugin used up its fuel on several requests in a row: it gets none for a while.
+    #[error(
+        "plugin '{plugin}' is quarantined for {seconds} s more: its last {strikes} requests used \
+         up their fuel ({fuel} instructions per call)"
+    )]
+    Quarantined {
+        /// The plugin's name.
+        plugin: String,
+        /// Until it gets requests again.
+        seconds: u32,
+        /// Exhaustions in a row.
+        strikes: u32,
+        /// Its budget per call.
+        fuel: u64,
+    },
     /// Plugins fetching plugins nested deeper than [`MAX_DEPTH`]: most likely a loop.
     #[error("plugin '{plugin}' was reached through more than {MAX_DEPTH} nested plugin fetches; is there a loop?")]
     TooDeep {
@@ -128,8 +166,10 @@ impl DispatchError {
             | Self::Crashed { .. }
             | Self::BrokeAbi { .. }
             | Self::InvalidResponse { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-            Self::InstanceLost { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            Self::TimedOut { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::InstanceLost { .. } | Self::OutOfMemory { .. } | Self::Quarantined { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::TimedOut { .. } | Self::OutOfFuel { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::TooDeep { .. } => StatusCode::LOOP_DETECTED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             // Never sent: the page is gone. 499 is what servers log for this.

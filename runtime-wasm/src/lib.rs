@@ -21,6 +21,7 @@ pub mod allowlist;
 pub mod error;
 mod host;
 pub mod manifest;
+pub mod meter;
 mod plugin;
 pub mod routes;
 mod runtime;

@@ -68,6 +68,14 @@ pub struct PluginSpec {
         deserialize_with = "bounded_timeout_ms"
     )]
     pub timeout_ms: u32,
+    /// Instructions the plugin may run per call into it (see `crate::meter`), 1 to
+    /// [`MAX_FUEL`]; `null` turns metering off for a trusted plugin, which is then instantiated
+    /// as it is (streamed), and a loop in it freezes the worker.
+    #[serde(default = "default_fuel", deserialize_with = "bounded_fuel")]
+    pub fuel: Option<u64>,
+    /// The most memory the plugin's instance may have, in MiB: 1 to [`MAX_MEMORY_MB`].
+    #[serde(default = "default_memory_mb", deserialize_with = "bounded_memory_mb")]
+    pub memory_mb: u32,
 }
 
 /// 30 s: long enough for slow upstream APIs, short enough that a stuck handler is reported.
@@ -113,6 +121,47 @@ fn bounded_timeout_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
     )
 }
 
+/// One billion instructions per call, about a second of a phone's CPU, 0.3 s of a laptop's:
+/// hundreds of times what a handler that parses and answers a JSON request of a megabyte uses,
+/// and a short enough freeze of the worker when a plugin loops.
+pub const DEFAULT_FUEL: u64 = 1_000_000_000;
+
+/// The largest `fuel` an entry may ask for: a thousand times the default.
+pub const MAX_FUEL: u64 = 1_000 * DEFAULT_FUEL;
+
+fn default_fuel() -> Option<u64> {
+    Some(DEFAULT_FUEL)
+}
+
+fn bounded_fuel<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    Option::<u64>::deserialize(deserializer)?
+        .map(|fuel| {
+            within(fuel, "fuel", "the instructions per call, or null", MAX_FUEL)
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+}
+
+/// 256 MiB: a request and its answer at the default `max_body_bytes` (32 MiB each), with the
+/// copies a plugin makes of them, fit several times over.
+fn default_memory_mb() -> u32 {
+    256
+}
+
+/// The largest `memory_mb`: all that a 32-bit WebAssembly memory can address.
+pub const MAX_MEMORY_MB: u32 = 4096;
+
+fn bounded_memory_mb<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    bounded(
+        deserializer,
+        "memory_mb",
+        "the most memory in MiB",
+        MAX_MEMORY_MB,
+    )
+}
+
 /// A whole number from 1 to `max`; otherwise an error naming `field` and saying what it means.
 fn bounded<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -121,14 +170,19 @@ fn bounded<'de, D: serde::Deserializer<'de>>(
     max: u32,
 ) -> Result<u32, D::Error> {
     let value = u64::deserialize(deserializer)?;
-    u32::try_from(value)
-        .ok()
-        .filter(|value| (1..=max).contains(value))
-        .ok_or_else(|| {
-            serde::de::Error::custom(format!(
-                "invalid {field} {value}: give {meaning}, 1 to {max}"
-            ))
-        })
+    within(value, field, meaning, max.into())
+        .map(|value| u32::try_from(value).unwrap_or(max))
+        .map_err(serde::de::Error::custom)
+}
+
+fn within(value: u64, field: &str, meaning: &str, max: u64) -> Result<u64, String> {
+    if (1..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "invalid {field} {value}: give {meaning}, 1 to {max}"
+        ))
+    }
 }
 
 #[derive(Deserialize)]
@@ -413,5 +467,45 @@ mod tests {
             let error = entry(bad).unwrap_err();
             assert!(error.contains("timeout_ms"), "{bad}: {error}");
         }
+    }
+
+    #[test]
+    fn fuel_is_metered_by_default_and_bounded() {
+        let entry = |extra: &str| {
+            let text = format!(
+                r#"{{ "plugins": [ {{ "name": "f", "prefix": "/f", "url": "f.wasm" {extra} }} ] }}"#
+            );
+            Manifest::parse(&text, resolve).unwrap().mounts[0]
+                .plugin
+                .clone()
+                .map(|spec| (spec.fuel, spec.memory_mb))
+        };
+        assert_eq!(entry(""), Ok((Some(DEFAULT_FUEL), 256)));
+        assert_eq!(entry(r#", "fuel": null"#), Ok((None, 256)));
+        assert_eq!(
+            entry(r#", "fuel": 5000, "memory_mb": 16"#),
+            Ok((Some(5000), 16))
+        );
+        for bad in [
+            r#", "fuel": 0"#,
+            r#", "fuel": -1"#,
+            r#", "fuel": "lots""#,
+            r#", "fuel": 1.5"#,
+            r#", "memory_mb": 0"#,
+            r#", "memory_mb": 4097"#,
+        ] {
+            let field = if bad.contains("fuel") {
+                "fuel"
+            } else {
+                "memory_mb"
+            };
+            let error = entry(bad).unwrap_err();
+            assert!(
+                error.contains(field) || error.contains("invalid"),
+                "{bad}: {error}"
+            );
+        }
+        let error = entry(&format!(r#", "fuel": {}"#, MAX_FUEL + 1)).unwrap_err();
+        assert!(error.contains("invalid fuel"), "{error}");
     }
 }

@@ -73,6 +73,8 @@ impl Runtime {
                             name: spec.name.clone(),
                             allowlist: spec.allowlist.clone(),
                             max_body_bytes: spec.max_body_bytes,
+                            fuel: spec.fuel,
+                            memory_mb: spec.memory_mb,
                             origin: origin.clone(),
                             storage: storage.clone(),
                             local: runtime.clone(),

@@ -249,7 +249,7 @@ async fn assert_unavailable(runtime: &Runtime, name: &str, reason: &str) {
 async fn broken_plugins_answer_502_and_hello_still_answers() {
     let runtime = Runtime::boot(MANIFEST).await;
     assert_unavailable(&runtime, "missing", "answered 404").await;
-    assert_unavailable(&runtime, "not-wasm", "is not a loadable WebAssembly module").await;
+    assert_unavailable(&runtime, "not-wasm", "not a valid WebAssembly module").await;
     assert_unavailable(
         &runtime,
         "no-exports",

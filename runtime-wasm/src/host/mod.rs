@@ -8,6 +8,7 @@ pub mod outbound;
 pub mod timer;
 
 use crate::allowlist::Allowlist;
+use crate::meter::{Limits, PAGE_BYTES};
 use crate::storage::Storage;
 use futures::future::LocalBoxFuture;
 use std::rc::Weak;
@@ -23,6 +24,10 @@ pub struct PluginContext {
     /// The largest body (of a request, a response, an outbound request, a stored value) the
     /// plugin may hand over or be handed, from its entry's `max_body_bytes`.
     pub max_body_bytes: u32,
+    /// Instructions per call into the plugin, if metered (its entry's `fuel`).
+    pub fuel: Option<u64>,
+    /// The most memory its instance may have, in MiB (its entry's `memory_mb`).
+    pub memory_mb: u32,
     /// The app's origin (`"self"` in the allowlist; where paths resolve).
     pub origin: String,
     /// The key-value store.
@@ -36,6 +41,19 @@ impl PluginContext {
     /// the plugin may hand the host: its body limit, and 1 MiB for everything around a body.
     pub fn max_message_bytes(&self) -> u32 {
         self.max_body_bytes.saturating_add(1 << 20)
+    }
+
+    /// How its module is rewritten, unless its entry turned metering off.
+    pub fn meter_limits(&self) -> Option<Limits> {
+        Some(Limits {
+            fuel: self.fuel?,
+            memory_pages: self.memory_bytes() / PAGE_BYTES,
+        })
+    }
+
+    /// `memory_mb` in bytes.
+    pub fn memory_bytes(&self) -> u64 {
+        u64::from(self.memory_mb) << 20
     }
 }
 

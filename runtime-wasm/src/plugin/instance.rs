@@ -6,6 +6,7 @@
 
 use super::imports;
 use crate::host::PluginContext;
+use crate::meter;
 use crate::sys::{self, PluginExports};
 use futures::channel::oneshot;
 use futures::future::{AbortHandle, Abortable};
@@ -35,6 +36,10 @@ pub enum Fault {
     Lost,
     /// The response frame is larger than the plugin may answer (its size in bytes).
     TooLarge(u32),
+    /// A call used up the fuel of one call: the instance was stopped mid-way.
+    OutOfFuel,
+    /// The instance needed more memory than its cap (a growth was refused, or it has more).
+    OutOfMemory,
 }
 
 /// How many tasks one drain of `valor_woken` may report before the plugin is taken to be
@@ -59,6 +64,41 @@ pub struct State {
     waiters: RefCell<HashMap<u32, oneshot::Sender<()>>>,
     /// Nesting depth of the request whose task is being polled (for plugin-to-plugin fetch).
     pub(super) depth: Cell<u32>,
+    /// The counters of a metered module.
+    meter: OnceCell<Meter>,
+}
+
+/// The globals a metered module exports (see `crate::meter`).
+struct Meter {
+    fuel: WebAssembly::Global,
+    grown: WebAssembly::Global,
+    /// The fuel of one call, as the BigInt the `i64` global takes.
+    budget: JsValue,
+}
+
+impl Meter {
+    fn of(exports: &js_sys::Object, fuel: u64) -> Option<Self> {
+        let global = |name| {
+            js_sys::Reflect::get(exports, &JsValue::from_str(name))
+                .ok()?
+                .dyn_into::<WebAssembly::Global>()
+                .ok()
+        };
+        Some(Self {
+            fuel: global(meter::FUEL_EXPORT)?,
+            grown: global(meter::GROWN_EXPORT)?,
+            budget: JsValue::from(i64::try_from(fuel).unwrap_or(i64::MAX)),
+        })
+    }
+
+    fn out_of_fuel(&self) -> bool {
+        i64::try_from(self.fuel.value()).is_ok_and(|left| left < 0)
+    }
+
+    /// Whether the plugin's last `memory.grow` was refused.
+    fn growth_refused(&self) -> bool {
+        self.grown.value().as_f64() == Some(-1.0)
+    }
 }
 
 /// A plugin instance that passed the ABI checks and was initialised.
@@ -79,6 +119,7 @@ impl State {
             next_op: Cell::new(1),
             waiters: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
+            meter: OnceCell::new(),
         });
         let (object, closures) = imports::build(Rc::downgrade(&state));
         let _ = state.imports.set(closures);
@@ -135,7 +176,7 @@ impl State {
             return; // cancelled meanwhile, or the instance is gone
         }
         let delivered = self.write(result).and_then(|(ptr, len)| {
-            self.exports()
+            self.call()
                 .complete(op, ptr, len)
                 .map_err(|error| self.trap(error))
         });
@@ -154,7 +195,10 @@ impl State {
             panic: None,
             error: "a message larger than 4 GiB".into(),
         })?;
-        let ptr = self.exports().alloc(len).map_err(|e| self.trap(e))?;
+        let ptr = self.call().alloc(len).map_err(|e| self.trap(e))?;
+        if ptr == 0 && len > 0 && self.meter.get().is_some_and(Meter::growth_refused) {
+            return Err(Fault::OutOfMemory);
+        }
         if ptr == 0 && len > 0 {
             // Address 0 is never a live allocation: writing there would corrupt the plugin.
             return Err(Fault::Violation(format!(
@@ -169,7 +213,7 @@ impl State {
     /// (a trap, or a plugin that never stops reporting tasks) breaks the instance down.
     fn wake_woken(&self) -> Result<(), Fault> {
         for _ in 0..MAX_WOKEN_PER_DRAIN {
-            match self.exports().woken() {
+            match self.call().woken() {
                 Ok(0) => return Ok(()),
                 Ok(task) => {
                     let waiter = self.waiters.borrow_mut().remove(&task);
@@ -206,15 +250,78 @@ impl State {
         self.broken.borrow().clone()
     }
 
-    fn exports(&self) -> &PluginExports {
+    /// The plugin's exports, for one call into it.
+    fn call(&self) -> &PluginExports {
+        self.refuel();
         self.exports.get().expect("exports are set before any call")
     }
 
+    /// Gives a metered instance the fuel of one call.
+    fn refuel(&self) {
+        if let Some(meter) = self.meter.get() {
+            meter.fuel.set_value(&meter.budget);
+        }
+    }
+
+    /// Runs a metered module's start function, if it has one (see `meter::START_EXPORT`).
+    fn run_start(&self, exports: &js_sys::Object) -> Result<(), Fault> {
+        let start = js_sys::Reflect::get(exports, &JsValue::from_str(meter::START_EXPORT))
+            .ok()
+            .and_then(|start| start.dyn_into::<js_sys::Function>().ok());
+        let Some(start) = start else {
+            return Ok(());
+        };
+        self.refuel();
+        start
+            .call0(&JsValue::UNDEFINED)
+            .map(drop)
+            .map_err(|e| self.trap(e))
+    }
+
+    /// Why loading failed in `stage` (a call made while loading), as text.
+    fn explain(&self, stage: &str, fault: Fault) -> String {
+        match fault {
+            Fault::Trap {
+                panic: Some(message),
+                ..
+            } => format!("{stage} panicked: {message}"),
+            Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error) => {
+                format!("{stage} failed: {error}")
+            }
+            Fault::Lost => format!("{stage} failed: the instance was lost"),
+            Fault::TooLarge(size) => format!("{stage} failed: {size} bytes"),
+            Fault::OutOfFuel => format!(
+                "{stage} used up its fuel ({} instructions per call, the entry's `fuel`)",
+                self.context.fuel.unwrap_or_default()
+            ),
+            Fault::OutOfMemory => format!(
+                "{stage} needed more memory than its limit ({} MiB, the entry's `memory_mb`)",
+                self.context.memory_mb
+            ),
+        }
+    }
+
+    /// Why a call threw: fuel used up, memory refused, a panic, or another trap.
     fn trap(&self, error: JsValue) -> Fault {
+        let meter = self.meter.get();
+        if meter.is_some_and(Meter::out_of_fuel) {
+            return Fault::OutOfFuel;
+        }
+        let panic = self.panic_message.borrow_mut().take();
+        if panic.is_none() && meter.is_some_and(Meter::growth_refused) {
+            return Fault::OutOfMemory;
+        }
         Fault::Trap {
-            panic: self.panic_message.borrow_mut().take(),
+            panic,
             error: sys::describe(&error),
         }
+    }
+
+    /// Whether the instance holds more memory than its cap (an unmetered module's memory is not
+    /// capped in the module: it is checked after each call instead).
+    fn over_memory_cap(&self) -> bool {
+        self.memory()
+            .is_some_and(|memory| u64::from(memory.byte_length()) > self.context.memory_bytes())
     }
 }
 
@@ -226,23 +333,20 @@ impl Instance {
         config: &[u8],
     ) -> Result<Self, String> {
         let exports = instance.exports();
+        if let Some(fuel) = state.context.fuel {
+            let meter = Meter::of(&exports, fuel).ok_or("the metered module lost its counters")?;
+            let _ = state.meter.set(meter);
+            state
+                .run_start(&exports)
+                .map_err(|fault| state.explain("its start function", fault))?;
+        }
         check_exports(&exports)?;
         let _ = state.exports.set(exports.unchecked_into());
-        let init = state
+        state
             .write(config)
-            .and_then(|(ptr, len)| state.exports().init(ptr, len).map_err(|e| state.trap(e)));
-        match init {
-            Ok(()) => Ok(Self { state }),
-            Err(Fault::Trap {
-                panic: Some(message),
-                ..
-            }) => Err(format!("valor_init panicked: {message}")),
-            Err(Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error)) => {
-                Err(format!("valor_init failed: {error}"))
-            }
-            Err(Fault::Lost) => Err("valor_init failed: the instance was lost".into()),
-            Err(Fault::TooLarge(size)) => Err(format!("valor_init failed: {size} bytes")),
-        }
+            .and_then(|(ptr, len)| state.call().init(ptr, len).map_err(|e| state.trap(e)))
+            .map_err(|fault| state.explain(abi::exports::INIT, fault))?;
+        Ok(Self { state })
     }
 
     /// Whether the instance trapped (and must be replaced).
@@ -259,16 +363,19 @@ impl Instance {
             return Err(Fault::Lost);
         }
         let (ptr, len) = state.write(request).map_err(|f| state.break_down(f))?;
-        let task = state.exports().start(ptr, len).map_err(|e| state.fail(e))?;
+        let task = state.call().start(ptr, len).map_err(|e| state.fail(e))?;
         let task = TaskGuard {
             state: Rc::downgrade(state),
             task,
         };
         loop {
             state.depth.set(depth);
-            let polled = state.exports().poll(task.task);
+            let polled = state.call().poll(task.task);
             state.depth.set(0);
             let frame = polled.map_err(|error| state.fail(error))?;
+            if state.over_memory_cap() {
+                return Err(state.break_down(Fault::OutOfMemory));
+            }
             // Polling may have woken other tasks (a channel between requests, say).
             state.wake_woken()?;
             if frame != abi::PENDING {
@@ -310,7 +417,7 @@ impl Drop for TaskGuard {
         };
         state.waiters.borrow_mut().remove(&self.task);
         if state.broken().is_none() {
-            if let Err(error) = state.exports().drop_task(self.task) {
+            if let Err(error) = state.call().drop_task(self.task) {
                 state.fail(error);
             }
         }

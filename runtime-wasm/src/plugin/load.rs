@@ -2,17 +2,19 @@
 
 use super::instance::{Instance, State};
 use crate::host::PluginContext;
-use crate::sys;
+use crate::{meter, sys};
 use js_sys::WebAssembly;
 use std::rc::Rc;
 use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Fetches the module at `url` and instantiates it with `instantiateStreaming`.
+/// Fetches the module at `url`, rewrites it to count fuel and cap its memory (unless its entry
+/// turned metering off), and instantiates it.
 ///
-/// Servers often send .wasm with the wrong `content-type`, which `instantiateStreaming` rejects;
-/// then the bytes are instantiated with `WebAssembly.instantiate`, with a console warning.
+/// An unmetered module is instantiated with `instantiateStreaming`. Servers often send .wasm with
+/// the wrong `content-type`, which `instantiateStreaming` rejects; then the bytes are
+/// instantiated with `WebAssembly.instantiate`, with a console warning.
 pub async fn fetch_and_instantiate(
     context: &Rc<PluginContext>,
     url: &str,
@@ -32,7 +34,13 @@ pub async fn fetch_and_instantiate(
     }
     let content_type = response.headers().get("content-type").ok().flatten();
     let (state, imports) = State::new(Rc::clone(context));
-    let instantiated = if content_type.as_deref() == Some("application/wasm") {
+    let instantiated = if let Some(limits) = context.meter_limits() {
+        let bytes = read(&response, url).await?;
+        let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
+        let metered = meter::instrument(&bytes, limits)
+            .map_err(|reason| format!("{url} was refused: {reason}"))?;
+        sys::instantiate_bytes(&sys::copy_to_js(&metered).buffer(), &imports)
+    } else if content_type.as_deref() == Some("application/wasm") {
         sys::instantiate_streaming(&response, &imports)
     } else {
         web_sys::console::warn_1(
@@ -44,11 +52,7 @@ pub async fn fetch_and_instantiate(
             )
             .into(),
         );
-        let bytes = response.array_buffer().map_err(|e| sys::describe(&e))?;
-        let bytes = JsFuture::from(bytes)
-            .await
-            .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
-        sys::instantiate_bytes(bytes.unchecked_ref(), &imports)
+        sys::instantiate_bytes(&read(&response, url).await?, &imports)
     };
     let result = match JsFuture::from(instantiated).await {
         Ok(result) => result,
@@ -68,6 +72,15 @@ pub async fn fetch_and_instantiate(
     let module: WebAssembly::Module = field("module")?.unchecked_into();
     let instance: WebAssembly::Instance = field("instance")?.unchecked_into();
     Ok((module, Instance::new(&instance, state, config)?))
+}
+
+/// The whole body of `response`.
+async fn read(response: &web_sys::Response, url: &str) -> Result<js_sys::ArrayBuffer, String> {
+    let bytes = response.array_buffer().map_err(|e| sys::describe(&e))?;
+    let bytes = JsFuture::from(bytes)
+        .await
+        .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
+    Ok(bytes.unchecked_into())
 }
 
 /// A new instance of a module that was loaded before (after the previous one trapped).

@@ -5,6 +5,7 @@ mod backoff;
 mod imports;
 mod instance;
 mod load;
+mod quarantine;
 
 use crate::error::{DispatchError, MAX_DEPTH};
 use crate::host::{timer, PluginContext};
@@ -14,6 +15,7 @@ use backoff::Backoff;
 use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
+use quarantine::Quarantine;
 use std::cell::RefCell;
 use std::pin::pin;
 use std::rc::Rc;
@@ -44,6 +46,7 @@ pub struct Plugin {
     /// load is started again by the first request after its backoff.
     loading: RefCell<Option<Loading>>,
     backoff: Rc<Backoff>,
+    quarantine: Quarantine,
 }
 
 impl Plugin {
@@ -56,6 +59,7 @@ impl Plugin {
             config: config.into(),
             loading: RefCell::new(None),
             backoff: Rc::default(),
+            quarantine: Quarantine::default(),
         }
     }
 
@@ -133,6 +137,14 @@ impl Plugin {
 
     /// Loads the plugin if it is not yet, and runs the request on its current instance.
     async fn run(&self, request: &Request, depth: u32) -> Result<Response, DispatchError> {
+        if let Some((seconds, strikes)) = self.quarantine.remaining(js_sys::Date::now()) {
+            return Err(DispatchError::Quarantined {
+                plugin: self.spec.name.clone(),
+                seconds,
+                strikes,
+                fuel: self.spec.fuel.unwrap_or_default(),
+            });
+        }
         let loaded = self.loaded().await?;
         let instance = self.instance(&loaded).await?;
         let bytes = codec::encode_request(request);
@@ -145,6 +157,11 @@ impl Plugin {
             if current.as_ref().is_some_and(is_current) {
                 *current = None;
             }
+        }
+        match &answer {
+            Ok(_) => self.quarantine.answered(),
+            Err(Fault::OutOfFuel) => self.quarantine.ran_out(js_sys::Date::now()),
+            Err(_) => {}
         }
         let bytes = answer.map_err(|fault| self.fault_error(fault))?;
         let response =
@@ -259,6 +276,14 @@ impl Plugin {
                 plugin,
                 size,
                 limit: self.spec.max_body_bytes,
+            },
+            Fault::OutOfFuel => DispatchError::OutOfFuel {
+                plugin,
+                fuel: self.spec.fuel.unwrap_or_default(),
+            },
+            Fault::OutOfMemory => DispatchError::OutOfMemory {
+                plugin,
+                memory_mb: self.spec.memory_mb,
             },
         }
     }

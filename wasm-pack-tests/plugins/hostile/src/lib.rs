@@ -2,8 +2,12 @@
 //! - `/log-huge`: grows its memory by 64 MiB and logs all of its memory as one line;
 //! - `/alloc-zero`: from then on, `valor_alloc` answers 0;
 //! - `/woken-forever`: from then on, `valor_woken` never answers 0;
-//! - `/big-2k`, `/big-2m`: answers a body of 2 KiB, 2 MiB.
+//! - `/big-2k`, `/big-2m`: answers a body of 2 KiB, 2 MiB;
+//! - `/spin`: loops for ever in `valor_start`;
+//! - `/alloc-spin`: from then on, `valor_alloc` loops for ever;
+//! - `/hog?mb=N`: allocates and fills N MiB more (a Rust allocation that fails aborts).
 //!
+//! A `config` that contains `"spin"` makes `valor_init` loop for ever.
 //! Everything else answers `200 hostile at <path>`. Nothing is ever freed: it is a test.
 #![cfg(target_arch = "wasm32")]
 
@@ -16,6 +20,7 @@ extern "C" {
 
 thread_local! {
     static ALLOC_ZERO: Cell<bool> = const { Cell::new(false) };
+    static ALLOC_SPIN: Cell<bool> = const { Cell::new(false) };
     static WOKEN_FOREVER: Cell<bool> = const { Cell::new(false) };
     static FRAME: Cell<u32> = const { Cell::new(0) };
 }
@@ -26,12 +31,28 @@ extern "C" fn valor_abi_version() -> u32 {
 }
 
 #[unsafe(no_mangle)]
-extern "C" fn valor_init(_ptr: u32, _len: u32) {}
+extern "C" fn valor_init(ptr: u32, len: u32) {
+    // SAFETY: the runtime wrote `len` bytes at `ptr`, which `valor_alloc` handed out.
+    let config = unsafe { std::slice::from_raw_parts(ptr as *const u8, len as usize) };
+    if config.windows(6).any(|word| word == b"\"spin\"") {
+        spin();
+    }
+}
+
+/// Runs for ever (a loop the optimiser cannot remove).
+fn spin() -> ! {
+    loop {
+        std::hint::black_box(());
+    }
+}
 
 #[unsafe(no_mangle)]
 extern "C" fn valor_alloc(len: u32) -> u32 {
     if ALLOC_ZERO.get() {
         return 0;
+    }
+    if ALLOC_SPIN.get() {
+        spin();
     }
     leak(Vec::with_capacity(len as usize))
 }
@@ -40,7 +61,9 @@ extern "C" fn valor_alloc(len: u32) -> u32 {
 extern "C" fn valor_start(ptr: u32, len: u32) -> u32 {
     // SAFETY: the runtime wrote `len` bytes at `ptr`, which `valor_alloc` handed out.
     let request = unsafe { std::slice::from_raw_parts(ptr as *const u8, len as usize) };
-    let path = String::from_utf8_lossy(path_of(request)).into_owned();
+    let uri = String::from_utf8_lossy(uri_of(request)).into_owned();
+    let (path, query) = uri.split_once('?').unwrap_or((&uri, ""));
+    let path = path.to_owned();
     match path.as_str() {
         "/log-huge" => {
             let grown = core::arch::wasm32::memory_grow(0, 1024); // 64 KiB pages: 64 MiB
@@ -51,6 +74,15 @@ extern "C" fn valor_start(ptr: u32, len: u32) -> u32 {
         }
         "/alloc-zero" => ALLOC_ZERO.set(true),
         "/woken-forever" => WOKEN_FOREVER.set(true),
+        "/spin" => spin(),
+        "/alloc-spin" => ALLOC_SPIN.set(true),
+        "/hog" => {
+            let mb: usize = query
+                .strip_prefix("mb=")
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            leak(vec![1; mb << 20]);
+        }
         _ => {}
     }
     let body = match path.as_str() {
@@ -85,14 +117,13 @@ fn leak(mut bytes: Vec<u8>) -> u32 {
 }
 
 /// The URI of an encoded request: method field, then URI field (`u32` length + bytes each).
-fn path_of(request: &[u8]) -> &[u8] {
+fn uri_of(request: &[u8]) -> &[u8] {
     let field = |at: usize| {
         let len = u32::from_le_bytes(request[at..at + 4].try_into().unwrap()) as usize;
         (&request[at + 4..at + 4 + len], at + 4 + len)
     };
     let (_, uri_at) = field(0);
-    let (uri, _) = field(uri_at);
-    uri.split(|&b| b == b'?').next().unwrap_or(uri)
+    field(uri_at).0
 }
 
 /// A response frame: its length, then status, no headers, and the body.

@@ -1,0 +1,236 @@
+use super::*;
+use wasmparser::{Validator, WasmFeatures};
+
+const LIMITS: Limits = Limits {
+    fuel: 1_000,
+    memory_pages: 16,
+};
+
+/// A module with every construct the rewriter must handle: no global section, a start function,
+/// nested loops inside blocks and ifs, a call, and `memory.grow`.
+const SAMPLE: &str = r#"
+(module
+  (import "valor" "log" (func $log (param i32 i32)))
+  (memory (export "memory") 1)
+  (func $start)
+  (start $start)
+  (func $spin (export "spin") (param i32) (result i32)
+    (block
+      (loop
+        (br_if 1 (i32.eqz (local.get 0)))
+        (if (i32.const 1) (then (loop (nop))))
+        (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+        (br 0)))
+    (call $start)
+    (memory.grow (i32.const 1))))
+"#;
+
+fn instrumented(wat: &str, limits: Limits) -> Result<Vec<u8>, String> {
+    instrument(&wat::parse_str(wat).expect("valid WAT"), limits)
+}
+
+fn validate(module: &[u8]) {
+    Validator::new_with_features(WasmFeatures::default())
+        .validate_all(module)
+        .expect("the rewritten module is valid");
+}
+
+/// The function bodies of `module`, as lists of operators (debug text).
+fn bodies(module: &[u8]) -> Vec<Vec<String>> {
+    let mut bodies = Vec::new();
+    for payload in Parser::new(0).parse_all(module) {
+        if let Payload::CodeSectionEntry(body) = payload.unwrap() {
+            let mut reader = body.get_operators_reader().unwrap();
+            let mut ops = Vec::new();
+            while !reader.eof() {
+                ops.push(format!("{:?}", reader.read().unwrap()));
+            }
+            bodies.push(ops);
+        }
+    }
+    bodies
+}
+
+fn export_names(module: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    for payload in Parser::new(0).parse_all(module) {
+        if let Payload::ExportSection(reader) = payload.unwrap() {
+            names.extend(reader.into_iter().map(|e| e.unwrap().name.to_owned()));
+        }
+    }
+    names
+}
+
+#[test]
+fn the_rewritten_module_is_valid_and_exports_the_counters() {
+    let module = instrumented(SAMPLE, LIMITS).unwrap();
+    validate(&module);
+    assert_eq!(
+        export_names(&module),
+        ["memory", "spin", FUEL_EXPORT, GROWN_EXPORT, START_EXPORT]
+    );
+    let starts = Parser::new(0)
+        .parse_all(&module)
+        .filter(|payload| matches!(payload, Ok(Payload::StartSection { .. })))
+        .count();
+    assert_eq!(starts, 0, "the runtime calls the start function itself");
+}
+
+#[test]
+fn fuel_is_charged_at_every_entry_and_loop_header() {
+    let module = instrumented(SAMPLE, LIMITS).unwrap();
+    let bodies = bodies(&module);
+    let charges = |body: &[String]| body.iter().filter(|op| op.starts_with("I64Sub")).count();
+    // $start: its entry. $spin: its entry and its two loops.
+    assert_eq!(
+        bodies.iter().map(|b| charges(b)).collect::<Vec<_>>(),
+        [1, 3]
+    );
+    // The fuel global is the first defined one (no globals, none imported): index 0.
+    assert_eq!(
+        bodies[0][..2],
+        ["GlobalGet { global_index: 0 }", "I64Const { value: 1 }"]
+    );
+    let spin = &bodies[1];
+    // The function's own code outside loops: block, loop, call, i32.const, memory.grow, end
+    // (and the block's end).
+    assert_eq!(spin[1], "I64Const { value: 7 }");
+    // The first loop's own 13 instructions: with the nested `if` and the inner `loop`
+    // instruction, without the inner loop's body (which charges for itself).
+    let outer = spin.iter().position(|op| op.starts_with("Loop")).unwrap();
+    assert_eq!(spin[outer + 2], "I64Const { value: 13 }");
+    let inner = outer
+        + 1
+        + spin[outer + 1..]
+            .iter()
+            .position(|op| op.starts_with("Loop"))
+            .unwrap();
+    assert_eq!(spin[inner + 2], "I64Const { value: 2 }");
+}
+
+#[test]
+fn memory_grow_results_are_kept_for_the_runtime() {
+    let module = instrumented(SAMPLE, LIMITS).unwrap();
+    let spin = &bodies(&module)[1];
+    let grow = spin
+        .iter()
+        .position(|op| op.starts_with("MemoryGrow"))
+        .unwrap();
+    assert_eq!(
+        spin[grow + 1..grow + 3],
+        [
+            "GlobalSet { global_index: 1 }",
+            "GlobalGet { global_index: 1 }"
+        ]
+    );
+}
+
+#[test]
+fn added_globals_come_after_imported_and_defined_ones() {
+    let wat = r#"(module
+        (import "valor" "g" (global i32))
+        (global $own (mut i32) (i32.const 0))
+        (func (export "f") (global.set $own (global.get 0))))"#;
+    let module = instrumented(wat, LIMITS).unwrap();
+    validate(&module);
+    assert_eq!(bodies(&module)[0][0], "GlobalGet { global_index: 2 }");
+}
+
+#[test]
+fn a_module_without_exports_gets_the_counters() {
+    // (The runtime then says it is not a plugin, as for any module without its exports.)
+    for wat in [
+        "(module)",
+        "(module (func))",
+        "(module (memory 1) (data (i32.const 0) \"x\"))",
+    ] {
+        let module = instrumented(wat, LIMITS).unwrap();
+        validate(&module);
+        assert_eq!(export_names(&module), [FUEL_EXPORT, GROWN_EXPORT], "{wat}");
+    }
+}
+
+#[test]
+fn memory_is_capped() {
+    let maximum = |module: &[u8]| {
+        Parser::new(0)
+            .parse_all(module)
+            .find_map(|payload| match payload.unwrap() {
+                Payload::MemorySection(reader) => Some(reader.into_iter().next()?.unwrap().maximum),
+                _ => None,
+            })
+            .flatten()
+    };
+    let unbounded = instrumented(SAMPLE, LIMITS).unwrap();
+    assert_eq!(maximum(&unbounded), Some(16));
+    let smaller = r#"(module (memory (export "memory") 1 4))"#;
+    assert_eq!(maximum(&instrumented(smaller, LIMITS).unwrap()), Some(4));
+    let larger = r#"(module (memory (export "memory") 17))"#;
+    assert_eq!(
+        instrumented(larger, LIMITS).unwrap_err(),
+        "its memory starts at 1 MiB, more than its memory_mb allows (1 MiB)"
+    );
+}
+
+#[test]
+fn modules_it_cannot_meter_are_refused_with_a_reason() {
+    let reserved = format!(r#"(module (global (export "{FUEL_EXPORT}") i32 (i32.const 0)))"#);
+    assert!(instrumented(&reserved, LIMITS)
+        .unwrap_err()
+        .contains("a name the runtime reserves"));
+    assert!(instrument(b"this is text", LIMITS)
+        .unwrap_err()
+        .starts_with("it is not a valid WebAssembly module"));
+    let shared = r#"(module (memory (export "memory") 1 2 shared))"#;
+    assert!(instrumented(shared, LIMITS).unwrap_err().contains("shared"));
+}
+
+#[test]
+fn the_budget_is_the_initial_fuel() {
+    let module = instrumented(
+        SAMPLE,
+        Limits {
+            fuel: 123_456,
+            ..LIMITS
+        },
+    )
+    .unwrap();
+    let initial = Parser::new(0)
+        .parse_all(&module)
+        .find_map(|payload| match payload.unwrap() {
+            Payload::GlobalSection(reader) => {
+                let global = reader.into_iter().next()?.unwrap();
+                Some(format!(
+                    "{:?}",
+                    global.init_expr.get_operators_reader().read().unwrap()
+                ))
+            }
+            _ => None,
+        });
+    assert_eq!(initial.as_deref(), Some("I64Const { value: 123456 }"));
+}
+
+proptest::proptest! {
+    /// Whatever bytes a hostile server sends, the rewriter answers (never panics), and what it
+    /// accepts from a valid module is valid.
+    #[test]
+    fn any_module_is_refused_or_rewritten(
+        flips in proptest::collection::vec((0usize..4096, proptest::num::u8::ANY), 0..8),
+        cut in 0usize..4096,
+    ) {
+        let mut module = wat::parse_str(SAMPLE).unwrap();
+        for (at, byte) in flips {
+            let at = at % module.len();
+            module[at] = byte;
+        }
+        module.truncate(cut.max(8));
+        let valid = Validator::new_with_features(WasmFeatures::default())
+            .validate_all(&module)
+            .is_ok();
+        if let Ok(rewritten) = instrument(&module, LIMITS) {
+            if valid {
+                validate(&rewritten);
+            }
+        }
+    }
+}
