@@ -53,11 +53,12 @@ pub enum DispatchError {
         /// What it did.
         reason: String,
     },
-    /// Another request crashed the instance this one was running on; this request's own
-    /// handler did not fail, and may be sent again.
+    /// Another request crashed the instance this one was running on, and this one could not be
+    /// run again safely (it had started a fetch or storage command, or it was lost twice).
     #[error(
         "plugin '{plugin}' lost the instance this request was running on (another request \
-         crashed it); the request may be sent again"
+         crashed it); it was not run again, as it had already started a fetch or storage \
+         operation (or was lost twice)"
     )]
     InstanceLost {
         /// The plugin's name.

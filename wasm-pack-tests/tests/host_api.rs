@@ -276,30 +276,44 @@ async fn logs_reach_the_console_with_the_plugins_name_and_level() {
     }
 }
 
-/// A request waiting on the host when another request crashes the instance did not fail
-/// itself: it answers 503 saying its instance was lost, never quoting the other's panic.
+/// Requests waiting on the host when another request crashes the instance did not fail
+/// themselves. Those that cannot have had an effect outside the plugin (a GET, or a handler that
+/// only slept) run again on the fresh instance and answer normally; one that had written to
+/// storage answers 503 saying its instance was lost, never quoting the other's panic.
 #[wasm_bindgen_test]
-async fn a_request_in_flight_when_another_panics_is_told_its_instance_was_lost() {
+async fn requests_in_flight_when_another_panics_are_replayed_unless_they_had_effects() {
     let runtime = Runtime::boot(MANIFEST).await;
-    let waiting = get(&runtime, "/api/host/sleep?ms=1000");
+    let send = |method: &str, path: &str| {
+        support::send(&runtime, support::request(method, path, &[], None))
+    };
+    let read = get(&runtime, "/api/host/sleep?ms=500");
+    let slept = send("POST", "/api/host/sleep?ms=500");
+    let wrote = send("PUT", "/api/host/kv?key=replay&sleep=500");
     let panicking = async {
         sleep(100).await;
         get(&runtime, "/api/host/panic").await
     };
-    let (waiting, panicked) = futures::join!(waiting, panicking);
+    let (read, slept, wrote, panicked) = futures::join!(read, slept, wrote, panicking);
     assert_eq!(panicked.status, 500);
     assert!(
         panicked.text().contains("deliberate panic in host-api"),
         "{}",
         panicked.text()
     );
-    assert_eq!(waiting.status, 503, "{}", waiting.text());
+    for replayed in [&read, &slept] {
+        assert_eq!(
+            (replayed.status, replayed.text()),
+            (200, "slept 500 ms".into())
+        );
+    }
+    assert_eq!(wrote.status, 503, "{}", wrote.text());
     assert!(
-        waiting.text().contains("lost the instance"),
+        wrote.text().contains("lost the instance"),
         "{}",
-        waiting.text()
+        wrote.text()
     );
-    assert!(!waiting.text().contains("deliberate"), "{}", waiting.text());
+    assert!(wrote.text().contains("not run again"), "{}", wrote.text());
+    assert!(!wrote.text().contains("deliberate"), "{}", wrote.text());
     assert_eq!(
         get(&runtime, "/api/host/sleep?ms=1").await.text(),
         "slept 1 ms"

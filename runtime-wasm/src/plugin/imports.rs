@@ -91,6 +91,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
             if let Some(refusal) = too_large(&state, "an outbound request", len) {
                 return state.start_op(refusal);
             }
+            state.record_effect();
             let request = read_bytes(&state, ptr, len);
             let (context, depth) = (Rc::clone(&state.context), state.depth.get());
             state.start_op(host::outbound::fetch(context, request, depth))
@@ -104,6 +105,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
             if let Some(refusal) = too_large(&state, "a storage command", len) {
                 return state.start_op(refusal);
             }
+            state.record_effect();
             let command = read_bytes(&state, ptr, len);
             state.start_op(host::kv::run(Rc::clone(&state.context), command))
         })

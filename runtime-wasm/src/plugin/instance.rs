@@ -12,7 +12,7 @@ use futures::channel::oneshot;
 use futures::future::{AbortHandle, Abortable};
 use js_sys::WebAssembly;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use vlugin::abi;
@@ -32,8 +32,9 @@ pub enum Fault {
     /// returned 0): the instance is discarded, as after a trap.
     Violation(String),
     /// The request was waiting when another call broke the instance: its own handler did not
-    /// fail, so it is not told that one's failure.
-    Lost,
+    /// fail, so it is not told that one's failure. `replayable` unless its handler started an
+    /// operation with effects outside the plugin (a fetch, a storage command).
+    Lost { replayable: bool },
     /// The response frame is larger than the plugin may answer (its size in bytes).
     TooLarge(u32),
     /// A call used up the fuel of one call: the instance was stopped mid-way.
@@ -66,6 +67,11 @@ pub struct State {
     pub(super) depth: Cell<u32>,
     /// The counters of a metered module.
     meter: OnceCell<Meter>,
+    /// The task being polled (0 while none is): the host operations it starts are its own.
+    polling: Cell<u32>,
+    /// Tasks that started an operation with effects outside the plugin; 0 stands for any task
+    /// (one started outside a poll). They are not replayed when their instance is lost.
+    effects: RefCell<HashSet<u32>>,
 }
 
 /// The globals a metered module exports (see `crate::meter`).
@@ -120,6 +126,8 @@ impl State {
             waiters: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
             meter: OnceCell::new(),
+            polling: Cell::new(0),
+            effects: RefCell::new(HashSet::new()),
         });
         let (object, closures) = imports::build(Rc::downgrade(&state));
         let _ = state.imports.set(closures);
@@ -161,6 +169,16 @@ impl State {
             }
         });
         id
+    }
+
+    /// The plugin is starting an operation with effects outside it (a fetch, a storage command).
+    pub(super) fn record_effect(&self) {
+        self.effects.borrow_mut().insert(self.polling.get());
+    }
+
+    fn had_effects(&self, task: u32) -> bool {
+        let effects = self.effects.borrow();
+        effects.contains(&task) || effects.contains(&0)
     }
 
     /// The plugin dropped the future waiting on `op`.
@@ -288,7 +306,7 @@ impl State {
             Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error) => {
                 format!("{stage} failed: {error}")
             }
-            Fault::Lost => format!("{stage} failed: the instance was lost"),
+            Fault::Lost { .. } => format!("{stage} failed: the instance was lost"),
             Fault::TooLarge(size) => format!("{stage} failed: {size} bytes"),
             Fault::OutOfFuel => format!(
                 "{stage} used up its fuel ({} instructions per call, the entry's `fuel`)",
@@ -360,7 +378,7 @@ impl Instance {
         let state = &self.state;
         if state.broken().is_some() {
             // Another request broke it a moment ago: this one never ran.
-            return Err(Fault::Lost);
+            return Err(Fault::Lost { replayable: true });
         }
         let (ptr, len) = state.write(request).map_err(|f| state.break_down(f))?;
         let task = state.call().start(ptr, len).map_err(|e| state.fail(e))?;
@@ -370,7 +388,9 @@ impl Instance {
         };
         loop {
             state.depth.set(depth);
+            state.polling.set(task.task);
             let polled = state.call().poll(task.task);
+            state.polling.set(0);
             state.depth.set(0);
             let frame = polled.map_err(|error| state.fail(error))?;
             if state.over_memory_cap() {
@@ -384,7 +404,8 @@ impl Instance {
             let (wake, woken) = oneshot::channel();
             state.waiters.borrow_mut().insert(task.task, wake);
             if woken.await.is_err() {
-                return Err(Fault::Lost);
+                let replayable = !state.had_effects(task.task);
+                return Err(Fault::Lost { replayable });
             }
         }
     }
@@ -416,6 +437,7 @@ impl Drop for TaskGuard {
             return;
         };
         state.waiters.borrow_mut().remove(&self.task);
+        state.effects.borrow_mut().remove(&self.task);
         if state.broken().is_none() {
             if let Err(error) = state.call().drop_task(self.task) {
                 state.fail(error);

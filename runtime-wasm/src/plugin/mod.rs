@@ -146,16 +146,13 @@ impl Plugin {
             });
         }
         let loaded = self.loaded().await?;
-        let instance = self.instance(&loaded).await?;
         let bytes = codec::encode_request(request);
-        let answer = instance.dispatch(&bytes, depth).await;
-        if instance.is_broken() {
-            // Its memory may be inconsistent now: never reuse it.
-            let mut current = loaded.instance.borrow_mut();
-            let is_current =
-                |c: &Current| matches!(c.peek(), Some(Ok(i)) if Rc::ptr_eq(i, &instance));
-            if current.as_ref().is_some_and(is_current) {
-                *current = None;
+        let mut answer = self.attempt(&loaded, &bytes, depth).await?;
+        if let Err(Fault::Lost { replayable }) = answer {
+            // Another request crashed the instance under this one. If this one cannot have
+            // had an effect outside the plugin yet, it runs again, once, on the fresh instance.
+            if replayable || is_safe(request.method()) {
+                answer = self.attempt(&loaded, &bytes, depth).await?;
             }
         }
         match &answer {
@@ -178,6 +175,27 @@ impl Plugin {
             });
         }
         Ok(response)
+    }
+
+    /// Runs the encoded request on the current instance; discards the instance if it broke.
+    async fn attempt(
+        &self,
+        loaded: &Loaded,
+        request: &[u8],
+        depth: u32,
+    ) -> Result<Result<Vec<u8>, Fault>, DispatchError> {
+        let instance = self.instance(loaded).await?;
+        let answer = instance.dispatch(request, depth).await;
+        if instance.is_broken() {
+            // Its memory may be inconsistent now: never reuse it.
+            let mut current = loaded.instance.borrow_mut();
+            let is_current =
+                |c: &Current| matches!(c.peek(), Some(Ok(i)) if Rc::ptr_eq(i, &instance));
+            if current.as_ref().is_some_and(is_current) {
+                *current = None;
+            }
+        }
+        Ok(answer)
     }
 
     async fn loaded(&self) -> Result<Rc<Loaded>, DispatchError> {
@@ -271,7 +289,7 @@ impl Plugin {
             },
             Fault::BadFrame(reason) => DispatchError::InvalidResponse { plugin, reason },
             Fault::Violation(reason) => DispatchError::BrokeAbi { plugin, reason },
-            Fault::Lost => DispatchError::InstanceLost { plugin },
+            Fault::Lost { .. } => DispatchError::InstanceLost { plugin },
             Fault::TooLarge(size) => DispatchError::ResponseTooLarge {
                 plugin,
                 size,
@@ -287,6 +305,11 @@ impl Plugin {
             },
         }
     }
+}
+
+/// Methods that ask for nothing to change (RFC 9110, 9.2.1): one may be sent again.
+fn is_safe(method: &http::Method) -> bool {
+    [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(method)
 }
 
 /// Resolves when the page aborts its request; listens only once polled.

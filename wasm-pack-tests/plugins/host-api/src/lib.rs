@@ -71,6 +71,9 @@ async fn host_api(req: Request) -> Result<Response, vlugin::Error> {
             let mut guard = InFlight::enter();
             sleep(Duration::from_millis(ms)).await;
             guard.finished = true;
+            if query(&req, "panic").is_some() {
+                panic!("deliberate panic after sleeping {ms} ms");
+            }
             format!("slept {ms} ms").into_response()
         }
         "/panic" => panic!("deliberate panic in host-api"),
@@ -130,6 +133,9 @@ async fn host_api(req: Request) -> Result<Response, vlugin::Error> {
                 },
                 "PUT" => {
                     kv::set(&key, req.body().as_bytes()).await?;
+                    if let Some(ms) = query(&req, "sleep").and_then(|ms| ms.parse().ok()) {
+                        sleep(Duration::from_millis(ms)).await;
+                    }
                     StatusCode::NO_CONTENT.into_response()
                 }
                 "DELETE" => {
