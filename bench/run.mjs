@@ -117,6 +117,29 @@ results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body
 results.body16MiB = await compare('16 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 16 << 20, 3)));
 results.concurrent1000 = await compare('1000 in flight, 50 ms sleep', (s) =>
   inPage(s, () => bench.concurrent('api/sleeper', 1000, 50)));
+// What counting fuel costs: the same modules, metered (the default) and with "fuel": null.
+results.fuel = await compare('fuel: metered vs unmetered', async () => {
+  const dispatch = async (path, n) =>
+    (await inPage('valor', (message) => bench.inWorker(message), { kind: 'dispatch', path, n })).medianUs;
+  const pair = async (path, n) => ({
+    metered: await dispatch(`api/${path}`, n),
+    unmetered: await dispatch(`api/unmetered/${path}`, n),
+  });
+  const [hello, sha256, json] = [await pair('hello', 1000), await pair('cpu/sha256?kib=256', 30), await pair('cpu/json?items=2000', 30)];
+  return {
+    helloMetered: hello.metered, helloUnmetered: hello.unmetered,
+    sha256Metered: sha256.metered, sha256Unmetered: sha256.unmetered,
+    jsonMetered: json.metered, jsonUnmetered: json.unmetered,
+  };
+}, ['valor']);
+// How long a loop freezes the worker before the default fuel (one billion) runs out.
+results.loop = await compare('a loop, stopped by the default fuel', () => inPage('valor', async () => {
+  const start = performance.now();
+  const response = await fetch('api/hostile/spin');
+  await response.arrayBuffer();
+  if (response.status !== 504) throw new Error(`api/hostile/spin answered ${response.status}`);
+  return { ms: performance.now() - start };
+}), ['valor']);
 
 if (PROFILE) results.profile = await profileValorDispatch();
 await browser.close();
@@ -161,6 +184,12 @@ function print(r) {
   }
   const c = r.concurrent1000;
   row('1,000 in flight, handler sleeps 50 ms: ms (max in flight)', `${f(c.valor.ms)} (${c.valor.maxInFlight})`, `${f(c.floor.ms)} (${c.floor.maxInFlight})`, f(c.floor.ms / c.valor.ms, 2));
+  const fuel = r.fuel.valor;
+  console.log('\n| fuel: dispatch in the worker, µs/request | metered (default fuel) | unmetered ("fuel": null) | metered / unmetered time |\n|---|---|---|---|');
+  for (const [key, label] of [['hello', 'hello'], ['sha256', 'SHA-256 of 256 KiB'], ['json', 'JSON of 2,000 objects, out and back']]) {
+    row(label, f(fuel[`${key}Metered`]), f(fuel[`${key}Unmetered`]), f(fuel[`${key}Metered`] / fuel[`${key}Unmetered`], 2));
+  }
+  console.log(`\nA handler that loops for ever is stopped by the default fuel after ${f(r.loop.valor.ms, 0)} ms (answered 504).`);
   console.log('\n| file | raw bytes | gzip bytes |\n|---|---|---|');
   for (const [file, { raw, gzip }] of Object.entries(r.sizes)) console.log(`| ${file} | ${raw} | ${gzip} |`);
   if (r.profile) {

@@ -11,9 +11,9 @@ scripts/bootstrap.sh
 
 say() { printf '\033[1;34m[build]\033[0m %s\n' "$*" >&2; }
 
-# Every crate under www/plugins and wasm-pack-tests/plugins is a plugin.
+# Every crate under www/plugins, wasm-pack-tests/plugins and bench/plugins is a plugin.
 packages=() wasm_files=()
-for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml; do
+for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml bench/plugins/*/Cargo.toml; do
   name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)"
   packages+=(-p "$name") wasm_files+=("${name//-/_}.wasm")
 done
@@ -48,7 +48,7 @@ say "benchmark apps: target/bench/{valor,floor}"
 rm -rf target/bench && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
 cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
 cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/bench/valor/valor/
-for plugin in hello echo mirror host_api; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
+for plugin in hello echo mirror host_api hostile cpu; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
 cp bench/floor/* bench/page.js bench/worker-bench.js target/bench/floor/
 
 say "test fixtures: wasm-pack-tests/"

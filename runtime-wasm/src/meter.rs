@@ -2,18 +2,22 @@
 //!
 //! A service worker cannot preempt WebAssembly and has no other thread to watch it, so the budget
 //! must be in the plugin's own code. The rewritten module has a mutable `i64` global, exported as
-//! [`FUEL_EXPORT`], that the runtime sets before every call into the plugin. Each function entry
-//! and each loop header subtracts the number of instructions its region can run before it
-//! reaches another such point (a callee's entry, a nested loop's header, or the same header again),
-//! and traps with `unreachable` once the count is below zero. So fuel bounds the instructions run
-//! per call, at the price of a few instructions per call and per loop iteration: never a call
-//! into JS. A start function becomes an export that the runtime calls, metered, after
+//! [`FUEL_EXPORT`], that the runtime sets before every call into the plugin. Each loop header and
+//! each function entry subtracts the number of instructions its region can run before it reaches
+//! another such point (a nested loop's header, a callee's entry, or the same header again), and
+//! traps with `unreachable` once the count is below zero. Small loop-free functions are paid for
+//! by their callers instead (see `analysis`). So fuel bounds the instructions run per call, at
+//! the price of a few instructions per loop iteration and per call of a larger function: never
+//! a call into JS. A start function becomes an export that the runtime calls, metered, after
 //! instantiating (see [`START_EXPORT`]).
 //!
 //! Every memory's maximum is lowered to the cap: growing past it fails inside the plugin (a Rust
 //! plugin's allocator then aborts). Each `memory.grow` also stores its result in a second global,
 //! [`GROWN_EXPORT`], so that after a trap the runtime can tell a refused growth (`-1`) from a bug.
 
+mod analysis;
+
+use analysis::Analysis;
 use std::ops::Range;
 use wasm_encoder::{CodeSection, Encode, MemorySection, MemoryType, RawSection};
 use wasmparser::{
@@ -66,6 +70,8 @@ pub fn instrument(module: &[u8], limits: Limits) -> Result<Vec<u8>, String> {
         globals: None,
         exported: false,
         code: None,
+        analysis: Analysis::of(module)?,
+        functions: 0,
     };
     for payload in Parser::new(0).parse_all(module) {
         rewriter.payload(payload.map_err(invalid)?)?;
@@ -86,6 +92,9 @@ struct Rewriter<'a> {
     exported: bool,
     /// The code section being rewritten, and how many bodies it still expects.
     code: Option<(CodeSection, u32)>,
+    analysis: Analysis,
+    /// Function bodies rewritten so far.
+    functions: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -149,7 +158,10 @@ impl<'a> Rewriter<'a> {
             }
             Payload::CodeSectionEntry(body) => {
                 let added = self.added()?;
-                let body = metered(self.module, &body, added)?;
+                let costs = self.analysis.region_costs(&body)?;
+                let charge_entry = !self.analysis.is_inlined(self.functions);
+                self.functions += 1;
+                let body = metered(self.module, &body, added, costs, charge_entry)?;
                 let (code, left) = self
                     .code
                     .as_mut()
@@ -291,9 +303,16 @@ fn count_after(count: u32, added: usize) -> u32 {
     count.saturating_add(u32::try_from(added).unwrap_or(u32::MAX))
 }
 
-/// The encoded `body` with fuel charged at its entry and at each loop header.
-fn metered(module: &[u8], body: &FunctionBody<'_>, added: Added) -> Result<Vec<u8>, String> {
-    let mut costs = region_costs(body)?.into_iter();
+/// The encoded `body` with fuel charged at each loop header, and at its entry unless its callers
+/// pay for it; `costs` are its regions' (see [`Analysis::region_costs`]).
+fn metered(
+    module: &[u8],
+    body: &FunctionBody<'_>,
+    added: Added,
+    costs: Vec<u64>,
+    charge_entry: bool,
+) -> Result<Vec<u8>, String> {
+    let mut costs = costs.into_iter();
     let mut operators = body.get_operators_reader().map_err(invalid)?;
     let start = usize::try_from(body.range().start).map_err(invalid)?;
     let mut copied = usize::try_from(operators.original_position()).map_err(invalid)?;
@@ -302,7 +321,10 @@ fn metered(module: &[u8], body: &FunctionBody<'_>, added: Added) -> Result<Vec<u
         .get(start..copied)
         .ok_or("a body outside the module")?
         .to_vec();
-    charge(&mut out, costs.next().unwrap_or(1), added.fuel);
+    let entry = costs.next().unwrap_or(1);
+    if charge_entry {
+        charge(&mut out, entry, added.fuel);
+    }
     while !operators.eof() {
         let operator = operators.read().map_err(invalid)?;
         let inserted = match operator {
@@ -332,35 +354,6 @@ fn metered(module: &[u8], body: &FunctionBody<'_>, added: Added) -> Result<Vec<u
 enum Insert {
     Charge,
     KeepGrown,
-}
-
-/// The instructions of each region of `body`: first the code outside any loop, then each loop's
-/// own code (without its nested loops), in the order the loops begin.
-fn region_costs(body: &FunctionBody<'_>) -> Result<Vec<u64>, String> {
-    let mut costs = vec![0u64];
-    // The region of each open block; the function's own block is region 0.
-    let mut open = vec![0usize];
-    let mut operators = body.get_operators_reader().map_err(invalid)?;
-    while !operators.eof() {
-        let operator = operators.read().map_err(invalid)?;
-        let region = *open.last().ok_or("instructions after the function's end")?;
-        costs[region] += 1;
-        match operator {
-            Operator::Loop { .. } => {
-                costs.push(0);
-                open.push(costs.len() - 1);
-            }
-            Operator::Block { .. }
-            | Operator::If { .. }
-            | Operator::Try { .. }
-            | Operator::TryTable { .. } => open.push(region),
-            Operator::End => {
-                open.pop();
-            }
-            _ => {}
-        }
-    }
-    Ok(costs)
 }
 
 /// `fuel -= cost; if fuel < 0 { unreachable }`

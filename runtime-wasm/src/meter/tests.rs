@@ -77,24 +77,21 @@ fn the_rewritten_module_is_valid_and_exports_the_counters() {
 }
 
 #[test]
-fn fuel_is_charged_at_every_entry_and_loop_header() {
+fn fuel_is_charged_at_loop_headers_and_entries_of_functions_that_loop() {
     let module = instrumented(SAMPLE, LIMITS).unwrap();
     let bodies = bodies(&module);
     let charges = |body: &[String]| body.iter().filter(|op| op.starts_with("I64Sub")).count();
-    // $start: its entry. $spin: its entry and its two loops.
+    // $start is small and loop-free: $spin pays for it. $spin: its entry and its two loops.
     assert_eq!(
         bodies.iter().map(|b| charges(b)).collect::<Vec<_>>(),
-        [1, 3]
-    );
-    // The fuel global is the first defined one (no globals, none imported): index 0.
-    assert_eq!(
-        bodies[0][..2],
-        ["GlobalGet { global_index: 0 }", "I64Const { value: 1 }"]
+        [0, 3]
     );
     let spin = &bodies[1];
+    // The fuel global is the first defined one (no globals, none imported): index 0.
+    assert_eq!(spin[0], "GlobalGet { global_index: 0 }");
     // The function's own code outside loops: block, loop, call, i32.const, memory.grow, end
-    // (and the block's end).
-    assert_eq!(spin[1], "I64Const { value: 7 }");
+    // (and the block's end), plus the 1 instruction of $start that it calls.
+    assert_eq!(spin[1], "I64Const { value: 8 }");
     // The first loop's own 13 instructions: with the nested `if` and the inner `loop`
     // instruction, without the inner loop's body (which charges for itself).
     let outer = spin.iter().position(|op| op.starts_with("Loop")).unwrap();
@@ -106,6 +103,28 @@ fn fuel_is_charged_at_every_entry_and_loop_header() {
             .position(|op| op.starts_with("Loop"))
             .unwrap();
     assert_eq!(spin[inner + 2], "I64Const { value: 2 }");
+}
+
+#[test]
+fn functions_that_can_recurse_or_call_anything_charge_themselves() {
+    let wat = r#"(module
+        (type $t (func))
+        (table 1 funcref)
+        (func $leaf)
+        (func $calls_leaf (call $leaf))
+        (func $recursive (call $recursive))
+        (func $even (call $odd))
+        (func $odd (call $even))
+        (func $indirect (call_indirect (type $t) (i32.const 0)))
+        (func $large (export "large") {large}))"#
+        .replace("{large}", &"(nop)".repeat(2_001));
+    let module = instrumented(&wat, LIMITS).unwrap();
+    validate(&module);
+    let charged: Vec<bool> = bodies(&module)
+        .iter()
+        .map(|body| body.iter().any(|op| op.starts_with("I64Sub")))
+        .collect();
+    assert_eq!(charged, [false, false, true, true, true, true, true]);
 }
 
 #[test]
@@ -130,10 +149,11 @@ fn added_globals_come_after_imported_and_defined_ones() {
     let wat = r#"(module
         (import "valor" "g" (global i32))
         (global $own (mut i32) (i32.const 0))
-        (func (export "f") (global.set $own (global.get 0))))"#;
+        (func (export "f") (loop (global.set $own (global.get 0)))))"#;
     let module = instrumented(wat, LIMITS).unwrap();
     validate(&module);
-    assert_eq!(bodies(&module)[0][0], "GlobalGet { global_index: 2 }");
+    let body = &bodies(&module)[0];
+    assert_eq!(body[0], "GlobalGet { global_index: 2 }", "{body:?}");
 }
 
 #[test]
