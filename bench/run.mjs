@@ -4,55 +4,18 @@
 //
 //   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile]
 // Needs the apps built by scripts/build.sh (target/bench); scripts/bench.sh does both.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { launchChromium, median, openPages, option, root, serveBenchApps, workerSession } from './harness.mjs';
 
-const require = createRequire(new URL('../e2e/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
-const root = fileURLToPath(new URL('..', import.meta.url));
-const option = (name, fallback) => {
-  const at = process.argv.indexOf(`--${name}`);
-  return at < 0 ? fallback : process.argv[at + 1] ?? true;
-};
 const RUNS = Number(option('runs', 5));
 const JSON_OUT = option('json', `${root}target/bench/results.json`);
 const PROFILE = process.argv.includes('--profile');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const port = await new Promise((resolve) => {
-  const probe = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = probe.address();
-    probe.close(() => resolve(port));
-  });
-});
-process.on('unhandledRejection', (error) => {
-  console.error(error);
-  process.exit(1);
-});
-const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', `${root}target/bench`], { stdio: 'ignore' });
-process.on('exit', () => server.kill());
-const origin = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 100; i++) {
-  try { if ((await fetch(`${origin}/valor/index.html`)).ok) break; } catch { /* starting */ }
-  await new Promise((r) => setTimeout(r, 100));
-}
-
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-    '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
-});
+const origin = await serveBenchApps();
+const browser = await launchChromium();
 const context = await browser.newContext();
-const pages = {};
-for (const scope of ['valor', 'floor']) {
-  pages[scope] = await context.newPage();
-  await pages[scope].goto(`${origin}/${scope}/index.html`);
-  await pages[scope].evaluate(() => window.ready);
-}
+const pages = await openPages(context, origin, ['valor', 'floor']);
 const devtools = await context.newCDPSession(pages.valor);
 await devtools.send('ServiceWorker.enable');
 const versions = new Map();
@@ -157,8 +120,6 @@ results.sizes = sizes;
 
 writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
 print(results);
-// The static server is a child process: it would keep node running.
-server.kill();
 process.exit(0);
 
 function print(r) {
@@ -202,25 +163,7 @@ function print(r) {
 
 // A sampling CPU profile of the Valor worker while it dispatches hello requests to itself.
 async function profileValorDispatch() {
-  // The page's DevTools session attaches to its service worker; messages to the worker are
-  // relayed through Target.sendMessageToTarget.
-  const session = await context.newCDPSession(pages.valor);
-  const attached = new Promise((resolve) => session.on('Target.attachedToTarget', ({ targetInfo, sessionId }) => {
-    if (targetInfo.type === 'service_worker') resolve(sessionId);
-  }));
-  let nextId = 1;
-  const pending = new Map();
-  session.on('Target.receivedMessageFromTarget', ({ message }) => {
-    const { id, result, error } = JSON.parse(message);
-    if (pending.has(id)) { pending.get(id)[error ? 1 : 0](error ?? result); pending.delete(id); }
-  });
-  await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
-  const sessionId = await attached;
-  const send = (method, params = {}) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, [resolve, reject]);
-    session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
-  });
+  const send = await workerSession(context, pages.valor);
   await send('Profiler.enable');
   await send('Profiler.setSamplingInterval', { interval: 100 });
   await send('Profiler.start');

@@ -40,3 +40,8 @@ say "demo: the served app in Chromium, Firefox and WebKit"
 # One quick pass, so the benchmark keeps working; it fails if any request or body goes wrong.
 say "benchmark smoke: node bench/run.mjs --runs 1"
 node bench/run.mjs --runs 1 --json target/bench/smoke.json >/dev/null
+
+# The zero-trust soak (RELIABILITY.md): 10,000 requests while plugins panic and loop; fails on a
+# lost request, a wrong answer past 1%, or a worker heap that grew.
+say "soak: node bench/soak.mjs"
+node bench/soak.mjs

@@ -312,8 +312,11 @@ fn is_safe(method: &http::Method) -> bool {
     [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(method)
 }
 
-/// Resolves when the page aborts its request; listens only once polled.
+/// Resolves when the page aborts its request; listens only once polled. When dropped, it stops
+/// listening and settles its promise, which frees the `JsFuture` waiting on it (see
+/// `host::timer`).
 async fn aborted(signal: web_sys::AbortSignal) {
+    let mut listener = None;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if signal.aborted() {
             let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
@@ -324,6 +327,26 @@ async fn aborted(signal: web_sys::AbortSignal) {
         let _ = signal.add_event_listener_with_callback_and_add_event_listener_options(
             "abort", &resolve, &once,
         );
+        listener = Some(resolve);
+    });
+    let _listening = listener.map(|listener| Listening {
+        signal: signal.clone(),
+        listener,
     });
     let _ = JsFuture::from(promise).await;
+}
+
+/// Removes an `abort` listener, and calls it, when dropped.
+struct Listening {
+    signal: web_sys::AbortSignal,
+    listener: js_sys::Function,
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", &self.listener);
+        let _ = self.listener.call0(&wasm_bindgen::JsValue::UNDEFINED);
+    }
 }

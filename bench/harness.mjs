@@ -1,0 +1,83 @@
+// What bench/run.mjs and bench/soak.mjs share: the static server for target/bench, a headless
+// Chromium, the benchmark pages, and DevTools sessions on their service workers.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../e2e/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+export const root = fileURLToPath(new URL('..', import.meta.url));
+
+export const option = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at < 0 ? fallback : process.argv[at + 1] ?? true;
+};
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+process.on('unhandledRejection', (error) => {
+  console.error(error);
+  process.exit(1);
+});
+
+/// Serves target/bench on a free loopback port; resolves to its origin once it answers.
+export async function serveBenchApps() {
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', `${root}target/bench`], { stdio: 'ignore' });
+  // The server is a child process: it would keep node running.
+  process.on('exit', () => server.kill());
+  const origin = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${origin}/valor/index.html`)).ok) break; } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return origin;
+}
+
+/// Debian's Chromium, headless, with what the machines' closed network needs.
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+  });
+}
+
+/// Opens each scope's benchmark page and waits until its worker controls it.
+export async function openPages(context, origin, scopes) {
+  const pages = {};
+  for (const scope of scopes) {
+    pages[scope] = await context.newPage();
+    await pages[scope].goto(`${origin}/${scope}/index.html`);
+    await pages[scope].evaluate(() => window.ready);
+  }
+  return pages;
+}
+
+/// A DevTools session on the service worker of `page`: `send(method, params)` resolves to the
+/// result. (The page's session attaches to its worker; messages to the worker are relayed
+/// through Target.sendMessageToTarget.)
+export async function workerSession(context, page) {
+  const session = await context.newCDPSession(page);
+  const attached = new Promise((resolve) => session.on('Target.attachedToTarget', ({ targetInfo, sessionId }) => {
+    if (targetInfo.type === 'service_worker') resolve(sessionId);
+  }));
+  let nextId = 1;
+  const pending = new Map();
+  session.on('Target.receivedMessageFromTarget', ({ message }) => {
+    const { id, result, error } = JSON.parse(message);
+    if (pending.has(id)) { pending.get(id)[error ? 1 : 0](error ?? result); pending.delete(id); }
+  });
+  await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+  const sessionId = await attached;
+  return (method, params = {}) => new Promise((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, [resolve, reject]);
+    session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
+  });
+}
