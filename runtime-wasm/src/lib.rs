@@ -8,8 +8,9 @@
 //! ```
 //! - [`manifest`]: `plugins.json`, parsed entry by entry;
 //! - [`routes`]: longest-prefix matching at `/` boundaries;
-//! - `plugin`: loading (instantiateStreaming), the ABI call sequence, crash recovery, and
-//!   the time limit and cancellation of each request;
+//! - `plugin`: loading, the ABI call sequence, crash recovery (replay, quarantine), and the
+//!   time limit and cancellation of each request;
+//! - [`meter`]: the rewriting of each plugin module that counts its fuel and caps its memory;
 //! - `host`: what plugins' imports do: timers, outbound fetch under an [`allowlist`], and the
 //!   key-value [`storage`];
 //! - `web_http`: the one conversion between web and `http` types;
