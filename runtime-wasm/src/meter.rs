@@ -391,5 +391,6 @@ fn invalid(error: impl std::fmt::Display) -> String {
     format!("it is not a valid WebAssembly module: {error}")
 }
 
-#[cfg(test)]
+// Host only: they assemble WAT and run property tests.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
