@@ -35,11 +35,14 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Respo
             "{uri}: only http and https can be fetched"
         )));
     }
-    let (origin, hostname, host) = (url.origin(), url.hostname(), url.host());
+    let (origin, hostname) = (url.origin(), url.hostname());
+    let default_port = if url.protocol() == "https:" { 443 } else { 80 };
     let target = Target {
         origin: &origin,
         hostname: &hostname,
-        host: &host,
+        // The URL parser leaves the port empty when it is the scheme's default.
+        port: url.port().parse().unwrap_or(default_port),
+        default_port,
     };
     if !context.allowlist.allows(target, &context.origin) {
         return Err(Refusal::Denied(Allowlist::denial(
