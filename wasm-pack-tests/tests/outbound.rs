@@ -1,6 +1,7 @@
 //! What a plugin's outbound `fetch` hands the network, in a real service worker with the real
-//! `host-api` plugin: `allowed_hosts` ports and IPv6 literals are matched as documented. The
-//! global `fetch` is patched to answer where no server could.
+//! `host-api` plugin: no redirect is followed, credentials are omitted unless its entry says
+//! otherwise, and `allowed_hosts` ports and IPv6 literals are matched as documented. The global
+//! `fetch` is patched to answer (and show what it was given) where no server could.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
@@ -10,6 +11,48 @@ use valor_runtime::Runtime;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
+
+/// The `Request` the runtime gives `fetch`, as the host-api plugin reports it.
+async fn seen(runtime: &Runtime, mount: &str) -> serde_json::Value {
+    let answer = get(runtime, &format!("/api/{mount}/fetch?url=/inspect")).await;
+    assert_eq!(answer.status, 200, "{mount}: {}", answer.text());
+    let answer = answer.json();
+    assert_eq!(answer["status"], 200, "{mount}: {answer}");
+    serde_json::from_str(answer["body"].as_str().unwrap()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn outbound_requests_follow_no_redirect_and_omit_credentials_by_default() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let _patch = patch_fetch(
+        "return url.endsWith('/inspect')
+           ? Promise.resolve(new Response(JSON.stringify({
+               redirect: input.redirect, credentials: input.credentials })))
+           : undefined;",
+    );
+    for (mount, credentials) in [("host", "omit"), ("host-include", "include")] {
+        assert_eq!(
+            seen(&runtime, mount).await,
+            serde_json::json!({ "redirect": "manual", "credentials": credentials }),
+            "{mount}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_credentials_mode_is_a_502_naming_the_choices() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/bad-credentials").await;
+    assert_eq!(answer.status, 502, "{}", answer.text());
+    assert!(
+        answer.text().contains(
+            "invalid credentials \"all\": give \"omit\" (the default: no cookies), \
+             \"same-origin\" or \"include\""
+        ),
+        "{}",
+        answer.text()
+    );
+}
 
 /// host-api-hosts allows `localhost`, `[0:0::1]` and `*.test:8443`.
 #[wasm_bindgen_test]
