@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{assert_hello_answers, get, MANIFEST};
+use support::{assert_hello_answers, get, sleep, MANIFEST};
 use valor_runtime::Runtime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -113,5 +113,35 @@ async fn bodies_over_max_body_bytes_answer_413_and_502() {
         let expected = format!("answered with {size} bytes, more than its limit (1024 bytes");
         assert!(answer.text().contains(&expected), "{}", answer.text());
     }
+    assert_hello_answers(&runtime).await;
+}
+
+/// An instance may have 4,096 host operations in flight: past that, each one the plugin starts
+/// fails at once, saying so, and starts nothing. Other plugins answer meanwhile, and the quota
+/// counts operations in flight, not ever started: the same plugin can do it all again.
+#[wasm_bindgen_test]
+async fn host_operations_past_the_quota_fail_at_once() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let expected = "4096 ok, 904 failed; first failure: (outcome 1) plugin 'hostile' has 4096 \
+                    host operations in flight, the limit: this one was not started";
+    let flood = async {
+        let answer = get(&runtime, "/api/hostile/flood?n=5000&ms=500").await;
+        (answer, js_sys::Date::now())
+    };
+    let meanwhile = async {
+        sleep(100).await;
+        let answer = get(&runtime, "/api/hello").await;
+        (answer, js_sys::Date::now())
+    };
+    let ((flooded, flood_done), (hello, hello_done)) = futures::join!(flood, meanwhile);
+    assert_eq!((flooded.status, flooded.text()), (200, expected.to_owned()));
+    assert_eq!(hello.status, 200, "{}", hello.text());
+    assert!(
+        hello_done < flood_done,
+        "hello answered only after the flood"
+    );
+    let again = get(&runtime, "/api/hostile/flood?n=5000&ms=1").await;
+    assert_eq!((again.status, again.text()), (200, expected.to_owned()));
+    assert_recovers(&runtime).await;
     assert_hello_answers(&runtime).await;
 }
