@@ -145,3 +145,34 @@ async fn host_operations_past_the_quota_fail_at_once() {
     assert_recovers(&runtime).await;
     assert_hello_answers(&runtime).await;
 }
+
+/// An outbound request or storage command larger than the plugin may send (its max_body_bytes,
+/// 1 KiB here, and 1 MiB) fails before it is copied; one at the limit is read (and found not
+/// to be a request: it is zeros).
+#[wasm_bindgen_test]
+async fn messages_over_the_limit_fail_before_they_are_copied() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let limit = 1024 + (1 << 20);
+    for (path, what, unreadable) in [
+        ("fetch-big", "an outbound request", "malformed request"),
+        ("kv-big", "a storage command", "malformed storage command"),
+    ] {
+        let over = get(
+            &runtime,
+            &format!("/api/hostile-small/{path}?len={}", limit + 1),
+        )
+        .await;
+        let expected = format!(
+            "0 ok, 1 failed; first failure: (outcome 1) {what} of {} bytes is larger than \
+             plugin 'hostile-small' may send ({limit} bytes: its max_body_bytes and 1 MiB)",
+            limit + 1
+        );
+        assert_eq!((over.status, over.text()), (200, expected));
+        let at = get(&runtime, &format!("/api/hostile-small/{path}?len={limit}")).await;
+        let read = format!("0 ok, 1 failed; first failure: (outcome 1) {unreadable}");
+        assert!(at.text().starts_with(&read), "{path}: {}", at.text());
+    }
+    let after = get(&runtime, "/api/hostile-small/after").await;
+    assert_eq!(after.text(), "hostile at /after");
+    assert_hello_answers(&runtime).await;
+}
