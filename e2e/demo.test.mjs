@@ -126,7 +126,7 @@ for (const name of Object.keys(ENGINES)) {
       await page.shows('bob', /"visits": 3/);
     }));
 
-    test('the proxy plugin shows the hello answer transformed, and names a denied host', () => withDemo(async (page) => {
+    test('the proxy plugin shows the hello answer transformed, names a denied host, follows no redirect', () => withDemo(async (page) => {
       await page.shows('proxy', /\n/);
       assert.deepEqual(await page.shownAnswer('proxy'), [200, {
         source: '/api/hello',
@@ -144,6 +144,15 @@ for (const name of Object.keys(ENGINES)) {
       const [, message] = await page.shownAnswer('proxy');
       assert.match(message, /plugin 'proxy' may not reach host example\.com/);
       assert.match(message, /add "example\.com" to "allowed_hosts"/);
+
+      // A redirect is not followed: the demo's server redirects /plugins to /plugins/, and the
+      // browser hides where a redirect leads from the worker, so the plugin is told why.
+      const [status, text] = await page.run(async () => {
+        const answer = await fetch('/api/proxy?path=/plugins');
+        return [answer.status, await answer.text()];
+      });
+      assert.equal(status, 502, text);
+      assert.match(text, /^fetch failed: fetch to http:\/\/127\.0\.0\.1:\d+\/plugins: the host answered with a redirect, which Valor does not follow for plugins/);
 
       // Another plugin of the app, through the form.
       await page.fill('#proxy-form input[name=source]', '/api/echo/through?proxy=1');

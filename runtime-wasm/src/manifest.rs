@@ -46,6 +46,10 @@ pub struct PluginSpec {
     /// `allowed_hosts`, parsed (by [`Manifest::parse`]).
     #[serde(skip)]
     pub allowlist: Allowlist,
+    /// Whether the plugin's outbound requests carry the browser's cookies and HTTP
+    /// authentication: none by default, so a plugin cannot act as the user.
+    #[serde(default)]
+    pub credentials: Credentials,
     /// Whether the plugin answers page navigations (a link followed, an address typed, an
     /// iframe): off by default, so a plugin cannot serve pages as the app's origin; its
     /// navigations go to the network as without Valor.
@@ -76,6 +80,48 @@ pub struct PluginSpec {
     /// The most memory the plugin's instance may have, in MiB: 1 to [`MAX_MEMORY_MB`].
     #[serde(default = "default_memory_mb", deserialize_with = "bounded_memory_mb")]
     pub memory_mb: u32,
+}
+
+/// The `credentials` mode of a plugin's outbound requests, as in `fetch`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Credentials {
+    /// No cookies or HTTP authentication, whatever the host.
+    #[default]
+    Omit,
+    /// The browser's credentials for the app's own origin only.
+    SameOrigin,
+    /// The browser's credentials for every host (a cross-origin one must allow them by CORS).
+    Include,
+}
+
+impl Credentials {
+    /// The value as `fetch` and the manifest write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Credentials::Omit => "omit",
+            Credentials::SameOrigin => "same-origin",
+            Credentials::Include => "include",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Credentials {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        [
+            Credentials::Omit,
+            Credentials::SameOrigin,
+            Credentials::Include,
+        ]
+        .into_iter()
+        .find(|mode| value.as_str() == Some(mode.as_str()))
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid credentials {value}: give \"omit\" (the default: no cookies), \
+                     \"same-origin\" or \"include\""
+            ))
+        })
+    }
 }
 
 /// 30 s: long enough for slow upstream APIs, short enough that a stuck handler is reported.
@@ -447,6 +493,37 @@ mod tests {
             validate_prefix("/api/v1.2/..x").is_ok(),
             "dots inside a segment are fine"
         );
+    }
+
+    #[test]
+    fn credentials_are_omitted_unless_the_entry_says_otherwise() {
+        let entry = |credentials: &str| {
+            let text = format!(
+                r#"{{ "plugins": [ {{ "name": "c", "prefix": "/c", "url": "c.wasm"
+                     {credentials} }} ] }}"#
+            );
+            Manifest::parse(&text, resolve).unwrap().mounts[0]
+                .plugin
+                .clone()
+                .map(|spec| spec.credentials)
+        };
+        assert_eq!(entry(""), Ok(Credentials::Omit));
+        assert_eq!(entry(r#", "credentials": "omit""#), Ok(Credentials::Omit));
+        assert_eq!(
+            entry(r#", "credentials": "same-origin""#),
+            Ok(Credentials::SameOrigin)
+        );
+        assert_eq!(
+            entry(r#", "credentials": "include""#),
+            Ok(Credentials::Include)
+        );
+        for bad in [r#""Include""#, r#""all""#, "true", "null", "1"] {
+            let error = entry(&format!(r#", "credentials": {bad}"#)).unwrap_err();
+            assert!(
+                error.starts_with(&format!("invalid credentials {bad}: give \"omit\"")),
+                "{bad}: {error}"
+            );
+        }
     }
 
     #[test]

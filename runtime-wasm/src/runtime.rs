@@ -72,6 +72,7 @@ impl Runtime {
                         let context = PluginContext {
                             name: spec.name.clone(),
                             allowlist: spec.allowlist.clone(),
+                            credentials: spec.credentials,
                             max_body_bytes: spec.max_body_bytes,
                             fuel: spec.fuel,
                             memory_mb: spec.memory_mb,

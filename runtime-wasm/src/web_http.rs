@@ -4,6 +4,7 @@
 //! Header values are ByteStrings on the web (UTF-16 code units 0..=255) and bytes in `http`:
 //! each code unit is one byte, so non-ASCII bytes survive both ways.
 
+use crate::manifest::Credentials;
 use crate::sys;
 use http::header::{CONTENT_SECURITY_POLICY, X_CONTENT_TYPE_OPTIONS};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -101,15 +102,25 @@ pub fn to_web_response(response: Response) -> Result<web_sys::Response, String> 
 }
 
 /// A plugin's outbound request as a web request to `url`, cancelled through `signal`.
+///
+/// Redirects are not followed (`manual`): the browser would follow them to any host, past the
+/// plugin's allowlist. Credentials are sent only in the mode the plugin's entry gives.
 pub fn to_web_request(
     request: &Request,
     url: &str,
+    credentials: Credentials,
     signal: &web_sys::AbortSignal,
 ) -> Result<web_sys::Request, String> {
     let init = web_sys::RequestInit::new();
     init.set_method(request.method().as_str());
     init.set_headers(&write_headers(request.headers())?.into());
     init.set_signal(Some(signal));
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    init.set_credentials(match credentials {
+        Credentials::Omit => web_sys::RequestCredentials::Omit,
+        Credentials::SameOrigin => web_sys::RequestCredentials::SameOrigin,
+        Credentials::Include => web_sys::RequestCredentials::Include,
+    });
     if !matches!(*request.method(), Method::GET | Method::HEAD) {
         init.set_body(&sys::copy_to_js(request.body().as_bytes()));
     }

@@ -9,7 +9,9 @@ use crate::{Error, Request, Response};
 /// unless the plugin's manifest entry lists them in `allowed_hosts` (exact names,
 /// `*.example.com`, or `"self"` for the app's origin): a denied request is [`Error::Denied`],
 /// whose message names the host and how to allow it. An HTTP error status is a response, not an
-/// error; only a request that got no answer at all is [`Error::Network`].
+/// error; only a request that got no answer at all is [`Error::Network`], and so is a redirect
+/// from the network, which is never followed (the runtime cannot see where it leads). Cookies
+/// are sent only if the manifest entry's `credentials` says so.
 ///
 /// # Examples
 /// ```no_run

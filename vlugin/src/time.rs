@@ -3,6 +3,9 @@ use std::time::{Duration, SystemTime};
 
 /// Waits for `duration` without blocking the service worker: other requests keep being served.
 ///
+/// It ends early only if the runtime refuses the timer: past the limit of host operations an
+/// instance may have in flight (4,096), which is logged as an error.
+///
 /// # Examples
 /// ```no_run
 /// # async fn example() {
@@ -10,8 +13,13 @@ use std::time::{Duration, SystemTime};
 /// # }
 /// ```
 pub async fn sleep(duration: Duration) {
-    // A timer cannot fail; an error here would only mean there is no runtime, as on the host.
-    let _ = host::sleep(duration.as_secs_f64() * 1000.0).await;
+    // Off wasm32 there is no runtime, and so no timer: not worth a log line.
+    let result = host::sleep(duration.as_secs_f64() * 1000.0)
+        .result(crate::Error::Denied)
+        .await;
+    if let (Err(error), true) = (result, cfg!(target_arch = "wasm32")) {
+        host::log(log::Level::Error, &format!("sleep ended early: {error}"));
+    }
 }
 
 /// The wall-clock time. (`SystemTime::now()` itself panics on wasm32-unknown-unknown.)

@@ -118,13 +118,15 @@ async fn outbound_fetch_reaches_allowed_hosts_only() {
         message.contains("add \"self\" to \"allowed_hosts\""),
         "{message}"
     );
+    // The test server's port is not a default one: the entry to add names it.
     let other_host = url("/x").replace("127.0.0.1", "localhost");
+    let port = support::origin().rsplit(':').next().unwrap().to_owned();
     let denied = get(&runtime, &format!("/api/host/fetch?url={other_host}")).await;
     assert_eq!(denied.status, 403);
     assert!(
         denied
             .text()
-            .contains("add \"localhost\" to \"allowed_hosts\""),
+            .contains(&format!("add \"localhost:{port}\" to \"allowed_hosts\"")),
         "{}",
         denied.text()
     );

@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{assert_hello_answers, get, MANIFEST};
+use support::{assert_hello_answers, get, sleep, MANIFEST};
 use valor_runtime::Runtime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -113,5 +113,66 @@ async fn bodies_over_max_body_bytes_answer_413_and_502() {
         let expected = format!("answered with {size} bytes, more than its limit (1024 bytes");
         assert!(answer.text().contains(&expected), "{}", answer.text());
     }
+    assert_hello_answers(&runtime).await;
+}
+
+/// An instance may have 4,096 host operations in flight: past that, each one the plugin starts
+/// fails at once, saying so, and starts nothing. Other plugins answer meanwhile, and the quota
+/// counts operations in flight, not ever started: the same plugin can do it all again.
+#[wasm_bindgen_test]
+async fn host_operations_past_the_quota_fail_at_once() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let expected = "4096 ok, 904 failed; first failure: (outcome 1) plugin 'hostile' has 4096 \
+                    host operations in flight, the limit: this one was not started";
+    let flood = async {
+        let answer = get(&runtime, "/api/hostile/flood?n=5000&ms=500").await;
+        (answer, js_sys::Date::now())
+    };
+    let meanwhile = async {
+        sleep(100).await;
+        let answer = get(&runtime, "/api/hello").await;
+        (answer, js_sys::Date::now())
+    };
+    let ((flooded, flood_done), (hello, hello_done)) = futures::join!(flood, meanwhile);
+    assert_eq!((flooded.status, flooded.text()), (200, expected.to_owned()));
+    assert_eq!(hello.status, 200, "{}", hello.text());
+    assert!(
+        hello_done < flood_done,
+        "hello answered only after the flood"
+    );
+    let again = get(&runtime, "/api/hostile/flood?n=5000&ms=1").await;
+    assert_eq!((again.status, again.text()), (200, expected.to_owned()));
+    assert_recovers(&runtime).await;
+    assert_hello_answers(&runtime).await;
+}
+
+/// An outbound request or storage command larger than the plugin may send (its max_body_bytes,
+/// 1 KiB here, and 1 MiB) fails before it is copied; one at the limit is read (and found not
+/// to be a request: it is zeros).
+#[wasm_bindgen_test]
+async fn messages_over_the_limit_fail_before_they_are_copied() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let limit = 1024 + (1 << 20);
+    for (path, what, unreadable) in [
+        ("fetch-big", "an outbound request", "malformed request"),
+        ("kv-big", "a storage command", "malformed storage command"),
+    ] {
+        let over = get(
+            &runtime,
+            &format!("/api/hostile-small/{path}?len={}", limit + 1),
+        )
+        .await;
+        let expected = format!(
+            "0 ok, 1 failed; first failure: (outcome 1) {what} of {} bytes is larger than \
+             plugin 'hostile-small' may send ({limit} bytes: its max_body_bytes and 1 MiB)",
+            limit + 1
+        );
+        assert_eq!((over.status, over.text()), (200, expected));
+        let at = get(&runtime, &format!("/api/hostile-small/{path}?len={limit}")).await;
+        let read = format!("0 ok, 1 failed; first failure: (outcome 1) {unreadable}");
+        assert!(at.text().starts_with(&read), "{path}: {}", at.text());
+    }
+    let after = get(&runtime, "/api/hostile-small/after").await;
+    assert_eq!(after.text(), "hostile at /after");
     assert_hello_answers(&runtime).await;
 }

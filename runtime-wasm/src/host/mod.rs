@@ -8,6 +8,7 @@ pub mod outbound;
 pub mod timer;
 
 use crate::allowlist::Allowlist;
+use crate::manifest::Credentials;
 use crate::meter::{Limits, PAGE_BYTES};
 use crate::storage::Storage;
 use futures::future::LocalBoxFuture;
@@ -21,6 +22,8 @@ pub struct PluginContext {
     pub name: String,
     /// Where its outbound requests may go.
     pub allowlist: Allowlist,
+    /// Whether its outbound requests carry the browser's credentials.
+    pub credentials: Credentials,
     /// The largest body (of a request, a response, an outbound request, a stored value) the
     /// plugin may hand over or be handed, from its entry's `max_body_bytes`.
     pub max_body_bytes: u32,

@@ -35,11 +35,14 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Respo
             "{uri}: only http and https can be fetched"
         )));
     }
-    let (origin, hostname, host) = (url.origin(), url.hostname(), url.host());
+    let (origin, hostname) = (url.origin(), url.hostname());
+    let default_port = if url.protocol() == "https:" { 443 } else { 80 };
     let target = Target {
         origin: &origin,
         hostname: &hostname,
-        host: &host,
+        // The URL parser leaves the port empty when it is the scheme's default.
+        port: url.port().parse().unwrap_or(default_port),
+        default_port,
     };
     if !context.allowlist.allows(target, &context.origin) {
         return Err(Refusal::Denied(Allowlist::denial(
@@ -63,10 +66,12 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Respo
     let controller = AbortOnDrop(
         web_sys::AbortController::new().map_err(|e| Refusal::Failed(sys::describe(&e)))?,
     );
-    let web_request = web_http::to_web_request(&request, &url.href(), &controller.0.signal())
-        .map_err(Refusal::Failed)?;
+    let href = url.href();
+    let web_request =
+        web_http::to_web_request(&request, &href, context.credentials, &controller.0.signal())
+            .map_err(Refusal::Failed)?;
     drop(request);
-    let response = JsFuture::from(sys::fetch(&web_request))
+    let response: web_sys::Response = JsFuture::from(sys::fetch(&web_request))
         .await
         .map_err(|e| {
             Refusal::Failed(format!(
@@ -74,8 +79,18 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Respo
                 sys::describe(&e),
                 context.origin
             ))
-        })?;
-    web_http::read_response(response.unchecked_ref())
+        })?
+        .unchecked_into();
+    // A redirect fetched with `redirect: "manual"` is opaque (status 0, no Location) from the
+    // network, so its next hop cannot be checked against the allowlist.
+    if response.type_() == web_sys::ResponseType::Opaqueredirect {
+        return Err(Refusal::Failed(format!(
+            "fetch to {href}: the host answered with a redirect, which Valor does not follow \
+             for plugins: the browser hides where it leads, so it cannot be checked against \
+             allowed_hosts; fetch the final URL instead"
+        )));
+    }
+    web_http::read_response(&response)
         .await
         .map_err(Refusal::Failed)
 }

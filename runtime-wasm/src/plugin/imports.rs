@@ -88,8 +88,8 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     let weak = state.clone();
     let fetch = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr, len| {
         weak.upgrade().map_or(0, |state| {
-            if let Some(refusal) = too_large(&state, "an outbound request", len) {
-                return state.start_op(refusal);
+            if let Some(why) = too_large(&state, "an outbound request", len) {
+                return state.refuse(why);
             }
             state.record_effect();
             let request = read_bytes(&state, ptr, len);
@@ -102,8 +102,8 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     let weak = state.clone();
     let kv = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr, len| {
         weak.upgrade().map_or(0, |state| {
-            if let Some(refusal) = too_large(&state, "a storage command", len) {
-                return state.start_op(refusal);
+            if let Some(why) = too_large(&state, "a storage command", len) {
+                return state.refuse(why);
             }
             state.record_effect();
             let command = read_bytes(&state, ptr, len);
@@ -125,14 +125,17 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     (object, closures)
 }
 
-/// An operation that fails at once, if a message of `len` bytes is more than the plugin may
-/// hand the host: it is refused before anything is copied.
-fn too_large(state: &State, what: &str, len: u32) -> Option<std::future::Ready<Vec<u8>>> {
+/// Why a message of `len` bytes is refused, if it is more than the plugin may hand the host:
+/// it is refused before anything is copied.
+fn too_large(state: &State, what: &str, len: u32) -> Option<Rc<str>> {
     let limit = state.context.max_message_bytes();
     (len > limit).then(|| {
-        std::future::ready(host::failed(&format!(
-            "{what} of {len} bytes is larger than this plugin may send ({limit} bytes)"
-        )))
+        format!(
+            "{what} of {len} bytes is larger than plugin '{}' may send ({limit} bytes: its \
+             max_body_bytes and 1 MiB)",
+            state.context.name
+        )
+        .into()
     })
 }
 

@@ -5,14 +5,14 @@
 //! imports re-enter this module), and after a trap the instance is never called again.
 
 use super::imports;
-use crate::host::PluginContext;
+use crate::host::{self, PluginContext};
 use crate::meter;
 use crate::sys::{self, PluginExports};
 use futures::channel::oneshot;
 use futures::future::{AbortHandle, Abortable};
 use js_sys::WebAssembly;
 use std::cell::{Cell, OnceCell, RefCell};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use vlugin::abi;
@@ -47,6 +47,12 @@ pub enum Fault {
 /// spinning (a `valor_woken` that never returns 0 would otherwise hold the worker forever).
 const MAX_WOKEN_PER_DRAIN: u32 = 1 << 16;
 
+/// How many host operations (timers, fetches, storage commands) one instance may have under
+/// way: four times what the 1,000 sleeping requests of the benchmarks need, and a bound on the
+/// timers, fetches and memory a plugin starting operations in a loop can take from the worker.
+/// Past it, an operation fails at once with a message instead of starting.
+pub const MAX_OPS_IN_FLIGHT: usize = 4096;
+
 /// The state an instance shares with its imports and its host operations.
 pub struct State {
     pub(super) context: Rc<PluginContext>,
@@ -61,6 +67,13 @@ pub struct State {
     /// fetches).
     ops: RefCell<HashMap<u32, AbortHandle>>,
     next_op: Cell<u32>,
+    /// Operations refused when started, and why: their failures are delivered on a later
+    /// turn of the event loop (an import must not call back into the plugin).
+    refused: RefCell<BTreeMap<u32, Rc<str>>>,
+    /// Whether a delivery of `refused` is scheduled.
+    refusals_due: Cell<bool>,
+    /// The message of an operation refused for [`MAX_OPS_IN_FLIGHT`].
+    over_quota: Rc<str>,
     /// Dispatches waiting for their task to be woken.
     waiters: RefCell<HashMap<u32, oneshot::Sender<()>>>,
     /// Nesting depth of the request whose task is being polled (for plugin-to-plugin fetch).
@@ -116,18 +129,26 @@ impl State {
     /// State for an instance about to be created; `import_object` goes to `instantiate`.
     pub fn new(context: Rc<PluginContext>) -> (Rc<Self>, js_sys::Object) {
         let state = Rc::new(State {
-            context,
             exports: OnceCell::new(),
             imports: OnceCell::new(),
             panic_message: RefCell::new(None),
             broken: RefCell::new(None),
             ops: RefCell::new(HashMap::new()),
             next_op: Cell::new(1),
+            refused: RefCell::new(BTreeMap::new()),
+            refusals_due: Cell::new(false),
+            over_quota: format!(
+                "plugin '{}' has {MAX_OPS_IN_FLIGHT} host operations in flight, the limit: \
+                 this one was not started",
+                context.name
+            )
+            .into(),
             waiters: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
             meter: OnceCell::new(),
             polling: Cell::new(0),
             effects: RefCell::new(HashSet::new()),
+            context,
         });
         let (object, closures) = imports::build(Rc::downgrade(&state));
         let _ = state.imports.set(closures);
@@ -152,12 +173,15 @@ impl State {
     }
 
     /// Starts a host operation and returns its id; its result is delivered when it finishes.
+    /// Past [`MAX_OPS_IN_FLIGHT`] the operation is refused instead.
     pub(super) fn start_op(
         self: &Rc<Self>,
         operation: impl Future<Output = Vec<u8>> + 'static,
     ) -> u32 {
-        let id = self.next_op.get();
-        self.next_op.set(id.wrapping_add(1).max(1));
+        if self.ops.borrow().len() >= MAX_OPS_IN_FLIGHT {
+            return self.refuse(Rc::clone(&self.over_quota));
+        }
+        let id = self.next_id();
         let (handle, registration) = AbortHandle::new_pair();
         self.ops.borrow_mut().insert(id, handle);
         let state = Rc::downgrade(self);
@@ -181,17 +205,62 @@ impl State {
         effects.contains(&task) || effects.contains(&0)
     }
 
+    /// An operation that fails without starting (it takes no room in the quota): returns its
+    /// id, whose failure saying `why` is delivered once the plugin's current call has returned.
+    pub(super) fn refuse(self: &Rc<Self>, why: Rc<str>) -> u32 {
+        let id = self.next_id();
+        self.refused.borrow_mut().insert(id, why);
+        if !self.refusals_due.replace(true) {
+            let state = Rc::downgrade(self);
+            wasm_bindgen_futures::spawn_local(async move {
+                // A timer, not a microtask: a plugin that retries at once must not keep the
+                // worker from the events (finished operations included) that would free room.
+                host::timer::sleep(0.0).await;
+                if let Some(state) = state.upgrade() {
+                    state.deliver_refusals();
+                }
+            });
+        }
+        id
+    }
+
+    /// Delivers the refusals due; those made meanwhile wait for the next delivery.
+    fn deliver_refusals(self: &Rc<Self>) {
+        self.refusals_due.set(false);
+        let due: Vec<u32> = self.refused.borrow().keys().copied().collect();
+        for op in due {
+            let why = self.refused.borrow_mut().remove(&op);
+            if let Some(why) = why {
+                self.deliver(op, &host::failed(&why));
+            }
+        }
+    }
+
+    fn next_id(&self) -> u32 {
+        let id = self.next_op.get();
+        self.next_op.set(id.wrapping_add(1).max(1));
+        id
+    }
+
     /// The plugin dropped the future waiting on `op`.
     pub(super) fn cancel_op(&self, op: u32) {
         let handle = self.ops.borrow_mut().remove(&op);
         if let Some(handle) = handle {
             handle.abort();
         }
+        self.refused.borrow_mut().remove(&op);
     }
 
     fn complete(self: &Rc<Self>, op: u32, result: &[u8]) {
-        if self.ops.borrow_mut().remove(&op).is_none() || self.broken.borrow().is_some() {
-            return; // cancelled meanwhile, or the instance is gone
+        if self.ops.borrow_mut().remove(&op).is_some() {
+            self.deliver(op, result);
+        } // else cancelled meanwhile
+    }
+
+    /// Hands the plugin the result of `op`, unless the instance is gone.
+    fn deliver(self: &Rc<Self>, op: u32, result: &[u8]) {
+        if self.broken.borrow().is_some() {
+            return;
         }
         let delivered = self.write(result).and_then(|(ptr, len)| {
             self.call()
@@ -258,6 +327,7 @@ impl State {
         self.broken.borrow_mut().get_or_insert(fault.clone());
         let ops: Vec<_> = self.ops.borrow_mut().drain().map(|(_, op)| op).collect();
         ops.iter().for_each(AbortHandle::abort);
+        self.refused.borrow_mut().clear();
         // Dropping the senders wakes the receivers with `Canceled`.
         let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
         drop(waiters);

@@ -66,18 +66,18 @@ pub struct FetchPatch {
     restore: js_sys::Function,
 }
 
-/// Replaces the global `fetch`: `rule` is the body of a JavaScript function of `url` that
-/// returns a promise of the answer for the URLs it takes over, and `undefined` for the others,
-/// which go to the real `fetch`.
+/// Replaces the global `fetch`: `rule` is the body of a JavaScript function of `url` (and
+/// `input`, the `Request` or string `fetch` was given) that returns a promise of the answer for
+/// the URLs it takes over, and `undefined` for the others, which go to the real `fetch`.
 pub fn patch_fetch(rule: &str) -> FetchPatch {
     let install = js_sys::Function::new_with_args(
         "rule",
         "const real = globalThis.fetch;
          globalThis.fetch = (input, init) =>
-           rule(typeof input === 'string' ? input : input.url) ?? real(input, init);
+           rule(typeof input === 'string' ? input : input.url, input) ?? real(input, init);
          return () => { globalThis.fetch = real; };",
     );
-    let rule = js_sys::Function::new_with_args("url", rule);
+    let rule = js_sys::Function::new_with_args("url, input", rule);
     let restore = install.call1(&JsValue::UNDEFINED, &rule).unwrap();
     FetchPatch {
         restore: restore.unchecked_into(),
