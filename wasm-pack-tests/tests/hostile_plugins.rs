@@ -176,3 +176,22 @@ async fn messages_over_the_limit_fail_before_they_are_copied() {
     assert_eq!(after.text(), "hostile at /after");
     assert_hello_answers(&runtime).await;
 }
+
+/// Refused operations wait in the runtime until they are delivered: a plugin that keeps starting
+/// operations past the quota in one call is stopped (500) before it can take the worker's memory.
+#[wasm_bindgen_test]
+async fn a_plugin_flooding_the_host_with_operations_is_stopped() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/hostile/flood?n=1000000&ms=60000").await;
+    assert_eq!(answer.status, 500, "{}", answer.text());
+    assert!(
+        answer.text().contains(
+            "plugin 'hostile' broke the plugin ABI: it started more than 8192 host operations \
+             in one call"
+        ),
+        "{}",
+        answer.text()
+    );
+    assert_hello_answers(&runtime).await;
+    assert_recovers(&runtime).await;
+}

@@ -178,6 +178,9 @@ impl State {
         self: &Rc<Self>,
         operation: impl Future<Output = Vec<u8>> + 'static,
     ) -> u32 {
+        if self.broken().is_some() {
+            return 0; // never delivered: the instance is being discarded
+        }
         if self.ops.borrow().len() >= MAX_OPS_IN_FLIGHT {
             return self.refuse(Rc::clone(&self.over_quota));
         }
@@ -208,6 +211,19 @@ impl State {
     /// An operation that fails without starting (it takes no room in the quota): returns its
     /// id, whose failure saying `why` is delivered once the plugin's current call has returned.
     pub(super) fn refuse(self: &Rc<Self>, why: Rc<str>) -> u32 {
+        if self.broken().is_some() {
+            return 0;
+        }
+        if self.refused.borrow().len() >= MAX_OPS_IN_FLIGHT {
+            // Refusals cost the runtime memory until delivered: a plugin that keeps starting
+            // operations in one call is stopped rather than let it take the worker's memory.
+            self.break_down(Fault::Violation(format!(
+                "it started more than {} host operations in one call ({MAX_OPS_IN_FLIGHT} in \
+                 flight, as many refused)",
+                2 * MAX_OPS_IN_FLIGHT
+            )));
+            return 0;
+        }
         let id = self.next_id();
         self.refused.borrow_mut().insert(id, why);
         if !self.refusals_due.replace(true) {
@@ -463,6 +479,9 @@ impl Instance {
             state.polling.set(0);
             state.depth.set(0);
             let frame = polled.map_err(|error| state.fail(error))?;
+            if let Some(fault) = state.broken() {
+                return Err(fault); // broken by one of its imports during the poll
+            }
             if state.over_memory_cap() {
                 return Err(state.break_down(Fault::OutOfMemory));
             }
