@@ -100,8 +100,11 @@ results.loop = await compare('a loop, stopped by the default fuel', () => inPage
   const start = performance.now();
   const response = await fetch('api/hostile/spin');
   await response.arrayBuffer();
+  const ms = performance.now() - start;
   if (response.status !== 504) throw new Error(`api/hostile/spin answered ${response.status}`);
-  return { ms: performance.now() - start };
+  // A normal answer in between, or three loops in a row would quarantine the plugin.
+  await (await fetch('api/hostile/fine')).arrayBuffer();
+  return { ms };
 }), ['valor']);
 
 if (PROFILE) results.profile = await profileValorDispatch();
