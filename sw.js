@@ -39,13 +39,38 @@ self.addEventListener('message', (event) => {
   if (event.data === 'valor:claim') event.waitUntil(self.clients.claim());
 });
 
+// If the runtime itself traps (a bug in Valor: plugins' failures are answered by the runtime),
+// its state is unknown and the answers it was computing would never settle. Each of them, and
+// each later request it claims, then answers 500, until the browser starts the worker again.
+let crash = null;
+const waiting = new Set(); // the `resolve` of each answer under way
+const crashed = (error) => {
+  if (crash || !(error instanceof WebAssembly.RuntimeError)) return;
+  crash = error;
+  console.error('[valor] the runtime crashed; requests for plugins answer 500 until the worker restarts:', error);
+  for (const resolve of waiting) resolve(failure());
+  waiting.clear();
+};
+self.addEventListener('error', (event) => crashed(event.error));
+self.addEventListener('unhandledrejection', (event) => crashed(event.reason));
+const failure = (error = crash) => new Response(
+  `the Valor runtime failed (a bug in Valor, not in a plugin): ${error}\n`,
+  { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } },
+);
+// The runtime's answer, settled whatever happens to the runtime.
+const guarded = (answer) => (crash ? Promise.resolve(failure()) : new Promise((resolve) => {
+  waiting.add(resolve);
+  const settle = (response) => { waiting.delete(resolve); resolve(response); };
+  answer.then(settle, (error) => settle(failure(error)));
+}));
+
 // Must be registered during the script's first evaluation, and decide synchronously.
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (runtime) {
     // A promise of the plugin's response, or undefined: not for a plugin, so left untouched.
     const answer = runtime.answer(request);
-    if (answer) event.respondWith(answer);
+    if (answer) event.respondWith(guarded(answer));
     return;
   }
   // The browser (re)started this worker for this request and the routes are not known yet.
@@ -54,7 +79,10 @@ self.addEventListener('fetch', (event) => {
   if (new URL(request.url).origin !== self.location.origin) return;
   event.respondWith(
     booting.then(
-      (booted) => booted.answer(request) ?? fetch(request),
+      (booted) => {
+        const answer = booted.answer(request);
+        return answer ? guarded(answer) : fetch(request);
+      },
       () => fetch(request),
     ),
   );

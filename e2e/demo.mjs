@@ -217,6 +217,12 @@ export class DevToolsDemoPage extends DemoPage {
     await Promise.all([this.page.waitForEvent('load'), devtools.send('Page.reload', { ignoreCache: true })]);
   }
 
+  // Runs `fn` inside the page's service worker (its global scope, sw.js's bindings included).
+  async inWorker(fn) {
+    const [worker] = this.page.context().serviceWorkers();
+    return worker.evaluate(fn);
+  }
+
   // Stops the service workers as the browser stops idle ones (wiping their globals, plugin
   // instances included), and waits until DevTools reports one stopped.
   async stopServiceWorkers() {
