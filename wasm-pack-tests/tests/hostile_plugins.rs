@@ -14,11 +14,7 @@ wasm_bindgen_test_configure!(run_in_service_worker);
 
 /// What the plugin's next request answers, once the instance it broke has been replaced.
 async fn assert_recovers(runtime: &Runtime) {
-    let after = get(runtime, "/api/hostile/after").await;
-    assert_eq!(
-        (after.status, after.text()),
-        (200, "hostile at /after".into())
-    );
+    support::assert_hostile_recovers(runtime, "hostile").await;
 }
 
 #[wasm_bindgen_test]

@@ -60,6 +60,17 @@ pub async fn assert_hello_answers(runtime: &valor_runtime::Runtime) {
     );
 }
 
+/// Checks that a plugin mounted on `plugins/hostile` (at `/api/<plugin>`) answers normally: the
+/// instance it broke has been replaced.
+pub async fn assert_hostile_recovers(runtime: &valor_runtime::Runtime, plugin: &str) {
+    let after = get(runtime, &format!("/api/{plugin}/after")).await;
+    assert_eq!(
+        (after.status, after.text()),
+        (200, "hostile at /after".into()),
+        "{plugin}"
+    );
+}
+
 /// The worker's global `fetch` (which the runtime uses to load plugins), replaced until the
 /// value is dropped.
 pub struct FetchPatch {
