@@ -69,7 +69,7 @@ self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (runtime) {
     // A promise of the plugin's response, or undefined: not for a plugin, so left untouched.
-    const answer = runtime.answer(request);
+    const answer = runtime.answer(request, event.clientId);
     if (answer) event.respondWith(guarded(answer));
     return;
   }
@@ -80,7 +80,7 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     booting.then(
       (booted) => {
-        const answer = booted.answer(request);
+        const answer = booted.answer(request, event.clientId);
         return answer ? guarded(answer) : fetch(request);
       },
       () => fetch(request),

@@ -35,7 +35,7 @@ say "browser: wasm-pack test in WebKit"
 wasm-pack test --headless --safari --safaridriver "$(command -v WebKitWebDriver)" wasm-pack-tests
 
 say "demo: the served app in Chromium, Firefox and WebKit"
-(cd e2e && node --test)
+(cd e2e && node --test --test-concurrency=1)
 
 # One quick pass, so the benchmark keeps working; it fails if any request or body goes wrong.
 say "benchmark smoke: node bench/run.mjs --runs 1"

@@ -147,6 +147,12 @@ pub enum DispatchError {
         /// The plugin's limit.
         limit: u32,
     },
+    /// The caller may not do this.
+    #[error("forbidden: {reason}")]
+    Forbidden {
+        /// Why.
+        reason: String,
+    },
     /// The incoming request could not be read.
     #[error("the request could not be read: {reason}")]
     BadRequest {
@@ -173,6 +179,7 @@ impl DispatchError {
             Self::TimedOut { .. } | Self::OutOfFuel { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::TooDeep { .. } => StatusCode::LOOP_DETECTED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             // Never sent: the page is gone. 499 is what servers log for this.
             Self::Aborted => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
         }

@@ -21,9 +21,12 @@
 pub mod allowlist;
 pub mod error;
 mod host;
+pub mod integrity;
 pub mod manifest;
 pub mod meter;
+mod mounts;
 mod plugin;
+mod registry;
 pub mod routes;
 mod runtime;
 pub mod storage;

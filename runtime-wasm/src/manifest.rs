@@ -2,15 +2,20 @@
 //!
 //! Parsing is per entry: a bad entry is reported on its own and never hides the good ones.
 
+mod registry;
+
+pub use registry::{RegistrySettings, DEFAULT_PREFIX as DEFAULT_REGISTRY_PREFIX};
+
 use crate::allowlist::Allowlist;
+use crate::integrity::Integrity;
 use serde::Deserialize;
 use std::collections::HashSet;
 
 /// A parsed manifest: the entries that can be mounted, and the problems of those that cannot.
 #[derive(Debug, Default)]
 pub struct Manifest {
-    /// Whether `/_plugins` is served (the dynamic registry).
-    pub registry: bool,
+    /// The run-time registry (`/_plugins`), if the manifest turns it on.
+    pub registry: Option<RegistrySettings>,
     /// Entries in manifest order. Invalid ones that still name a usable prefix are kept, so
     /// requests to that prefix can answer with the reason instead of going to the network.
     pub mounts: Vec<Mount>,
@@ -80,6 +85,17 @@ pub struct PluginSpec {
     /// The most memory the plugin's instance may have, in MiB: 1 to [`MAX_MEMORY_MB`].
     #[serde(default = "default_memory_mb", deserialize_with = "bounded_memory_mb")]
     pub memory_mb: u32,
+    /// The digests the module must match (Subresource Integrity form), if any.
+    #[serde(default, deserialize_with = "integrity")]
+    pub integrity: Option<Integrity>,
+}
+
+fn integrity<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Integrity>, D::Error> {
+    Option::<String>::deserialize(deserializer)?
+        .map(|value| Integrity::parse(&value).map_err(serde::de::Error::custom))
+        .transpose()
 }
 
 /// The `credentials` mode of a plugin's outbound requests, as in `fetch`.
@@ -234,8 +250,8 @@ fn within(value: u64, field: &str, meaning: &str, max: u64) -> Result<u64, Strin
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Document {
-    #[serde(default)]
-    registry: bool,
+    #[serde(default, deserialize_with = "registry::deserialize")]
+    registry: Option<RegistrySettings>,
     plugins: Vec<serde_json::Value>,
 }
 
@@ -292,7 +308,8 @@ impl Manifest {
     }
 }
 
-fn parse_entry(
+/// One entry (of the manifest, or registered at run time), checked.
+pub fn parse_entry(
     entry: serde_json::Value,
     resolve: impl Fn(&str) -> Result<String, String>,
 ) -> Result<PluginSpec, String> {
@@ -371,7 +388,7 @@ mod tests {
             resolve,
         )
         .unwrap();
-        assert!(!manifest.registry);
+        assert!(manifest.registry.is_none());
         assert!(manifest.problems.is_empty());
         let spec = manifest.mounts[0].plugin.as_ref().unwrap();
         assert_eq!(spec.name, "hello");

@@ -49,6 +49,32 @@ impl<T> Routes<T> {
     pub fn values(&self) -> impl Iterator<Item = &T> {
         self.entries.iter().map(|(_, target)| target)
     }
+
+    /// The prefixes and their values, longest prefix first.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &T)> {
+        self.entries
+            .iter()
+            .map(|(prefix, target)| (prefix.as_str(), target))
+    }
+
+    /// Mounts `target` at `prefix`, replacing what was there; returns that.
+    pub fn insert(&mut self, prefix: String, target: T) -> Option<T> {
+        if let Some((_, existing)) = self.entries.iter_mut().find(|(p, _)| *p == prefix) {
+            return Some(std::mem::replace(existing, target));
+        }
+        // After the longer prefixes, so the table stays sorted longest first.
+        let at = self
+            .entries
+            .partition_point(|(p, _)| p.len() >= prefix.len());
+        self.entries.insert(at, (prefix, target));
+        None
+    }
+
+    /// Unmounts `prefix`; returns what was there.
+    pub fn remove(&mut self, prefix: &str) -> Option<T> {
+        let at = self.entries.iter().position(|(p, _)| p == prefix)?;
+        Some(self.entries.remove(at).1)
+    }
 }
 
 #[cfg(test)]
@@ -105,6 +131,22 @@ mod tests {
             Routes::<()>::new([]).find("/api").map(|m| m.relative_path),
             None
         );
+    }
+
+    #[test]
+    fn mounts_change_at_run_time() {
+        let mut routes = routes();
+        assert_eq!(routes.insert("/api/hello/x".to_owned(), "x"), None);
+        assert_eq!(routes.insert("/b".to_owned(), "b"), None);
+        assert_eq!(routes.find("/api/hello/x/y").map(|m| *m.target), Some("x"));
+        assert_eq!(routes.find("/b/c").map(|m| *m.target), Some("b"));
+        assert_eq!(routes.insert("/api".to_owned(), "api2"), Some("api"));
+        assert_eq!(routes.find("/api/other").map(|m| *m.target), Some("api2"));
+        assert_eq!(routes.remove("/api/hello"), Some("hello"));
+        assert_eq!(routes.find("/api/hello/z").map(|m| *m.target), Some("api2"));
+        assert_eq!(routes.remove("/nothing"), None);
+        let lengths: Vec<usize> = routes.iter().map(|(p, _)| p.len()).collect();
+        assert!(lengths.windows(2).all(|w| w[0] >= w[1]), "{lengths:?}");
     }
 
     #[test]

@@ -2,9 +2,10 @@
 
 use crate::error::DispatchError;
 use crate::host::{LocalDispatch, PluginContext};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, PluginSpec};
+use crate::mounts::{Mounted, Mounts};
 use crate::plugin::Plugin;
-use crate::routes::Routes;
+use crate::registry::Registry;
 use crate::storage::Storage;
 use crate::sys;
 use crate::web_http::{self, Unreadable};
@@ -17,28 +18,25 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 /// The IndexedDB database that holds every plugin's key-value namespace.
 const STORAGE_DATABASE: &str = "valor";
 
-/// What is mounted at a prefix.
-#[derive(Clone)]
-enum Mounted {
-    Plugin(Rc<Plugin>),
-    /// An invalid manifest entry: its prefix answers 502 with the reason.
-    Invalid(DispatchError),
-}
-
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
 ///
 /// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl)`, then for each fetch event
-/// `runtime.answer(request)`, synchronous: a promise of the response to pass to `respondWith`,
-/// or `undefined` for a request that is not for a plugin (`claims` + `handle` in one call).
+/// `runtime.answer(request, event.clientId)`, synchronous: a promise of the response to pass to
+/// `respondWith`, or `undefined` for a request that is not for a plugin nor the registry.
 #[wasm_bindgen]
 pub struct Runtime {
     inner: Rc<Inner>,
 }
 
-struct Inner {
+pub(crate) struct Inner {
     /// Only requests to this origin can be for a plugin.
-    origin: String,
-    routes: Routes<Mounted>,
+    pub origin: String,
+    pub mounts: Mounts,
+    /// The run-time registry, if the manifest turns it on.
+    registry: Option<Registry>,
+    storage: Storage,
+    /// This, for the plugins it creates (their requests to other plugins).
+    me: Weak<Inner>,
 }
 
 impl Runtime {
@@ -54,50 +52,41 @@ impl Runtime {
                 Manifest::default()
             }
         };
-        if manifest.registry {
-            console_warn(&format!(
-                "[valor] {manifest_url}: \"registry\": true is not supported by this runtime \
-                 version yet; /_plugins is not served"
-            ));
-        }
         for problem in &manifest.problems {
             console_error(&format!("[valor] {manifest_url}: {problem}"));
         }
-        let origin = scope_origin();
         let storage = Storage::new(STORAGE_DATABASE);
-        let inner = Rc::new_cyclic(|runtime: &Weak<Inner>| {
-            let routes = Routes::new(manifest.mounts.into_iter().map(|mount| {
-                let mounted = match mount.plugin {
-                    Ok(spec) => {
-                        let context = PluginContext {
-                            name: spec.name.clone(),
-                            allowlist: spec.allowlist.clone(),
-                            credentials: spec.credentials,
-                            max_body_bytes: spec.max_body_bytes,
-                            fuel: spec.fuel,
-                            memory_mb: spec.memory_mb,
-                            origin: origin.clone(),
-                            storage: storage.clone(),
-                            local: runtime.clone(),
-                        };
-                        Mounted::Plugin(Rc::new(Plugin::new(spec, context)))
-                    }
-                    Err(reason) => {
-                        console_error(&format!(
-                            "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
-                             requests to it answer 502",
-                            mount.prefix
-                        ));
-                        Mounted::Invalid(DispatchError::InvalidEntry {
-                            prefix: mount.prefix.clone(),
-                            reason,
-                        })
-                    }
-                };
-                (mount.prefix, mounted)
-            }));
-            Inner { origin, routes }
+        let registry = manifest
+            .registry
+            .map(|settings| Registry::new(settings, manifest_url, storage.clone()));
+        let inner = Rc::new_cyclic(|me: &Weak<Inner>| Inner {
+            origin: scope_origin(),
+            mounts: Mounts::new([]),
+            registry,
+            storage,
+            me: me.clone(),
         });
+        for mount in manifest.mounts {
+            let mounted = match mount.plugin {
+                Ok(spec) => Mounted::Plugin(inner.plugin(spec)),
+                Err(reason) => {
+                    console_error(&format!(
+                        "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
+                         requests to it answer 502",
+                        mount.prefix
+                    ));
+                    Mounted::Invalid(DispatchError::InvalidEntry {
+                        prefix: mount.prefix.clone(),
+                        reason,
+                    })
+                }
+            };
+            inner.mounts.insert(mount.prefix, mounted);
+        }
+        // Before the first request is routed: what the registry changed is mounted too.
+        if let Some(registry) = &inner.registry {
+            registry.restore(&inner).await;
+        }
         Runtime { inner }
     }
 
@@ -137,50 +126,89 @@ impl Runtime {
         future_to_promise(async move { Ok(inner.handle(request).await.into()) })
     }
 
-    /// JavaScript: `runtime.answer(request) -> Promise<Response> | undefined`: `claims` and
-    /// `handle` in one call (the URL is parsed once), for a fetch listener's hot path.
+    /// JavaScript: `runtime.answer(request, clientId) -> Promise<Response> | undefined`:
+    /// `claims` and `handle` in one call (the URL is parsed once), for a fetch listener's hot
+    /// path. `clientId` is the fetch event's: the registry answers only the app's pages.
     #[wasm_bindgen(js_name = answer)]
-    pub fn answer_js(&self, request: web_sys::Request) -> Option<js_sys::Promise> {
-        let (mounted, relative_uri) = self.inner.target_of(&request)?;
-        Some(future_to_promise(async move {
-            Ok(respond(mounted, relative_uri, request).await.into())
-        }))
+    pub fn answer_js(
+        &self,
+        request: web_sys::Request,
+        client_id: Option<String>,
+    ) -> Option<js_sys::Promise> {
+        let inner = Rc::clone(&self.inner);
+        match self.inner.target_of(&request)? {
+            Target::Registry => Some(future_to_promise(async move {
+                let registry = inner.registry.as_ref().expect("targeted only when on");
+                let response = registry.serve(&inner, request, client_id).await;
+                Ok(to_web_response(response, None).into())
+            })),
+            Target::Mount(mounted, relative_uri) => Some(future_to_promise(async move {
+                Ok(respond(mounted, relative_uri, request).await.into())
+            })),
+        }
     }
 }
 
+/// What answers a request.
+enum Target {
+    Registry,
+    Mount(Mounted, String),
+}
+
 impl Inner {
-    /// The mount for a URL and the URI relative to it (path + query).
-    fn target(&self, url: &str) -> Option<(Mounted, String)> {
+    /// A plugin for `spec`, not loaded yet.
+    pub fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
+        let context = PluginContext {
+            name: spec.name.clone(),
+            allowlist: spec.allowlist.clone(),
+            credentials: spec.credentials,
+            max_body_bytes: spec.max_body_bytes,
+            fuel: spec.fuel,
+            memory_mb: spec.memory_mb,
+            origin: self.origin.clone(),
+            storage: self.storage.clone(),
+            local: self.me.clone(),
+        };
+        Rc::new(Plugin::new(spec, context))
+    }
+
+    /// What answers a request to `url`: the registry, or a mount and the URI relative to it
+    /// (path + query).
+    fn target(&self, url: &str) -> Option<Target> {
         let url = web_sys::Url::new(url).ok()?;
         if url.origin() != self.origin {
             return None;
         }
-        self.route(&url.pathname(), &url.search())
+        let path = url.pathname();
+        if self.registry.as_ref().is_some_and(|r| r.claims(&path)) {
+            return Some(Target::Registry);
+        }
+        let (mounted, relative_uri) = self.mounts.find(&path, &url.search())?;
+        Some(Target::Mount(mounted, relative_uri))
     }
 
-    /// The mount that answers `request`, if any: as [`Inner::target`], except that a page
+    /// What answers `request`, if anything: as [`Inner::target`], except that a page
     /// navigation is left to the network unless the plugin's entry accepts navigations.
-    fn target_of(&self, request: &web_sys::Request) -> Option<(Mounted, String)> {
-        let (mounted, relative_uri) = self.target(&request.url())?;
+    fn target_of(&self, request: &web_sys::Request) -> Option<Target> {
+        let target = self.target(&request.url())?;
         let navigation = request.mode() == web_sys::RequestMode::Navigate;
-        let answers = match &mounted {
-            Mounted::Plugin(plugin) => plugin.accepts_navigations(),
-            Mounted::Invalid(_) => false,
+        let answers = match &target {
+            Target::Registry => true, // and refused: a navigation comes from no page
+            Target::Mount(Mounted::Plugin(plugin), _) => plugin.accepts_navigations(),
+            Target::Mount(Mounted::Invalid(_), _) => false,
         };
-        (!navigation || answers).then_some((mounted, relative_uri))
-    }
-
-    fn route(&self, path: &str, query: &str) -> Option<(Mounted, String)> {
-        let found = self.routes.find(path)?;
-        Some((
-            found.target.clone(),
-            format!("{}{query}", found.relative_path),
-        ))
+        (!navigation || answers).then_some(target)
     }
 
     async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
         match self.target_of(&request) {
-            Some((mounted, relative_uri)) => respond(mounted, relative_uri, request).await,
+            Some(Target::Registry) => {
+                let registry = self.registry.as_ref().expect("targeted only when on");
+                to_web_response(registry.serve(&self, request, None).await, None)
+            }
+            Some(Target::Mount(mounted, relative_uri)) => {
+                respond(mounted, relative_uri, request).await
+            }
             None => pass_through(&request).await,
         }
     }
@@ -215,6 +243,11 @@ async fn respond(
             (response, Some(plugin.name()))
         }
     };
+    to_web_response(response, plugin)
+}
+
+/// The web response for `response`, from `plugin` if any; a 500 if it cannot be one.
+fn to_web_response(response: Response, plugin: Option<&str>) -> web_sys::Response {
     web_http::to_web_response(response).unwrap_or_else(|reason| {
         let error = DispatchError::InvalidResponse {
             plugin: plugin.unwrap_or_default().to_owned(),
@@ -237,7 +270,14 @@ impl LocalDispatch for Inner {
         (path, query): (&str, &str),
         depth: u32,
     ) -> Option<LocalBoxFuture<'static, Response>> {
-        let (mounted, relative_uri) = self.route(path, query)?;
+        if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
+            let refused = DispatchError::Forbidden {
+                reason: "plugins may not use the plugin registry".into(),
+            }
+            .to_response();
+            return Some(async move { refused }.boxed_local());
+        }
+        let (mounted, relative_uri) = self.mounts.find(path, query)?;
         match mounted {
             Mounted::Invalid(error) => {
                 let response = error.to_response();
@@ -295,8 +335,4 @@ fn scope_origin() -> String {
 
 fn console_error(message: &str) {
     web_sys::console::error_1(&message.into());
-}
-
-fn console_warn(message: &str) {
-    web_sys::console::warn_1(&message.into());
 }

@@ -38,6 +38,14 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = crypto, js_name = getRandomValues)]
     pub fn get_random_values(array: &js_sys::Uint8Array) -> Result<(), JsValue>;
 
+    /// `crypto.subtle.digest(algorithm, data)`: resolves to the digest as an `ArrayBuffer`.
+    #[wasm_bindgen(catch, js_namespace = ["crypto", "subtle"], js_name = digest)]
+    pub fn digest(algorithm: &str, data: &js_sys::ArrayBuffer) -> Result<Promise, JsValue>;
+
+    /// `clients.get(id)` in a service worker: resolves to the `Client`, or `undefined`.
+    #[wasm_bindgen(js_namespace = clients, js_name = get)]
+    pub fn client(id: &str) -> Promise;
+
     /// JavaScript's `String(value)`: "Name: message" for Error objects. Throws only for an
     /// object whose own `toString` throws.
     #[wasm_bindgen(catch, js_name = String)]

@@ -2,6 +2,7 @@
 
 use super::instance::{Instance, State};
 use crate::host::PluginContext;
+use crate::integrity::{self, Integrity};
 use crate::{meter, sys};
 use js_sys::WebAssembly;
 use std::rc::Rc;
@@ -9,17 +10,27 @@ use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Fetches the module at `url`, rewrites it to count fuel and cap its memory (unless its entry
-/// turned metering off), and instantiates it.
+/// A module fetched and instantiated: compiled, its first instance, and its SHA-256 (in
+/// Subresource Integrity form).
+pub struct Fetched {
+    pub module: WebAssembly::Module,
+    pub instance: Instance,
+    pub digest: String,
+}
+
+/// Fetches the module at `url`, checks its `integrity` if the entry gives one, rewrites it to
+/// count fuel and cap its memory (unless its entry turned metering off), and instantiates it.
 ///
-/// An unmetered module is instantiated with `instantiateStreaming`. Servers often send .wasm with
-/// the wrong `content-type`, which `instantiateStreaming` rejects; then the bytes are
-/// instantiated with `WebAssembly.instantiate`, with a console warning.
+/// An unmetered module without `integrity` is instantiated with `instantiateStreaming` (its
+/// digest is taken from a copy of the stream meanwhile). Servers often send .wasm with the wrong
+/// `content-type`, which `instantiateStreaming` rejects; then the bytes are instantiated, with a
+/// console warning.
 pub async fn fetch_and_instantiate(
     context: &Rc<PluginContext>,
     url: &str,
     config: &[u8],
-) -> Result<(WebAssembly::Module, Instance), String> {
+    integrity: Option<&Integrity>,
+) -> Result<Fetched, String> {
     let name = &context.name;
     let response = JsFuture::from(sys::fetch_url(url))
         .await
@@ -33,26 +44,42 @@ pub async fn fetch_and_instantiate(
         ));
     }
     let content_type = response.headers().get("content-type").ok().flatten();
+    let streamable = content_type.as_deref() == Some("application/wasm");
+    let limits = context.meter_limits();
     let (state, imports) = State::new(Rc::clone(context));
-    let instantiated = if let Some(limits) = context.meter_limits() {
+    let (instantiated, digest) = if limits.is_some() || integrity.is_some() || !streamable {
+        // From its bytes, checked (and metered) before any of its code runs.
         let bytes = read(&response, url).await?;
-        let bytes = js_sys::Uint8Array::new(&bytes).to_vec();
-        let metered = meter::instrument(&bytes, limits)
+        let digest = integrity::check(&bytes, integrity)
+            .await
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
-        sys::instantiate_bytes(&sys::copy_to_js(&metered).buffer(), &imports)
-    } else if content_type.as_deref() == Some("application/wasm") {
-        sys::instantiate_streaming(&response, &imports)
+        let bytes = match limits {
+            Some(limits) => {
+                let metered = meter::instrument(&js_sys::Uint8Array::new(&bytes).to_vec(), limits)
+                    .map_err(|reason| format!("{url} was refused: {reason}"))?;
+                sys::copy_to_js(&metered).buffer()
+            }
+            None => {
+                if !streamable {
+                    web_sys::console::warn_1(
+                        &format!(
+                            "[valor] plugin '{name}': {url} is served as {:?}, not \
+                             application/wasm; instantiating from its bytes instead of \
+                             streaming (slower). Configure the server to send application/wasm.",
+                            content_type.unwrap_or_default()
+                        )
+                        .into(),
+                    );
+                }
+                bytes
+            }
+        };
+        (sys::instantiate_bytes(&bytes, &imports), digest)
     } else {
-        web_sys::console::warn_1(
-            &format!(
-                "[valor] plugin '{name}': {url} is served as {:?}, not application/wasm; \
-                 instantiating from its bytes instead of streaming (slower). \
-                 Configure the server to send application/wasm.",
-                content_type.unwrap_or_default()
-            )
-            .into(),
-        );
-        sys::instantiate_bytes(&read(&response, url).await?, &imports)
+        let copy = response.clone().map_err(|e| sys::describe(&e))?;
+        let instantiated = sys::instantiate_streaming(&response, &imports);
+        let digest = integrity::check(&read(&copy, url).await?, None).await?;
+        (instantiated, digest)
     };
     let result = match JsFuture::from(instantiated).await {
         Ok(result) => result,
@@ -71,7 +98,11 @@ pub async fn fetch_and_instantiate(
     };
     let module: WebAssembly::Module = field("module")?.unchecked_into();
     let instance: WebAssembly::Instance = field("instance")?.unchecked_into();
-    Ok((module, Instance::new(&instance, state, config)?))
+    Ok(Fetched {
+        module,
+        instance: Instance::new(&instance, state, config)?,
+        digest,
+    })
 }
 
 /// The whole body of `response`.

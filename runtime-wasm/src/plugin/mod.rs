@@ -26,6 +26,8 @@ use wasm_bindgen_futures::JsFuture;
 /// The compiled module and its current instance.
 struct Loaded {
     module: WebAssembly::Module,
+    /// The module's SHA-256, in Subresource Integrity form.
+    digest: String,
     /// The instance requests go to, or the one being created. Emptied after a trap; the next
     /// request starts a fresh instance from `module`, and every request meanwhile awaits that
     /// same one (a single re-instantiation, however many requests arrive).
@@ -35,6 +37,20 @@ struct Loaded {
 type Current = Shared<LocalBoxFuture<'static, Result<Rc<Instance>, String>>>;
 
 type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
+
+/// Where a plugin stands.
+pub enum PluginState {
+    /// No request has needed it yet.
+    NotLoaded,
+    /// Its module is being fetched and instantiated.
+    Loading,
+    /// Ready; `digest` is its module's SHA-256 (Subresource Integrity form).
+    Loaded { digest: String },
+    /// Its module could not be loaded; a request after `retry_in_s` tries again.
+    Failed { reason: String, retry_in_s: u32 },
+    /// It used up its fuel too often in a row; requests answer 503 for `seconds` more.
+    Quarantined { seconds: u32 },
+}
 
 /// A plugin from the manifest.
 pub struct Plugin {
@@ -66,6 +82,36 @@ impl Plugin {
     /// The plugin's name, as in the manifest.
     pub fn name(&self) -> &str {
         &self.spec.name
+    }
+
+    /// Its entry.
+    pub fn spec(&self) -> &PluginSpec {
+        &self.spec
+    }
+
+    /// Where it stands: loaded or not, failed, quarantined.
+    pub fn state(&self) -> PluginState {
+        let now = js_sys::Date::now();
+        if let Some((seconds, _)) = self.quarantine.remaining(now) {
+            return PluginState::Quarantined { seconds };
+        }
+        let outcome = self.loading.borrow().as_ref().map(|l| l.peek().cloned());
+        match outcome {
+            None => PluginState::NotLoaded,
+            Some(None) => PluginState::Loading,
+            Some(Some(Ok(loaded))) => PluginState::Loaded {
+                digest: loaded.digest.clone(),
+            },
+            Some(Some(Err(reason))) => PluginState::Failed {
+                reason,
+                retry_in_s: self.backoff.seconds_left(now),
+            },
+        }
+    }
+
+    /// Loads its module now rather than on its first request; why not, if it cannot be.
+    pub async fn preload(&self) -> Result<(), DispatchError> {
+        self.loaded().await.map(drop)
     }
 
     /// The largest request body it accepts (its entry's `max_body_bytes`).
@@ -219,20 +265,24 @@ impl Plugin {
 
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
-        let (context, url, config, backoff) = (
+        let (context, url, config, backoff, integrity) = (
             Rc::clone(&self.context),
             self.spec.url.clone(),
             Rc::clone(&self.config),
             Rc::clone(&self.backoff),
+            self.spec.integrity.clone(),
         );
         async move {
-            let (module, instance) = load::fetch_and_instantiate(&context, &url, &config)
+            let fetched = load::fetch_and_instantiate(&context, &url, &config, integrity.as_ref())
                 .await
                 .inspect_err(|_| backoff.failed(js_sys::Date::now()))?;
             backoff.succeeded();
-            let instance = future::ready(Ok(Rc::new(instance))).boxed_local().shared();
+            let instance = future::ready(Ok(Rc::new(fetched.instance)))
+                .boxed_local()
+                .shared();
             Ok(Rc::new(Loaded {
-                module,
+                module: fetched.module,
+                digest: fetched.digest,
                 instance: RefCell::new(Some(instance)),
             }))
         }

@@ -1,0 +1,206 @@
+// The plugin registry (`/_plugins`) of the demo, used through the page and the real sw.js in
+// headless Chromium: every status of its API, who may use it, registrations that outlive the
+// worker (stopped for real through DevTools), a hot swap under load, and integrity.
+//
+// Chromium only: stopping the worker on demand needs DevTools (Firefox's idle timeout is
+// exercised by demo.test.mjs); the registry's code is the same in every engine.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from './browsers.mjs';
+import { DevToolsDemoPage, startDemo } from './demo.mjs';
+
+let demo;
+let browser;
+before(async () => {
+  demo = await startDemo();
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, { timeout: 600_000 });
+after(async () => {
+  await browser?.close();
+  demo?.stop();
+});
+
+// The demo in a fresh browser context (its own service worker and IndexedDB), opened.
+async function withDemo(use) {
+  const context = await browser.newContext();
+  const page = new DevToolsDemoPage(await context.newPage(), demo.url);
+  try {
+    await page.open();
+    await use(page);
+  } finally {
+    await context.close();
+  }
+}
+
+// A request from the page: its status, text and the headers asked for.
+function call(page, method, path, body, headers = []) {
+  return page.run(async (method, path, body, headers) => {
+    const init = { method };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      init.headers = { 'content-type': 'application/json' };
+    }
+    const response = await fetch(path, init);
+    return {
+      status: response.status,
+      text: await response.text(),
+      headers: Object.fromEntries(headers.map((name) => [name, response.headers.get(name)])),
+    };
+  }, method, path, body, headers);
+}
+
+const HELLO = 'OK response from a plugin';
+const entry = (name, prefix, url = 'plugins/hello.wasm', extra = {}) => ({ name, prefix, url, ...extra });
+
+describe('the plugin registry', { timeout: 300_000 }, () => {
+  test('answers every status of its API', () => withDemo(async (page) => {
+    const list = await call(page, 'GET', '/_plugins');
+    assert.equal(list.status, 200, list.text);
+    const hello = JSON.parse(list.text).find((e) => e.name === 'hello');
+    assert.equal(hello.prefix, '/api/hello');
+    assert.equal(hello.origin, 'manifest');
+    assert.equal(hello.state, 'loaded', 'the page showed its answer');
+    assert.match(hello.digest, /^sha256-[A-Za-z0-9+/]{43}=$/);
+    assert.deepEqual(hello.limits, { fuel: 1000000000, memory_mb: 256, max_body_bytes: 33554432, timeout_ms: 30000 });
+
+    const created = await call(page, 'POST', '/_plugins', entry('greeter', '/api/greeter'), ['location']);
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.headers.location, '/_plugins/greeter');
+    assert.equal(JSON.parse(created.text).origin, 'registry');
+    assert.equal((await call(page, 'GET', '/api/greeter/x')).text, HELLO, 'it answers at once');
+    assert.equal(JSON.parse((await call(page, 'GET', '/_plugins/greeter')).text).state, 'loaded');
+
+    const refused = [
+      [entry('greeter', '/api/other'), 409, "the name 'greeter' is taken"],
+      [entry('other', '/api/greeter'), 409, "the prefix /api/greeter is taken by plugin 'greeter'"],
+      [entry('other', '/api/other', 'plugins/hello.wasm', { timeout_ms: 0 }), 400, 'invalid timeout_ms 0'],
+      [entry('other', '/api/other', 'plugins/hello.wasm', { fuel: null }), 400, 'always metered'],
+      [entry('other', '/api/other', 'https://elsewhere.example/p.wasm'), 400, 'must come from the app\'s origin'],
+      [entry('other', '/api/other', 'plugins/missing.wasm'), 502, "'other' was not registered"],
+      [{ name: 'other', prefix: '/api/other' }, 400, 'missing field `url`'],
+      ['not json', 400, 'the body is not JSON'],
+      [entry('other', '/api/other', 'plugins/hello.wasm', { config: 'x'.repeat(70_000) }), 413, 'larger than the registry accepts'],
+    ];
+    for (const [body, status, reason] of refused) {
+      const answer = await call(page, 'POST', '/_plugins', body);
+      assert.equal(answer.status, status, `${JSON.stringify(body).slice(0, 80)}: ${answer.text}`);
+      assert.ok(answer.text.includes(reason), `${reason} not in ${answer.text}`);
+    }
+
+    const replaced = await call(page, 'PUT', '/_plugins/greeter', entry('greeter', '/api/greeter', 'plugins/echo.wasm'));
+    assert.equal(replaced.status, 200, replaced.text);
+    const created2 = await call(page, 'PUT', '/_plugins/second', { prefix: '/api/second', url: 'plugins/hello.wasm' });
+    assert.equal(created2.status, 201, created2.text);
+    const misnamed = await call(page, 'PUT', '/_plugins/second', entry('third', '/api/second'));
+    assert.equal(misnamed.status, 400, misnamed.text);
+
+    const patch = await call(page, 'PATCH', '/_plugins/greeter', undefined, ['allow']);
+    assert.deepEqual([patch.status, patch.headers.allow], [405, 'GET, PUT, DELETE']);
+    const del = await call(page, 'DELETE', '/_plugins', undefined, ['allow']);
+    assert.deepEqual([del.status, del.headers.allow], [405, 'GET, POST']);
+
+    assert.equal((await call(page, 'DELETE', '/_plugins/second')).status, 204);
+    assert.equal((await call(page, 'GET', '/_plugins/second')).status, 404);
+    assert.equal((await call(page, 'DELETE', '/_plugins/second')).status, 404);
+    const gone = await call(page, 'GET', '/api/second', undefined, ['x-valor-plugin']);
+    assert.equal(gone.headers['x-valor-plugin'], null, 'its prefix is no longer intercepted');
+  }));
+
+  test('refuses callers other than the app\'s pages', () => withDemo(async (page) => {
+    // A plugin (proxy, allowed to fetch "self") asking the registry: refused by the runtime.
+    const viaPlugin = JSON.parse((await call(page, 'GET', '/api/proxy?path=/_plugins')).text);
+    assert.equal(viaPlugin.status, 403);
+    assert.match(viaPlugin.original, /plugins may not use the plugin registry/);
+    // A navigation comes from no page.
+    const navigation = await page.page.goto(new URL('/_plugins', demo.url).href);
+    assert.equal(navigation.status(), 403);
+    assert.match(await navigation.text(), /only the app's own pages may use the plugin registry/);
+    // Another site (localhost is another origin than 127.0.0.1): its requests never reach this
+    // origin's worker, so the server answers, and nothing is registered.
+    const otherSite = demo.url.replace('127.0.0.1', 'localhost');
+    await page.page.goto(otherSite);
+    const crossSite = await page.page.evaluate(async (target) => {
+      const post = await fetch(`${target}/_plugins`, {
+        method: 'POST', mode: 'no-cors', body: JSON.stringify({ name: 'x', prefix: '/api/x', url: 'plugins/hello.wasm' }),
+      });
+      return post.type;
+    }, demo.url.replace(/\/$/, ''));
+    assert.equal(crossSite, 'opaque');
+    await page.open();
+    const names = JSON.parse((await call(page, 'GET', '/_plugins')).text).map((e) => e.name);
+    assert.ok(!names.includes('x'), names.join());
+  }));
+
+  test('registrations, replacements and removals outlive the worker, 10 stops in a row', () => withDemo(async (page) => {
+    assert.equal((await call(page, 'POST', '/_plugins', entry('kept', '/api/kept'))).status, 201);
+    const swapped = entry('alice', '/api/alice', 'plugins/with_state.wasm', { config: { name: 'Replaced' } });
+    assert.equal((await call(page, 'PUT', '/_plugins/alice', swapped)).status, 200);
+    assert.equal((await call(page, 'DELETE', '/_plugins/bob')).status, 204);
+    for (let stop = 1; stop <= 10; stop++) {
+      await page.stopServiceWorkers();
+      const after = await page.run(async () => {
+        const [kept, alice, bob] = await Promise.all(['/api/kept', '/api/alice', '/api/bob'].map((p) => fetch(p)));
+        return { kept: await kept.text(), alice: (await alice.json()).greeting, bob: bob.headers.get('x-valor-plugin') };
+      });
+      assert.deepEqual(after, { kept: HELLO, alice: 'Hello, I am Replaced', bob: null }, `after stop ${stop}`);
+    }
+    const listed = JSON.parse((await call(page, 'GET', '/_plugins')).text);
+    assert.deepEqual(
+      listed.filter((e) => ['kept', 'alice', 'bob'].includes(e.name)).map((e) => [e.name, e.origin]),
+      [['alice', 'registry'], ['kept', 'registry']],
+    );
+  }));
+
+  test('a hot swap under load fails no request', () => withDemo(async (page) => {
+    assert.equal((await call(page, 'POST', '/_plugins', entry('swap', '/api/swap'))).status, 201);
+    const result = await page.run(async () => {
+      const answers = [];
+      let next = 0;
+      let swappedAt = null;
+      const lane = async () => {
+        while (next < 500) {
+          const i = next++;
+          if (i === 200) {
+            const body = JSON.stringify({ name: 'swap', prefix: '/api/swap', url: 'plugins/with_state.wasm', config: { name: 'New' } });
+            const put = fetch('/_plugins/swap', { method: 'PUT', body }).then((r) => { swappedAt = answers.length; return r.status; });
+            answers.push({ put: await put });
+            continue;
+          }
+          const response = await fetch('/api/swap');
+          answers.push({ status: response.status, text: await response.text(), at: answers.length });
+        }
+      };
+      await Promise.all(Array.from({ length: 32 }, lane));
+      return { answers, swappedAt };
+    });
+    const requests = result.answers.filter((a) => a.put === undefined);
+    assert.equal(requests.length, 499);
+    assert.deepEqual(result.answers.filter((a) => a.put !== undefined).map((a) => a.put), [200]);
+    const kind = (a) => (a.text === 'OK response from a plugin' ? 'old' : JSON.parse(a.text).greeting === 'Hello, I am New' ? 'new' : 'other');
+    assert.deepEqual(requests.filter((a) => a.status !== 200), [], 'no request failed');
+    assert.deepEqual(requests.filter((a) => kind(a) === 'other'), []);
+    // Requests started after the PUT answered go to the new module only.
+    const late = requests.filter((a) => a.at > result.swappedAt + 32);
+    assert.ok(late.length > 0, 'requests after the swap');
+    assert.deepEqual(late.filter((a) => kind(a) !== 'new').length, 0);
+    assert.ok(requests.some((a) => kind(a) === 'old'), 'requests before the swap');
+  }));
+
+  test('integrity: a matching module is mounted, another is refused with both digests', () => withDemo(async (page) => {
+    const digest = await page.run(async () => {
+      const bytes = await (await fetch('/plugins/hello.wasm')).arrayBuffer();
+      const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      return `sha256-${btoa(String.fromCharCode(...hash))}`;
+    });
+    const good = await call(page, 'POST', '/_plugins', entry('sealed', '/api/sealed', 'plugins/hello.wasm', { integrity: digest }));
+    assert.equal(good.status, 201, good.text);
+    assert.equal(JSON.parse(good.text).digest, digest);
+    assert.equal((await call(page, 'GET', '/api/sealed')).text, HELLO);
+    const bad = await call(page, 'POST', '/_plugins', entry('tampered', '/api/tampered', 'plugins/echo.wasm', { integrity: digest }));
+    assert.equal(bad.status, 502, bad.text);
+    assert.ok(bad.text.includes(`expected ${digest}, got sha256-`), bad.text);
+    const invalid = await call(page, 'POST', '/_plugins', entry('odd', '/api/odd', 'plugins/hello.wasm', { integrity: 'md5-x' }));
+    assert.equal(invalid.status, 400, invalid.text);
+  }));
+});
