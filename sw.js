@@ -13,12 +13,34 @@ const manifestUrl = new URL(
   self.location,
 ).href;
 
+// What the worker needs to start without the network (the runtime's .wasm here; the manifest
+// and the plugins' modules, by the runtime) is kept in this cache. A new version of the caching
+// scheme gets a new name; activation removes the caches of older ones.
+const CACHE = 'valor-v1';
+
+// From the network (revalidated), kept for later; the kept copy when the network fails.
+async function networkFirst(url) {
+  try {
+    const response = await fetch(url, { cache: 'no-cache' });
+    // Kept in the background: the caller compiles the response meanwhile.
+    if (response.ok) {
+      const copy = response.clone();
+      caches.open(CACHE).then((cache) => cache.put(url, copy)).catch(() => {});
+    }
+    return response;
+  } catch (offline) {
+    const kept = await (await caches.open(CACHE)).match(url);
+    if (kept) return kept;
+    throw offline;
+  }
+}
+
 // Set once the runtime is up, so that later fetch events are routed synchronously.
 let runtime = null;
 // The marks time a cold start in DevTools (and in bench/): since the worker started.
-const booting = wasm_bindgen({ module_or_path: new URL('./valor/valor_runtime_bg.wasm', self.location) })
+const booting = wasm_bindgen({ module_or_path: networkFirst(new URL('./valor/valor_runtime_bg.wasm', self.location).href) })
   .then(() => performance.mark('valor:runtime-loaded'))
-  .then(() => wasm_bindgen.Runtime.boot(manifestUrl))
+  .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE))
   .then((booted) => {
     performance.mark('valor:plugins-mounted');
     return (runtime = booted);
@@ -30,9 +52,17 @@ booting.catch((error) =>
 self.addEventListener('install', (event) => {
   // Take over from an older worker at once, and control the page right after registering.
   self.skipWaiting();
-  event.waitUntil(booting.catch(() => {}));
+  // Every plugin's module is kept for starts without the network, used yet or not.
+  event.waitUntil(booting.then((booted) => booted.keepOffline()).then(
+    (problems) => problems.forEach((problem) => console.warn(`[valor] not kept for offline use: ${problem}`)),
+    () => {},
+  ));
 });
-self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('activate', (event) => event.waitUntil((async () => {
+  const old = (await caches.keys()).filter((name) => name.startsWith('valor-') && name !== CACHE);
+  await Promise.all(old.map((name) => caches.delete(name)));
+  await self.clients.claim();
+})()));
 // A page loaded while this worker was already active but without it (a hard reload, Shift+Reload,
 // bypasses the worker) is not controlled, and no activation will claim it: it asks to be.
 self.addEventListener('message', (event) => {

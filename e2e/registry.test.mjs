@@ -6,9 +6,13 @@
 // exercised by demo.test.mjs); the registry's code is the same in every engine.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from './browsers.mjs';
-import { DevToolsDemoPage, startDemo } from './demo.mjs';
+import { CHROMIUM_ARGS, freePort } from './browsers.mjs';
+import { DevToolsDemoPage, root, startDemo } from './demo.mjs';
 
 let demo;
 let browser;
@@ -22,9 +26,9 @@ after(async () => {
 });
 
 // The demo in a fresh browser context (its own service worker and IndexedDB), opened.
-async function withDemo(use) {
+async function withDemo(use, url = demo.url) {
   const context = await browser.newContext();
-  const page = new DevToolsDemoPage(await context.newPage(), demo.url);
+  const page = new DevToolsDemoPage(await context.newPage(), url);
   try {
     await page.open();
     await use(page);
@@ -203,4 +207,105 @@ describe('the plugin registry', { timeout: 300_000 }, () => {
     const invalid = await call(page, 'POST', '/_plugins', entry('odd', '/api/odd', 'plugins/hello.wasm', { integrity: 'md5-x' }));
     assert.equal(invalid.status, 400, invalid.text);
   }));
+});
+
+// A copy of the built demo, served by its own server, which a test may change or stop.
+async function ownServer() {
+  const dir = await mkdtemp(join(tmpdir(), 'valor-www-'));
+  await cp(join(root, 'target/www'), dir, { recursive: true });
+  const port = await freePort();
+  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}/`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(url)).ok) break; } catch { /* starting */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stopped = new Promise((resolve) => server.once('exit', resolve));
+  return {
+    url,
+    dir,
+    stop: async () => { server.kill(); await stopped; },
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
+}
+
+// Milliseconds from a stopped worker to the first answer of hello, the median of `n` starts.
+async function coldStart(page, n) {
+  const times = [];
+  for (let i = 0; i < n; i++) {
+    await page.stopServiceWorkers();
+    times.push(await page.run(async () => {
+      const start = performance.now();
+      const response = await fetch('/api/hello');
+      await response.text();
+      if (response.status !== 200) throw new Error(`hello answered ${response.status}`);
+      return performance.now() - start;
+    }));
+  }
+  return times.sort((a, b) => a - b)[Math.floor(n / 2)];
+}
+
+describe('the manifest, the store and the network', { timeout: 300_000 }, () => {
+  test('a changed plugins.json is picked up at the next start; the manifest wins on prefixes', async () => {
+    const server = await ownServer();
+    try {
+      await withDemo(async (page) => {
+        assert.equal((await call(page, 'POST', '/_plugins', entry('late', '/api/late'))).status, 201);
+        const manifestPath = join(server.dir, 'plugins.json');
+        const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+        manifest.plugins.push(
+          { name: 'newcomer', prefix: '/api/newcomer', url: 'plugins/hello.wasm' },
+          { name: 'owner', prefix: '/api/late', url: 'plugins/hello.wasm' },
+        );
+        await writeFile(manifestPath, JSON.stringify(manifest));
+        await page.stopServiceWorkers();
+        const after = await page.run(async () => {
+          const [newcomer, late] = await Promise.all([fetch('/api/newcomer'), fetch('/api/late')]);
+          const list = await (await fetch('/_plugins')).json();
+          return {
+            newcomer: [newcomer.status, newcomer.headers.get('x-valor-plugin')],
+            late: late.headers.get('x-valor-plugin'),
+            names: list.map((e) => e.name),
+          };
+        });
+        assert.deepEqual(after.newcomer, [200, 'newcomer'], 'the new manifest is read');
+        assert.equal(after.late, 'owner', 'the manifest keeps its prefix');
+        assert.ok(!after.names.includes('late'), after.names.join());
+      }, server.url);
+    } finally {
+      await server.stop();
+      await server.remove();
+    }
+  });
+
+  test('with the network cut, a restarted worker mounts and answers every plugin', async (t) => {
+    const server = await ownServer();
+    try {
+      await withDemo(async (page) => {
+        assert.equal((await call(page, 'POST', '/_plugins', entry('registered', '/api/registered', 'plugins/echo.wasm'))).status, 201);
+        const online = await coldStart(page, 5);
+        await server.stop(); // the network is gone: every fetch to the origin fails
+        const offline = await coldStart(page, 5);
+        const answers = await page.run(async () => {
+          const paths = ['/api/hello', '/api/alice', '/api/todos', '/api/registered'];
+          return Promise.all(paths.map(async (path) => {
+            const response = await fetch(path);
+            return [path, response.status, response.headers.get('x-valor-plugin')];
+          }));
+        });
+        assert.deepEqual(answers, [
+          ['/api/hello', 200, 'hello'],
+          ['/api/alice', 200, 'alice'],
+          ['/api/todos', 200, 'todos'], // never used before: kept at install
+          ['/api/registered', 200, 'registered'],
+        ]);
+        const figures = `cold start to hello's first answer, median of 5: online ${online.toFixed(1)} ms, offline ${offline.toFixed(1)} ms`;
+        t.diagnostic(figures);
+        console.log(figures);
+      }, server.url);
+    } finally {
+      await server.stop();
+      await server.remove();
+    }
+  });
 });

@@ -25,6 +25,7 @@ pub mod integrity;
 pub mod manifest;
 pub mod meter;
 mod mounts;
+mod offline;
 mod plugin;
 mod registry;
 pub mod routes;

@@ -42,7 +42,7 @@ const RESERVED: [&str; 3] = [FUEL_EXPORT, GROWN_EXPORT, START_EXPORT];
 pub const PAGE_BYTES: u64 = 64 * 1024;
 
 /// What the rewritten module may use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Limits {
     /// Instructions per call into the plugin.
     pub fuel: u64,

@@ -4,7 +4,8 @@ use crate::error::DispatchError;
 use crate::host::{LocalDispatch, PluginContext};
 use crate::manifest::{Manifest, PluginSpec};
 use crate::mounts::{Mounted, Mounts};
-use crate::plugin::Plugin;
+use crate::offline;
+use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
 use crate::storage::Storage;
 use crate::sys;
@@ -17,6 +18,9 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 /// The IndexedDB database that holds every plugin's key-value namespace.
 const STORAGE_DATABASE: &str = "valor";
+
+/// The Cache Storage cache for starts without the network, unless sw.js names its own.
+pub const DEFAULT_CACHE: &str = "valor";
 
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
 ///
@@ -35,6 +39,8 @@ pub(crate) struct Inner {
     /// The run-time registry, if the manifest turns it on.
     registry: Option<Registry>,
     storage: Storage,
+    /// Compiled modules, by file and limits.
+    modules: Rc<Modules>,
     /// This, for the plugins it creates (their requests to other plugins).
     me: Weak<Inner>,
 }
@@ -43,7 +49,13 @@ impl Runtime {
     /// Loads the manifest and mounts its plugins. Never fails: problems are logged to the
     /// console, and an invalid entry's prefix answers with the reason.
     pub async fn boot(manifest_url: &str) -> Runtime {
-        let manifest = match load_manifest(manifest_url).await {
+        Self::boot_with_cache(manifest_url, DEFAULT_CACHE).await
+    }
+
+    /// As [`Runtime::boot`], keeping the manifest and the modules in the Cache Storage cache
+    /// `cache` (and starting from them when the network is down).
+    pub async fn boot_with_cache(manifest_url: &str, cache: &str) -> Runtime {
+        let manifest = match load_manifest(manifest_url, cache).await {
             Ok(manifest) => manifest,
             Err(error) => {
                 console_error(&format!(
@@ -64,6 +76,7 @@ impl Runtime {
             mounts: Mounts::new([]),
             registry,
             storage,
+            modules: Rc::new(Modules::new(cache)),
             me: me.clone(),
         });
         for mount in manifest.mounts {
@@ -107,10 +120,43 @@ impl Runtime {
 
 #[wasm_bindgen]
 impl Runtime {
-    /// JavaScript: `Runtime.boot(manifestUrl) -> Promise<Runtime>`.
+    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?) -> Promise<Runtime>`.
     #[wasm_bindgen(js_name = boot)]
-    pub fn boot_js(manifest_url: String) -> js_sys::Promise {
-        future_to_promise(async move { Ok(Runtime::boot(&manifest_url).await.into()) })
+    pub fn boot_js(manifest_url: String, cache: Option<String>) -> js_sys::Promise {
+        future_to_promise(async move {
+            let cache = cache.as_deref().unwrap_or(DEFAULT_CACHE);
+            Ok(Runtime::boot_with_cache(&manifest_url, cache).await.into())
+        })
+    }
+
+    /// JavaScript: `runtime.keepOffline() -> Promise<string[]>`: fetches every mounted
+    /// plugin's module into the cache (sw.js does at install), so that the app answers without
+    /// the network even for plugins it has not used yet. Resolves to the problems, if any.
+    #[wasm_bindgen(js_name = keepOffline)]
+    pub fn keep_offline_js(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let mut urls: Vec<String> = inner
+                .mounts
+                .all()
+                .into_iter()
+                .filter_map(|(_, mounted)| match mounted {
+                    Mounted::Plugin(plugin) => Some(plugin.spec().url.clone()),
+                    Mounted::Invalid(_) => None,
+                })
+                .collect();
+            urls.sort();
+            urls.dedup();
+            let cache = inner.modules.cache_name().to_owned();
+            let kept = futures::future::join_all(urls.iter().map(|url| offline::keep(&cache, url)));
+            let problems: js_sys::Array = kept
+                .await
+                .into_iter()
+                .filter_map(Result::err)
+                .map(JsValue::from)
+                .collect();
+            Ok(problems.into())
+        })
     }
 
     /// JavaScript: `runtime.claims(url) -> boolean`.
@@ -169,7 +215,7 @@ impl Inner {
             storage: self.storage.clone(),
             local: self.me.clone(),
         };
-        Rc::new(Plugin::new(spec, context))
+        Rc::new(Plugin::new(spec, context, Rc::clone(&self.modules)))
     }
 
     /// What answers a request to `url`: the registry, or a mount and the URI relative to it
@@ -300,11 +346,10 @@ async fn pass_through(request: &web_sys::Request) -> web_sys::Response {
     }
 }
 
-async fn load_manifest(url: &str) -> Result<Manifest, String> {
-    let response = JsFuture::from(sys::fetch_url(url))
+async fn load_manifest(url: &str, cache: &str) -> Result<Manifest, String> {
+    let response = offline::fetch(cache, url, offline::Freshness::Whole)
         .await
         .map_err(|e| format!("the manifest could not be fetched: {}", sys::describe(&e)))?;
-    let response: web_sys::Response = response.unchecked_into();
     if !response.ok() {
         return Err(format!(
             "fetching the manifest answered {}",

@@ -9,9 +9,29 @@ extern "C" {
     #[wasm_bindgen(js_name = fetch)]
     pub fn fetch(request: &web_sys::Request) -> Promise;
 
-    /// The global `fetch` for a URL.
+    /// `fetch(url, init)`.
     #[wasm_bindgen(js_name = fetch)]
-    pub fn fetch_url(url: &str) -> Promise;
+    fn fetch_with_init(url: &str, init: &js_sys::Object) -> Promise;
+
+    /// `caches.open(name)`: resolves to a `Cache`.
+    #[wasm_bindgen(catch, js_namespace = caches, js_name = open)]
+    pub fn open_cache(name: &str) -> Result<Promise, JsValue>;
+
+    /// A Cache Storage cache.
+    pub type Cache;
+
+    /// `cache.put(url, response)`.
+    #[wasm_bindgen(method, catch)]
+    pub fn put(this: &Cache, url: &str, response: &web_sys::Response) -> Result<Promise, JsValue>;
+
+    /// `cache.match(url)`: resolves to the stored `Response`, or `undefined`.
+    #[wasm_bindgen(method, catch, js_name = match)]
+    pub fn find(this: &Cache, url: &str) -> Result<Promise, JsValue>;
+
+    /// Compiles from a streamed response; resolves to a `WebAssembly.Module`. Rejects unless the
+    /// response's `content-type` is `application/wasm`.
+    #[wasm_bindgen(js_namespace = WebAssembly, js_name = compileStreaming)]
+    pub fn compile_streaming(source: &web_sys::Response) -> Promise;
 
     /// Compiles and instantiates from a streamed response; resolves to `{ module, instance }`.
     /// Rejects unless the response's `content-type` is `application/wasm`.
@@ -73,6 +93,14 @@ extern "C" {
     pub fn drop_task(this: &PluginExports, task: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(method, getter)]
     pub fn memory(this: &PluginExports) -> js_sys::WebAssembly::Memory;
+}
+
+/// `fetch(url, { cache })`: `"no-cache"` revalidates any copy in the HTTP cache, `"no-store"`
+/// ignores it.
+pub fn fetch_with_cache_mode(url: &str, cache: &str) -> Promise {
+    let init = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&init, &"cache".into(), &cache.into());
+    fetch_with_init(url, &init)
 }
 
 /// A JavaScript copy of `bytes`: how bytes of the runtime's memory reach the browser (response

@@ -1,41 +1,47 @@
-//! Fetching, compiling and instantiating a plugin module.
+//! Fetching and compiling a plugin's module, and instantiating it.
 
 use super::instance::{Instance, State};
 use crate::host::PluginContext;
 use crate::integrity::{self, Integrity};
-use crate::{meter, sys};
+use crate::meter::Limits;
+use crate::{meter, offline, sys};
 use js_sys::WebAssembly;
 use std::rc::Rc;
 use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// A module fetched and instantiated: compiled, its first instance, and its SHA-256 (in
-/// Subresource Integrity form).
-pub struct Fetched {
+/// A compiled module, and the SHA-256 of its bytes (Subresource Integrity form).
+#[derive(Clone)]
+pub struct Compiled {
     pub module: WebAssembly::Module,
-    pub instance: Instance,
     pub digest: String,
 }
 
-/// Fetches the module at `url`, checks its `integrity` if the entry gives one, rewrites it to
-/// count fuel and cap its memory (unless its entry turned metering off), and instantiates it.
-///
-/// An unmetered module without `integrity` is instantiated with `instantiateStreaming` (its
-/// digest is taken from a copy of the stream meanwhile). Servers often send .wasm with the wrong
-/// `content-type`, which `instantiateStreaming` rejects; then the bytes are instantiated, with a
-/// console warning.
-pub async fn fetch_and_instantiate(
-    context: &Rc<PluginContext>,
-    url: &str,
-    config: &[u8],
+/// How a module is compiled: where it is, and what is done to it first.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Source {
+    pub url: String,
+    /// Fuel and memory limits written into it, unless metering is off.
+    pub limits: Option<Limits>,
+    /// The digests it must match, as written.
+    pub integrity: Option<String>,
+}
+
+/// Fetches (from the network, or the offline copy) and compiles a module: checked against its
+/// integrity and rewritten for its limits first, unless metering is off and no integrity is
+/// asked; then it is compiled as it streams in (its digest taken from a copy of the stream).
+/// Servers often send .wasm with the wrong `content-type`, which streaming compilation rejects;
+/// then the bytes are compiled, with a console warning.
+pub async fn compile(
+    source: &Source,
     integrity: Option<&Integrity>,
-) -> Result<Fetched, String> {
-    let name = &context.name;
-    let response = JsFuture::from(sys::fetch_url(url))
+    cache: &str,
+) -> Result<Compiled, String> {
+    let url = &source.url;
+    let response = offline::fetch(cache, url, offline::Freshness::Revalidated)
         .await
         .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
-    let response: web_sys::Response = response.unchecked_into();
     if !response.ok() {
         return Err(format!(
             "fetching {url} answered {} {}",
@@ -45,62 +51,46 @@ pub async fn fetch_and_instantiate(
     }
     let content_type = response.headers().get("content-type").ok().flatten();
     let streamable = content_type.as_deref() == Some("application/wasm");
-    let limits = context.meter_limits();
-    let (state, imports) = State::new(Rc::clone(context));
-    let (instantiated, digest) = if limits.is_some() || integrity.is_some() || !streamable {
-        // From its bytes, checked (and metered) before any of its code runs.
+    let (compiled, digest) = if source.limits.is_some() || integrity.is_some() || !streamable {
+        // From its bytes, checked (and metered) before any of its code can run.
         let bytes = read(&response, url).await?;
         let digest = integrity::check(&bytes, integrity)
             .await
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
-        let bytes = match limits {
+        let bytes = match source.limits {
             Some(limits) => {
                 let metered = meter::instrument(&js_sys::Uint8Array::new(&bytes).to_vec(), limits)
                     .map_err(|reason| format!("{url} was refused: {reason}"))?;
                 sys::copy_to_js(&metered).buffer()
             }
             None => {
-                if !streamable {
-                    web_sys::console::warn_1(
-                        &format!(
-                            "[valor] plugin '{name}': {url} is served as {:?}, not \
-                             application/wasm; instantiating from its bytes instead of \
-                             streaming (slower). Configure the server to send application/wasm.",
-                            content_type.unwrap_or_default()
-                        )
-                        .into(),
-                    );
-                }
+                web_sys::console::warn_1(
+                    &format!(
+                        "[valor] {url} is served as {:?}, not application/wasm; compiling it \
+                         from its bytes instead of as it streams in (slower). Configure the \
+                         server to send application/wasm.",
+                        content_type.unwrap_or_default()
+                    )
+                    .into(),
+                );
                 bytes
             }
         };
-        (sys::instantiate_bytes(&bytes, &imports), digest)
+        (WebAssembly::compile(&bytes), digest)
     } else {
         let copy = response.clone().map_err(|e| sys::describe(&e))?;
-        let instantiated = sys::instantiate_streaming(&response, &imports);
+        let compiled = sys::compile_streaming(&response);
         let digest = integrity::check(&read(&copy, url).await?, None).await?;
-        (instantiated, digest)
+        (compiled, digest)
     };
-    let result = match JsFuture::from(instantiated).await {
-        Ok(result) => result,
-        Err(error) if error.is_instance_of::<WebAssembly::LinkError>() => {
-            return Err(explain_link_error(url, &error).await)
-        }
-        Err(error) => {
-            return Err(format!(
-                "{url} is not a loadable WebAssembly module: {}",
-                sys::describe(&error)
-            ))
-        }
-    };
-    let field = |key: &str| {
-        js_sys::Reflect::get(&result, &JsValue::from_str(key)).map_err(|e| sys::describe(&e))
-    };
-    let module: WebAssembly::Module = field("module")?.unchecked_into();
-    let instance: WebAssembly::Instance = field("instance")?.unchecked_into();
-    Ok(Fetched {
-        module,
-        instance: Instance::new(&instance, state, config)?,
+    let module = JsFuture::from(compiled).await.map_err(|error| {
+        format!(
+            "{url} is not a loadable WebAssembly module: {}",
+            sys::describe(&error)
+        )
+    })?;
+    Ok(Compiled {
+        module: module.unchecked_into(),
         digest,
     })
 }
@@ -114,27 +104,35 @@ async fn read(response: &web_sys::Response, url: &str) -> Result<js_sys::ArrayBu
     Ok(bytes.unchecked_into())
 }
 
-/// A new instance of a module that was loaded before (after the previous one trapped).
-pub async fn reinstantiate(
+/// A new instance of `module`, checked against the ABI and initialised with `config`.
+pub async fn instantiate(
     context: &Rc<PluginContext>,
     module: &WebAssembly::Module,
     config: &[u8],
 ) -> Result<Instance, String> {
     let (state, imports) = State::new(Rc::clone(context));
-    let instance = JsFuture::from(sys::instantiate_module(module, &imports))
-        .await
-        .map_err(|e| format!("re-instantiating failed: {}", sys::describe(&e)))?;
+    let instance = match JsFuture::from(sys::instantiate_module(module, &imports)).await {
+        Ok(instance) => instance,
+        Err(error) if error.is_instance_of::<WebAssembly::LinkError>() => {
+            return Err(explain_link_error(module, &error))
+        }
+        Err(error) => {
+            return Err(format!(
+                "instantiating it failed: {}",
+                sys::describe(&error)
+            ))
+        }
+    };
     Instance::new(instance.unchecked_ref(), state, config)
 }
 
 /// A module that compiled but could not be linked imports something the runtime does not
-/// provide: most often a plugin built for a newer plugin ABI. The module is fetched again (the
-/// streamed one is gone; this path is rare) to name what it imports.
-async fn explain_link_error(url: &str, error: &JsValue) -> String {
-    let unknown = match foreign_imports(url).await {
-        Ok(unknown) if !unknown.is_empty() => unknown,
-        _ => return format!("{url} could not be linked: {}", sys::describe(error)),
-    };
+/// provide: most often a plugin built for a newer plugin ABI.
+fn explain_link_error(module: &WebAssembly::Module, error: &JsValue) -> String {
+    let unknown = foreign_imports(module);
+    if unknown.is_empty() {
+        return format!("it could not be linked: {}", sys::describe(error));
+    }
     let newer = unknown
         .iter()
         .any(|name| name.starts_with(&format!("{IMPORT_MODULE}.")));
@@ -153,23 +151,18 @@ async fn explain_link_error(url: &str, error: &JsValue) -> String {
     }
 }
 
-/// The imports of the module at `url` that are not functions of this ABI, as `module.name`.
-async fn foreign_imports(url: &str) -> Result<Vec<String>, JsValue> {
-    let response: web_sys::Response = JsFuture::from(sys::fetch_url(url)).await?.unchecked_into();
-    let bytes = JsFuture::from(response.array_buffer()?).await?;
-    let module: WebAssembly::Module = JsFuture::from(WebAssembly::compile(&bytes))
-        .await?
-        .unchecked_into();
+/// The imports of `module` that are not functions of this ABI, as `module.name`.
+fn foreign_imports(module: &WebAssembly::Module) -> Vec<String> {
     let field = |import: &JsValue, key: &str| {
         js_sys::Reflect::get(import, &key.into())
             .ok()
             .and_then(|value| value.as_string())
             .unwrap_or_default()
     };
-    Ok(WebAssembly::Module::imports(&module)
+    WebAssembly::Module::imports(module)
         .iter()
         .map(|import| (field(&import, "module"), field(&import, "name")))
         .filter(|(module, name)| module != IMPORT_MODULE || !imports::ALL.contains(&name.as_str()))
         .map(|(module, name)| format!("{module}.{name}"))
-        .collect())
+        .collect()
 }

@@ -5,6 +5,7 @@ mod backoff;
 mod imports;
 mod instance;
 mod load;
+mod modules;
 mod quarantine;
 
 use crate::error::{DispatchError, MAX_DEPTH};
@@ -16,6 +17,8 @@ use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
 use quarantine::Quarantine;
+
+pub use modules::Modules;
 use std::cell::RefCell;
 use std::pin::pin;
 use std::rc::Rc;
@@ -63,11 +66,13 @@ pub struct Plugin {
     loading: RefCell<Option<Loading>>,
     backoff: Rc<Backoff>,
     quarantine: Quarantine,
+    /// Where its module is compiled, shared with the plugins that mount the same file.
+    modules: Rc<Modules>,
 }
 
 impl Plugin {
     /// A plugin that will be loaded when first needed.
-    pub fn new(spec: PluginSpec, context: PluginContext) -> Self {
+    pub fn new(spec: PluginSpec, context: PluginContext, modules: Rc<Modules>) -> Self {
         let config = serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec());
         Self {
             spec,
@@ -76,6 +81,7 @@ impl Plugin {
             loading: RefCell::new(None),
             backoff: Rc::default(),
             quarantine: Quarantine::default(),
+            modules,
         }
     }
 
@@ -265,24 +271,32 @@ impl Plugin {
 
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
-        let (context, url, config, backoff, integrity) = (
+        let source = load::Source {
+            url: self.spec.url.clone(),
+            limits: self.context.meter_limits(),
+            integrity: self.spec.integrity.as_ref().map(ToString::to_string),
+        };
+        let (context, config, backoff, integrity, modules) = (
             Rc::clone(&self.context),
-            self.spec.url.clone(),
             Rc::clone(&self.config),
             Rc::clone(&self.backoff),
             self.spec.integrity.clone(),
+            Rc::clone(&self.modules),
         );
         async move {
-            let fetched = load::fetch_and_instantiate(&context, &url, &config, integrity.as_ref())
+            let loaded = async {
+                let compiled = modules.compile(source, integrity).await?;
+                let instance = load::instantiate(&context, &compiled.module, &config).await?;
+                Ok::<_, String>((compiled, instance))
+            };
+            let (compiled, instance) = loaded
                 .await
                 .inspect_err(|_| backoff.failed(js_sys::Date::now()))?;
             backoff.succeeded();
-            let instance = future::ready(Ok(Rc::new(fetched.instance)))
-                .boxed_local()
-                .shared();
+            let instance = future::ready(Ok(Rc::new(instance))).boxed_local().shared();
             Ok(Rc::new(Loaded {
-                module: fetched.module,
-                digest: fetched.digest,
+                module: compiled.module,
+                digest: compiled.digest,
                 instance: RefCell::new(Some(instance)),
             }))
         }
@@ -301,7 +315,7 @@ impl Plugin {
                     Rc::clone(&self.config),
                 );
                 async move {
-                    let instance = load::reinstantiate(&context, &module, &config).await?;
+                    let instance = load::instantiate(&context, &module, &config).await?;
                     Ok(Rc::new(instance))
                 }
                 .boxed_local()
