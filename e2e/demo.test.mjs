@@ -215,6 +215,30 @@ for (const name of Object.keys(ENGINES)) {
       assert.deepEqual(await page.titles(), []);
       assert.deepEqual(await page.run(async () => (await fetch('/api/todos')).json()), []);
     }));
+
+    test('the plugins section registers, replaces and removes a plugin through /_plugins', () => withDemo(async (page) => {
+      await page.shows('plugin-list', /hello at \/api\/hello, manifest, loaded/);
+      // The form's defaults: greeter at /api/greeter, plugins/hello.wasm.
+      await page.click('#plugin-form button');
+      await page.shows('plugin-result', '201 registered greeter');
+      await page.shows('plugin-list', /greeter at \/api\/greeter, registry, loaded/);
+      const greeter = () => page.run(async () => {
+        const response = await fetch('/api/greeter/x');
+        return [response.headers.get('x-valor-plugin'), await response.text()];
+      });
+      assert.deepEqual(await greeter(), ['greeter', 'OK response from a plugin']);
+      // The same name with another module: a replacement.
+      await page.fill('#plugin-url', 'plugins/echo.wasm');
+      await page.click('#plugin-form button');
+      await page.shows('plugin-result', '200 replaced greeter');
+      const [via, echoed] = await greeter();
+      assert.equal(via, 'greeter');
+      assert.equal(JSON.parse(echoed).path, '/x', 'echo answers now');
+      await page.click('#plugin-list button[data-name="greeter"]');
+      await page.shows('plugin-result', '204 removed greeter');
+      assert.doesNotMatch(await page.text('plugin-list'), /greeter/);
+      assert.equal((await greeter())[0], null, 'its prefix goes to the network again');
+    }));
   });
 }
 

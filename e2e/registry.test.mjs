@@ -191,6 +191,30 @@ describe('the plugin registry', { timeout: 300_000 }, () => {
     assert.ok(requests.some((a) => kind(a) === 'old'), 'requests before the swap');
   }));
 
+  test('registering a plugin and its first answer take milliseconds', (t) => withDemo(async (page) => {
+    // Its module already compiled (echo's, at the default limits, which the page used), or
+    // compiled afresh (other limits make another module: fuel and memory are written into it).
+    const time = (fresh) => page.run(async (fresh) => {
+      const times = [];
+      for (let i = 0; i < 5; i++) {
+        const name = `timed${fresh ? 'fresh' : ''}${i}`;
+        const entry = { name, prefix: `/api/${name}`, url: 'plugins/echo.wasm' };
+        if (fresh) entry.memory_mb = 64 + i;
+        const start = performance.now();
+        const registered = await fetch('/_plugins', { method: 'POST', body: JSON.stringify(entry) });
+        const answer = await fetch(`/api/${name}`);
+        await answer.text();
+        if (registered.status !== 201 || answer.status !== 200) throw new Error(`${registered.status} ${answer.status}`);
+        times.push(performance.now() - start);
+      }
+      return times.sort((a, b) => a - b)[2];
+    }, fresh);
+    const [shared, fresh] = [await time(false), await time(true)];
+    const figures = `register a plugin and get its first answer, median of 5: ${shared.toFixed(1)} ms with its module compiled already, ${fresh.toFixed(1)} ms compiling it`;
+    t.diagnostic(figures);
+    console.log(figures);
+  }));
+
   test('integrity: a matching module is mounted, another is refused with both digests', () => withDemo(async (page) => {
     const digest = await page.run(async () => {
       const bytes = await (await fetch('/plugins/hello.wasm')).arrayBuffer();

@@ -135,6 +135,61 @@ function addTodo(event) {
   });
 }
 
+// --- Plugins: the registry's listing, and changes to it.
+
+function pluginItem(plugin) {
+  const item = document.createElement('li');
+  item.dataset.name = plugin.name ?? '';
+  const state = plugin.state === 'failed' ? `failed: ${plugin.reason}` : plugin.state;
+  const text = document.createElement('span');
+  text.textContent = `${plugin.name ?? '(invalid entry)'} at ${plugin.prefix}, ${plugin.origin}, ${state}`;
+  item.append(text);
+  if (plugin.name) {
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.textContent = 'Remove';
+    remove.dataset.name = plugin.name;
+    remove.setAttribute('aria-label', `Remove ${plugin.name}`);
+    remove.addEventListener('click', () => changePlugins(async () => {
+      const response = await fetch(`/_plugins/${plugin.name}`, { method: 'DELETE' });
+      return `${response.status} ${response.ok ? `removed ${plugin.name}` : await response.text()}`;
+    }));
+    item.append(remove);
+  }
+  return item;
+}
+
+async function showPlugins() {
+  const plugins = await (await fetch('/_plugins')).json();
+  document.getElementById('plugin-list').replaceChildren(...plugins.map(pluginItem));
+}
+
+// Runs one change against the registry, shows its outcome, then the list as it now is.
+async function changePlugins(change) {
+  const result = document.getElementById('plugin-result');
+  try {
+    result.textContent = await change();
+  } catch (failure) {
+    result.textContent = String(failure);
+  }
+  await showPlugins();
+}
+
+function putPlugin(event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const name = form.get('name');
+  return changePlugins(async () => {
+    const response = await fetch(`/_plugins/${encodeURIComponent(name)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, prefix: form.get('prefix'), url: form.get('url') }),
+    });
+    if (!response.ok) return `${response.status} ${(await response.text()).trim()}`;
+    return `${response.status} ${response.status === 201 ? 'registered' : 'replaced'} ${name}`;
+  });
+}
+
 async function main() {
   try {
     await controlledByValor();
@@ -145,7 +200,10 @@ async function main() {
     document.getElementById('todo-form').addEventListener('submit', addTodo);
     document.getElementById('todo-clear').addEventListener('click', () =>
       changeTodos(() => todoApi('DELETE')));
+    document.getElementById('plugin-form').addEventListener('submit', putPlugin);
     await Promise.all([showHello(), sendEcho(), showStates(), showProxy(), refreshTodos()]);
+    await showPlugins(); // after the others: their states are then known
+
   } catch (error) {
     statusLine.textContent = `Valor could not start: ${error}`;
     statusLine.classList.add('error');
