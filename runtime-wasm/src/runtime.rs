@@ -147,14 +147,16 @@ impl Runtime {
                 .collect();
             urls.sort();
             urls.dedup();
+            // One at a time: install is not in a hurry, and against the browser tests' server,
+            // Firefox took over 10 s for some 30 modules fetched all at once (under a second
+            // one after another).
             let cache = inner.modules.cache_name().to_owned();
-            let kept = futures::future::join_all(urls.iter().map(|url| offline::keep(&cache, url)));
-            let problems: js_sys::Array = kept
-                .await
-                .into_iter()
-                .filter_map(Result::err)
-                .map(JsValue::from)
-                .collect();
+            let problems = js_sys::Array::new();
+            for url in &urls {
+                if let Err(problem) = offline::keep(&cache, url).await {
+                    problems.push(&JsValue::from(problem));
+                }
+            }
             Ok(problems.into())
         })
     }
