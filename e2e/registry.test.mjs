@@ -238,7 +238,10 @@ async function ownServer() {
   const dir = await mkdtemp(join(tmpdir(), 'valor-www-'));
   await cp(join(root, 'target/www'), dir, { recursive: true });
   const port = await freePort();
-  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: 'ignore' });
+  const server = spawn('python3', ['-m', 'http.server', String(port), '--bind', '127.0.0.1', '--directory', dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its access log: one line per request ("GET /plugins/hello.wasm HTTP/1.1" 200).
+  const log = [];
+  server.stderr.setEncoding('utf8').on('data', (chunk) => log.push(...chunk.split('\n')));
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; i < 100; i++) {
     try { if ((await fetch(url)).ok) break; } catch { /* starting */ }
@@ -248,6 +251,8 @@ async function ownServer() {
   return {
     url,
     dir,
+    // How many requests for `path` the server has answered.
+    served: (path) => log.filter((line) => line.includes(`"GET ${path} `)).length,
     stop: async () => { server.kill(); await stopped; },
     remove: () => rm(dir, { recursive: true, force: true }),
   };
@@ -295,6 +300,24 @@ describe('the manifest, the store and the network', { timeout: 300_000 }, () => 
         assert.deepEqual(after.newcomer, [200, 'newcomer'], 'the new manifest is read');
         assert.equal(after.late, 'owner', 'the manifest keeps its prefix');
         assert.ok(!after.names.includes('late'), after.names.join());
+      }, server.url);
+    } finally {
+      await server.stop();
+      await server.remove();
+    }
+  });
+
+  test('a module mounted twice is fetched and compiled once', async () => {
+    const server = await ownServer();
+    try {
+      await withDemo(async (page) => {
+        await page.stopServiceWorkers();
+        const before = server.served('/plugins/with_state.wasm');
+        const greetings = await page.run(async () => Promise.all(['/api/alice', '/api/bob'].map(
+          async (path) => (await (await fetch(path)).json()).greeting,
+        )));
+        assert.deepEqual(greetings, ['Hello, I am Alice', 'Hello, I am Bob']);
+        assert.equal(server.served('/plugins/with_state.wasm') - before, 1, 'alice and bob share one fetch');
       }, server.url);
     } finally {
       await server.stop();
