@@ -13,9 +13,12 @@
 //! loaded before it is mounted, so a registration that answers 201 serves at once, and a
 //! replacement that cannot be loaded leaves the old plugin in place.
 
+mod answers;
 mod caller;
 mod listing;
 mod store;
+
+use answers::{json, not_allowed, text, unknown};
 
 use crate::manifest::{self, RegistrySettings};
 use crate::runtime::Inner;
@@ -222,19 +225,10 @@ impl Registry {
                 ),
             );
         }
-        let existing = runtime.mounts.named(&spec.name);
-        if replacing.is_none() && existing.is_some() {
-            return text(
-                StatusCode::CONFLICT,
-                format!("the name '{}' is taken", spec.name),
-            );
-        }
-        if let Some(holder) = self.prefix_holder(runtime, &spec) {
-            return text(
-                StatusCode::CONFLICT,
-                format!("the prefix {} is taken by {holder}", spec.prefix),
-            );
-        }
+        let existing = match self.conflict(runtime, &spec, replacing) {
+            Ok(existing) => existing,
+            Err(conflict) => return text(StatusCode::CONFLICT, conflict),
+        };
         // Loaded before it is mounted: requests never wait for (or fail on) a new module.
         let plugin = runtime.plugin(spec.clone());
         if let Err(error) = plugin.preload().await {
@@ -243,28 +237,15 @@ impl Registry {
                 format!(
                     "'{}' was not {}: {error}",
                     spec.name,
-                    if existing.is_some() {
-                        "replaced"
-                    } else {
-                        "registered"
-                    }
+                    if existing { "replaced" } else { "registered" }
                 ),
             );
         }
         // Things may have changed while it loaded.
-        let existing = runtime.mounts.named(&spec.name);
-        if replacing.is_none() && existing.is_some() {
-            return text(
-                StatusCode::CONFLICT,
-                format!("the name '{}' is taken", spec.name),
-            );
-        }
-        if let Some(holder) = self.prefix_holder(runtime, &spec) {
-            return text(
-                StatusCode::CONFLICT,
-                format!("the prefix {} is taken by {holder}", spec.prefix),
-            );
-        }
+        let existing = match self.conflict(runtime, &spec, replacing) {
+            Ok(existing) => existing,
+            Err(conflict) => return text(StatusCode::CONFLICT, conflict),
+        };
         if let Some(fields) = entry.as_object_mut() {
             fields.insert("url".into(), spec.url.clone().into());
         }
@@ -278,7 +259,7 @@ impl Registry {
             .mounts
             .put(spec.prefix.clone(), std::rc::Rc::clone(&plugin));
         self.registered.borrow_mut().insert(spec.name.clone());
-        let status = if existing.is_some() {
+        let status = if existing {
             StatusCode::OK
         } else {
             StatusCode::CREATED
@@ -297,6 +278,24 @@ impl Registry {
             response.headers_mut().insert(header::LOCATION, location);
         }
         response
+    }
+
+    /// Why `spec` conflicts with what is mounted (its name taken, unless it is `replacing` it,
+    /// or its prefix); otherwise whether a plugin of that name exists.
+    fn conflict(
+        &self,
+        runtime: &Inner,
+        spec: &manifest::PluginSpec,
+        replacing: Option<&str>,
+    ) -> Result<bool, String> {
+        let exists = runtime.mounts.named(&spec.name).is_some();
+        if replacing.is_none() && exists {
+            return Err(format!("the name '{}' is taken", spec.name));
+        }
+        if let Some(holder) = self.prefix_holder(runtime, spec) {
+            return Err(format!("the prefix {} is taken by {holder}", spec.prefix));
+        }
+        Ok(exists)
     }
 
     /// What holds the prefix `spec` asks for, other than the plugin it replaces.
@@ -348,44 +347,6 @@ async fn read_entry(request: &web_sys::Request) -> Result<serde_json::Value, Res
             format!("the body is not JSON: {error}"),
         )),
     }
-}
-
-fn unknown(name: &str) -> Response {
-    text(
-        StatusCode::NOT_FOUND,
-        format!("no plugin is called '{name}'"),
-    )
-}
-
-fn not_allowed(allow: &'static str) -> Response {
-    let mut response = text(
-        StatusCode::METHOD_NOT_ALLOWED,
-        format!("the plugin registry answers {allow} here"),
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
-    response
-}
-
-fn text(status: StatusCode, message: String) -> Response {
-    let mut response = Response::new(format!("{message}\n").into());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
-}
-
-fn json(status: StatusCode, value: &serde_json::Value) -> Response {
-    let mut response = Response::new(value.to_string().into());
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    response
 }
 
 fn console_error(message: &str) {
