@@ -2,12 +2,16 @@
 //! service worker.
 //!
 //! ```text
-//! page fetch('/api/x') ─► sw.js ─► Runtime::handle ─► routes ─► Plugin ─► Instance (plugin .wasm)
-//!                                        ▲                        │ vlugin::abi bytes
-//!                         web_http: web_sys ⇄ http types ◄────────┘
+//! page fetch('/api/x') ─► sw.js ─► Runtime::answer ─► mounts ─► Plugin ─► Instance (plugin .wasm)
+//!            '/_plugins' ─┘            │    ▲ registry      │ vlugin::abi bytes
+//!                                      └────┴─ web_http: web_sys ⇄ http types ◄────┘
 //! ```
 //! - [`manifest`]: `plugins.json`, parsed entry by entry;
-//! - [`routes`]: longest-prefix matching at `/` boundaries;
+//! - `mounts` over [`routes`]: what answers at each prefix (longest-prefix matching at `/`
+//!   boundaries), changed at run time by the `registry` (`/_plugins`: its API, who may use it,
+//!   and its records in IndexedDB);
+//! - `offline`: the manifest and modules kept in Cache Storage for starts without the network;
+//! - [`integrity`]: Subresource Integrity checks of modules, and their digests;
 //! - `plugin`: loading, the ABI call sequence, crash recovery (replay, quarantine), and the
 //!   time limit and cancellation of each request;
 //! - [`meter`]: the rewriting of each plugin module that counts its fuel and caps its memory;
