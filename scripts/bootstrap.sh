@@ -92,25 +92,28 @@ install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: an
     cargo install -q "$1" ${3:+--version "$3"}
 }
 
-install_node_packages() { # e2e/: WebDriver and DevTools clients for the demo tests and benchmarks
-  local dir="$VALOR_ROOT/e2e"
+# e2e/: WebDriver and DevTools clients for the demo tests and benchmarks; tools/: binaryen's
+# wasm-opt, pinned (Debian's binaryen 108 breaks wasm-bindgen's externref table).
+install_node_packages() {
+  local dir="$VALOR_ROOT/$1"
   # npm ci writes node_modules/.package-lock.json: newer than the lock file means up to date.
   [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ] && return 0
-  say "npm ci in e2e/"
+  say "npm ci in $1/"
   (cd "$dir" && npm ci --silent --no-audit --no-fund)
 }
 
 main() {
   export PATH="$HOME/.cargo/bin:$PATH"
-  # The three engines and their WebDriver servers, and wasm-opt, come from Debian whichever
-  # Rust toolchain is used: Chromium; Firefox ESR; WebKitGTK (Safari's engine) with its
-  # MiniBrowser, which has no headless mode and so runs under Xvfb. Debian has no geckodriver.
-  apt_install chromium chromium-driver binaryen
+  # The three engines and their WebDriver servers come from Debian whichever Rust toolchain is
+  # used: Chromium; Firefox ESR; WebKitGTK (Safari's engine) with its MiniBrowser, which has no
+  # headless mode and so runs under Xvfb. Debian has no geckodriver.
+  apt_install chromium chromium-driver
   apt_install --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth
   install_cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION"
   install_cargo_tool wasm-pack wasm-pack ""
   install_cargo_tool geckodriver geckodriver ""
-  install_node_packages
+  install_node_packages e2e
+  install_node_packages tools
   select_toolchain
   mkdir -p "$VALOR_ROOT/target"
   printf 'export PATH=%q\n' "$PATH" >"$VALOR_ROOT/target/toolchain.env"

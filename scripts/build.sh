@@ -19,21 +19,33 @@ for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml be
 done
 say "plugins: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
-# Shrink what ships (about 15%); the browser tests load these optimised files.
-# The features are those rustc enables by default, which binaryen 108 must be told.
+# Shrink what ships; the browser tests load these optimised files. binaryen 132, from npm (see
+# tools/), with the features rustc enables by default.
+wasm_opt() {
+  tools/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+    --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
+    --strip-debug --strip-producers "$@"
+}
+# Optimises $1 into $2, unless $2 was made from the same bytes (wasm-opt runs on node: seconds).
+optimise() {
+  local stamp="$2.from" sum
+  sum="$(sha256sum "$1" | cut -d' ' -f1)"
+  [ -f "$2" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ] && return 0
+  wasm_opt "$1" -o "$2" && echo "$sum" >"$stamp"
+}
 wasm_out=target/plugins
 mkdir -p "$wasm_out"
 for file in "${wasm_files[@]}"; do
-  command -v wasm-opt >/dev/null || { cp "target/wasm32-unknown-unknown/release/$file" "$wasm_out/"; continue; }
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "target/wasm32-unknown-unknown/release/$file" -o "$wasm_out/$file"
+  optimise "target/wasm32-unknown-unknown/release/$file" "$wasm_out/$file"
 done
 
-say "runtime: wasm-pack build --target no-modules"
+say "runtime: wasm-pack build --target no-modules, then wasm-opt"
 # (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
 wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
-  --out-dir "$root/target/runtime" --out-name valor_runtime
+  --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime
+mkdir -p target/runtime
+cp target/runtime-unoptimised/valor_runtime.js target/runtime/
+optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
 
 say "demo app: target/www"
 rm -rf target/www && mkdir -p target/www/plugins target/www/valor
