@@ -72,7 +72,17 @@ results.coldStart = await compare('cold start', async (s) => {
   if (s === 'floor') return { ms };
   // Where Valor's cold start goes, from the marks sw.js sets (ms since the worker started).
   const marks = await inPage(s, () => bench.inWorker({ kind: 'marks' }));
-  return { ms, runtimeLoaded: marks['valor:runtime-loaded'], pluginsMounted: marks['valor:plugins-mounted'] };
+  return {
+    ms,
+    runtimeLoaded: marks['valor:runtime-loaded'],
+    pluginsMounted: marks['valor:plugins-mounted'],
+    helloLoad: marks['valor:hello:load'],
+    helloRead: marks['valor:hello.wasm:read'],
+    helloChecked: marks['valor:hello.wasm:checked'],
+    helloMetered: marks['valor:hello.wasm:metered'],
+    helloCompiled: marks['valor:hello:compiled'],
+    helloInstantiated: marks['valor:hello:instantiated'],
+  };
 });
 results.instantiate = await compare('instantiate hello.wasm', () =>
   inPage('valor', () => bench.inWorker({ kind: 'instantiate', url: 'plugins/hello.wasm', n: 20 })), ['valor']);
@@ -140,7 +150,10 @@ function print(r) {
     row(label, f(valor.medianUs), f(floor.medianUs), f(floor.medianUs / valor.medianUs, 2));
   }
   row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));
-  row('… of which, from worker start: runtime loaded / plugins mounted, ms', `${f(r.coldStart.valor.runtimeLoaded)} / ${f(r.coldStart.valor.pluginsMounted)}`, '', '');
+  const c0 = r.coldStart.valor;
+  row('… of which, from worker start: runtime loaded / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.pluginsMounted)}`, '', '');
+  row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
+    [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
   row('instantiateStreaming hello.wasm: network / Cache Storage ms', `${f(r.instantiate.valor.networkMs, 2)} / ${f(r.instantiate.valor.cacheMs, 2)}`, '', '');
   for (const [key, label] of [['body1MiB', 'echo 1 MiB'], ['body16MiB', 'echo 16 MiB']]) {
     const { valor, floor } = r[key];

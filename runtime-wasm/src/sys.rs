@@ -66,6 +66,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = clients, js_name = get)]
     pub fn client(id: &str) -> Promise;
 
+    /// `performance.mark(name)`: a named point in time, shown by DevTools and read by the bench.
+    #[wasm_bindgen(catch, js_namespace = performance, js_name = mark)]
+    fn performance_mark(name: &str) -> Result<JsValue, JsValue>;
+
     /// JavaScript's `String(value)`: "Name: message" for Error objects. Throws only for an
     /// object whose own `toString` throws.
     #[wasm_bindgen(catch, js_name = String)]
@@ -101,6 +105,11 @@ pub fn fetch_with_cache_mode(url: &str, cache: &str) -> Promise {
     let init = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&init, &"cache".into(), &cache.into());
     fetch_with_init(url, &init)
+}
+
+/// Marks a point of a plugin's loading (`valor:<plugin>:<stage>`), for DevTools and the bench.
+pub fn mark(plugin: &str, stage: &str) {
+    let _ = performance_mark(&format!("valor:{plugin}:{stage}"));
 }
 
 /// A JavaScript copy of `bytes`: how bytes of the runtime's memory reach the browser (response

@@ -39,6 +39,7 @@ pub async fn compile(
     cache: &str,
 ) -> Result<Compiled, String> {
     let url = &source.url;
+    let file = url.rsplit('/').next().unwrap_or(url);
     let response = offline::fetch(cache, url, offline::Freshness::Revalidated)
         .await
         .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
@@ -54,13 +55,16 @@ pub async fn compile(
     let (compiled, digest) = if source.limits.is_some() || integrity.is_some() || !streamable {
         // From its bytes, checked (and metered) before any of its code can run.
         let bytes = read(&response, url).await?;
+        sys::mark(file, "read");
         let digest = integrity::check(&bytes, integrity)
             .await
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
+        sys::mark(file, "checked");
         let bytes = match source.limits {
             Some(limits) => {
                 let metered = meter::instrument(&js_sys::Uint8Array::new(&bytes).to_vec(), limits)
                     .map_err(|reason| format!("{url} was refused: {reason}"))?;
+                sys::mark(file, "metered");
                 sys::copy_to_js(&metered).buffer()
             }
             None => {

@@ -285,8 +285,12 @@ impl Plugin {
         );
         async move {
             let loaded = async {
+                let name = &context.name;
+                crate::sys::mark(name, "load");
                 let compiled = modules.compile(source, integrity).await?;
+                crate::sys::mark(name, "compiled");
                 let instance = load::instantiate(&context, &compiled.module, &config).await?;
+                crate::sys::mark(name, "instantiated");
                 Ok::<_, String>((compiled, instance))
             };
             let (compiled, instance) = loaded
