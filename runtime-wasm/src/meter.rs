@@ -158,7 +158,7 @@ impl<'a> Rewriter<'a> {
             }
             Payload::CodeSectionEntry(body) => {
                 let added = self.added()?;
-                let costs = self.analysis.region_costs(&body)?;
+                let costs = self.analysis.region_costs(self.functions);
                 let charge_entry = !self.analysis.is_inlined(self.functions);
                 self.functions += 1;
                 let body = metered(self.module, &body, added, costs, charge_entry)?;

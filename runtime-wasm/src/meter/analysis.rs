@@ -15,6 +15,8 @@ const MAX_INLINED_COST: u64 = 2_000;
 /// What the rewriter needs to know about the module's functions.
 pub struct Analysis {
     imported_functions: u32,
+    /// Each function the module defines, as read.
+    functions: Vec<Summary>,
     /// For each function the module defines: its cost if its callers pay for it.
     inlined: Vec<Option<u64>>,
 }
@@ -40,6 +42,7 @@ impl Analysis {
         let mut analysis = Self {
             imported_functions,
             inlined: vec![None; functions.len()],
+            functions: Vec::new(),
         };
         // Functions whose callees are all known to be bounded, until nothing changes: what is
         // left can loop or recurse.
@@ -66,6 +69,7 @@ impl Analysis {
                 }
             }
         }
+        analysis.functions = functions;
         Ok(analysis)
     }
 
@@ -84,40 +88,21 @@ impl Analysis {
         self.inlined.get(defined as usize).copied().flatten()
     }
 
-    /// The instructions of each region of `body`: first the code outside any loop, then each
-    /// loop's own code (without its nested loops), in the order the loops begin; calls to
-    /// inlined functions count their cost.
-    pub fn region_costs(&self, body: &FunctionBody<'_>) -> Result<Vec<u64>, String> {
-        let mut costs = vec![0u64];
-        // The region of each open block; the function's own block is region 0.
-        let mut open = vec![0usize];
-        let mut operators = body.get_operators_reader().map_err(super::invalid)?;
-        while !operators.eof() {
-            let operator = operators.read().map_err(super::invalid)?;
-            let region = *open.last().ok_or("instructions after the function's end")?;
-            let callee = match operator {
-                Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
-                    self.call_cost(function_index).unwrap_or(0)
-                }
-                _ => 0,
-            };
-            costs[region] = costs[region].saturating_add(1 + callee);
-            match operator {
-                Operator::Loop { .. } => {
-                    costs.push(0);
-                    open.push(costs.len() - 1);
-                }
-                Operator::Block { .. }
-                | Operator::If { .. }
-                | Operator::Try { .. }
-                | Operator::TryTable { .. } => open.push(region),
-                Operator::End => {
-                    open.pop();
-                }
-                _ => {}
-            }
-        }
-        Ok(costs)
+    /// The cost of each region of the `index`th function the module defines (see
+    /// [`Summary::regions`]): its own instructions, and its calls to inlined functions.
+    pub fn region_costs(&self, index: usize) -> Vec<u64> {
+        let Some(function) = self.functions.get(index) else {
+            return vec![1];
+        };
+        function
+            .regions
+            .iter()
+            .map(|region| {
+                region.callees.iter().fold(region.own, |sum, &callee| {
+                    sum.saturating_add(self.call_cost(callee).unwrap_or(0))
+                })
+            })
+            .collect()
     }
 }
 
@@ -129,6 +114,17 @@ struct Summary {
     callees: Vec<u32>,
     /// It loops, or calls through a table or reference (any function, maybe itself).
     unbounded: bool,
+    /// Its regions: first the code outside any loop, then each loop's own code (without its
+    /// nested loops), in the order the loops begin. Each is charged once per entry or iteration.
+    regions: Vec<Region>,
+}
+
+/// The code between two points where fuel is charged.
+#[derive(Default)]
+struct Region {
+    own: u64,
+    /// Functions called from it: an inlined one adds its cost to the region's.
+    callees: Vec<u32>,
 }
 
 impl Summary {
@@ -137,19 +133,37 @@ impl Summary {
             own: 0,
             callees: Vec::new(),
             unbounded: false,
+            regions: vec![Region::default()],
         };
+        // The region of each open block; the function's own block is region 0.
+        let mut open = vec![0usize];
         let mut operators = body.get_operators_reader().map_err(super::invalid)?;
         while !operators.eof() {
+            let operator = operators.read().map_err(super::invalid)?;
+            let region = *open.last().ok_or("instructions after the function's end")?;
             summary.own += 1;
-            match operators.read().map_err(super::invalid)? {
+            summary.regions[region].own += 1;
+            match operator {
                 Operator::Call { function_index } | Operator::ReturnCall { function_index } => {
                     summary.callees.push(function_index);
+                    summary.regions[region].callees.push(function_index);
                 }
-                Operator::Loop { .. }
-                | Operator::CallIndirect { .. }
+                Operator::CallIndirect { .. }
                 | Operator::ReturnCallIndirect { .. }
                 | Operator::CallRef { .. }
                 | Operator::ReturnCallRef { .. } => summary.unbounded = true,
+                Operator::Loop { .. } => {
+                    summary.unbounded = true;
+                    summary.regions.push(Region::default());
+                    open.push(summary.regions.len() - 1);
+                }
+                Operator::Block { .. }
+                | Operator::If { .. }
+                | Operator::Try { .. }
+                | Operator::TryTable { .. } => open.push(region),
+                Operator::End => {
+                    open.pop();
+                }
                 _ => {}
             }
         }
