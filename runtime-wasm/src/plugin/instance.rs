@@ -421,11 +421,14 @@ impl State {
         }
     }
 
-    /// Whether the instance holds more memory than its cap (an unmetered module's memory is not
-    /// capped in the module: it is checked after each call instead).
+    /// Whether an unmetered instance holds more memory than its cap. (A metered module's memory
+    /// cannot grow past it: its maximum was lowered when it was rewritten. An unmetered one is
+    /// checked after each poll instead, three calls into JavaScript spared on the metered path.)
     fn over_memory_cap(&self) -> bool {
-        self.memory()
-            .is_some_and(|memory| u64::from(memory.byte_length()) > self.context.memory_bytes())
+        self.meter.get().is_none()
+            && self
+                .memory()
+                .is_some_and(|memory| u64::from(memory.byte_length()) > self.context.memory_bytes())
     }
 }
 
