@@ -67,6 +67,7 @@ pub async fn compile(
                 sys::mark(file, "metered");
                 sys::copy_to_js(&metered).buffer()
             }
+            None if streamable => bytes, // read for its integrity check
             None => {
                 web_sys::console::warn_1(
                     &format!(
