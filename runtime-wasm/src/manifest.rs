@@ -183,9 +183,9 @@ fn bounded_timeout_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
     )
 }
 
-/// One billion instructions per call, about a second of a phone's CPU, 0.3 s of a laptop's:
-/// hundreds of times what a handler that parses and answers a JSON request of a megabyte uses,
-/// and a short enough freeze of the worker when a plugin loops.
+/// One billion instructions per call: a loop is stopped after about 0.14 s (Chromium, on the
+/// test machine; BENCHMARKS.md), a short freeze of the worker, while the CPU-heavy handlers of
+/// the benchmarks (a SHA-256 of 256 KiB, JSON of 2,000 objects: 2-3 ms each) use a few percent.
 pub const DEFAULT_FUEL: u64 = 1_000_000_000;
 
 /// The largest `fuel` an entry may ask for: a thousand times the default.
