@@ -30,7 +30,7 @@ say "browser: wasm-pack test in Chromium"
 wasm-pack test --headless --chrome wasm-pack-tests
 say "browser: wasm-pack test in Firefox"
 wasm-pack test --headless --firefox wasm-pack-tests
-# WebKitGTK 2.50 rarely fails a test in a way no rerun reproduces (README, "Browsers"): these
+# WebKitGTK 2.50 sometimes fails a test in a way no rerun reproduces (README, "Browsers"): these
 # two steps run once more when they fail, after saying so; a real failure fails twice.
 again() {
   "$@" && return 0
