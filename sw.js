@@ -87,20 +87,21 @@ const failure = (error = crash) => new Response(
   `the Valor runtime failed (a bug in Valor, not in a plugin): ${error}\n`,
   { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } },
 );
-// The runtime's answer, settled whatever happens to the runtime.
+// The runtime's answer (a response, or a promise of one), settled whatever happens to the runtime.
 const guarded = (answer) => (crash ? Promise.resolve(failure()) : new Promise((resolve) => {
   waiting.add(resolve);
   const settle = (response) => { waiting.delete(resolve); resolve(response); };
-  answer.then(settle, (error) => settle(failure(error)));
+  Promise.resolve(answer).then(settle, (error) => settle(failure(error)));
 }));
 
 // Must be registered during the script's first evaluation, and decide synchronously.
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (runtime) {
-    // A promise of the plugin's response, or undefined: not for a plugin, so left untouched.
+    // The response when it is ready at once (most are), else a promise of it; undefined for a
+    // request that is not for a plugin, left untouched.
     const answer = runtime.answer(request, event.clientId);
-    if (answer) event.respondWith(guarded(answer));
+    if (answer) event.respondWith(answer instanceof Response ? answer : guarded(answer));
     return;
   }
   // The browser (re)started this worker for this request and the routes are not known yet.

@@ -64,8 +64,10 @@ export async function openPages(context, origin, scopes) {
 /// through Target.sendMessageToTarget.)
 export async function workerSession(context, page) {
   const session = await context.newCDPSession(page);
+  // Auto-attaching reaches every worker of the origin: the page's is the one under its directory.
+  const scope = new URL('.', page.url()).href;
   const attached = new Promise((resolve) => session.on('Target.attachedToTarget', ({ targetInfo, sessionId }) => {
-    if (targetInfo.type === 'service_worker') resolve(sessionId);
+    if (targetInfo.type === 'service_worker' && targetInfo.url.startsWith(scope)) resolve(sessionId);
   }));
   let nextId = 1;
   const pending = new Map();

@@ -54,14 +54,18 @@ window.bench = {
     times.sort((a, b) => a - b);
     return { ms: times[Math.floor(times.length / 2)], mibPerSecond: bytes / 1048576 / (times[Math.floor(times.length / 2)] / 1000) };
   },
-  // n requests at once to a handler that sleeps `ms`.
-  async concurrent(base, n, ms) {
+  // n requests to a handler that sleeps `ms`, `inFlight` at a time (all at once by default).
+  async concurrent(base, n, ms, inFlight = n) {
     await fetch(`${base}/reset`);
+    let next = 0, failed = 0;
     const start = performance.now();
-    const statuses = await Promise.all(Array.from({ length: n }, () => fetch(`${base}/sleep?ms=${ms}`).then((r) => r.status)));
+    const lane = async () => {
+      while (next++ < n) if ((await fetch(`${base}/sleep?ms=${ms}`)).status !== 200) failed++;
+    };
+    await Promise.all(Array.from({ length: Math.min(n, inFlight) }, lane));
     const elapsed = performance.now() - start;
     const stats = await (await fetch(`${base}/stats`)).json();
-    if (statuses.some((s) => s !== 200)) throw new Error('a sleeping request failed');
+    if (failed) throw new Error(`${failed} sleeping requests failed`);
     return { ms: elapsed, maxInFlight: stats.max_in_flight };
   },
   // Asks this scope's worker to measure something inside itself (see worker-bench.js).

@@ -2,7 +2,8 @@
 // routes with the same bytes), in one headless Chromium session so machine noise cancels.
 // Every figure is a median over runs; Valor and floor runs alternate.
 //
-//   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile]
+//   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile] [--only a,b]
+// --only runs the named measures alone (the keys of the JSON: dispatchHello, coldStart, ...).
 // Needs the apps built by scripts/build.sh (target/bench); scripts/bench.sh does both.
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -11,6 +12,8 @@ import { launchChromium, median, openPages, option, root, serveBenchApps, worker
 const RUNS = Number(option('runs', 5));
 const JSON_OUT = option('json', `${root}target/bench/results.json`);
 const PROFILE = process.argv.includes('--profile');
+const ONLY = option('only', null)?.split(',');
+const wanted = (key) => !ONLY || ONLY.includes(key);
 
 const origin = await serveBenchApps();
 const browser = await launchChromium();
@@ -56,13 +59,13 @@ for (const scope of ['valor', 'floor']) {
 }
 
 const results = { date: new Date().toISOString(), runs: RUNS, chromium: browser.version() };
-results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));
-results.pooled64 = await compare('64 in flight hello', (s) => inPage(s, () => bench.pooled('api/hello', 2000, 64)));
-results.dispatchHello = await compare('in-worker dispatch hello', (s) =>
+if (wanted('sequential')) results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));
+if (wanted('pooled64')) results.pooled64 = await compare('64 in flight hello', (s) => inPage(s, () => bench.pooled('api/hello', 2000, 64)));
+if (wanted('dispatchHello')) results.dispatchHello = await compare('in-worker dispatch hello', (s) =>
   inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 1000 })));
-results.dispatchEcho1k = await compare('in-worker dispatch echo 1 KiB', (s) =>
+if (wanted('dispatchEcho1k')) results.dispatchEcho1k = await compare('in-worker dispatch echo 1 KiB', (s) =>
   inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 })));
-results.coldStart = await compare('cold start', async (s) => {
+if (wanted('coldStart')) results.coldStart = await compare('cold start', async (s) => {
   await stopWorkers();
   const ms = await inPage(s, async () => {
     const start = performance.now();
@@ -84,14 +87,16 @@ results.coldStart = await compare('cold start', async (s) => {
     helloInstantiated: marks['valor:hello:instantiated'],
   };
 });
-results.instantiate = await compare('instantiate hello.wasm', () =>
+if (wanted('instantiate')) results.instantiate = await compare('instantiate hello.wasm', () =>
   inPage('valor', () => bench.inWorker({ kind: 'instantiate', url: 'plugins/hello.wasm', n: 20 })), ['valor']);
-results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 1 << 20, 5)));
-results.body16MiB = await compare('16 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 16 << 20, 3)));
-results.concurrent1000 = await compare('1000 in flight, 50 ms sleep', (s) =>
+if (wanted('body1MiB')) results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 1 << 20, 5)));
+if (wanted('body16MiB')) results.body16MiB = await compare('16 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 16 << 20, 3)));
+if (wanted('concurrent1000')) results.concurrent1000 = await compare('1000 in flight, 50 ms sleep', (s) =>
   inPage(s, () => bench.concurrent('api/sleeper', 1000, 50)));
+if (wanted('concurrent10000')) results.concurrent10000 = await compare('10,000 requests, 200 in flight, 50 ms sleep', (s) =>
+  inPage(s, () => bench.concurrent('api/sleeper', 10000, 50, 200)));
 // What counting fuel costs: the same modules, metered (the default) and with "fuel": null.
-results.fuel = await compare('fuel: metered vs unmetered', async () => {
+if (wanted('fuel')) results.fuel = await compare('fuel: metered vs unmetered', async () => {
   const dispatch = async (path, n) =>
     (await inPage('valor', (message) => bench.inWorker(message), { kind: 'dispatch', path, n })).medianUs;
   const pair = async (path, n) => ({
@@ -106,7 +111,7 @@ results.fuel = await compare('fuel: metered vs unmetered', async () => {
   };
 }, ['valor']);
 // How long a loop freezes the worker before the default fuel (one billion) runs out.
-results.loop = await compare('a loop, stopped by the default fuel', () => inPage('valor', async () => {
+if (wanted('loop')) results.loop = await compare('a loop, stopped by the default fuel', () => inPage('valor', async () => {
   const start = performance.now();
   const response = await fetch('api/hostile/spin');
   await response.arrayBuffer();
@@ -117,7 +122,7 @@ results.loop = await compare('a loop, stopped by the default fuel', () => inPage
   return { ms };
 }), ['valor']);
 
-if (PROFILE) results.profile = await profileValorDispatch();
+if (PROFILE) results.profile = await profileDispatch();
 await browser.close();
 
 const sizes = {};
@@ -141,57 +146,88 @@ function print(r) {
   console.log(`Valor benchmarks, ${r.date}, Chromium ${r.chromium}, median of ${r.runs} runs; ratio = floor time / Valor time (1.0 = as fast as the floor)\n`);
   console.log('| measure | Valor | floor (plain JS worker) | ratio |\n|---|---|---|---|');
   for (const [key, label] of [['sequential', 'warm, sequential'], ['pooled64', 'warm, 64 in flight']]) {
+    if (!r[key]) continue;
     const { valor, floor } = r[key];
     row(`${label}: requests/s`, f(valor.perSecond, 0), f(floor.perSecond, 0), f(valor.perSecond / floor.perSecond, 2));
     row(`${label}: p50 / p99 ms`, `${f(valor.p50, 2)} / ${f(valor.p99, 2)}`, `${f(floor.p50, 2)} / ${f(floor.p99, 2)}`, f(floor.p50 / valor.p50, 2));
   }
   for (const [key, label] of [['dispatchHello', 'dispatch in the worker, hello: µs/request'], ['dispatchEcho1k', 'dispatch in the worker, echo 1 KiB: µs/request']]) {
+    if (!r[key]) continue;
     const { valor, floor } = r[key];
     row(label, f(valor.medianUs), f(floor.medianUs), f(floor.medianUs / valor.medianUs, 2));
   }
-  row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));
-  const c0 = r.coldStart.valor;
-  row('… of which, from worker start: runtime loaded / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.pluginsMounted)}`, '', '');
-  row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
-    [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
-  row('instantiateStreaming hello.wasm: network / Cache Storage ms', `${f(r.instantiate.valor.networkMs, 2)} / ${f(r.instantiate.valor.cacheMs, 2)}`, '', '');
+  if (r.coldStart) {
+    row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));
+    const c0 = r.coldStart.valor;
+    row('… of which, from worker start: runtime loaded / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.pluginsMounted)}`, '', '');
+    row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
+      [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
+  }
+  if (r.instantiate) {
+    row('instantiateStreaming hello.wasm: network / Cache Storage ms', `${f(r.instantiate.valor.networkMs, 2)} / ${f(r.instantiate.valor.cacheMs, 2)}`, '', '');
+  }
   for (const [key, label] of [['body1MiB', 'echo 1 MiB'], ['body16MiB', 'echo 16 MiB']]) {
+    if (!r[key]) continue;
     const { valor, floor } = r[key];
     row(`${label}: MiB/s (ms)`, `${f(valor.mibPerSecond)} (${f(valor.ms)})`, `${f(floor.mibPerSecond)} (${f(floor.ms)})`, f(valor.mibPerSecond / floor.mibPerSecond, 2));
   }
-  const c = r.concurrent1000;
-  row('1,000 in flight, handler sleeps 50 ms: ms (max in flight)', `${f(c.valor.ms)} (${c.valor.maxInFlight})`, `${f(c.floor.ms)} (${c.floor.maxInFlight})`, f(c.floor.ms / c.valor.ms, 2));
-  const fuel = r.fuel.valor;
-  console.log('\n| fuel: dispatch in the worker, µs/request | metered (default fuel) | unmetered ("fuel": null) | metered / unmetered time |\n|---|---|---|---|');
-  for (const [key, label] of [['hello', 'hello'], ['sha256', 'SHA-256 of 256 KiB'], ['json', 'JSON of 2,000 objects, out and back']]) {
-    row(label, f(fuel[`${key}Metered`]), f(fuel[`${key}Unmetered`]), f(fuel[`${key}Metered`] / fuel[`${key}Unmetered`], 2));
+  for (const [key, label] of [['concurrent1000', '1,000 in flight, handler sleeps 50 ms'], ['concurrent10000', '10,000 requests, 200 in flight, handler sleeps 50 ms']]) {
+    if (!r[key]) continue;
+    const { valor, floor } = r[key];
+    row(`${label}: ms (max in flight)`, `${f(valor.ms)} (${valor.maxInFlight})`, `${f(floor.ms)} (${floor.maxInFlight})`, f(floor.ms / valor.ms, 2));
   }
-  console.log(`\nA handler that loops for ever is stopped by the default fuel after ${f(r.loop.valor.ms, 0)} ms (answered 504).`);
+  if (r.fuel) {
+    const fuel = r.fuel.valor;
+    console.log('\n| fuel: dispatch in the worker, µs/request | metered (default fuel) | unmetered ("fuel": null) | metered / unmetered time |\n|---|---|---|---|');
+    for (const [key, label] of [['hello', 'hello'], ['sha256', 'SHA-256 of 256 KiB'], ['json', 'JSON of 2,000 objects, out and back']]) {
+      row(label, f(fuel[`${key}Metered`]), f(fuel[`${key}Unmetered`]), f(fuel[`${key}Metered`] / fuel[`${key}Unmetered`], 2));
+    }
+  }
+  if (r.loop) console.log(`\nA handler that loops for ever is stopped by the default fuel after ${f(r.loop.valor.ms, 0)} ms (answered 504).`);
   console.log('\n| file | raw bytes | gzip bytes |\n|---|---|---|');
   for (const [file, { raw, gzip }] of Object.entries(r.sizes)) console.log(`| ${file} | ${raw} | ${gzip} |`);
   if (r.profile) {
-    console.log('\nWhere Valor\'s worker spends its time (CPU profile of 2,000 in-worker hello dispatches, self time):\n');
-    console.log('| function | self % |\n|---|---|');
-    for (const { name, percent } of r.profile) console.log(`| ${name} | ${percent.toFixed(1)} |`);
+    console.log('\nWhere the workers spend their time: CPU profiles of 2,000 in-worker hello dispatches, self time in µs per request\n');
+    for (const [key, heading] of [['byKind', 'kind of code'], ['byName', 'function']]) {
+      console.log(`| ${heading} | Valor | floor |\n|---|---|---|`);
+      for (const { name, valor, floor } of r.profile[key]) console.log(`| ${name} | ${valor.toFixed(1)} | ${floor.toFixed(1)} |`);
+      console.log('');
+    }
   }
   console.log(`\nJSON: ${JSON_OUT}`);
 }
 
-// A sampling CPU profile of the Valor worker while it dispatches hello requests to itself.
-async function profileValorDispatch() {
-  const send = await workerSession(context, pages.valor);
-  await send('Profiler.enable');
-  await send('Profiler.setSamplingInterval', { interval: 100 });
-  await send('Profiler.start');
-  await inPage('valor', () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 2000 }));
-  const { profile } = await send('Profiler.stop');
-  const self = new Map();
-  let total = 0;
-  for (const node of profile.nodes) {
-    const name = node.callFrame.functionName || `(${node.callFrame.url.split('/').pop() || 'anonymous'})`;
-    self.set(name, (self.get(name) ?? 0) + (node.hitCount ?? 0));
-    total += node.hitCount ?? 0;
+// Sampling CPU profiles of both workers while each dispatches hello requests to itself: self
+// time per request, by function and by kind of code, side by side.
+async function profileDispatch() {
+  const N = 2000, WARM_UP = 50; // worker-bench.js's dispatch warms up with 50 requests
+  const perScope = {};
+  for (const scope of ['valor', 'floor']) {
+    const send = await workerSession(context, pages[scope]);
+    await send('Profiler.enable');
+    await send('Profiler.setSamplingInterval', { interval: 100 });
+    await send('Profiler.start');
+    await inPage(scope, (n) => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n }), N);
+    const { profile } = await send('Profiler.stop');
+    const totalHits = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
+    const usPerHit = (profile.endTime - profile.startTime) / totalHits / (N + WARM_UP);
+    const byName = new Map(), byKind = new Map();
+    const add = (map, key, hits) => map.set(key, (map.get(key) ?? 0) + hits * usPerHit);
+    for (const { callFrame: frame, hitCount: hits = 0 } of profile.nodes) {
+      const file = frame.url.split('/').pop();
+      add(byName, frame.functionName || `(${file || 'anonymous'})`, hits);
+      add(byKind, frame.url.startsWith('wasm://') ? 'WebAssembly (runtime and plugin)'
+        : file.endsWith('valor_runtime.js') ? "the runtime's JS glue"
+        : file.endsWith('.js') ? 'the worker\'s own JS'
+        : /^\((idle|program|garbage collector)\)$/.test(frame.functionName) ? frame.functionName
+        : 'browser built-ins', hits);
+    }
+    perScope[scope] = { byName, byKind };
   }
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)
-    .map(([name, hits]) => ({ name: name.slice(0, 90), percent: (100 * hits) / total }));
+  const table = (key, limit) => {
+    const names = new Set([...perScope.valor[key].keys(), ...perScope.floor[key].keys()]);
+    return [...names].map((name) => ({ name: name.slice(0, 90), valor: perScope.valor[key].get(name) ?? 0, floor: perScope.floor[key].get(name) ?? 0 }))
+      .sort((a, b) => b.valor - a.valor).slice(0, limit);
+  };
+  return { byKind: table('byKind', 10), byName: table('byName', 25) };
 }

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //! page fetch('/api/x') ─► sw.js ─► Runtime::answer ─► mounts ─► Plugin ─► Instance (plugin .wasm)
-//!            '/_plugins' ─┘            │    ▲ registry      │ vlugin::abi bytes
-//!                                      └────┴─ web_http: web_sys ⇄ http types ◄────┘
+//!            '/_plugins' ─┘   │       ▲   └ registry        │ inbound: web request ─► ABI bytes
+//!                             │       └── reply: ABI frame, error ─► web Response ◄┘
 //! ```
 //! - [`manifest`]: `plugins.json`, parsed entry by entry;
 //! - `mounts` over [`routes`]: what answers at each prefix (longest-prefix matching at `/`
@@ -17,7 +17,9 @@
 //! - [`meter`]: the rewriting of each plugin module that counts its fuel and caps its memory;
 //! - `host`: what plugins' imports do: timers, outbound fetch under an [`allowlist`], and the
 //!   key-value [`storage`];
-//! - `web_http`: the one conversion between web and `http` types;
+//! - `inbound` and `reply`: a page's request straight to the ABI's bytes, and a plugin's
+//!   response frame (or an error, logged and tagged there) straight to a web `Response`;
+//! - `web_http`: plugins' outbound requests as web requests, and the answers as `http` types;
 //! - [`error`]: every failure and its HTTP status;
 //! - `sys`: the raw JavaScript bindings.
 #![deny(missing_docs)]
@@ -25,6 +27,7 @@
 pub mod allowlist;
 pub mod error;
 mod host;
+mod inbound;
 pub mod integrity;
 pub mod manifest;
 pub mod meter;
@@ -32,11 +35,12 @@ mod mounts;
 mod offline;
 mod plugin;
 mod registry;
+mod reply;
 pub mod routes;
 mod runtime;
 pub mod storage;
 mod sys;
 mod web_http;
 
+pub use reply::PLUGIN_HEADER;
 pub use runtime::Runtime;
-pub use web_http::PLUGIN_HEADER;

@@ -2,17 +2,20 @@
 
 use crate::error::DispatchError;
 use crate::host::{LocalDispatch, PluginContext};
+use crate::inbound::{self, RequestFrame, Unreadable};
 use crate::manifest::{Manifest, PluginSpec};
 use crate::mounts::{Mounted, Mounts};
 use crate::offline;
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
+use crate::reply::Reply;
 use crate::storage::Storage;
 use crate::sys;
-use crate::web_http::{self, Unreadable};
 use futures::future::{FutureExt, LocalBoxFuture};
+use std::future::Future;
 use std::rc::{Rc, Weak};
-use vlugin::{Request, Response};
+use std::task::{Context, Poll};
+use vlugin::Request;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
@@ -103,18 +106,40 @@ impl Runtime {
         Runtime { inner }
     }
 
-    /// Whether a request to `url` is for a plugin. Decided synchronously: a fetch listener must
-    /// call `respondWith` before it returns, and must not call it for requests it leaves alone.
-    /// (A page navigation to such a URL is still left alone unless the plugin's entry accepts
-    /// navigations; `answer` and `handle` see the request's mode.)
-    pub fn claims(&self, url: &str) -> bool {
-        self.inner.target(url).is_some()
+    /// Answers a request as sw.js has it answered: `None` if it is not for a plugin nor the
+    /// registry (the network answers it), else the response, or a promise of it when it is not
+    /// ready at once. Never fails: errors become responses with their status.
+    pub fn answer(&self, request: web_sys::Request, client_id: Option<String>) -> Option<JsValue> {
+        let inner = Rc::clone(&self.inner);
+        match self.inner.target_of(&request)? {
+            Target::Registry => Some(
+                future_to_promise(async move {
+                    let registry = inner.registry.as_ref().expect("targeted only when on");
+                    let response = registry.serve(&inner, request, client_id).await;
+                    Ok(Reply::from_http(&response).into_web(None).into())
+                })
+                .into(),
+            ),
+            Target::Mount(Mounted::Invalid(error), _) => {
+                Some(Reply::error(&error, None).into_web(None).into())
+            }
+            Target::Mount(Mounted::Plugin(plugin), relative_uri) => {
+                Some(at_once_or_later(respond(plugin, relative_uri, request)))
+            }
+        }
     }
+}
 
-    /// Answers a request. Never fails: errors become responses with their status. A request
-    /// for no plugin (not `claims`ed) is passed on to the network unchanged.
-    pub async fn handle(&self, request: web_sys::Request) -> web_sys::Response {
-        Rc::clone(&self.inner).handle(request).await
+/// The output of `future` if it is ready in its first poll (most handlers of a loaded plugin
+/// are), else a promise of it: no promise, task or microtask for an answer that is ready.
+fn at_once_or_later(future: impl Future<Output = web_sys::Response> + 'static) -> JsValue {
+    let mut future = Box::pin(future);
+    // A waker that does nothing is enough for the first poll: if the future is not ready, the
+    // promise's task polls it again at once, and futures keep the waker of their latest poll.
+    let waker = futures::task::noop_waker();
+    match future.as_mut().poll(&mut Context::from_waker(&waker)) {
+        Poll::Ready(response) => response.into(),
+        Poll::Pending => future_to_promise(async move { Ok(future.await.into()) }).into(),
     }
 }
 
@@ -161,39 +186,13 @@ impl Runtime {
         })
     }
 
-    /// JavaScript: `runtime.claims(url) -> boolean`.
-    #[wasm_bindgen(js_name = claims)]
-    pub fn claims_js(&self, url: &str) -> bool {
-        self.claims(url)
-    }
-
-    /// JavaScript: `runtime.handle(request) -> Promise<Response>`; never rejects.
-    #[wasm_bindgen(js_name = handle)]
-    pub fn handle_js(&self, request: web_sys::Request) -> js_sys::Promise {
-        let inner = Rc::clone(&self.inner);
-        future_to_promise(async move { Ok(inner.handle(request).await.into()) })
-    }
-
-    /// JavaScript: `runtime.answer(request, clientId) -> Promise<Response> | undefined`:
-    /// `claims` and `handle` in one call (the URL is parsed once), for a fetch listener's hot
-    /// path. `clientId` is the fetch event's: the registry answers only the app's pages.
+    /// JavaScript: `runtime.answer(request, clientId) -> Response | Promise<Response> |
+    /// undefined`, for each fetch event (see [`Runtime::answer`]). `clientId` is the event's:
+    /// the registry answers only the app's pages.
     #[wasm_bindgen(js_name = answer)]
-    pub fn answer_js(
-        &self,
-        request: web_sys::Request,
-        client_id: Option<String>,
-    ) -> Option<js_sys::Promise> {
-        let inner = Rc::clone(&self.inner);
-        match self.inner.target_of(&request)? {
-            Target::Registry => Some(future_to_promise(async move {
-                let registry = inner.registry.as_ref().expect("targeted only when on");
-                let response = registry.serve(&inner, request, client_id).await;
-                Ok(to_web_response(response, None).into())
-            })),
-            Target::Mount(mounted, relative_uri) => Some(future_to_promise(async move {
-                Ok(respond(mounted, relative_uri, request).await.into())
-            })),
-        }
+    pub fn answer_js(&self, request: web_sys::Request, client_id: Option<String>) -> JsValue {
+        self.answer(request, client_id)
+            .unwrap_or(JsValue::UNDEFINED)
     }
 }
 
@@ -223,15 +222,11 @@ impl Inner {
     /// What answers a request to `url`: the registry, or a mount and the URI relative to it
     /// (path + query).
     fn target(&self, url: &str) -> Option<Target> {
-        let url = web_sys::Url::new(url).ok()?;
-        if url.origin() != self.origin {
-            return None;
-        }
-        let path = url.pathname();
-        if self.registry.as_ref().is_some_and(|r| r.claims(&path)) {
+        let (path, query) = split_url(url, &self.origin)?;
+        if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
             return Some(Target::Registry);
         }
-        let (mounted, relative_uri) = self.mounts.find(&path, &url.search())?;
+        let (mounted, relative_uri) = self.mounts.find(path, query)?;
         Some(Target::Mount(mounted, relative_uri))
     }
 
@@ -247,67 +242,47 @@ impl Inner {
         };
         (!navigation || answers).then_some(target)
     }
-
-    async fn handle(self: Rc<Self>, request: web_sys::Request) -> web_sys::Response {
-        match self.target_of(&request) {
-            Some(Target::Registry) => {
-                let registry = self.registry.as_ref().expect("targeted only when on");
-                to_web_response(registry.serve(&self, request, None).await, None)
-            }
-            Some(Target::Mount(mounted, relative_uri)) => {
-                respond(mounted, relative_uri, request).await
-            }
-            None => pass_through(&request).await,
-        }
-    }
 }
 
-/// Answers a page's request with what is mounted at its URL.
+/// Answers a page's request with `plugin`.
 async fn respond(
-    mounted: Mounted,
+    plugin: Rc<Plugin>,
     relative_uri: String,
     request: web_sys::Request,
 ) -> web_sys::Response {
-    let (response, plugin) = match &mounted {
-        Mounted::Invalid(error) => (error.to_response(), None),
-        Mounted::Plugin(plugin) => {
-            let limit = plugin.max_body_bytes();
-            let response = match web_http::read_request(&request, &relative_uri, limit).await {
-                Ok(http_request) => {
-                    plugin
-                        .dispatch(&http_request, 0, Some(&request.signal()))
-                        .await
-                }
-                Err(Unreadable::TooLarge { size }) => DispatchError::RequestTooLarge {
-                    plugin: plugin.name().to_owned(),
-                    size,
-                    limit,
-                }
-                .to_response(),
-                Err(Unreadable::Invalid(reason)) => {
-                    DispatchError::BadRequest { reason }.to_response()
-                }
+    let limit = plugin.max_body_bytes();
+    let reply = match inbound::read(&request, &relative_uri, limit).await {
+        Ok(frame) => plugin.respond(&frame, 0, Some(&request)).await,
+        Err(Unreadable::TooLarge { size }) => {
+            let error = DispatchError::RequestTooLarge {
+                plugin: plugin.name().to_owned(),
+                size,
+                limit,
             };
-            (response, Some(plugin.name()))
+            Reply::error(&error, Some(plugin.tag()))
+        }
+        Err(Unreadable::Invalid(reason)) => {
+            Reply::error(&DispatchError::BadRequest { reason }, Some(plugin.tag()))
         }
     };
-    to_web_response(response, plugin)
+    reply.into_web(Some(plugin.tag()))
 }
 
-/// The web response for `response`, from `plugin` if any; a 500 if it cannot be one.
-fn to_web_response(response: Response, plugin: Option<&str>) -> web_sys::Response {
-    web_http::to_web_response(response).unwrap_or_else(|reason| {
-        let error = DispatchError::InvalidResponse {
-            plugin: plugin.unwrap_or_default().to_owned(),
-            reason,
-        };
-        console_error(&format!("[valor] {error}"));
-        let mut response = error.to_response();
-        if let Some(plugin) = plugin {
-            web_http::tag(&mut response, plugin);
-        }
-        // A 500 with a text body always converts.
-        web_http::to_web_response(response).unwrap_or_else(|_| web_sys::Response::error())
+/// The path and query (`?` included, or empty) of `url`, a request's serialised URL, if it is
+/// on `origin`. (Read from the string rather than with `URL`: a request's URL is already
+/// parsed and serialised by the browser.)
+fn split_url<'a>(url: &'a str, origin: &str) -> Option<(&'a str, &'a str)> {
+    let rest = url.strip_prefix(origin)?;
+    // Not "https://app.example.evil/...": the origin must end where the path starts.
+    if !rest.starts_with('/') {
+        return None;
+    }
+    let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
+    Some(match rest.find('?') {
+        // `URL.search` is empty for a query that is: "/x?" has none.
+        Some(at) if at + 1 == rest.len() => (&rest[..at], ""),
+        Some(at) => rest.split_at(at),
+        None => (rest, ""),
     })
 }
 
@@ -317,34 +292,28 @@ impl LocalDispatch for Inner {
         mut request: Request,
         (path, query): (&str, &str),
         depth: u32,
-    ) -> Option<LocalBoxFuture<'static, Response>> {
+    ) -> Option<LocalBoxFuture<'static, Vec<u8>>> {
         if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
             let refused = DispatchError::Forbidden {
                 reason: "plugins may not use the plugin registry".into(),
-            }
-            .to_response();
-            return Some(async move { refused }.boxed_local());
+            };
+            let reply = Reply::error(&refused, None).to_abi();
+            return Some(async move { reply }.boxed_local());
         }
         let (mounted, relative_uri) = self.mounts.find(path, query)?;
         match mounted {
             Mounted::Invalid(error) => {
-                let response = error.to_response();
-                Some(async move { response }.boxed_local())
+                let reply = Reply::error(&error, None).to_abi();
+                Some(async move { reply }.boxed_local())
             }
             Mounted::Plugin(plugin) => {
                 *request.uri_mut() = relative_uri.parse().ok()?;
-                Some(async move { plugin.dispatch(&request, depth, None).await }.boxed_local())
+                let frame = RequestFrame::from_http(&request);
+                Some(
+                    async move { plugin.respond(&frame, depth, None).await.to_abi() }.boxed_local(),
+                )
             }
         }
-    }
-}
-
-/// Sends a request to the network as if Valor were not there.
-async fn pass_through(request: &web_sys::Request) -> web_sys::Response {
-    match JsFuture::from(sys::fetch(request)).await {
-        Ok(response) => response.unchecked_into(),
-        // A network error must stay a network error for the page, as without Valor.
-        Err(_) => web_sys::Response::error(),
     }
 }
 

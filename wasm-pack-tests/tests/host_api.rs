@@ -7,7 +7,7 @@
 mod support;
 
 use futures::future::join_all;
-use support::{get, request, send, sleep, url, MANIFEST};
+use support::{get, request, respond, send, sleep, url, MANIFEST};
 use valor_runtime::Runtime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -46,7 +46,7 @@ async fn an_aborted_request_drops_its_task_in_the_plugin() {
     init.set_signal(Some(&controller.signal()));
     let slow =
         web_sys::Request::new_with_str_and_init(&url("/api/host/sleep?ms=20000"), &init).unwrap();
-    let answer = runtime.handle(slow);
+    let answer = respond(&runtime, slow);
     let abort = async {
         sleep(100).await;
         assert_eq!(

@@ -6,8 +6,8 @@ mod support;
 
 use futures::future::join_all;
 use support::{
-    assert_echoed, assert_hello_answers, assert_mirrored, binary, distinct_body, fetch, get,
-    request, sample_bodies, send, url, Answer, MANIFEST, METHODS_WITH_BODY,
+    answers, assert_echoed, assert_hello_answers, assert_mirrored, binary, distinct_body, fetch,
+    get, request, respond, sample_bodies, send, url, Answer, MANIFEST, METHODS_WITH_BODY,
 };
 use valor_runtime::Runtime;
 use wasm_bindgen_test::*;
@@ -125,14 +125,15 @@ async fn response_bodies_arrive_intact_after_their_memory_is_reused() {
     let responses = join_all(
         bodies
             .iter()
-            .map(|body| runtime.handle(request("PUT", "/api/mirror", &[], Some(body)))),
+            .map(|body| respond(&runtime, request("PUT", "/api/mirror", &[], Some(body)))),
     )
     .await;
     let hellos =
-        join_all((0..100).map(|_| runtime.handle(request("GET", "/api/hello", &[], None)))).await;
-    assert_mirrored(responses.into_iter().map(Into::into).collect(), &bodies).await;
+        join_all((0..100).map(|_| respond(&runtime, request("GET", "/api/hello", &[], None))))
+            .await;
+    assert_mirrored(responses, &bodies).await;
     for response in hellos {
-        let answer = Answer::read(response.into()).await;
+        let answer = Answer::read(response).await;
         assert_eq!(answer.text(), "OK response from a plugin");
     }
 }
@@ -195,124 +196,30 @@ async fn routes_by_longest_prefix_at_slash_boundaries() {
 }
 
 #[wasm_bindgen_test]
-async fn requests_for_no_plugin_are_not_claimed_and_pass_through_unchanged() {
+async fn requests_for_no_plugin_are_left_to_the_network() {
     let runtime = Runtime::boot(MANIFEST).await;
-    assert!(runtime.claims(&url("/api/hello")));
-    assert!(runtime.claims(&url("/api/hello/x?y=1")));
-    assert!(!runtime.claims(&url("/api/helloworld")));
-    assert!(!runtime.claims(&url("/api")));
-    assert!(!runtime.claims(&url("/fixtures/plugins.json")));
-    assert!(!runtime.claims("https://elsewhere.example/api/hello"));
-
-    // Handed one anyway (as sw.js does while booting), the runtime forwards it to the network.
-    let answer = get(&runtime, "/fixtures/plugins.json").await;
-    assert_eq!(answer.status, 200);
-    assert_eq!(answer.header("x-valor-plugin"), None);
-    assert!(answer.text().contains("\"/api/hello\""));
-}
-
-#[wasm_bindgen_test]
-async fn wasm_served_with_another_content_type_still_loads() {
-    let runtime = Runtime::boot(MANIFEST).await;
-    // The fixture server must really send something else, or this test proves nothing.
-    let served = fetch(request("GET", "/fixtures/plugins/hello.bin", &[], None)).await;
-    assert_eq!(served.status, 200);
-    assert_ne!(
-        served.header("content-type").as_deref(),
-        Some("application/wasm")
-    );
-    let answer = get(&runtime, "/api/octet").await;
+    assert!(answers(&runtime, &url("/api/hello")));
+    assert!(answers(&runtime, &url("/api/hello/x?y=1")));
+    assert!(answers(&runtime, &url("/api/hello?")));
+    assert!(answers(&runtime, &url("/api/hello#part")));
+    assert!(!answers(&runtime, &url("/api/helloworld")));
+    assert!(!answers(&runtime, &url("/api")));
+    assert!(!answers(&runtime, &url("/fixtures/plugins.json")));
+    assert!(!answers(&runtime, "https://elsewhere.example/api/hello"));
+    // The URL the plugin sees: path relative to its prefix, and the query; never the fragment.
+    let echoed = get(&runtime, "/api/echo/a%20b/?q=1#part").await.json();
     assert_eq!(
-        (answer.status, answer.text()),
-        (200, "OK response from a plugin".into())
+        (&echoed["path"], &echoed["query"]),
+        (&"/a%20b/".into(), &"q=1".into())
     );
-}
-
-/// A plugin that cannot be loaded answers 502 with the reason, and the others keep working.
-async fn assert_unavailable(runtime: &Runtime, name: &str, reason: &str) {
-    let answer = get(runtime, &format!("/api/{name}/anything")).await;
-    assert_eq!(answer.status, 502, "{name}: {}", answer.text());
-    let text = answer.text();
-    assert!(text.contains(name), "{text}");
-    assert!(
-        text.contains(reason),
-        "{name}: expected {reason:?} in {text:?}"
-    );
-    assert_eq!(
-        answer.header("content-type").as_deref(),
-        Some("text/plain; charset=utf-8")
-    );
-    assert_hello_answers(runtime).await;
-}
-
-#[wasm_bindgen_test]
-async fn broken_plugins_answer_502_and_hello_still_answers() {
-    let runtime = Runtime::boot(MANIFEST).await;
-    assert_unavailable(&runtime, "missing", "answered 404").await;
-    assert_unavailable(&runtime, "not-wasm", "not a valid WebAssembly module").await;
-    assert_unavailable(
-        &runtime,
-        "no-exports",
-        "does not export `valor_abi_version`",
-    )
-    .await;
-    // It imports a function of its newer ABI: refused before it could even be linked, with the
-    // version message rather than the engine's LinkError.
-    let newer = format!(
-        "it imports valor.teleport, which this runtime does not provide: the plugin was built \
-         for another plugin ABI version than this runtime's ({})",
-        vlugin::abi::ABI_VERSION
-    );
-    assert_unavailable(&runtime, "future-abi", &newer).await;
-    let speaks = format!(
-        "ABI version 1, but this runtime speaks version {}",
-        vlugin::abi::ABI_VERSION
-    );
-    assert_unavailable(&runtime, "old-abi", &speaks).await;
-    assert_unavailable(&runtime, "no-url", "missing field `url`").await;
-}
-
-#[wasm_bindgen_test]
-async fn a_panic_is_a_500_with_its_message_and_the_plugin_recovers() {
-    let runtime = Runtime::boot(MANIFEST).await;
-    let before = get(&runtime, "/api/panicking/before").await;
-    assert_eq!(
-        (before.status, before.text()),
-        (200, "still alive at /before".into())
-    );
-    let answer = get(&runtime, "/api/panicking/panic").await;
-    assert_eq!(answer.status, 500);
-    let text = answer.text();
-    assert!(text.contains("plugin 'panicking' panicked"), "{text}");
-    assert!(text.contains("deliberate panic on /panic"), "{text}");
-    assert_eq!(
-        answer.header("x-valor-plugin").as_deref(),
-        Some("panicking")
-    );
-    let after = get(&runtime, "/api/panicking/after").await;
-    assert_eq!(
-        (after.status, after.text()),
-        (200, "still alive at /after".into())
-    );
-}
-
-#[wasm_bindgen_test]
-async fn a_handler_error_is_a_500_with_its_message() {
-    let runtime = Runtime::boot(MANIFEST).await;
-    let answer = get(&runtime, "/api/failing/item-7").await;
-    assert_eq!(
-        (answer.status, answer.text()),
-        (500, "no record for /item-7".into())
-    );
-    assert_eq!(answer.header("x-valor-plugin").as_deref(), Some("failing"));
 }
 
 #[wasm_bindgen_test]
 async fn a_manifest_that_cannot_be_parsed_mounts_nothing() {
     let runtime = Runtime::boot("/fixtures/truncated-manifest.json").await;
-    assert!(!runtime.claims(&url("/api/hello")));
+    assert!(!answers(&runtime, &url("/api/hello")));
     let missing = Runtime::boot("/fixtures/no-such-manifest.json").await;
-    assert!(!missing.claims(&url("/api/hello")));
+    assert!(!answers(&missing, &url("/api/hello")));
 }
 
 #[wasm_bindgen_test]

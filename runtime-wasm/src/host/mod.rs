@@ -14,7 +14,7 @@ use crate::storage::Storage;
 use futures::future::LocalBoxFuture;
 use std::rc::Weak;
 use vlugin::abi::outcome;
-use vlugin::{Request, Response};
+use vlugin::Request;
 
 /// What a plugin's host functions need to know about the plugin and its runtime.
 pub struct PluginContext {
@@ -63,14 +63,15 @@ impl PluginContext {
 /// Requests from one plugin to another: a service worker's own `fetch` bypasses its fetch
 /// handler, so the runtime routes them itself.
 pub trait LocalDispatch {
-    /// If a plugin is mounted at `path` (on the app's origin), answers `request` with it.
-    /// `request`'s URI is the absolute one; `depth` counts nested plugin-to-plugin requests.
+    /// If a plugin is mounted at `path` (on the app's origin), answers `request` with it, in
+    /// the ABI's encoding. `request`'s URI is the absolute one; `depth` counts nested
+    /// plugin-to-plugin requests.
     fn dispatch_local(
         &self,
         request: Request,
         path_and_query: (&str, &str),
         depth: u32,
-    ) -> Option<LocalBoxFuture<'static, Response>>;
+    ) -> Option<LocalBoxFuture<'static, Vec<u8>>>;
 }
 
 /// The result of an operation as the plugin reads it.

@@ -6,14 +6,13 @@ use crate::allowlist::{Allowlist, Target};
 use crate::{sys, web_http};
 use std::rc::Rc;
 use vlugin::abi::codec;
-use vlugin::Response;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Performs the request encoded in `bytes`; returns the ABI result.
 pub async fn fetch(context: Rc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {
     match send(&context, &bytes, depth).await {
-        Ok(response) => ok(&codec::encode_response(&response)),
+        Ok(response) => ok(&response),
         Err(Refusal::Denied(message)) => denied(&message),
         Err(Refusal::Failed(message)) => failed(&message),
     }
@@ -24,7 +23,8 @@ enum Refusal {
     Failed(String),
 }
 
-async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Response, Refusal> {
+/// The encoded response.
+async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
     let request = codec::decode_request(bytes)
         .map_err(|e| Refusal::Failed(format!("malformed request: {e}")))?;
     let uri = request.uri().to_string();
@@ -90,9 +90,10 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Respo
              allowed_hosts; fetch the final URL instead"
         )));
     }
-    web_http::read_response(&response)
+    let response = web_http::read_response(&response)
         .await
-        .map_err(Refusal::Failed)
+        .map_err(Refusal::Failed)?;
+    Ok(codec::encode_response(&response))
 }
 
 /// Aborts the network request when the plugin no longer wants it (the future is dropped).

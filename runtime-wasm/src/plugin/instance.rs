@@ -6,7 +6,9 @@
 
 use super::imports;
 use crate::host::{self, PluginContext};
+use crate::inbound::RequestFrame;
 use crate::meter;
+use crate::reply::{FrameHead, Reply, HEAD_PREFIX_BYTES};
 use crate::sys::{self, PluginExports};
 use futures::channel::oneshot;
 use futures::future::{AbortHandle, Abortable};
@@ -298,6 +300,15 @@ impl State {
             panic: None,
             error: "a message larger than 4 GiB".into(),
         })?;
+        self.write_with(len, |memory| memory.copy_from(bytes))
+    }
+
+    /// Has the plugin allocate `len` bytes, and fills them through a view of them.
+    fn write_with(
+        &self,
+        len: u32,
+        fill: impl FnOnce(&js_sys::Uint8Array),
+    ) -> Result<(u32, u32), Fault> {
         let ptr = self.call().alloc(len).map_err(|e| self.trap(e))?;
         if ptr == 0 && len > 0 && self.meter.get().is_some_and(Meter::growth_refused) {
             return Err(Fault::OutOfMemory);
@@ -308,7 +319,7 @@ impl State {
                 "valor_alloc returned 0 for {len} bytes (out of memory?)"
             )));
         }
-        self.view(ptr, len)?.copy_from(bytes);
+        fill(&self.view(ptr, len)?);
         Ok((ptr, len))
     }
 
@@ -461,15 +472,18 @@ impl Instance {
         self.state.broken.borrow().is_some()
     }
 
-    /// Runs one request through the plugin: encoded request in, encoded response out.
-    /// Dropping the future cancels the request: its task is dropped inside the plugin.
-    pub async fn dispatch(&self, request: &[u8], depth: u32) -> Result<Vec<u8>, Fault> {
+    /// Runs one request through the plugin: encoded request in, its response out (the body
+    /// copied out of plugin memory while the frame is live). Dropping the future cancels the
+    /// request: its task is dropped inside the plugin.
+    pub async fn dispatch(&self, request: &RequestFrame, depth: u32) -> Result<Reply, Fault> {
         let state = &self.state;
         if state.broken().is_some() {
             // Another request broke it a moment ago: this one never ran.
             return Err(Fault::Lost { replayable: true });
         }
-        let (ptr, len) = state.write(request).map_err(|f| state.break_down(f))?;
+        let (ptr, len) = state
+            .write_with(request.len(), |memory| request.write_into(memory))
+            .map_err(|f| state.break_down(f))?;
         let task = state.call().start(ptr, len).map_err(|e| state.fail(e))?;
         let task = TaskGuard {
             state: Rc::downgrade(state),
@@ -502,18 +516,33 @@ impl Instance {
         }
     }
 
-    /// Copies out a response frame: a little-endian `u32` length, then the bytes.
-    fn read_frame(&self, frame: u32) -> Result<Vec<u8>, Fault> {
+    /// Reads a response frame (a little-endian `u32` length, then the encoded response): its
+    /// head from a copy of its first bytes, its body in one copy straight out of plugin memory.
+    fn read_frame(&self, frame: u32) -> Result<Reply, Fault> {
+        let state = &self.state;
         let mut len = [0; 4];
-        self.state.view(frame, 4)?.copy_to(&mut len);
+        state.view(frame, 4)?.copy_to(&mut len);
         let len = u32::from_le_bytes(len);
-        if len > self.state.context.max_message_bytes() {
+        if len > state.context.max_message_bytes() {
             return Err(Fault::TooLarge(len)); // never copied out of plugin memory
         }
-        let body = frame
+        let start = frame
             .checked_add(4)
             .ok_or_else(|| out_of_bounds(frame, 4))?;
-        Ok(self.state.view(body, len)?.to_vec())
+        let frame = state.view(start, len)?;
+        let prefix = |bytes: u32| frame.subarray(0, bytes).to_vec();
+        let head = match FrameHead::parse(prefix(len.min(HEAD_PREFIX_BYTES)), len) {
+            Ok(Some(head)) => Ok(head),
+            Ok(None) => FrameHead::parse(prefix(len), len).map(|head| head.expect("whole")),
+            Err(reason) => Err(reason),
+        }
+        .map_err(Fault::BadFrame)?;
+        let body_len = head.body.len() as u32;
+        if body_len > state.context.max_body_bytes {
+            return Err(Fault::TooLarge(body_len));
+        }
+        let body = frame.slice(head.body.start, head.body.end);
+        Ok(Reply::from_frame(head, body))
     }
 }
 

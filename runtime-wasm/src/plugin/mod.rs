@@ -10,8 +10,9 @@ mod quarantine;
 
 use crate::error::{DispatchError, MAX_DEPTH};
 use crate::host::{timer, PluginContext};
+use crate::inbound::RequestFrame;
 use crate::manifest::PluginSpec;
-use crate::web_http;
+use crate::reply::{Reply, Tag};
 use backoff::Backoff;
 use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use instance::{Fault, Instance};
@@ -22,8 +23,6 @@ pub use modules::Modules;
 use std::cell::RefCell;
 use std::pin::pin;
 use std::rc::Rc;
-use vlugin::abi::codec;
-use vlugin::{Request, Response};
 use wasm_bindgen_futures::JsFuture;
 
 /// The compiled module and its current instance.
@@ -131,36 +130,38 @@ impl Plugin {
     }
 
     /// Answers one request (its URI relative to the plugin's prefix), tagged with the plugin's
-    /// name; failures become their error responses. `depth` counts plugin-to-plugin hops, and
-    /// `abort` is the page's signal, if any.
-    pub async fn dispatch(
+    /// name; failures become their error replies. `depth` counts plugin-to-plugin hops, and
+    /// `page` is the page's request, whose abort signal cancels this one, if any.
+    pub async fn respond(
         &self,
-        request: &Request,
+        request: &RequestFrame,
         depth: u32,
-        abort: Option<&web_sys::AbortSignal>,
-    ) -> Response {
-        let mut response = self
-            .answer(request, depth, abort)
-            .await
-            .unwrap_or_else(|error| {
-                if error.status().is_server_error() {
-                    web_sys::console::error_1(&format!("[valor] {error}").into());
-                }
-                error.to_response()
-            });
-        web_http::tag(&mut response, self.name());
-        if self.spec.sandbox {
-            web_http::sandbox(&mut response);
+        page: Option<&web_sys::Request>,
+    ) -> Reply {
+        let tag = self.tag();
+        match self.answer(request, depth, page).await {
+            Ok(mut reply) => {
+                reply.tag(tag);
+                reply
+            }
+            Err(error) => Reply::error(&error, Some(tag)),
         }
-        response
+    }
+
+    /// What its replies are tagged with.
+    pub fn tag(&self) -> Tag<'_> {
+        Tag {
+            plugin: &self.spec.name,
+            sandbox: self.spec.sandbox,
+        }
     }
 
     async fn answer(
         &self,
-        request: &Request,
+        request: &RequestFrame,
         depth: u32,
-        abort: Option<&web_sys::AbortSignal>,
-    ) -> Result<Response, DispatchError> {
+        page: Option<&web_sys::Request>,
+    ) -> Result<Reply, DispatchError> {
         if depth > MAX_DEPTH {
             return Err(DispatchError::TooDeep {
                 plugin: self.spec.name.clone(),
@@ -170,8 +171,9 @@ impl Plugin {
         // hold the request for ever.
         let work = pin!(self.run(request, depth));
         let deadline = pin!(timer::sleep(f64::from(self.spec.timeout_ms)));
-        let aborted = pin!(match abort {
-            Some(signal) => Either::Left(aborted(signal.clone())),
+        let aborted = pin!(match page {
+            // (Not `page.clone()`: that is `Request.clone()`, a copy of the request.)
+            Some(page) => Either::Left(aborted(Clone::clone(page))),
             None => Either::Right(future::pending()),
         });
         // Whichever comes first; dropping `work` drops the task inside the plugin. `work` is
@@ -188,7 +190,7 @@ impl Plugin {
     }
 
     /// Loads the plugin if it is not yet, and runs the request on its current instance.
-    async fn run(&self, request: &Request, depth: u32) -> Result<Response, DispatchError> {
+    async fn run(&self, request: &RequestFrame, depth: u32) -> Result<Reply, DispatchError> {
         if let Some((seconds, strikes)) = self.quarantine.remaining(js_sys::Date::now()) {
             return Err(DispatchError::Quarantined {
                 plugin: self.spec.name.clone(),
@@ -198,13 +200,12 @@ impl Plugin {
             });
         }
         let loaded = self.loaded().await?;
-        let bytes = codec::encode_request(request);
-        let mut answer = self.attempt(&loaded, &bytes, depth).await?;
+        let mut answer = self.attempt(&loaded, request, depth).await?;
         if let Err(Fault::Lost { replayable }) = answer {
             // Another request crashed the instance under this one. If this one cannot have
             // had an effect outside the plugin yet, it runs again, once, on the fresh instance.
-            if replayable || is_safe(request.method()) {
-                answer = self.attempt(&loaded, &bytes, depth).await?;
+            if replayable || request.is_safe() {
+                answer = self.attempt(&loaded, request, depth).await?;
             }
         }
         match &answer {
@@ -212,30 +213,16 @@ impl Plugin {
             Err(Fault::OutOfFuel) => self.quarantine.ran_out(js_sys::Date::now()),
             Err(_) => {}
         }
-        let bytes = answer.map_err(|fault| self.fault_error(fault))?;
-        let response =
-            codec::decode_response(&bytes).map_err(|e| DispatchError::InvalidResponse {
-                plugin: self.spec.name.clone(),
-                reason: e.to_string(),
-            })?;
-        let size = response.body().len();
-        if size > self.spec.max_body_bytes as usize {
-            return Err(DispatchError::ResponseTooLarge {
-                plugin: self.spec.name.clone(),
-                size: u32::try_from(size).unwrap_or(u32::MAX),
-                limit: self.spec.max_body_bytes,
-            });
-        }
-        Ok(response)
+        answer.map_err(|fault| self.fault_error(fault))
     }
 
     /// Runs the encoded request on the current instance; discards the instance if it broke.
     async fn attempt(
         &self,
         loaded: &Loaded,
-        request: &[u8],
+        request: &RequestFrame,
         depth: u32,
-    ) -> Result<Result<Vec<u8>, Fault>, DispatchError> {
+    ) -> Result<Result<Reply, Fault>, DispatchError> {
         let instance = self.instance(loaded).await?;
         let answer = instance.dispatch(request, depth).await;
         if instance.is_broken() {
@@ -375,15 +362,11 @@ impl Plugin {
     }
 }
 
-/// Methods that ask for nothing to change (RFC 9110, 9.2.1): one may be sent again.
-fn is_safe(method: &http::Method) -> bool {
-    [http::Method::GET, http::Method::HEAD, http::Method::OPTIONS].contains(method)
-}
-
-/// Resolves when the page aborts its request; listens only once polled. When dropped, it stops
-/// listening and settles its promise, which frees the `JsFuture` waiting on it (see
-/// `host::timer`).
-async fn aborted(signal: web_sys::AbortSignal) {
+/// Resolves when the page aborts its request; listens (and asks for its signal) only once
+/// polled. When dropped, it stops listening and settles its promise, which frees the `JsFuture`
+/// waiting on it (see `host::timer`).
+async fn aborted(page: web_sys::Request) {
+    let signal = page.signal();
     let mut listener = None;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
         if signal.aborted() {

@@ -20,10 +20,10 @@ mod store;
 
 use answers::{json, not_allowed, text, unknown};
 
+use crate::inbound::{self, Unreadable};
 use crate::manifest::{self, RegistrySettings};
 use crate::runtime::Inner;
 use crate::storage::Storage;
-use crate::web_http::{self, Unreadable};
 use http::{header, StatusCode};
 use listing::Source;
 use std::cell::RefCell;
@@ -326,8 +326,8 @@ impl Registry {
 
 /// The entry a `POST` or `PUT` sends, as JSON; an answer if it is not one.
 async fn read_entry(request: &web_sys::Request) -> Result<serde_json::Value, Response> {
-    let body = match web_http::read_request(request, "/", MAX_ENTRY_BYTES).await {
-        Ok(request) => request.into_body(),
+    let body = match inbound::read_body(request, &request.method(), MAX_ENTRY_BYTES).await {
+        Ok(body) => body.map(|body| body.to_vec()).unwrap_or_default(),
         Err(Unreadable::TooLarge { size }) => {
             return Err(text(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -336,7 +336,7 @@ async fn read_entry(request: &web_sys::Request) -> Result<serde_json::Value, Res
         }
         Err(Unreadable::Invalid(reason)) => return Err(text(StatusCode::BAD_REQUEST, reason)),
     };
-    match serde_json::from_slice::<serde_json::Value>(body.as_bytes()) {
+    match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(entry) if entry.is_object() => Ok(entry),
         Ok(_) => Err(text(
             StatusCode::BAD_REQUEST,

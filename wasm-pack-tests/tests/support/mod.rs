@@ -41,9 +41,28 @@ pub fn request(
     web_sys::Request::new_with_str_and_init(&url(path), &init).unwrap()
 }
 
-/// Hands a request to the runtime, as sw.js does, and reads the answer.
+/// Hands a request to the runtime as sw.js does, and reads the answer (the response, or what
+/// its promise resolves to). Panics if the runtime leaves the request to the network.
 pub async fn send(runtime: &valor_runtime::Runtime, request: web_sys::Request) -> Answer {
-    Answer::read(runtime.handle(request).await.into()).await
+    Answer::read(respond(runtime, request).await).await
+}
+
+/// The runtime's response to a request it answers, not yet read.
+pub async fn respond(runtime: &valor_runtime::Runtime, request: web_sys::Request) -> JsValue {
+    let url = request.url();
+    let answer = runtime
+        .answer(request, None)
+        .unwrap_or_else(|| panic!("the runtime does not answer {url}"));
+    match answer.dyn_into::<js_sys::Promise>() {
+        Ok(promise) => JsFuture::from(promise).await.expect("answers never reject"),
+        Err(response) => response,
+    }
+}
+
+/// Whether the runtime answers requests to `url` (rather than leave them to the network).
+pub fn answers(runtime: &valor_runtime::Runtime, url: &str) -> bool {
+    let request = web_sys::Request::new_with_str(url).unwrap();
+    runtime.answer(request, None).is_some()
 }
 
 /// A GET through the runtime.

@@ -1,0 +1,145 @@
+//! A page's request, straight to the plugin ABI's bytes (`vlugin::abi::codec`): its method, URI
+//! and headers are read in a few calls into JavaScript and encoded at once, and its body is
+//! copied from the browser into plugin memory once, when the request is handed over.
+
+use crate::{sys, web_http};
+use vlugin::abi::codec;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// Why a page's request could not be read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// Its body is larger than the plugin accepts.
+    TooLarge {
+        /// The body's size in bytes.
+        size: u64,
+    },
+    /// It is not a request a plugin can be handed; says why.
+    Invalid(String),
+}
+
+/// An encoded request: `head` (everything up to the body, its length included), then `body`.
+pub struct RequestFrame {
+    head: Vec<u8>,
+    /// The page's body, in the browser's memory until it is written into the plugin's.
+    body: Option<js_sys::Uint8Array>,
+    /// Whether its method asks for nothing to change (RFC 9110, 9.2.1): it may be sent again.
+    safe: bool,
+}
+
+impl RequestFrame {
+    /// An `http` request (a plugin's request to another plugin), encoded.
+    pub fn from_http(request: &vlugin::Request) -> Self {
+        Self {
+            head: codec::encode_request(request),
+            body: None,
+            safe: is_safe(request.method().as_str()),
+        }
+    }
+
+    /// Its length in bytes.
+    pub fn len(&self) -> u32 {
+        let body = self.body.as_ref().map_or(0, js_sys::Uint8Array::length);
+        self.head.len() as u32 + body
+    }
+
+    /// Whether it may be sent again after its instance was lost.
+    pub fn is_safe(&self) -> bool {
+        self.safe
+    }
+
+    /// Writes it into `memory` (a view of exactly [`RequestFrame::len`] bytes).
+    pub fn write_into(&self, memory: &js_sys::Uint8Array) {
+        let head_len = self.head.len() as u32;
+        memory.subarray(0, head_len).copy_from(&self.head);
+        if let Some(body) = &self.body {
+            memory.set(body, head_len);
+        }
+    }
+}
+
+/// Reads a page's request for a plugin, whose URI is `relative_uri` (path and query), refusing
+/// a body over `max_body` bytes before it is copied anywhere.
+pub async fn read(
+    request: &web_sys::Request,
+    relative_uri: &str,
+    max_body: u32,
+) -> Result<RequestFrame, Unreadable> {
+    let method = request.method();
+    let headers = header_lines(&request.headers());
+    let body = read_body(request, &method, max_body).await?;
+    let body_len = body.as_ref().map_or(0, js_sys::Uint8Array::length);
+
+    let mut head = Vec::with_capacity(64 + relative_uri.len() + headers.len());
+    field(&mut head, method.as_bytes());
+    field(&mut head, relative_uri.as_bytes());
+    let count_at = head.len();
+    head.extend_from_slice(&0u32.to_le_bytes());
+    let mut count = 0u32;
+    // Name, value, name, value...: nothing else can be on a line (Headers refuses line breaks).
+    let mut lines = headers.split('\n').filter(|_| !headers.is_empty());
+    while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+        field(&mut head, name.as_bytes());
+        if value.is_ascii() {
+            field(&mut head, value.as_bytes());
+        } else {
+            field(&mut head, &web_http::byte_string_to_bytes(value));
+        }
+        count += 1;
+    }
+    head[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
+    head.extend_from_slice(&body_len.to_le_bytes());
+    Ok(RequestFrame {
+        head,
+        body,
+        safe: is_safe(&method),
+    })
+}
+
+/// The body of a request, if its method can carry one, unless it is over `max_body` bytes.
+pub async fn read_body(
+    request: &web_sys::Request,
+    method: &str,
+    max_body: u32,
+) -> Result<Option<js_sys::Uint8Array>, Unreadable> {
+    // Not `request.body`: Firefox has no such attribute (it is always `undefined` there), so a
+    // check on it drops every body. GET and HEAD requests cannot carry one (the Request
+    // constructor refuses), so there is nothing to wait for.
+    if matches!(method, "GET" | "HEAD") {
+        return Ok(None);
+    }
+    let buffer = request
+        .array_buffer()
+        .map_err(|e| Unreadable::Invalid(sys::describe(&e)))?;
+    let buffer: js_sys::ArrayBuffer = JsFuture::from(buffer)
+        .await
+        .map_err(|e| {
+            Unreadable::Invalid(format!("the body could not be read: {}", sys::describe(&e)))
+        })?
+        .unchecked_into();
+    let size = u64::from(buffer.byte_length());
+    if size > u64::from(max_body) {
+        return Err(Unreadable::TooLarge { size });
+    }
+    Ok(Some(js_sys::Uint8Array::new(&buffer)))
+}
+
+/// The headers as one string, a name or a value per line: three calls into JavaScript whatever
+/// their number, rather than several per header.
+fn header_lines(headers: &web_sys::Headers) -> String {
+    js_sys::Array::from(headers)
+        .flat(1)
+        .join("\n")
+        .as_string()
+        .unwrap_or_default()
+}
+
+fn field(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
