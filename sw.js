@@ -14,8 +14,9 @@ const manifestUrl = new URL(
 ).href;
 
 // What the worker needs to start without the network (the runtime's .wasm here; the manifest
-// and the plugins' modules, by the runtime) is kept in this cache. A new version of the caching
-// scheme gets a new name; activation removes the caches of older ones.
+// and the plugins' modules, by the runtime) is kept in this cache, and the runtime keeps the
+// modules it rewrote in `${CACHE}:rewritten`. A new version of the caching scheme gets a new
+// name; activation removes the caches of older ones.
 const CACHE = 'valor-v1';
 
 // From the network (revalidated), kept for later; the kept copy when the network fails.
@@ -59,7 +60,8 @@ self.addEventListener('install', (event) => {
   ));
 });
 self.addEventListener('activate', (event) => event.waitUntil((async () => {
-  const old = (await caches.keys()).filter((name) => name.startsWith('valor-') && name !== CACHE);
+  const ours = (name) => name === CACHE || name.startsWith(`${CACHE}:`);
+  const old = (await caches.keys()).filter((name) => name.startsWith('valor-') && !ours(name));
   await Promise.all(old.map((name) => caches.delete(name)));
   await self.clients.claim();
 })()));

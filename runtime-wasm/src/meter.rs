@@ -38,6 +38,10 @@ pub const START_EXPORT: &str = "valor_module_start";
 
 const RESERVED: [&str; 3] = [FUEL_EXPORT, GROWN_EXPORT, START_EXPORT];
 
+/// The version of the rewriting. Rewritten modules are kept across starts (see
+/// `plugin::rewritten`) under it: change it whenever the rewriting changes.
+pub const VERSION: u32 = 1;
+
 /// Bytes in a WebAssembly page.
 pub const PAGE_BYTES: u64 = 64 * 1024;
 

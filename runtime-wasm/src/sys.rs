@@ -28,6 +28,15 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = match)]
     pub fn find(this: &Cache, url: &str) -> Result<Promise, JsValue>;
 
+    /// `cache.keys(url, { ignoreSearch: true })`: resolves to the stored `Request`s for `url`,
+    /// whatever their query.
+    #[wasm_bindgen(method, catch, js_name = keys)]
+    pub fn keys_for(this: &Cache, url: &str, options: &Object) -> Result<Promise, JsValue>;
+
+    /// `cache.delete(request)`.
+    #[wasm_bindgen(method, catch, js_name = delete)]
+    pub fn remove(this: &Cache, request: &web_sys::Request) -> Result<Promise, JsValue>;
+
     /// Compiles from a streamed response; resolves to a `WebAssembly.Module`. Rejects unless the
     /// response's `content-type` is `application/wasm`.
     #[wasm_bindgen(js_namespace = WebAssembly, js_name = compileStreaming)]

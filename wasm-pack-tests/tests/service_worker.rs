@@ -7,9 +7,11 @@ mod support;
 use futures::future::join_all;
 use support::{
     answers, assert_echoed, assert_hello_answers, assert_mirrored, binary, distinct_body, fetch,
-    get, request, respond, sample_bodies, send, url, Answer, MANIFEST, METHODS_WITH_BODY,
+    get, request, respond, sample_bodies, send, sleep, url, Answer, MANIFEST, METHODS_WITH_BODY,
 };
 use valor_runtime::Runtime;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
@@ -316,4 +318,78 @@ async fn a_module_that_never_arrives_answers_504_at_the_time_limit() {
         "plugin 'unreachable' did not answer within 300 ms\n"
     );
     assert_hello_answers(&runtime).await;
+}
+
+/// The runtime keeps each module it rewrote for its limits, so that the next start compiles the
+/// kept copy instead of rewriting again; a kept copy that does not compile is replaced.
+#[wasm_bindgen_test]
+async fn rewritten_modules_are_kept_and_a_broken_copy_is_replaced() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    assert_hello_answers(&runtime).await;
+    let kept = || async {
+        let caches: web_sys::CacheStorage =
+            js_sys::Reflect::get(&js_sys::global(), &"caches".into())
+                .unwrap()
+                .unchecked_into();
+        let cache: web_sys::Cache = JsFuture::from(caches.open("valor:rewritten"))
+            .await
+            .unwrap()
+            .unchecked_into();
+        let keys: js_sys::Array = JsFuture::from(cache.keys()).await.unwrap().unchecked_into();
+        let hello: Vec<String> = keys
+            .iter()
+            .map(|request| request.unchecked_into::<web_sys::Request>().url())
+            .filter(|url| url.contains("/plugins/hello.wasm?valor-rewritten="))
+            .collect();
+        (cache, hello)
+    };
+    // Kept in the background, once per limits (hello.wasm is mounted under several names).
+    let mut copies = Vec::new();
+    for _ in 0..100 {
+        copies = kept().await.1;
+        if !copies.is_empty() {
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(
+        !copies.is_empty(),
+        "hello.wasm's rewritten copy was not kept"
+    );
+
+    // Broken copies: the next start rewrites the module again, and keeps a good copy.
+    let (cache, _) = kept().await;
+    for key in &copies {
+        let init = web_sys::ResponseInit::new();
+        let headers = web_sys::Headers::new().unwrap();
+        headers.set("content-type", "application/wasm").unwrap();
+        init.set_headers(&headers);
+        let broken = web_sys::Response::new_with_opt_str_and_init(Some("not wasm"), &init).unwrap();
+        JsFuture::from(cache.put_with_str(key, &broken))
+            .await
+            .unwrap();
+    }
+    let again = Runtime::boot(MANIFEST).await;
+    assert_hello_answers(&again).await;
+    let mut repaired = false;
+    for _ in 0..100 {
+        // Removed at once, kept again in the background.
+        let found = JsFuture::from(cache.match_with_str(&copies[0]))
+            .await
+            .unwrap();
+        if let Ok(response) = found.dyn_into::<web_sys::Response>() {
+            let bytes = JsFuture::from(response.array_buffer().unwrap())
+                .await
+                .unwrap();
+            if js_sys::Uint8Array::new(&bytes)
+                .to_vec()
+                .starts_with(b"\0asm")
+            {
+                repaired = true;
+                break;
+            }
+        }
+        sleep(20).await;
+    }
+    assert!(repaired, "the broken copy was not replaced");
 }

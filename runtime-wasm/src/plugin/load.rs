@@ -1,6 +1,7 @@
 //! Fetching and compiling a plugin's module, and instantiating it.
 
 use super::instance::{Instance, State};
+use super::rewritten;
 use crate::host::PluginContext;
 use crate::integrity::{self, Integrity};
 use crate::meter::Limits;
@@ -60,14 +61,9 @@ pub async fn compile(
             .await
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
         sys::mark(file, "checked");
-        let bytes = match source.limits {
-            Some(limits) => {
-                let metered = meter::instrument(&js_sys::Uint8Array::new(&bytes).to_vec(), limits)
-                    .map_err(|reason| format!("{url} was refused: {reason}"))?;
-                sys::mark(file, "metered");
-                sys::copy_to_js(&metered).buffer()
-            }
-            None if streamable => bytes, // read for its integrity check
+        let compiled = match source.limits {
+            Some(limits) => rewritten(&bytes, &digest, limits, url, cache).await?,
+            None if streamable => WebAssembly::compile(&bytes), // read for its integrity check
             None => {
                 web_sys::console::warn_1(
                     &format!(
@@ -78,10 +74,10 @@ pub async fn compile(
                     )
                     .into(),
                 );
-                bytes
+                WebAssembly::compile(&bytes)
             }
         };
-        (WebAssembly::compile(&bytes), digest)
+        (compiled, digest)
     } else {
         let copy = response.clone().map_err(|e| sys::describe(&e))?;
         let compiled = sys::compile_streaming(&response);
@@ -98,6 +94,32 @@ pub async fn compile(
         module: module.unchecked_into(),
         digest,
     })
+}
+
+/// Compiles the module rewritten for `limits`: the copy kept by an earlier start if there is
+/// one (and it compiles), else `bytes` rewritten now, and kept. Resolves to the module.
+async fn rewritten(
+    bytes: &js_sys::ArrayBuffer,
+    digest: &str,
+    limits: Limits,
+    url: &str,
+    cache: &str,
+) -> Result<js_sys::Promise, String> {
+    let file = url.rsplit('/').next().unwrap_or(url);
+    if let Some(kept) = rewritten::find(cache, url, digest, limits).await {
+        match JsFuture::from(sys::compile_streaming(&kept)).await {
+            Ok(module) => {
+                sys::mark(file, "metered");
+                return Ok(js_sys::Promise::resolve(&module));
+            }
+            Err(_) => rewritten::forget(cache, url, digest, limits).await,
+        }
+    }
+    let metered = meter::instrument(&js_sys::Uint8Array::new(bytes).to_vec(), limits)
+        .map_err(|reason| format!("{url} was refused: {reason}"))?;
+    sys::mark(file, "metered");
+    rewritten::keep(cache, url, digest, limits, &metered);
+    Ok(WebAssembly::compile(&sys::copy_to_js(&metered).buffer()))
 }
 
 /// The whole body of `response`.

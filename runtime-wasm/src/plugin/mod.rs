@@ -7,6 +7,7 @@ mod instance;
 mod load;
 mod modules;
 mod quarantine;
+mod rewritten;
 
 use crate::error::{DispatchError, MAX_DEPTH};
 use crate::host::{timer, PluginContext};
@@ -111,6 +112,14 @@ impl Plugin {
                 reason,
                 retry_in_s: self.backoff.seconds_left(now),
             },
+        }
+    }
+
+    fn source(&self) -> load::Source {
+        load::Source {
+            url: self.spec.url.clone(),
+            limits: self.context.meter_limits(),
+            integrity: self.spec.integrity.as_ref().map(ToString::to_string),
         }
     }
 
@@ -258,11 +267,7 @@ impl Plugin {
 
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
-        let source = load::Source {
-            url: self.spec.url.clone(),
-            limits: self.context.meter_limits(),
-            integrity: self.spec.integrity.as_ref().map(ToString::to_string),
-        };
+        let source = self.source();
         let (context, config, backoff, integrity, modules) = (
             Rc::clone(&self.context),
             Rc::clone(&self.config),

@@ -1,0 +1,125 @@
+//! Modules as rewritten for their limits (`crate::meter`), kept in Cache Storage: a start does not
+//! rewrite again a module it rewrote before (the largest part of a plugin's first load), and
+//! compiles the kept copy as it streams in, which also lets the engine cache its compiled code.
+//!
+//! A kept copy is found by the original's digest, the limits and the rewriting's version, so a
+//! new module, new limits or a new runtime never find a stale one. Storing a copy removes the
+//! stale ones of the same URL.
+
+use crate::meter::{self, Limits};
+use crate::sys;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The cache the copies are kept in, beside the one that keeps modules for offline starts.
+fn cache_name(cache: &str) -> String {
+    format!("{cache}:rewritten")
+}
+
+/// Where the copy of `url`'s module with `digest` (Subresource Integrity form), rewritten for
+/// `limits`, is kept.
+fn key(url: &str, digest: &str, limits: Limits) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!(
+        "{url}{separator}{}{}.{}",
+        copy_of(digest),
+        limits.fuel,
+        limits.memory_pages
+    )
+}
+
+/// The part of a key that names the module's bytes and the rewriting: copies of other bytes,
+/// or by another version of the rewriting, are stale.
+fn copy_of(digest: &str) -> String {
+    // The digest's base64 in its URL-safe form: `+` and `/` mean other things in a query.
+    let digest: String = digest
+        .chars()
+        .map(|c| match c {
+            '+' => '-',
+            '/' => '_',
+            c => c,
+        })
+        .collect();
+    format!("valor-rewritten=v{}.{digest}.", meter::VERSION)
+}
+
+/// The kept copy, if there is one.
+pub async fn find(
+    cache: &str,
+    url: &str,
+    digest: &str,
+    limits: Limits,
+) -> Option<web_sys::Response> {
+    let cache = open(cache).await.ok()?;
+    let hit = JsFuture::from(cache.find(&key(url, digest, limits)).ok()?)
+        .await
+        .ok()?;
+    hit.dyn_into().ok()
+}
+
+/// Keeps `rewritten` for later starts, in the background, removing the stale copies of `url`'s
+/// (other bytes, or another rewriting: copies for other limits stay).
+pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, rewritten: &[u8]) {
+    let (cache, url, key) = (cache.to_owned(), url.to_owned(), key(url, digest, limits));
+    let current = copy_of(digest);
+    let body = sys::copy_to_js(rewritten);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Err(error) = store(&cache, &url, &key, &current, &body).await {
+            // Only the next start is slower for it.
+            web_sys::console::warn_1(
+                &format!(
+                    "[valor] the rewritten {url} could not be kept: {}",
+                    sys::describe(&error)
+                )
+                .into(),
+            );
+        }
+    });
+}
+
+/// Forgets the kept copy (it did not compile).
+pub async fn forget(cache: &str, url: &str, digest: &str, limits: Limits) {
+    if let Ok(cache) = open(cache).await {
+        if let Ok(request) = web_sys::Request::new_with_str(&key(url, digest, limits)) {
+            if let Ok(deleting) = cache.remove(&request) {
+                let _ = JsFuture::from(deleting).await;
+            }
+        }
+    }
+}
+
+async fn store(
+    cache: &str,
+    url: &str,
+    key: &str,
+    current: &str,
+    body: &js_sys::Uint8Array,
+) -> Result<(), JsValue> {
+    let cache = open(cache).await?;
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"ignoreSearch".into(), &true.into())?;
+    let kept: js_sys::Array = JsFuture::from(cache.keys_for(url, &options)?)
+        .await?
+        .unchecked_into();
+    for request in kept.iter() {
+        let request: web_sys::Request = request.unchecked_into();
+        let kept = request.url();
+        if kept.contains("valor-rewritten=") && !kept.contains(current) {
+            JsFuture::from(cache.remove(&request)?).await?;
+        }
+    }
+    let init = web_sys::ResponseInit::new();
+    let headers = web_sys::Headers::new()?;
+    // So that it compiles as it streams in.
+    headers.set("content-type", "application/wasm")?;
+    init.set_headers(&headers);
+    let response = web_sys::Response::new_with_opt_js_u8_array_and_init(Some(body), &init)?;
+    JsFuture::from(cache.put(key, &response)?).await?;
+    Ok(())
+}
+
+async fn open(cache: &str) -> Result<sys::Cache, JsValue> {
+    Ok(JsFuture::from(sys::open_cache(&cache_name(cache))?)
+        .await?
+        .unchecked_into())
+}
