@@ -59,6 +59,8 @@ pub const MAX_OPS_IN_FLIGHT: usize = 4096;
 pub struct State {
     pub(super) context: Rc<PluginContext>,
     exports: OnceCell<PluginExports>,
+    /// A view of all of its memory, while the memory has not grown (see `State::memory_bytes`).
+    memory_bytes: RefCell<Option<js_sys::Uint8Array>>,
     /// Kept alive as long as the instance: the import object references them.
     imports: OnceCell<imports::Closures>,
     /// A panic message reported just before a trap.
@@ -132,6 +134,7 @@ impl State {
     pub fn new(context: Rc<PluginContext>) -> (Rc<Self>, js_sys::Object) {
         let state = Rc::new(State {
             exports: OnceCell::new(),
+            memory_bytes: RefCell::new(None),
             imports: OnceCell::new(),
             panic_message: RefCell::new(None),
             broken: RefCell::new(None),
@@ -165,13 +168,28 @@ impl State {
 
     /// A checked view of plugin memory: out-of-range views would throw through the runtime.
     pub(super) fn view(&self, ptr: u32, len: u32) -> Result<js_sys::Uint8Array, Fault> {
-        let buffer = self.memory().ok_or_else(|| out_of_bounds(ptr, len))?;
+        let (memory, size) = self.memory_bytes().ok_or_else(|| out_of_bounds(ptr, len))?;
         match ptr.checked_add(len) {
-            Some(end) if end <= buffer.byte_length() => Ok(
-                js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, ptr, len),
-            ),
+            Some(end) if end <= size => Ok(memory.subarray(ptr, end)),
             _ => Err(out_of_bounds(ptr, len)),
         }
+    }
+
+    /// The whole memory as bytes, and its size. The view is kept, and made again only after the
+    /// memory grew: growing detaches the old buffer, and views of a detached buffer are empty.
+    /// (Two calls into JavaScript per view rather than four.)
+    fn memory_bytes(&self) -> Option<(js_sys::Uint8Array, u32)> {
+        let mut kept = self.memory_bytes.borrow_mut();
+        if let Some(memory) = kept.as_ref() {
+            let size = memory.length();
+            if size > 0 {
+                return Some((memory.clone(), size));
+            }
+        }
+        let memory = js_sys::Uint8Array::new(&self.memory()?.into());
+        let size = memory.length();
+        *kept = Some(memory.clone());
+        Some((memory, size))
     }
 
     /// Starts a host operation and returns its id; its result is delivered when it finishes.

@@ -98,7 +98,7 @@ impl Plugin {
     /// Where it stands: loaded or not, failed, quarantined.
     pub fn state(&self) -> PluginState {
         let now = js_sys::Date::now();
-        if let Some((seconds, _)) = self.quarantine.remaining(now) {
+        if let Some((seconds, _)) = self.quarantine.remaining(|| now) {
             return PluginState::Quarantined { seconds };
         }
         let outcome = self.loading.borrow().as_ref().map(|l| l.peek().cloned());
@@ -200,7 +200,7 @@ impl Plugin {
 
     /// Loads the plugin if it is not yet, and runs the request on its current instance.
     async fn run(&self, request: &RequestFrame, depth: u32) -> Result<Reply, DispatchError> {
-        if let Some((seconds, strikes)) = self.quarantine.remaining(js_sys::Date::now()) {
+        if let Some((seconds, strikes)) = self.quarantine.remaining(js_sys::Date::now) {
             return Err(DispatchError::Quarantined {
                 plugin: self.spec.name.clone(),
                 seconds,

@@ -32,11 +32,15 @@ impl Quarantine {
         self.backoff.succeeded();
     }
 
-    /// While quarantined: the seconds left, and the exhaustions in a row that led to it.
-    pub fn remaining(&self, now_ms: f64) -> Option<(u32, u32)> {
+    /// While quarantined: the seconds left, and the exhaustions in a row that led to it. The
+    /// clock (`now_ms`) is read only then: this is asked before every request.
+    pub fn remaining(&self, now_ms: impl FnOnce() -> f64) -> Option<(u32, u32)> {
         let strikes = self.strikes.get();
-        (strikes >= STRIKES && !self.backoff.is_over(now_ms))
-            .then(|| (self.backoff.seconds_left(now_ms), strikes))
+        if strikes < STRIKES {
+            return None;
+        }
+        let now_ms = now_ms();
+        (!self.backoff.is_over(now_ms)).then(|| (self.backoff.seconds_left(now_ms), strikes))
     }
 }
 
@@ -49,18 +53,22 @@ mod tests {
         let quarantine = Quarantine::default();
         quarantine.ran_out(0.0);
         quarantine.ran_out(0.0);
-        assert_eq!(quarantine.remaining(0.0), None, "two are not a pattern");
+        assert_eq!(quarantine.remaining(|| 0.0), None, "two are not a pattern");
         quarantine.ran_out(0.0);
-        assert_eq!(quarantine.remaining(0.0), Some((1, 3)));
+        assert_eq!(quarantine.remaining(|| 0.0), Some((1, 3)));
         assert_eq!(
-            quarantine.remaining(1_000.0),
+            quarantine.remaining(|| 1_000.0),
             None,
             "released after a second"
         );
         quarantine.ran_out(1_000.0);
-        assert_eq!(quarantine.remaining(1_000.0), Some((2, 4)), "twice as long");
+        assert_eq!(
+            quarantine.remaining(|| 1_000.0),
+            Some((2, 4)),
+            "twice as long"
+        );
         quarantine.answered();
         quarantine.ran_out(5_000.0);
-        assert_eq!(quarantine.remaining(5_000.0), None);
+        assert_eq!(quarantine.remaining(|| 5_000.0), None);
     }
 }
