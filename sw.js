@@ -38,10 +38,14 @@ async function networkFirst(url) {
 
 // Set once the runtime is up, so that later fetch events are routed synchronously.
 let runtime = null;
+// The manifest downloads while the runtime loads; the runtime reads it (or its kept copy, if
+// this fetch fails).
+const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
+manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
 // The marks time a cold start in DevTools (and in bench/): since the worker started.
 const booting = wasm_bindgen({ module_or_path: networkFirst(new URL('./valor/valor_runtime_bg.wasm', self.location).href) })
   .then(() => performance.mark('valor:runtime-loaded'))
-  .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE))
+  .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse))
   .then((booted) => {
     performance.mark('valor:plugins-mounted');
     return (runtime = booted);

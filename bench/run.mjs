@@ -78,6 +78,7 @@ if (wanted('coldStart')) results.coldStart = await compare('cold start', async (
   return {
     ms,
     runtimeLoaded: marks['valor:runtime-loaded'],
+    manifestRead: marks['valor:manifest:read'],
     pluginsMounted: marks['valor:plugins-mounted'],
     helloLoad: marks['valor:hello:load'],
     helloRead: marks['valor:hello.wasm:read'],
@@ -159,7 +160,7 @@ function print(r) {
   if (r.coldStart) {
     row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));
     const c0 = r.coldStart.valor;
-    row('… of which, from worker start: runtime loaded / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.pluginsMounted)}`, '', '');
+    row('… of which, from worker start: runtime loaded / manifest read / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.manifestRead)} / ${f(c0.pluginsMounted)}`, '', '');
     row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
       [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
   }

@@ -7,29 +7,21 @@ use crate::sys;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// How fresh a resource must be.
-#[derive(Clone, Copy)]
-pub enum Freshness {
-    /// Revalidated with the server (a module: unchanged bytes are not sent again).
-    Revalidated,
-    /// Fetched whole (the manifest: small, and a server's one-second modification times would
-    /// let a change made in the same second as the last fetch pass unseen).
-    Whole,
+/// A module: from the network, revalidated (unchanged bytes are not sent again, and never a
+/// stale HTTP-cache copy), stored for later; or the stored copy if the network fails. HTTP errors
+/// are answers, returned as they are and not stored.
+pub async fn fetch(cache: &str, url: &str) -> Result<web_sys::Response, JsValue> {
+    settle(cache, url, sys::fetch_with_cache_mode(url, "no-cache")).await
 }
 
-/// A resource of the runtime's: from the network (never a stale HTTP-cache copy), stored for
-/// later; or the stored copy if the network fails. HTTP errors are answers, returned as they are
-/// and not stored.
-pub async fn fetch(
+/// As [`fetch`], for a fetch of `url` already under way (`fetching`, a promise of its response):
+/// sw.js starts the manifest's while the runtime loads.
+pub async fn settle(
     cache: &str,
     url: &str,
-    freshness: Freshness,
+    fetching: js_sys::Promise,
 ) -> Result<web_sys::Response, JsValue> {
-    let mode = match freshness {
-        Freshness::Revalidated => "no-cache",
-        Freshness::Whole => "no-store",
-    };
-    match JsFuture::from(sys::fetch_with_cache_mode(url, mode)).await {
+    match JsFuture::from(fetching).await {
         Ok(response) => {
             let response: web_sys::Response = response.unchecked_into();
             if response.ok() {

@@ -22,6 +22,11 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 /// The IndexedDB database that holds every plugin's key-value namespace.
 const STORAGE_DATABASE: &str = "valor";
 
+/// How the manifest is fetched: whole, never from the HTTP cache. (It is small, and a server's
+/// one-second modification times would let a change made in the same second as the last fetch
+/// pass a revalidation unseen.)
+const MANIFEST_FRESHNESS: &str = "no-store";
+
 /// The Cache Storage cache for starts without the network, unless sw.js names its own.
 pub const DEFAULT_CACHE: &str = "valor";
 
@@ -58,7 +63,14 @@ impl Runtime {
     /// As [`Runtime::boot`], keeping the manifest and the modules in the Cache Storage cache
     /// `cache` (and starting from them when the network is down).
     pub async fn boot_with_cache(manifest_url: &str, cache: &str) -> Runtime {
-        let manifest = match load_manifest(manifest_url, cache).await {
+        let fetching = sys::fetch_with_cache_mode(manifest_url, MANIFEST_FRESHNESS);
+        Self::boot_fetching(manifest_url, cache, fetching).await
+    }
+
+    /// As [`Runtime::boot_with_cache`], with the manifest's fetch already under way (`fetching`,
+    /// a promise of its response, fetched with `cache: "no-store"`).
+    async fn boot_fetching(manifest_url: &str, cache: &str, fetching: js_sys::Promise) -> Runtime {
+        let manifest = match load_manifest(manifest_url, cache, fetching).await {
             Ok(manifest) => manifest,
             Err(error) => {
                 console_error(&format!(
@@ -145,12 +157,23 @@ fn at_once_or_later(future: impl Future<Output = web_sys::Response> + 'static) -
 
 #[wasm_bindgen]
 impl Runtime {
-    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?) -> Promise<Runtime>`.
+    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?, manifestResponse?) ->
+    /// Promise<Runtime>`. `manifestResponse`, a promise of `fetch(manifestUrl, { cache:
+    /// "no-store" })`, lets the manifest download while the runtime itself loads (sw.js does);
+    /// without it, the runtime fetches the manifest.
     #[wasm_bindgen(js_name = boot)]
-    pub fn boot_js(manifest_url: String, cache: Option<String>) -> js_sys::Promise {
+    pub fn boot_js(
+        manifest_url: String,
+        cache: Option<String>,
+        manifest_response: Option<js_sys::Promise>,
+    ) -> js_sys::Promise {
         future_to_promise(async move {
             let cache = cache.as_deref().unwrap_or(DEFAULT_CACHE);
-            Ok(Runtime::boot_with_cache(&manifest_url, cache).await.into())
+            let fetching = manifest_response
+                .unwrap_or_else(|| sys::fetch_with_cache_mode(&manifest_url, MANIFEST_FRESHNESS));
+            Ok(Runtime::boot_fetching(&manifest_url, cache, fetching)
+                .await
+                .into())
         })
     }
 
@@ -317,8 +340,12 @@ impl LocalDispatch for Inner {
     }
 }
 
-async fn load_manifest(url: &str, cache: &str) -> Result<Manifest, String> {
-    let response = offline::fetch(cache, url, offline::Freshness::Whole)
+async fn load_manifest(
+    url: &str,
+    cache: &str,
+    fetching: js_sys::Promise,
+) -> Result<Manifest, String> {
+    let response = offline::settle(cache, url, fetching)
         .await
         .map_err(|e| format!("the manifest could not be fetched: {}", sys::describe(&e)))?;
     if !response.ok() {
@@ -333,6 +360,7 @@ async fn load_manifest(url: &str, cache: &str) -> Result<Manifest, String> {
         .map_err(|e| format!("the manifest could not be read: {}", sys::describe(&e)))?
         .as_string()
         .unwrap_or_default();
+    sys::mark("manifest", "read");
     let resolve = |relative: &str| {
         web_sys::Url::new_with_base(relative, &base)
             .map(|url| url.href())

@@ -6,6 +6,7 @@ use crate::host::PluginContext;
 use crate::integrity::{self, Integrity};
 use crate::meter::Limits;
 use crate::{meter, offline, sys};
+use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
 use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
@@ -41,9 +42,16 @@ pub async fn compile(
 ) -> Result<Compiled, String> {
     let url = &source.url;
     let file = url.rsplit('/').next().unwrap_or(url);
-    let response = offline::fetch(cache, url, offline::Freshness::Revalidated)
-        .await
-        .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
+    // The copy an earlier start rewrote is compiled while the network says whether the module
+    // changed (most starts, it did not).
+    let speculating = async {
+        match source.limits {
+            Some(limits) => rewritten::speculate(cache, url, limits).await,
+            None => None,
+        }
+    };
+    let (response, speculation) = future::join(offline::fetch(cache, url), speculating).await;
+    let response = response.map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
     if !response.ok() {
         return Err(format!(
             "fetching {url} answered {} {}",
@@ -62,7 +70,7 @@ pub async fn compile(
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
         sys::mark(file, "checked");
         let compiled = match source.limits {
-            Some(limits) => rewritten(&bytes, &digest, limits, url, cache).await?,
+            Some(limits) => rewritten(&bytes, &digest, limits, url, cache, speculation).await?,
             None if streamable => WebAssembly::compile(&bytes), // read for its integrity check
             None => {
                 web_sys::console::warn_1(
@@ -97,15 +105,23 @@ pub async fn compile(
 }
 
 /// Compiles the module rewritten for `limits`: the copy kept by an earlier start if there is
-/// one (and it compiles), else `bytes` rewritten now, and kept. Resolves to the module.
+/// one (and it compiles; `speculation` may have begun compiling it), else `bytes` rewritten
+/// now, and kept. Resolves to the module.
 async fn rewritten(
     bytes: &js_sys::ArrayBuffer,
     digest: &str,
     limits: Limits,
     url: &str,
     cache: &str,
+    speculation: Option<rewritten::Speculation>,
 ) -> Result<js_sys::Promise, String> {
     let file = url.rsplit('/').next().unwrap_or(url);
+    if let Some(speculation) = speculation.filter(|s| s.is_for(url, digest, limits)) {
+        if let Ok(module) = JsFuture::from(speculation.compiling).await {
+            sys::mark(file, "metered");
+            return Ok(js_sys::Promise::resolve(&module));
+        }
+    }
     if let Some(kept) = rewritten::find(cache, url, digest, limits).await {
         match JsFuture::from(sys::compile_streaming(&kept)).await {
             Ok(module) => {

@@ -43,6 +43,50 @@ fn copy_of(digest: &str) -> String {
     format!("valor-rewritten=v{}.{digest}.", meter::VERSION)
 }
 
+/// A copy kept by an earlier start, of the module `url` had then, with its compilation begun:
+/// the caller uses it if the module's bytes turn out unchanged ([`Speculation::is_for`]).
+pub struct Speculation {
+    key: String,
+    /// Resolves to the compiled module.
+    pub compiling: js_sys::Promise,
+}
+
+impl Speculation {
+    /// Whether it is the copy of `url`'s module with `digest`, for `limits`.
+    pub fn is_for(&self, url: &str, digest: &str, limits: Limits) -> bool {
+        self.key == key(url, digest, limits)
+    }
+}
+
+/// Starts compiling the copy of `url`'s module for `limits` kept by an earlier start, whatever
+/// its digest, if there is one: a start can then compile it while the network says whether the
+/// module changed.
+pub async fn speculate(cache: &str, url: &str, limits: Limits) -> Option<Speculation> {
+    let cache = open(cache).await.ok()?;
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"ignoreSearch".into(), &true.into()).ok()?;
+    let kept: js_sys::Array = JsFuture::from(cache.keys_for(url, &options).ok()?)
+        .await
+        .ok()?
+        .unchecked_into();
+    let version = format!("valor-rewritten=v{}.", meter::VERSION);
+    let for_limits = format!(".{}.{}", limits.fuel, limits.memory_pages);
+    let request: web_sys::Request = kept
+        .iter()
+        .map(JsCast::unchecked_into::<web_sys::Request>)
+        .find(|request| {
+            let key = request.url();
+            key.contains(&version) && key.ends_with(&for_limits)
+        })?;
+    let response = JsFuture::from(cache.find(&request.url()).ok()?)
+        .await
+        .ok()?;
+    Some(Speculation {
+        key: request.url(),
+        compiling: sys::compile_streaming(response.dyn_ref()?),
+    })
+}
+
 /// The kept copy, if there is one.
 pub async fn find(
     cache: &str,
