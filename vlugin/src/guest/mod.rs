@@ -6,7 +6,7 @@ pub(crate) mod ops;
 mod tasks;
 
 use crate::abi::codec;
-use crate::response::text;
+use crate::response::encoded_text;
 use crate::{IntoResponse, Request};
 use http::StatusCode;
 use std::alloc::Layout;
@@ -109,11 +109,11 @@ where
     match decoded {
         Ok(request) => {
             let future = handler(request);
-            tasks::spawn(Box::pin(async move { future.await.into_response() }))
+            tasks::spawn(Box::pin(async move { future.await.__encode() }))
         }
-        Err(error) => tasks::spawn_done(&text(
+        Err(error) => tasks::spawn_done(&encoded_text(
             StatusCode::BAD_REQUEST,
-            format!("the plugin could not decode the request: {error}"),
+            &format!("the plugin could not decode the request: {error}"),
         )),
     }
 }
