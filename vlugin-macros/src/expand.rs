@@ -1,6 +1,7 @@
 //! Code generation: the user's function, unchanged, plus the plugin's exports.
 
 use crate::parse::Handler;
+use crate::reads::reads_request;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -28,8 +29,13 @@ pub fn expand(handler: &Handler) -> TokenStream {
         future = quote_spanned!(output_span=> ::core::future::ready(#future));
     }
     let handler = quote_spanned!(output_span=> |request| #future);
+    let start = if reads_request(function) {
+        quote!(start)
+    } else {
+        quote!(start_unread)
+    };
     // rustc reports an unmet `F::Output: IntoResponse` on the whole call, hence its span too.
-    let start = quote_spanned!(output_span=> ::vlugin::__private::start(ptr, len, #handler));
+    let start = quote_spanned!(output_span=> ::vlugin::__private::#start(ptr, len, #handler));
 
     // A second `#[vlugin]` in the same module redefines this name: rustc's E0428 on the second
     // attribute, rather than a linker error about duplicate `valor_*` symbols.

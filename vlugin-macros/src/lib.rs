@@ -18,6 +18,7 @@
 
 mod expand;
 mod parse;
+mod reads;
 
 use proc_macro::TokenStream;
 

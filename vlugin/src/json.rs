@@ -1,8 +1,10 @@
-use crate::response::text;
+use crate::response::{encoded_text, ok, text};
 use crate::{IntoResponse, Response};
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
 use serde::Serialize;
+
+const JSON: &str = "application/json";
 
 /// A response whose body is `T` serialized as JSON, with `content-type: application/json`.
 ///
@@ -29,13 +31,21 @@ impl<T: Serialize> IntoResponse for Json<T> {
                 let mut response = Response::new(bytes.into());
                 response
                     .headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                    .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
                 response
             }
-            Err(error) => text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("could not serialize the JSON response: {error}"),
-            ),
+            Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, error_message(&error)),
         }
     }
+
+    fn __encode(self) -> Vec<u8> {
+        match serde_json::to_vec(&self.0) {
+            Ok(bytes) => ok(Some(JSON), &bytes),
+            Err(error) => encoded_text(StatusCode::INTERNAL_SERVER_ERROR, &error_message(&error)),
+        }
+    }
+}
+
+fn error_message(error: &serde_json::Error) -> String {
+    format!("could not serialize the JSON response: {error}")
 }

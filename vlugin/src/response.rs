@@ -1,7 +1,11 @@
+use crate::abi::codec;
 use crate::{Body, Response};
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
 use std::fmt::Display;
+
+const TEXT: &str = "text/plain; charset=utf-8";
+const BYTES: &str = "application/octet-stream";
 
 /// What a handler may return: anything that can become a [`Response`].
 ///
@@ -37,6 +41,22 @@ use std::fmt::Display;
 pub trait IntoResponse {
     /// Builds the response.
     fn into_response(self) -> Response;
+
+    /// The response in the wire encoding, as the runtime gets it. The types whose response is a
+    /// status, a content type and a body write it without building an `http::Response`: a plugin
+    /// that returns only those then links no `HeaderMap` code.
+    #[doc(hidden)]
+    fn __encode(self) -> Vec<u8>
+    where
+        Self: Sized,
+    {
+        codec::encode_response(&self.into_response())
+    }
+}
+
+/// The encoding of a `200 OK` with `body` and, if any, its `content-type`.
+pub(crate) fn ok(content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
+    codec::encode_plain_response(StatusCode::OK, content_type, body)
 }
 
 fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Response {
@@ -48,11 +68,12 @@ fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Respo
 }
 
 pub(crate) fn text(status: StatusCode, message: impl Into<Body>) -> Response {
-    (
-        status,
-        with_content_type(message, "text/plain; charset=utf-8"),
-    )
-        .into_response()
+    (status, with_content_type(message, TEXT)).into_response()
+}
+
+/// [`text`], encoded.
+pub(crate) fn encoded_text(status: StatusCode, message: &str) -> Vec<u8> {
+    codec::encode_plain_response(status, Some(TEXT), message.as_bytes())
 }
 
 impl<B: Into<Body>> IntoResponse for http::Response<B> {
@@ -63,25 +84,41 @@ impl<B: Into<Body>> IntoResponse for http::Response<B> {
 
 impl IntoResponse for &'static str {
     fn into_response(self) -> Response {
-        with_content_type(self, "text/plain; charset=utf-8")
+        with_content_type(self, TEXT)
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        ok(Some(TEXT), self.as_bytes())
     }
 }
 
 impl IntoResponse for String {
     fn into_response(self) -> Response {
-        with_content_type(self, "text/plain; charset=utf-8")
+        with_content_type(self, TEXT)
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        ok(Some(TEXT), self.as_bytes())
     }
 }
 
 impl IntoResponse for Vec<u8> {
     fn into_response(self) -> Response {
-        with_content_type(self, "application/octet-stream")
+        with_content_type(self, BYTES)
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        ok(Some(BYTES), &self)
     }
 }
 
 impl IntoResponse for &'static [u8] {
     fn into_response(self) -> Response {
-        with_content_type(self, "application/octet-stream")
+        with_content_type(self, BYTES)
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        ok(Some(BYTES), self)
     }
 }
 
@@ -89,17 +126,29 @@ impl IntoResponse for Body {
     fn into_response(self) -> Response {
         Response::new(self)
     }
+
+    fn __encode(self) -> Vec<u8> {
+        ok(None, self.as_bytes())
+    }
 }
 
 impl IntoResponse for () {
     fn into_response(self) -> Response {
         Response::new(Body::empty())
     }
+
+    fn __encode(self) -> Vec<u8> {
+        ok(None, b"")
+    }
 }
 
 impl IntoResponse for StatusCode {
     fn into_response(self) -> Response {
         (self, ()).into_response()
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        codec::encode_plain_response(self, None, b"")
     }
 }
 
@@ -110,6 +159,13 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
         *response.status_mut() = status;
         response
     }
+
+    fn __encode(self) -> Vec<u8> {
+        let (status, inner) = self;
+        let mut encoded = inner.__encode();
+        codec::set_status(&mut encoded, status);
+        encoded
+    }
 }
 
 impl<T: IntoResponse, E: Display> IntoResponse for Result<T, E> {
@@ -117,6 +173,13 @@ impl<T: IntoResponse, E: Display> IntoResponse for Result<T, E> {
         match self {
             Ok(value) => value.into_response(),
             Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+        }
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        match self {
+            Ok(value) => value.__encode(),
+            Err(error) => encoded_text(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
         }
     }
 }

@@ -82,6 +82,33 @@ pub fn encode_response(response: &Response) -> Vec<u8> {
     out.0
 }
 
+/// Encodes a response whose only header, if any, is `content-type`: the bytes
+/// [`encode_response`] makes of it, without building it (nor linking `HeaderMap` code).
+pub(crate) fn encode_plain_response(
+    status: StatusCode,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Vec<u8> {
+    let head = content_type.map_or(0, |value| 8 + "content-type".len() + value.len());
+    let mut out = Writer(Vec::with_capacity(12 + head + body.len()));
+    out.u32(u32::from(status.as_u16()));
+    match content_type {
+        Some(value) => {
+            out.u32(1);
+            out.field(b"content-type");
+            out.field(value.as_bytes());
+        }
+        None => out.u32(0),
+    }
+    out.field(body);
+    out.0
+}
+
+/// Replaces the status of an encoded response, its first four bytes.
+pub(crate) fn set_status(encoded: &mut [u8], status: StatusCode) {
+    encoded[..4].copy_from_slice(&u32::from(status.as_u16()).to_le_bytes());
+}
+
 /// Decodes a request encoded by [`encode_request`].
 pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
     let mut input = Reader::new(bytes);

@@ -3,13 +3,13 @@
 //! Single-threaded (a wasm instance has one thread), so state lives in a `thread_local!`.
 //! A task id is its slot index + 1, so that 0 never names a task.
 
-use crate::Response;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-type TaskFuture = Pin<Box<dyn Future<Output = Response>>>;
+/// A request's future; its output is the encoded response.
+type TaskFuture = Pin<Box<dyn Future<Output = Vec<u8>>>>;
 
 enum Slot {
     Vacant,
@@ -36,8 +36,8 @@ pub(crate) fn spawn(future: TaskFuture) -> u32 {
     insert(Slot::Running(Some(future)))
 }
 
-/// Adds a task that is already finished.
-pub(crate) fn spawn_done(response: &Response) -> u32 {
+/// Adds a task that is already finished, with its encoded response.
+pub(crate) fn spawn_done(response: &[u8]) -> u32 {
     insert(Slot::Done(frame(response)))
 }
 
@@ -118,17 +118,16 @@ fn put_back(id: u32, future: TaskFuture) {
     });
 }
 
-fn finish(id: u32, response: &Response) {
+fn finish(id: u32, response: &[u8]) {
     let frame = frame(response);
     with_slot(id, |slot| *slot = Slot::Done(frame));
 }
 
 /// The response as the runtime reads it: `u32` little-endian length, then the encoding.
-fn frame(response: &Response) -> Vec<u8> {
-    let encoded = crate::abi::codec::encode_response(response);
+fn frame(encoded: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(4 + encoded.len());
     frame.extend_from_slice(&(encoded.len() as u32).to_le_bytes());
-    frame.extend_from_slice(&encoded);
+    frame.extend_from_slice(encoded);
     frame
 }
 
