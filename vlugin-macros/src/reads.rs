@@ -27,7 +27,10 @@ fn mentions(tokens: TokenStream, name: &Ident) -> bool {
     tokens.into_iter().any(|token| match token {
         TokenTree::Ident(ident) => ident.unraw() == *name,
         TokenTree::Group(group) => mentions(group.stream(), name),
-        TokenTree::Punct(_) | TokenTree::Literal(_) => false,
+        // A format string captures names it spells (`format!("{req:?}")`): a literal holding the
+        // name anywhere is taken to read it (at worst, the request is decoded for nothing).
+        TokenTree::Literal(literal) => literal.to_string().contains(&name.to_string()),
+        TokenTree::Punct(_) => false,
     })
 }
 
@@ -55,6 +58,12 @@ mod tests {
             "fn f(mut req: Request) -> Body { std::mem::take(req.body_mut()) }"
         ));
         assert!(reads("fn f(Request { .. }: Request) {}"));
+        assert!(reads(
+            "fn f(req: Request) -> String { format!(\"{req:?}\") }"
+        ));
+        assert!(reads(
+            "fn f(req: Request) -> String { format!(\"{}\", { format!(\"{req:?}\") }) }"
+        ));
     }
 
     #[test]

@@ -611,8 +611,9 @@ fn check_exports(exports: &js_sys::Object) -> Result<(), String> {
                 sys::describe(&e)
             )
         })?;
-    let version = version.as_f64().unwrap_or(f64::NAN);
-    if version != f64::from(abi::ABI_VERSION) {
+    if version.as_f64() != Some(f64::from(abi::ABI_VERSION)) {
+        // As JavaScript writes the number: Rust's float formatting alone is 17 KB of runtime.
+        let version = sys::describe(&version);
         return Err(format!(
             "the plugin was built for Valor plugin ABI version {version}, but this runtime \
              speaks version {}: rebuild it with a vlugin release for ABI version {}",
