@@ -57,7 +57,7 @@ for dir in www/plugins/*/; do
 done
 
 say "benchmark apps: target/bench/{valor,floor}"
-rm -rf target/bench && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
+rm -rf target/bench/valor target/bench/floor && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
 cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
 cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/bench/valor/valor/
 for plugin in hello echo mirror host_api hostile cpu; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done

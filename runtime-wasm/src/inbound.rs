@@ -49,12 +49,13 @@ impl RequestFrame {
         self.safe
     }
 
-    /// Writes it into `memory` (a view of exactly [`RequestFrame::len`] bytes).
-    pub fn write_into(&self, memory: &js_sys::Uint8Array) {
-        let head_len = self.head.len() as u32;
-        memory.subarray(0, head_len).copy_from(&self.head);
+    /// Writes it into `memory` (a view of plugin memory), at `at`.
+    pub fn write_into(&self, memory: &js_sys::Uint8Array, at: u32) {
+        memory
+            .subarray(at, at + self.head.len() as u32)
+            .copy_from(&self.head);
         if let Some(body) = &self.body {
-            memory.set(body, head_len);
+            memory.set(body, at + self.head.len() as u32);
         }
     }
 }
@@ -77,9 +78,7 @@ pub async fn read(
     let count_at = head.len();
     head.extend_from_slice(&0u32.to_le_bytes());
     let mut count = 0u32;
-    // Name, value, name, value...: nothing else can be on a line (Headers refuses line breaks).
-    let mut lines = headers.split('\n').filter(|_| !headers.is_empty());
-    while let (Some(name), Some(value)) = (lines.next(), lines.next()) {
+    for (name, value) in headers.split('\n').filter_map(|line| line.split_once(',')) {
         field(&mut head, name.as_bytes());
         if value.is_ascii() {
             field(&mut head, value.as_bytes());
@@ -125,11 +124,11 @@ pub async fn read_body(
     Ok(Some(js_sys::Uint8Array::new(&buffer)))
 }
 
-/// The headers as one string, a name or a value per line: three calls into JavaScript whatever
-/// their number, rather than several per header.
+/// The headers as one string, `name,value` per line: two calls into JavaScript whatever their
+/// number, rather than several per header. Exact: a name is a token (no comma), and neither a
+/// name nor a value can hold a line break (`Headers` refuses them).
 fn header_lines(headers: &web_sys::Headers) -> String {
     js_sys::Array::from(headers)
-        .flat(1)
         .join("\n")
         .as_string()
         .unwrap_or_default()

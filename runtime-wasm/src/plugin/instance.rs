@@ -318,14 +318,17 @@ impl State {
             panic: None,
             error: "a message larger than 4 GiB".into(),
         })?;
-        self.write_with(len, |memory| memory.copy_from(bytes))
+        self.write_with(len, |memory, at| {
+            memory.subarray(at, at + len).copy_from(bytes)
+        })
     }
 
-    /// Has the plugin allocate `len` bytes, and fills them through a view of them.
+    /// Has the plugin allocate `len` bytes, and fills them: `fill` gets a view of all of its
+    /// memory and where the `len` bytes start.
     fn write_with(
         &self,
         len: u32,
-        fill: impl FnOnce(&js_sys::Uint8Array),
+        fill: impl FnOnce(&js_sys::Uint8Array, u32),
     ) -> Result<(u32, u32), Fault> {
         let ptr = self.call().alloc(len).map_err(|e| self.trap(e))?;
         if ptr == 0 && len > 0 && self.meter.get().is_some_and(Meter::growth_refused) {
@@ -337,7 +340,11 @@ impl State {
                 "valor_alloc returned 0 for {len} bytes (out of memory?)"
             )));
         }
-        fill(&self.view(ptr, len)?);
+        let (memory, size) = self.memory_bytes().ok_or_else(|| out_of_bounds(ptr, len))?;
+        if ptr.checked_add(len).is_none_or(|end| end > size) {
+            return Err(out_of_bounds(ptr, len));
+        }
+        fill(&memory, ptr);
         Ok((ptr, len))
     }
 
@@ -500,7 +507,7 @@ impl Instance {
             return Err(Fault::Lost { replayable: true });
         }
         let (ptr, len) = state
-            .write_with(request.len(), |memory| request.write_into(memory))
+            .write_with(request.len(), |memory, at| request.write_into(memory, at))
             .map_err(|f| state.break_down(f))?;
         let task = state.call().start(ptr, len).map_err(|e| state.fail(e))?;
         let task = TaskGuard {
@@ -535,34 +542,54 @@ impl Instance {
     }
 
     /// Reads a response frame (a little-endian `u32` length, then the encoded response): its
-    /// head from a copy of its first bytes, its body in one copy straight out of plugin memory.
+    /// head from copies of its first bytes (one copy, for most), its body in one copy straight
+    /// out of plugin memory.
     fn read_frame(&self, frame: u32) -> Result<Reply, Fault> {
         let state = &self.state;
-        let mut len = [0; 4];
-        state.view(frame, 4)?.copy_to(&mut len);
-        let len = u32::from_le_bytes(len);
+        let (memory, size) = state
+            .memory_bytes()
+            .ok_or_else(|| out_of_bounds(frame, 4))?;
+        let after = size.saturating_sub(frame);
+        if after < 4 {
+            return Err(out_of_bounds(frame, 4));
+        }
+        // The length and, for most responses, the whole head.
+        let mut first = memory
+            .subarray(frame, frame + after.min(FIRST_READ))
+            .to_vec();
+        let len = u32::from_le_bytes([first[0], first[1], first[2], first[3]]);
         if len > state.context.max_message_bytes() {
             return Err(Fault::TooLarge(len)); // never copied out of plugin memory
         }
-        let start = frame
-            .checked_add(4)
-            .ok_or_else(|| out_of_bounds(frame, 4))?;
-        let frame = state.view(start, len)?;
-        let prefix = |bytes: u32| frame.subarray(0, bytes).to_vec();
-        let head = match FrameHead::parse(prefix(len.min(HEAD_PREFIX_BYTES)), len) {
-            Ok(Some(head)) => Ok(head),
-            Ok(None) => FrameHead::parse(prefix(len), len).map(|head| head.expect("whole")),
-            Err(reason) => Err(reason),
+        if len > after - 4 {
+            return Err(out_of_bounds(frame + 4, len));
         }
-        .map_err(Fault::BadFrame)?;
+        let start = frame + 4;
+        first.drain(..4);
+        first.truncate(len as usize);
+        let mut head = FrameHead::parse(first, len);
+        // A longer head: the first bytes of the frame, or all of it.
+        for copied in [len.min(HEAD_PREFIX_BYTES), len] {
+            if !matches!(head, Ok(None)) {
+                break;
+            }
+            head = FrameHead::parse(memory.subarray(start, start + copied).to_vec(), len);
+        }
+        // (A whole frame's head is read or refused: `None` cannot remain.)
+        let head = head.map_err(Fault::BadFrame)?.ok_or_else(|| {
+            Fault::BadFrame(format!("the response frame of {len} bytes is truncated"))
+        })?;
         let body_len = head.body.len() as u32;
         if body_len > state.context.max_body_bytes {
             return Err(Fault::TooLarge(body_len));
         }
-        let body = frame.slice(head.body.start, head.body.end);
+        let body = memory.slice(start + head.body.start, start + head.body.end);
         Ok(Reply::from_frame(head, body))
     }
 }
+
+/// How much of a response frame is copied first: its length, and the whole head of most.
+const FIRST_READ: u32 = 512;
 
 /// Drops the plugin's task when its dispatch ends, however it ends (answer, abort, timeout).
 struct TaskGuard {
