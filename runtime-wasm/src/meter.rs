@@ -2,7 +2,8 @@
 //!
 //! A service worker cannot preempt WebAssembly and has no other thread to watch it, so the budget
 //! must be in the plugin's own code. The rewritten module has a mutable `i64` global, exported as
-//! [`FUEL_EXPORT`], that the runtime sets before every call into the plugin. Each loop header and
+//! [`FUEL_EXPORT`], set to the budget at the start of every call into the plugin (by a wrapper
+//! of each function the runtime calls, see `refuel`). Each loop header and
 //! each function entry subtracts the number of instructions its region can run before it reaches
 //! another such point (a nested loop's header, a callee's entry, or the same header again), and
 //! traps with `unreachable` once the count is below zero. Small loop-free functions are paid for
@@ -16,15 +17,18 @@
 //! [`GROWN_EXPORT`], so that after a trap the runtime can tell a refused growth (`-1`) from a bug.
 
 mod analysis;
+mod refuel;
 
 use analysis::Analysis;
+use refuel::Wrappers;
 use std::ops::Range;
 use wasm_encoder::{CodeSection, Encode, MemorySection, MemoryType, RawSection};
 use wasmparser::{
-    Encoding, ExportSectionReader, FunctionBody, Operator, Parser, Payload, SectionLimited, TypeRef,
+    Encoding, ExportSectionReader, ExternalKind, FunctionBody, Operator, Parser, Payload,
+    SectionLimited, TypeRef,
 };
 
-/// The export holding the fuel left: set by the runtime before each call, below 0 after the
+/// The export holding the fuel left: the budget at the start of each call, below 0 after the
 /// plugin ran out.
 pub const FUEL_EXPORT: &str = "valor_fuel";
 
@@ -40,7 +44,7 @@ const RESERVED: [&str; 3] = [FUEL_EXPORT, GROWN_EXPORT, START_EXPORT];
 
 /// The version of the rewriting. Rewritten modules are kept across starts (see
 /// `plugin::rewritten`) under it: change it whenever the rewriting changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// Bytes in a WebAssembly page.
 pub const PAGE_BYTES: u64 = 64 * 1024;
@@ -54,7 +58,9 @@ pub struct Limits {
     pub memory_pages: u64,
 }
 
-/// Rewrites `module` to count fuel and respect `limits`, or says why it cannot.
+/// Rewrites `module` to count fuel and respect `limits`, or says why it cannot. `module` must be
+/// valid (the engine's `WebAssembly.validate` says): an invalid one could name the globals and
+/// functions the rewriting adds after its own.
 ///
 /// Only what changes is decoded and encoded again: every other section, and the code between
 /// the points where fuel is charged, is copied as it is.
@@ -76,6 +82,7 @@ pub fn instrument(module: &[u8], limits: Limits) -> Result<Vec<u8>, String> {
         code: None,
         analysis: Analysis::of(module)?,
         functions: 0,
+        wrappers: Wrappers::of(module, start)?,
     };
     for payload in Parser::new(0).parse_all(module) {
         rewriter.payload(payload.map_err(invalid)?)?;
@@ -99,6 +106,8 @@ struct Rewriter<'a> {
     analysis: Analysis,
     /// Function bodies rewritten so far.
     functions: usize,
+    /// The functions added to refuel each call (see `refuel`).
+    wrappers: Wrappers,
 }
 
 #[derive(Clone, Copy)]
@@ -108,6 +117,7 @@ struct Added {
 }
 
 /// Section ids (the binary format's).
+const FUNCTION_SECTION: u8 = 3;
 const GLOBAL_SECTION: u8 = 6;
 const EXPORT_SECTION: u8 = 7;
 
@@ -153,9 +163,20 @@ impl<'a> Rewriter<'a> {
                 let (count, own) = (reader.count(), self.items(&reader)?);
                 self.add_globals(count, own)
             }
+            Payload::FunctionSection(reader) => {
+                let mut data = Vec::new();
+                count_after(reader.count(), self.wrappers.count() as usize).encode(&mut data);
+                data.extend_from_slice(self.items(&reader)?);
+                for ty in self.wrappers.types() {
+                    ty.encode(&mut data);
+                }
+                self.raw_section(FUNCTION_SECTION, &data);
+                Ok(())
+            }
             Payload::ExportSection(reader) => self.write_exports(Some(&reader)),
             Payload::StartSection { .. } => Ok(()), // exported instead
             Payload::CodeSectionStart { count, .. } => {
+                // The wrappers' bodies are added once the module's own are written.
                 self.code = Some((CodeSection::new(), count));
                 self.flush_code();
                 Ok(())
@@ -197,24 +218,45 @@ impl<'a> Rewriter<'a> {
             self.add_globals(0, &[])?;
         }
         let added = self.added()?;
-        let mut exports = vec![(FUEL_EXPORT, GLOBAL, added.fuel)];
-        exports.push((GROWN_EXPORT, GLOBAL, added.grown));
-        exports.extend(self.start.map(|start| (START_EXPORT, FUNCTION, start)));
-        let (count, items) = match own {
-            Some(reader) => {
-                for export in reader.clone() {
-                    let name = export.map_err(invalid)?.name;
-                    if RESERVED.contains(&name) {
-                        return Err(format!("it exports `{name}`, a name the runtime reserves"));
-                    }
-                }
-                (reader.count(), self.items(reader)?)
+        let mut exports = Vec::new();
+        for export in own.into_iter().flat_map(|reader| reader.clone()) {
+            let export = export.map_err(invalid)?;
+            if RESERVED.contains(&export.name) {
+                return Err(format!(
+                    "it exports `{}`, a name the runtime reserves",
+                    export.name
+                ));
             }
-            None => (0, &[][..]),
-        };
+            let kind = match export.kind {
+                ExternalKind::Func => FUNCTION,
+                ExternalKind::Table => TABLE,
+                ExternalKind::Memory => MEMORY,
+                ExternalKind::Global => GLOBAL,
+                ExternalKind::Tag => TAG,
+                ExternalKind::FuncExact => {
+                    return Err(
+                        "it exports a function of exact type, a proposal plugins may not use"
+                            .into(),
+                    )
+                }
+            };
+            let index = match kind {
+                FUNCTION => self.wrappers.export(export.name, export.index),
+                _ => export.index,
+            };
+            exports.push((export.name, kind, index));
+        }
+        exports.push((FUEL_EXPORT, GLOBAL, added.fuel));
+        exports.push((GROWN_EXPORT, GLOBAL, added.grown));
+        exports.extend(self.start.map(|start| {
+            (
+                START_EXPORT,
+                FUNCTION,
+                self.wrappers.export(START_EXPORT, start),
+            )
+        }));
         let mut data = Vec::new();
-        count_after(count, exports.len()).encode(&mut data);
-        data.extend_from_slice(items);
+        (exports.len() as u32).encode(&mut data);
         for (name, kind, index) in exports {
             name.encode(&mut data);
             data.push(kind);
@@ -294,11 +336,18 @@ impl<'a> Rewriter<'a> {
             .ok_or_else(|| "its sections are out of order".into())
     }
 
-    /// Writes the code section once all its bodies are rewritten.
+    /// Writes the code section once all its bodies are rewritten, the wrappers' last.
     fn flush_code(&mut self) {
-        if let Some((code, 0)) = &self.code {
-            self.out.section(code);
-            self.code = None;
+        if !matches!(self.code, Some((_, 0))) {
+            return; // bodies still to come
+        }
+        if let Some((mut code, _)) = self.code.take() {
+            if let Some(added) = self.globals {
+                for body in self.wrappers.bodies(added.fuel, self.limits.fuel) {
+                    code.raw(&body);
+                }
+            }
+            self.out.section(&code);
         }
     }
 }
@@ -389,7 +438,10 @@ const I32: u8 = 0x7f;
 const I64: u8 = 0x7e;
 const MUTABLE: u8 = 0x01;
 const FUNCTION: u8 = 0x00;
+const TABLE: u8 = 0x01;
+const MEMORY: u8 = 0x02;
 const GLOBAL: u8 = 0x03;
+const TAG: u8 = 0x04;
 
 fn invalid(error: impl std::fmt::Display) -> String {
     format!("it is not a valid WebAssembly module: {error}")

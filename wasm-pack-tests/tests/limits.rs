@@ -66,6 +66,20 @@ async fn loops_while_loading_make_the_plugin_unavailable_with_the_reason() {
     }
 }
 
+/// The rewriter adds globals and functions after the module's own: an invalid module naming
+/// indices past its own would reach them (and refill its fuel) once rewritten. It is refused.
+#[wasm_bindgen_test]
+async fn a_module_that_is_not_valid_is_refused_before_it_is_rewritten() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/refuel-itself/x").await;
+    assert_answer(
+        &answer,
+        502,
+        "refuel-itself.wasm is not a valid WebAssembly module",
+    );
+    assert_hello_answers(&runtime).await;
+}
+
 #[wasm_bindgen_test]
 async fn a_plugin_that_keeps_running_out_of_fuel_is_quarantined() {
     let runtime = Runtime::boot(MANIFEST).await;

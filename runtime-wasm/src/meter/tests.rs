@@ -82,9 +82,10 @@ fn fuel_is_charged_at_loop_headers_and_entries_of_functions_that_loop() {
     let bodies = bodies(&module);
     let charges = |body: &[String]| body.iter().filter(|op| op.starts_with("I64Sub")).count();
     // $start is small and loop-free: $spin pays for it. $spin: its entry and its two loops.
+    // Last, the wrapper $start is exported through (it refuels, and charges nothing).
     assert_eq!(
         bodies.iter().map(|b| charges(b)).collect::<Vec<_>>(),
-        [0, 3]
+        [0, 3, 0]
     );
     let spin = &bodies[1];
     // The fuel global is the first defined one (no globals, none imported): index 0.
@@ -253,4 +254,54 @@ proptest::proptest! {
             }
         }
     }
+}
+
+#[test]
+fn the_functions_the_runtime_calls_are_exported_through_wrappers_that_refuel() {
+    let wat = r#"(module
+        (import "valor" "log" (func $log (param i32 i32)))
+        (func $poll (export "valor_poll") (param i32) (result i32) (local.get 0))
+        (func $start (export "valor_start") (param i32 i32) (result i32)
+          (call $poll (local.get 0)))
+        (func $other (export "other") (param i32) (result i32) (local.get 0))
+        (start $other))"#;
+    let module = instrumented(wat, LIMITS).unwrap();
+    validate(&module);
+    let mut exports = Vec::new();
+    for payload in Parser::new(0).parse_all(&module) {
+        if let Payload::ExportSection(reader) = payload.unwrap() {
+            for export in reader {
+                let export = export.unwrap();
+                exports.push((export.name.to_owned(), export.index));
+            }
+        }
+    }
+    // Functions 0 (the import) to 3 are the module's; 4 to 6 the wrappers, in the order the
+    // start function, then the ABI's exports, are found. "other" is not the runtime's to call:
+    // it keeps pointing to its function.
+    let index = |name: &str| exports.iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(
+        [
+            index(START_EXPORT),
+            index("valor_poll"),
+            index("valor_start"),
+            index("other")
+        ],
+        [4, 5, 6, 3]
+    );
+    let bodies = bodies(&module);
+    assert_eq!(
+        bodies[5],
+        [
+            "I64Const { value: 1000 }",
+            "GlobalSet { global_index: 0 }",
+            "LocalGet { local_index: 0 }",
+            "LocalGet { local_index: 1 }",
+            "Call { function_index: 2 }",
+            "End",
+        ]
+    );
+    // The module's own call still goes to the function, not to the wrapper: calling its own
+    // export cannot refill a plugin's fuel.
+    assert!(bodies[1].contains(&"Call { function_index: 1 }".to_owned()));
 }

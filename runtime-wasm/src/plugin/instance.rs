@@ -95,12 +95,10 @@ pub struct State {
 struct Meter {
     fuel: WebAssembly::Global,
     grown: WebAssembly::Global,
-    /// The fuel of one call, as the BigInt the `i64` global takes.
-    budget: JsValue,
 }
 
 impl Meter {
-    fn of(exports: &js_sys::Object, fuel: u64) -> Option<Self> {
+    fn of(exports: &js_sys::Object) -> Option<Self> {
         let global = |name| {
             js_sys::Reflect::get(exports, &JsValue::from_str(name))
                 .ok()?
@@ -110,7 +108,6 @@ impl Meter {
         Some(Self {
             fuel: global(meter::FUEL_EXPORT)?,
             grown: global(meter::GROWN_EXPORT)?,
-            budget: JsValue::from(i64::try_from(fuel).unwrap_or(i64::MAX)),
         })
     }
 
@@ -390,17 +387,10 @@ impl State {
         self.broken.borrow().clone()
     }
 
-    /// The plugin's exports, for one call into it.
+    /// The plugin's exports, for one call into it. (A metered module gives itself the fuel of
+    /// one call on entry: see `meter`.)
     fn call(&self) -> &PluginExports {
-        self.refuel();
         self.exports.get().expect("exports are set before any call")
-    }
-
-    /// Gives a metered instance the fuel of one call.
-    fn refuel(&self) {
-        if let Some(meter) = self.meter.get() {
-            meter.fuel.set_value(&meter.budget);
-        }
     }
 
     /// Runs a metered module's start function, if it has one (see `meter::START_EXPORT`).
@@ -411,7 +401,6 @@ impl State {
         let Some(start) = start else {
             return Ok(());
         };
-        self.refuel();
         start
             .call0(&JsValue::UNDEFINED)
             .map(drop)
@@ -476,8 +465,8 @@ impl Instance {
         config: &[u8],
     ) -> Result<Self, String> {
         let exports = instance.exports();
-        if let Some(fuel) = state.context.fuel {
-            let meter = Meter::of(&exports, fuel).ok_or("the metered module lost its counters")?;
+        if state.context.fuel.is_some() {
+            let meter = Meter::of(&exports).ok_or("the metered module lost its counters")?;
             let _ = state.meter.set(meter);
             state
                 .run_start(&exports)

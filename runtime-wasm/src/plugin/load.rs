@@ -131,6 +131,11 @@ async fn rewritten(
             Err(_) => rewritten::forget(cache, url, digest, limits).await,
         }
     }
+    // The rewriting adds globals and functions after the module's own: an invalid module that
+    // names indices past its own would reach them once rewritten (and refill its own fuel).
+    if !WebAssembly::validate(bytes).unwrap_or(false) {
+        return Err(format!("{url} is not a valid WebAssembly module"));
+    }
     let metered = meter::instrument(&js_sys::Uint8Array::new(bytes).to_vec(), limits)
         .map_err(|reason| format!("{url} was refused: {reason}"))?;
     sys::mark(file, "metered");
