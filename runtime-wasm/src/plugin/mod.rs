@@ -1,6 +1,7 @@
 //! A mounted plugin: loaded on its first request, re-instantiated after a crash, and given a
 //! time limit for each request.
 
+mod abort;
 mod backoff;
 mod imports;
 mod instance;
@@ -24,7 +25,6 @@ pub use modules::Modules;
 use std::cell::RefCell;
 use std::pin::pin;
 use std::rc::Rc;
-use wasm_bindgen_futures::JsFuture;
 
 /// The compiled module and its current instance.
 struct Loaded {
@@ -182,7 +182,7 @@ impl Plugin {
         let deadline = pin!(timer::sleep(f64::from(self.spec.timeout_ms)));
         let aborted = pin!(match page {
             // (Not `page.clone()`: that is `Request.clone()`, a copy of the request.)
-            Some(page) => Either::Left(aborted(Clone::clone(page))),
+            Some(page) => Either::Left(abort::aborted(Clone::clone(page))),
             None => Either::Right(future::pending()),
         });
         // Whichever comes first; dropping `work` drops the task inside the plugin. `work` is
@@ -364,45 +364,5 @@ impl Plugin {
                 memory_mb: self.spec.memory_mb,
             },
         }
-    }
-}
-
-/// Resolves when the page aborts its request; listens (and asks for its signal) only once
-/// polled. When dropped, it stops listening and settles its promise, which frees the `JsFuture`
-/// waiting on it (see `host::timer`).
-async fn aborted(page: web_sys::Request) {
-    let signal = page.signal();
-    let mut listener = None;
-    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        if signal.aborted() {
-            let _ = resolve.call0(&wasm_bindgen::JsValue::UNDEFINED);
-            return;
-        }
-        let once = web_sys::AddEventListenerOptions::new();
-        once.set_once(true);
-        let _ = signal.add_event_listener_with_callback_and_add_event_listener_options(
-            "abort", &resolve, &once,
-        );
-        listener = Some(resolve);
-    });
-    let _listening = listener.map(|listener| Listening {
-        signal: signal.clone(),
-        listener,
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
-/// Removes an `abort` listener, and calls it, when dropped.
-struct Listening {
-    signal: web_sys::AbortSignal,
-    listener: js_sys::Function,
-}
-
-impl Drop for Listening {
-    fn drop(&mut self) {
-        let _ = self
-            .signal
-            .remove_event_listener_with_callback("abort", &self.listener);
-        let _ = self.listener.call0(&wasm_bindgen::JsValue::UNDEFINED);
     }
 }
