@@ -321,3 +321,22 @@ async fn requests_in_flight_when_another_panics_are_replayed_unless_they_had_eff
         "slept 1 ms"
     );
 }
+
+/// Requests woken in the same turn as one that panics: its panic breaks the instance before
+/// they are polled again. They did not fail: each runs again on a new instance (a sleep has no
+/// effect outside the plugin) and answers normally; only the panicking one answers 500.
+#[wasm_bindgen_test]
+async fn requests_woken_with_one_that_panics_are_not_told_its_failure() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    // Sent first, its sleep ends first of those that end together.
+    let panicking = get(&runtime, "/api/host/sleep?ms=30&panic=1");
+    let others = join_all((0..20).map(|_| get(&runtime, "/api/host/sleep?ms=30")));
+    let (panicked, others) = futures::join!(panicking, others);
+    assert_eq!(panicked.status, 500, "{}", panicked.text());
+    assert!(panicked
+        .text()
+        .contains("deliberate panic after sleeping 30 ms"));
+    for other in others {
+        assert_eq!((other.status, other.text()), (200, "slept 30 ms".into()));
+    }
+}

@@ -523,7 +523,9 @@ impl Instance {
             }
             let (wake, woken) = oneshot::channel();
             state.waiters.borrow_mut().insert(task.task, wake);
-            if woken.await.is_err() {
+            // Woken, another task may have broken the instance before this one is polled again
+            // (several woken in one turn of the event loop): this one did not fail, it is lost.
+            if woken.await.is_err() || state.broken().is_some() {
                 let replayable = !state.had_effects(task.task);
                 return Err(Fault::Lost { replayable });
             }
