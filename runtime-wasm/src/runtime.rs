@@ -32,9 +32,10 @@ pub const DEFAULT_CACHE: &str = "valor";
 
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
 ///
-/// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl)`, then for each fetch event
-/// `runtime.answer(request, event.clientId)`, synchronous: a promise of the response to pass to
-/// `respondWith`, or `undefined` for a request that is not for a plugin nor the registry.
+/// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl, cacheName, manifestResponse)`,
+/// then for each fetch event `runtime.answer(request, event.clientId)`, synchronous: the
+/// response (or a promise of it, when it is not ready at once) to pass to `respondWith`, or
+/// `undefined` for a request that is not for a plugin nor the registry.
 #[wasm_bindgen]
 pub struct Runtime {
     inner: Rc<Inner>,
