@@ -100,13 +100,24 @@ const guarded = (answer) => (crash ? Promise.resolve(failure()) : new Promise((r
   Promise.resolve(answer).then(settle, (error) => settle(failure(error)));
 }));
 
+// The runtime's answer; if the runtime traps while answering at once (a bug in Valor), a 500,
+// as for the answers under way when it traps.
+const answerOrFailure = (runtime, { request, clientId }) => {
+  try {
+    return runtime.answer(request, clientId);
+  } catch (error) {
+    crashed(error);
+    return failure(error);
+  }
+};
+
 // Must be registered during the script's first evaluation, and decide synchronously.
 self.addEventListener('fetch', (event) => {
   const { request } = event;
   if (runtime) {
     // The response when it is ready at once (most are), else a promise of it; undefined for a
     // request that is not for a plugin, left untouched.
-    const answer = runtime.answer(request, event.clientId);
+    const answer = answerOrFailure(runtime, event);
     if (answer) event.respondWith(answer instanceof Response ? answer : guarded(answer));
     return;
   }
@@ -117,7 +128,7 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     booting.then(
       (booted) => {
-        const answer = booted.answer(request, event.clientId);
+        const answer = answerOrFailure(booted, event);
         return answer ? guarded(answer) : fetch(request);
       },
       () => fetch(request),

@@ -347,4 +347,28 @@ describe('chromium: a runtime that traps', { timeout: 300_000 }, () => {
       assert.deepEqual(await page.run(async () => (await fetch('/api/hello')).status), 200, 'a new worker, a new runtime');
     },
   ));
+
+  // Most answers are made at once, inside `runtime.answer`: a trap there throws in the fetch
+  // listener itself.
+  test('a trap while answering at once answers 500; other requests still pass', async () => onDemo(
+    new DevToolsDemoPage(await browser.newPage(), demo.url),
+    async (page) => {
+      await page.inWorker(() => {
+        const answer = runtime.answer.bind(runtime);
+        runtime.answer = (request, clientId) => {
+          if (!answer(request, clientId)) return undefined;
+          throw new WebAssembly.RuntimeError('unreachable executed (made by the test)');
+        };
+      });
+      const answers = await page.run(async () => {
+        const read = async (path) => { const r = await fetch(path); return [r.status, await r.text()]; };
+        return { hello: await read('/api/hello'), css: (await read('/style.css'))[0] };
+      });
+      const failed = 'the Valor runtime failed (a bug in Valor, not in a plugin): RuntimeError: unreachable executed (made by the test)\n';
+      assert.deepEqual(answers.hello, [500, failed]);
+      assert.equal(answers.css, 200, 'requests for no plugin still reach the server');
+      await page.stopServiceWorkers();
+      assert.deepEqual(await page.run(async () => (await fetch('/api/hello')).status), 200, 'a new worker, a new runtime');
+    },
+  ));
 });
