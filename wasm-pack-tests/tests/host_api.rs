@@ -340,3 +340,29 @@ async fn requests_woken_with_one_that_panics_are_not_told_its_failure() {
         assert_eq!((other.status, other.text()), (200, "slept 30 ms".into()));
     }
 }
+
+/// A response's head is read from its first 512 bytes, then from its first 16 KiB, then whole:
+/// heads of each size arrive intact, with their bodies.
+#[wasm_bindgen_test]
+async fn responses_with_long_heads_arrive_whole() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    for (count, size, body_kib) in [(3, 10, 0), (20, 100, 1), (40, 1000, 1024)] {
+        let path = format!("/api/host/headers?count={count}&size={size}&body_kib={body_kib}");
+        let answer = get(&runtime, &path).await;
+        assert_eq!(
+            answer.status,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&answer.body)
+        );
+        for i in [0, count - 1] {
+            assert_eq!(
+                answer.header(&format!("x-h{i}")),
+                Some("v".repeat(size)),
+                "{path}"
+            );
+        }
+        assert_eq!(answer.body.len(), body_kib << 10, "{path}");
+        assert!(answer.body.iter().all(|&b| b == b'b'), "{path}");
+    }
+}

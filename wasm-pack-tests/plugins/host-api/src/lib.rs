@@ -168,6 +168,24 @@ async fn host_api(req: Request) -> Result<Response, vlugin::Error> {
             "logged".into_response()
         }
         "/config" => Json(config::<serde_json::Value>()?).into_response(),
+        // `count` headers `x-h<i>` of `size` bytes each, and a body of `body_kib` KiB.
+        "/headers" => {
+            let number = |name, default| {
+                query(&req, name)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(default)
+            };
+            let body = vec![b'b'; number("body_kib", 0) << 10];
+            let mut response = Response::new(body.into());
+            let value = http::HeaderValue::from_str(&"v".repeat(number("size", 1)))
+                .map_err(http::Error::from)?;
+            for i in 0..number("count", 1) {
+                let name =
+                    http::HeaderName::try_from(format!("x-h{i}")).map_err(http::Error::from)?;
+                response.headers_mut().append(name, value.clone());
+            }
+            response
+        }
         _ => (StatusCode::NOT_FOUND, format!("no route {path}")).into_response(),
     })
 }
