@@ -3,6 +3,7 @@
 //! copied from the browser into plugin memory once, when the request is handed over.
 
 use crate::{sys, web_http};
+use std::borrow::Cow;
 use vlugin::abi::codec;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -72,23 +73,19 @@ pub async fn read(
     let body = read_body(request, &method, max_body).await?;
     let body_len = body.as_ref().map_or(0, js_sys::Uint8Array::length);
 
-    let mut head = Vec::with_capacity(64 + relative_uri.len() + headers.len());
-    field(&mut head, method.as_bytes());
-    field(&mut head, relative_uri.as_bytes());
-    let count_at = head.len();
-    head.extend_from_slice(&0u32.to_le_bytes());
-    let mut count = 0u32;
-    for (name, value) in headers.split('\n').filter_map(|line| line.split_once(',')) {
-        field(&mut head, name.as_bytes());
-        if value.is_ascii() {
-            field(&mut head, value.as_bytes());
-        } else {
-            field(&mut head, &web_http::byte_string_to_bytes(value));
-        }
-        count += 1;
-    }
-    head[count_at..count_at + 4].copy_from_slice(&count.to_le_bytes());
-    head.extend_from_slice(&body_len.to_le_bytes());
+    // Name,value per line: a name is a token (no comma), and neither a name nor a value can
+    // hold a line break (`Headers` refuses them).
+    let pairs: Vec<(&str, Cow<[u8]>)> = headers
+        .split('\n')
+        .filter_map(|line| line.split_once(','))
+        .map(|(name, value)| (name, byte_string(value)))
+        .collect();
+    let pairs: Vec<(&[u8], &[u8])> = pairs
+        .iter()
+        .map(|(name, value)| (name.as_bytes(), &value[..]))
+        .collect();
+    let head =
+        codec::encode_request_head(method.as_bytes(), relative_uri.as_bytes(), &pairs, body_len);
     Ok(RequestFrame {
         head,
         body,
@@ -125,8 +122,7 @@ pub async fn read_body(
 }
 
 /// The headers as one string, `name,value` per line: two calls into JavaScript whatever their
-/// number, rather than several per header. Exact: a name is a token (no comma), and neither a
-/// name nor a value can hold a line break (`Headers` refuses them).
+/// number, rather than several per header.
 fn header_lines(headers: &web_sys::Headers) -> String {
     js_sys::Array::from(headers)
         .join("\n")
@@ -134,9 +130,13 @@ fn header_lines(headers: &web_sys::Headers) -> String {
         .unwrap_or_default()
 }
 
-fn field(out: &mut Vec<u8>, bytes: &[u8]) {
-    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
-    out.extend_from_slice(bytes);
+/// A header value's bytes: its code units (a ByteString), borrowed when they are ASCII.
+fn byte_string(value: &str) -> Cow<'_, [u8]> {
+    if value.is_ascii() {
+        Cow::Borrowed(value.as_bytes())
+    } else {
+        Cow::Owned(web_http::byte_string_to_bytes(value))
+    }
 }
 
 fn is_safe(method: &str) -> bool {

@@ -217,25 +217,9 @@ impl Reply {
             Body::Bytes(range) => self.bytes[range.clone()].to_vec(),
             Body::Js(bytes) => bytes.to_vec(),
         };
-        let mut out = Vec::with_capacity(16 + self.bytes.len() + body.len());
-        let field = |out: &mut Vec<u8>, bytes: &[u8]| {
-            out.extend_from_slice(&len_u32(bytes).to_le_bytes());
-            out.extend_from_slice(bytes);
-        };
-        out.extend_from_slice(&u32::from(self.status).to_le_bytes());
-        out.extend_from_slice(&(self.headers.len() as u32).to_le_bytes());
-        for (name, value) in self.headers() {
-            field(&mut out, name);
-            field(&mut out, value);
-        }
-        field(&mut out, &body);
-        out
+        let headers: Vec<(&[u8], &[u8])> = self.headers().collect();
+        vlugin::abi::codec::encode_response_parts(self.status, &headers, &body)
     }
-}
-
-/// Lengths in the ABI are `u32`: messages are bounded by wasm32's 4 GiB address space.
-fn len_u32(bytes: &[u8]) -> u32 {
-    bytes.len() as u32
 }
 
 /// Appends `bytes` as a JSON string of the same code units (a ByteString).

@@ -40,3 +40,33 @@ fn every_kind_of_answer_encodes_as_its_response() {
         .unwrap();
     assert_same_encoding(built);
 }
+
+/// A host holding no `http` values encodes from parts: the same bytes as from `http` values.
+#[test]
+fn parts_encode_as_the_messages_they_make() {
+    use vlugin::abi::codec::{encode_request, encode_request_head, encode_response_parts};
+    let headers: [(&[u8], &[u8]); 3] =
+        [(b"x-a", b"1"), (b"set-cookie", b"a"), (b"set-cookie", b"b")];
+    let response = vlugin::http::Response::builder()
+        .status(404)
+        .header("x-a", "1")
+        .header("set-cookie", "a")
+        .header("set-cookie", "b")
+        .body(Body::from("missing"))
+        .unwrap();
+    assert_eq!(
+        encode_response_parts(404, &headers, b"missing"),
+        encode_response(&response)
+    );
+    let request = vlugin::http::Request::builder()
+        .method("PUT")
+        .uri("/notes/1?x=y")
+        .header("x-a", "1")
+        .header("set-cookie", "a")
+        .header("set-cookie", "b")
+        .body(Body::from("the body"))
+        .unwrap();
+    let mut parts = encode_request_head(b"PUT", b"/notes/1?x=y", &headers, 8);
+    parts.extend_from_slice(b"the body");
+    assert_eq!(parts, encode_request(&request));
+}

@@ -89,19 +89,45 @@ pub(crate) fn encode_plain_response(
     content_type: Option<&str>,
     body: &[u8],
 ) -> Vec<u8> {
-    let head = content_type.map_or(0, |value| 8 + "content-type".len() + value.len());
-    let mut out = Writer(Vec::with_capacity(12 + head + body.len()));
-    out.u32(u32::from(status.as_u16()));
-    match content_type {
-        Some(value) => {
-            out.u32(1);
-            out.field(b"content-type");
-            out.field(value.as_bytes());
-        }
-        None => out.u32(0),
-    }
+    let header = content_type.map(|value| (&b"content-type"[..], value.as_bytes()));
+    encode_response_parts(status.as_u16(), header.as_slice(), body)
+}
+
+/// Encodes a response from its parts, header names and values as raw bytes: the bytes
+/// [`encode_response`] makes, for a host that holds no `http` values. Nothing is validated
+/// here; the decoder validates.
+pub fn encode_response_parts(status: u16, headers: &[(&[u8], &[u8])], body: &[u8]) -> Vec<u8> {
+    let mut out = Writer(Vec::with_capacity(12 + parts_len(headers) + body.len()));
+    out.u32(u32::from(status));
+    out.raw_headers(headers);
     out.field(body);
     out.0
+}
+
+/// The bytes of an encoded request up to its body, the body's length last: a host that holds
+/// the body elsewhere writes its `body_len` bytes right after these (see [`encode_request`]).
+pub fn encode_request_head(
+    method: &[u8],
+    uri: &[u8],
+    headers: &[(&[u8], &[u8])],
+    body_len: u32,
+) -> Vec<u8> {
+    let mut out = Writer(Vec::with_capacity(
+        16 + method.len() + uri.len() + parts_len(headers),
+    ));
+    out.field(method);
+    out.field(uri);
+    out.raw_headers(headers);
+    out.u32(body_len);
+    out.0
+}
+
+/// The encoded size of `headers`.
+fn parts_len(headers: &[(&[u8], &[u8])]) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| 8 + name.len() + value.len())
+        .sum()
 }
 
 /// Replaces the status of an encoded response, its first four bytes.
@@ -169,6 +195,14 @@ impl Writer {
         // Messages are bounded by wasm32's 4 GiB address space, so lengths always fit a u32.
         self.u32(bytes.len() as u32);
         self.0.extend_from_slice(bytes);
+    }
+
+    fn raw_headers(&mut self, headers: &[(&[u8], &[u8])]) {
+        self.u32(headers.len() as u32);
+        for (name, value) in headers {
+            self.field(name);
+            self.field(value);
+        }
     }
 
     fn headers(&mut self, headers: &HeaderMap) {
