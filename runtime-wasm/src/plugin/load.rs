@@ -116,14 +116,14 @@ async fn rewritten(
     speculation: Option<rewritten::Speculation>,
 ) -> Result<js_sys::Promise, String> {
     let file = url.rsplit('/').next().unwrap_or(url);
-    if let Some(speculation) = speculation.filter(|s| s.is_for(url, digest, limits)) {
-        if let Ok(module) = JsFuture::from(speculation.compiling).await {
-            sys::mark(file, "metered");
-            return Ok(js_sys::Promise::resolve(&module));
-        }
-    }
-    if let Some(kept) = rewritten::find(cache, url, digest, limits).await {
-        match JsFuture::from(sys::compile_streaming(&kept)).await {
+    let kept = match speculation.filter(|s| s.is_for(url, digest, limits)) {
+        Some(speculation) => Some(speculation.compiling),
+        None => rewritten::find(cache, url, digest, limits)
+            .await
+            .map(|kept| sys::compile_streaming(&kept)),
+    };
+    if let Some(compiling) = kept {
+        match JsFuture::from(compiling).await {
             Ok(module) => {
                 sys::mark(file, "metered");
                 return Ok(js_sys::Promise::resolve(&module));

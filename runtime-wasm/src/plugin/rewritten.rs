@@ -20,12 +20,12 @@ fn cache_name(cache: &str) -> String {
 /// `limits`, is kept.
 fn key(url: &str, digest: &str, limits: Limits) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!(
-        "{url}{separator}{}{}.{}",
-        copy_of(digest),
-        limits.fuel,
-        limits.memory_pages
-    )
+    format!("{url}{separator}{}{}", copy_of(digest), for_limits(limits))
+}
+
+/// The start of a key's query: copies by another version of the rewriting are stale.
+fn version() -> String {
+    format!("valor-rewritten=v{}.", meter::VERSION)
 }
 
 /// The part of a key that names the module's bytes and the rewriting: copies of other bytes,
@@ -40,7 +40,12 @@ fn copy_of(digest: &str) -> String {
             c => c,
         })
         .collect();
-    format!("valor-rewritten=v{}.{digest}.", meter::VERSION)
+    format!("{}{digest}", version())
+}
+
+/// The end of a key: the limits the copy was rewritten for.
+fn for_limits(limits: Limits) -> String {
+    format!(".{}.{}", limits.fuel, limits.memory_pages)
 }
 
 /// A copy kept by an earlier start, of the module `url` had then, with its compilation begun:
@@ -63,17 +68,11 @@ impl Speculation {
 /// module changed.
 pub async fn speculate(cache: &str, url: &str, limits: Limits) -> Option<Speculation> {
     let cache = open(cache).await.ok()?;
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"ignoreSearch".into(), &true.into()).ok()?;
-    let kept: js_sys::Array = JsFuture::from(cache.keys_for(url, &options).ok()?)
+    let (version, for_limits) = (version(), for_limits(limits));
+    let request = copies(&cache, url)
         .await
         .ok()?
-        .unchecked_into();
-    let version = format!("valor-rewritten=v{}.", meter::VERSION);
-    let for_limits = format!(".{}.{}", limits.fuel, limits.memory_pages);
-    let request: web_sys::Request = kept
-        .iter()
-        .map(JsCast::unchecked_into::<web_sys::Request>)
+        .into_iter()
         .find(|request| {
             let key = request.url();
             key.contains(&version) && key.ends_with(&for_limits)
@@ -140,15 +139,9 @@ async fn store(
     body: &js_sys::Uint8Array,
 ) -> Result<(), JsValue> {
     let cache = open(cache).await?;
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"ignoreSearch".into(), &true.into())?;
-    let kept: js_sys::Array = JsFuture::from(cache.keys_for(url, &options)?)
-        .await?
-        .unchecked_into();
-    for request in kept.iter() {
-        let request: web_sys::Request = request.unchecked_into();
+    for request in copies(&cache, url).await? {
         let kept = request.url();
-        if kept.contains("valor-rewritten=") && !kept.contains(current) {
+        if !kept.contains(current) {
             JsFuture::from(cache.remove(&request)?).await?;
         }
     }
@@ -160,6 +153,20 @@ async fn store(
     let response = web_sys::Response::new_with_opt_js_u8_array_and_init(Some(body), &init)?;
     JsFuture::from(cache.put(key, &response)?).await?;
     Ok(())
+}
+
+/// The keys of the copies kept of `url`'s module, whatever their digest and limits.
+async fn copies(cache: &sys::Cache, url: &str) -> Result<Vec<web_sys::Request>, JsValue> {
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"ignoreSearch".into(), &true.into())?;
+    let keys: js_sys::Array = JsFuture::from(cache.keys_for(url, &options)?)
+        .await?
+        .unchecked_into();
+    Ok(keys
+        .iter()
+        .map(JsCast::unchecked_into::<web_sys::Request>)
+        .filter(|request| request.url().contains("valor-rewritten="))
+        .collect())
 }
 
 async fn open(cache: &str) -> Result<sys::Cache, JsValue> {
