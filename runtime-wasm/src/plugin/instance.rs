@@ -165,9 +165,14 @@ impl State {
 
     /// A checked view of plugin memory: out-of-range views would throw through the runtime.
     pub(super) fn view(&self, ptr: u32, len: u32) -> Result<js_sys::Uint8Array, Fault> {
+        Ok(self.holding(ptr, len)?.subarray(ptr, ptr + len))
+    }
+
+    /// All of its memory, once `len` bytes at `ptr` are known to lie inside it.
+    fn holding(&self, ptr: u32, len: u32) -> Result<js_sys::Uint8Array, Fault> {
         let (memory, size) = self.memory_bytes().ok_or_else(|| out_of_bounds(ptr, len))?;
         match ptr.checked_add(len) {
-            Some(end) if end <= size => Ok(memory.subarray(ptr, end)),
+            Some(end) if end <= size => Ok(memory),
             _ => Err(out_of_bounds(ptr, len)),
         }
     }
@@ -337,11 +342,7 @@ impl State {
                 "valor_alloc returned 0 for {len} bytes (out of memory?)"
             )));
         }
-        let (memory, size) = self.memory_bytes().ok_or_else(|| out_of_bounds(ptr, len))?;
-        if ptr.checked_add(len).is_none_or(|end| end > size) {
-            return Err(out_of_bounds(ptr, len));
-        }
-        fill(&memory, ptr);
+        fill(&self.holding(ptr, len)?, ptr);
         Ok((ptr, len))
     }
 
