@@ -9,17 +9,17 @@ use base64::Engine;
 use wasm_bindgen_futures::JsFuture;
 
 /// The digests a module must match one of.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Integrity(Vec<Expected>);
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Expected {
     algorithm: Algorithm,
     /// The digest, as written (base64).
     digest: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Algorithm {
     Sha256,
     Sha384,

@@ -26,8 +26,8 @@ pub struct Source {
     pub url: String,
     /// Fuel and memory limits written into it, unless metering is off.
     pub limits: Option<Limits>,
-    /// The digests it must match, as written.
-    pub integrity: Option<String>,
+    /// The digests it must match, if its entry gives them.
+    pub integrity: Option<Integrity>,
 }
 
 /// Fetches (from the network, or the offline copy) and compiles a module: checked against its
@@ -35,12 +35,8 @@ pub struct Source {
 /// asked; then it is compiled as it streams in (its digest taken from a copy of the stream).
 /// Servers often send .wasm with the wrong `content-type`, which streaming compilation rejects;
 /// then the bytes are compiled, with a console warning.
-pub async fn compile(
-    source: &Source,
-    integrity: Option<&Integrity>,
-    cache: &str,
-) -> Result<Compiled, String> {
-    let url = &source.url;
+pub async fn compile(source: &Source, cache: &str) -> Result<Compiled, String> {
+    let (url, integrity) = (&source.url, source.integrity.as_ref());
     let file = url.rsplit('/').next().unwrap_or(url);
     // The copy an earlier start rewrote is compiled while the network says whether the module
     // changed (most starts, it did not).

@@ -119,7 +119,7 @@ impl Plugin {
         load::Source {
             url: self.spec.url.clone(),
             limits: self.context.meter_limits(),
-            integrity: self.spec.integrity.as_ref().map(ToString::to_string),
+            integrity: self.spec.integrity.clone(),
         }
     }
 
@@ -268,18 +268,17 @@ impl Plugin {
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
         let source = self.source();
-        let (context, config, backoff, integrity, modules) = (
+        let (context, config, backoff, modules) = (
             Rc::clone(&self.context),
             Rc::clone(&self.config),
             Rc::clone(&self.backoff),
-            self.spec.integrity.clone(),
             Rc::clone(&self.modules),
         );
         async move {
             let loaded = async {
                 let name = &context.name;
                 crate::sys::mark(name, "load");
-                let compiled = modules.compile(source, integrity).await?;
+                let compiled = modules.compile(source).await?;
                 crate::sys::mark(name, "compiled");
                 let instance = load::instantiate(&context, &compiled.module, &config).await?;
                 crate::sys::mark(name, "instantiated");

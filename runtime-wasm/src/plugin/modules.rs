@@ -2,7 +2,6 @@
 //! demo mounts `with_state.wasm` twice): each is fetched and compiled once per worker.
 
 use super::load::{self, Compiled, Source};
-use crate::integrity::Integrity;
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -27,18 +26,14 @@ impl Modules {
 
     /// The module `source` names, compiled once however many plugins ask. A failure is not
     /// kept: the next request compiles again (the plugin's backoff decides when).
-    pub async fn compile(
-        &self,
-        source: Source,
-        integrity: Option<Integrity>,
-    ) -> Result<Compiled, String> {
+    pub async fn compile(&self, source: Source) -> Result<Compiled, String> {
         let compiling = self
             .compiled
             .borrow_mut()
             .entry(source.clone())
             .or_insert_with(|| {
                 let (cache, source) = (Rc::clone(&self.cache), source.clone());
-                async move { load::compile(&source, integrity.as_ref(), &cache).await }
+                async move { load::compile(&source, &cache).await }
                     .boxed_local()
                     .shared()
             })
