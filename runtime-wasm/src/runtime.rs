@@ -170,11 +170,11 @@ impl Runtime {
     ) -> js_sys::Promise {
         future_to_promise(async move {
             let cache = cache.as_deref().unwrap_or(DEFAULT_CACHE);
-            let fetching = manifest_response
-                .unwrap_or_else(|| sys::fetch_with_cache_mode(&manifest_url, MANIFEST_FRESHNESS));
-            Ok(Runtime::boot_fetching(&manifest_url, cache, fetching)
-                .await
-                .into())
+            let runtime = match manifest_response {
+                Some(fetching) => Runtime::boot_fetching(&manifest_url, cache, fetching).await,
+                None => Runtime::boot_with_cache(&manifest_url, cache).await,
+            };
+            Ok(runtime.into())
         })
     }
 
