@@ -2,8 +2,9 @@
 // It loads the runtime and hands it the fetch events that are for plugins; all logic is in Rust.
 //
 // Deploy next to it: valor/valor_runtime.js and valor/valor_runtime_bg.wasm (the runtime, built
-// by `wasm-pack build --target no-modules`) and plugins.json, or register it as
-// `sw.js?manifest=<url>` to read the manifest from elsewhere.
+// by `wasm-pack build --target no-modules`), valor/valor_meter.wasm (the module rewriter, which
+// the runtime loads only when a plugin's module must be rewritten for its limits) and
+// plugins.json, or register it as `sw.js?manifest=<url>` to read the manifest from elsewhere.
 
 // Service workers cannot import() modules; importScripts works for scripts cached at install.
 importScripts('./valor/valor_runtime.js'); // defines the global `wasm_bindgen`
@@ -43,9 +44,10 @@ let runtime = null;
 const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
 manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
 // The marks time a cold start in DevTools (and in bench/): since the worker started.
-const booting = wasm_bindgen({ module_or_path: networkFirst(new URL('./valor/valor_runtime_bg.wasm', self.location).href) })
+const valorFile = (name) => new URL(`./valor/${name}`, self.location).href;
+const booting = wasm_bindgen({ module_or_path: networkFirst(valorFile('valor_runtime_bg.wasm')) })
   .then(() => performance.mark('valor:runtime-loaded'))
-  .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse))
+  .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, valorFile('valor_meter.wasm')))
   .then((booted) => {
     performance.mark('valor:plugins-mounted');
     return (runtime = booted);

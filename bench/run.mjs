@@ -61,8 +61,13 @@ for (const scope of ['valor', 'floor']) {
 const results = { date: new Date().toISOString(), runs: RUNS, chromium: browser.version() };
 if (wanted('sequential')) results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));
 if (wanted('pooled64')) results.pooled64 = await compare('64 in flight hello', (s) => inPage(s, () => bench.pooled('api/hello', 2000, 64)));
-if (wanted('dispatchHello')) results.dispatchHello = await compare('in-worker dispatch hello', (s) =>
-  inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 1000 })));
+if (wanted('dispatchHello')) results.dispatchHello = await compare('in-worker dispatch hello', async (s) => {
+  const hello = await inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 1000 }));
+  if (s === 'valor') return hello;
+  // The floor again, answering with the four headers Valor adds to every plugin's response.
+  const same = await inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/hello-valor-headers', n: 1000 }));
+  return { ...hello, withValorHeadersUs: same.medianUs };
+});
 if (wanted('dispatchEcho1k')) results.dispatchEcho1k = await compare('in-worker dispatch echo 1 KiB', (s) =>
   inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 })));
 if (wanted('coldStart')) results.coldStart = await compare('cold start', async (s) => {
@@ -133,6 +138,7 @@ const size = (label, path) => {
 };
 size('runtime .wasm', 'target/www/valor/valor_runtime_bg.wasm');
 size('runtime .js', 'target/www/valor/valor_runtime.js');
+size('module rewriter .wasm (loaded when a module must be rewritten)', 'target/www/valor/valor_meter.wasm');
 size('sw.js', 'sw.js');
 for (const plugin of ['hello', 'echo', 'with_state', 'proxy', 'todos']) size(`${plugin}.wasm`, `target/www/plugins/${plugin}.wasm`);
 results.sizes = sizes;
@@ -156,6 +162,9 @@ function print(r) {
     if (!r[key]) continue;
     const { valor, floor } = r[key];
     row(label, f(valor.medianUs), f(floor.medianUs), f(floor.medianUs / valor.medianUs, 2));
+    if (floor.withValorHeadersUs) {
+      row('… against a floor answering with the same four headers as Valor', f(valor.medianUs), f(floor.withValorHeadersUs), f(floor.withValorHeadersUs / valor.medianUs, 2));
+    }
   }
   if (r.coldStart) {
     row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));

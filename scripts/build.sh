@@ -17,8 +17,10 @@ for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml be
   name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)"
   packages+=(-p "$name") wasm_files+=("${name//-/_}.wasm")
 done
-say "plugins: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
-cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
+# And the runtime's module rewriter, which runs as a module of its own (runtime-wasm/meter).
+packages+=(-p valor-meter)
+say "plugins and the module rewriter: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
+cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}" --features valor-meter/module
 # Shrink what ships; the browser tests load these optimised files. binaryen 132, from npm (see
 # tools/), with the features rustc enables by default.
 wasm_opt() {
@@ -38,19 +40,21 @@ mkdir -p "$wasm_out"
 for file in "${wasm_files[@]}"; do
   optimise "target/wasm32-unknown-unknown/release/$file" "$wasm_out/$file"
 done
+mkdir -p target/runtime
+optimise target/wasm32-unknown-unknown/release/valor_meter.wasm target/runtime/valor_meter.wasm
 
 say "runtime: wasm-pack build --target no-modules, then wasm-opt"
 # (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
 wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
   --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime
-mkdir -p target/runtime
 cp target/runtime-unoptimised/valor_runtime.js target/runtime/
 optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
+runtime_files=(target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/runtime/valor_meter.wasm)
 
 say "demo app: target/www"
 rm -rf target/www && mkdir -p target/www/plugins target/www/valor
 cp www/index.html www/app.js www/style.css www/plugins.json sw.js target/www/
-cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/www/valor/
+cp "${runtime_files[@]}" target/www/valor/
 for dir in www/plugins/*/; do
   name="$(basename "$dir")"
   cp "$wasm_out/${name//-/_}.wasm" target/www/plugins/
@@ -59,7 +63,7 @@ done
 say "benchmark apps: target/bench/{valor,floor}"
 rm -rf target/bench/valor target/bench/floor && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
 cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
-cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/bench/valor/valor/
+cp "${runtime_files[@]}" target/bench/valor/valor/
 for plugin in hello echo mirror host_api hostile cpu; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
 cp bench/floor/* bench/page.js bench/worker-bench.js target/bench/floor/
 
@@ -72,4 +76,4 @@ printf 'this is text, not WebAssembly\n' >"$fixtures/not-wasm.wasm"
 printf '\0asm\1\0\0\0' >"$fixtures/empty-module.wasm"      # valid module, no exports
 cargo run --quiet --release -p wat-fixtures -- "$fixtures"  # wasm-pack-tests/wat-fixtures/wat/*.wat
 cp sw.js wasm-pack-tests/
-cp target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm wasm-pack-tests/valor/
+cp "${runtime_files[@]}" wasm-pack-tests/valor/

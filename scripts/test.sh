@@ -22,7 +22,7 @@ cargo test --quiet --workspace --exclude wasm-pack-tests
 say "lints: rustfmt, clippy (host and wasm32)"
 cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
+cargo clippy --quiet --workspace --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
 
 # The runner's limit is for all tests of one binary together; Firefox and WebKit are slower.
 export WASM_BINDGEN_TEST_TIMEOUT=180

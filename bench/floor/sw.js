@@ -6,12 +6,21 @@ self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim(
 
 const HELLO = 'OK response from a plugin';
 const text = { 'content-type': 'text/plain; charset=utf-8' };
+const VALOR_HEADERS = [
+  ['content-type', 'text/plain; charset=utf-8'],
+  ['x-valor-plugin', 'hello'],
+  ['x-content-type-options', 'nosniff'],
+  ['content-security-policy', 'sandbox'],
+];
 const stats = { in_flight: 0, max_in_flight: 0 };
 
 async function handle(request) {
   const url = new URL(request.url);
   const route = url.pathname.replace(/^\/floor\/api/, '');
   if (route === '/hello') return new Response(HELLO, { headers: text });
+  // Hello with the headers Valor adds to every plugin's response (README, "The manifest"): what
+  // the browser's Response costs with them, for the dispatch measure.
+  if (route === '/hello-valor-headers') return new Response(HELLO, { headers: VALOR_HEADERS });
   if (route.startsWith('/echo')) {
     const body = await request.arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));

@@ -14,7 +14,8 @@
 //! - [`integrity`]: Subresource Integrity checks of modules, and their digests;
 //! - `plugin`: loading, the ABI call sequence, crash recovery (replay, quarantine), and the
 //!   time limit and cancellation of each request;
-//! - [`meter`]: the rewriting of each plugin module that counts its fuel and caps its memory;
+//! - [`meter`] (crate `valor-meter`): the rewriting of each plugin module that counts its fuel and
+//!   caps its memory, run as a module of its own (`valor_meter.wasm`, by `plugin::rewriter`);
 //! - `host`: what plugins' imports do: timers, outbound fetch under an [`allowlist`], and the
 //!   key-value [`storage`];
 //! - `inbound` and `reply`: a page's request straight to the ABI's bytes, and a plugin's
@@ -30,7 +31,6 @@ mod host;
 mod inbound;
 pub mod integrity;
 pub mod manifest;
-pub mod meter;
 mod mounts;
 mod offline;
 mod plugin;
@@ -44,3 +44,5 @@ mod web_http;
 
 pub use reply::PLUGIN_HEADER;
 pub use runtime::Runtime;
+/// The rewriting of plugin modules (crate `valor-meter`), which runs as a module of its own.
+pub use valor_meter as meter;

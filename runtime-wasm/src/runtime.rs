@@ -27,12 +27,16 @@ const STORAGE_DATABASE: &str = "valor";
 /// pass a revalidation unseen.)
 const MANIFEST_FRESHNESS: &str = "no-store";
 
+/// Where the module rewriter is, relative to the worker's script, unless sw.js names it.
+const METER_PATH: &str = "valor/valor_meter.wasm";
+
 /// The Cache Storage cache for starts without the network, unless sw.js names its own.
 pub const DEFAULT_CACHE: &str = "valor";
 
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
 ///
-/// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl, cacheName, manifestResponse)`,
+/// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl, cacheName, manifestResponse,
+/// meterUrl)`,
 /// then for each fetch event `runtime.answer(request, event.clientId)`, synchronous: the
 /// response (or a promise of it, when it is not ready at once) to pass to `respondWith`, or
 /// `undefined` for a request that is not for a plugin nor the registry.
@@ -56,7 +60,8 @@ pub(crate) struct Inner {
 
 impl Runtime {
     /// Loads the manifest and mounts its plugins. Never fails: problems are logged to the
-    /// console, and an invalid entry's prefix answers with the reason.
+    /// console, and an invalid entry's prefix answers with the reason. Plugin modules are
+    /// rewritten for their limits by `valor/valor_meter.wasm`, beside the worker's script.
     pub async fn boot(manifest_url: &str) -> Runtime {
         Self::boot_with_cache(manifest_url, DEFAULT_CACHE).await
     }
@@ -64,13 +69,25 @@ impl Runtime {
     /// As [`Runtime::boot`], keeping the manifest and the modules in the Cache Storage cache
     /// `cache` (and starting from them when the network is down).
     pub async fn boot_with_cache(manifest_url: &str, cache: &str) -> Runtime {
+        Self::boot_with_meter(manifest_url, cache, &default_meter_url()).await
+    }
+
+    /// As [`Runtime::boot_with_cache`], with the module rewriter (`valor_meter.wasm`) at
+    /// `meter_url`.
+    pub async fn boot_with_meter(manifest_url: &str, cache: &str, meter_url: &str) -> Runtime {
         let fetching = sys::fetch_with_cache_mode(manifest_url, MANIFEST_FRESHNESS);
-        Self::boot_fetching(manifest_url, cache, fetching).await
+        Self::boot_fetching(manifest_url, cache, fetching, meter_url).await
     }
 
     /// As [`Runtime::boot_with_cache`], with the manifest's fetch already under way (`fetching`,
-    /// a promise of its response, fetched with `cache: "no-store"`).
-    async fn boot_fetching(manifest_url: &str, cache: &str, fetching: js_sys::Promise) -> Runtime {
+    /// a promise of its response, fetched with `cache: "no-store"`), and the module rewriter at
+    /// `meter_url`.
+    async fn boot_fetching(
+        manifest_url: &str,
+        cache: &str,
+        fetching: js_sys::Promise,
+        meter_url: &str,
+    ) -> Runtime {
         let manifest = match load_manifest(manifest_url, cache, fetching).await {
             Ok(manifest) => manifest,
             Err(error) => {
@@ -92,7 +109,7 @@ impl Runtime {
             mounts: Mounts::new([]),
             registry,
             storage,
-            modules: Rc::new(Modules::new(cache)),
+            modules: Rc::new(Modules::new(cache, meter_url)),
             me: me.clone(),
         });
         for mount in manifest.mounts {
@@ -158,22 +175,24 @@ fn at_once_or_later(future: impl Future<Output = web_sys::Response> + 'static) -
 
 #[wasm_bindgen]
 impl Runtime {
-    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?, manifestResponse?) ->
+    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?, manifestResponse?, meterUrl?) ->
     /// Promise<Runtime>`. `manifestResponse`, a promise of `fetch(manifestUrl, { cache:
     /// "no-store" })`, lets the manifest download while the runtime itself loads (sw.js does);
-    /// without it, the runtime fetches the manifest.
+    /// without it, the runtime fetches the manifest. `meterUrl` is where the module rewriter
+    /// (`valor_meter.wasm`) is; by default `valor/valor_meter.wasm` beside the worker's script.
     #[wasm_bindgen(js_name = boot)]
     pub fn boot_js(
         manifest_url: String,
         cache: Option<String>,
         manifest_response: Option<js_sys::Promise>,
+        meter_url: Option<String>,
     ) -> js_sys::Promise {
         future_to_promise(async move {
             let cache = cache.as_deref().unwrap_or(DEFAULT_CACHE);
-            let runtime = match manifest_response {
-                Some(fetching) => Runtime::boot_fetching(&manifest_url, cache, fetching).await,
-                None => Runtime::boot_with_cache(&manifest_url, cache).await,
-            };
+            let fetching = manifest_response
+                .unwrap_or_else(|| sys::fetch_with_cache_mode(&manifest_url, MANIFEST_FRESHNESS));
+            let meter_url = meter_url.unwrap_or_else(default_meter_url);
+            let runtime = Runtime::boot_fetching(&manifest_url, cache, fetching, &meter_url).await;
             Ok(runtime.into())
         })
     }
@@ -194,6 +213,13 @@ impl Runtime {
                     Mounted::Invalid(_) => None,
                 })
                 .collect();
+            // The rewriter too, if a plugin's module may have to be rewritten.
+            let metered = inner.mounts.all().into_iter().any(|(_, mounted)| {
+                matches!(mounted, Mounted::Plugin(plugin) if plugin.spec().fuel.is_some())
+            });
+            if metered {
+                urls.push(inner.modules.rewriter_url().to_owned());
+            }
             urls.sort();
             urls.dedup();
             // One at a time: install is not in a hurry, and against the browser tests' server,
@@ -376,6 +402,18 @@ fn scope_origin() -> String {
         .ok()
         .and_then(|origin| origin.as_string())
         .unwrap_or_default()
+}
+
+/// `valor/valor_meter.wasm`, resolved against the worker's script (as sw.js finds the runtime).
+fn default_meter_url() -> String {
+    let script = js_sys::Reflect::get(&js_sys::global(), &"location".into())
+        .ok()
+        .and_then(|location| js_sys::Reflect::get(&location, &"href".into()).ok())
+        .and_then(|href| href.as_string())
+        .unwrap_or_default();
+    web_sys::Url::new_with_base(METER_PATH, &script)
+        .map(|url| url.href())
+        .unwrap_or_else(|_| METER_PATH.to_owned())
 }
 
 fn console_error(message: &str) {

@@ -106,6 +106,27 @@ extern "C" {
     pub fn drop_task(this: &PluginExports, task: u32) -> Result<(), JsValue>;
     #[wasm_bindgen(method, getter)]
     pub fn memory(this: &PluginExports) -> js_sys::WebAssembly::Memory;
+
+    /// The `exports` object of an instance of the module rewriter, `valor_meter.wasm` (see
+    /// `plugin::rewriter`). A trap in it is a JS exception (`catch`).
+    pub type MeterExports;
+
+    #[wasm_bindgen(method, catch, js_name = valor_meter_alloc)]
+    pub fn alloc(this: &MeterExports, len: u32) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_meter_instrument)]
+    pub fn instrument(
+        this: &MeterExports,
+        ptr: u32,
+        len: u32,
+        fuel: u64,
+        memory_pages: u64,
+    ) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_meter_output)]
+    pub fn output(this: &MeterExports) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_meter_output_len)]
+    pub fn output_len(this: &MeterExports) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    pub fn memory(this: &MeterExports) -> js_sys::WebAssembly::Memory;
 }
 
 /// `fetch(url, { cache })`: `"no-cache"` revalidates any copy in the HTTP cache, `"no-store"`

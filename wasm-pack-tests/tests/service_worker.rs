@@ -393,3 +393,76 @@ async fn rewritten_modules_are_kept_and_a_broken_copy_is_replaced() {
     }
     assert!(repaired, "the broken copy was not replaced");
 }
+
+/// `/fixtures/rewriter.json`: hello.wasm metered with limits of its own (so no other test keeps
+/// its rewritten copies), twice, and unmetered.
+const REWRITER_MANIFEST: &str = "/fixtures/rewriter.json";
+
+/// The module rewriter is loaded only to rewrite: a start that finds the rewritten copy it kept
+/// answers without it. Without it, a module that must be rewritten answers 502 saying so, and
+/// the other plugins still answer.
+#[wasm_bindgen_test]
+async fn the_module_rewriter_is_needed_only_to_rewrite() {
+    let cache = "valor-rewriter-test";
+    let first = Runtime::boot_with_cache(REWRITER_MANIFEST, cache).await;
+    assert_eq!(get(&first, "/api/kept/").await.status, 200);
+    // Kept in the background.
+    let mut kept = false;
+    for _ in 0..100 {
+        let keys = cache_keys(&format!("{cache}:rewritten")).await;
+        if keys.iter().any(|key| key.contains("/plugins/hello.wasm?")) {
+            kept = true;
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(kept, "the rewritten copy was not kept");
+
+    let missing = url("/valor/no-such-meter.wasm");
+    let runtime = Runtime::boot_with_meter(REWRITER_MANIFEST, cache, &missing).await;
+    let answer = get(&runtime, "/api/kept/").await;
+    assert_eq!(answer.status, 200, "{}", answer.text());
+    let answer = get(&runtime, "/api/fresh/").await;
+    assert_eq!(answer.status, 502, "{}", answer.text());
+    for expected in ["module rewriter", "no-such-meter.wasm", "404"] {
+        assert!(
+            answer.text().contains(expected),
+            "{expected:?} not in {}",
+            answer.text()
+        );
+    }
+    assert_eq!(get(&runtime, "/api/unmetered/").await.status, 200);
+}
+
+/// A module rewriter that traps (a bug in it) fails the load of the plugin it was rewriting:
+/// the runtime, and the plugins that need no rewriting, go on.
+#[wasm_bindgen_test]
+async fn a_rewriter_that_traps_fails_one_load_not_the_runtime() {
+    let trapping = url("/fixtures/plugins/trapping-meter.wasm");
+    let runtime =
+        Runtime::boot_with_meter(REWRITER_MANIFEST, "valor-trapping-rewriter-test", &trapping)
+            .await;
+    let answer = get(&runtime, "/api/fresh/").await;
+    assert_eq!(answer.status, 502, "{}", answer.text());
+    assert!(
+        answer.text().contains("the module rewriter failed on it"),
+        "{}",
+        answer.text()
+    );
+    assert_eq!(get(&runtime, "/api/unmetered/").await.status, 200);
+}
+
+/// The URLs of the requests kept in the Cache Storage cache `name`.
+async fn cache_keys(name: &str) -> Vec<String> {
+    let caches: web_sys::CacheStorage = js_sys::Reflect::get(&js_sys::global(), &"caches".into())
+        .unwrap()
+        .unchecked_into();
+    let cache: web_sys::Cache = JsFuture::from(caches.open(name))
+        .await
+        .unwrap()
+        .unchecked_into();
+    let keys: js_sys::Array = JsFuture::from(cache.keys()).await.unwrap().unchecked_into();
+    keys.iter()
+        .map(|request| request.unchecked_into::<web_sys::Request>().url())
+        .collect()
+}

@@ -1,14 +1,15 @@
 //! Fetching and compiling a plugin's module, and instantiating it.
 
 use super::instance::{Instance, State};
+use super::rewriter::{Refusal, Rewriter};
 use super::rewritten;
 use crate::host::PluginContext;
 use crate::integrity::{self, Integrity};
-use crate::meter::Limits;
-use crate::{meter, offline, sys};
+use crate::{offline, sys};
 use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
+use valor_meter::Limits;
 use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -35,7 +36,11 @@ pub struct Source {
 /// asked; then it is compiled as it streams in (its digest taken from a copy of the stream).
 /// Servers often send .wasm with the wrong `content-type`, which streaming compilation rejects;
 /// then the bytes are compiled, with a console warning.
-pub async fn compile(source: &Source, cache: &str) -> Result<Compiled, String> {
+pub async fn compile(
+    source: &Source,
+    rewriter: &Rewriter,
+    cache: &str,
+) -> Result<Compiled, String> {
     let (url, integrity) = (&source.url, source.integrity.as_ref());
     let file = url.rsplit('/').next().unwrap_or(url);
     // The copy an earlier start rewrote is compiled while the network says whether the module
@@ -66,7 +71,10 @@ pub async fn compile(source: &Source, cache: &str) -> Result<Compiled, String> {
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
         sys::mark(file, "checked");
         let compiled = match source.limits {
-            Some(limits) => rewritten(&bytes, &digest, limits, url, cache, speculation).await?,
+            Some(limits) => {
+                let kept = Kept { cache, speculation };
+                rewritten(&bytes, &digest, limits, url, rewriter, kept).await?
+            }
             None if streamable => WebAssembly::compile(&bytes), // read for its integrity check
             None => {
                 web_sys::console::warn_1(
@@ -100,6 +108,13 @@ pub async fn compile(source: &Source, cache: &str) -> Result<Compiled, String> {
     })
 }
 
+/// Where rewritten modules are kept: the cache, and the kept copy whose compilation began while
+/// the network answered, if any.
+struct Kept<'a> {
+    cache: &'a str,
+    speculation: Option<rewritten::Speculation>,
+}
+
 /// Compiles the module rewritten for `limits`: the copy kept by an earlier start if there is
 /// one (and it compiles; `speculation` may have begun compiling it), else `bytes` rewritten
 /// now, and kept. Resolves to the module.
@@ -108,8 +123,8 @@ async fn rewritten(
     digest: &str,
     limits: Limits,
     url: &str,
-    cache: &str,
-    speculation: Option<rewritten::Speculation>,
+    rewriter: &Rewriter,
+    Kept { cache, speculation }: Kept<'_>,
 ) -> Result<js_sys::Promise, String> {
     let file = url.rsplit('/').next().unwrap_or(url);
     let kept = match speculation.filter(|s| s.is_for(url, digest, limits)) {
@@ -132,11 +147,29 @@ async fn rewritten(
     if !WebAssembly::validate(bytes).unwrap_or(false) {
         return Err(format!("{url} is not a valid WebAssembly module"));
     }
-    let metered = meter::instrument(&js_sys::Uint8Array::new(bytes).to_vec(), limits)
-        .map_err(|reason| format!("{url} was refused: {reason}"))?;
+    let metered = rewriter
+        .rewrite(bytes, limits)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Refused(reason) => format!("{url} was refused: {reason}"),
+            Refusal::Unavailable(why) => {
+                let why = format!(
+                    "{url} must be rewritten for its limits, and the module rewriter {} (deployed \
+                 beside the runtime) could not be loaded: {why}",
+                    rewriter.url()
+                );
+                web_sys::console::error_1(&format!("[valor] {why}").into());
+                why
+            }
+            Refusal::Failed(why) => {
+                web_sys::console::error_1(&format!("[valor] {url}: {why} (a bug in Valor)").into());
+                format!("{url} could not be rewritten for its limits: {why}")
+            }
+        })?;
     sys::mark(file, "metered");
-    rewritten::keep(cache, url, digest, limits, &metered);
-    Ok(WebAssembly::compile(&sys::copy_to_js(&metered).buffer()))
+    let compiling = WebAssembly::compile(&metered.buffer());
+    rewritten::keep(cache, url, digest, limits, metered);
+    Ok(compiling)
 }
 
 /// The whole body of `response`.

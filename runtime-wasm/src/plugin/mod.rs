@@ -8,7 +8,9 @@ mod instance;
 mod load;
 mod modules;
 mod quarantine;
+mod rewriter;
 mod rewritten;
+mod slot;
 
 use crate::error::{DispatchError, MAX_DEPTH};
 use crate::host::{timer, PluginContext};
@@ -20,6 +22,7 @@ use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
 use quarantine::Quarantine;
+use slot::Slot;
 
 pub use modules::Modules;
 use std::cell::RefCell;
@@ -34,10 +37,8 @@ struct Loaded {
     /// The instance requests go to, or the one being created. Emptied after a trap; the next
     /// request starts a fresh instance from `module`, and every request meanwhile awaits that
     /// same one (a single re-instantiation, however many requests arrive).
-    instance: RefCell<Option<Current>>,
+    instance: Slot<Rc<Instance>>,
 }
-
-type Current = Shared<LocalBoxFuture<'static, Result<Rc<Instance>, String>>>;
 
 type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
 
@@ -236,12 +237,9 @@ impl Plugin {
         let answer = instance.dispatch(request, depth).await;
         if instance.is_broken() {
             // Its memory may be inconsistent now: never reuse it.
-            let mut current = loaded.instance.borrow_mut();
-            let is_current =
-                |c: &Current| matches!(c.peek(), Some(Ok(i)) if Rc::ptr_eq(i, &instance));
-            if current.as_ref().is_some_and(is_current) {
-                *current = None;
-            }
+            loaded
+                .instance
+                .clear_if(|current| Rc::ptr_eq(current, &instance));
         }
         Ok(answer)
     }
@@ -288,11 +286,11 @@ impl Plugin {
                 .await
                 .inspect_err(|_| backoff.failed(js_sys::Date::now()))?;
             backoff.succeeded();
-            let instance = future::ready(Ok(Rc::new(instance))).boxed_local().shared();
+            let instance = future::ready(Ok(Rc::new(instance))).boxed_local();
             Ok(Rc::new(Loaded {
                 module: compiled.module,
                 digest: compiled.digest,
-                instance: RefCell::new(Some(instance)),
+                instance: Slot::holding(instance),
             }))
         }
         .boxed_local()
@@ -300,32 +298,20 @@ impl Plugin {
     }
 
     async fn instance(&self, loaded: &Loaded) -> Result<Rc<Instance>, DispatchError> {
-        let current = loaded
-            .instance
-            .borrow_mut()
-            .get_or_insert_with(|| {
-                let (context, module, config) = (
-                    Rc::clone(&self.context),
-                    loaded.module.clone(),
-                    Rc::clone(&self.config),
-                );
-                async move {
-                    let instance = load::instantiate(&context, &module, &config).await?;
-                    Ok(Rc::new(instance))
-                }
-                .boxed_local()
-                .shared()
-            })
-            .clone();
-        let instance = current.clone().await;
-        if instance.is_err() {
-            // Let the next request try again rather than repeat this failure for ever.
-            let mut slot = loaded.instance.borrow_mut();
-            if slot.as_ref().is_some_and(|c| c.ptr_eq(&current)) {
-                *slot = None;
+        // A failure is not kept: the next request tries again rather than repeat it for ever.
+        let instance = loaded.instance.get(|| {
+            let (context, module, config) = (
+                Rc::clone(&self.context),
+                loaded.module.clone(),
+                Rc::clone(&self.config),
+            );
+            async move {
+                let instance = load::instantiate(&context, &module, &config).await?;
+                Ok(Rc::new(instance))
             }
-        }
-        instance.map_err(|reason| self.unavailable(reason))
+            .boxed_local()
+        });
+        instance.await.map_err(|reason| self.unavailable(reason))
     }
 
     fn unavailable(&self, reason: String) -> DispatchError {

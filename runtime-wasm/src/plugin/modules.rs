@@ -2,24 +2,29 @@
 //! demo mounts `with_state.wasm` twice): each is fetched and compiled once per worker.
 
 use super::load::{self, Compiled, Source};
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use super::rewriter::Rewriter;
+use super::slot::Slot;
+use futures::future::FutureExt;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-
-type Compiling = Shared<LocalBoxFuture<'static, Result<Compiled, String>>>;
 
 /// The modules compiled (or being compiled) in this worker.
 pub struct Modules {
     /// The Cache Storage cache that keeps modules for starts without the network.
     cache: Rc<str>,
-    compiled: RefCell<HashMap<Source, Compiling>>,
+    /// Rewrites modules for their limits.
+    rewriter: Rc<Rewriter>,
+    compiled: RefCell<HashMap<Source, Rc<Slot<Compiled>>>>,
 }
 
 impl Modules {
-    pub fn new(cache: &str) -> Self {
+    /// Modules kept in the Cache Storage cache `cache`, rewritten by the rewriter at
+    /// `rewriter_url` (`valor_meter.wasm`).
+    pub fn new(cache: &str, rewriter_url: &str) -> Self {
         Self {
             cache: cache.into(),
+            rewriter: Rc::new(Rewriter::new(rewriter_url, cache)),
             compiled: RefCell::default(),
         }
     }
@@ -27,29 +32,26 @@ impl Modules {
     /// The module `source` names, compiled once however many plugins ask. A failure is not
     /// kept: the next request compiles again (the plugin's backoff decides when).
     pub async fn compile(&self, source: Source) -> Result<Compiled, String> {
-        let compiling = self
-            .compiled
-            .borrow_mut()
-            .entry(source.clone())
-            .or_insert_with(|| {
-                let (cache, source) = (Rc::clone(&self.cache), source.clone());
-                async move { load::compile(&source, &cache).await }
-                    .boxed_local()
-                    .shared()
-            })
-            .clone();
-        let compiled = compiling.clone().await;
-        if compiled.is_err() {
-            let mut map = self.compiled.borrow_mut();
-            if map.get(&source).is_some_and(|c| c.ptr_eq(&compiling)) {
-                map.remove(&source);
-            }
-        }
-        compiled
+        let slot = Rc::clone(
+            self.compiled
+                .borrow_mut()
+                .entry(source.clone())
+                .or_default(),
+        );
+        slot.get(|| {
+            let (cache, rewriter) = (Rc::clone(&self.cache), Rc::clone(&self.rewriter));
+            async move { load::compile(&source, &rewriter, &cache).await }.boxed_local()
+        })
+        .await
     }
 
     /// The Cache Storage cache the modules are kept in.
     pub fn cache_name(&self) -> &str {
         &self.cache
+    }
+
+    /// Where the module rewriter is (kept for offline starts with the plugins' modules).
+    pub fn rewriter_url(&self) -> &str {
+        self.rewriter.url()
     }
 }

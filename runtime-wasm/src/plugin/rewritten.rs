@@ -6,8 +6,8 @@
 //! new module, new limits or a new runtime never find a stale one. Storing a copy removes the
 //! stale ones of the same URL.
 
-use crate::meter::{self, Limits};
 use crate::sys;
+use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -25,7 +25,7 @@ fn key(url: &str, digest: &str, limits: Limits) -> String {
 
 /// The start of a key's query: copies by another version of the rewriting are stale.
 fn version() -> String {
-    format!("valor-rewritten=v{}.", meter::VERSION)
+    format!("valor-rewritten=v{}.", valor_meter::VERSION)
 }
 
 /// The part of a key that names the module's bytes and the rewriting: copies of other bytes,
@@ -102,10 +102,9 @@ pub async fn find(
 
 /// Keeps `rewritten` for later starts, in the background, removing the stale copies of `url`'s
 /// (other bytes, or another rewriting: copies for other limits stay).
-pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, rewritten: &[u8]) {
+pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, body: js_sys::Uint8Array) {
     let (cache, url, key) = (cache.to_owned(), url.to_owned(), key(url, digest, limits));
     let current = copy_of(digest);
-    let body = sys::copy_to_js(rewritten);
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(error) = store(&cache, &url, &key, &current, &body).await {
             // Only the next start is slower for it.

@@ -15,8 +15,14 @@
 //! Every memory's maximum is lowered to the cap: growing past it fails inside the plugin (a Rust
 //! plugin's allocator then aborts). Each `memory.grow` also stores its result in a second global,
 //! [`GROWN_EXPORT`], so that after a trap the runtime can tell a refused growth (`-1`) from a bug.
+//!
+//! The runtime does not link the rewriting: it runs it as a module of its own, `valor_meter.wasm`
+//! (this crate built with the `module` feature; see `module` for why and for its exports), and
+//! uses this crate for [`Limits`] and the names of the exports the rewriting adds.
 
 mod analysis;
+#[cfg(feature = "module")]
+mod module;
 mod refuel;
 
 use analysis::Analysis;

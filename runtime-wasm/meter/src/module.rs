@@ -1,0 +1,60 @@
+//! The exports of `valor_meter.wasm`: the rewriting as a module of its own. The runtime
+//! instantiates it afresh for each plugin module it rewrites, so that the rewriting's code is
+//! fetched and compiled only when a module must be rewritten (not at a start that finds the
+//! rewritten copies it kept), the plugin's bytes never grow the runtime's own memory (which
+//! never shrinks), and a bug of the rewriting that traps fails that one plugin's load, not the
+//! runtime.
+//!
+//! The calls, on a new instance (there are no imports):
+//! 1. `valor_meter_alloc(len) -> ptr`: room for the module, which the runtime writes at `ptr`;
+//! 2. `valor_meter_instrument(ptr, len, fuel: i64, memory_pages: i64) -> i32`: 1 if the module
+//!    was rewritten, 0 if it was refused;
+//! 3. `valor_meter_output() -> ptr` and `valor_meter_output_len() -> len`: the rewritten module,
+//!    or why it was refused (UTF-8).
+
+use crate::{instrument, Limits};
+use std::cell::RefCell;
+
+thread_local! {
+    /// What the last `valor_meter_instrument` made.
+    static OUTPUT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Room for `len` bytes, never freed: the instance is used once.
+#[unsafe(no_mangle)]
+pub extern "C" fn valor_meter_alloc(len: usize) -> *mut u8 {
+    Box::leak(vec![0u8; len].into_boxed_slice()).as_mut_ptr()
+}
+
+/// Rewrites the module of `len` bytes at `ptr` (from `valor_meter_alloc`) for the limits.
+///
+/// # Safety
+/// `ptr` and `len` are those of one `valor_meter_alloc`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn valor_meter_instrument(
+    ptr: *const u8,
+    len: usize,
+    fuel: u64,
+    memory_pages: u64,
+) -> u32 {
+    // SAFETY: the caller passes a block from `valor_meter_alloc`, which is initialised.
+    let module = unsafe { std::slice::from_raw_parts(ptr, len) };
+    let (rewritten, output) = match instrument(module, Limits { fuel, memory_pages }) {
+        Ok(module) => (1, module),
+        Err(reason) => (0, reason.into_bytes()),
+    };
+    OUTPUT.with(|out| *out.borrow_mut() = output);
+    rewritten
+}
+
+/// Where the output of the last `valor_meter_instrument` is.
+#[unsafe(no_mangle)]
+pub extern "C" fn valor_meter_output() -> *const u8 {
+    OUTPUT.with(|out| out.borrow().as_ptr())
+}
+
+/// How long the output of the last `valor_meter_instrument` is.
+#[unsafe(no_mangle)]
+pub extern "C" fn valor_meter_output_len() -> usize {
+    OUTPUT.with(|out| out.borrow().len())
+}

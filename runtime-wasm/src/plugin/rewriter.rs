@@ -1,0 +1,117 @@
+//! The module rewriter (crate `valor-meter`), run as a module of its own, `valor_meter.wasm`:
+//! fetched and compiled the first time a plugin's module must be rewritten (a start that finds
+//! the rewritten copies it kept never loads it), then instantiated afresh for each module. The
+//! plugin's bytes so never grow the runtime's own memory, and a rewriting that traps fails that
+//! one plugin's load, not the runtime.
+
+use super::slot::Slot;
+use crate::{offline, sys};
+use futures::future::FutureExt;
+use js_sys::WebAssembly;
+use std::rc::Rc;
+use valor_meter::Limits;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+/// The rewriter of one runtime: where its module is, and the module once compiled.
+pub struct Rewriter {
+    url: Rc<str>,
+    /// The Cache Storage cache that keeps it for starts without the network.
+    cache: Rc<str>,
+    /// Its compiled module, once loaded.
+    module: Slot<WebAssembly::Module>,
+}
+
+impl Rewriter {
+    pub fn new(url: &str, cache: &str) -> Self {
+        Self {
+            url: url.into(),
+            cache: cache.into(),
+            module: Slot::default(),
+        }
+    }
+
+    /// Where its module is.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// `module` (valid: see `WebAssembly.validate`) rewritten for `limits`, or why not.
+    pub async fn rewrite(
+        &self,
+        module: &js_sys::ArrayBuffer,
+        limits: Limits,
+    ) -> Result<js_sys::Uint8Array, Refusal> {
+        let rewriter = self.module().await.map_err(Refusal::Unavailable)?;
+        let instance =
+            WebAssembly::Instance::new(&rewriter, &js_sys::Object::new()).map_err(|e| {
+                Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
+            })?;
+        let exports: sys::MeterExports = instance.exports().unchecked_into();
+        run(&exports, module, limits).map_err(|e| {
+            Refusal::Failed(format!(
+                "the module rewriter failed on it: {}",
+                sys::describe(&e)
+            ))
+        })?
+    }
+
+    /// The compiled rewriter: loaded once however many plugins ask. A failure is not kept: the
+    /// next plugin to need it loads it again.
+    async fn module(&self) -> Result<WebAssembly::Module, String> {
+        self.module
+            .get(|| {
+                let (url, cache) = (Rc::clone(&self.url), Rc::clone(&self.cache));
+                async move { load(&url, &cache).await }.boxed_local()
+            })
+            .await
+    }
+}
+
+/// Why a module was not rewritten.
+#[derive(Debug)]
+pub enum Refusal {
+    /// The module cannot be rewritten (the rewriter's reason).
+    Refused(String),
+    /// The rewriter could not be loaded: a problem of the deployment, not of the plugin.
+    Unavailable(String),
+    /// The rewriter trapped on the module: a bug in Valor's rewriter.
+    Failed(String),
+}
+
+/// Fetches (network first, kept for starts without the network) and compiles the rewriter.
+async fn load(url: &str, cache: &str) -> Result<WebAssembly::Module, String> {
+    let why = |e: &wasm_bindgen::JsValue| format!("loading {url} failed: {}", sys::describe(e));
+    let response = offline::fetch(cache, url).await.map_err(|e| why(&e))?;
+    if !response.ok() {
+        return Err(format!("loading {url} answered {}", response.status()));
+    }
+    let module = JsFuture::from(sys::compile_streaming(&response))
+        .await
+        .map_err(|e| why(&e))?;
+    Ok(module.unchecked_into())
+}
+
+/// The calls of one rewriting (see the `valor-meter` crate's `module`).
+fn run(
+    exports: &sys::MeterExports,
+    module: &js_sys::ArrayBuffer,
+    limits: Limits,
+) -> Result<Result<js_sys::Uint8Array, Refusal>, wasm_bindgen::JsValue> {
+    let len = module.byte_length();
+    let ptr = exports.alloc(len)?;
+    let memory = || exports.memory().buffer();
+    js_sys::Uint8Array::new_with_byte_offset_and_length(&memory(), ptr, len)
+        .set(&js_sys::Uint8Array::new(module), 0);
+    let rewritten = exports.instrument(ptr, len, limits.fuel, limits.memory_pages)? == 1;
+    let (at, len) = (exports.output()?, exports.output_len()?);
+    // A copy: the instance, and its memory, are dropped.
+    let output = js_sys::Uint8Array::new(&memory()).slice(at, at + len);
+    Ok(if rewritten {
+        Ok(output)
+    } else {
+        Err(Refusal::Refused(
+            String::from_utf8_lossy(&output.to_vec()).into_owned(),
+        ))
+    })
+}
