@@ -1,12 +1,15 @@
 // A/B of two builds of Valor in one headless Chromium session, for changes too small to show
-// through the noise of separate runs: in-worker dispatch, the two builds alternating.
+// through the noise of separate runs: in-worker dispatch, and cold starts (with and without the
+// rewritten modules an earlier start kept), the two builds alternating.
 //
 //   node bench/ab.mjs --save    keep the current build (target/bench/valor) as the baseline
-//   node bench/ab.mjs [--runs 9] [--only hello,echo]
+//   node bench/ab.mjs [--runs 9] [--only hello,echo,cold,first]
 //                               the baseline against the current build
 // Build with scripts/build.sh before each step.
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { launchChromium, median, openPages, option, root, serveBenchApps } from './harness.mjs';
+import {
+  launchChromium, median, openPages, option, root, serveBenchApps, workerStopper,
+} from './harness.mjs';
 
 const apps = `${root}target/bench`;
 if (process.argv.includes('--save')) {
@@ -21,26 +24,42 @@ if (process.argv.includes('--save')) {
 if (!existsSync(`${apps}/baseline`)) throw new Error('no baseline: run `node bench/ab.mjs --save` first');
 
 const RUNS = Number(option('runs', 9));
-const cases = {
-  hello: { kind: 'dispatch', path: 'api/hello', n: 1000 },
-  echo: { kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 },
+// Each case measures one build's page: a figure, lower is better.
+const dispatch = (message) => async (page) => (await page.evaluate((m) => bench.inWorker(m), message)).medianUs;
+// The first answer after the browser stopped every worker (`rewrite`: and the kept rewritten
+// modules were deleted, as on a first visit).
+const coldStart = (rewrite) => async (page) => {
+  if (rewrite) await page.evaluate(() => caches.delete('valor-v1:rewritten'));
+  await stopWorkers();
+  return page.evaluate(async () => {
+    const start = performance.now();
+    await (await fetch('api/hello')).text();
+    return performance.now() - start;
+  });
 };
-const only = option('only', Object.keys(cases).join(',')).split(',');
+const cases = {
+  hello: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/hello', n: 1000 }) },
+  echo: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 }) },
+  cold: { unit: 'cold start to first answer, ms', measure: coldStart(false) },
+  first: { unit: 'cold start, rewriting hello, ms', measure: coldStart(true) },
+};
+const only = option('only', 'hello,echo').split(',');
 const origin = await serveBenchApps();
 const browser = await launchChromium();
-const pages = await openPages(await browser.newContext(), origin, ['baseline', 'valor']);
-console.log(`in-worker dispatch, µs/request, median of ${RUNS} alternating runs\n`);
+const context = await browser.newContext();
+const pages = await openPages(context, origin, ['baseline', 'valor']);
+const stopWorkers = await workerStopper(context, pages.valor);
+console.log(`median of ${RUNS} alternating runs\n`);
 console.log('| case | baseline | current | current / baseline |\n|---|---|---|---|');
 for (const name of only) {
   const samples = { baseline: [], valor: [] };
   for (let run = 0; run < RUNS; run++) {
     for (const build of run % 2 ? ['valor', 'baseline'] : ['baseline', 'valor']) {
-      const { medianUs } = await pages[build].evaluate((m) => bench.inWorker(m), cases[name]);
-      samples[build].push(medianUs);
+      samples[build].push(await cases[name].measure(pages[build]));
     }
   }
   const [a, b] = [median(samples.baseline), median(samples.valor)];
-  console.log(`| ${name} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)} |`);
+  console.log(`| ${name}: ${cases[name].unit} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${(b / a).toFixed(2)} |`);
 }
 await browser.close();
 process.exit(0);

@@ -59,6 +59,23 @@ export async function openPages(context, origin, scopes) {
   return pages;
 }
 
+/// A function that stops every service worker of the origin (as the browser does to idle ones)
+/// and resolves once they are stopped: the next request starts its worker cold.
+export async function workerStopper(context, page) {
+  const devtools = await context.newCDPSession(page);
+  await devtools.send('ServiceWorker.enable');
+  const versions = new Map();
+  devtools.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
+    for (const v of updated) versions.set(v.versionId, v.runningStatus);
+  });
+  return async () => {
+    await devtools.send('ServiceWorker.stopAllWorkers');
+    for (let i = 0; i < 200 && [...versions.values()].some((s) => s !== 'stopped'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+}
+
 /// A DevTools session on the service worker of `page`: `send(method, params)` resolves to the
 /// result. (The page's session attaches to its worker; messages to the worker are relayed
 /// through Target.sendMessageToTarget.)

@@ -3,11 +3,14 @@
 // Every figure is a median over runs; Valor and floor runs alternate.
 //
 //   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile] [--only a,b]
-// --only runs the named measures alone (the keys of the JSON: dispatchHello, coldStart, ...).
+// --only runs the named measures alone (the keys of the JSON: dispatchHello, coldStart,
+// firstStart, ...).
 // Needs the apps built by scripts/build.sh (target/bench); scripts/bench.sh does both.
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { launchChromium, median, openPages, option, root, serveBenchApps, workerSession } from './harness.mjs';
+import {
+  launchChromium, median, openPages, option, root, serveBenchApps, workerSession, workerStopper,
+} from './harness.mjs';
 
 const RUNS = Number(option('runs', 5));
 const JSON_OUT = option('json', `${root}target/bench/results.json`);
@@ -19,19 +22,7 @@ const origin = await serveBenchApps();
 const browser = await launchChromium();
 const context = await browser.newContext();
 const pages = await openPages(context, origin, ['valor', 'floor']);
-const devtools = await context.newCDPSession(pages.valor);
-await devtools.send('ServiceWorker.enable');
-const versions = new Map();
-devtools.on('ServiceWorker.workerVersionUpdated', ({ versions: updated }) => {
-  for (const v of updated) versions.set(v.versionId, v.runningStatus);
-});
-
-async function stopWorkers() {
-  await devtools.send('ServiceWorker.stopAllWorkers');
-  for (let i = 0; i < 200 && [...versions.values()].some((s) => s !== 'stopped'); i++) {
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+const stopWorkers = await workerStopper(context, pages.valor);
 
 // Runs `measure(scope)` RUNS times per scope, alternating which goes first; medians per field.
 async function compare(label, measure, scopes = ['valor', 'floor']) {
@@ -70,7 +61,11 @@ if (wanted('dispatchHello')) results.dispatchHello = await compare('in-worker di
 });
 if (wanted('dispatchEcho1k')) results.dispatchEcho1k = await compare('in-worker dispatch echo 1 KiB', (s) =>
   inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 })));
-if (wanted('coldStart')) results.coldStart = await compare('cold start', async (s) => {
+// The first answer of a worker the browser has just started. `rewrite`: without the rewritten
+// modules an earlier start kept (a first visit, or a new version of the plugin), so that Valor
+// loads its module rewriter and rewrites hello.wasm.
+const coldStart = async (s, { rewrite = false } = {}) => {
+  if (rewrite && s === 'valor') await inPage(s, () => caches.delete('valor-v1:rewritten'));
   await stopWorkers();
   const ms = await inPage(s, async () => {
     const start = performance.now();
@@ -91,8 +86,14 @@ if (wanted('coldStart')) results.coldStart = await compare('cold start', async (
     helloMetered: marks['valor:hello.wasm:metered'],
     helloCompiled: marks['valor:hello:compiled'],
     helloInstantiated: marks['valor:hello:instantiated'],
+    ...(rewrite && {
+      rewriterCompiled: marks['valor:valor_meter.wasm:compiled'],
+      rewriterWarmedUp: marks['valor:valor_meter.wasm:warmed up'],
+    }),
   };
-});
+};
+if (wanted('coldStart')) results.coldStart = await compare('cold start', (s) => coldStart(s));
+if (wanted('firstStart')) results.firstStart = await compare('cold start, rewriting', (s) => coldStart(s, { rewrite: true }));
 if (wanted('instantiate')) results.instantiate = await compare('instantiate hello.wasm', () =>
   inPage('valor', () => bench.inWorker({ kind: 'instantiate', url: 'plugins/hello.wasm', n: 20 })), ['valor']);
 if (wanted('body1MiB')) results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 1 << 20, 5)));
@@ -172,6 +173,12 @@ function print(r) {
     row('… of which, from worker start: runtime loaded / manifest read / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.manifestRead)} / ${f(c0.pluginsMounted)}`, '', '');
     row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
       [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
+  }
+  if (r.firstStart) {
+    row('cold start without kept rewritten modules (the rewriter loaded, hello rewritten): ms', f(r.firstStart.valor.ms), f(r.firstStart.floor.ms), f(r.firstStart.floor.ms / r.firstStart.valor.ms, 2));
+    const c1 = r.firstStart.valor;
+    row('… then hello: bytes read / SHA-256 / rewriter compiled / warmed up / metered / compiled / instantiated, ms',
+      [c1.helloRead, c1.helloChecked, c1.rewriterCompiled, c1.rewriterWarmedUp, c1.helloMetered, c1.helloCompiled, c1.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
   }
   if (r.instantiate) {
     row('instantiateStreaming hello.wasm: network / Cache Storage ms', `${f(r.instantiate.valor.networkMs, 2)} / ${f(r.instantiate.valor.cacheMs, 2)}`, '', '');

@@ -121,6 +121,8 @@ extern "C" {
         fuel: u64,
         memory_pages: u64,
     ) -> Result<u32, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = valor_meter_warm_up)]
+    pub fn warm_up(this: &MeterExports) -> Result<u32, JsValue>;
     #[wasm_bindgen(method, catch, js_name = valor_meter_output)]
     pub fn output(this: &MeterExports) -> Result<u32, JsValue>;
     #[wasm_bindgen(method, catch, js_name = valor_meter_output_len)]

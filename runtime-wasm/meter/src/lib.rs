@@ -24,6 +24,8 @@ mod analysis;
 #[cfg(feature = "module")]
 mod module;
 mod refuel;
+#[cfg(any(test, feature = "module"))]
+mod warm_up;
 
 use analysis::Analysis;
 use refuel::Wrappers;

@@ -11,6 +11,8 @@
 //!    was rewritten, 0 if it was refused;
 //! 3. `valor_meter_output() -> ptr` and `valor_meter_output_len() -> len`: the rewritten module,
 //!    or why it was refused (UTF-8).
+//!
+//! And `valor_meter_warm_up() -> i32`, on an instance of its own: see `warm_up`.
 
 use crate::{instrument, Limits};
 use std::cell::RefCell;
@@ -45,6 +47,17 @@ pub unsafe extern "C" fn valor_meter_instrument(
     };
     OUTPUT.with(|out| *out.borrow_mut() = output);
     rewritten
+}
+
+/// Rewrites the module of `warm_up` and drops it: afterwards, every instance of this module
+/// runs the rewriting as compiled code. 1 if it was rewritten (it always is).
+#[unsafe(no_mangle)]
+pub extern "C" fn valor_meter_warm_up() -> u32 {
+    let limits = Limits {
+        fuel: 1_000,
+        memory_pages: 1,
+    };
+    u32::from(instrument(&crate::warm_up::module(), limits).is_ok())
 }
 
 /// Where the output of the last `valor_meter_instrument` is.

@@ -45,11 +45,14 @@ pub async fn compile(
     let file = url.rsplit('/').next().unwrap_or(url);
     // The copy an earlier start rewrote is compiled while the network says whether the module
     // changed (most starts, it did not).
+    // Without a kept copy, the module will be rewritten: the rewriter loads meanwhile too.
     let speculating = async {
-        match source.limits {
-            Some(limits) => rewritten::speculate(cache, url, limits).await,
-            None => None,
+        let limits = source.limits?;
+        let kept = rewritten::speculate(cache, url, limits).await;
+        if kept.is_none() {
+            rewriter.preload();
         }
+        kept
     };
     let (response, speculation) = future::join(offline::fetch(cache, url), speculating).await;
     let response = response.map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;

@@ -6,7 +6,7 @@
 
 use super::slot::Slot;
 use crate::{offline, sys};
-use futures::future::FutureExt;
+use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::WebAssembly;
 use std::rc::Rc;
 use valor_meter::Limits;
@@ -43,11 +43,9 @@ impl Rewriter {
         limits: Limits,
     ) -> Result<js_sys::Uint8Array, Refusal> {
         let rewriter = self.module().await.map_err(Refusal::Unavailable)?;
-        let instance =
-            WebAssembly::Instance::new(&rewriter, &js_sys::Object::new()).map_err(|e| {
-                Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
-            })?;
-        let exports: sys::MeterExports = instance.exports().unchecked_into();
+        let exports = instantiate(&rewriter).map_err(|e| {
+            Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
+        })?;
         run(&exports, module, limits).map_err(|e| {
             Refusal::Failed(format!(
                 "the module rewriter failed on it: {}",
@@ -56,15 +54,21 @@ impl Rewriter {
         })?
     }
 
+    /// Begins loading the rewriter, if it is not loaded: a module about to be rewritten
+    /// downloads meanwhile.
+    pub fn preload(&self) {
+        self.module.begin(|| self.load());
+    }
+
     /// The compiled rewriter: loaded once however many plugins ask. A failure is not kept: the
     /// next plugin to need it loads it again.
     async fn module(&self) -> Result<WebAssembly::Module, String> {
-        self.module
-            .get(|| {
-                let (url, cache) = (Rc::clone(&self.url), Rc::clone(&self.cache));
-                async move { load(&url, &cache).await }.boxed_local()
-            })
-            .await
+        self.module.get(|| self.load()).await
+    }
+
+    fn load(&self) -> LocalBoxFuture<'static, Result<WebAssembly::Module, String>> {
+        let (url, cache) = (Rc::clone(&self.url), Rc::clone(&self.cache));
+        async move { load(&url, &cache).await }.boxed_local()
     }
 }
 
@@ -79,7 +83,10 @@ pub enum Refusal {
     Failed(String),
 }
 
-/// Fetches (network first, kept for starts without the network) and compiles the rewriter.
+/// Fetches (network first, kept for starts without the network) and compiles the rewriter, then
+/// has it rewrite a module of its own: the engine compiles its functions on their first call,
+/// which would otherwise make the first plugin's rewriting several times slower (see
+/// `valor_meter_warm_up`).
 async fn load(url: &str, cache: &str) -> Result<WebAssembly::Module, String> {
     let why = |e: &wasm_bindgen::JsValue| format!("loading {url} failed: {}", sys::describe(e));
     let response = offline::fetch(cache, url).await.map_err(|e| why(&e))?;
@@ -89,7 +96,23 @@ async fn load(url: &str, cache: &str) -> Result<WebAssembly::Module, String> {
     let module = JsFuture::from(sys::compile_streaming(&response))
         .await
         .map_err(|e| why(&e))?;
-    Ok(module.unchecked_into())
+    let module: WebAssembly::Module = module.unchecked_into();
+    let file = url.rsplit('/').next().unwrap_or(url);
+    sys::mark(file, "compiled");
+    let warmed = instantiate(&module).and_then(|exports| exports.warm_up());
+    if warmed.as_ref().map_or(true, |&rewritten| rewritten != 1) {
+        let why = warmed.map_or_else(|e| sys::describe(&e), |_| "refused".to_owned());
+        return Err(format!(
+            "{url} failed to rewrite a module of its own: {why}"
+        ));
+    }
+    sys::mark(file, "warmed up");
+    Ok(module)
+}
+
+fn instantiate(module: &WebAssembly::Module) -> Result<sys::MeterExports, wasm_bindgen::JsValue> {
+    let instance = WebAssembly::Instance::new(module, &js_sys::Object::new())?;
+    Ok(instance.exports().unchecked_into())
 }
 
 /// The calls of one rewriting (see the `valor-meter` crate's `module`).

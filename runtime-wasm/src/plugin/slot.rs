@@ -48,6 +48,17 @@ impl<T: Clone + 'static> Slot<T> {
         made
     }
 
+    /// Begins making it with `make`, if the slot holds nothing, for a later [`Slot::get`].
+    pub fn begin(&self, make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, String>>) {
+        let making = self
+            .making
+            .borrow_mut()
+            .get_or_insert_with(|| make().shared())
+            .clone();
+        // A shared future only runs while polled.
+        wasm_bindgen_futures::spawn_local(making.map(|_| ()));
+    }
+
     /// Empties the slot if it holds a made value that `is` picks out: the next caller makes
     /// another.
     pub fn clear_if(&self, is: impl Fn(&T) -> bool) {

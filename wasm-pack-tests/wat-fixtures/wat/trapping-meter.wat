@@ -4,5 +4,6 @@
   (memory (export "memory") 1)
   (func (export "valor_meter_alloc") (param i32) (result i32) (i32.const 16))
   (func (export "valor_meter_instrument") (param i32 i32 i64 i64) (result i32) (unreachable))
+  (func (export "valor_meter_warm_up") (result i32) (i32.const 1))
   (func (export "valor_meter_output") (result i32) (i32.const 0))
   (func (export "valor_meter_output_len") (result i32) (i32.const 0)))
