@@ -3,7 +3,7 @@
 // rewritten modules an earlier start kept), the two builds alternating.
 //
 //   node bench/ab.mjs --save    keep the current build (target/bench/valor) as the baseline
-//   node bench/ab.mjs [--runs 9] [--only hello,echo,cold,first]
+//   node bench/ab.mjs [--runs 9] [--only hello,echo,cold,first,c1000]
 //                               the baseline against the current build
 // Build with scripts/build.sh before each step.
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,7 @@ const cases = {
   echo: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 }) },
   cold: { unit: 'cold start to first answer, ms', measure: coldStart(false) },
   first: { unit: 'cold start, rewriting hello, ms', measure: coldStart(true) },
+  c1000: { unit: '1,000 in flight, 50 ms sleep, ms', measure: (page) => page.evaluate(async () => (await bench.concurrent('api/sleeper', 1000, 50)).ms) },
 };
 const only = option('only', 'hello,echo').split(',');
 const origin = await serveBenchApps();

@@ -12,15 +12,19 @@ const VALOR_HEADERS = [
   ['x-content-type-options', 'nosniff'],
   ['content-security-policy', 'sandbox'],
 ];
+const HELLO_BYTES = new TextEncoder().encode(HELLO);
+const VALOR_INIT = JSON.stringify({ status: 200, headers: VALOR_HEADERS });
 const stats = { in_flight: 0, max_in_flight: 0 };
 
 async function handle(request) {
   const url = new URL(request.url);
   const route = url.pathname.replace(/^\/floor\/api/, '');
   if (route === '/hello') return new Response(HELLO, { headers: text });
-  // Hello with the headers Valor adds to every plugin's response (README, "The manifest"): what
-  // the browser's Response costs with them, for the dispatch measure.
+  // For the dispatch measure, hello with the headers Valor adds to every plugin's response
+  // (README, "The manifest"); and built as Valor builds it: a copy of the body's bytes, and the
+  // init parsed from JSON (reply.rs).
   if (route === '/hello-valor-headers') return new Response(HELLO, { headers: VALOR_HEADERS });
+  if (route === '/hello-as-valor-builds-it') return new Response(new Uint8Array(HELLO_BYTES), JSON.parse(VALOR_INIT));
   if (route.startsWith('/echo')) {
     const body = await request.arrayBuffer();
     const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));

@@ -24,8 +24,10 @@ mod analysis;
 #[cfg(feature = "module")]
 mod module;
 mod refuel;
+
+/// A small module shaped like a plugin (warm-up.wat), for `valor_meter_warm_up`.
 #[cfg(any(test, feature = "module"))]
-mod warm_up;
+const WARM_UP: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/warm-up.wasm"));
 
 use analysis::Analysis;
 use refuel::Wrappers;
