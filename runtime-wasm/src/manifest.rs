@@ -88,6 +88,10 @@ pub struct PluginSpec {
     /// The digests the module must match (Subresource Integrity form), if any.
     #[serde(default, deserialize_with = "integrity")]
     pub integrity: Option<Integrity>,
+    /// Whether the plugin is loaded as soon as the worker starts, rather than on its first
+    /// request (off by default: an app loads only what it uses).
+    #[serde(default)]
+    pub eager: bool,
 }
 
 fn integrity<'de, D: serde::Deserializer<'de>>(

@@ -133,6 +133,19 @@ impl Runtime {
         if let Some(registry) = &inner.registry {
             registry.restore(&inner).await;
         }
+        // Plugins whose entry says `eager` load now, in the background: a failure is logged,
+        // and a request after the pause loads the plugin again.
+        for (_, mounted) in inner.mounts.all() {
+            if let Mounted::Plugin(plugin) = mounted {
+                if plugin.spec().eager {
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Err(error) = plugin.preload().await {
+                            console_error(&format!("[valor] loading ahead of requests: {error}"));
+                        }
+                    });
+                }
+            }
+        }
         Runtime { inner }
     }
 

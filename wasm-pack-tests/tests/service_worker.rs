@@ -466,3 +466,46 @@ async fn cache_keys(name: &str) -> Vec<String> {
         .map(|request| request.unchecked_into::<web_sys::Request>().url())
         .collect()
 }
+
+/// An entry with `"eager": true` is loaded when the runtime starts, before any request; the
+/// others on their first request. An eager plugin that fails to load answers as a lazy one does.
+#[wasm_bindgen_test]
+async fn eager_plugins_load_before_their_first_request() {
+    let runtime = Runtime::boot("/fixtures/eager.json").await;
+    let mut loaded = false;
+    for _ in 0..250 {
+        if performance_marked("valor:eager-hello:instantiated") {
+            loaded = true;
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(loaded, "the eager plugin was not loaded without a request");
+    assert!(
+        !performance_marked("valor:lazy-hello:load"),
+        "a plugin without `eager` was loaded without a request"
+    );
+    assert_eq!(get(&runtime, "/api/eager/").await.status, 200);
+    assert_eq!(get(&runtime, "/api/lazy/").await.status, 200);
+    let missing = get(&runtime, "/api/eager-missing/").await;
+    assert_eq!(missing.status, 502, "{}", missing.text());
+    assert!(
+        missing.text().contains("does-not-exist.wasm"),
+        "{}",
+        missing.text()
+    );
+}
+
+/// Whether the worker's performance timeline has a mark called `name`.
+fn performance_marked(name: &str) -> bool {
+    let performance = js_sys::Reflect::get(&js_sys::global(), &"performance".into()).unwrap();
+    let entries_by_name: js_sys::Function =
+        js_sys::Reflect::get(&performance, &"getEntriesByName".into())
+            .unwrap()
+            .unchecked_into();
+    let entries: js_sys::Array = entries_by_name
+        .call1(&performance, &name.into())
+        .unwrap()
+        .unchecked_into();
+    entries.length() > 0
+}
