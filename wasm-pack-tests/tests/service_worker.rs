@@ -6,8 +6,9 @@ mod support;
 
 use futures::future::join_all;
 use support::{
-    answers, assert_echoed, assert_hello_answers, assert_mirrored, binary, distinct_body, fetch,
-    get, request, respond, sample_bodies, send, sleep, url, Answer, MANIFEST, METHODS_WITH_BODY,
+    answers, assert_echoed, assert_hello_answers, assert_mirrored, binary, distinct_body,
+    eventually, fetch, get, request, respond, sample_bodies, send, sleep, url, Answer, MANIFEST,
+    METHODS_WITH_BODY,
 };
 use valor_runtime::Runtime;
 use wasm_bindgen::JsCast;
@@ -344,18 +345,11 @@ async fn rewritten_modules_are_kept_and_a_broken_copy_is_replaced() {
         (cache, hello)
     };
     // Kept in the background, once per limits (hello.wasm is mounted under several names).
-    let mut copies = Vec::new();
-    for _ in 0..100 {
-        copies = kept().await.1;
-        if !copies.is_empty() {
-            break;
-        }
-        sleep(20).await;
-    }
     assert!(
-        !copies.is_empty(),
+        eventually(|| async { !kept().await.1.is_empty() }).await,
         "hello.wasm's rewritten copy was not kept"
     );
+    let copies = kept().await.1;
 
     // Broken copies: the next start rewrites the module again, and keeps a good copy.
     let (cache, _) = kept().await;
@@ -407,16 +401,11 @@ async fn the_module_rewriter_is_needed_only_to_rewrite() {
     let first = Runtime::boot_with_cache(REWRITER_MANIFEST, cache).await;
     assert_eq!(get(&first, "/api/kept/").await.status, 200);
     // Kept in the background.
-    let mut kept = false;
-    for _ in 0..100 {
+    let kept = eventually(|| async {
         let keys = cache_keys(&format!("{cache}:rewritten")).await;
-        if keys.iter().any(|key| key.contains("/plugins/hello.wasm?")) {
-            kept = true;
-            break;
-        }
-        sleep(20).await;
-    }
-    assert!(kept, "the rewritten copy was not kept");
+        keys.iter().any(|key| key.contains("/plugins/hello.wasm?"))
+    });
+    assert!(kept.await, "the rewritten copy was not kept");
 
     let missing = url("/valor/no-such-meter.wasm");
     let runtime = Runtime::boot_with_meter(REWRITER_MANIFEST, cache, &missing).await;
@@ -472,15 +461,11 @@ async fn cache_keys(name: &str) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn eager_plugins_load_before_their_first_request() {
     let runtime = Runtime::boot("/fixtures/eager.json").await;
-    let mut loaded = false;
-    for _ in 0..250 {
-        if performance_marked("valor:eager-hello:instantiated") {
-            loaded = true;
-            break;
-        }
-        sleep(20).await;
-    }
-    assert!(loaded, "the eager plugin was not loaded without a request");
+    let loaded = eventually(|| async { performance_marked("valor:eager-hello:instantiated") });
+    assert!(
+        loaded.await,
+        "the eager plugin was not loaded without a request"
+    );
     assert!(
         !performance_marked("valor:lazy-hello:load"),
         "a plugin without `eager` was loaded without a request"

@@ -260,3 +260,17 @@ pub async fn sleep(ms: i32) {
     });
     JsFuture::from(promise).await.unwrap();
 }
+
+/// Whether `check` turns true within 5 s, asked every 20 ms: for what the runtime does in the
+/// background.
+pub async fn eventually<F: std::future::Future<Output = bool>>(
+    mut check: impl FnMut() -> F,
+) -> bool {
+    for _ in 0..250 {
+        if check().await {
+            return true;
+        }
+        sleep(20).await;
+    }
+    false
+}
