@@ -10,7 +10,7 @@
 //! 2. `valor_meter_instrument(ptr, len, fuel: i64, memory_pages: i64) -> i32`: 1 if the module
 //!    was rewritten, 0 if it was refused;
 //! 3. `valor_meter_output() -> ptr` and `valor_meter_output_len() -> len`: the rewritten module,
-//!    or why it was refused (UTF-8).
+//!    or why it was refused (UTF-8); after a trap, the panic's message, if it panicked.
 //!
 //! And `valor_meter_warm_up() -> i32`, on an instance of its own. Engines compile a module's
 //! functions on their first call, which made the first rewriting in a fresh instance take 13 ms
@@ -42,6 +42,14 @@ pub unsafe extern "C" fn valor_meter_instrument(
     fuel: u64,
     memory_pages: u64,
 ) -> u32 {
+    // A panic aborts (a trap): its message is left as the output, for the runtime's error.
+    std::panic::set_hook(Box::new(|panic| {
+        OUTPUT.with(|out| {
+            if let Ok(mut out) = out.try_borrow_mut() {
+                *out = panic.to_string().into_bytes();
+            }
+        });
+    }));
     // SAFETY: the caller passes a block from `valor_meter_alloc`, which is initialised.
     let module = unsafe { std::slice::from_raw_parts(ptr, len) };
     let (rewritten, output) = match instrument(module, Limits { fuel, memory_pages }) {

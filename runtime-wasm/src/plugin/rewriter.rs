@@ -46,11 +46,16 @@ impl Rewriter {
         let exports = instantiate(&rewriter).map_err(|e| {
             Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
         })?;
-        run(&exports, module, limits).map_err(|e| {
-            Refusal::Failed(format!(
-                "the module rewriter failed on it: {}",
-                sys::describe(&e)
-            ))
+        run(&exports, module, limits).map_err(|trap| {
+            // A panic leaves its message as the output.
+            let panic = output(&exports)
+                .map(|message| String::from_utf8_lossy(&message.to_vec()).into_owned())
+                .unwrap_or_default();
+            let mut why = sys::describe(&trap);
+            if !panic.is_empty() {
+                why = format!("{why} ({panic})");
+            }
+            Refusal::Failed(format!("the module rewriter failed on it: {why}"))
         })?
     }
 
@@ -123,13 +128,10 @@ fn run(
 ) -> Result<Result<js_sys::Uint8Array, Refusal>, wasm_bindgen::JsValue> {
     let len = module.byte_length();
     let ptr = exports.alloc(len)?;
-    let memory = || exports.memory().buffer();
-    js_sys::Uint8Array::new_with_byte_offset_and_length(&memory(), ptr, len)
+    js_sys::Uint8Array::new_with_byte_offset_and_length(&exports.memory().buffer(), ptr, len)
         .set(&js_sys::Uint8Array::new(module), 0);
     let rewritten = exports.instrument(ptr, len, limits.fuel, limits.memory_pages)? == 1;
-    let (at, len) = (exports.output()?, exports.output_len()?);
-    // A copy: the instance, and its memory, are dropped.
-    let output = js_sys::Uint8Array::new(&memory()).slice(at, at + len);
+    let output = output(exports)?;
     Ok(if rewritten {
         Ok(output)
     } else {
@@ -137,4 +139,11 @@ fn run(
             String::from_utf8_lossy(&output.to_vec()).into_owned(),
         ))
     })
+}
+
+/// A copy of what the rewriter left as its output (see `valor_meter_output`): the instance, and
+/// its memory, are dropped.
+fn output(exports: &sys::MeterExports) -> Result<js_sys::Uint8Array, wasm_bindgen::JsValue> {
+    let (at, len) = (exports.output()?, exports.output_len()?);
+    Ok(js_sys::Uint8Array::new(&exports.memory().buffer()).slice(at, at.saturating_add(len)))
 }
