@@ -1,7 +1,31 @@
-/// What can go wrong when a plugin uses the host API.
+use crate::response::{encoded_text, text};
+use crate::{IntoResponse, Response, StatusCode};
+
+/// What can go wrong in a handler: the host API's failures, and answers a handler gives up with.
 ///
-/// It implements `Display`, so a handler returning `Result<T, vlugin::Error>` answers a failure
-/// with a 500 carrying the message, and `?` works throughout.
+/// It is a response (see [`Error::status`]), so a handler returning [`vlugin::Result<T>`]
+/// (`Result<T, vlugin::Error>`) answers a failure with its status and message, and `?` works on
+/// every host API call, on JSON and on building HTTP messages.
+///
+/// ```
+/// use vlugin::*;
+///
+/// #[derive(serde::Deserialize)]
+/// struct NewTodo { title: String }
+///
+/// #[vlugin]
+/// async fn create(req: Request) -> vlugin::Result<(StatusCode, String)> {
+///     let todo: NewTodo = serde_json::from_slice(req.body().as_bytes())?; // invalid: 400
+///     if todo.title.is_empty() {
+///         return Err(Error::new(StatusCode::UNPROCESSABLE_ENTITY, "the title is empty"));
+///     }
+///     kv::set(&todo.title, b"").await?; // the store failed: 503
+///     Ok((StatusCode::CREATED, todo.title))
+/// }
+/// # fn main() {}
+/// ```
+///
+/// [`vlugin::Result<T>`]: crate::Result
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -27,6 +51,68 @@ pub enum Error {
     /// The runtime answered something this SDK cannot read (a runtime/SDK mismatch).
     #[error("unexpected answer from the runtime: {0}")]
     Protocol(String),
+    /// An answer the handler chose: its status and message (see [`Error::new`]).
+    #[error("{message}")]
+    Status {
+        /// The response's status.
+        status: StatusCode,
+        /// The response's text.
+        message: String,
+    },
+}
+
+impl Error {
+    /// An error answered with `status` and `message` as text, e.g. a 404 for an unknown id.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Error::Status {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// The status it is answered with:
+    ///
+    /// | error | status |
+    /// |---|---|
+    /// | [`Error::Json`]: a value that is not the expected JSON (a request's body, most often) | 400 Bad Request |
+    /// | [`Error::Network`]: an outbound request got no HTTP answer | 502 Bad Gateway |
+    /// | [`Error::Storage`]: the key-value store failed | 503 Service Unavailable |
+    /// | [`Error::Status`]: the handler's own | as given |
+    /// | [`Error::Denied`], [`Error::Config`], [`Error::Http`], [`Error::Protocol`]: the plugin or its entry is wrong | 500 Internal Server Error |
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Json(_) => StatusCode::BAD_REQUEST,
+            Error::Network(_) => StatusCode::BAD_GATEWAY,
+            Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Status { status, .. } => *status,
+            Error::Denied(_) | Error::Config(_) | Error::Http(_) | Error::Protocol(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+}
+
+impl From<(StatusCode, &str)> for Error {
+    fn from((status, message): (StatusCode, &str)) -> Self {
+        Error::new(status, message)
+    }
+}
+
+impl From<(StatusCode, String)> for Error {
+    fn from((status, message): (StatusCode, String)) -> Self {
+        Error::new(status, message)
+    }
+}
+
+/// Its [`status`](Error::status), its message as text.
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        text(self.status(), self.to_string())
+    }
+
+    fn __encode(self) -> Vec<u8> {
+        encoded_text(self.status(), &self.to_string())
+    }
 }
 
 impl From<crate::abi::codec::DecodeError> for Error {

@@ -61,6 +61,10 @@ pub type Request = http::Request<Body>;
 /// The response a handler produces.
 pub type Response = http::Response<Body>;
 
+/// A handler's result whose error is, by default, [`Error`]: `vlugin::Result<T>` answers `Ok` as
+/// `T` and `Err` with the error's status and message.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -2,7 +2,6 @@ use crate::abi::codec;
 use crate::{Body, Response};
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
-use std::fmt::Display;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const BYTES: &str = "application/octet-stream";
@@ -17,7 +16,8 @@ const BYTES: &str = "application/octet-stream";
 /// | [`StatusCode`] | that status | none, empty body |
 /// | [`Json<T>`](crate::Json) | 200 | `application/json` |
 /// | `(StatusCode, T)` | that status | as `T` |
-/// | `Result<T, E>` | as `T`; an `Err` is a 500 carrying `E`'s message | as `T` / `text/plain` |
+/// | `Result<T, E>` | as `T`; an `Err` as `E`, but at least an error (below) | as `T` / as `E` |
+/// | [`Error`](crate::Error) | by kind: 400 for invalid JSON, 502 for a failed fetch, ... | `text/plain` |
 /// | `http::Response<B>` | as built | as built |
 ///
 /// # Examples
@@ -32,11 +32,21 @@ const BYTES: &str = "application/octet-stream";
 /// let response = failed.into_response();
 /// assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
 /// assert_eq!(response.body().as_bytes(), b"disk full");
+///
+/// let missing: Result<&str, _> = Err((StatusCode::NOT_FOUND, "no such todo"));
+/// assert_eq!(missing.into_response().status(), StatusCode::NOT_FOUND);
 /// ```
+///
+/// **An `Err` is always an error.** `Result<T, E>` answers an `Err` with `E`'s response, whose
+/// status is kept if it is an error (4xx or 5xx) and otherwise becomes 500: so an `Err` of plain
+/// text (`String`, `&str`, whose own status is 200) is a 500 carrying the text, and an `Err` of
+/// `(StatusCode::NOT_FOUND, "no such todo")` a 404. `E` is anything that implements
+/// `IntoResponse`, [`Error`](crate::Error) included, so that `?` works on the host API; convert
+/// other errors with `map_err` (`.map_err(|e| e.to_string())?` for a 500 with the message).
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a plugin's response",
     label = "a #[vlugin] handler must return something that implements `IntoResponse`",
-    note = "return text, bytes, Json(..), a StatusCode, (StatusCode, T), a Response, or a Result of those"
+    note = "return text, bytes, Json(..), a StatusCode, (StatusCode, T), a Response, a vlugin::Error, or a Result of those (convert other errors with `map_err`)"
 )]
 pub trait IntoResponse {
     /// Builds the response.
@@ -168,18 +178,35 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
     }
 }
 
-impl<T: IntoResponse, E: Display> IntoResponse for Result<T, E> {
+impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
     fn into_response(self) -> Response {
         match self {
             Ok(value) => value.into_response(),
-            Err(error) => text(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+            Err(error) => {
+                let mut response = error.into_response();
+                if !is_error(response.status()) {
+                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                response
+            }
         }
     }
 
     fn __encode(self) -> Vec<u8> {
         match self {
             Ok(value) => value.__encode(),
-            Err(error) => encoded_text(StatusCode::INTERNAL_SERVER_ERROR, &error.to_string()),
+            Err(error) => {
+                let mut encoded = error.__encode();
+                if !is_error(codec::status(&encoded)) {
+                    codec::set_status(&mut encoded, StatusCode::INTERNAL_SERVER_ERROR);
+                }
+                encoded
+            }
         }
     }
+}
+
+/// Whether an `Err`'s response may keep its status (see [`IntoResponse`]).
+fn is_error(status: StatusCode) -> bool {
+    status.is_client_error() || status.is_server_error()
 }

@@ -32,6 +32,14 @@ fn every_kind_of_answer_encodes_as_its_response() {
     assert_same_encoding(Json(BTreeMap::from([((1, 2), 3)])));
     assert_same_encoding(Ok::<_, String>((StatusCode::ACCEPTED, "fine")));
     assert_same_encoding(Err::<&str, _>("disk full"));
+    assert_same_encoding(Err::<&str, _>((StatusCode::NOT_FOUND, "missing")));
+    assert_same_encoding(Err::<&str, _>(StatusCode::OK));
+    assert_eq!(
+        Err::<&str, _>(vlugin::Error::new(StatusCode::CONFLICT, "taken")).__encode(),
+        encode_response(
+            &Err::<&str, _>(vlugin::Error::new(StatusCode::CONFLICT, "taken")).into_response()
+        )
+    );
     let built = vlugin::http::Response::builder()
         .status(301)
         .header("location", "/elsewhere")

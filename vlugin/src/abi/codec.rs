@@ -131,6 +131,15 @@ fn parts_len(headers: &[(&[u8], &[u8])]) -> usize {
 }
 
 /// Replaces the status of an encoded response, its first four bytes.
+/// The status of an encoded response (500 if it is not one).
+pub(crate) fn status(encoded: &[u8]) -> StatusCode {
+    encoded
+        .first_chunk::<4>()
+        .and_then(|status| u16::try_from(u32::from_le_bytes(*status)).ok())
+        .and_then(|status| StatusCode::from_u16(status).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 pub(crate) fn set_status(encoded: &mut [u8], status: StatusCode) {
     encoded[..4].copy_from_slice(&u32::from(status.as_u16()).to_le_bytes());
 }
