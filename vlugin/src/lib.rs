@@ -33,6 +33,8 @@ pub mod kv;
 mod logger;
 mod outbound;
 mod random;
+mod redirect;
+mod request;
 mod response;
 mod time;
 
@@ -45,12 +47,17 @@ pub mod __private {
 pub use body::Body;
 pub use config::config;
 pub use error::Error;
-pub use http::{self, Method, StatusCode};
+pub use http::{self, header, HeaderName, Method, StatusCode};
 pub use json::Json;
 pub use log;
 pub use outbound::fetch;
 pub use random::fill_random;
+pub use redirect::Redirect;
+pub use request::RequestExt;
 pub use response::IntoResponse;
+/// For `#[derive(serde::Deserialize, serde::Serialize)]` on the types of [`Json`] and
+/// [`RequestExt`] (with `serde`'s `derive` feature in the plugin's own `Cargo.toml`).
+pub use serde;
 pub use time::{now, sleep};
 pub use vlugin_macros::vlugin;
 

@@ -1,7 +1,8 @@
 use crate::abi::codec;
 use crate::{Body, Response};
-use http::header::{HeaderValue, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
+use std::fmt::Display;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const BYTES: &str = "application/octet-stream";
@@ -16,6 +17,8 @@ const BYTES: &str = "application/octet-stream";
 /// | [`StatusCode`] | that status | none, empty body |
 /// | [`Json<T>`](crate::Json) | 200 | `application/json` |
 /// | `(StatusCode, T)` | that status | as `T` |
+/// | `([(name, value); N], T)`, `(StatusCode, [(name, value); N], T)` | as `T` / that status | as `T`, unless the headers set it |
+/// | [`Redirect`](crate::Redirect) | 303, 307 or 308 | none, with `location` |
 /// | `Result<T, E>` | as `T`; an `Err` as `E`, but at least an error (below) | as `T` / as `E` |
 /// | [`Error`](crate::Error) | by kind: 400 for invalid JSON, 502 for a failed fetch, ... | `text/plain` |
 /// | `http::Response<B>` | as built | as built |
@@ -35,7 +38,24 @@ const BYTES: &str = "application/octet-stream";
 ///
 /// let missing: Result<&str, _> = Err((StatusCode::NOT_FOUND, "no such todo"));
 /// assert_eq!(missing.into_response().status(), StatusCode::NOT_FOUND);
+///
+/// let created = (
+///     StatusCode::CREATED,
+///     [(header::LOCATION, "/todos/7"), (header::CACHE_CONTROL, "no-store")],
+///     Json(7),
+/// )
+///     .into_response();
+/// assert_eq!(created.status(), StatusCode::CREATED);
+/// assert_eq!(created.headers()["location"], "/todos/7");
+/// assert_eq!(created.headers()["content-type"], "application/json");
 /// ```
+///
+/// In a header array, a name given once replaces the header `T` set (a `content-type`, say), and
+/// a name given several times is sent several times (`set-cookie`). Names may be [`HeaderName`]s
+/// (`header::LOCATION`) or strings, values strings: one that is not a valid header is a 500
+/// that says why.
+///
+/// [`HeaderName`]: crate::HeaderName
 ///
 /// **An `Err` is always an error.** `Result<T, E>` answers an `Err` with `E`'s response, whose
 /// status is kept if it is an error (4xx or 5xx) and otherwise becomes 500: so an `Err` of plain
@@ -209,4 +229,50 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
 /// Whether an `Err`'s response may keep its status (see [`IntoResponse`]).
 fn is_error(status: StatusCode) -> bool {
     status.is_client_error() || status.is_server_error()
+}
+
+impl<K, V, T, const N: usize> IntoResponse for ([(K, V); N], T)
+where
+    K: TryInto<HeaderName>,
+    K::Error: Display,
+    V: TryInto<HeaderValue>,
+    V::Error: Display,
+    T: IntoResponse,
+{
+    fn into_response(self) -> Response {
+        let (headers, inner) = self;
+        let mut response = inner.into_response();
+        let mut given: Vec<HeaderName> = Vec::with_capacity(N);
+        for (name, value) in headers {
+            let name = match name.try_into() {
+                Ok(name) => name,
+                Err(error) => return invalid_header(format!("invalid header name: {error}")),
+            };
+            let value = match value.try_into() {
+                Ok(value) => value,
+                Err(error) => return invalid_header(format!("invalid value for {name}: {error}")),
+            };
+            if given.contains(&name) {
+                response.headers_mut().append(name, value);
+            } else {
+                response.headers_mut().insert(name.clone(), value);
+                given.push(name);
+            }
+        }
+        response
+    }
+}
+
+impl<K, V, T, const N: usize> IntoResponse for (StatusCode, [(K, V); N], T)
+where
+    ([(K, V); N], T): IntoResponse,
+{
+    fn into_response(self) -> Response {
+        let (status, headers, inner) = self;
+        (status, (headers, inner)).into_response()
+    }
+}
+
+fn invalid_header(reason: String) -> Response {
+    text(StatusCode::INTERNAL_SERVER_ERROR, reason)
 }

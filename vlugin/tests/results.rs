@@ -54,3 +54,51 @@ fn sdk_errors_answer_with_their_status() {
     let denied: vlugin::Result<&str> = Err(Error::Denied("not allowed".into()));
     assert_eq!(answer(denied).0, StatusCode::INTERNAL_SERVER_ERROR);
 }
+
+#[test]
+fn requests_read_into_types_and_refuse_with_400() {
+    use vlugin::{http, Body, Request, RequestExt};
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Filter {
+        page: u32,
+        tag: Option<String>,
+    }
+    let get = |uri: &str| -> Request { http::Request::get(uri).body(Body::empty()).unwrap() };
+    let post =
+        |body: &'static str| -> Request { http::Request::post("/").body(body.into()).unwrap() };
+
+    let filter: Filter = get("/?page=2&tag=caf%C3%A9").query().unwrap();
+    assert_eq!(
+        filter,
+        Filter {
+            page: 2,
+            tag: Some("café".into())
+        }
+    );
+    let error = get("/?page=two").query::<Filter>().unwrap_err();
+    assert_eq!(error.status(), StatusCode::BAD_REQUEST);
+    assert!(error.to_string().starts_with("invalid query: "), "{error}");
+    // No query at all is an empty one.
+    assert_eq!(get("/").query::<Vec<(String, String)>>().unwrap(), vec![]);
+
+    let filter: Filter = post("page=3&tag=a+b").form().unwrap();
+    assert_eq!(
+        filter,
+        Filter {
+            page: 3,
+            tag: Some("a b".into())
+        }
+    );
+    assert_eq!(
+        post("page=").form::<Filter>().unwrap_err().status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let filter: Filter = post(r#"{"page": 4}"#).json().unwrap();
+    assert_eq!(filter, Filter { page: 4, tag: None });
+    assert_eq!(
+        post("{").json::<Filter>().unwrap_err().status(),
+        StatusCode::BAD_REQUEST
+    );
+}
