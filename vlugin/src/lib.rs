@@ -36,6 +36,7 @@ mod random;
 mod redirect;
 mod request;
 mod response;
+mod router;
 mod time;
 
 /// What `#[vlugin]` expands to; not a public API.
@@ -55,6 +56,7 @@ pub use random::fill_random;
 pub use redirect::Redirect;
 pub use request::RequestExt;
 pub use response::IntoResponse;
+pub use router::{Params, Router};
 /// For `#[derive(serde::Deserialize, serde::Serialize)]` on the types of [`Json`] and
 /// [`RequestExt`] (with `serde`'s `derive` feature in the plugin's own `Cargo.toml`).
 pub use serde;
