@@ -499,3 +499,39 @@ fn performance_marked(name: &str) -> bool {
         .unchecked_into();
     entries.length() > 0
 }
+
+/// The SDK's `Router`, status-carrying errors, header arrays, redirects and query parsing, in a
+/// plugin built for wasm32 and run by the runtime.
+#[wasm_bindgen_test]
+async fn a_routed_plugin_answers_by_path_and_method() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let answer = get(&runtime, "/api/routed/items?page=2").await;
+    assert_eq!((answer.status, answer.text()), (200, "page 2".into()));
+    let answer = get(&runtime, "/api/routed/items?page=two").await;
+    assert_eq!(answer.status, 400, "{}", answer.text());
+    let answer = get(&runtime, "/api/routed/items/7").await;
+    assert_eq!((answer.status, answer.text()), (200, "item 7".into()));
+    let answer = get(&runtime, "/api/routed/items/0").await;
+    assert_eq!((answer.status, answer.text()), (404, "no item 0".into()));
+    let answer = send(&runtime, request("POST", "/api/routed/items", &[], None)).await;
+    assert_eq!(answer.status, 201);
+    assert_eq!(
+        answer.header("location").as_deref(),
+        Some("/api/routed/items/7")
+    );
+    assert_eq!(answer.text(), "7");
+    let answer = send(
+        &runtime,
+        request("DELETE", "/api/routed/items/7", &[], None),
+    )
+    .await;
+    assert_eq!(answer.status, 405);
+    assert_eq!(answer.header("allow").as_deref(), Some("GET, HEAD"));
+    assert_eq!(get(&runtime, "/api/routed/nothing").await.status, 404);
+    let answer = get(&runtime, "/api/routed/old").await;
+    assert_eq!(answer.status, 308);
+    assert_eq!(
+        answer.header("location").as_deref(),
+        Some("/api/routed/items")
+    );
+}
