@@ -47,9 +47,15 @@ impl Rewriter {
             Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
         })?;
         run(&exports, module, limits).map_err(|trap| {
-            // A panic leaves its message as the output.
+            // A panic leaves its message as the output (read no more than a log line's worth:
+            // after a trap of another kind, the length may be anything).
             let panic = output(&exports)
-                .map(|message| String::from_utf8_lossy(&message.to_vec()).into_owned())
+                .map(|message| {
+                    message
+                        .subarray(0, message.length().min(PANIC_BYTES))
+                        .to_vec()
+                })
+                .map(|message| String::from_utf8_lossy(&message).into_owned())
                 .unwrap_or_default();
             let mut why = sys::describe(&trap);
             if !panic.is_empty() {
@@ -76,6 +82,9 @@ impl Rewriter {
         async move { load(&url, &cache).await }.boxed_local()
     }
 }
+
+/// How much of a rewriter's panic message is kept (as of a plugin's log line).
+const PANIC_BYTES: u32 = vlugin::abi::MAX_TEXT_BYTES;
 
 /// Why a module was not rewritten.
 #[derive(Debug)]
