@@ -7,6 +7,21 @@ use std::str::FromStr;
 
 type Handler = Box<dyn Fn(Request, Params) -> Pin<Box<dyn Future<Output = Response>>>>;
 
+/// `Router`'s shorthands for [`Router::route`] with a method.
+macro_rules! method_routes {
+    ($($(#[$doc:meta])* $name:ident $method:ident,)*) => {$(
+        $(#[$doc])*
+        pub fn $name<H, F, R>(self, pattern: &str, handler: H) -> Self
+        where
+            H: Fn(Request, Params) -> F + 'static,
+            F: Future<Output = R> + 'static,
+            R: IntoResponse,
+        {
+            self.route(Method::$method, pattern, handler)
+        }
+    )*};
+}
+
 /// Routes a plugin's requests by path and method to handlers, inside its one `#[vlugin]`
 /// handler. Paths are relative to the mount, as the request's URI is: mounted at `/api/todos`,
 /// `/api/todos` and `/api/todos/` are `/`, and `/api/todos/7` is `/7`.
@@ -115,54 +130,17 @@ impl Router {
         self
     }
 
-    /// [`Router::route`] for `GET` (and `HEAD`, unless it has its own).
-    pub fn get<H, F, R>(self, pattern: &str, handler: H) -> Self
-    where
-        H: Fn(Request, Params) -> F + 'static,
-        F: Future<Output = R> + 'static,
-        R: IntoResponse,
-    {
-        self.route(Method::GET, pattern, handler)
-    }
-
-    /// [`Router::route`] for `POST`.
-    pub fn post<H, F, R>(self, pattern: &str, handler: H) -> Self
-    where
-        H: Fn(Request, Params) -> F + 'static,
-        F: Future<Output = R> + 'static,
-        R: IntoResponse,
-    {
-        self.route(Method::POST, pattern, handler)
-    }
-
-    /// [`Router::route`] for `PUT`.
-    pub fn put<H, F, R>(self, pattern: &str, handler: H) -> Self
-    where
-        H: Fn(Request, Params) -> F + 'static,
-        F: Future<Output = R> + 'static,
-        R: IntoResponse,
-    {
-        self.route(Method::PUT, pattern, handler)
-    }
-
-    /// [`Router::route`] for `PATCH`.
-    pub fn patch<H, F, R>(self, pattern: &str, handler: H) -> Self
-    where
-        H: Fn(Request, Params) -> F + 'static,
-        F: Future<Output = R> + 'static,
-        R: IntoResponse,
-    {
-        self.route(Method::PATCH, pattern, handler)
-    }
-
-    /// [`Router::route`] for `DELETE`.
-    pub fn delete<H, F, R>(self, pattern: &str, handler: H) -> Self
-    where
-        H: Fn(Request, Params) -> F + 'static,
-        F: Future<Output = R> + 'static,
-        R: IntoResponse,
-    {
-        self.route(Method::DELETE, pattern, handler)
+    method_routes! {
+        /// [`Router::route`] for `GET` (and `HEAD`, unless it has its own).
+        get GET,
+        /// [`Router::route`] for `POST`.
+        post POST,
+        /// [`Router::route`] for `PUT`.
+        put PUT,
+        /// [`Router::route`] for `PATCH`.
+        patch PATCH,
+        /// [`Router::route`] for `DELETE`.
+        delete DELETE,
     }
 
     /// Answers `req` with the handler its path and method route to: 404 for a path no pattern
