@@ -8,7 +8,7 @@
 // Build with scripts/build.sh before each step.
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
-  launchChromium, median, openPages, option, root, serveBenchApps, workerStopper,
+  firstAnswer, launchChromium, median, openPages, option, root, serveBenchApps, workerStopper,
 } from './harness.mjs';
 
 const apps = `${root}target/bench`;
@@ -28,15 +28,7 @@ const RUNS = Number(option('runs', 9));
 const dispatch = (message) => async (page) => (await page.evaluate((m) => bench.inWorker(m), message)).medianUs;
 // The first answer after the browser stopped every worker (`rewrite`: and the kept rewritten
 // modules were deleted, as on a first visit).
-const coldStart = (rewrite) => async (page) => {
-  if (rewrite) await page.evaluate(() => caches.delete('valor-v1:rewritten'));
-  await stopWorkers();
-  return page.evaluate(async () => {
-    const start = performance.now();
-    await (await fetch('api/hello')).text();
-    return performance.now() - start;
-  });
-};
+const coldStart = (rewrite) => (page) => firstAnswer(page, stopWorkers, { forgetRewritten: rewrite });
 const cases = {
   hello: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/hello', n: 1000 }) },
   echo: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 }) },

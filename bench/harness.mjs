@@ -76,6 +76,19 @@ export async function workerStopper(context, page) {
   };
 }
 
+/// The time, in ms, for `page` to get its first answer from `api/hello` after `stopWorkers`
+/// stopped every worker. `forgetRewritten`: delete the rewritten modules Valor kept first, as on
+/// a first visit (Valor then loads its module rewriter and rewrites hello.wasm).
+export async function firstAnswer(page, stopWorkers, { forgetRewritten = false } = {}) {
+  if (forgetRewritten) await page.evaluate(() => caches.delete('valor-v1:rewritten'));
+  await stopWorkers();
+  return page.evaluate(async () => {
+    const start = performance.now();
+    await (await fetch('api/hello')).text();
+    return performance.now() - start;
+  });
+}
+
 /// A DevTools session on the service worker of `page`: `send(method, params)` resolves to the
 /// result. (The page's session attaches to its worker; messages to the worker are relayed
 /// through Target.sendMessageToTarget.)

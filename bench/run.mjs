@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import {
-  launchChromium, median, openPages, option, root, serveBenchApps, workerSession, workerStopper,
+  firstAnswer, launchChromium, median, openPages, option, root, serveBenchApps, workerSession,
+  workerStopper,
 } from './harness.mjs';
 
 const RUNS = Number(option('runs', 5));
@@ -67,13 +68,7 @@ if (wanted('dispatchEcho1k')) results.dispatchEcho1k = await compare('in-worker 
 // modules an earlier start kept (a first visit, or a new version of the plugin), so that Valor
 // loads its module rewriter and rewrites hello.wasm.
 const coldStart = async (s, { rewrite = false } = {}) => {
-  if (rewrite && s === 'valor') await inPage(s, () => caches.delete('valor-v1:rewritten'));
-  await stopWorkers();
-  const ms = await inPage(s, async () => {
-    const start = performance.now();
-    await (await fetch('api/hello')).text();
-    return performance.now() - start;
-  });
+  const ms = await firstAnswer(pages[s], stopWorkers, { forgetRewritten: rewrite && s === 'valor' });
   if (s === 'floor') return { ms };
   // Where Valor's cold start goes, from the marks sw.js sets (ms since the worker started).
   const marks = await inPage(s, () => bench.inWorker({ kind: 'marks' }));
