@@ -47,6 +47,18 @@ impl Mounts {
             .collect()
     }
 
+    /// Every mounted plugin (not the invalid entries).
+    pub fn plugins(&self) -> Vec<Rc<Plugin>> {
+        let routes = self.routes.borrow();
+        routes
+            .iter()
+            .filter_map(|(_, mounted)| match mounted {
+                Mounted::Plugin(plugin) => Some(Rc::clone(plugin)),
+                Mounted::Invalid(_) => None,
+            })
+            .collect()
+    }
+
     /// The plugin called `name`, and its prefix.
     pub fn named(&self, name: &str) -> Option<(String, Rc<Plugin>)> {
         self.all()

@@ -135,15 +135,13 @@ impl Runtime {
         }
         // Plugins whose entry says `eager` load now, in the background: a failure is logged,
         // and a request after the pause loads the plugin again.
-        for (_, mounted) in inner.mounts.all() {
-            if let Mounted::Plugin(plugin) = mounted {
-                if plugin.spec().eager {
-                    wasm_bindgen_futures::spawn_local(async move {
-                        if let Err(error) = plugin.preload().await {
-                            console_error(&format!("[valor] loading ahead of requests: {error}"));
-                        }
-                    });
-                }
+        for plugin in inner.mounts.plugins() {
+            if plugin.spec().eager {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Err(error) = plugin.preload().await {
+                        console_error(&format!("[valor] loading ahead of requests: {error}"));
+                    }
+                });
             }
         }
         Runtime { inner }
@@ -217,20 +215,10 @@ impl Runtime {
     pub fn keep_offline_js(&self) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let mut urls: Vec<String> = inner
-                .mounts
-                .all()
-                .into_iter()
-                .filter_map(|(_, mounted)| match mounted {
-                    Mounted::Plugin(plugin) => Some(plugin.spec().url.clone()),
-                    Mounted::Invalid(_) => None,
-                })
-                .collect();
+            let plugins = inner.mounts.plugins();
+            let mut urls: Vec<String> = plugins.iter().map(|p| p.spec().url.clone()).collect();
             // The rewriter too, if a plugin's module may have to be rewritten.
-            let metered = inner.mounts.all().into_iter().any(|(_, mounted)| {
-                matches!(mounted, Mounted::Plugin(plugin) if plugin.spec().fuel.is_some())
-            });
-            if metered {
+            if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
                 urls.push(inner.modules.rewriter_url().to_owned());
             }
             urls.sort();
@@ -410,21 +398,21 @@ async fn load_manifest(
 }
 
 fn scope_origin() -> String {
+    worker_location("origin")
+}
+
+/// A field of the worker's `location` (its script's URL), e.g. `origin` or `href`.
+fn worker_location(field: &str) -> String {
     js_sys::Reflect::get(&js_sys::global(), &"location".into())
-        .and_then(|location| js_sys::Reflect::get(&location, &"origin".into()))
+        .and_then(|location| js_sys::Reflect::get(&location, &field.into()))
         .ok()
-        .and_then(|origin| origin.as_string())
+        .and_then(|value| value.as_string())
         .unwrap_or_default()
 }
 
 /// `valor/valor_meter.wasm`, resolved against the worker's script (as sw.js finds the runtime).
 fn default_meter_url() -> String {
-    let script = js_sys::Reflect::get(&js_sys::global(), &"location".into())
-        .ok()
-        .and_then(|location| js_sys::Reflect::get(&location, &"href".into()).ok())
-        .and_then(|href| href.as_string())
-        .unwrap_or_default();
-    web_sys::Url::new_with_base(METER_PATH, &script)
+    web_sys::Url::new_with_base(METER_PATH, &worker_location("href"))
         .map(|url| url.href())
         .unwrap_or_else(|_| METER_PATH.to_owned())
 }

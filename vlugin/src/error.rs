@@ -92,14 +92,9 @@ impl Error {
     }
 }
 
-impl From<(StatusCode, &str)> for Error {
-    fn from((status, message): (StatusCode, &str)) -> Self {
-        Error::new(status, message)
-    }
-}
-
-impl From<(StatusCode, String)> for Error {
-    fn from((status, message): (StatusCode, String)) -> Self {
+/// As [`Error::new`]: `Err((StatusCode::GONE, "deleted").into())`.
+impl<M: Into<String>> From<(StatusCode, M)> for Error {
+    fn from((status, message): (StatusCode, M)) -> Self {
         Error::new(status, message)
     }
 }

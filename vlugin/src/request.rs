@@ -46,6 +46,6 @@ impl RequestExt for Request {
     }
 
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
-        Ok(serde_json::from_slice(self.body().as_bytes())?)
+        Ok(self.body().json()?)
     }
 }

@@ -33,11 +33,7 @@ impl<T: Clone + 'static> Slot<T> {
         &self,
         make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, String>>,
     ) -> Result<T, String> {
-        let making = self
-            .making
-            .borrow_mut()
-            .get_or_insert_with(|| make().shared())
-            .clone();
+        let making = self.making(make);
         let made = making.clone().await;
         if made.is_err() {
             let mut slot = self.making.borrow_mut();
@@ -50,13 +46,19 @@ impl<T: Clone + 'static> Slot<T> {
 
     /// Begins making it with `make`, if the slot holds nothing, for a later [`Slot::get`].
     pub fn begin(&self, make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, String>>) {
-        let making = self
-            .making
+        // A shared future only runs while polled.
+        wasm_bindgen_futures::spawn_local(self.making(make).map(|_| ()));
+    }
+
+    /// What the slot holds, made or being made; begun with `make` if it holds nothing.
+    fn making(
+        &self,
+        make: impl FnOnce() -> LocalBoxFuture<'static, Result<T, String>>,
+    ) -> Making<T> {
+        self.making
             .borrow_mut()
             .get_or_insert_with(|| make().shared())
-            .clone();
-        // A shared future only runs while polled.
-        wasm_bindgen_futures::spawn_local(making.map(|_| ()));
+            .clone()
     }
 
     /// Empties the slot if it holds a made value that `is` picks out: the next caller makes

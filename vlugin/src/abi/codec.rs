@@ -130,7 +130,6 @@ fn parts_len(headers: &[(&[u8], &[u8])]) -> usize {
         .sum()
 }
 
-/// Replaces the status of an encoded response, its first four bytes.
 /// The status of an encoded response (500 if it is not one).
 pub(crate) fn status(encoded: &[u8]) -> StatusCode {
     encoded
@@ -140,6 +139,7 @@ pub(crate) fn status(encoded: &[u8]) -> StatusCode {
         .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// Replaces the status of an encoded response, its first four bytes.
 pub(crate) fn set_status(encoded: &mut [u8], status: StatusCode) {
     encoded[..4].copy_from_slice(&u32::from(status.as_u16()).to_le_bytes());
 }
