@@ -1,10 +1,10 @@
-//! A page's request, straight to the plugin ABI's bytes (`vlugin::abi::codec`): its method, URI
+//! A page's request, straight to the plugin ABI's bytes (`valor_abi::codec`): its method, URI
 //! and headers are read in a few calls into JavaScript and encoded at once, and its body is
 //! copied from the browser into plugin memory once, when the request is handed over.
 
 use crate::{sys, web_http};
 use std::borrow::Cow;
-use vlugin::abi::codec;
+use valor_abi::codec;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 

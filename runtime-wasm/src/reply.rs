@@ -210,7 +210,7 @@ impl Reply {
         })
     }
 
-    /// The reply in the plugin ABI's encoding (`vlugin::abi::codec`), for a plugin that fetched
+    /// The reply in the plugin ABI's encoding (`valor_abi::codec`), for a plugin that fetched
     /// another.
     pub fn to_abi(&self) -> Vec<u8> {
         let body = match &self.body {
@@ -218,7 +218,7 @@ impl Reply {
             Body::Js(bytes) => bytes.to_vec(),
         };
         let headers: Vec<(&[u8], &[u8])> = self.headers().collect();
-        vlugin::abi::codec::encode_response_parts(self.status, &headers, &body)
+        valor_abi::codec::encode_response_parts(self.status, &headers, &body)
     }
 }
 
@@ -301,7 +301,7 @@ mod tests {
     fn abi_bytes_decode_as_the_same_response() {
         let mut reply = Reply::text(404, "no such note");
         reply.header("x-a", b"1");
-        let response = vlugin::abi::codec::decode_response(&reply.to_abi()).unwrap();
+        let response = valor_abi::codec::decode_response(&reply.to_abi()).unwrap();
         assert_eq!(response.status(), 404);
         assert_eq!(response.headers()["x-a"], "1");
         assert_eq!(

@@ -153,16 +153,7 @@ impl Storage {
             .get(&entry_key(namespace, key))
             .map_err(|e| failed(describe(&e)))?;
         let value = outcome(&request).await.map_err(failed)?;
-        if value.is_undefined() {
-            return Ok(None);
-        }
-        match value.dyn_into::<Uint8Array>() {
-            Ok(bytes) => Ok(Some(bytes.to_vec())),
-            Err(other) => Err(failed(format!(
-                "the stored value is not bytes: {}",
-                describe(&other)
-            ))),
-        }
+        stored_bytes(value).map_err(failed)
     }
 
     /// Stores `value` as the value of `key` in `namespace`, replacing any previous one.
@@ -221,15 +212,121 @@ impl Storage {
         let mut keys = found
             .iter()
             .map(|entry| {
-                entry
-                    .dyn_ref::<Array>()
-                    .and_then(|entry| entry.get(1).as_string())
-                    .ok_or_else(|| failed(format!("unexpected key {}", describe(&entry))))
+                entry_name(&entry).ok_or_else(|| failed(format!("unexpected key {}", describe(&entry))))
             })
             .collect::<Result<Vec<_>, _>>()?;
         // IndexedDB orders by UTF-16 code units, which differs from Rust's order above U+D7FF.
         keys.sort_unstable();
         Ok(keys)
+    }
+
+    /// The entries of `namespace` whose key starts with `prefix` (all of them for `""`), sorted
+    /// by key as [`Storage::keys`]: one transaction, so a consistent snapshot.
+    pub async fn scan(
+        &self,
+        namespace: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        let failed = |reason| StorageError::List {
+            namespace: namespace.to_owned(),
+            prefix: prefix.to_owned(),
+            reason,
+        };
+        let (_, store) = self
+            .transaction(IdbTransactionMode::Readonly, &failed)
+            .await?;
+        // Both requests go out before either is awaited: same transaction, same snapshot, and
+        // both list the range in key order, so the n-th key owns the n-th value.
+        let range = prefix_range(namespace, prefix).map_err(|e| failed(describe(&e)))?;
+        let keys = store
+            .get_all_keys_with_key(&range)
+            .map_err(|e| failed(describe(&e)))?;
+        let values = store
+            .get_all_with_key(&range)
+            .map_err(|e| failed(describe(&e)))?;
+        let as_array = |found: JsValue| {
+            found
+                .dyn_into::<Array>()
+                .map_err(|other| failed(format!("a listing answered {}", describe(&other))))
+        };
+        let keys = as_array(outcome(&keys).await.map_err(failed)?)?;
+        let values = as_array(outcome(&values).await.map_err(failed)?)?;
+        let mut entries = keys
+            .iter()
+            .zip(values.iter())
+            .map(|(key, value)| {
+                let key = entry_name(&key).ok_or_else(|| failed(format!("unexpected key {}", describe(&key))))?;
+                let value = value
+                    .dyn_into::<Uint8Array>()
+                    .map_err(|other| failed(format!("the value of {key:?} is not bytes: {}", describe(&other))))?;
+                Ok((key, value.to_vec()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(entries)
+    }
+
+    /// Atomically sets `key` to `new` (`None` deletes it) if its value is `expected` (`None`:
+    /// absent). `Ok(Ok(()))` once the change has committed; `Ok(Err(current))` with the value
+    /// found when it was another, nothing changed.
+    ///
+    /// The read and the write are one readwrite transaction, which IndexedDB runs alone on the
+    /// store: no other write can come between them, from this worker or another.
+    pub async fn compare_and_swap(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Vec<u8>>>, StorageError> {
+        let failed = |reason| StorageError::Write {
+            namespace: namespace.to_owned(),
+            key: key.to_owned(),
+            reason,
+        };
+        let (transaction, store) = self
+            .transaction(IdbTransactionMode::Readwrite, &failed)
+            .await?;
+        let entry = entry_key(namespace, key);
+        let read = store.get(&entry).map_err(|e| failed(describe(&e)))?;
+        // The write is made from the read's success handler, while the transaction is still
+        // active: awaiting the read first would let it commit (engines differ on whether a
+        // promise reaction still counts as "during the event").
+        let found: Rc<RefCell<Option<Result<Option<Vec<u8>>, String>>>> = Rc::default();
+        let swap = {
+            let (read, found, transaction) = (read.clone(), Rc::clone(&found), transaction.clone());
+            let new = new.map(copy_to_js);
+            let expected = expected.map(<[u8]>::to_vec);
+            Closure::<dyn FnMut()>::new(move || {
+                let outcome = read
+                    .result()
+                    .map_err(|e| describe(&e))
+                    .and_then(|value| stored_bytes(value));
+                let write = match &outcome {
+                    Ok(current) if *current == expected => match &new {
+                        Some(value) => store.put_with_key(value, &entry).map(drop),
+                        None => store.delete(&entry).map(drop),
+                    },
+                    _ => Ok(()),
+                };
+                let outcome = outcome.and_then(|current| write.map(|()| current).map_err(|e| describe(&e)));
+                if outcome.is_err() {
+                    let _ = transaction.abort();
+                }
+                found.replace(Some(outcome));
+            })
+        };
+        read.set_onsuccess(Some(swap.as_ref().unchecked_ref()));
+        let committed = committed(&transaction).await;
+        read.set_onsuccess(None);
+        drop(swap);
+        let current = match found.take() {
+            Some(Ok(current)) => current,
+            Some(Err(reason)) => return Err(failed(reason)),
+            None => return Err(failed(committed.err().unwrap_or_else(|| "the read never finished".to_owned()))),
+        };
+        committed.map_err(failed)?;
+        Ok(if current.as_deref() == expected { Ok(()) } else { Err(current) })
     }
 
     /// A new transaction on the object store, opening the database if needed.
@@ -334,6 +431,22 @@ fn factory() -> Result<IdbFactory, StorageError> {
         .ok()
         .and_then(|factory| factory.dyn_into().ok())
         .ok_or(StorageError::Unavailable)
+}
+
+/// The key a plugin chose, from an entry's `[namespace, key]`.
+fn entry_name(entry: &JsValue) -> Option<String> {
+    entry.dyn_ref::<Array>().and_then(|entry| entry.get(1).as_string())
+}
+
+/// A stored value: `None` for none, the bytes of a `Uint8Array`, else an error.
+fn stored_bytes(value: JsValue) -> Result<Option<Vec<u8>>, String> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value
+        .dyn_into::<Uint8Array>()
+        .map(|bytes| Some(bytes.to_vec()))
+        .map_err(|other| format!("the stored value is not bytes: {}", describe(&other)))
 }
 
 fn entry_key(namespace: &str, key: &str) -> JsValue {

@@ -84,7 +84,7 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = String)]
     fn to_js_string(value: &JsValue) -> Result<String, JsValue>;
 
-    /// The `exports` object of a plugin instance; see `vlugin::abi::exports`.
+    /// The `exports` object of a plugin instance; see `valor_abi::exports`.
     /// Every call can throw: a trap in the plugin is a JS exception (`catch`).
     pub type PluginExports;
 

@@ -6,6 +6,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType};
+use valor_abi::exports;
 
 pub fn expand(handler: &Handler) -> TokenStream {
     let function = &handler.function;
@@ -45,55 +46,65 @@ pub fn expand(handler: &Handler) -> TokenStream {
         struct only_one_vlugin_handler_per_crate;
     };
 
+    // The export names come from the ABI crate, so the macro and the hosts cannot disagree.
+    let valor_abi_version = exports::ABI_VERSION;
+    let valor_init = exports::INIT;
+    let valor_alloc = exports::ALLOC;
+    let valor_start = exports::START;
+    let valor_poll = exports::POLL;
+    let valor_drop = exports::DROP;
+    let valor_complete = exports::COMPLETE;
+    let valor_woken = exports::WOKEN;
+
     quote! {
         #function
 
         #marker
 
         const _: () = {
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_abi_version)]
             extern "C" fn valor_abi_version() -> u32 {
                 ::vlugin::__private::ABI_VERSION
             }
 
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_init)]
             extern "C" fn valor_init(ptr: u32, len: u32) {
                 // SAFETY: the runtime passes the config it wrote into memory from
                 // `valor_alloc(len)`; it does not touch it afterwards.
                 unsafe { ::vlugin::__private::init(ptr, len) }
             }
 
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_alloc)]
             extern "C" fn valor_alloc(len: u32) -> u32 {
                 ::vlugin::__private::alloc(len)
             }
 
             // The closure carries the user's spans, so clippy takes it for the user's code.
             #[allow(clippy::redundant_closure)]
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_start)]
             extern "C" fn valor_start(ptr: u32, len: u32) -> u32 {
                 // SAFETY: the runtime passes memory it got from `valor_alloc(len)` and has
                 // written the request into; it does not touch it afterwards.
                 unsafe { #start }
             }
 
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_poll)]
             extern "C" fn valor_poll(task: u32) -> u32 {
                 ::vlugin::__private::poll(task)
             }
 
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_drop)]
             extern "C" fn valor_drop(task: u32) {
                 ::vlugin::__private::drop_task(task)
             }
 
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_complete)]
             extern "C" fn valor_complete(op: u32, ptr: u32, len: u32) {
                 // SAFETY: as for `valor_init`, with the operation's result.
                 unsafe { ::vlugin::__private::complete(op, ptr, len) }
             }
 
-            #[unsafe(no_mangle)]
+            #[unsafe(export_name = #valor_woken)]
             extern "C" fn valor_woken() -> u32 {
                 ::vlugin::__private::woken()
             }

@@ -16,5 +16,5 @@ unsafe extern "C" {
 #[test]
 fn exports_the_abi_version() {
     // SAFETY: defined by `#[vlugin]` above with this signature.
-    assert_eq!(unsafe { valor_abi_version() }, vlugin::abi::ABI_VERSION);
+    assert_eq!(unsafe { valor_abi_version() }, valor_abi::ABI_VERSION);
 }

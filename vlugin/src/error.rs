@@ -110,8 +110,8 @@ impl IntoResponse for Error {
     }
 }
 
-impl From<crate::abi::codec::DecodeError> for Error {
-    fn from(error: crate::abi::codec::DecodeError) -> Self {
+impl From<valor_abi::DecodeError> for Error {
+    fn from(error: valor_abi::DecodeError) -> Self {
         Error::Protocol(error.to_string())
     }
 }

@@ -2,7 +2,7 @@
 //! that the Valor runtime serves from a service worker.
 //!
 //! ```
-//! use vlugin::*;
+//! use vlugin::prelude::*;
 //!
 //! #[vlugin]
 //! async fn hello(req: Request) -> impl IntoResponse {
@@ -23,7 +23,6 @@
 //! requests.
 #![deny(missing_docs)]
 
-pub mod abi;
 mod body;
 mod config;
 mod error;
@@ -37,6 +36,9 @@ mod redirect;
 mod request;
 mod response;
 mod router;
+mod site;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod test;
 mod time;
 
 /// What `#[vlugin]` expands to; not a public API.
@@ -57,6 +59,7 @@ pub use redirect::Redirect;
 pub use request::RequestExt;
 pub use response::IntoResponse;
 pub use router::{Params, Router};
+pub use site::{mount, origin, url_for};
 /// For `#[derive(serde::Deserialize, serde::Serialize)]` on the types of [`Json`] and
 /// [`RequestExt`] (with `serde`'s `derive` feature in the plugin's own `Cargo.toml`).
 pub use serde;
@@ -73,6 +76,17 @@ pub type Response = http::Response<Body>;
 /// A handler's result whose error is, by default, [`Error`]: `vlugin::Result<T>` answers `Ok` as
 /// `T` and `Err` with the error's status and message.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What a plugin uses, for `use vlugin::prelude::*;`: the attribute, the request and response
+/// types, the traits handlers call methods of, and the host API's functions. The [`kv`] store
+/// keeps its module name (`kv::get`).
+pub mod prelude {
+    pub use crate::{
+        config, fetch, fill_random, header, http, kv, log, mount, now, origin, serde, sleep,
+        url_for, vlugin, Body, Error, HeaderName, IntoResponse, Json, Method, Params, Redirect,
+        Request, RequestExt, Response, Router, StatusCode,
+    };
+}
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

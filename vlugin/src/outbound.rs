@@ -1,4 +1,4 @@
-use crate::abi::codec;
+use valor_abi::codec;
 use crate::guest::host;
 use crate::{Error, Request, Response};
 

@@ -31,6 +31,11 @@ pub trait RequestExt {
 
     /// The body, JSON, as `T`.
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error>;
+
+    /// The URL the page asked for, absolute and with its query: `https://example.com/api/todos/7`
+    /// for the request that a plugin mounted at `/api/todos` sees as `/7`. See [`url_for`](crate::url_for)
+    /// for the URLs of other paths.
+    fn url(&self) -> String;
 }
 
 impl RequestExt for Request {
@@ -47,5 +52,9 @@ impl RequestExt for Request {
 
     fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
         Ok(self.body().json()?)
+    }
+
+    fn url(&self) -> String {
+        crate::site::url_of(self)
     }
 }

@@ -1,4 +1,4 @@
-use crate::abi::codec;
+use valor_abi::codec;
 use crate::{Body, Response};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
@@ -86,7 +86,22 @@ pub trait IntoResponse {
 
 /// The encoding of a `200 OK` with `body` and, if any, its `content-type`.
 pub(crate) fn ok(content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
-    codec::encode_plain_response(StatusCode::OK, content_type, body)
+    encode_plain(StatusCode::OK, content_type, body)
+}
+
+/// Encodes a response whose only header, if any, is `content-type`: the bytes
+/// `codec::encode_response` makes of it, without building it (nor linking `HeaderMap` code).
+fn encode_plain(status: StatusCode, content_type: Option<&str>, body: &[u8]) -> Vec<u8> {
+    let header = content_type.map(|value| (&b"content-type"[..], value.as_bytes()));
+    codec::encode_response_parts(status.as_u16(), header.as_slice(), body)
+}
+
+/// The status of an encoded response (500 if it is not one).
+fn encoded_status(encoded: &[u8]) -> StatusCode {
+    codec::response_status(encoded)
+        .and_then(|status| u16::try_from(status).ok())
+        .and_then(|status| StatusCode::from_u16(status).ok())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Response {
@@ -103,7 +118,7 @@ pub(crate) fn text(status: StatusCode, message: impl Into<Body>) -> Response {
 
 /// [`text`], encoded.
 pub(crate) fn encoded_text(status: StatusCode, message: &str) -> Vec<u8> {
-    codec::encode_plain_response(status, Some(TEXT), message.as_bytes())
+    encode_plain(status, Some(TEXT), message.as_bytes())
 }
 
 impl<B: Into<Body>> IntoResponse for http::Response<B> {
@@ -178,7 +193,7 @@ impl IntoResponse for StatusCode {
     }
 
     fn __encode(self) -> Vec<u8> {
-        codec::encode_plain_response(self, None, b"")
+        encode_plain(self, None, b"")
     }
 }
 
@@ -193,7 +208,7 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
     fn __encode(self) -> Vec<u8> {
         let (status, inner) = self;
         let mut encoded = inner.__encode();
-        codec::set_status(&mut encoded, status);
+        codec::set_response_status(&mut encoded, status.as_u16());
         encoded
     }
 }
@@ -217,8 +232,9 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
             Ok(value) => value.__encode(),
             Err(error) => {
                 let mut encoded = error.__encode();
-                if !is_error(codec::status(&encoded)) {
-                    codec::set_status(&mut encoded, StatusCode::INTERNAL_SERVER_ERROR);
+                if !is_error(encoded_status(&encoded)) {
+                    let status = StatusCode::INTERNAL_SERVER_ERROR.as_u16();
+                    codec::set_response_status(&mut encoded, status);
                 }
                 encoded
             }

@@ -2,7 +2,7 @@
 //! bytes must be those of encoding the response that `into_response` builds.
 use serde::Serialize;
 use std::collections::BTreeMap;
-use vlugin::abi::codec::encode_response;
+use valor_abi::codec::encode_response;
 use vlugin::{Body, IntoResponse, Json, StatusCode};
 
 fn assert_same_encoding<T: IntoResponse + Clone>(answer: T) {
@@ -52,7 +52,7 @@ fn every_kind_of_answer_encodes_as_its_response() {
 /// A host holding no `http` values encodes from parts: the same bytes as from `http` values.
 #[test]
 fn parts_encode_as_the_messages_they_make() {
-    use vlugin::abi::codec::{encode_request, encode_request_head, encode_response_parts};
+    use valor_abi::codec::{encode_request, encode_request_head, encode_response_parts};
     let headers: [(&[u8], &[u8]); 3] =
         [(b"x-a", b"1"), (b"set-cookie", b"a"), (b"set-cookie", b"b")];
     let response = vlugin::http::Response::builder()

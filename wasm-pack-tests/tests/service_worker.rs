@@ -243,7 +243,7 @@ async fn plugins_import_nothing_but_the_valor_host_api() {
             let name = js_sys::Reflect::get(&import, &"name".into()).unwrap();
             assert_eq!(
                 module_name.as_string().as_deref(),
-                Some(vlugin::abi::IMPORT_MODULE),
+                Some(valor_abi::IMPORT_MODULE),
                 "{plugin}.wasm imports {name:?} from {module_name:?}"
             );
         }

@@ -7,7 +7,7 @@
 //! the original function, so a plugin cannot refill its fuel by calling its own exports.
 
 use super::{invalid, START_EXPORT};
-use vlugin::abi::exports;
+use valor_abi::exports;
 use wasm_encoder::Encode;
 use wasmparser::{CompositeInnerType, Parser, Payload, TypeRef};
 

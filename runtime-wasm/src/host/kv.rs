@@ -2,7 +2,7 @@
 
 use super::{failed, ok, PluginContext};
 use std::rc::Rc;
-use vlugin::abi::storage::{self, Command};
+use valor_abi::storage::{self, Command};
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
@@ -22,6 +22,14 @@ pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
             .keys(namespace, prefix)
             .await
             .map(|keys| storage::encode_keys(&keys)),
+        Command::Scan { prefix } => store
+            .scan(namespace, prefix)
+            .await
+            .map(|entries| storage::encode_entries(&entries)),
+        Command::CompareAndSwap { key, expected, new } => store
+            .compare_and_swap(namespace, key, expected, new)
+            .await
+            .map(|swapped| storage::encode_swap(swapped.as_ref().map(|()| ()).map_err(Option::as_deref))),
     };
     match reply {
         Ok(payload) => ok(&payload),

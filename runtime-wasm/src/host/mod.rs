@@ -13,7 +13,7 @@ use crate::meter::{Limits, PAGE_BYTES};
 use crate::storage::Storage;
 use futures::future::LocalBoxFuture;
 use std::rc::Weak;
-use vlugin::abi::outcome;
+use valor_abi::outcome;
 use vlugin::Request;
 
 /// What a plugin's host functions need to know about the plugin and its runtime.

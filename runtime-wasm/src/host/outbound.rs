@@ -5,7 +5,7 @@ use super::{denied, failed, ok, PluginContext};
 use crate::allowlist::{Allowlist, Target};
 use crate::{sys, web_http};
 use std::rc::Rc;
-use vlugin::abi::codec;
+use valor_abi::codec;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 

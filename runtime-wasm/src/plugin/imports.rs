@@ -1,4 +1,4 @@
-//! The functions a plugin imports (`vlugin::abi::imports`), as closures over its instance state.
+//! The functions a plugin imports (`valor_abi::imports`), as closures over its instance state.
 //!
 //! They run *inside* a call into the plugin: they may read and write its memory and start host
 //! operations, but never call back into it. They hold the state weakly, so a discarded
@@ -7,7 +7,7 @@
 use super::instance::State;
 use crate::host;
 use std::rc::{Rc, Weak};
-use vlugin::abi::{imports, IMPORT_MODULE, MAX_TEXT_BYTES};
+use valor_abi::{imports, IMPORT_MODULE, MAX_TEXT_BYTES};
 use wasm_bindgen::prelude::*;
 
 /// The closures behind the import object; they must live as long as the instance.
@@ -79,7 +79,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
             let timer = host::timer::sleep(ms);
             state.start_op(async move {
                 timer.await;
-                vec![vlugin::abi::outcome::OK]
+                vec![valor_abi::outcome::OK]
             })
         })
     });

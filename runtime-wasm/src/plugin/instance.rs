@@ -1,5 +1,5 @@
 //! One live instance of a plugin module: the ABI call sequence, and the host operations its
-//! tasks wait on (see `vlugin::abi` for the protocol).
+//! tasks wait on (see `valor_abi` for the protocol).
 //!
 //! Rules that keep this sound: no `RefCell` borrow is held across a call into the plugin (its
 //! imports re-enter this module), and after a trap the instance is never called again.
@@ -17,7 +17,7 @@ use std::cell::{Cell, OnceCell, RefCell};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::rc::{Rc, Weak};
-use vlugin::abi;
+use valor_abi as abi;
 use wasm_bindgen::prelude::*;
 
 /// Why an instance produced no response. After a `Trap` the instance is unusable.
@@ -459,11 +459,11 @@ impl State {
 }
 
 impl Instance {
-    /// Checks a fresh instance against the ABI and initialises it with the plugin's config.
+    /// Checks a fresh instance against the ABI and initialises it with its init message.
     pub fn new(
         instance: &WebAssembly::Instance,
         state: Rc<State>,
-        config: &[u8],
+        init: &[u8],
     ) -> Result<Self, String> {
         let exports = instance.exports();
         if state.context.fuel.is_some() {
@@ -476,7 +476,7 @@ impl Instance {
         check_exports(&exports)?;
         let _ = state.exports.set(exports.unchecked_into());
         state
-            .write(config)
+            .write(init)
             .and_then(|(ptr, len)| state.call().init(ptr, len).map_err(|e| state.trap(e)))
             .map_err(|fault| state.explain(abi::exports::INIT, fault))?;
         Ok(Self { state })

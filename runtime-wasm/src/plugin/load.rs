@@ -10,7 +10,7 @@ use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
 use valor_meter::Limits;
-use vlugin::abi::{imports, ABI_VERSION, IMPORT_MODULE};
+use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -184,11 +184,12 @@ async fn read(response: &web_sys::Response, url: &str) -> Result<js_sys::ArrayBu
     Ok(bytes.unchecked_into())
 }
 
-/// A new instance of `module`, checked against the ABI and initialised with `config`.
+/// A new instance of `module`, checked against the ABI and initialised with `init` (an
+/// encoded `valor_abi::init::Init`).
 pub async fn instantiate(
     context: &Rc<PluginContext>,
     module: &WebAssembly::Module,
-    config: &[u8],
+    init: &[u8],
 ) -> Result<Instance, String> {
     let (state, imports) = State::new(Rc::clone(context));
     let instance = match JsFuture::from(sys::instantiate_module(module, &imports)).await {
@@ -203,7 +204,7 @@ pub async fn instantiate(
             ))
         }
     };
-    Instance::new(instance.unchecked_ref(), state, config)
+    Instance::new(instance.unchecked_ref(), state, init)
 }
 
 /// A module that compiled but could not be linked imports something the runtime does not

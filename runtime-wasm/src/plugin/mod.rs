@@ -60,8 +60,8 @@ pub enum PluginState {
 pub struct Plugin {
     spec: PluginSpec,
     context: Rc<PluginContext>,
-    /// The manifest entry's `config`, as the JSON handed to `valor_init`.
-    config: Rc<[u8]>,
+    /// What `valor_init` is handed: the manifest entry's `config` (JSON), mount and origin.
+    init: Rc<[u8]>,
     /// Started by the first request; every later request awaits the same outcome. A failed
     /// load is started again by the first request after its backoff.
     loading: RefCell<Option<Loading>>,
@@ -75,10 +75,16 @@ impl Plugin {
     /// A plugin that will be loaded when first needed.
     pub fn new(spec: PluginSpec, context: PluginContext, modules: Rc<Modules>) -> Self {
         let config = serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec());
+        let init = valor_abi::init::Init {
+            config: &config,
+            mount: spec.prefix.trim_end_matches('/'),
+            origin: &context.origin,
+        }
+        .encode();
         Self {
             spec,
             context: Rc::new(context),
-            config: config.into(),
+            init: init.into(),
             loading: RefCell::new(None),
             backoff: Rc::default(),
             quarantine: Quarantine::default(),
@@ -266,9 +272,9 @@ impl Plugin {
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
         let source = self.source();
-        let (context, config, backoff, modules) = (
+        let (context, init, backoff, modules) = (
             Rc::clone(&self.context),
-            Rc::clone(&self.config),
+            Rc::clone(&self.init),
             Rc::clone(&self.backoff),
             Rc::clone(&self.modules),
         );
@@ -278,7 +284,7 @@ impl Plugin {
                 crate::sys::mark(name, "load");
                 let compiled = modules.compile(source).await?;
                 crate::sys::mark(name, "compiled");
-                let instance = load::instantiate(&context, &compiled.module, &config).await?;
+                let instance = load::instantiate(&context, &compiled.module, &init).await?;
                 crate::sys::mark(name, "instantiated");
                 Ok::<_, String>((compiled, instance))
             };
@@ -300,13 +306,13 @@ impl Plugin {
     async fn instance(&self, loaded: &Loaded) -> Result<Rc<Instance>, DispatchError> {
         // A failure is not kept: the next request tries again rather than repeat it for ever.
         let instance = loaded.instance.get(|| {
-            let (context, module, config) = (
+            let (context, module, init) = (
                 Rc::clone(&self.context),
                 loaded.module.clone(),
-                Rc::clone(&self.config),
+                Rc::clone(&self.init),
             );
             async move {
-                let instance = load::instantiate(&context, &module, &config).await?;
+                let instance = load::instantiate(&context, &module, &init).await?;
                 Ok(Rc::new(instance))
             }
             .boxed_local()

@@ -84,7 +84,7 @@ impl Rewriter {
 }
 
 /// How much of a rewriter's panic message is kept (as of a plugin's log line).
-const PANIC_BYTES: u32 = vlugin::abi::MAX_TEXT_BYTES;
+const PANIC_BYTES: u32 = valor_abi::MAX_TEXT_BYTES;
 
 /// Why a module was not rewritten.
 #[derive(Debug)]

@@ -1,5 +1,5 @@
 //! A plugin's response frame, read in place: its status and headers from its first bytes, and
-//! where its body lies, with no `http` values (the encoding is `vlugin::abi::codec`'s).
+//! where its body lies, with no `http` values (the encoding is `valor_abi::codec`'s).
 //!
 //! Names and values are not checked here: the browser checks them when the `Response` is built
 //! (the runtime answers 500 with its reason), and a plugin that fetched another decodes them.
@@ -107,7 +107,7 @@ fn read_field(bytes: &[u8], at: &mut usize) -> Result<Range<usize>, Short> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vlugin::abi::codec::encode_response;
+    use valor_abi::codec::encode_response;
 
     fn frame() -> Vec<u8> {
         let mut response = vlugin::Response::new(vec![7; 100].into());

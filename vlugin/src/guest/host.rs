@@ -1,6 +1,7 @@
-//! The raw functions a plugin imports from the runtime (`abi::IMPORT_MODULE`), behind safe
-//! functions. Outside wasm32 (host builds, doc tests) there is no runtime: the same functions
-//! fall back to local equivalents, and host operations fail with a message that says so.
+//! The raw functions a plugin imports from the runtime (`valor_abi::IMPORT_MODULE`), behind safe
+//! functions. Outside wasm32 (`cargo test`, doc tests) there is no runtime: host operations go
+//! to the test host (`vlugin::test`) if one is installed, and fail with a message that says so
+//! otherwise.
 
 pub(crate) use imp::*;
 
@@ -58,13 +59,13 @@ mod imp {
         HostOp::started(unsafe { sys::sleep(ms) })
     }
 
-    /// Starts an outbound request (encoded with `abi::codec`).
+    /// Starts an outbound request (encoded with `valor_abi::codec`).
     pub(crate) fn fetch(request: &[u8]) -> HostOp {
         let (ptr, len) = raw(request);
         HostOp::started(unsafe { sys::fetch(ptr, len) })
     }
 
-    /// Starts a key-value command (encoded with `abi::storage`).
+    /// Starts a key-value command (encoded with `valor_abi::storage`).
     pub(crate) fn kv(command: &[u8]) -> HostOp {
         let (ptr, len) = raw(command);
         HostOp::started(unsafe { sys::kv(ptr, len) })
@@ -89,6 +90,10 @@ mod imp {
     }
 
     pub(crate) fn now_ms() -> f64 {
+        crate::test::now().unwrap_or_else(system_time_ms)
+    }
+
+    pub(crate) fn system_time_ms() -> f64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0.0, |elapsed| elapsed.as_secs_f64() * 1000.0)
@@ -103,16 +108,16 @@ mod imp {
         }
     }
 
-    pub(crate) fn sleep(_ms: f64) -> HostOp {
-        HostOp::unavailable()
+    pub(crate) fn sleep(ms: f64) -> HostOp {
+        HostOp::finished(crate::test::sleep(ms))
     }
 
-    pub(crate) fn fetch(_request: &[u8]) -> HostOp {
-        HostOp::unavailable()
+    pub(crate) fn fetch(request: &[u8]) -> HostOp {
+        HostOp::finished(crate::test::fetch(request))
     }
 
-    pub(crate) fn kv(_command: &[u8]) -> HostOp {
-        HostOp::unavailable()
+    pub(crate) fn kv(command: &[u8]) -> HostOp {
+        HostOp::finished(crate::test::kv(command))
     }
 
     pub(crate) fn cancel(_op: u32) {}

@@ -1,21 +1,22 @@
 //! What `#[vlugin]` expands to call: the implementations of the plugin's exports.
-//! Not a public API; see `abi` for the contract these functions fulfil.
+//! Not a public API; see `valor_abi` for the contract these functions fulfil.
 
 pub(crate) mod host;
 pub(crate) mod ops;
 mod tasks;
 
-use crate::abi::codec;
+use valor_abi::codec;
 use crate::response::encoded_text;
 use crate::{IntoResponse, Request};
 use http::StatusCode;
 use std::alloc::Layout;
 use std::future::Future;
 
-pub use crate::abi::ABI_VERSION;
+pub use valor_abi::ABI_VERSION;
 
-/// `valor_init`: takes the plugin's config (JSON at `ptr`, from [`alloc`]), makes panics report
-/// their message before the instance traps, and routes the `log` facade to the console.
+/// `valor_init`: takes the plugin's init message (config, mount and origin at `ptr`, from
+/// [`alloc`]), makes panics report their message before the instance traps, and routes the
+/// `log` facade to the console.
 ///
 /// # Safety
 /// As for [`start`].
@@ -23,7 +24,18 @@ pub unsafe fn init(ptr: u32, len: u32) {
     std::panic::set_hook(Box::new(|info| host::report_panic(&info.to_string())));
     crate::logger::install();
     // SAFETY: guaranteed by the caller.
-    crate::config::set(unsafe { take_bytes(ptr, len) });
+    let message = unsafe { take_bytes(ptr, len) };
+    // A host that sends no valid message breaks the protocol: the panic traps the instance,
+    // and the host reports the message.
+    let init = valor_abi::init::Init::decode(&message)
+        .unwrap_or_else(|error| panic!("the host sent a bad init message: {error}"));
+    set_up(init.config, init.mount, init.origin);
+}
+
+/// What `valor_init` sets: also how a test host starts a handler's world (`vlugin::test`).
+pub fn set_up(config: &[u8], mount: &str, origin: &str) {
+    crate::config::set(config.to_vec());
+    crate::site::set(mount, origin);
 }
 
 /// `valor_complete`: the result of host operation `op`, at `ptr` (from [`alloc`]).
@@ -142,7 +154,7 @@ where
     tasks::spawn(Box::pin(async move { future.await.__encode() }))
 }
 
-/// `valor_poll`: see [`abi`](crate::abi).
+/// `valor_poll`: see `valor_abi`.
 pub fn poll(task: u32) -> u32 {
     tasks::poll(task)
 }

@@ -58,7 +58,7 @@ fn insert(slot: Slot) -> u32 {
 }
 
 /// Polls a task until it finishes or waits without having woken itself.
-/// Returns the address of its response frame, or [`PENDING`](crate::abi::PENDING).
+/// Returns the address of its response frame, or [`PENDING`](valor_abi::PENDING).
 /// An unknown id also answers `PENDING`: the runtime only polls ids it was given.
 pub(crate) fn poll(id: u32) -> u32 {
     loop {
@@ -74,7 +74,7 @@ pub(crate) fn poll(id: u32) -> u32 {
             Poll::Pending => {
                 put_back(id, future);
                 if !take_wake(id) {
-                    return crate::abi::PENDING;
+                    return valor_abi::PENDING;
                 }
             }
         }
@@ -134,9 +134,9 @@ fn frame(encoded: &[u8]) -> Vec<u8> {
 fn frame_address(id: u32) -> u32 {
     with_slot(id, |slot| match slot {
         Slot::Done(frame) => frame.as_ptr() as usize as u32,
-        _ => crate::abi::PENDING,
+        _ => valor_abi::PENDING,
     })
-    .unwrap_or(crate::abi::PENDING)
+    .unwrap_or(valor_abi::PENDING)
 }
 
 /// `valor_woken`: the next task woken since the runtime last asked, or 0.

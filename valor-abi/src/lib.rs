@@ -1,8 +1,12 @@
-//! The contract between the Valor runtime and a plugin module, defined once for both sides.
+//! The contract between a Valor host and a plugin module, defined once for every side: the
+//! plugin SDK (`vlugin`), its `#[vlugin]` macro, and the hosts (the browser runtime, and any
+//! other) all take their names, numbers and encodings from here.
 //!
-//! A plugin is a raw WebAssembly module (no JS glue). It exports [`exports`] and may import
-//! functions from the [`IMPORT_MODULE`] namespace ([`imports`]). Requests and responses cross
-//! the boundary as bytes in the plugin's memory, in the encoding of [`codec`].
+//! The whole protocol, precise enough to implement a host or a plugin in another language, is
+//! the [`protocol`] document. In short: a plugin is a raw WebAssembly module (no JS glue). It
+//! exports [`exports`] and may import functions from the [`IMPORT_MODULE`] namespace
+//! ([`imports`]). Requests and responses cross the boundary as bytes in the plugin's memory, in
+//! the encoding of [`codec`]; the plugin's settings arrive at start-up as an [`init`] message.
 //!
 //! One request's life, as the runtime drives it:
 //! 1. `ptr = valor_alloc(len)`, then the runtime copies the encoded request to `ptr..ptr+len`;
@@ -21,14 +25,24 @@
 //! operation the runtime refuses to start (past its limit of operations in flight, or a message
 //! over the plugin's size limit) still gets an id: its failure is delivered the same way.
 
+#![deny(missing_docs)]
+
 pub mod codec;
+pub mod init;
 pub mod storage;
+
+pub use codec::DecodeError;
+
+/// The protocol document: every rule a host and a plugin follow.
+#[doc = include_str!("../PROTOCOL.md")]
+pub mod protocol {}
 
 /// Version of this contract. A plugin reports the version it was built for through the
 /// `valor_abi_version` export; the runtime refuses any other.
 ///
 /// 2: host operations (`valor_complete`, `valor_woken`, the async imports), config at init.
-pub const ABI_VERSION: u32 = 2;
+/// 3: the init message (config, mount, origin); storage scan and compare-and-swap.
+pub const ABI_VERSION: u32 = 3;
 
 /// Module name of the functions the runtime provides to plugins.
 pub const IMPORT_MODULE: &str = "valor";
@@ -40,8 +54,8 @@ pub const PENDING: u32 = 0;
 pub mod exports {
     /// `() -> u32`: the [`ABI_VERSION`](super::ABI_VERSION) the plugin was built for.
     pub const ABI_VERSION: &str = "valor_abi_version";
-    /// `(ptr: u32, len: u32)`: called once after instantiation, before any request, with the
-    /// manifest entry's `config` as JSON in memory from `valor_alloc` (the plugin frees it).
+    /// `(ptr: u32, len: u32)`: called once after instantiation, before any request, with an
+    /// [`init`](super::init) message in memory from `valor_alloc` (the plugin frees it).
     pub const INIT: &str = "valor_init";
     /// `(len: u32) -> ptr`: allocates `len` bytes the runtime may write into. 0 means the
     /// allocation failed (for `len > 0`): the runtime then discards the instance.

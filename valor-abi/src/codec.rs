@@ -13,8 +13,8 @@
 //! `vlugin/tests/codec.rs` holds it to that); nothing is reserved for a count or length the
 //! input does not hold.
 
-use crate::{Body, Request, Response};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
+#[cfg(feature = "http")]
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Uri};
 
 /// Why bytes could not be decoded into a request or response.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,6 +51,9 @@ pub enum DecodeError {
     /// The status code is outside 100..=999.
     #[error("invalid status code {0}")]
     Status(u32),
+    /// An init message is malformed.
+    #[error("invalid init message: {0}")]
+    Init(&'static str),
     /// A storage command or reply is malformed.
     #[error("invalid storage message: {0}")]
     Storage(&'static str),
@@ -59,38 +62,31 @@ pub enum DecodeError {
     TooManyHeaders,
 }
 
-/// Encodes a request (its URI as given: the runtime passes the mount-relative one).
-pub fn encode_request(request: &Request) -> Vec<u8> {
+/// Encodes a request (its URI as given: a host passes the mount-relative one).
+#[cfg(feature = "http")]
+pub fn encode_request<B: AsRef<[u8]>>(request: &Request<B>) -> Vec<u8> {
     // The whole URI: relative (path + query) for requests to a plugin, absolute for outbound
-    // requests, whose scheme and host the runtime's allowlist must see.
+    // requests, whose scheme and host the host's allowlist must see.
     let uri = request.uri().to_string();
+    let body = request.body().as_ref();
     let head = request.method().as_str().len() + uri.len();
-    let mut out = Writer::with_capacity(head, request.headers(), request.body());
+    let mut out = Writer::with_capacity(head, request.headers(), body.len());
     out.field(request.method().as_str().as_bytes());
     out.field(uri.as_bytes());
     out.headers(request.headers());
-    out.field(request.body().as_bytes());
+    out.field(body);
     out.0
 }
 
 /// Encodes a response.
-pub fn encode_response(response: &Response) -> Vec<u8> {
-    let mut out = Writer::with_capacity(4, response.headers(), response.body());
+#[cfg(feature = "http")]
+pub fn encode_response<B: AsRef<[u8]>>(response: &Response<B>) -> Vec<u8> {
+    let body = response.body().as_ref();
+    let mut out = Writer::with_capacity(4, response.headers(), body.len());
     out.u32(u32::from(response.status().as_u16()));
     out.headers(response.headers());
-    out.field(response.body().as_bytes());
+    out.field(body);
     out.0
-}
-
-/// Encodes a response whose only header, if any, is `content-type`: the bytes
-/// [`encode_response`] makes of it, without building it (nor linking `HeaderMap` code).
-pub(crate) fn encode_plain_response(
-    status: StatusCode,
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Vec<u8> {
-    let header = content_type.map(|value| (&b"content-type"[..], value.as_bytes()));
-    encode_response_parts(status.as_u16(), header.as_slice(), body)
 }
 
 /// Encodes a response from its parts, header names and values as raw bytes: the bytes
@@ -130,22 +126,22 @@ fn parts_len(headers: &[(&[u8], &[u8])]) -> usize {
         .sum()
 }
 
-/// The status of an encoded response (500 if it is not one).
-pub(crate) fn status(encoded: &[u8]) -> StatusCode {
-    encoded
-        .first_chunk::<4>()
-        .and_then(|status| u16::try_from(u32::from_le_bytes(*status)).ok())
-        .and_then(|status| StatusCode::from_u16(status).ok())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+/// The status of an encoded response: its first four bytes, `None` if there are not four.
+pub fn response_status(encoded: &[u8]) -> Option<u32> {
+    encoded.first_chunk::<4>().map(|status| u32::from_le_bytes(*status))
 }
 
 /// Replaces the status of an encoded response, its first four bytes.
-pub(crate) fn set_status(encoded: &mut [u8], status: StatusCode) {
-    encoded[..4].copy_from_slice(&u32::from(status.as_u16()).to_le_bytes());
+///
+/// # Panics
+/// If `encoded` is shorter than four bytes (no response is).
+pub fn set_response_status(encoded: &mut [u8], status: u16) {
+    encoded[..4].copy_from_slice(&u32::from(status).to_le_bytes());
 }
 
-/// Decodes a request encoded by [`encode_request`].
-pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
+/// Decodes a request encoded by [`encode_request`], validating every part as `http` does.
+#[cfg(feature = "http")]
+pub fn decode_request<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Request<B>, DecodeError> {
     let mut input = Reader::new(bytes);
     let method = input.field()?;
     let method = Method::from_bytes(method)
@@ -156,7 +152,7 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
         reason: e.to_string(),
     })?;
     let headers = input.headers()?;
-    let body = Body::from(input.field()?);
+    let body = B::from(input.field()?);
     input.finish()?;
 
     let mut request = Request::new(body);
@@ -166,8 +162,9 @@ pub fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
     Ok(request)
 }
 
-/// Decodes a response encoded by [`encode_response`].
-pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
+/// Decodes a response encoded by [`encode_response`], validating every part as `http` does.
+#[cfg(feature = "http")]
+pub fn decode_response<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Response<B>, DecodeError> {
     let mut input = Reader::new(bytes);
     let code = input.u32()?;
     let status = u16::try_from(code)
@@ -175,7 +172,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
         .and_then(|code| StatusCode::from_u16(code).ok())
         .ok_or(DecodeError::Status(code))?;
     let headers = input.headers()?;
-    let body = Body::from(input.field()?);
+    let body = B::from(input.field()?);
     input.finish()?;
 
     let mut response = Response::new(body);
@@ -188,12 +185,13 @@ pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
     /// Reserves the exact encoded size up front: bodies can be many MiB.
-    fn with_capacity(head: usize, headers: &HeaderMap, body: &Body) -> Self {
+    #[cfg(feature = "http")]
+    fn with_capacity(head: usize, headers: &HeaderMap, body_len: usize) -> Self {
         let header_bytes: usize = headers
             .iter()
             .map(|(name, value)| 8 + name.as_str().len() + value.len())
             .sum();
-        Self(Vec::with_capacity(16 + head + header_bytes + body.len()))
+        Self(Vec::with_capacity(16 + head + header_bytes + body_len))
     }
 
     pub(crate) fn u32(&mut self, n: u32) {
@@ -214,6 +212,7 @@ impl Writer {
         }
     }
 
+    #[cfg(feature = "http")]
     fn headers(&mut self, headers: &HeaderMap) {
         self.u32(headers.len() as u32);
         for (name, value) in headers {
@@ -223,6 +222,7 @@ impl Writer {
     }
 }
 
+#[cfg(feature = "http")]
 /// Headers reserved up front when decoding; more grow the map as they come.
 const RESERVED_HEADERS: usize = 64;
 
@@ -258,6 +258,7 @@ impl<'a> Reader<'a> {
         self.take(len)
     }
 
+    #[cfg(feature = "http")]
     fn headers(&mut self) -> Result<HeaderMap, DecodeError> {
         let count = self.u32()? as usize;
         // Each header takes at least 8 bytes: a count the input cannot hold is refused before

@@ -1,12 +1,22 @@
 //! The wire format shared by the runtime and plugins: lossless both ways, and total on garbage.
-use vlugin::abi::codec::{
-    decode_request, decode_response, encode_request, encode_response, DecodeError,
-};
-use vlugin::http::{HeaderValue, Method};
-use vlugin::{Body, Request, Response, StatusCode};
+use valor_abi::codec::{encode_request, encode_response, DecodeError};
+use http::{HeaderValue, Method};
+use http::StatusCode;
+
+type Body = Vec<u8>;
+type Request = http::Request<Body>;
+type Response = http::Response<Body>;
+
+fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
+    valor_abi::codec::decode_request(bytes)
+}
+
+fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
+    valor_abi::codec::decode_response(bytes)
+}
 
 fn request(method: &str, uri: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Request {
-    let mut builder = vlugin::http::Request::builder().method(method).uri(uri);
+    let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(*name, HeaderValue::from_bytes(value).unwrap());
     }
@@ -14,7 +24,7 @@ fn request(method: &str, uri: &str, headers: &[(&str, &[u8])], body: &[u8]) -> R
 }
 
 fn response(status: u16, headers: &[(&str, &[u8])], body: &[u8]) -> Response {
-    let mut builder = vlugin::http::Response::builder().status(status);
+    let mut builder = http::Response::builder().status(status);
     for (name, value) in headers {
         builder = builder.header(*name, HeaderValue::from_bytes(value).unwrap());
     }

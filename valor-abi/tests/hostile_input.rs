@@ -7,11 +7,19 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use vlugin::abi::codec::{
-    decode_request, decode_response, encode_request, encode_response, DecodeError,
-};
-use vlugin::abi::storage::{decode_keys, decode_value, Command};
-use vlugin::{Body, Request, Response};
+use valor_abi::codec::{encode_request, encode_response, DecodeError};
+use valor_abi::storage::{decode_keys, decode_value, Command};
+type Body = Vec<u8>;
+type Request = http::Request<Body>;
+type Response = http::Response<Body>;
+
+fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
+    valor_abi::codec::decode_request(bytes)
+}
+
+fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
+    valor_abi::codec::decode_response(bytes)
+}
 
 /// Records the largest single allocation made on this thread while `watching`.
 struct Largest;
@@ -98,12 +106,12 @@ proptest! {
         flip in any::<prop::sample::Index>(),
         byte in any::<u8>(),
     ) {
-        let request = vlugin::http::Request::post("/x?y=1")
+        let request = http::Request::post("/x?y=1")
             .header("x-a", "1")
             .header("x-a", "2")
             .body(Body::from(&b"body"[..]))
             .unwrap();
-        let response = vlugin::http::Response::builder()
+        let response = http::Response::builder()
             .status(201)
             .header("content-type", "text/plain")
             .body(Body::from(&b"made"[..]))
@@ -133,7 +141,7 @@ fn a_count_of_headers_the_input_cannot_hold_is_refused_before_anything_is_reserv
 #[test]
 fn thirty_thousand_distinct_header_names_are_an_error_not_a_panic() {
     let names: Vec<String> = (0..30_000).map(|i| format!("x-{i}")).collect();
-    let mut response = Response::new(Body::empty());
+    let mut response = Response::new(Body::new());
     let mut frame = [&le(200)[..], &le(names.len() as u32)].concat();
     for name in &names {
         frame.extend_from_slice(&le(name.len() as u32));

@@ -5,10 +5,18 @@
 //!          | 1 key:field value:field     put    -> reply: empty
 //!          | 2 key:field                 delete -> reply: empty
 //!          | 3 prefix:field              keys   -> reply: count:u32 key:field*
+//!          | 4 prefix:field              scan   -> reply: count:u32 (key:field value:field)*
+//!          | 5 key:field expected:option new:option
+//!                                        compare-and-swap
+//!                                               -> reply: 1, or 0 current:option
+//! option  := 0 | 1 value:field
 //! ```
-//! Keys are UTF-8; values are bytes. Every plugin sees only its own namespace.
+//! Keys are UTF-8; values are bytes. Every plugin sees only its own namespace. Listings are
+//! sorted by key as Rust sorts strings. A compare-and-swap is atomic: if the key's value is
+//! `expected` (`0` for no value) it becomes `new` (`0` deletes it) and the reply is `1`;
+//! otherwise nothing changes and the reply is `0` followed by the value found.
 
-use super::codec::{DecodeError, Reader, Writer};
+use crate::codec::{DecodeError, Reader, Writer};
 
 /// One key-value operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +43,20 @@ pub enum Command<'a> {
         /// The prefix; empty for all keys.
         prefix: &'a str,
     },
+    /// List the entries (key and value) whose key starts with a prefix, sorted by key.
+    Scan {
+        /// The prefix; empty for all entries.
+        prefix: &'a str,
+    },
+    /// Atomically replace a value, if it is still the one expected.
+    CompareAndSwap {
+        /// The key.
+        key: &'a str,
+        /// The value the key must hold for the swap to happen (`None`: no value).
+        expected: Option<&'a [u8]>,
+        /// The value it then holds (`None`: the key is deleted).
+        new: Option<&'a [u8]>,
+    },
 }
 
 impl<'a> Command<'a> {
@@ -58,6 +80,16 @@ impl<'a> Command<'a> {
             Command::Keys { prefix } => {
                 out.0.push(3);
                 out.field(prefix.as_bytes());
+            }
+            Command::Scan { prefix } => {
+                out.0.push(4);
+                out.field(prefix.as_bytes());
+            }
+            Command::CompareAndSwap { key, expected, new } => {
+                out.0.push(5);
+                out.field(key.as_bytes());
+                out.option(expected);
+                out.option(new);
             }
         }
         out.0
@@ -85,6 +117,14 @@ impl<'a> Command<'a> {
             },
             3 => Command::Keys {
                 prefix: text(input.field()?)?,
+            },
+            4 => Command::Scan {
+                prefix: text(input.field()?)?,
+            },
+            5 => Command::CompareAndSwap {
+                key: text(input.field()?)?,
+                expected: input.option()?,
+                new: input.option()?,
             },
             _ => return Err(DecodeError::Storage("unknown command")),
         };
@@ -134,6 +174,87 @@ pub fn decode_keys(reply: &[u8]) -> Result<Vec<String>, DecodeError> {
     Ok(keys)
 }
 
+/// The reply to [`Command::Scan`].
+pub fn encode_entries<K: AsRef<str>, V: AsRef<[u8]>>(entries: &[(K, V)]) -> Vec<u8> {
+    let mut out = Writer(Vec::new());
+    out.u32(entries.len() as u32);
+    for (key, value) in entries {
+        out.field(key.as_ref().as_bytes());
+        out.field(value.as_ref());
+    }
+    out.0
+}
+
+/// Reads the reply to [`Command::Scan`].
+pub fn decode_entries(reply: &[u8]) -> Result<Vec<(String, Vec<u8>)>, DecodeError> {
+    let mut input = Reader::new(reply);
+    let count = input.u32()? as usize;
+    let mut entries = Vec::with_capacity(count.min(input.remaining() / 8));
+    for _ in 0..count {
+        let key = std::str::from_utf8(input.field()?)
+            .map_err(|_| DecodeError::Storage("a key is not UTF-8"))?;
+        entries.push((key.to_owned(), input.field()?.to_vec()));
+    }
+    input.finish()?;
+    Ok(entries)
+}
+
+/// What a [`Command::CompareAndSwap`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Swap {
+    /// The value was the one expected and has been replaced.
+    Done,
+    /// The value was another (`None`: there was none); nothing changed.
+    Conflict(Option<Vec<u8>>),
+}
+
+/// The reply to [`Command::CompareAndSwap`].
+pub fn encode_swap(outcome: Result<(), Option<&[u8]>>) -> Vec<u8> {
+    let mut out = Writer(Vec::new());
+    match outcome {
+        Ok(()) => out.0.push(1),
+        Err(current) => {
+            out.0.push(0);
+            out.option(current);
+        }
+    }
+    out.0
+}
+
+/// Reads the reply to [`Command::CompareAndSwap`].
+pub fn decode_swap(reply: &[u8]) -> Result<Swap, DecodeError> {
+    let mut input = Reader::new(reply);
+    let swap = match input.take(1)? {
+        [1] => Swap::Done,
+        [0] => Swap::Conflict(input.option()?.map(<[u8]>::to_vec)),
+        _ => return Err(DecodeError::Storage("malformed swap reply")),
+    };
+    input.finish()?;
+    Ok(swap)
+}
+
+impl Writer {
+    fn option(&mut self, value: Option<&[u8]>) {
+        match value {
+            Some(value) => {
+                self.0.push(1);
+                self.field(value);
+            }
+            None => self.0.push(0),
+        }
+    }
+}
+
+impl<'a> Reader<'a> {
+    fn option(&mut self) -> Result<Option<&'a [u8]>, DecodeError> {
+        match self.take(1)? {
+            [0] => Ok(None),
+            [1] => Ok(Some(self.field()?)),
+            _ => Err(DecodeError::Storage("an option is neither 0 nor 1")),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +273,17 @@ mod tests {
             },
             Command::Delete { key: "x" },
             Command::Keys { prefix: "todo/" },
+            Command::Scan { prefix: "" },
+            Command::CompareAndSwap {
+                key: "n",
+                expected: None,
+                new: Some(b"1"),
+            },
+            Command::CompareAndSwap {
+                key: "n",
+                expected: Some(b""),
+                new: None,
+            },
         ] {
             assert_eq!(Command::decode(&command.encode()).unwrap(), command);
         }
@@ -170,6 +302,17 @@ mod tests {
         assert_eq!(decode_value(&encode_value(None)).unwrap(), None);
         let keys = ["a".to_owned(), "b/c".to_owned()];
         assert_eq!(decode_keys(&encode_keys(&keys)).unwrap(), keys);
+        let entries = [("a".to_owned(), b"1".to_vec()), ("b".to_owned(), vec![])];
+        assert_eq!(decode_entries(&encode_entries(&entries)).unwrap(), entries);
+        assert_eq!(decode_swap(&encode_swap(Ok(()))).unwrap(), Swap::Done);
+        assert_eq!(
+            decode_swap(&encode_swap(Err(Some(b"7")))).unwrap(),
+            Swap::Conflict(Some(b"7".to_vec()))
+        );
+        assert_eq!(
+            decode_swap(&encode_swap(Err(None))).unwrap(),
+            Swap::Conflict(None)
+        );
     }
 
     #[test]
@@ -188,5 +331,9 @@ mod tests {
         assert!(decode_value(b"").is_err());
         assert!(decode_value(b"\x00x").is_err());
         assert!(decode_keys(b"\x02\x00\x00\x00").is_err());
+        assert!(decode_entries(b"\x01\x00\x00\x00\x00\x00\x00\x00").is_err());
+        assert!(decode_swap(b"\x02").is_err());
+        assert!(decode_swap(b"\x01\x00").is_err());
+        assert!(Command::decode(b"\x05\x00\x00\x00\x00\x02\x00").is_err());
     }
 }

@@ -1,0 +1,286 @@
+//! Testing a handler with plain `cargo test`, without a browser: an in-memory host that
+//! answers the host API as the runtime would. Its store is a map, its clock moves only when
+//! the handler sleeps (so a `sleep(60_000)` takes no time), and `fetch` is answered by a stub
+//! of yours. Everything goes through the same encodings as in the runtime, so a handler that
+//! passes here meets the same messages there.
+//!
+//! ```
+//! use vlugin::prelude::*;
+//! use vlugin::test::{block_on, request, Host};
+//!
+//! #[vlugin]
+//! async fn hits(_req: Request) -> vlugin::Result<String> {
+//!     let n = kv::update_json("hits", |n: Option<u64>| n.unwrap_or(0) + 1).await?;
+//!     Ok(format!("hit {n} of {}", url_for("/")))
+//! }
+//!
+//! # fn main() {
+//! let host = Host::new().origin("https://example.com").mount("/api/hits").install();
+//! let response = block_on(hits(request("GET", "/", ""))).into_response();
+//! assert_eq!(response.body().text().unwrap(), "hit 1 of https://example.com/api/hits");
+//! assert_eq!(host.kv_get("hits").as_deref(), Some(&b"1"[..]));
+//! # }
+//! ```
+//!
+//! A host is installed for the current thread (each `#[test]` runs on its own) until the
+//! [`Installed`] guard is dropped. Without one, the host API fails with an error saying so.
+
+use crate::{Body, IntoResponse, Request, Response};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use valor_abi::storage::{self, Command};
+use valor_abi::{codec, outcome};
+
+type FetchStub = Box<dyn FnMut(Request) -> Response>;
+
+/// An in-memory host for tests: configure it, then [`install`](Host::install) it.
+pub struct Host {
+    config: serde_json::Value,
+    mount: String,
+    origin: String,
+    store: BTreeMap<String, Vec<u8>>,
+    now_ms: f64,
+    fetch: Option<FetchStub>,
+}
+
+struct State {
+    store: BTreeMap<String, Vec<u8>>,
+    now_ms: f64,
+    fetch: Option<FetchStub>,
+}
+
+thread_local! {
+    static INSTALLED: RefCell<Option<Rc<RefCell<State>>>> = const { RefCell::new(None) };
+}
+
+impl Default for Host {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Host {
+    /// A host with no config (`null`), mounted at `/` of `http://localhost`, an empty store,
+    /// the clock at the real time, and no `fetch` stub (every fetch fails as unreachable).
+    pub fn new() -> Self {
+        Self {
+            config: serde_json::Value::Null,
+            mount: String::new(),
+            origin: "http://localhost".to_owned(),
+            store: BTreeMap::new(),
+            now_ms: crate::guest::host::system_time_ms(),
+            fetch: None,
+        }
+    }
+
+    /// The manifest entry's `config`, as [`config`](crate::config) returns it.
+    pub fn config(mut self, config: impl serde::Serialize) -> Self {
+        self.config = serde_json::to_value(config).expect("a test config serializes to JSON");
+        self
+    }
+
+    /// The mount prefix, as [`mount`](crate::mount) returns it (`/api/todos`).
+    pub fn mount(mut self, mount: &str) -> Self {
+        self.mount = mount.to_owned();
+        self
+    }
+
+    /// The app's origin, as [`origin`](crate::origin) returns it (`https://example.com`).
+    pub fn origin(mut self, origin: &str) -> Self {
+        self.origin = origin.to_owned();
+        self
+    }
+
+    /// A value already in the store.
+    pub fn kv(mut self, key: &str, value: impl AsRef<[u8]>) -> Self {
+        self.store.insert(key.to_owned(), value.as_ref().to_vec());
+        self
+    }
+
+    /// Where the clock starts, in milliseconds since the Unix epoch.
+    pub fn now(mut self, ms: f64) -> Self {
+        self.now_ms = ms;
+        self
+    }
+
+    /// Answers the plugin's outbound requests (its [`fetch`](crate::fetch)) with `stub`.
+    pub fn fetch<R: IntoResponse>(mut self, mut stub: impl FnMut(Request) -> R + 'static) -> Self {
+        self.fetch = Some(Box::new(move |request| stub(request).into_response()));
+        self
+    }
+
+    /// Makes this the host of the current thread's handlers until the guard is dropped.
+    pub fn install(self) -> Installed {
+        let config = serde_json::to_vec(&self.config).expect("JSON values serialize");
+        crate::guest::set_up(&config, &self.mount, &self.origin);
+        let state = Rc::new(RefCell::new(State {
+            store: self.store,
+            now_ms: self.now_ms,
+            fetch: self.fetch,
+        }));
+        INSTALLED.set(Some(Rc::clone(&state)));
+        Installed { state }
+    }
+}
+
+/// The installed [`Host`]: what the handler left in it. Dropping it uninstalls the host.
+pub struct Installed {
+    state: Rc<RefCell<State>>,
+}
+
+impl Installed {
+    /// The value stored under `key`, if any.
+    pub fn kv_get(&self, key: &str) -> Option<Vec<u8>> {
+        self.state.borrow().store.get(key).cloned()
+    }
+
+    /// Every key in the store, sorted.
+    pub fn kv_keys(&self) -> Vec<String> {
+        self.state.borrow().store.keys().cloned().collect()
+    }
+
+    /// The clock, in milliseconds since the Unix epoch: where it started plus every sleep.
+    pub fn now(&self) -> f64 {
+        self.state.borrow().now_ms
+    }
+}
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        INSTALLED.with_borrow_mut(|installed| {
+            if installed.as_ref().is_some_and(|s| Rc::ptr_eq(s, &self.state)) {
+                *installed = None;
+            }
+        });
+    }
+}
+
+/// A request as the runtime hands it to a handler: `uri` relative to the mount (`/7?x=1`).
+///
+/// # Panics
+/// If the method or URI is invalid.
+pub fn request(method: &str, uri: &str, body: impl Into<Body>) -> Request {
+    http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(body.into())
+        .expect("a valid test request")
+}
+
+/// Runs a handler's future to its answer. Host operations finish at once in the test host, so
+/// a future still waiting when nothing is left to wake it never would: that panics.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    struct Flag(AtomicBool);
+    impl Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+    let flag = Arc::new(Flag(AtomicBool::new(false)));
+    let waker = Waker::from(Arc::clone(&flag));
+    let mut context = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        if !flag.0.swap(false, Ordering::SeqCst) {
+            panic!("the handler waits for something that nothing in the test host will finish");
+        }
+    }
+}
+
+/// The installed host's answer to a host operation (an outcome byte, then the payload).
+fn with_host(operation: impl FnOnce(&mut State) -> Result<Vec<u8>, String>) -> Vec<u8> {
+    let answer = INSTALLED.with_borrow(|installed| match installed {
+        Some(state) => operation(&mut state.borrow_mut()),
+        None => Err("the Valor host API is only available inside a plugin, or in a test that \
+                     installs a vlugin::test::Host"
+            .to_owned()),
+    });
+    match answer {
+        Ok(payload) => [&[outcome::OK][..], &payload].concat(),
+        Err(message) => [&[outcome::FAILED][..], message.as_bytes()].concat(),
+    }
+}
+
+pub(crate) fn now() -> Option<f64> {
+    INSTALLED.with_borrow(|installed| installed.as_ref().map(|state| state.borrow().now_ms))
+}
+
+pub(crate) fn sleep(ms: f64) -> Vec<u8> {
+    with_host(|state| {
+        state.now_ms += ms.max(0.0);
+        Ok(Vec::new())
+    })
+}
+
+pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
+    // The stub runs outside the borrow: it may use the host itself.
+    let stub = INSTALLED.with_borrow(|installed| {
+        installed.as_ref().map(|state| state.borrow_mut().fetch.take())
+    });
+    let Some(Some(mut stub)) = stub else {
+        return with_host(|_| Err("no fetch stub in this test's Host".to_owned()));
+    };
+    let answer = codec::decode_request::<Body>(request)
+        .map(|request| codec::encode_response(&stub(request)))
+        .map_err(|e| e.to_string());
+    INSTALLED.with_borrow(|installed| {
+        if let Some(state) = installed {
+            state.borrow_mut().fetch = Some(stub);
+        }
+    });
+    with_host(|_| answer)
+}
+
+pub(crate) fn kv(command: &[u8]) -> Vec<u8> {
+    with_host(|state| {
+        let store = &mut state.store;
+        let command = Command::decode(command).map_err(|e| e.to_string())?;
+        Ok(match command {
+            Command::Get { key } => storage::encode_value(store.get(key).map(Vec::as_slice)),
+            Command::Put { key, value } => {
+                store.insert(key.to_owned(), value.to_vec());
+                Vec::new()
+            }
+            Command::Delete { key } => {
+                store.remove(key);
+                Vec::new()
+            }
+            Command::Keys { prefix } => {
+                let keys: Vec<&String> = in_range(store, prefix).map(|(key, _)| key).collect();
+                storage::encode_keys(&keys)
+            }
+            Command::Scan { prefix } => {
+                let entries: Vec<_> = in_range(store, prefix).collect();
+                storage::encode_entries(&entries)
+            }
+            Command::CompareAndSwap { key, expected, new } => {
+                let current = store.get(key).map(Vec::as_slice);
+                if current != expected {
+                    return Ok(storage::encode_swap(Err(current)));
+                }
+                match new {
+                    Some(value) => store.insert(key.to_owned(), value.to_vec()),
+                    None => store.remove(key),
+                };
+                storage::encode_swap(Ok(()))
+            }
+        })
+    })
+}
+
+fn in_range<'a>(
+    store: &'a BTreeMap<String, Vec<u8>>,
+    prefix: &'a str,
+) -> impl Iterator<Item = (&'a String, &'a Vec<u8>)> {
+    store
+        .range(prefix.to_owned()..)
+        .take_while(move |(key, _)| key.starts_with(prefix))
+}
