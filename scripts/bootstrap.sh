@@ -2,7 +2,7 @@
 # Installs what building and testing Valor needs, skipping every step whose result is already there.
 # Run it, then source target/toolchain.env: it puts a wasm32-capable rustc/cargo first on PATH.
 #
-# Toolchain order (see ../shared/TOOLCHAIN.md for the measured facts):
+# Toolchain order (each step measured on these machines):
 #   1. the rustc already on PATH, if it has the wasm32-unknown-unknown standard library;
 #   2. `rustup target add wasm32-unknown-unknown`, with a short timeout (it hangs without internet);
 #   3. Debian's rustc-web + a wasm32 sysroot built once with -Zbuild-std.

@@ -41,6 +41,9 @@ again() {
 say "browser: wasm-pack test in WebKit"
 again wasm-pack test --headless --safari --safaridriver "$(command -v WebKitWebDriver)" wasm-pack-tests
 
+say "a plugin of its own: scripts/new-plugin.sh, built and tested outside the repository"
+again scripts/test-new-plugin.sh
+
 say "demo: the served app in Chromium, Firefox and WebKit"
 (cd e2e && again node --test --test-concurrency=1)
 

@@ -19,9 +19,9 @@
 //! While a task waits, it waits on *host operations* (sleep, fetch, storage): an import starts
 //! one and returns its id at once. When it finishes, the runtime writes the result (an
 //! [`outcome`] byte, then the payload) into memory from `valor_alloc` and calls
-//! `valor_complete(op, ptr, len)`, which wakes the tasks waiting on it. After every call into the
-//! plugin the runtime takes the woken task ids from `valor_woken` (0 when there are none) and
-//! polls those tasks again. A dropped future cancels its operation through `cancel(op)`. An
+//! `valor_complete(op, ptr, len)`, which wakes the tasks waiting on it. After every
+//! `valor_poll` and `valor_complete` the runtime takes the woken task ids from `valor_woken` (0
+//! when there are none) and polls those tasks again. A dropped future cancels its operation through `cancel(op)`. An
 //! operation the runtime refuses to start (past its limit of operations in flight, or a message
 //! over the plugin's size limit) still gets an id: its failure is delivered the same way.
 

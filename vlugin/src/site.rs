@@ -28,7 +28,7 @@ pub(crate) fn set(mount: &str, origin: &str) {
 }
 
 /// The path prefix the plugin is mounted at, without a trailing slash: `/api/todos` for a
-/// plugin whose manifest entry says `"mount": "/api/todos"`. Requests' URIs are relative to it.
+/// plugin whose manifest entry says `"prefix": "/api/todos"`. Requests' URIs are relative to it.
 pub fn mount() -> &'static str {
     &SITE.get().mount
 }

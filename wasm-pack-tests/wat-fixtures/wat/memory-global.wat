@@ -2,7 +2,7 @@
 (module
   (memory 1)
   (global (export "memory") i32 (i32.const 0))
-  (func (export "valor_abi_version") (result i32) (i32.const 2))
+  (func (export "valor_abi_version") (result i32) (i32.const 3))
   (func (export "valor_init") (param i32 i32))
   (func (export "valor_alloc") (param i32) (result i32) (i32.const 1024))
   (func (export "valor_start") (param i32 i32) (result i32) (i32.const 1))

@@ -4,7 +4,7 @@
   (memory (export "memory") 1)
   (func $spin (loop $forever (br $forever)))
   (start $spin)
-  (func (export "valor_abi_version") (result i32) (i32.const 2))
+  (func (export "valor_abi_version") (result i32) (i32.const 3))
   (func (export "valor_init") (param i32 i32))
   (func (export "valor_alloc") (param i32) (result i32) (i32.const 1024))
   (func (export "valor_start") (param i32 i32) (result i32) (i32.const 1))

@@ -148,6 +148,29 @@ async fn host_api(req: Request) -> Result<Response, vlugin::Error> {
         "/kv/keys" => {
             Json(kv::keys(&query(&req, "prefix").unwrap_or_default()).await?).into_response()
         }
+        // The entries under `prefix`, values as text: `[[key, value], ...]`.
+        "/kv/scan" => {
+            let entries = kv::scan(&query(&req, "prefix").unwrap_or_default()).await?;
+            let entries: Vec<(String, String)> = entries
+                .into_iter()
+                .map(|(key, value)| (key, String::from_utf8_lossy(&value).into_owned()))
+                .collect();
+            Json(entries).into_response()
+        }
+        // Adds one to the JSON number under `key`, atomically; answers the new number.
+        "/kv/bump" => {
+            let key = query(&req, "key").unwrap_or_default();
+            let n = kv::update_json(&key, |n: Option<u64>| n.unwrap_or(0) + 1).await?;
+            n.to_string().into_response()
+        }
+        // Where the plugin is served, as the host told it.
+        "/site" => Json(json!({
+            "mount": vlugin::mount(),
+            "origin": vlugin::origin(),
+            "url": req.url(),
+            "todo": vlugin::url_for("/todos/7"),
+        }))
+        .into_response(),
         "/random" => {
             let mut bytes = [0u8; 32];
             fill_random(&mut bytes);

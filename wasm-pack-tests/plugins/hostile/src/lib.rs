@@ -47,7 +47,7 @@ thread_local! {
 
 #[unsafe(no_mangle)]
 extern "C" fn valor_abi_version() -> u32 {
-    2
+    3
 }
 
 #[unsafe(no_mangle)]
