@@ -212,7 +212,8 @@ impl Storage {
         let mut keys = found
             .iter()
             .map(|entry| {
-                entry_name(&entry).ok_or_else(|| failed(format!("unexpected key {}", describe(&entry))))
+                entry_name(&entry)
+                    .ok_or_else(|| failed(format!("unexpected key {}", describe(&entry))))
             })
             .collect::<Result<Vec<_>, _>>()?;
         // IndexedDB orders by UTF-16 code units, which differs from Rust's order above U+D7FF.
@@ -255,10 +256,14 @@ impl Storage {
             .iter()
             .zip(values.iter())
             .map(|(key, value)| {
-                let key = entry_name(&key).ok_or_else(|| failed(format!("unexpected key {}", describe(&key))))?;
-                let value = value
-                    .dyn_into::<Uint8Array>()
-                    .map_err(|other| failed(format!("the value of {key:?} is not bytes: {}", describe(&other))))?;
+                let key = entry_name(&key)
+                    .ok_or_else(|| failed(format!("unexpected key {}", describe(&key))))?;
+                let value = value.dyn_into::<Uint8Array>().map_err(|other| {
+                    failed(format!(
+                        "the value of {key:?} is not bytes: {}",
+                        describe(&other)
+                    ))
+                })?;
                 Ok((key, value.to_vec()))
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -309,7 +314,8 @@ impl Storage {
                     },
                     _ => Ok(()),
                 };
-                let outcome = outcome.and_then(|current| write.map(|()| current).map_err(|e| describe(&e)));
+                let outcome =
+                    outcome.and_then(|current| write.map(|()| current).map_err(|e| describe(&e)));
                 if outcome.is_err() {
                     let _ = transaction.abort();
                 }
@@ -323,10 +329,20 @@ impl Storage {
         let current = match found.take() {
             Some(Ok(current)) => current,
             Some(Err(reason)) => return Err(failed(reason)),
-            None => return Err(failed(committed.err().unwrap_or_else(|| "the read never finished".to_owned()))),
+            None => {
+                return Err(failed(
+                    committed
+                        .err()
+                        .unwrap_or_else(|| "the read never finished".to_owned()),
+                ))
+            }
         };
         committed.map_err(failed)?;
-        Ok(if current.as_deref() == expected { Ok(()) } else { Err(current) })
+        Ok(if current.as_deref() == expected {
+            Ok(())
+        } else {
+            Err(current)
+        })
     }
 
     /// A new transaction on the object store, opening the database if needed.
@@ -435,7 +451,9 @@ fn factory() -> Result<IdbFactory, StorageError> {
 
 /// The key a plugin chose, from an entry's `[namespace, key]`.
 fn entry_name(entry: &JsValue) -> Option<String> {
-    entry.dyn_ref::<Array>().and_then(|entry| entry.get(1).as_string())
+    entry
+        .dyn_ref::<Array>()
+        .and_then(|entry| entry.get(1).as_string())
 }
 
 /// A stored value: `None` for none, the bytes of a `Uint8Array`, else an error.

@@ -128,7 +128,9 @@ fn parts_len(headers: &[(&[u8], &[u8])]) -> usize {
 
 /// The status of an encoded response: its first four bytes, `None` if there are not four.
 pub fn response_status(encoded: &[u8]) -> Option<u32> {
-    encoded.first_chunk::<4>().map(|status| u32::from_le_bytes(*status))
+    encoded
+        .first_chunk::<4>()
+        .map(|status| u32::from_le_bytes(*status))
 }
 
 /// Replaces the status of an encoded response, its first four bytes.
@@ -164,7 +166,9 @@ pub fn decode_request<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Request
 
 /// Decodes a response encoded by [`encode_response`], validating every part as `http` does.
 #[cfg(feature = "http")]
-pub fn decode_response<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Response<B>, DecodeError> {
+pub fn decode_response<B: for<'a> From<&'a [u8]>>(
+    bytes: &[u8],
+) -> Result<Response<B>, DecodeError> {
     let mut input = Reader::new(bytes);
     let code = input.u32()?;
     let status = u16::try_from(code)

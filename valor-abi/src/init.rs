@@ -37,7 +37,8 @@ impl<'a> Init<'a> {
     pub fn decode(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         let mut input = Reader::new(bytes);
         let text = |bytes: &'a [u8]| {
-            std::str::from_utf8(bytes).map_err(|_| DecodeError::Init("mount or origin is not UTF-8"))
+            std::str::from_utf8(bytes)
+                .map_err(|_| DecodeError::Init("mount or origin is not UTF-8"))
         };
         let init = Init {
             config: input.field()?,

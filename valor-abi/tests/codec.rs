@@ -1,7 +1,7 @@
 //! The wire format shared by the runtime and plugins: lossless both ways, and total on garbage.
-use valor_abi::codec::{encode_request, encode_response, DecodeError};
-use http::{HeaderValue, Method};
 use http::StatusCode;
+use http::{HeaderValue, Method};
+use valor_abi::codec::{encode_request, encode_response, DecodeError};
 
 type Body = Vec<u8>;
 type Request = http::Request<Body>;

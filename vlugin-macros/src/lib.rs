@@ -1,7 +1,7 @@
 //! The `#[vlugin]` attribute of the Valor plugin SDK; use it through the `vlugin` crate.
 //!
 //! ```
-//! use vlugin::*;
+//! use vlugin::prelude::*;
 //!
 //! #[vlugin]
 //! async fn hello(req: Request) -> impl IntoResponse {

@@ -16,7 +16,7 @@ pub(crate) fn set(json: Vec<u8>) {
 ///
 /// # Examples
 /// ```no_run
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Config { name: String }

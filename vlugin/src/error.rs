@@ -8,7 +8,7 @@ use crate::{IntoResponse, Response, StatusCode};
 /// every host API call, on JSON and on building HTTP messages.
 ///
 /// ```
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// #[derive(serde::Deserialize)]
 /// struct NewTodo { title: String }

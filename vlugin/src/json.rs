@@ -12,7 +12,7 @@ const JSON: &str = "application/json";
 ///
 /// # Examples
 /// ```
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// #[derive(serde::Serialize)]
 /// struct Todo { id: u32, done: bool }

@@ -24,11 +24,11 @@
 //! # Ok::<(), vlugin::Error>(()) }).unwrap();
 //! ```
 
-use valor_abi::storage::{self, Command, Swap};
 use crate::guest::host;
 use crate::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use valor_abi::storage::{self, Command, Swap};
 
 async fn run(command: Command<'_>) -> Result<Vec<u8>, Error> {
     host::kv(&command.encode()).result(Error::Storage).await
@@ -58,7 +58,9 @@ pub async fn keys(prefix: &str) -> Result<Vec<String>, Error> {
 /// The entries (key and value) whose key starts with `prefix` (`""` for all), sorted by key:
 /// one consistent snapshot.
 pub async fn scan(prefix: &str) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    Ok(storage::decode_entries(&run(Command::Scan { prefix }).await?)?)
+    Ok(storage::decode_entries(
+        &run(Command::Scan { prefix }).await?,
+    )?)
 }
 
 /// Sets `key` to `new` (`None` deletes it) only if its value is still `expected` (`None`: no

@@ -59,10 +59,10 @@ pub use redirect::Redirect;
 pub use request::RequestExt;
 pub use response::IntoResponse;
 pub use router::{Params, Router};
-pub use site::{mount, origin, url_for};
 /// For `#[derive(serde::Deserialize, serde::Serialize)]` on the types of [`Json`] and
 /// [`RequestExt`] (with `serde`'s `derive` feature in the plugin's own `Cargo.toml`).
 pub use serde;
+pub use site::{mount, origin, url_for};
 pub use time::{now, sleep};
 pub use vlugin_macros::vlugin;
 

@@ -1,6 +1,6 @@
-use valor_abi::codec;
 use crate::guest::host;
 use crate::{Error, Request, Response};
+use valor_abi::codec;
 
 /// Sends an HTTP request from the plugin, through the runtime's `fetch`.
 ///
@@ -15,7 +15,7 @@ use crate::{Error, Request, Response};
 ///
 /// # Examples
 /// ```no_run
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// # async fn example() -> Result<(), vlugin::Error> {
 /// let request = http::Request::get("/api/hello").body(Body::empty()).unwrap();

@@ -6,7 +6,7 @@ use http::StatusCode;
 /// A redirect: a response with a `location` and no body.
 ///
 /// ```
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// let response = Redirect::to("/todos/7").into_response();
 /// assert_eq!(response.status(), StatusCode::SEE_OTHER);

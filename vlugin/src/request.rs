@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 /// parse is an [`Error`] that answers 400 saying why, for `?`.
 ///
 /// ```
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// #[derive(serde::Deserialize)]
 /// struct Page { page: u32, tag: Option<String> }

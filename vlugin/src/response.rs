@@ -1,8 +1,8 @@
-use valor_abi::codec;
 use crate::{Body, Response};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
 use std::fmt::Display;
+use valor_abi::codec;
 
 const TEXT: &str = "text/plain; charset=utf-8";
 const BYTES: &str = "application/octet-stream";
@@ -25,7 +25,7 @@ const BYTES: &str = "application/octet-stream";
 ///
 /// # Examples
 /// ```
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// let response = (StatusCode::CREATED, "made").into_response();
 /// assert_eq!(response.status(), StatusCode::CREATED);

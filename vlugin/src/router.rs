@@ -27,7 +27,7 @@ macro_rules! method_routes {
 /// `/api/todos` and `/api/todos/` are `/`, and `/api/todos/7` is `/7`.
 ///
 /// ```
-/// use vlugin::*;
+/// use vlugin::prelude::*;
 ///
 /// #[vlugin]
 /// async fn todos(req: Request) -> Response {

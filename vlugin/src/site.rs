@@ -50,8 +50,15 @@ pub fn origin() -> &'static str {
 /// ```
 pub fn url_for(path: &str) -> String {
     // The mount itself, with or without a query.
-    let path = path.strip_prefix('/').filter(|rest| rest.is_empty() || rest.starts_with('?')).unwrap_or(path);
-    let slash = if path.is_empty() || path.starts_with(['/', '?']) { "" } else { "/" };
+    let path = path
+        .strip_prefix('/')
+        .filter(|rest| rest.is_empty() || rest.starts_with('?'))
+        .unwrap_or(path);
+    let slash = if path.is_empty() || path.starts_with(['/', '?']) {
+        ""
+    } else {
+        "/"
+    };
     format!("{}{}{slash}{path}", origin(), mount())
 }
 

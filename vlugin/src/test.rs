@@ -153,7 +153,10 @@ impl Installed {
 impl Drop for Installed {
     fn drop(&mut self) {
         INSTALLED.with_borrow_mut(|installed| {
-            if installed.as_ref().is_some_and(|s| Rc::ptr_eq(s, &self.state)) {
+            if installed
+                .as_ref()
+                .is_some_and(|s| Rc::ptr_eq(s, &self.state))
+            {
                 *installed = None;
             }
         });
@@ -199,9 +202,11 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 fn with_host(operation: impl FnOnce(&mut State) -> Result<Vec<u8>, String>) -> Vec<u8> {
     let answer = INSTALLED.with_borrow(|installed| match installed {
         Some(state) => operation(&mut state.borrow_mut()),
-        None => Err("the Valor host API is only available inside a plugin, or in a test that \
+        None => Err(
+            "the Valor host API is only available inside a plugin, or in a test that \
                      installs a vlugin::test::Host"
-            .to_owned()),
+                .to_owned(),
+        ),
     });
     match answer {
         Ok(payload) => [&[outcome::OK][..], &payload].concat(),
@@ -223,7 +228,9 @@ pub(crate) fn sleep(ms: f64) -> Vec<u8> {
 pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
     // The stub runs outside the borrow: it may use the host itself.
     let stub = INSTALLED.with_borrow(|installed| {
-        installed.as_ref().map(|state| state.borrow_mut().fetch.take())
+        installed
+            .as_ref()
+            .map(|state| state.borrow_mut().fetch.take())
     });
     let Some(Some(mut stub)) = stub else {
         return with_host(|_| Err("no fetch stub in this test's Host".to_owned()));

@@ -371,14 +371,26 @@ async fn responses_with_long_heads_arrive_whole() {
 async fn concurrent_updates_of_one_key_lose_nothing() {
     let runtime = Runtime::boot(MANIFEST).await;
     let key = "/api/host/kv?key=counters/bumped";
-    assert_eq!(send(&runtime, request("DELETE", key, &[], None)).await.status, 204);
+    assert_eq!(
+        send(&runtime, request("DELETE", key, &[], None))
+            .await
+            .status,
+        204
+    );
     // All of them read the same value first: every write after the first meets a newer value
     // and retries from it, in one storage transaction per attempt.
-    let bumps = join_all(
-        (0..40).map(|_| send(&runtime, request("POST", "/api/host/kv/bump?key=counters/bumped", &[], None))),
-    )
+    let bumps = join_all((0..40).map(|_| {
+        send(
+            &runtime,
+            request("POST", "/api/host/kv/bump?key=counters/bumped", &[], None),
+        )
+    }))
     .await;
-    assert!(bumps.iter().all(|b| b.status == 200), "{:?}", bumps.iter().map(|b| b.text()).collect::<Vec<_>>());
+    assert!(
+        bumps.iter().all(|b| b.status == 200),
+        "{:?}",
+        bumps.iter().map(|b| b.text()).collect::<Vec<_>>()
+    );
     let mut seen: Vec<u64> = bumps.iter().map(|b| b.text().parse().unwrap()).collect();
     seen.sort_unstable();
     // Each request saw its own new value: no two read-modify-writes overlapped.
@@ -389,8 +401,18 @@ async fn concurrent_updates_of_one_key_lose_nothing() {
 #[wasm_bindgen_test]
 async fn a_scan_lists_keys_and_values_of_a_prefix_in_order() {
     let runtime = Runtime::boot(MANIFEST).await;
-    for (key, value) in [("scan/b", "2"), ("scan/a", "1"), ("scanner", "x"), ("scan/c/d", "3")] {
-        let put = request("PUT", &format!("/api/host/kv?key={key}"), &[], Some(value.as_bytes()));
+    for (key, value) in [
+        ("scan/b", "2"),
+        ("scan/a", "1"),
+        ("scanner", "x"),
+        ("scan/c/d", "3"),
+    ] {
+        let put = request(
+            "PUT",
+            &format!("/api/host/kv?key={key}"),
+            &[],
+            Some(value.as_bytes()),
+        );
         assert_eq!(send(&runtime, put).await.status, 204);
     }
     assert_eq!(
@@ -399,7 +421,9 @@ async fn a_scan_lists_keys_and_values_of_a_prefix_in_order() {
     );
     // Another plugin's namespace holds none of them.
     assert_eq!(
-        get(&runtime, "/api/host-other/kv/scan?prefix=scan").await.json(),
+        get(&runtime, "/api/host-other/kv/scan?prefix=scan")
+            .await
+            .json(),
         serde_json::json!([])
     );
 }

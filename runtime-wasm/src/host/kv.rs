@@ -29,7 +29,9 @@ pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
         Command::CompareAndSwap { key, expected, new } => store
             .compare_and_swap(namespace, key, expected, new)
             .await
-            .map(|swapped| storage::encode_swap(swapped.as_ref().map(|()| ()).map_err(Option::as_deref))),
+            .map(|swapped| {
+                storage::encode_swap(swapped.as_ref().map(|()| ()).map_err(Option::as_deref))
+            }),
     };
     match reply {
         Ok(payload) => ok(&payload),

@@ -9,8 +9,8 @@ use crate::{offline, sys};
 use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
-use valor_meter::Limits;
 use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
+use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 

@@ -5,12 +5,12 @@ pub(crate) mod host;
 pub(crate) mod ops;
 mod tasks;
 
-use valor_abi::codec;
 use crate::response::encoded_text;
 use crate::{IntoResponse, Request};
 use http::StatusCode;
 use std::alloc::Layout;
 use std::future::Future;
+use valor_abi::codec;
 
 pub use valor_abi::ABI_VERSION;
 

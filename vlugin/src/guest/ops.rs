@@ -1,11 +1,11 @@
 //! Host operations as futures: started by an import, finished by `valor_complete`.
 
-use valor_abi::outcome;
 use crate::Error;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
+use valor_abi::outcome;
 
 enum State {
     Waiting(Option<Waker>),

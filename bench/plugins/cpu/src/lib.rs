@@ -3,7 +3,7 @@
 //! - `/json?items=N`: N objects serialised to JSON, parsed back and summed.
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use vlugin::*;
+use vlugin::prelude::*;
 
 fn number(req: &Request, name: &str, default: usize) -> usize {
     req.uri()

@@ -3,7 +3,7 @@
 use serde_json::json;
 use std::cell::Cell;
 use std::time::Duration;
-use vlugin::*;
+use vlugin::prelude::*;
 
 #[derive(Default, Clone, Copy)]
 struct Stats {
@@ -54,10 +54,8 @@ impl Drop for InFlight {
 }
 
 fn query(req: &Request, name: &str) -> Option<String> {
-    req.uri().query()?.split('&').find_map(|pair| {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        (key == name).then(|| value.replace("%2F", "/").replace("%3A", ":"))
-    })
+    let mut pairs: std::collections::HashMap<String, String> = req.query().ok()?;
+    pairs.remove(name)
 }
 
 #[vlugin]

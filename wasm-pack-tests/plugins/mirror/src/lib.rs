@@ -2,7 +2,7 @@
 //! header `x-reply` per value of the request's `x-reply` headers: the response direction's
 //! fidelity test.
 use vlugin::http::HeaderValue;
-use vlugin::*;
+use vlugin::prelude::*;
 
 #[vlugin]
 async fn mirror(req: Request) -> Result<Response, String> {

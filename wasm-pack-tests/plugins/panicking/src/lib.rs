@@ -2,7 +2,7 @@
 //! the message, and serve the next request from a fresh instance. `/count` answers how many
 //! requests this instance has served, so a test can tell instances apart.
 use std::cell::Cell;
-use vlugin::*;
+use vlugin::prelude::*;
 
 thread_local! {
     static SERVED: Cell<u32> = const { Cell::new(0) };

@@ -1,6 +1,6 @@
 //! The SDK's surface for APIs, in a real plugin: a `Router` with parameters, errors that carry
 //! their status, header arrays, a redirect, and a query read into a serde type.
-use vlugin::*;
+use vlugin::prelude::*;
 
 #[derive(serde::Deserialize)]
 struct Page {

@@ -2,7 +2,7 @@
 //! exactly what crossed the service worker and the plugin boundary.
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use vlugin::*;
+use vlugin::prelude::*;
 
 #[derive(Serialize)]
 struct Echo {

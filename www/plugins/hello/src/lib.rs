@@ -1,5 +1,5 @@
 //! The smallest plugin: one fixed answer.
-use vlugin::*;
+use vlugin::prelude::*;
 
 #[vlugin]
 async fn hello(_req: Request) -> impl IntoResponse {

@@ -11,8 +11,8 @@
 //! go to the network. Outbound requests are denied unless the manifest entry allows the host:
 //! this one has `"allowed_hosts": ["self"]`, so `?path=https://example.com/` is refused by the
 //! runtime and answered 403 with its explanation.
-use serde::Serialize;
-use vlugin::*;
+use serde::{Deserialize, Serialize};
+use vlugin::prelude::*;
 
 /// Where the proxied answer comes from when the request does not say.
 const DEFAULT_SOURCE: &str = "/api/hello";
@@ -30,28 +30,30 @@ struct Proxied {
     via: Option<String>,
 }
 
+/// The query: `?path=/api/echo` (percent-decoded).
+#[derive(Deserialize)]
+struct Query {
+    path: Option<String>,
+}
+
 #[vlugin]
-async fn proxy(req: Request) -> Response {
-    let source = query_param(&req, "path").unwrap_or_else(|| DEFAULT_SOURCE.to_owned());
-    let outbound = match http::Request::get(source.as_str()).body(Body::empty()) {
-        Ok(outbound) => outbound,
-        Err(error) => {
+async fn proxy(req: Request) -> vlugin::Result<Json<Proxied>> {
+    let Query { path } = req.query()?;
+    let source = path.unwrap_or_else(|| DEFAULT_SOURCE.to_owned());
+    let outbound = http::Request::get(source.as_str())
+        .body(Body::empty())
+        .map_err(|error| {
             let message = format!("?path={source} is not a path or URL: {error}");
-            return (StatusCode::BAD_REQUEST, message).into_response();
+            Error::new(StatusCode::BAD_REQUEST, message)
+        })?;
+    let answer = fetch(outbound).await.map_err(|error| {
+        log::warn!("proxy {source}: {error}");
+        match error {
+            // The runtime's message names the host and the manifest change that would allow it.
+            Error::Denied(message) => Error::new(StatusCode::FORBIDDEN, message),
+            other => Error::new(StatusCode::BAD_GATEWAY, other.to_string()),
         }
-    };
-    let answer = match fetch(outbound).await {
-        Ok(answer) => answer,
-        // The runtime's message names the host and the manifest change that would allow it.
-        Err(vlugin::Error::Denied(message)) => {
-            log::warn!("proxy {source}: {message}");
-            return (StatusCode::FORBIDDEN, message).into_response();
-        }
-        Err(error) => {
-            log::warn!("proxy {source}: {error}");
-            return (StatusCode::BAD_GATEWAY, error.to_string()).into_response();
-        }
-    };
+    })?;
 
     let via = answer
         .headers()
@@ -64,21 +66,11 @@ async fn proxy(req: Request) -> Response {
         answer.status(),
         via.as_deref().unwrap_or("the network")
     );
-    Json(Proxied {
+    Ok(Json(Proxied {
         transformed: original.to_uppercase(),
         status: answer.status().as_u16(),
         source,
         original,
         via,
-    })
-    .into_response()
-}
-
-/// The decoded value of `name` in the request's query string (`?path=%2Fapi%2Fecho` gives
-/// `/api/echo`).
-fn query_param(req: &Request, name: &str) -> Option<String> {
-    let query = req.uri().query()?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
+    }))
 }

@@ -16,6 +16,10 @@ pub struct Todo {
     pub done: bool,
     /// Creation time, milliseconds since the Unix epoch: the list's order.
     pub created_ms: u64,
+    /// Where the todo is, absolute: made anew for every answer (`located`), as the app's
+    /// origin is the host's to say.
+    #[serde(default)]
+    pub url: String,
 }
 
 impl Todo {
@@ -29,7 +33,14 @@ impl Todo {
             title,
             done: false,
             created_ms,
+            url: String::new(),
         }
+        .located()
+    }
+
+    fn located(mut self) -> Self {
+        self.url = vlugin::url_for(&format!("/{}", self.id));
+        self
     }
 }
 
@@ -39,19 +50,36 @@ fn key(id: &str) -> String {
 
 /// Every todo, oldest first.
 pub async fn list() -> Result<Vec<Todo>, vlugin::Error> {
-    let mut todos = Vec::new();
-    for key in kv::keys(PREFIX).await? {
-        // A key removed between `keys` and `get_json` (a concurrent DELETE) is skipped.
-        if let Some(todo) = kv::get_json::<Todo>(&key).await? {
-            todos.push(todo);
-        }
-    }
+    let mut todos: Vec<Todo> = kv::scan_json::<Todo>(PREFIX)
+        .await?
+        .into_iter()
+        .map(|(_key, todo)| todo.located())
+        .collect();
     todos.sort_by(|a, b| (a.created_ms, &a.id).cmp(&(b.created_ms, &b.id)));
     Ok(todos)
 }
 
 pub async fn get(id: &str) -> Result<Option<Todo>, vlugin::Error> {
-    kv::get_json(&key(id)).await
+    Ok(kv::get_json::<Todo>(&key(id)).await?.map(Todo::located))
+}
+
+/// Changes the todo `id` with `change`, atomically; `None` if there is no such todo.
+pub async fn modify(id: &str, change: impl Fn(&mut Todo)) -> Result<Option<Todo>, vlugin::Error> {
+    let key = key(id);
+    let mut current = kv::get(&key).await?;
+    loop {
+        let Some(stored) = current.as_deref() else {
+            return Ok(None);
+        };
+        let mut todo: Todo = serde_json::from_slice(stored)?;
+        change(&mut todo);
+        let new = serde_json::to_vec(&todo)?;
+        match kv::compare_and_swap(&key, Some(stored), Some(&new)).await? {
+            Ok(()) => return Ok(Some(todo.located())),
+            // Changed (or deleted) meanwhile: apply the change to what is there now.
+            Err(found) => current = found,
+        }
+    }
 }
 
 /// Stores `todo`, replacing the one with the same id.
@@ -63,6 +91,7 @@ pub async fn delete(id: &str) -> Result<(), vlugin::Error> {
     kv::delete(&key(id)).await
 }
 
+/// Deletes every todo.
 pub async fn delete_all() -> Result<(), vlugin::Error> {
     for key in kv::keys(PREFIX).await? {
         kv::delete(&key).await?;

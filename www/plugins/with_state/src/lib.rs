@@ -12,7 +12,7 @@
 //! `{ "greeting": "Hello, I am Alice", "visits": 3 }`.
 use serde::{Deserialize, Serialize};
 use std::cell::Cell;
-use vlugin::*;
+use vlugin::prelude::*;
 
 /// The `config` of this plugin's manifest entry, typed: a missing or misspelled `name` is a 500
 /// that says what is wrong with the config.
