@@ -301,7 +301,8 @@ mod tests {
     fn abi_bytes_decode_as_the_same_response() {
         let mut reply = Reply::text(404, "no such note");
         reply.header("x-a", b"1");
-        let response = valor_abi::codec::decode_response(&reply.to_abi()).unwrap();
+        let response: vlugin::Response =
+            valor_abi::codec::decode_response(&reply.to_abi()).unwrap();
         assert_eq!(response.status(), 404);
         assert_eq!(response.headers()["x-a"], "1");
         assert_eq!(

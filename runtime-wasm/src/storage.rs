@@ -297,7 +297,7 @@ impl Storage {
         // The write is made from the read's success handler, while the transaction is still
         // active: awaiting the read first would let it commit (engines differ on whether a
         // promise reaction still counts as "during the event").
-        let found: Rc<RefCell<Option<Result<Option<Vec<u8>>, String>>>> = Rc::default();
+        let found: Rc<RefCell<Option<ReadOutcome>>> = Rc::default();
         let swap = {
             let (read, found, transaction) = (read.clone(), Rc::clone(&found), transaction.clone());
             let new = new.map(copy_to_js);
@@ -306,7 +306,7 @@ impl Storage {
                 let outcome = read
                     .result()
                     .map_err(|e| describe(&e))
-                    .and_then(|value| stored_bytes(value));
+                    .and_then(stored_bytes);
                 let write = match &outcome {
                     Ok(current) if *current == expected => match &new {
                         Some(value) => store.put_with_key(value, &entry).map(drop),
@@ -448,6 +448,9 @@ fn factory() -> Result<IdbFactory, StorageError> {
         .and_then(|factory| factory.dyn_into().ok())
         .ok_or(StorageError::Unavailable)
 }
+
+/// What a compare-and-swap found: the stored value (`None`: none), or why reading failed.
+type ReadOutcome = Result<Option<Vec<u8>>, String>;
 
 /// The key a plugin chose, from an entry's `[namespace, key]`.
 fn entry_name(entry: &JsValue) -> Option<String> {

@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use valor_abi::codec::{encode_request, encode_response, DecodeError};
-use valor_abi::storage::{decode_keys, decode_value, Command};
+use valor_abi::init::Init;
+use valor_abi::storage::{decode_entries, decode_keys, decode_swap, decode_value, Command};
 type Body = Vec<u8>;
 type Request = http::Request<Body>;
 type Response = http::Response<Body>;
@@ -56,6 +57,9 @@ fn decode_all(bytes: &[u8]) -> usize {
     let _ = Command::decode(bytes);
     let _ = decode_keys(bytes);
     let _ = decode_value(bytes);
+    let _ = decode_entries(bytes);
+    let _ = decode_swap(bytes);
+    let _ = Init::decode(bytes);
     WATCHING.with(|watching| watching.set(false));
     LARGEST.with(Cell::get)
 }

@@ -30,7 +30,7 @@ pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
             .compare_and_swap(namespace, key, expected, new)
             .await
             .map(|swapped| {
-                storage::encode_swap(swapped.as_ref().map(|()| ()).map_err(Option::as_deref))
+                storage::encode_swap(swapped.as_ref().copied().map_err(Option::as_deref))
             }),
     };
     match reply {

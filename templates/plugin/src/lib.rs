@@ -71,7 +71,7 @@ fn key(id: u64) -> String {
 }
 
 /// The handler, natively, against vlugin's in-memory test host: `cargo test`.
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use vlugin::test::{block_on, request, Host};

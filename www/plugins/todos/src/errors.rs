@@ -21,6 +21,9 @@ pub fn as_json(answer: Response) -> Response {
     let message = String::from_utf8_lossy(body.as_bytes());
     let json = Json(ErrorBody { error: &message }).into_response();
     let (json_head, json_body) = json.into_parts();
-    head.headers.insert(header::CONTENT_TYPE, json_head.headers[header::CONTENT_TYPE].clone());
+    head.headers.insert(
+        header::CONTENT_TYPE,
+        json_head.headers[header::CONTENT_TYPE].clone(),
+    );
     Response::from_parts(head, json_body)
 }

@@ -58,7 +58,11 @@ async fn create(req: Request, _params: Params) -> vlugin::Result<impl IntoRespon
     let new: NewTodo = req.json()?;
     let todo = Todo::new(valid_title(&new.title)?);
     store::put(&todo).await?;
-    Ok((StatusCode::CREATED, [(header::LOCATION, todo.url.clone())], Json(todo)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, todo.url.clone())],
+        Json(todo),
+    ))
 }
 
 async fn clear(_req: Request, _params: Params) -> vlugin::Result<StatusCode> {
@@ -67,7 +71,10 @@ async fn clear(_req: Request, _params: Params) -> vlugin::Result<StatusCode> {
 }
 
 async fn show(_req: Request, params: Params) -> vlugin::Result<Json<Todo>> {
-    Ok(Json(found(params.get("id"), store::get(id(&params)).await?)?))
+    Ok(Json(found(
+        params.get("id"),
+        store::get(id(&params)).await?,
+    )?))
 }
 
 async fn update(req: Request, params: Params) -> vlugin::Result<Json<Todo>> {
@@ -106,13 +113,16 @@ fn found(id: Option<&str>, todo: Option<Todo>) -> vlugin::Result<Todo> {
 
 fn valid_title(title: &str) -> vlugin::Result<String> {
     match title.trim() {
-        "" => Err(Error::new(StatusCode::BAD_REQUEST, "the title must not be empty")),
+        "" => Err(Error::new(
+            StatusCode::BAD_REQUEST,
+            "the title must not be empty",
+        )),
         title => Ok(title.to_owned()),
     }
 }
 
 /// The API natively, on vlugin's in-memory test host (`cargo test -p todos`).
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use vlugin::test::{block_on, request, Host};
@@ -133,16 +143,25 @@ mod tests {
         assert_eq!(status, StatusCode::CREATED);
         let id = todo["id"].as_str().unwrap();
         let url = format!("https://todo.example/api/todos/{id}");
-        assert_eq!((todo["title"].as_str(), todo["url"].as_str()), (Some("Buy milk"), Some(&*url)));
+        assert_eq!(
+            (todo["title"].as_str(), todo["url"].as_str()),
+            (Some("Buy milk"), Some(&*url))
+        );
         assert_eq!(answer.headers()[header::LOCATION], url.as_str());
 
         let (status, todo, _) = send("PATCH", &format!("/{id}"), r#"{"done": true}"#);
-        assert_eq!((status, todo["done"].as_bool()), (StatusCode::OK, Some(true)));
+        assert_eq!(
+            (status, todo["done"].as_bool()),
+            (StatusCode::OK, Some(true))
+        );
         let (_, listed, _) = send("GET", "/", "");
         assert_eq!(listed.as_array().map(Vec::len), Some(1));
         assert_eq!(listed[0]["done"], true);
 
-        assert_eq!(send("DELETE", &format!("/{id}"), "").0, StatusCode::NO_CONTENT);
+        assert_eq!(
+            send("DELETE", &format!("/{id}"), "").0,
+            StatusCode::NO_CONTENT
+        );
         assert_eq!(send("GET", &format!("/{id}"), "").0, StatusCode::NOT_FOUND);
     }
 
