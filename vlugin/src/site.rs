@@ -12,30 +12,32 @@ struct Site {
 
 thread_local! {
     // Set once per instance (or per test), read by every request: leaked to hand out `&'static`.
-    static SITE: Cell<&'static Site> = Cell::new(Box::leak(Box::new(Site {
-        mount: String::new(),
-        origin: String::new(),
-    })));
+    static SITE: Cell<Option<&'static Site>> = const { Cell::new(None) };
 }
 
-/// Records the host's mount and origin. Called from `valor_init`.
+/// Records the host's mount and origin (the protocol has them without a trailing slash).
+/// Called from `valor_init`.
 pub(crate) fn set(mount: &str, origin: &str) {
     let site = Site {
-        mount: mount.trim_end_matches('/').to_owned(),
-        origin: origin.trim_end_matches('/').to_owned(),
+        mount: mount.to_owned(),
+        origin: origin.to_owned(),
     };
-    SITE.set(Box::leak(Box::new(site)));
+    SITE.set(Some(Box::leak(Box::new(site))));
+}
+
+fn site() -> Option<&'static Site> {
+    SITE.get()
 }
 
 /// The path prefix the plugin is mounted at, without a trailing slash: `/api/todos` for a
 /// plugin whose manifest entry says `"prefix": "/api/todos"`. Requests' URIs are relative to it.
 pub fn mount() -> &'static str {
-    &SITE.get().mount
+    site().map_or("", |site| &site.mount)
 }
 
 /// The app's origin, `scheme://host[:port]` without a trailing slash: `https://example.com`.
 pub fn origin() -> &'static str {
-    &SITE.get().origin
+    site().map_or("", |site| &site.origin)
 }
 
 /// The absolute URL of `path` in this plugin's mount: `url_for("/todos/7")` is

@@ -117,7 +117,9 @@ impl Host {
     /// Makes this the host of the current thread's handlers until the guard is dropped.
     pub fn install(self) -> Installed {
         let config = serde_json::to_vec(&self.config).expect("JSON values serialize");
-        crate::guest::set_up(&config, &self.mount, &self.origin);
+        // As a host sends them: without a trailing slash.
+        let (mount, origin) = (self.mount.trim_end_matches('/'), self.origin.trim_end_matches('/'));
+        crate::guest::set_up(&config, mount, origin);
         let state = Rc::new(RefCell::new(State {
             store: self.store,
             now_ms: self.now_ms,

@@ -27,8 +27,11 @@ pub unsafe fn init(ptr: u32, len: u32) {
     let message = unsafe { take_bytes(ptr, len) };
     // A host that sends no valid message breaks the protocol: the panic traps the instance,
     // and the host reports the message.
-    let init = valor_abi::init::Init::decode(&message)
-        .unwrap_or_else(|error| panic!("the host sent a bad init message: {error}"));
+    // (No `{error}` in the message: formatting the decoder's errors would add kilobytes to
+    // every plugin for a message no conforming host causes.)
+    let Ok(init) = valor_abi::init::Init::decode(&message) else {
+        panic!("the host sent a malformed init message (see valor_abi::init)");
+    };
     set_up(init.config, init.mount, init.origin);
 }
 
