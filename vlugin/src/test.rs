@@ -118,7 +118,10 @@ impl Host {
     pub fn install(self) -> Installed {
         let config = serde_json::to_vec(&self.config).expect("JSON values serialize");
         // As a host sends them: without a trailing slash.
-        let (mount, origin) = (self.mount.trim_end_matches('/'), self.origin.trim_end_matches('/'));
+        let (mount, origin) = (
+            self.mount.trim_end_matches('/'),
+            self.origin.trim_end_matches('/'),
+        );
         crate::guest::set_up(&config, mount, origin);
         let state = Rc::new(RefCell::new(State {
             store: self.store,

@@ -437,3 +437,28 @@ async fn a_plugin_knows_its_mount_the_origin_and_the_url_asked_for() {
     assert_eq!(site["url"], url("/api/host-other/site?x=1"));
     assert_eq!(site["todo"], url("/api/host-other/todos/7"));
 }
+
+#[wasm_bindgen_test]
+async fn a_value_over_max_body_bytes_is_not_stored() {
+    let runtime = Runtime::boot(MANIFEST).await;
+    let put = |repeat: u32| {
+        let path = format!("/api/host-small/kv?key=big&repeat={repeat}");
+        send(&runtime, request("PUT", &path, &[], Some(&[b'v'; 512])))
+    };
+    assert_eq!(put(2).await.status, 204, "1,024 bytes fit");
+    let refused = put(3).await;
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert!(
+        refused.text().contains(
+            "the value for \"big\" is 1536 bytes, more than plugin 'host-api-small' may store \
+             (1024 bytes: its max_body_bytes)"
+        ),
+        "{}",
+        refused.text()
+    );
+    // What was stored before is still there, whole.
+    assert_eq!(
+        get(&runtime, "/api/host-small/kv?key=big").await.body.len(),
+        1024
+    );
+}

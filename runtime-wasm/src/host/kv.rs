@@ -10,6 +10,20 @@ pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
         Ok(command) => command,
         Err(error) => return failed(&format!("malformed storage command: {error}")),
     };
+    let written = match command {
+        Command::Put { key, value } => Some((key, value)),
+        Command::CompareAndSwap { key, new, .. } => new.map(|value| (key, value)),
+        _ => None,
+    };
+    if let Some((key, value)) = written.filter(|(_, value)| over_limit(&context, value)) {
+        return failed(&format!(
+            "the value for {key:?} is {} bytes, more than plugin '{}' may store ({} bytes: its \
+             max_body_bytes)",
+            value.len(),
+            context.name,
+            context.max_body_bytes
+        ));
+    }
     let (store, namespace) = (&context.storage, context.name.as_str());
     let reply = match command {
         Command::Get { key } => store
@@ -37,4 +51,10 @@ pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
         Ok(payload) => ok(&payload),
         Err(error) => failed(&error.to_string()),
     }
+}
+
+/// Whether a value is larger than the plugin's `max_body_bytes`, which bounds stored values as
+/// it bounds bodies.
+fn over_limit(context: &PluginContext, value: &[u8]) -> bool {
+    u64::try_from(value.len()).map_or(true, |len| len > u64::from(context.max_body_bytes))
 }

@@ -25,8 +25,17 @@ enum Refusal {
 
 /// The encoded response.
 async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
-    let request = codec::decode_request(bytes)
+    let request: vlugin::Request = codec::decode_request(bytes)
         .map_err(|e| Refusal::Failed(format!("malformed request: {e}")))?;
+    if request.body().len() as u64 > u64::from(context.max_body_bytes) {
+        return Err(Refusal::Failed(format!(
+            "the outbound request's body is {} bytes, more than plugin '{}' may send ({} bytes: \
+             its max_body_bytes)",
+            request.body().len(),
+            context.name,
+            context.max_body_bytes
+        )));
+    }
     let uri = request.uri().to_string();
     let url = web_sys::Url::new_with_base(&uri, &context.origin)
         .map_err(|_| Refusal::Failed(format!("invalid URL {uri:?}")))?;

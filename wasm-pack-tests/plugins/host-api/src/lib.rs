@@ -130,7 +130,11 @@ async fn host_api(req: Request) -> Result<Response, vlugin::Error> {
                     None => StatusCode::NOT_FOUND.into_response(),
                 },
                 "PUT" => {
-                    kv::set(&key, req.body().as_bytes()).await?;
+                    // `?repeat=n` stores the body n times over: a value larger than the body.
+                    let repeat = query(&req, "repeat")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(1);
+                    kv::set(&key, req.body().as_bytes().repeat(repeat)).await?;
                     if let Some(ms) = query(&req, "sleep").and_then(|ms| ms.parse().ok()) {
                         sleep(Duration::from_millis(ms)).await;
                     }
