@@ -1,5 +1,6 @@
 //! `vlugin::test`, the in-memory host of native tests: each part of the host API answers as the
 //! runtime would, through the same encodings.
+#![cfg(not(target_arch = "wasm32"))] // the test host is native-only
 use std::time::{Duration, UNIX_EPOCH};
 use vlugin::prelude::*;
 use vlugin::test::{block_on, request, Host};
