@@ -204,18 +204,7 @@ impl Storage {
         let request = prefix_range(namespace, prefix)
             .and_then(|range| store.get_all_keys_with_key(&range))
             .map_err(|e| failed(describe(&e)))?;
-        let found = outcome(&request)
-            .await
-            .map_err(failed)?
-            .dyn_into::<Array>()
-            .map_err(|other| failed(format!("getAllKeys answered {}", describe(&other))))?;
-        let mut keys = found
-            .iter()
-            .map(|entry| {
-                entry_name(&entry)
-                    .ok_or_else(|| failed(format!("unexpected key {}", describe(&entry))))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut keys = names(outcome(&request).await.map_err(failed)?).map_err(failed)?;
         // IndexedDB orders by UTF-16 code units, which differs from Rust's order above U+D7FF.
         keys.sort_unstable();
         Ok(keys)
@@ -245,19 +234,16 @@ impl Storage {
         let values = store
             .get_all_with_key(&range)
             .map_err(|e| failed(describe(&e)))?;
-        let as_array = |found: JsValue| {
-            found
-                .dyn_into::<Array>()
-                .map_err(|other| failed(format!("a listing answered {}", describe(&other))))
-        };
-        let keys = as_array(outcome(&keys).await.map_err(failed)?)?;
-        let values = as_array(outcome(&values).await.map_err(failed)?)?;
+        let keys = names(outcome(&keys).await.map_err(failed)?).map_err(failed)?;
+        let values = outcome(&values)
+            .await
+            .map_err(failed)?
+            .dyn_into::<Array>()
+            .map_err(|other| failed(format!("getAll answered {}", describe(&other))))?;
         let mut entries = keys
-            .iter()
+            .into_iter()
             .zip(values.iter())
             .map(|(key, value)| {
-                let key = entry_name(&key)
-                    .ok_or_else(|| failed(format!("unexpected key {}", describe(&key))))?;
                 let value = value.dyn_into::<Uint8Array>().map_err(|other| {
                     failed(format!(
                         "the value of {key:?} is not bytes: {}",
@@ -452,11 +438,20 @@ fn factory() -> Result<IdbFactory, StorageError> {
 /// What a compare-and-swap found: the stored value (`None`: none), or why reading failed.
 type ReadOutcome = Result<Option<Vec<u8>>, String>;
 
-/// The key a plugin chose, from an entry's `[namespace, key]`.
-fn entry_name(entry: &JsValue) -> Option<String> {
-    entry
-        .dyn_ref::<Array>()
-        .and_then(|entry| entry.get(1).as_string())
+/// The keys a plugin chose, in a `getAllKeys` answer's order: each entry's `[namespace, key]`.
+fn names(found: JsValue) -> Result<Vec<String>, String> {
+    let found = found
+        .dyn_into::<Array>()
+        .map_err(|other| format!("getAllKeys answered {}", describe(&other)))?;
+    found
+        .iter()
+        .map(|entry| {
+            entry
+                .dyn_ref::<Array>()
+                .and_then(|entry| entry.get(1).as_string())
+                .ok_or_else(|| format!("unexpected key {}", describe(&entry)))
+        })
+        .collect()
 }
 
 /// A stored value: `None` for none, the bytes of a `Uint8Array`, else an error.

@@ -3,17 +3,9 @@ use http::StatusCode;
 use http::{HeaderValue, Method};
 use valor_abi::codec::{encode_request, encode_response, DecodeError};
 
-type Body = Vec<u8>;
-type Request = http::Request<Body>;
-type Response = http::Response<Body>;
+mod common;
 
-fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
-    valor_abi::codec::decode_request(bytes)
-}
-
-fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
-    valor_abi::codec::decode_response(bytes)
-}
+use common::{decode_request, decode_response, Body, Request, Response};
 
 fn request(method: &str, uri: &str, headers: &[(&str, &[u8])], body: &[u8]) -> Request {
     let mut builder = http::Request::builder().method(method).uri(uri);

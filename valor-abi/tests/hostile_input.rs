@@ -10,17 +10,9 @@ use std::cell::Cell;
 use valor_abi::codec::{encode_request, encode_response, DecodeError};
 use valor_abi::init::Init;
 use valor_abi::storage::{decode_entries, decode_keys, decode_swap, decode_value, Command};
-type Body = Vec<u8>;
-type Request = http::Request<Body>;
-type Response = http::Response<Body>;
+mod common;
 
-fn decode_request(bytes: &[u8]) -> Result<Request, DecodeError> {
-    valor_abi::codec::decode_request(bytes)
-}
-
-fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
-    valor_abi::codec::decode_response(bytes)
-}
+use common::{decode_request, decode_response, Body, Request, Response};
 
 /// Records the largest single allocation made on this thread while `watching`.
 struct Largest;
