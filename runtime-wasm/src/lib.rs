@@ -25,18 +25,14 @@
 //! - `sys`: the raw JavaScript bindings.
 #![deny(missing_docs)]
 
-pub mod allowlist;
-pub mod error;
 mod host;
 mod inbound;
 pub mod integrity;
-pub mod manifest;
 mod mounts;
 mod offline;
 mod plugin;
 mod registry;
 mod reply;
-pub mod routes;
 mod runtime;
 pub mod storage;
 mod sys;
@@ -44,5 +40,8 @@ mod web_http;
 
 pub use reply::PLUGIN_HEADER;
 pub use runtime::Runtime;
+/// The manifest, routing, allowlist and failures, as every Valor host has them (crate
+/// `valor-host`).
+pub use valor_host::{allowlist, error, manifest, routes};
 /// The rewriting of plugin modules (crate `valor-meter`), which runs as a module of its own.
 pub use valor_meter as meter;

@@ -45,15 +45,8 @@ pub enum Fault {
     OutOfMemory,
 }
 
-/// How many tasks one drain of `valor_woken` may report before the plugin is taken to be
-/// spinning (a `valor_woken` that never returns 0 would otherwise hold the worker forever).
-const MAX_WOKEN_PER_DRAIN: u32 = 1 << 16;
-
-/// How many host operations (timers, fetches, storage commands) one instance may have under
-/// way: four times what the 1,000 sleeping requests of the benchmarks need, and a bound on the
-/// timers, fetches and memory a plugin starting operations in a loop can take from the worker.
-/// Past it, an operation fails at once with a message instead of starting.
-pub const MAX_OPS_IN_FLIGHT: usize = 4096;
+use valor_host::limits;
+use valor_host::limits::{MAX_OPS_IN_FLIGHT, MAX_WOKEN_PER_DRAIN};
 
 /// The state an instance shares with its imports and its host operations.
 pub struct State {
@@ -139,12 +132,7 @@ impl State {
             next_op: Cell::new(1),
             refused: RefCell::new(BTreeMap::new()),
             refusals_due: Cell::new(false),
-            over_quota: format!(
-                "plugin '{}' has {MAX_OPS_IN_FLIGHT} host operations in flight, the limit: \
-                 this one was not started",
-                context.name
-            )
-            .into(),
+            over_quota: limits::over_quota(&context.name).into(),
             waiters: RefCell::new(HashMap::new()),
             depth: Cell::new(0),
             meter: OnceCell::new(),
@@ -239,11 +227,7 @@ impl State {
         if self.refused.borrow().len() >= MAX_OPS_IN_FLIGHT {
             // Refusals cost the runtime memory until delivered: a plugin that keeps starting
             // operations in one call is stopped rather than let it take the worker's memory.
-            self.break_down(Fault::Violation(format!(
-                "it started more than {} host operations in one call ({MAX_OPS_IN_FLIGHT} in \
-                 flight, as many refused)",
-                2 * MAX_OPS_IN_FLIGHT
-            )));
+            self.break_down(Fault::Violation(limits::too_many_operations()));
             return 0;
         }
         let id = self.next_id();
@@ -361,9 +345,7 @@ impl State {
                 Err(error) => return Err(self.fail(error)),
             }
         }
-        Err(self.break_down(Fault::Violation(format!(
-            "valor_woken reported more than {MAX_WOKEN_PER_DRAIN} tasks without ever returning 0"
-        ))))
+        Err(self.break_down(Fault::Violation(limits::woken_never_ends())))
     }
 
     /// A call into the instance threw: it is broken for good.

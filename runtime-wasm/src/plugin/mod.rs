@@ -2,12 +2,10 @@
 //! time limit for each request.
 
 mod abort;
-mod backoff;
 mod imports;
 mod instance;
 mod load;
 mod modules;
-mod quarantine;
 mod rewriter;
 mod rewritten;
 mod slot;
@@ -17,12 +15,12 @@ use crate::host::{timer, PluginContext};
 use crate::inbound::RequestFrame;
 use crate::manifest::PluginSpec;
 use crate::reply::{Reply, Tag};
-use backoff::Backoff;
 use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
-use quarantine::Quarantine;
 use slot::Slot;
+use valor_host::backoff::Backoff;
+use valor_host::quarantine::Quarantine;
 
 pub use modules::Modules;
 use std::cell::RefCell;

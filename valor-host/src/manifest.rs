@@ -1,4 +1,4 @@
-//! `plugins.json`: which plugins to mount where (CONTRACT in DESIGN.md).
+//! `plugins.json`: which plugins to mount where (the README, "The manifest").
 //!
 //! Parsing is per entry: a bad entry is reported on its own and never hides the good ones.
 

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use valor_runtime::manifest::Manifest;
+use valor_host::manifest::Manifest;
 
 fn resolve(url: &str) -> Result<String, String> {
     Ok(format!("https://app.example/{url}"))

@@ -1,8 +1,8 @@
 //! A plugin that uses up its fuel on several requests in a row is most likely looping on every
 //! request: it is sent none for a while (doubling, as for failed loads), so that it stops
-//! freezing the worker for a second per request.
+//! freezing its host for a second per request.
 
-use super::backoff::Backoff;
+use crate::backoff::Backoff;
 use std::cell::Cell;
 
 /// Exhaustions in a row that quarantine a plugin.

@@ -1,4 +1,4 @@
-//! Longest-prefix routing at `/` boundaries (CONTRACT in DESIGN.md).
+//! Longest-prefix routing at `/` boundaries (the README, "The manifest").
 
 /// Prefixes mapped to values, matched longest first.
 #[derive(Debug)]

@@ -1,9 +1,8 @@
 //! Everything that can go wrong between a request and a plugin's answer, and the HTTP status
-//! each becomes (CONTRACT in DESIGN.md: 500 plugin failure, 502 not loadable, 504 out of time).
+//! each becomes (the README's table: 500 plugin failure, 502 not loadable, 504 out of time, ...).
 
 use http::header::{HeaderValue, CONTENT_TYPE};
-use http::StatusCode;
-use vlugin::Response;
+use http::{Response, StatusCode};
 
 /// How many plugin-to-plugin fetches may nest.
 pub const MAX_DEPTH: u32 = 8;
@@ -186,7 +185,7 @@ impl DispatchError {
     }
 
     /// The answer to the request: the status, and a plain-text body saying what happened.
-    pub fn to_response(&self) -> Response {
+    pub fn to_response<B: From<String>>(&self) -> Response<B> {
         let mut response = Response::new(format!("{self}\n").into());
         *response.status_mut() = self.status();
         response.headers_mut().insert(
@@ -219,11 +218,8 @@ mod tests {
             timeout_ms: 50,
         };
         assert_eq!(timed_out.status(), StatusCode::GATEWAY_TIMEOUT);
-        let response = timed_out.to_response();
+        let response = timed_out.to_response::<String>();
         assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
-        assert_eq!(
-            response.body().as_bytes(),
-            b"plugin 'p' did not answer within 50 ms\n"
-        );
+        assert_eq!(response.body(), "plugin 'p' did not answer within 50 ms\n");
     }
 }

@@ -1,0 +1,23 @@
+//! What every Valor host shares, so that the browser runtime (`valor-runtime`) and the server
+//! (`valor-server`) read the same manifest, route the same way and fail the same way:
+//!
+//! - [`manifest`]: `plugins.json`, parsed entry by entry, with every limit and its default;
+//! - [`routes`]: longest-prefix matching at `/` boundaries;
+//! - [`allowlist`]: where a plugin's outbound `fetch` may go (`allowed_hosts`);
+//! - [`integrity`]: Subresource Integrity values and how a module's digests are checked;
+//! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
+//! - [`limits`]: the fixed limits of the protocol every host enforces alike;
+//! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
+//!
+//! The plugin ABI itself is `valor-abi`'s; this crate is the hosts' side of the contract
+//! written in the README (the manifest, routing, statuses).
+#![deny(missing_docs)]
+
+pub mod allowlist;
+pub mod backoff;
+pub mod error;
+pub mod integrity;
+pub mod limits;
+pub mod manifest;
+pub mod quarantine;
+pub mod routes;
