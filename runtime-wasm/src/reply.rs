@@ -6,14 +6,12 @@
 //! buffer; a plugin's body goes from its memory into the `Response` in one copy, made by
 //! `plugin::instance` while the frame is still live.
 
-mod frame;
-
 use crate::error::DispatchError;
 use crate::sys;
 use std::ops::Range;
 use wasm_bindgen::JsCast;
 
-pub use frame::{FrameHead, HEAD_PREFIX_BYTES};
+pub use valor_host::frame::{FrameHead, HEAD_PREFIX_BYTES};
 
 /// The header on every response a plugin produced, naming the plugin.
 pub const PLUGIN_HEADER: &str = "x-valor-plugin";

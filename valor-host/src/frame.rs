@@ -1,8 +1,9 @@
 //! A plugin's response frame, read in place: its status and headers from its first bytes, and
 //! where its body lies, with no `http` values (the encoding is `valor_abi::codec`'s).
 //!
-//! Names and values are not checked here: the browser checks them when the `Response` is built
-//! (the runtime answers 500 with its reason), and a plugin that fetched another decodes them.
+//! Names and values are not checked here: the host checks them when it builds its response
+//! (the browser, as it builds the `Response`; the server, with the `http` crate), answering 500
+//! with the reason, and a plugin that fetched another decodes them.
 
 use std::ops::Range;
 
@@ -110,7 +111,7 @@ mod tests {
     use valor_abi::codec::encode_response;
 
     fn frame() -> Vec<u8> {
-        let mut response = vlugin::Response::new(vec![7; 100].into());
+        let mut response = http::Response::new(vec![7u8; 100]);
         *response.status_mut() = http::StatusCode::CREATED;
         response
             .headers_mut()
