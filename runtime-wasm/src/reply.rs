@@ -175,7 +175,7 @@ impl Reply {
     pub fn to_web(&self) -> Result<web_sys::Response, String> {
         if !(200..=599).contains(&self.status) {
             return Err(format!(
-                "status {} cannot be sent from a service worker (only 200 to 599)",
+                "status {} cannot be sent: a Valor host answers only 200 to 599",
                 self.status
             ));
         }

@@ -1,0 +1,237 @@
+//! The server's answer to a request: the plugin mounted at its path (longest prefix at a `/`
+//! boundary, as in the browser), its body read within the plugin's `max_body_bytes`, and the
+//! plugin's reply or the error, tagged.
+
+use crate::host::{LocalDispatch, PluginContext};
+use crate::inbound;
+use crate::plugin::Plugin;
+use crate::reply::{Reply, Tag};
+use crate::storage::Storage;
+use bytes::Bytes;
+use futures::future::{BoxFuture, FutureExt};
+use http_body_util::{BodyExt, Full, Limited};
+use std::sync::{Arc, RwLock, Weak};
+use valor_host::error::DispatchError;
+use valor_host::manifest::{Manifest, Mount, PluginSpec};
+use valor_host::routes::Routes;
+use wasmtime::Engine;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What answers at a prefix: a plugin, or the reason its manifest entry is invalid.
+#[derive(Clone)]
+pub enum Mounted {
+    Plugin(Arc<Plugin>),
+    Invalid(DispatchError),
+}
+
+/// What every plugin of this server shares.
+pub struct Shared {
+    pub origin: String,
+    pub engine: Engine,
+    pub storage: Storage,
+    pub client: reqwest::Client,
+    /// Instances per plugin, at most.
+    pub instances: usize,
+}
+
+/// The server's plugins, and how requests reach them.
+pub struct App {
+    shared: Shared,
+    mounts: RwLock<Routes<Mounted>>,
+}
+
+impl App {
+    /// Mounts the manifest's entries (an invalid one answers its prefix with the reason).
+    pub fn new(shared: Shared, manifest: Manifest) -> Arc<Self> {
+        Arc::new_cyclic(|this: &Weak<App>| {
+            let mounts = manifest
+                .mounts
+                .into_iter()
+                .map(|Mount { prefix, plugin }| {
+                    let mounted = match plugin {
+                        Ok(spec) => Mounted::Plugin(Arc::new(plugin_for(&shared, this, spec))),
+                        Err(reason) => Mounted::Invalid(DispatchError::InvalidEntry {
+                            prefix: prefix.clone(),
+                            reason,
+                        }),
+                    };
+                    (prefix, mounted)
+                })
+                .collect::<Vec<_>>();
+            Self {
+                shared,
+                mounts: RwLock::new(Routes::new(mounts)),
+            }
+        })
+    }
+
+    /// The origin plugins are told.
+    pub fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    /// The plugins mounted now.
+    pub fn plugins(&self) -> Vec<Arc<Plugin>> {
+        let mounts = self.mounts.read().unwrap_or_else(|p| p.into_inner());
+        mounts
+            .values()
+            .filter_map(|mounted| match mounted {
+                Mounted::Plugin(plugin) => Some(Arc::clone(plugin)),
+                Mounted::Invalid(_) => None,
+            })
+            .collect()
+    }
+
+    /// Loads the `eager` plugins now, side by side; a failure is logged (their requests will
+    /// say why).
+    pub async fn preload(&self) {
+        let eager = self.plugins().into_iter().filter(|plugin| plugin.spec().eager);
+        futures::future::join_all(eager.map(|plugin| async move {
+            if let Err(error) = plugin.preload().await {
+                tracing::error!("{error}");
+            }
+        }))
+        .await;
+    }
+
+    fn route(&self, path: &str) -> Option<(Mounted, String)> {
+        let mounts = self.mounts.read().unwrap_or_else(|p| p.into_inner());
+        let found = mounts.find(path)?;
+        Some((found.target.clone(), found.relative_path.to_owned()))
+    }
+
+    /// Answers a client's request.
+    pub async fn handle<B>(&self, request: http::Request<B>) -> http::Response<Full<Bytes>>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let path = request.uri().path().to_owned();
+        let Some((mounted, relative_path)) = self.route(&path) else {
+            return Reply::text(404, &format!("no plugin is mounted at {path}\n")).into_http(None);
+        };
+        let plugin = match mounted {
+            Mounted::Plugin(plugin) => plugin,
+            Mounted::Invalid(error) => return Reply::error(&error, None).into_http(None),
+        };
+        let tag = tag(&plugin);
+        let (parts, body) = request.into_parts();
+        let body = match read_body(&plugin, &parts, body).await {
+            Ok(body) => body,
+            Err(error) => return Reply::error(&error, Some(tag)).into_http(Some(tag)),
+        };
+        let inbound = inbound::encode(&parts, &relative_path, &body);
+        drop(body);
+        respond(&plugin, &inbound.encoded, inbound.safe, 0)
+            .await
+            .into_http(Some(tag))
+    }
+}
+
+/// The plugin's reply to an encoded request, tagged; a failure becomes its error reply.
+async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
+    let tag = tag(plugin);
+    match plugin.answer(request, safe, depth).await {
+        Ok(mut reply) => {
+            reply.tag(tag);
+            reply
+        }
+        Err(error) => Reply::error(&error, Some(tag)),
+    }
+}
+
+fn tag(plugin: &Plugin) -> Tag<'_> {
+    Tag {
+        plugin: plugin.name(),
+        sandbox: plugin.spec().sandbox,
+    }
+}
+
+/// The request's body, refused (413) past the plugin's `max_body_bytes`, before the plugin is
+/// called; by its `content-length` if it has one, else as it arrives.
+async fn read_body<B>(plugin: &Plugin, parts: &http::request::Parts, body: B) -> Result<Bytes, DispatchError>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    let limit = plugin.spec().max_body_bytes;
+    let too_large = |size: u64| DispatchError::RequestTooLarge {
+        plugin: plugin.name().to_owned(),
+        size,
+        limit,
+    };
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(size) = declared.filter(|size| *size > u64::from(limit)) {
+        return Err(too_large(size));
+    }
+    match Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+            Err(too_large(u64::from(limit) + 1))
+        }
+        Err(error) => Err(DispatchError::BadRequest {
+            reason: format!("its body could not be read: {error}"),
+        }),
+    }
+}
+
+fn plugin_for(shared: &Shared, app: &Weak<App>, spec: PluginSpec) -> Plugin {
+    let context = PluginContext {
+        name: spec.name.clone(),
+        allowlist: spec.allowlist.clone(),
+        max_body_bytes: spec.max_body_bytes,
+        fuel: spec.fuel,
+        memory_mb: spec.memory_mb,
+        origin: shared.origin.clone(),
+        storage: shared.storage.clone(),
+        client: shared.client.clone(),
+        local: app.clone() as Weak<dyn LocalDispatch>,
+    };
+    Plugin::new(spec, context, shared.engine.clone(), shared.instances)
+}
+
+impl LocalDispatch for App {
+    fn dispatch_local(
+        &self,
+        request: http::Request<Vec<u8>>,
+        path: &str,
+        query: Option<&str>,
+        depth: u32,
+    ) -> Option<BoxFuture<'static, Vec<u8>>> {
+        let (mounted, relative_path) = self.route(path)?;
+        let (parts, body) = request.into_parts();
+        let relative_uri = match query {
+            Some(query) if !query.is_empty() => format!("{relative_path}?{query}"),
+            _ => relative_path,
+        };
+        Some(
+            async move {
+                let plugin = match mounted {
+                    Mounted::Plugin(plugin) => plugin,
+                    Mounted::Invalid(error) => return Reply::error(&error, None).to_abi(),
+                };
+                if body.len() as u64 > u64::from(plugin.spec().max_body_bytes) {
+                    let error = DispatchError::RequestTooLarge {
+                        plugin: plugin.name().to_owned(),
+                        size: body.len() as u64,
+                        limit: plugin.spec().max_body_bytes,
+                    };
+                    return Reply::error(&error, Some(tag(&plugin))).to_abi();
+                }
+                let mut request = http::Request::from_parts(parts, body);
+                match relative_uri.parse() {
+                    Ok(uri) => *request.uri_mut() = uri,
+                    Err(_) => return Reply::text(400, "invalid URI\n").to_abi(),
+                }
+                let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+                let encoded = valor_abi::codec::encode_request(&request);
+                respond(&plugin, &encoded, safe, depth).await.to_abi()
+            }
+            .boxed(),
+        )
+    }
+}

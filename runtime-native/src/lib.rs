@@ -1,0 +1,32 @@
+//! The Valor server host: the same plugins as the browser runtime, on wasmtime, over HTTP.
+//!
+//! ```text
+//! client ─HTTP─► server (hyper) ─► App::handle ─► mounts ─► Plugin ─► Instance (plugin .wasm,
+//!                                   │  inbound: request ─► ABI bytes     │   wasmtime)
+//!                                   └─ reply: ABI frame, error ─► HTTP ◄─┘
+//! ```
+//! - `app`: the mounts (longest-prefix routing, from `valor-host`), request bodies within
+//!   `max_body_bytes`, and plugin-to-plugin requests answered in-process;
+//! - `plugin`: loading (`load`), the ABI call sequence (`instance`), the imports (`imports`)
+//!   and the state they share (`state`); fuel and a memory cap per instance, crash recovery,
+//!   replay, quarantine and backoff as in the browser;
+//! - `host`: what plugins' imports do: timers, outbound `fetch` (reqwest, under the allowlist),
+//!   `kv` on the `storage` (redb, or Redis for several servers);
+//! - `inbound` and `reply`: a request as plugins see it, and a reply, tagged, as HTTP;
+//! - `source`: reading manifests and modules from files or URLs;
+//! - `server`: the HTTP server and its graceful shutdown;
+//! - `serve`: `valor serve`, everything put together.
+//!
+//! Where it differs from the browser host, valor-abi's PROTOCOL.md says so.
+
+pub mod app;
+mod host;
+mod inbound;
+mod plugin;
+mod reply;
+pub mod serve;
+mod server;
+mod source;
+pub mod storage;
+
+pub use reply::PLUGIN_HEADER;

@@ -1,0 +1,85 @@
+//! A plugin's module: read from its URL, checked against its `integrity`, compiled, and its
+//! imports and memory checked before any of its code runs.
+
+use crate::source;
+use sha2::Digest;
+use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
+use valor_host::integrity::{self, sri_form, Algorithm};
+use valor_host::manifest::PluginSpec;
+use wasmtime::{Engine, ExternType, Module};
+
+/// The compiled module and the SHA-256 of its bytes (Subresource Integrity form).
+pub async fn compile(engine: &Engine, spec: &PluginSpec) -> Result<(Module, String), String> {
+    let url = &spec.url;
+    let bytes = source::read(url).await?;
+    let digest = integrity::check(spec.integrity.as_ref(), |algorithm| {
+        let digest = match algorithm {
+            Algorithm::Sha256 => sha2::Sha256::digest(&bytes).to_vec(),
+            Algorithm::Sha384 => sha2::Sha384::digest(&bytes).to_vec(),
+            Algorithm::Sha512 => sha2::Sha512::digest(&bytes).to_vec(),
+        };
+        std::future::ready(Ok(sri_form(algorithm, &digest)))
+    })
+    .await
+    .map_err(|reason| format!("{url} was refused: {reason}"))?;
+    let engine = engine.clone();
+    // Compiling takes milliseconds to seconds of CPU: not on the threads that serve requests.
+    let module = tokio::task::spawn_blocking(move || Module::new(&engine, &bytes))
+        .await
+        .map_err(|e| format!("compiling {url} failed: {e}"))?
+        .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
+    check_imports(&module)?;
+    check_memory(&module, spec.memory_mb).map_err(|reason| format!("{url} was refused: {reason}"))?;
+    Ok((module, digest))
+}
+
+/// A module may import only the ABI's functions (their signatures are checked when it is
+/// linked): anything else is most often a plugin built for another ABI version.
+fn check_imports(module: &Module) -> Result<(), String> {
+    let foreign: Vec<String> = module
+        .imports()
+        .filter(|import| {
+            import.module() != IMPORT_MODULE
+                || !imports::ALL.contains(&import.name())
+                || !matches!(import.ty(), ExternType::Func(_))
+        })
+        .map(|import| format!("{}.{}", import.module(), import.name()))
+        .collect();
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    let listed = foreign.join(", ");
+    if foreign.iter().any(|name| name.starts_with(&format!("{IMPORT_MODULE}."))) {
+        Err(format!(
+            "it imports {listed}, which this runtime does not provide: the plugin was built for \
+             another plugin ABI version than this runtime's ({ABI_VERSION}); rebuild it with a \
+             vlugin release for ABI version {ABI_VERSION}, or update the runtime"
+        ))
+    } else {
+        Err(format!(
+            "it imports {listed}: a plugin may import only the runtime's `{IMPORT_MODULE}` \
+             functions (build it with vlugin, without wasm-bindgen or WASI)"
+        ))
+    }
+}
+
+/// A module whose memory starts larger than its `memory_mb` is refused before it runs.
+fn check_memory(module: &Module, memory_mb: u32) -> Result<(), String> {
+    for export in module.exports() {
+        if let ExternType::Memory(memory) = export.ty() {
+            if memory.is_64() || memory.is_shared() || memory.page_size() != 1 << 16 {
+                return Err(
+                    "its memory is 64-bit, shared or has custom pages, which plugins may not use"
+                        .into(),
+                );
+            }
+            let initial_mb = (memory.minimum() << 16) >> 20;
+            if memory.minimum() << 16 > u64::from(memory_mb) << 20 {
+                return Err(format!(
+                    "its memory starts at {initial_mb} MiB, more than its memory_mb allows ({memory_mb} MiB)"
+                ));
+            }
+        }
+    }
+    Ok(())
+}

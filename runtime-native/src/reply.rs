@@ -1,0 +1,153 @@
+//! What a request gets back, whoever produced it (a plugin's frame, an error): a `Reply`, turned
+//! into an HTTP response for a client, or into the ABI's bytes for a plugin that fetched
+//! another. Replies are tagged with their plugin, and errors logged, here and only here.
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http_body_util::Full;
+use valor_host::error::DispatchError;
+
+/// The header on every response a plugin produced, naming the plugin.
+pub const PLUGIN_HEADER: &str = "x-valor-plugin";
+
+/// Forbids a browser to guess another content type than a response declares.
+const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
+
+/// Makes a document a response carries run in an opaque origin (the entry's `sandbox`).
+const SANDBOX: (&str, &str) = ("content-security-policy", "sandbox");
+
+/// A status, headers (raw bytes, in order, names may repeat) and a body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(Vec<u8>, Vec<u8>)>,
+    pub body: Vec<u8>,
+}
+
+/// Which plugin a reply comes from, and whether its entry sandboxes its documents.
+#[derive(Debug, Clone, Copy)]
+pub struct Tag<'a> {
+    pub plugin: &'a str,
+    pub sandbox: bool,
+}
+
+impl Reply {
+    /// A plain-text reply.
+    pub fn text(status: u16, text: &str) -> Self {
+        Self {
+            status,
+            headers: vec![(b"content-type".to_vec(), b"text/plain; charset=utf-8".to_vec())],
+            body: text.as_bytes().to_vec(),
+        }
+    }
+
+    /// The answer for `error`, tagged with the plugin it concerns, if any. Server errors are
+    /// logged: the client sees only the status and the text.
+    pub fn error(error: &DispatchError, tag: Option<Tag>) -> Self {
+        if error.status().is_server_error() {
+            tracing::error!("{error}");
+        }
+        let mut reply = Self::text(error.status().as_u16(), &format!("{error}\n"));
+        if let Some(tag) = tag {
+            reply.tag(tag);
+        }
+        reply
+    }
+
+    /// Marks the reply as `tag`'s plugin's. Headers the plugin set under the host's names (in
+    /// any case) are dropped, so it cannot pass for another.
+    pub fn tag(&mut self, tag: Tag) {
+        self.headers.retain(|(name, _)| {
+            !name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
+                && !name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
+        });
+        self.headers
+            .push((PLUGIN_HEADER.into(), tag.plugin.as_bytes().to_vec()));
+        self.headers.push((NOSNIFF.0.into(), NOSNIFF.1.into()));
+        if tag.sandbox {
+            self.headers.push((SANDBOX.0.into(), SANDBOX.1.into()));
+        }
+    }
+
+    /// The reply in the ABI's encoding, for a plugin that fetched another.
+    pub fn to_abi(&self) -> Vec<u8> {
+        let headers: Vec<(&[u8], &[u8])> = self
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_slice(), value.as_slice()))
+            .collect();
+        valor_abi::codec::encode_response_parts(self.status, &headers, &self.body)
+    }
+
+    /// The HTTP response. Fails, saying why, on what HTTP cannot carry (a status outside 200 to
+    /// 599, as the browser host allows; a header name or value HTTP forbids).
+    fn to_http(&self) -> Result<http::Response<Full<Bytes>>, String> {
+        if !(200..=599).contains(&self.status) {
+            return Err(format!(
+                "status {} cannot be sent: a Valor host answers only 200 to 599",
+                self.status
+            ));
+        }
+        // As the Fetch standard has it: these statuses carry no body.
+        let null_body = matches!(self.status, 204 | 205 | 304);
+        let body = if null_body { Bytes::new() } else { Bytes::from(self.body.clone()) };
+        let mut response = http::Response::new(Full::new(body));
+        *response.status_mut() = http::StatusCode::from_u16(self.status).map_err(|e| e.to_string())?;
+        let headers = response.headers_mut();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name).map_err(|_| {
+                format!("invalid header name {:?}", String::from_utf8_lossy(name))
+            })?;
+            let value = HeaderValue::from_bytes(value)
+                .map_err(|_| format!("invalid value for header {name}"))?;
+            headers.append(name, value);
+        }
+        Ok(response)
+    }
+
+    /// The response for a client: the reply, or a 500 saying why HTTP cannot carry it.
+    pub fn into_http(self, tag: Option<Tag>) -> http::Response<Full<Bytes>> {
+        self.to_http().unwrap_or_else(|reason| {
+            let error = DispatchError::InvalidResponse {
+                plugin: tag.map(|t| t.plugin).unwrap_or_default().to_owned(),
+                reason,
+            };
+            Self::error(&error, tag)
+                .to_http()
+                .expect("a plain-text 500 is always a response")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugin_cannot_pass_for_another() {
+        let mut reply = Reply::text(200, "hi");
+        reply.headers.push((b"X-Valor-Plugin".to_vec(), b"admin".to_vec()));
+        reply.headers.push((b"x-content-type-options".to_vec(), b"sniff".to_vec()));
+        reply.tag(Tag { plugin: "hello", sandbox: true });
+        let response = reply.into_http(None);
+        let headers = response.headers();
+        assert_eq!(headers.get_all(PLUGIN_HEADER).iter().collect::<Vec<_>>(), ["hello"]);
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        assert_eq!(headers["content-security-policy"], "sandbox");
+    }
+
+    #[test]
+    fn what_http_cannot_carry_is_a_500_saying_why() {
+        let tag = Tag { plugin: "p", sandbox: false };
+        let status = Reply { status: 99, headers: vec![], body: vec![] }.into_http(Some(tag));
+        assert_eq!(status.status(), 500);
+        let header = Reply {
+            status: 200,
+            headers: vec![(b"bad name".to_vec(), b"v".to_vec())],
+            body: vec![],
+        }
+        .into_http(Some(tag));
+        assert_eq!(header.status(), 500);
+        assert_eq!(header.headers()[PLUGIN_HEADER], "p");
+    }
+}

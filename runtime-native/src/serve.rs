@@ -1,0 +1,93 @@
+//! `valor serve`: reads the manifest, opens the store, mounts the plugins and serves them.
+
+use crate::app::{App, Shared};
+use crate::storage::Storage;
+use crate::{server, source};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use valor_host::manifest::Manifest;
+
+/// What `valor serve` is told.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The manifest: a path, or an http(s) URL.
+    pub manifest: String,
+    /// Where to listen (port 0: any free port).
+    pub listen: SocketAddr,
+    /// The public origin plugins are told (`origin()`, `"self"`); by default
+    /// `http://<the address listened on>`.
+    pub origin: Option<String>,
+    /// The embedded store's file.
+    pub data: PathBuf,
+    /// A Redis URL: the store shared with other servers, instead of the file.
+    pub redis: Option<String>,
+    /// Instances per plugin, at most.
+    pub instances: usize,
+}
+
+/// Serves until `shutdown` completes. `ready` is told the address listened on, once requests
+/// can be served.
+pub async fn run(
+    options: Options,
+    ready: impl FnOnce(SocketAddr),
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), String> {
+    let location = source::locate(&options.manifest)?;
+    let text = source::read(location.as_str()).await?;
+    let text = String::from_utf8(text).map_err(|_| format!("{location} is not UTF-8 text"))?;
+    let manifest = Manifest::parse(&text, |url| source::resolve(&location, url))
+        .map_err(|e| format!("{location}: {e}"))?;
+    for problem in &manifest.problems {
+        tracing::error!("{location}: {problem}");
+    }
+    let storage = match &options.redis {
+        Some(url) => Storage::connect_redis(url).await?,
+        None => Storage::open_file(&options.data)?,
+    };
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| format!("listening on {} failed: {e}", options.listen))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let origin = options
+        .origin
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let shared = Shared {
+        origin,
+        engine: engine()?,
+        storage,
+        client: client()?,
+        instances: options.instances,
+    };
+    tracing::info!(
+        "{} plugins from {location}; data: {}",
+        manifest.mounts.len(),
+        shared.storage.describe()
+    );
+    let app = App::new(shared, manifest);
+    tracing::info!("plugins are told they are served at {}", app.origin());
+    app.preload().await;
+    ready(address);
+    server::serve(listener, app, shutdown).await;
+    Ok(())
+}
+
+/// The engine every plugin is compiled for: fuel counted, everything else wasmtime's defaults.
+fn engine() -> Result<wasmtime::Engine, String> {
+    let mut config = wasmtime::Config::new();
+    config.consume_fuel(true);
+    wasmtime::Engine::new(&config).map_err(|e| format!("starting wasmtime failed: {e}"))
+}
+
+/// Plugins' outbound client: no redirects followed (each hop would have to pass the allowlist,
+/// and the browser host cannot check them), no cookies.
+fn client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| format!("starting the HTTP client failed: {e}"))
+}
+pub use crate::server::shutdown_signal;

@@ -1,0 +1,119 @@
+//! The key-value store behind plugins' `kv`: one namespace per plugin name, keys sorted as
+//! Rust sorts strings, compare-and-swap atomic, writes durable before they are acknowledged.
+//!
+//! Two backends: an embedded one (redb, one file, the default) for a single server, and Redis
+//! for several servers behind a load balancer that must see each other's writes.
+
+mod embedded;
+mod redis;
+
+use std::path::Path;
+
+/// What a compare-and-swap found when it did not swap: the current value, if any.
+pub type Current = Option<Vec<u8>>;
+
+/// A store failure, as the plugin's `kv` operation reports it (`FAILED`, 503 by default).
+#[derive(Debug, thiserror::Error)]
+#[error("{operation} in namespace {namespace:?} failed: {reason}")]
+pub struct StorageError {
+    operation: String,
+    namespace: String,
+    reason: String,
+}
+
+impl StorageError {
+    fn new(operation: impl Into<String>, namespace: &str, reason: impl std::fmt::Display) -> Self {
+        Self {
+            operation: operation.into(),
+            namespace: namespace.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone)]
+pub enum Storage {
+    /// A redb file on this machine.
+    Embedded(embedded::Embedded),
+    /// A Redis server shared with other Valor servers.
+    Redis(redis::Shared),
+}
+
+impl Storage {
+    /// The embedded store in the file at `path` (created if missing).
+    pub fn open_file(path: &Path) -> Result<Self, String> {
+        embedded::Embedded::open(path).map(Self::Embedded)
+    }
+
+    /// The Redis server at `url` (`redis://host:port/db`), checked with a `PING`.
+    pub async fn connect_redis(url: &str) -> Result<Self, String> {
+        redis::Shared::connect(url).await.map(Self::Redis)
+    }
+
+    /// Where the data is, for the log.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Embedded(store) => store.describe(),
+            Self::Redis(store) => store.describe(),
+        }
+    }
+
+    pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        match self {
+            Self::Embedded(store) => store.get(namespace, key).await,
+            Self::Redis(store) => store.get(namespace, key).await,
+        }
+    }
+
+    pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        match self {
+            Self::Embedded(store) => store.put(namespace, key, value).await,
+            Self::Redis(store) => store.put(namespace, key, value).await,
+        }
+    }
+
+    pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
+        match self {
+            Self::Embedded(store) => store.delete(namespace, key).await,
+            Self::Redis(store) => store.delete(namespace, key).await,
+        }
+    }
+
+    /// The keys starting with `prefix`, sorted.
+    pub async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
+        Ok(self
+            .scan(namespace, prefix)
+            .await?
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect())
+    }
+
+    /// The entries whose key starts with `prefix`, sorted by key, as one snapshot.
+    pub async fn scan(
+        &self,
+        namespace: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        match self {
+            Self::Embedded(store) => store.scan(namespace, prefix).await,
+            Self::Redis(store) => store.scan(namespace, prefix).await,
+        }
+    }
+
+    /// Sets `key` to `new` (`None`: deletes it) if its value is still `expected`, atomically;
+    /// otherwise changes nothing and returns the value found.
+    pub async fn compare_and_swap(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Current>, StorageError> {
+        match self {
+            Self::Embedded(store) => store.compare_and_swap(namespace, key, expected, new).await,
+            Self::Redis(store) => store.compare_and_swap(namespace, key, expected, new).await,
+        }
+    }
+}
