@@ -3,6 +3,7 @@
 #   target/www/                 the demo app, ready to serve (sw.js, valor/, plugins/, www/*)
 #   target/bench/               the benchmark apps (bench/): Valor's worker and the JS floor
 #   wasm-pack-tests/fixtures/plugins/, wasm-pack-tests/{sw.js,valor/}   what the browser tests load
+#   target/conformance/         the conformance suite's site; www/plugins/*.wasm beside their crates
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -77,3 +78,19 @@ printf '\0asm\1\0\0\0' >"$fixtures/empty-module.wasm"      # valid module, no ex
 cargo run --quiet --release -p wat-fixtures -- "$fixtures"  # wasm-pack-tests/wat-fixtures/wat/*.wat
 cp sw.js wasm-pack-tests/
 cp "${runtime_files[@]}" wasm-pack-tests/valor/
+
+# The conformance suite's site (conformance/run.mjs): its manifest, page and worker, the runtime,
+# and the plugins it names, served to the browser host and read by the server host.
+say "conformance suite: target/conformance"
+rm -rf target/conformance && mkdir -p target/conformance/plugins target/conformance/valor
+cp conformance/plugins.json conformance/index.html sw.js target/conformance/
+cp "${runtime_files[@]}" target/conformance/valor/
+cp "$fixtures"/*.wasm target/conformance/plugins/
+
+# `valor serve -p www/plugins.json` serves the demo's API from the source tree: its modules
+# beside the plugins' crates (git ignores them).
+for dir in www/plugins/*/; do
+  name="$(basename "$dir")"
+  cp "$wasm_out/${name//-/_}.wasm" www/plugins/
+done
+

@@ -86,7 +86,10 @@ impl App {
     /// Loads the `eager` plugins now, side by side; a failure is logged (their requests will
     /// say why).
     pub async fn preload(&self) {
-        let eager = self.plugins().into_iter().filter(|plugin| plugin.spec().eager);
+        let eager = self
+            .plugins()
+            .into_iter()
+            .filter(|plugin| plugin.spec().eager);
         futures::future::join_all(eager.map(|plugin| async move {
             if let Err(error) = plugin.preload().await {
                 tracing::error!("{error}");
@@ -150,7 +153,11 @@ fn tag(plugin: &Plugin) -> Tag<'_> {
 
 /// The request's body, refused (413) past the plugin's `max_body_bytes`, before the plugin is
 /// called; by its `content-length` if it has one, else as it arrives.
-async fn read_body<B>(plugin: &Plugin, parts: &http::request::Parts, body: B) -> Result<Bytes, DispatchError>
+async fn read_body<B>(
+    plugin: &Plugin,
+    parts: &http::request::Parts,
+    body: B,
+) -> Result<Bytes, DispatchError>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
@@ -170,7 +177,11 @@ where
     }
     match Limited::new(body, limit as usize).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(error) if error.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(error)
+            if error
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(too_large(u64::from(limit) + 1))
         }
         Err(error) => Err(DispatchError::BadRequest {

@@ -54,9 +54,17 @@ pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
         .map(|(name, value)| (name.as_bytes(), value.as_slice()))
         .collect();
     let method = parts.method.as_str();
-    let body = if matches!(method, "GET" | "HEAD") { &[][..] } else { body };
-    let mut encoded =
-        valor_abi::codec::encode_request_head(method.as_bytes(), uri.as_bytes(), &raw, body.len() as u32);
+    let body = if matches!(method, "GET" | "HEAD") {
+        &[][..]
+    } else {
+        body
+    };
+    let mut encoded = valor_abi::codec::encode_request_head(
+        method.as_bytes(),
+        uri.as_bytes(),
+        &raw,
+        body.len() as u32,
+    );
     encoded.extend_from_slice(body);
     Inbound {
         encoded,
@@ -80,7 +88,8 @@ mod tests {
             .unwrap();
         let (parts, ()) = request.into_parts();
         let inbound = encode(&parts, "/x", b"hi");
-        let decoded: http::Request<Vec<u8>> = valor_abi::codec::decode_request(&inbound.encoded).unwrap();
+        let decoded: http::Request<Vec<u8>> =
+            valor_abi::codec::decode_request(&inbound.encoded).unwrap();
         assert_eq!(decoded.uri(), "/x?y=1");
         let headers: Vec<_> = decoded
             .headers()

@@ -7,7 +7,10 @@ use std::process::ExitCode;
 use valor_server::serve::{self, Options};
 
 #[derive(Parser)]
-#[command(version, about = "Serves Valor plugins (.wasm built with vlugin) over HTTP")]
+#[command(
+    version,
+    about = "Serves Valor plugins (.wasm built with vlugin) over HTTP"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

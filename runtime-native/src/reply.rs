@@ -36,7 +36,10 @@ impl Reply {
     pub fn text(status: u16, text: &str) -> Self {
         Self {
             status,
-            headers: vec![(b"content-type".to_vec(), b"text/plain; charset=utf-8".to_vec())],
+            headers: vec![(
+                b"content-type".to_vec(),
+                b"text/plain; charset=utf-8".to_vec(),
+            )],
             body: text.as_bytes().to_vec(),
         }
     }
@@ -57,9 +60,11 @@ impl Reply {
     /// Marks the reply as `tag`'s plugin's. Headers the plugin set under the host's names (in
     /// any case) are dropped, so it cannot pass for another.
     pub fn tag(&mut self, tag: Tag) {
-        self.headers.retain(|(name, _)| {
+        self.headers.retain(|(name, value)| {
             !name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
                 && !name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
+                // One sandbox policy is enough however many plugins a reply passed through.
+                && !(name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
         });
         self.headers
             .push((PLUGIN_HEADER.into(), tag.plugin.as_bytes().to_vec()));
@@ -90,14 +95,18 @@ impl Reply {
         }
         // As the Fetch standard has it: these statuses carry no body.
         let null_body = matches!(self.status, 204 | 205 | 304);
-        let body = if null_body { Bytes::new() } else { Bytes::from(self.body.clone()) };
+        let body = if null_body {
+            Bytes::new()
+        } else {
+            Bytes::from(self.body.clone())
+        };
         let mut response = http::Response::new(Full::new(body));
-        *response.status_mut() = http::StatusCode::from_u16(self.status).map_err(|e| e.to_string())?;
+        *response.status_mut() =
+            http::StatusCode::from_u16(self.status).map_err(|e| e.to_string())?;
         let headers = response.headers_mut();
         for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name).map_err(|_| {
-                format!("invalid header name {:?}", String::from_utf8_lossy(name))
-            })?;
+            let name = HeaderName::from_bytes(name)
+                .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))?;
             let value = HeaderValue::from_bytes(value)
                 .map_err(|_| format!("invalid value for header {name}"))?;
             headers.append(name, value);
@@ -126,20 +135,38 @@ mod tests {
     #[test]
     fn a_plugin_cannot_pass_for_another() {
         let mut reply = Reply::text(200, "hi");
-        reply.headers.push((b"X-Valor-Plugin".to_vec(), b"admin".to_vec()));
-        reply.headers.push((b"x-content-type-options".to_vec(), b"sniff".to_vec()));
-        reply.tag(Tag { plugin: "hello", sandbox: true });
+        reply
+            .headers
+            .push((b"X-Valor-Plugin".to_vec(), b"admin".to_vec()));
+        reply
+            .headers
+            .push((b"x-content-type-options".to_vec(), b"sniff".to_vec()));
+        reply.tag(Tag {
+            plugin: "hello",
+            sandbox: true,
+        });
         let response = reply.into_http(None);
         let headers = response.headers();
-        assert_eq!(headers.get_all(PLUGIN_HEADER).iter().collect::<Vec<_>>(), ["hello"]);
+        assert_eq!(
+            headers.get_all(PLUGIN_HEADER).iter().collect::<Vec<_>>(),
+            ["hello"]
+        );
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["content-security-policy"], "sandbox");
     }
 
     #[test]
     fn what_http_cannot_carry_is_a_500_saying_why() {
-        let tag = Tag { plugin: "p", sandbox: false };
-        let status = Reply { status: 99, headers: vec![], body: vec![] }.into_http(Some(tag));
+        let tag = Tag {
+            plugin: "p",
+            sandbox: false,
+        };
+        let status = Reply {
+            status: 99,
+            headers: vec![],
+            body: vec![],
+        }
+        .into_http(Some(tag));
         assert_eq!(status.status(), 500);
         let header = Reply {
             status: 200,

@@ -7,7 +7,10 @@ use url::Url;
 /// The location of a manifest given on the command line: an http(s) URL as it is, a path as
 /// an absolute `file:` URL.
 pub fn locate(manifest: &str) -> Result<Url, String> {
-    if manifest.starts_with("http://") || manifest.starts_with("https://") || manifest.starts_with("file:") {
+    if manifest.starts_with("http://")
+        || manifest.starts_with("https://")
+        || manifest.starts_with("file:")
+    {
         return Url::parse(manifest).map_err(|e| format!("invalid manifest URL {manifest:?}: {e}"));
     }
     let path = std::path::absolute(Path::new(manifest))
@@ -20,7 +23,9 @@ pub fn resolve(base: &Url, url: &str) -> Result<String, String> {
     let resolved = base.join(url).map_err(|e| e.to_string())?;
     match resolved.scheme() {
         "file" | "http" | "https" => Ok(resolved.into()),
-        other => Err(format!("{other}: URLs can be read only from files, http and https")),
+        other => Err(format!(
+            "{other}: URLs can be read only from files, http and https"
+        )),
     }
 }
 

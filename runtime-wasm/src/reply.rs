@@ -109,6 +109,13 @@ impl Reply {
         reply
     }
 
+    /// The reply to a HEAD request: its status and headers, no body. (HTTP never sends one;
+    /// Chromium passes on whatever body a worker's response has.)
+    pub fn without_body(mut self) -> Self {
+        self.body = Body::Bytes(0..0);
+        self
+    }
+
     /// Appends a header.
     pub fn header(&mut self, name: &str, value: &[u8]) {
         let name = self.push(name.as_bytes());
@@ -130,10 +137,12 @@ impl Reply {
     /// any case: the browser lowercases them) are dropped, so it cannot pass for another.
     pub fn tag(&mut self, tag: Tag) {
         let bytes = &self.bytes;
-        self.headers.retain(|(name, _)| {
-            let name = &bytes[name.clone()];
+        self.headers.retain(|(name, value)| {
+            let (name, value) = (&bytes[name.clone()], &bytes[value.clone()]);
             !name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
                 && !name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
+                // One sandbox policy is enough however many plugins a reply passed through.
+                && !(name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
         });
         self.header(PLUGIN_HEADER, tag.plugin.as_bytes());
         self.header(NOSNIFF.0, NOSNIFF.1.as_bytes());

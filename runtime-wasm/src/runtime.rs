@@ -316,6 +316,11 @@ async fn respond(
             Reply::error(&DispatchError::BadRequest { reason }, Some(plugin.tag()))
         }
     };
+    let reply = if request.method() == "HEAD" {
+        reply.without_body()
+    } else {
+        reply
+    };
     reply.into_web(Some(plugin.tag()))
 }
 

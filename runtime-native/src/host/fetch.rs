@@ -74,12 +74,12 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
         .map_err(|_| Refusal::Failed(format!("invalid URL {url}")))?;
     let request = reqwest::Request::try_from(request)
         .map_err(|e| Refusal::Failed(format!("invalid request to {url}: {e}")))?;
-    let response = context
-        .client
-        .execute(request)
-        .await
-        .map_err(|e| Refusal::Failed(format!("{origin} did not answer: {}", error_chain(&e))))?;
-    if response.status().is_redirection() && response.headers().contains_key(http::header::LOCATION) {
+    let response =
+        context.client.execute(request).await.map_err(|e| {
+            Refusal::Failed(format!("{origin} did not answer: {}", error_chain(&e)))
+        })?;
+    if response.status().is_redirection() && response.headers().contains_key(http::header::LOCATION)
+    {
         // As in the browser host, where a redirect's target is hidden from the runtime and so
         // cannot be checked against the allowlist: a plugin behaves the same on every host.
         return Err(Refusal::Failed(format!(
@@ -90,10 +90,12 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
     }
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| Refusal::Failed(format!("reading the answer of {url} failed: {}", error_chain(&e))))?;
+    let body = response.bytes().await.map_err(|e| {
+        Refusal::Failed(format!(
+            "reading the answer of {url} failed: {}",
+            error_chain(&e)
+        ))
+    })?;
     let mut answer = http::Response::new(body);
     *answer.status_mut() = status;
     *answer.headers_mut() = headers;

@@ -15,7 +15,9 @@ pub async fn run(context: Arc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
         Command::CompareAndSwap { key, new, .. } => new.map(|value| (key, value)),
         _ => None,
     };
-    if let Some((key, value)) = written.filter(|(_, value)| value.len() as u64 > u64::from(context.max_body_bytes)) {
+    if let Some((key, value)) =
+        written.filter(|(_, value)| value.len() as u64 > u64::from(context.max_body_bytes))
+    {
         return failed(&format!(
             "the value for {key:?} is {} bytes, more than plugin '{}' may store ({} bytes: its \
              max_body_bytes)",
@@ -43,7 +45,9 @@ pub async fn run(context: Arc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
         Command::CompareAndSwap { key, expected, new } => store
             .compare_and_swap(namespace, key, expected, new)
             .await
-            .map(|swapped| storage::encode_swap(swapped.as_ref().map(|_| ()).map_err(Option::as_deref))),
+            .map(|swapped| {
+                storage::encode_swap(swapped.as_ref().map(|_| ()).map_err(Option::as_deref))
+            }),
     };
     match reply {
         Ok(payload) => ok(&payload),

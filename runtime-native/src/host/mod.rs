@@ -77,7 +77,9 @@ pub fn log(plugin: &str, level: u32, line: &str) {
 
 /// The `now` import: milliseconds since the Unix epoch, whole as `Date.now()` gives them.
 pub fn now() -> f64 {
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
     since.as_millis() as f64
 }
 

@@ -13,10 +13,14 @@ use wasmtime::{Caller, Engine, Extern, Linker};
 pub fn linker(engine: &Engine) -> Linker<State> {
     let mut linker = Linker::new(engine);
     let defined = (|| -> wasmtime::Result<()> {
-        linker.func_wrap(IMPORT_MODULE, imports::PANIC, |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-            let message = read_text(&mut caller, ptr, len);
-            caller.data_mut().panic_message = Some(message);
-        })?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::PANIC,
+            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
+                let message = read_text(&mut caller, ptr, len);
+                caller.data_mut().panic_message = Some(message);
+            },
+        )?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::LOG,
@@ -26,47 +30,69 @@ pub fn linker(engine: &Engine) -> Linker<State> {
             },
         )?;
         linker.func_wrap(IMPORT_MODULE, imports::NOW, host::now)?;
-        linker.func_wrap(IMPORT_MODULE, imports::RANDOM, |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-            let name = caller.data().context.name.clone();
-            let filled = len <= host::MAX_RANDOM_BYTES
-                && memory(&mut caller).is_some_and(|memory| {
-                    let bytes = memory.data_mut(&mut caller);
-                    let range = ptr as usize..(ptr as usize).saturating_add(len as usize);
-                    bytes.get_mut(range).is_some_and(|bytes| getrandom::fill(bytes).is_ok())
-                });
-            if !filled {
-                // Never hand out predictable bytes silently: the plugin must not use them.
-                tracing::error!(plugin = %name, "random: could not fill {len} bytes");
-            }
-        })?;
-        linker.func_wrap(IMPORT_MODULE, imports::SLEEP, |mut caller: Caller<'_, State>, ms: f64| {
-            caller.data_mut().start_op(async move {
-                host::sleep(ms).await;
-                vec![valor_abi::outcome::OK]
-            })
-        })?;
-        linker.func_wrap(IMPORT_MODULE, imports::FETCH, |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-            if let Some(why) = too_large(caller.data(), "an outbound request", len) {
-                return caller.data_mut().refuse(why);
-            }
-            let request = read_bytes(&mut caller, ptr, len);
-            let state = caller.data_mut();
-            state.record_effect();
-            let (context, depth) = (Arc::clone(&state.context), state.depth);
-            state.start_op(fetch::fetch(context, request, depth))
-        })?;
-        linker.func_wrap(IMPORT_MODULE, imports::KV, |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-            if let Some(why) = too_large(caller.data(), "a storage command", len) {
-                return caller.data_mut().refuse(why);
-            }
-            let command = read_bytes(&mut caller, ptr, len);
-            let state = caller.data_mut();
-            state.record_effect();
-            state.start_op(kv::run(Arc::clone(&state.context), command))
-        })?;
-        linker.func_wrap(IMPORT_MODULE, imports::CANCEL, |mut caller: Caller<'_, State>, op: u32| {
-            caller.data_mut().cancel_op(op);
-        })?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::RANDOM,
+            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
+                let name = caller.data().context.name.clone();
+                let filled = len <= host::MAX_RANDOM_BYTES
+                    && memory(&mut caller).is_some_and(|memory| {
+                        let bytes = memory.data_mut(&mut caller);
+                        let range = ptr as usize..(ptr as usize).saturating_add(len as usize);
+                        bytes
+                            .get_mut(range)
+                            .is_some_and(|bytes| getrandom::fill(bytes).is_ok())
+                    });
+                if !filled {
+                    // Never hand out predictable bytes silently: the plugin must not use them.
+                    tracing::error!(plugin = %name, "random: could not fill {len} bytes");
+                }
+            },
+        )?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::SLEEP,
+            |mut caller: Caller<'_, State>, ms: f64| {
+                caller.data_mut().start_op(async move {
+                    host::sleep(ms).await;
+                    vec![valor_abi::outcome::OK]
+                })
+            },
+        )?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::FETCH,
+            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
+                if let Some(why) = too_large(caller.data(), "an outbound request", len) {
+                    return caller.data_mut().refuse(why);
+                }
+                let request = read_bytes(&mut caller, ptr, len);
+                let state = caller.data_mut();
+                state.record_effect();
+                let (context, depth) = (Arc::clone(&state.context), state.depth);
+                state.start_op(fetch::fetch(context, request, depth))
+            },
+        )?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::KV,
+            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
+                if let Some(why) = too_large(caller.data(), "a storage command", len) {
+                    return caller.data_mut().refuse(why);
+                }
+                let command = read_bytes(&mut caller, ptr, len);
+                let state = caller.data_mut();
+                state.record_effect();
+                state.start_op(kv::run(Arc::clone(&state.context), command))
+            },
+        )?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::CANCEL,
+            |mut caller: Caller<'_, State>, op: u32| {
+                caller.data_mut().cancel_op(op);
+            },
+        )?;
         Ok(())
     })();
     defined.expect("the ABI's imports are defined once each");
@@ -101,7 +127,11 @@ fn read_bytes(caller: &mut Caller<'_, State>, ptr: u32, len: u32) -> Vec<u8> {
         return Vec::new();
     };
     let range = ptr as usize..(ptr as usize).saturating_add(len as usize);
-    memory.data(&*caller).get(range).map(<[u8]>::to_vec).unwrap_or_default()
+    memory
+        .data(&*caller)
+        .get(range)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default()
 }
 
 /// A log line or panic message: at most `MAX_TEXT_BYTES` of it are read, whatever length the

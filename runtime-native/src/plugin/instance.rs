@@ -20,7 +20,10 @@ use wasmtime::{Engine, Linker, Memory, Module, Store, Trap, TypedFunc};
 #[derive(Debug, Clone)]
 pub enum Fault {
     /// The instance trapped; `panic` holds the message if it was a Rust panic.
-    Trap { panic: Option<String>, error: String },
+    Trap {
+        panic: Option<String>,
+        error: String,
+    },
     /// The plugin pointed outside its memory, or its frame does not parse.
     BadFrame(String),
     /// The plugin broke the ABI in a way that leaves its state unknown (e.g. `valor_alloc`
@@ -119,7 +122,9 @@ impl Instance {
             ($name:expr) => {
                 instance
                     .get_typed_func(&mut store, $name)
-                    .map_err(|error| format!("its `{}` export has the wrong type: {error}", $name))?
+                    .map_err(|error| {
+                        format!("its `{}` export has the wrong type: {error}", $name)
+                    })?
             };
         }
         let exports = Exports {
@@ -154,7 +159,9 @@ impl Instance {
     fn lock(&self) -> MutexGuard<'_, Store<State>> {
         // A panic of the host while it held the lock leaves nothing half-done in the plugin
         // that a trap would not: the state is still the plugin's.
-        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Whether the instance trapped (and must be replaced).
@@ -174,7 +181,9 @@ impl Instance {
             let (ptr, len) = self
                 .write(&mut store, request)
                 .map_err(|fault| store.data_mut().break_down(fault))?;
-            self.call(&mut store, |store, exports| exports.start.call(store, (ptr, len)))?
+            self.call(&mut store, |store, exports| {
+                exports.start.call(store, (ptr, len))
+            })?
         };
         let task = TaskGuard {
             instance: Arc::clone(self),
@@ -185,7 +194,9 @@ impl Instance {
                 let mut store = self.lock();
                 store.data_mut().depth = depth;
                 store.data_mut().polling = task.task;
-                let polled = self.call(&mut store, |store, exports| exports.poll.call(store, task.task));
+                let polled = self.call(&mut store, |store, exports| {
+                    exports.poll.call(store, task.task)
+                });
                 store.data_mut().polling = 0;
                 let frame = polled?;
                 if let Some(fault) = store.data().broken.clone() {
@@ -229,7 +240,9 @@ impl Instance {
             return;
         }
         let delivered = self.write(store, result).and_then(|(ptr, len)| {
-            self.call(store, |store, exports| exports.complete.call(store, (op, ptr, len)))
+            self.call(store, |store, exports| {
+                exports.complete.call(store, (op, ptr, len))
+            })
         });
         match delivered {
             // A fault while waking has already broken the instance down.
@@ -313,9 +326,9 @@ impl Instance {
         if matches!(head, Ok(None)) {
             head = FrameHead::parse(encoded.to_vec(), len);
         }
-        let head = head
-            .map_err(Fault::BadFrame)?
-            .ok_or_else(|| Fault::BadFrame(format!("the response frame of {len} bytes is truncated")))?;
+        let head = head.map_err(Fault::BadFrame)?.ok_or_else(|| {
+            Fault::BadFrame(format!("the response frame of {len} bytes is truncated"))
+        })?;
         let body = &encoded[head.body.start as usize..];
         if body.len() as u64 > u64::from(context.max_body_bytes) {
             return Err(Fault::TooLarge(body.len() as u32));
@@ -325,7 +338,12 @@ impl Instance {
             headers: head
                 .headers
                 .iter()
-                .map(|(name, value)| (head.bytes[name.clone()].to_vec(), head.bytes[value.clone()].to_vec()))
+                .map(|(name, value)| {
+                    (
+                        head.bytes[name.clone()].to_vec(),
+                        head.bytes[value.clone()].to_vec(),
+                    )
+                })
                 .collect(),
             body: body.to_vec(),
         })

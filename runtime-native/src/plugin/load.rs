@@ -29,7 +29,8 @@ pub async fn compile(engine: &Engine, spec: &PluginSpec) -> Result<(Module, Stri
         .map_err(|e| format!("compiling {url} failed: {e}"))?
         .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
     check_imports(&module)?;
-    check_memory(&module, spec.memory_mb).map_err(|reason| format!("{url} was refused: {reason}"))?;
+    check_memory(&module, spec.memory_mb)
+        .map_err(|reason| format!("{url} was refused: {reason}"))?;
     Ok((module, digest))
 }
 
@@ -49,7 +50,10 @@ fn check_imports(module: &Module) -> Result<(), String> {
         return Ok(());
     }
     let listed = foreign.join(", ");
-    if foreign.iter().any(|name| name.starts_with(&format!("{IMPORT_MODULE}."))) {
+    if foreign
+        .iter()
+        .any(|name| name.starts_with(&format!("{IMPORT_MODULE}.")))
+    {
         Err(format!(
             "it imports {listed}, which this runtime does not provide: the plugin was built for \
              another plugin ABI version than this runtime's ({ABI_VERSION}); rebuild it with a \

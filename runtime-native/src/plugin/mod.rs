@@ -8,8 +8,8 @@ mod load;
 mod state;
 
 use crate::host::PluginContext;
-use futures::future::{BoxFuture, FutureExt, Shared};
 use crate::reply::Reply;
+use futures::future::{BoxFuture, FutureExt, Shared};
 use instance::{Fault, Instance};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -118,7 +118,12 @@ impl Plugin {
 
     /// Answers one request (encoded, its URI relative to the mount); `depth` counts
     /// plugin-to-plugin hops. The time limit covers loading too.
-    pub async fn answer(&self, request: &[u8], safe: bool, depth: u32) -> Result<Reply, DispatchError> {
+    pub async fn answer(
+        &self,
+        request: &[u8],
+        safe: bool,
+        depth: u32,
+    ) -> Result<Reply, DispatchError> {
         if depth > MAX_DEPTH {
             return Err(DispatchError::TooDeep {
                 plugin: self.spec.name.clone(),
@@ -177,9 +182,13 @@ impl Plugin {
                 Some(instance) => Arc::clone(instance),
                 None => {
                     // A failure is not kept: the next request tries again.
-                    let instance =
-                        Instance::new(&self.engine, &loaded.module, Arc::clone(&self.context), &self.init)
-                            .map_err(|reason| self.unavailable(reason))?;
+                    let instance = Instance::new(
+                        &self.engine,
+                        &loaded.module,
+                        Arc::clone(&self.context),
+                        &self.init,
+                    )
+                    .map_err(|reason| self.unavailable(reason))?;
                     *current = Some(Arc::clone(&instance));
                     instance
                 }
@@ -199,7 +208,9 @@ impl Plugin {
     async fn loaded(&self) -> Result<Arc<Loaded>, DispatchError> {
         let loading = {
             let mut slot = lock(&self.loading);
-            let failed = slot.as_ref().is_some_and(|l| matches!(l.peek(), Some(Err(_))));
+            let failed = slot
+                .as_ref()
+                .is_some_and(|l| matches!(l.peek(), Some(Err(_))));
             if failed && lock(&self.backoff).is_over(now_ms()) {
                 *slot = None;
             }
@@ -228,7 +239,8 @@ impl Plugin {
             let loaded = async {
                 let (module, digest) = load::compile(&engine, &spec).await?;
                 let first = Instance::new(&engine, &module, context, &init)?;
-                let instances: Vec<InstanceSlot> = (0..instances).map(|_| InstanceSlot::default()).collect();
+                let instances: Vec<InstanceSlot> =
+                    (0..instances).map(|_| InstanceSlot::default()).collect();
                 *instances[0].instance.lock().await = Some(first);
                 Ok::<_, String>(Loaded {
                     module,
@@ -306,7 +318,9 @@ impl Drop for InFlight<'_> {
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn now_ms() -> f64 {

@@ -17,7 +17,8 @@ pub struct Embedded {
 
 impl Embedded {
     pub fn open(path: &Path) -> Result<Self, String> {
-        let fail = |e: &dyn std::fmt::Display| format!("opening the store {} failed: {e}", path.display());
+        let fail =
+            |e: &dyn std::fmt::Display| format!("opening the store {} failed: {e}", path.display());
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
         }
@@ -56,7 +57,9 @@ impl Embedded {
         let (ns, k) = (namespace.to_owned(), key.to_owned());
         self.blocking(format!("reading key {key:?}"), namespace, move |db| {
             let table = db.begin_read()?.open_table(ENTRIES)?;
-            Ok(table.get((ns.as_str(), k.as_str()))?.map(|v| v.value().to_vec()))
+            Ok(table
+                .get((ns.as_str(), k.as_str()))?
+                .map(|v| v.value().to_vec()))
         })
         .await
     }
@@ -65,7 +68,8 @@ impl Embedded {
         let (ns, k, v) = (namespace.to_owned(), key.to_owned(), value.to_vec());
         self.blocking(format!("writing key {key:?}"), namespace, move |db| {
             let txn = db.begin_write()?;
-            txn.open_table(ENTRIES)?.insert((ns.as_str(), k.as_str()), v.as_slice())?;
+            txn.open_table(ENTRIES)?
+                .insert((ns.as_str(), k.as_str()), v.as_slice())?;
             Ok(txn.commit()?)
         })
         .await
@@ -87,19 +91,23 @@ impl Embedded {
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         let (ns, p) = (namespace.to_owned(), prefix.to_owned());
-        self.blocking(format!("listing keys starting with {prefix:?}"), namespace, move |db| {
-            let table = db.begin_read()?.open_table(ENTRIES)?;
-            let mut entries = Vec::new();
-            for entry in table.range((ns.as_str(), p.as_str())..)? {
-                let (key, value) = entry?;
-                let (entry_ns, entry_key) = key.value();
-                if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
-                    break;
+        self.blocking(
+            format!("listing keys starting with {prefix:?}"),
+            namespace,
+            move |db| {
+                let table = db.begin_read()?.open_table(ENTRIES)?;
+                let mut entries = Vec::new();
+                for entry in table.range((ns.as_str(), p.as_str())..)? {
+                    let (key, value) = entry?;
+                    let (entry_ns, entry_key) = key.value();
+                    if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
+                        break;
+                    }
+                    entries.push((entry_key.to_owned(), value.value().to_vec()));
                 }
-                entries.push((entry_key.to_owned(), value.value().to_vec()));
-            }
-            Ok(entries)
-        })
+                Ok(entries)
+            },
+        )
         .await
     }
 

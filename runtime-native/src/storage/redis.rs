@@ -38,7 +38,10 @@ impl Shared {
     pub async fn connect(url: &str) -> Result<Self, String> {
         let fail = |e: redis::RedisError| format!("connecting to Redis at {url} failed: {e}");
         let client = redis::Client::open(url).map_err(fail)?;
-        let mut connection = client.get_multiplexed_async_connection().await.map_err(fail)?;
+        let mut connection = client
+            .get_multiplexed_async_connection()
+            .await
+            .map_err(fail)?;
         redis::cmd("PING")
             .query_async::<String>(&mut connection)
             .await
@@ -91,7 +94,11 @@ impl Shared {
             .query_async(&mut self.connection.clone())
             .await
             .map_err(|e| {
-                StorageError::new(format!("listing keys starting with {prefix:?}"), namespace, e)
+                StorageError::new(
+                    format!("listing keys starting with {prefix:?}"),
+                    namespace,
+                    e,
+                )
             })?;
         let mut entries: Vec<_> = all
             .into_iter()

@@ -1,0 +1,207 @@
+// The conformance suite: every case of cases.json, in order, against both hosts — the browser
+// runtime in a real service worker (headless Chromium) and the server host (`valor serve`)
+// over real HTTP — each checked against its expectation, and the two hosts against each other
+// (status, body unless the case says why it differs, and the headers the protocol defines).
+//
+//   node conformance/run.mjs            (after scripts/build.sh and the server's build)
+//
+// Both hosts start empty (a new browser profile, a new data file) and mount
+// target/conformance/plugins.json (conformance/plugins.json, with the plugins beside it).
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CHROMIUM_ARGS } from '../e2e/browsers.mjs';
+// playwright-core is installed with the e2e tests' packages (scripts/bootstrap.sh).
+import { chromium } from '../e2e/node_modules/playwright-core/index.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const site = join(root, 'target/conformance');
+const { cases } = JSON.parse(readFileSync(join(root, 'conformance/cases.json'), 'utf8'));
+
+/** Headers whose values the protocol defines: both hosts must agree on them. */
+const PROTOCOL_HEADERS = ['x-valor-plugin', 'x-content-type-options', 'content-security-policy',
+  'content-type', 'location', 'allow'];
+
+/** A case's request body: text, or `{ "bytes": n }`, n bytes counting 0..250 over and over. */
+function body(spec) {
+  if (spec === undefined) return undefined;
+  if (typeof spec === 'string') return spec;
+  return Array.from({ length: spec.bytes }, (_, i) => i % 251);
+}
+
+/** Serves target/conformance as a static site, for the browser host. */
+async function staticSite() {
+  const types = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
+  const server = createServer(async (request, response) => {
+    const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^\/+/, '');
+    try {
+      const bytes = await readFile(join(site, path || 'index.html'));
+      response.writeHead(200, { 'content-type': types[extname(path)] ?? 'application/octet-stream' });
+      response.end(bytes);
+    } catch {
+      response.writeHead(404, { 'content-type': 'text/plain' });
+      response.end('not found\n');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** The browser host: a page of the static site, controlled by the Valor service worker. */
+async function browserHost() {
+  const { server, origin } = await staticSite();
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const page = await browser.newPage();
+  await page.goto(`${origin}/index.html`);
+  await page.evaluate(() => window.controlled);
+  return {
+    name: 'browser',
+    origin,
+    async send(request, times) {
+      return page.evaluate(async ({ request, times }) => {
+        const one = async () => {
+          const init = { method: request.method ?? 'GET', headers: request.headers ?? {} };
+          if (request.body !== undefined) {
+            init.body = typeof request.body === 'string' ? request.body : new Uint8Array(request.body);
+          }
+          const response = await fetch(request.path, init);
+          return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+        };
+        return Promise.all(Array.from({ length: times }, one));
+      }, { request: { ...request, body: body(request.body) }, times });
+    },
+    async close() {
+      await browser.close();
+      server.close();
+    },
+  };
+}
+
+/** The server host: `valor serve` on a free port, with a data file of its own. */
+async function nativeHost() {
+  const data = mkdtempSync(join(tmpdir(), 'valor-conformance-'));
+  const child = spawn(join(root, 'target/server/valor'), ['serve', '-p', join(site, 'plugins.json'),
+    '--listen', '127.0.0.1:0', '--data', join(data, 'kv.redb')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => { log += chunk; });
+  const origin = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const listening = out.match(/listening on (http:\/\/[^\s]+)/);
+      if (listening) resolve(listening[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`valor serve exited with ${code}:\n${log}`)));
+  });
+  return {
+    name: 'server',
+    origin,
+    log: () => log,
+    async send(request, times) {
+      const one = async () => {
+        const payload = body(request.body);
+        const response = await fetch(origin + request.path, {
+          method: request.method ?? 'GET',
+          headers: request.headers ?? {},
+          body: payload === undefined ? undefined : typeof payload === 'string' ? payload : new Uint8Array(payload),
+        });
+        return { status: response.status, headers: Object.fromEntries(response.headers), body: await response.text() };
+      };
+      return Promise.all(Array.from({ length: times }, one));
+    },
+    async close() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      rmSync(data, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `{origin}` in expectations stands for the host's origin. */
+function at(origin, value) {
+  if (typeof value === 'string') return value.replaceAll('{origin}', origin);
+  if (Array.isArray(value)) return value.map((v) => at(origin, v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, at(origin, v)]));
+  return value;
+}
+
+/** Whether `actual` has every field of `expected` (objects: a subset; arrays: exactly). */
+function matches(expected, actual) {
+  if (Array.isArray(expected)) {
+    return Array.isArray(actual) && expected.length === actual.length && expected.every((e, i) => matches(e, actual[i]));
+  }
+  if (expected && typeof expected === 'object') {
+    return actual !== null && typeof actual === 'object' && Object.entries(expected).every(([k, e]) => matches(e, actual[k]));
+  }
+  return expected === actual;
+}
+
+/** What is wrong with one response, as a list of complaints. */
+function check(expect, origin, response) {
+  const wrong = [];
+  const want = at(origin, expect);
+  if (want.status !== undefined && response.status !== want.status) wrong.push(`status ${response.status}, expected ${want.status}`);
+  if (want.body !== undefined && response.body !== want.body) wrong.push(`body ${JSON.stringify(response.body)}, expected ${JSON.stringify(want.body)}`);
+  if (want.body_starts_with !== undefined && !response.body.startsWith(want.body_starts_with)) wrong.push(`body ${JSON.stringify(response.body)} does not start with ${JSON.stringify(want.body_starts_with)}`);
+  if (want.body_contains !== undefined && !response.body.includes(want.body_contains)) wrong.push(`body ${JSON.stringify(response.body)} does not contain ${JSON.stringify(want.body_contains)}`);
+  if (want.json !== undefined) {
+    let parsed;
+    try { parsed = JSON.parse(response.body); } catch { wrong.push(`body is not JSON: ${JSON.stringify(response.body)}`); }
+    if (parsed !== undefined && !matches(want.json, parsed)) wrong.push(`JSON ${response.body} does not match ${JSON.stringify(want.json)}`);
+  }
+  for (const [name, value] of Object.entries(want.headers ?? {})) {
+    const got = response.headers[name] ?? null;
+    if (got !== value) wrong.push(`header ${name}: ${JSON.stringify(got)}, expected ${JSON.stringify(value)}`);
+  }
+  return wrong;
+}
+
+/** What differs between the two hosts' answers to one case. */
+function compare(testCase, [a, b], [x, y]) {
+  const wrong = [];
+  if (x.status !== y.status) wrong.push(`status: ${a.name} ${x.status}, ${b.name} ${y.status}`);
+  // Each host's own address (in URLs, and as a host in messages) stands for itself.
+  const body = (host, response) => response.body.replaceAll(host.origin, '{origin}')
+    .replaceAll(new URL(host.origin).host, '{host}');
+  if (!testCase.differs && body(a, x) !== body(b, y)) {
+    wrong.push(`body: ${a.name} ${JSON.stringify(x.body)}, ${b.name} ${JSON.stringify(y.body)}`);
+  }
+  for (const name of PROTOCOL_HEADERS) {
+    if ((x.headers[name] ?? null) !== (y.headers[name] ?? null)) {
+      wrong.push(`header ${name}: ${a.name} ${JSON.stringify(x.headers[name])}, ${b.name} ${JSON.stringify(y.headers[name])}`);
+    }
+  }
+  return wrong;
+}
+
+const hosts = [await browserHost(), await nativeHost()];
+let failures = 0;
+try {
+  for (const testCase of cases) {
+    const times = testCase.concurrently ?? 1;
+    const answers = [];
+    for (const host of hosts) answers.push(await host.send(testCase.request, times));
+    const wrong = [];
+    hosts.forEach((host, h) => answers[h].forEach((response, i) => {
+      for (const complaint of check(testCase.expect, host.origin, response)) {
+        wrong.push(`${host.name}${times > 1 ? ` #${i}` : ''}: ${complaint}`);
+      }
+    }));
+    wrong.push(...compare(testCase, hosts, [answers[0][0], answers[1][0]]).map((w) => `hosts differ: ${w}`));
+    const statuses = hosts.map((host, h) => `${host.name} ${answers[h][0].status}`).join(', ');
+    console.log(`${wrong.length ? 'FAIL' : 'ok  '} ${testCase.name} (${statuses})`);
+    for (const complaint of wrong) console.log(`       ${complaint}`);
+    failures += wrong.length ? 1 : 0;
+  }
+} finally {
+  for (const host of hosts) await host.close();
+}
+console.log(`${cases.length - failures} of ${cases.length} cases pass on both hosts`);
+if (failures) {
+  console.log(`server log:\n${hosts[1].log()}`);
+  process.exitCode = 1;
+}
