@@ -1,10 +1,26 @@
 #!/usr/bin/env bash
 # Builds everything and serves the demo app on http://127.0.0.1:${PORT:-8080}/ (or --port N).
+# With --server, serves the demo's API from the server host instead: `valor serve -p
+# www/plugins.json` on http://127.0.0.1:${PORT:-8787}/ (curl http://127.0.0.1:8787/api/hello).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-port="${PORT:-8080}"
-if [ "${1:-}" = "--port" ]; then port="$2"; fi
+server=false port=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --server) server=true ;;
+    --port) port="$2"; shift ;;
+    *) echo "usage: scripts/demo.sh [--server] [--port N]" >&2; exit 2 ;;
+  esac
+  shift
+done
 "$root/scripts/build.sh"
+if $server; then
+  port="${port:-${PORT:-8787}}"
+  . "$root/target/toolchain.env"
+  cargo build --quiet --manifest-path "$root/Cargo.toml" --profile server -p valor-server
+  exec "$root/target/server/valor" serve -p "$root/www/plugins.json" --listen "127.0.0.1:$port"
+fi
+port="${port:-${PORT:-8080}}"
 echo "Valor demo: http://127.0.0.1:$port/"
 # Python's server sends .wasm as application/wasm and .js as text/javascript.
 exec python3 -m http.server "$port" --bind 127.0.0.1 --directory "$root/target/www"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test of the project: host tests (codec, routing, manifest, macro UI tests), lints, the
-# browser tests in a real service worker and page (wasm-pack test) in Chromium, Firefox and
-# WebKit, the demo app used through each of them, and a benchmark smoke.
+# Every test of the project: host tests (codec, routing, manifest, macro UI tests), the server
+# host's tests, lints, the browser tests in a real service worker and page (wasm-pack test) in
+# Chromium, Firefox and WebKit, the conformance suite on both hosts, the demo app used through
+# each browser, and a benchmark smoke.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,12 +18,17 @@ scripts/build.sh
 say() { printf '\033[1;34m[test]\033[0m %s\n' "$*" >&2; }
 
 say "host: cargo test"
-cargo test --quiet --workspace --exclude wasm-pack-tests
+cargo test --quiet --workspace --exclude wasm-pack-tests --exclude valor-server
+
+# The server host builds wasmtime: in its own profile (optimised, no LTO), once for both.
+say "server host: cargo build and test --profile server -p valor-server"
+cargo build --quiet --profile server -p valor-server
+cargo test --quiet --profile server -p valor-server
 
 say "lints: rustfmt, clippy (host and wasm32)"
 cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet --workspace --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
+cargo clippy --quiet --workspace --exclude valor-server --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
 
 # The runner's limit is for all tests of one binary together; Firefox and WebKit are slower.
 export WASM_BINDGEN_TEST_TIMEOUT=180
@@ -40,6 +46,10 @@ again() {
 # wasm-pack calls Safari's driver `safaridriver`; WebKitGTK's speaks the same protocol.
 say "browser: wasm-pack test in WebKit"
 again wasm-pack test --headless --safari --safaridriver "$(command -v WebKitWebDriver)" wasm-pack-tests
+
+# The same cases, answered alike by the browser runtime (Chromium) and the server host.
+say "conformance: node conformance/run.mjs"
+node conformance/run.mjs
 
 say "a plugin of its own: scripts/new-plugin.sh, built and tested outside the repository"
 again scripts/test-new-plugin.sh

@@ -60,12 +60,8 @@ impl Reply {
     /// Marks the reply as `tag`'s plugin's. Headers the plugin set under the host's names (in
     /// any case) are dropped, so it cannot pass for another.
     pub fn tag(&mut self, tag: Tag) {
-        self.headers.retain(|(name, value)| {
-            !name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
-                && !name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
-                // One sandbox policy is enough however many plugins a reply passed through.
-                && !(name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
-        });
+        self.headers
+            .retain(|(name, value)| !set_by_host(name, value));
         self.headers
             .push((PLUGIN_HEADER.into(), tag.plugin.as_bytes().to_vec()));
         self.headers.push((NOSNIFF.0.into(), NOSNIFF.1.into()));
@@ -126,6 +122,15 @@ impl Reply {
                 .expect("a plain-text 500 is always a response")
         })
     }
+}
+
+/// Whether a header is one the host sets on a tagged reply (a plugin's own copy is dropped):
+/// the plugin's name, nosniff, and the sandbox policy (one is enough, however many plugins a
+/// reply passed through).
+fn set_by_host(name: &[u8], value: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
+        || name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
+        || (name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
 }
 
 #[cfg(test)]

@@ -137,13 +137,8 @@ impl Reply {
     /// any case: the browser lowercases them) are dropped, so it cannot pass for another.
     pub fn tag(&mut self, tag: Tag) {
         let bytes = &self.bytes;
-        self.headers.retain(|(name, value)| {
-            let (name, value) = (&bytes[name.clone()], &bytes[value.clone()]);
-            !name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
-                && !name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
-                // One sandbox policy is enough however many plugins a reply passed through.
-                && !(name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
-        });
+        self.headers
+            .retain(|(name, value)| !set_by_host(&bytes[name.clone()], &bytes[value.clone()]));
         self.header(PLUGIN_HEADER, tag.plugin.as_bytes());
         self.header(NOSNIFF.0, NOSNIFF.1.as_bytes());
         if tag.sandbox {
@@ -227,6 +222,15 @@ impl Reply {
         let headers: Vec<(&[u8], &[u8])> = self.headers().collect();
         valor_abi::codec::encode_response_parts(self.status, &headers, &body)
     }
+}
+
+/// Whether a header is one the host sets on a tagged reply (a plugin's own copy is dropped):
+/// the plugin's name, nosniff, and the sandbox policy (one is enough, however many plugins a
+/// reply passed through).
+fn set_by_host(name: &[u8], value: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
+        || name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
+        || (name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
 }
 
 /// Appends `bytes` as a JSON string of the same code units (a ByteString).
