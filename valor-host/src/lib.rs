@@ -6,6 +6,7 @@
 //! - [`allowlist`]: where a plugin's outbound `fetch` may go (`allowed_hosts`);
 //! - [`integrity`]: Subresource Integrity values and how a module's digests are checked;
 //! - [`frame`]: a plugin's response frame, read in place;
+//! - [`fault`]: why an instance gave no answer, and the error each fault answers with;
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
@@ -17,6 +18,7 @@
 pub mod allowlist;
 pub mod backoff;
 pub mod error;
+pub mod fault;
 pub mod frame;
 pub mod integrity;
 pub mod limits;

@@ -12,33 +12,10 @@ use crate::reply::Reply;
 use std::sync::{Arc, Mutex, MutexGuard};
 use tokio::sync::oneshot;
 use valor_abi::{self as abi, exports};
+pub use valor_host::fault::Fault;
 use valor_host::frame::{FrameHead, HEAD_PREFIX_BYTES};
 use valor_host::limits::{self, MAX_WOKEN_PER_DRAIN};
 use wasmtime::{Engine, Linker, Memory, Module, Store, Trap, TypedFunc};
-
-/// Why an instance produced no response. After a `Trap` the instance is unusable.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// The instance trapped; `panic` holds the message if it was a Rust panic.
-    Trap {
-        panic: Option<String>,
-        error: String,
-    },
-    /// The plugin pointed outside its memory, or its frame does not parse.
-    BadFrame(String),
-    /// The plugin broke the ABI in a way that leaves its state unknown (e.g. `valor_alloc`
-    /// returned 0): the instance is discarded, as after a trap.
-    Violation(String),
-    /// The request was waiting when another call broke the instance: `replayable` unless its
-    /// handler started an operation with effects outside the plugin (a fetch, a storage command).
-    Lost { replayable: bool },
-    /// The response frame is larger than the plugin may answer (its size in bytes).
-    TooLarge(u32),
-    /// A call used up the fuel of one call: the instance was stopped mid-way.
-    OutOfFuel,
-    /// The instance needed more memory than its cap.
-    OutOfMemory,
-}
 
 /// The exports the host calls, checked once for their exact types.
 struct Exports {
@@ -403,25 +380,7 @@ fn describe(error: &wasmtime::Error) -> String {
 /// Why loading failed in `stage` (a call made while loading), as text.
 fn explain(store: &Store<State>, stage: &str, fault: Fault) -> String {
     let context = &store.data().context;
-    match fault {
-        Fault::Trap {
-            panic: Some(message),
-            ..
-        } => format!("{stage} panicked: {message}"),
-        Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error) => {
-            format!("{stage} failed: {error}")
-        }
-        Fault::Lost { .. } => format!("{stage} failed: the instance was lost"),
-        Fault::TooLarge(size) => format!("{stage} failed: {size} bytes"),
-        Fault::OutOfFuel => format!(
-            "{stage} used up its fuel ({} instructions per call, the entry's `fuel`)",
-            context.fuel.unwrap_or_default()
-        ),
-        Fault::OutOfMemory => format!(
-            "{stage} needed more memory than its limit ({} MiB, the entry's `memory_mb`)",
-            context.memory_mb
-        ),
-    }
+    fault.explain(stage, context.fuel, context.memory_mb)
 }
 
 fn out_of_bounds(ptr: u32, len: u32) -> Fault {

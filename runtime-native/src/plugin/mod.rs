@@ -165,7 +165,7 @@ impl Plugin {
             Err(Fault::OutOfFuel) => lock(&self.quarantine).ran_out(now_ms()),
             Err(_) => {}
         }
-        answer.map_err(|fault| self.fault_error(fault))
+        answer.map_err(|fault| fault.into_error(&self.spec))
     }
 
     /// Runs the request on the slot's instance; discards the instance if it broke.
@@ -263,36 +263,6 @@ impl Plugin {
         DispatchError::Unavailable {
             plugin: self.spec.name.clone(),
             reason,
-        }
-    }
-
-    fn fault_error(&self, fault: Fault) -> DispatchError {
-        let plugin = self.spec.name.clone();
-        match fault {
-            Fault::Trap {
-                panic: Some(message),
-                ..
-            } => DispatchError::Panicked { plugin, message },
-            Fault::Trap { error, .. } => DispatchError::Crashed {
-                plugin,
-                message: error,
-            },
-            Fault::BadFrame(reason) => DispatchError::InvalidResponse { plugin, reason },
-            Fault::Violation(reason) => DispatchError::BrokeAbi { plugin, reason },
-            Fault::Lost { .. } => DispatchError::InstanceLost { plugin },
-            Fault::TooLarge(size) => DispatchError::ResponseTooLarge {
-                plugin,
-                size,
-                limit: self.spec.max_body_bytes,
-            },
-            Fault::OutOfFuel => DispatchError::OutOfFuel {
-                plugin,
-                fuel: self.spec.fuel.unwrap_or_default(),
-            },
-            Fault::OutOfMemory => DispatchError::OutOfMemory {
-                plugin,
-                memory_mb: self.spec.memory_mb,
-            },
         }
     }
 }

@@ -18,35 +18,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use valor_abi as abi;
+pub use valor_host::fault::Fault;
+use valor_host::limits::{self, MAX_OPS_IN_FLIGHT, MAX_WOKEN_PER_DRAIN};
 use wasm_bindgen::prelude::*;
-
-/// Why an instance produced no response. After a `Trap` the instance is unusable.
-#[derive(Debug, Clone)]
-pub enum Fault {
-    /// The instance trapped or threw; `panic` holds the message if it was a Rust panic.
-    Trap {
-        panic: Option<String>,
-        error: String,
-    },
-    /// The plugin pointed outside its memory.
-    BadFrame(String),
-    /// The plugin broke the ABI in a way that leaves its state unknown (e.g. `valor_alloc`
-    /// returned 0): the instance is discarded, as after a trap.
-    Violation(String),
-    /// The request was waiting when another call broke the instance: its own handler did not
-    /// fail, so it is not told that one's failure. `replayable` unless its handler started an
-    /// operation with effects outside the plugin (a fetch, a storage command).
-    Lost { replayable: bool },
-    /// The response frame is larger than the plugin may answer (its size in bytes).
-    TooLarge(u32),
-    /// A call used up the fuel of one call: the instance was stopped mid-way.
-    OutOfFuel,
-    /// The instance needed more memory than its cap (a growth was refused, or it has more).
-    OutOfMemory,
-}
-
-use valor_host::limits;
-use valor_host::limits::{MAX_OPS_IN_FLIGHT, MAX_WOKEN_PER_DRAIN};
 
 /// The state an instance shares with its imports and its host operations.
 pub struct State {
@@ -392,25 +366,7 @@ impl State {
 
     /// Why loading failed in `stage` (a call made while loading), as text.
     fn explain(&self, stage: &str, fault: Fault) -> String {
-        match fault {
-            Fault::Trap {
-                panic: Some(message),
-                ..
-            } => format!("{stage} panicked: {message}"),
-            Fault::Trap { error, .. } | Fault::BadFrame(error) | Fault::Violation(error) => {
-                format!("{stage} failed: {error}")
-            }
-            Fault::Lost { .. } => format!("{stage} failed: the instance was lost"),
-            Fault::TooLarge(size) => format!("{stage} failed: {size} bytes"),
-            Fault::OutOfFuel => format!(
-                "{stage} used up its fuel ({} instructions per call, the entry's `fuel`)",
-                self.context.fuel.unwrap_or_default()
-            ),
-            Fault::OutOfMemory => format!(
-                "{stage} needed more memory than its limit ({} MiB, the entry's `memory_mb`)",
-                self.context.memory_mb
-            ),
-        }
+        fault.explain(stage, self.context.fuel, self.context.memory_mb)
     }
 
     /// Why a call threw: fuel used up, memory refused, a panic, or another trap.
