@@ -9,6 +9,7 @@
 //! - [`fault`]: why an instance gave no answer, and the error each fault answers with;
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
+//! - [`result`]: the results of host operations, and the texts read from plugins;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
 //!
 //! The plugin ABI itself is `valor-abi`'s; this crate is the hosts' side of the contract
@@ -24,4 +25,5 @@ pub mod integrity;
 pub mod limits;
 pub mod manifest;
 pub mod quarantine;
+pub mod result;
 pub mod routes;

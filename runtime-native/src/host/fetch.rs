@@ -1,10 +1,11 @@
 //! A plugin's outbound `fetch`: checked against its allowlist, then answered by another plugin
 //! (same origin, mounted path) or sent over the network, never following redirects.
 
-use super::{denied, failed, ok, PluginContext};
+use super::PluginContext;
 use std::sync::Arc;
 use valor_abi::codec;
 use valor_host::allowlist::{Allowlist, Target};
+use valor_host::result::{denied, failed, ok};
 
 /// Performs the request encoded in `bytes`; returns the ABI result.
 pub async fn fetch(context: Arc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {

@@ -10,7 +10,6 @@ use crate::storage::Storage;
 use futures::future::BoxFuture;
 use std::sync::Weak;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use valor_abi::outcome;
 use valor_host::allowlist::Allowlist;
 
 /// At most this many bytes per `random` call (the browser's `crypto.getRandomValues` limit,
@@ -90,25 +89,4 @@ pub async fn sleep(ms: f64) {
     }
     let ms = if ms.is_nan() { 0.0 } else { ms.max(0.0) };
     tokio::time::sleep(Duration::from_secs_f64(ms / 1000.0)).await;
-}
-
-/// The result of an operation as the plugin reads it.
-fn outcome(code: u8, payload: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 + payload.len());
-    bytes.push(code);
-    bytes.extend_from_slice(payload);
-    bytes
-}
-
-fn ok(payload: &[u8]) -> Vec<u8> {
-    outcome(outcome::OK, payload)
-}
-
-/// A failed operation's result, saying why.
-pub fn failed(message: &str) -> Vec<u8> {
-    outcome(outcome::FAILED, message.as_bytes())
-}
-
-fn denied(message: &str) -> Vec<u8> {
-    outcome(outcome::DENIED, message.as_bytes())
 }

@@ -6,7 +6,7 @@
 use super::state::State;
 use crate::host::{self, fetch, kv};
 use std::sync::Arc;
-use valor_abi::{imports, IMPORT_MODULE, MAX_TEXT_BYTES};
+use valor_abi::{imports, IMPORT_MODULE};
 use wasmtime::{Caller, Engine, Extern, Linker};
 
 /// The eight functions of the ABI, for instances of `engine`.
@@ -137,10 +137,5 @@ fn read_bytes(caller: &mut Caller<'_, State>, ptr: u32, len: u32) -> Vec<u8> {
 /// A log line or panic message: at most `MAX_TEXT_BYTES` of it are read, whatever length the
 /// plugin names.
 fn read_text(caller: &mut Caller<'_, State>, ptr: u32, len: u32) -> String {
-    let kept = len.min(MAX_TEXT_BYTES);
-    let mut text = String::from_utf8_lossy(&read_bytes(caller, ptr, kept)).into_owned();
-    if kept < len {
-        text.push_str(&format!(" [... {} more bytes not shown]", len - kept));
-    }
-    text
+    valor_host::result::text(len, |kept| read_bytes(caller, ptr, kept))
 }

@@ -4,7 +4,7 @@
 //! their `Caller`, the host between calls through the store. Nothing here calls the plugin.
 
 use super::instance::{Fault, Instance};
-use crate::host::{self, PluginContext};
+use crate::host::PluginContext;
 use futures::future::{AbortHandle, Abortable};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::future::Future;
@@ -115,7 +115,7 @@ impl State {
         self.refusals_due = false;
         std::mem::take(&mut self.refused)
             .into_iter()
-            .map(|(op, why)| (op, host::failed(&why)))
+            .map(|(op, why)| (op, valor_host::result::failed(&why)))
             .collect()
     }
 

@@ -1,8 +1,9 @@
 //! A plugin's key-value commands, run in its own namespace of the store.
 
-use super::{failed, ok, PluginContext};
+use super::PluginContext;
 use std::rc::Rc;
 use valor_abi::storage::{self, Command};
+use valor_host::result::{failed, ok};
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {

@@ -13,7 +13,6 @@ use crate::meter::{Limits, PAGE_BYTES};
 use crate::storage::Storage;
 use futures::future::LocalBoxFuture;
 use std::rc::Weak;
-use valor_abi::outcome;
 use vlugin::Request;
 
 /// What a plugin's host functions need to know about the plugin and its runtime.
@@ -72,25 +71,4 @@ pub trait LocalDispatch {
         path_and_query: (&str, &str),
         depth: u32,
     ) -> Option<LocalBoxFuture<'static, Vec<u8>>>;
-}
-
-/// The result of an operation as the plugin reads it.
-fn outcome(code: u8, payload: &[u8]) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(1 + payload.len());
-    bytes.push(code);
-    bytes.extend_from_slice(payload);
-    bytes
-}
-
-fn ok(payload: &[u8]) -> Vec<u8> {
-    outcome(outcome::OK, payload)
-}
-
-/// A failed operation's result, saying why.
-pub fn failed(message: &str) -> Vec<u8> {
-    outcome(outcome::FAILED, message.as_bytes())
-}
-
-fn denied(message: &str) -> Vec<u8> {
-    outcome(outcome::DENIED, message.as_bytes())
 }

@@ -1,11 +1,12 @@
 //! A plugin's outbound `fetch`: checked against its allowlist, then answered by another plugin
 //! (same origin, mounted path) or sent to the network.
 
-use super::{denied, failed, ok, PluginContext};
+use super::PluginContext;
 use crate::allowlist::{Allowlist, Target};
 use crate::{sys, web_http};
 use std::rc::Rc;
 use valor_abi::codec;
+use valor_host::result::{denied, failed, ok};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 

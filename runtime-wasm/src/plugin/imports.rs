@@ -7,7 +7,7 @@
 use super::instance::State;
 use crate::host;
 use std::rc::{Rc, Weak};
-use valor_abi::{imports, IMPORT_MODULE, MAX_TEXT_BYTES};
+use valor_abi::{imports, IMPORT_MODULE};
 use wasm_bindgen::prelude::*;
 
 /// The closures behind the import object; they must live as long as the instance.
@@ -151,10 +151,5 @@ fn read_bytes(state: &State, ptr: u32, len: u32) -> Vec<u8> {
 /// A log line or panic message: at most `MAX_TEXT_BYTES` of it are read, whatever length the
 /// plugin names (one `log` with a 2 GiB length would otherwise copy 2 GiB into the runtime).
 fn read_text(state: &State, ptr: u32, len: u32) -> String {
-    let kept = len.min(MAX_TEXT_BYTES);
-    let mut text = String::from_utf8_lossy(&read_bytes(state, ptr, kept)).into_owned();
-    if kept < len {
-        text.push_str(&format!(" [... {} more bytes not shown]", len - kept));
-    }
-    text
+    valor_host::result::text(len, |kept| read_bytes(state, ptr, kept))
 }

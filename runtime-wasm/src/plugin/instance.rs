@@ -227,7 +227,7 @@ impl State {
         for op in due {
             let why = self.refused.borrow_mut().remove(&op);
             if let Some(why) = why {
-                self.deliver(op, &host::failed(&why));
+                self.deliver(op, &valor_host::result::failed(&why));
             }
         }
     }
