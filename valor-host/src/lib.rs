@@ -9,6 +9,7 @@
 //! - [`fault`]: why an instance gave no answer, and the error each fault answers with;
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
+//! - [`kv`]: plugins' storage commands, run against any host's store;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
 //!
@@ -22,6 +23,7 @@ pub mod error;
 pub mod fault;
 pub mod frame;
 pub mod integrity;
+pub mod kv;
 pub mod limits;
 pub mod manifest;
 pub mod quarantine;

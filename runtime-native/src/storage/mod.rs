@@ -8,6 +8,7 @@ mod embedded;
 mod redis;
 
 use std::path::Path;
+use valor_host::kv::Store;
 
 /// What a compare-and-swap found when it did not swap: the current value, if any.
 pub type Current = Option<Vec<u8>>;
@@ -58,22 +59,27 @@ impl Storage {
             Self::Redis(store) => store.describe(),
         }
     }
+}
 
-    pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+/// The operations of plugins' `kv` (run by `valor_host::kv::run`).
+impl Store for Storage {
+    type Error = StorageError;
+
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         match self {
             Self::Embedded(store) => store.get(namespace, key).await,
             Self::Redis(store) => store.get(namespace, key).await,
         }
     }
 
-    pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+    async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
         match self {
             Self::Embedded(store) => store.put(namespace, key, value).await,
             Self::Redis(store) => store.put(namespace, key, value).await,
         }
     }
 
-    pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
+    async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
         match self {
             Self::Embedded(store) => store.delete(namespace, key).await,
             Self::Redis(store) => store.delete(namespace, key).await,
@@ -81,7 +87,7 @@ impl Storage {
     }
 
     /// The keys starting with `prefix`, sorted.
-    pub async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
+    async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
         Ok(self
             .scan(namespace, prefix)
             .await?
@@ -91,7 +97,7 @@ impl Storage {
     }
 
     /// The entries whose key starts with `prefix`, sorted by key, as one snapshot.
-    pub async fn scan(
+    async fn scan(
         &self,
         namespace: &str,
         prefix: &str,
@@ -104,7 +110,7 @@ impl Storage {
 
     /// Sets `key` to `new` (`None`: deletes it) if its value is still `expected`, atomically;
     /// otherwise changes nothing and returns the value found.
-    pub async fn compare_and_swap(
+    async fn compare_and_swap(
         &self,
         namespace: &str,
         key: &str,

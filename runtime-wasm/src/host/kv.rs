@@ -1,61 +1,51 @@
-//! A plugin's key-value commands, run in its own namespace of the store.
+//! A plugin's key-value commands, run in its own namespace of the IndexedDB store.
 
 use super::PluginContext;
+use crate::storage::{Storage, StorageError};
 use std::rc::Rc;
-use valor_abi::storage::{self, Command};
-use valor_host::result::{failed, ok};
+use valor_host::kv::Store;
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
-    let command = match Command::decode(&bytes) {
-        Ok(command) => command,
-        Err(error) => return failed(&format!("malformed storage command: {error}")),
-    };
-    let written = match command {
-        Command::Put { key, value } => Some((key, value)),
-        Command::CompareAndSwap { key, new, .. } => new.map(|value| (key, value)),
-        _ => None,
-    };
-    if let Some((key, value)) = written.filter(|(_, value)| over_limit(&context, value)) {
-        return failed(&format!(
-            "the value for {key:?} is {} bytes, more than plugin '{}' may store ({} bytes: its \
-             max_body_bytes)",
-            value.len(),
-            context.name,
-            context.max_body_bytes
-        ));
-    }
-    let (store, namespace) = (&context.storage, context.name.as_str());
-    let reply = match command {
-        Command::Get { key } => store
-            .get(namespace, key)
-            .await
-            .map(|value| storage::encode_value(value.as_deref())),
-        Command::Put { key, value } => store.put(namespace, key, value).await.map(|()| Vec::new()),
-        Command::Delete { key } => store.delete(namespace, key).await.map(|()| Vec::new()),
-        Command::Keys { prefix } => store
-            .keys(namespace, prefix)
-            .await
-            .map(|keys| storage::encode_keys(&keys)),
-        Command::Scan { prefix } => store
-            .scan(namespace, prefix)
-            .await
-            .map(|entries| storage::encode_entries(&entries)),
-        Command::CompareAndSwap { key, expected, new } => store
-            .compare_and_swap(namespace, key, expected, new)
-            .await
-            .map(|swapped| {
-                storage::encode_swap(swapped.as_ref().copied().map_err(Option::as_deref))
-            }),
-    };
-    match reply {
-        Ok(payload) => ok(&payload),
-        Err(error) => failed(&error.to_string()),
-    }
+    let (name, limit) = (&context.name, context.max_body_bytes);
+    valor_host::kv::run(&context.storage, name, limit, &bytes).await
 }
 
-/// Whether a value is larger than the plugin's `max_body_bytes`, which bounds stored values as
-/// it bounds bodies.
-fn over_limit(context: &PluginContext, value: &[u8]) -> bool {
-    u64::try_from(value.len()).map_or(true, |len| len > u64::from(context.max_body_bytes))
+/// The store as the shared command runner sees it: its own methods.
+impl Store for Storage {
+    type Error = StorageError;
+
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        Storage::get(self, namespace, key).await
+    }
+
+    async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        Storage::put(self, namespace, key, value).await
+    }
+
+    async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
+        Storage::delete(self, namespace, key).await
+    }
+
+    async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
+        Storage::keys(self, namespace, prefix).await
+    }
+
+    async fn scan(
+        &self,
+        namespace: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        Storage::scan(self, namespace, prefix).await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Option<Vec<u8>>>, StorageError> {
+        Storage::compare_and_swap(self, namespace, key, expected, new).await
+    }
 }

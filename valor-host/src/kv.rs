@@ -1,0 +1,105 @@
+//! A plugin's key-value commands (`valor_abi::storage`), decoded, checked and run in its own
+//! namespace of a host's store, with their replies encoded: the same for every host, whatever
+//! keeps the data (IndexedDB in the browser, redb or Redis on a server).
+
+use crate::result::{failed, ok};
+use std::future::Future;
+use valor_abi::storage::{self, Command};
+
+/// A store of namespaced keys and values, as PROTOCOL.md section 9 defines it: listings sorted
+/// by key, a scan one snapshot, compare-and-swap atomic, writes durable once they complete.
+pub trait Store {
+    /// A store failure; the plugin is told its text (`FAILED`).
+    type Error: std::fmt::Display;
+
+    /// The value of `key`, if any.
+    fn get(
+        &self,
+        namespace: &str,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, Self::Error>>;
+
+    /// Sets `key` to `value`.
+    fn put(
+        &self,
+        namespace: &str,
+        key: &str,
+        value: &[u8],
+    ) -> impl Future<Output = Result<(), Self::Error>>;
+
+    /// Removes `key`; a missing key is fine.
+    fn delete(&self, namespace: &str, key: &str) -> impl Future<Output = Result<(), Self::Error>>;
+
+    /// The keys starting with `prefix`, sorted.
+    fn keys(
+        &self,
+        namespace: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, Self::Error>>;
+
+    /// The entries whose key starts with `prefix`, sorted by key.
+    fn scan(
+        &self,
+        namespace: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<(String, Vec<u8>)>, Self::Error>>;
+
+    /// Sets `key` to `new` (`None`: deletes it) if its value is still `expected`; otherwise
+    /// changes nothing and returns the value found.
+    fn compare_and_swap(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> impl Future<Output = Result<Result<(), Option<Vec<u8>>>, Self::Error>>;
+}
+
+/// Runs the command encoded in `bytes` for plugin `plugin` (its namespace), whose stored values
+/// may be at most `max_body_bytes`; returns the ABI result.
+pub async fn run<S: Store>(store: &S, plugin: &str, max_body_bytes: u32, bytes: &[u8]) -> Vec<u8> {
+    let command = match Command::decode(bytes) {
+        Ok(command) => command,
+        Err(error) => return failed(&format!("malformed storage command: {error}")),
+    };
+    let written = match command {
+        Command::Put { key, value } => Some((key, value)),
+        Command::CompareAndSwap { key, new, .. } => new.map(|value| (key, value)),
+        _ => None,
+    };
+    // `max_body_bytes` bounds stored values as it bounds bodies.
+    let over_limit = |value: &[u8]| value.len() as u64 > u64::from(max_body_bytes);
+    if let Some((key, value)) = written.filter(|(_, value)| over_limit(value)) {
+        return failed(&format!(
+            "the value for {key:?} is {} bytes, more than plugin '{plugin}' may store \
+             ({max_body_bytes} bytes: its max_body_bytes)",
+            value.len(),
+        ));
+    }
+    let reply = match command {
+        Command::Get { key } => store
+            .get(plugin, key)
+            .await
+            .map(|value| storage::encode_value(value.as_deref())),
+        Command::Put { key, value } => store.put(plugin, key, value).await.map(|()| Vec::new()),
+        Command::Delete { key } => store.delete(plugin, key).await.map(|()| Vec::new()),
+        Command::Keys { prefix } => store
+            .keys(plugin, prefix)
+            .await
+            .map(|keys| storage::encode_keys(&keys)),
+        Command::Scan { prefix } => store
+            .scan(plugin, prefix)
+            .await
+            .map(|entries| storage::encode_entries(&entries)),
+        Command::CompareAndSwap { key, expected, new } => store
+            .compare_and_swap(plugin, key, expected, new)
+            .await
+            .map(|swapped| {
+                storage::encode_swap(swapped.as_ref().map(|_| ()).map_err(Option::as_deref))
+            }),
+    };
+    match reply {
+        Ok(payload) => ok(&payload),
+        Err(error) => failed(&error.to_string()),
+    }
+}
