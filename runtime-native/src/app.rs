@@ -5,25 +5,25 @@
 use crate::host::{LocalDispatch, PluginContext};
 use crate::inbound;
 use crate::plugin::Plugin;
+use crate::registry::Registry;
 use crate::reply::{Reply, Tag};
 use crate::storage::Storage;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
 use http_body_util::{BodyExt, Full, Limited};
-use std::sync::{Arc, RwLock, Weak};
+use std::net::SocketAddr;
+use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
-use valor_host::routes::Routes;
 use wasmtime::Engine;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// What answers at a prefix: a plugin, or the reason its manifest entry is invalid.
-#[derive(Clone)]
-pub enum Mounted {
-    Plugin(Arc<Plugin>),
-    Invalid(DispatchError),
-}
+pub type Mounted = valor_host::mounts::Mounted<Arc<Plugin>>;
+
+/// The prefixes and what is mounted at each.
+pub type Mounts = valor_host::mounts::Mounts<Arc<Plugin>>;
 
 /// What every plugin of this server shares.
 pub struct Shared {
@@ -38,32 +38,37 @@ pub struct Shared {
 /// The server's plugins, and how requests reach them.
 pub struct App {
     shared: Shared,
-    mounts: RwLock<Routes<Mounted>>,
+    mounts: Mounts,
+    /// The run-time registry, with `-w`.
+    registry: Option<Registry>,
+    /// This, for the plugins it creates (their requests to other plugins).
+    me: Weak<App>,
 }
 
 impl App {
-    /// Mounts the manifest's entries (an invalid one answers its prefix with the reason).
-    pub fn new(shared: Shared, manifest: Manifest) -> Arc<Self> {
-        Arc::new_cyclic(|this: &Weak<App>| {
-            let mounts = manifest
-                .mounts
-                .into_iter()
-                .map(|Mount { prefix, plugin }| {
-                    let mounted = match plugin {
-                        Ok(spec) => Mounted::Plugin(Arc::new(plugin_for(&shared, this, spec))),
-                        Err(reason) => Mounted::Invalid(DispatchError::InvalidEntry {
-                            prefix: prefix.clone(),
-                            reason,
-                        }),
-                    };
-                    (prefix, mounted)
-                })
-                .collect::<Vec<_>>();
-            Self {
-                shared,
-                mounts: RwLock::new(Routes::new(mounts)),
-            }
-        })
+    /// Mounts the manifest's entries (an invalid one answers its prefix with the reason), then
+    /// what the registry, if any, stored over them.
+    pub async fn new(shared: Shared, manifest: Manifest, registry: Option<Registry>) -> Arc<Self> {
+        let app = Arc::new_cyclic(|me: &Weak<App>| Self {
+            shared,
+            mounts: Mounts::new([]),
+            registry,
+            me: me.clone(),
+        });
+        for Mount { prefix, plugin } in manifest.mounts {
+            let mounted = match plugin {
+                Ok(spec) => Mounted::Plugin(app.plugin(spec)),
+                Err(reason) => Mounted::Invalid(DispatchError::InvalidEntry {
+                    prefix: prefix.clone(),
+                    reason,
+                }),
+            };
+            app.mounts.insert(prefix, mounted);
+        }
+        if let Some(registry) = &app.registry {
+            registry.restore(&app).await;
+        }
+        app
     }
 
     /// The origin plugins are told.
@@ -71,16 +76,41 @@ impl App {
         &self.shared.origin
     }
 
+    /// What is mounted.
+    pub fn mounts(&self) -> &Mounts {
+        &self.mounts
+    }
+
+    /// The registry, if it is served.
+    pub fn registry(&self) -> Option<&Registry> {
+        self.registry.as_ref()
+    }
+
     /// The plugins mounted now.
     pub fn plugins(&self) -> Vec<Arc<Plugin>> {
-        let mounts = self.mounts.read().unwrap_or_else(|p| p.into_inner());
-        mounts
-            .values()
-            .filter_map(|mounted| match mounted {
-                Mounted::Plugin(plugin) => Some(Arc::clone(plugin)),
-                Mounted::Invalid(_) => None,
-            })
-            .collect()
+        self.mounts.plugins()
+    }
+
+    /// A plugin for `spec`, not loaded yet.
+    pub fn plugin(&self, spec: PluginSpec) -> Arc<Plugin> {
+        let shared = &self.shared;
+        let context = PluginContext {
+            name: spec.name.clone(),
+            allowlist: spec.allowlist.clone(),
+            max_body_bytes: spec.max_body_bytes,
+            fuel: spec.fuel,
+            memory_mb: spec.memory_mb,
+            origin: shared.origin.clone(),
+            storage: shared.storage.clone(),
+            client: shared.client.clone(),
+            local: self.me.clone() as Weak<dyn LocalDispatch>,
+        };
+        Arc::new(Plugin::new(
+            spec,
+            context,
+            shared.engine.clone(),
+            shared.instances,
+        ))
     }
 
     /// Loads the `eager` plugins now, side by side; a failure is logged (their requests will
@@ -99,18 +129,23 @@ impl App {
     }
 
     fn route(&self, path: &str) -> Option<(Mounted, String)> {
-        let mounts = self.mounts.read().unwrap_or_else(|p| p.into_inner());
-        let found = mounts.find(path)?;
-        Some((found.target.clone(), found.relative_path.to_owned()))
+        self.mounts.find(path)
     }
 
-    /// Answers a client's request.
-    pub async fn handle<B>(&self, request: http::Request<B>) -> http::Response<Full<Bytes>>
+    /// Answers a client's request, from `peer`.
+    pub async fn handle<B>(
+        &self,
+        peer: SocketAddr,
+        request: http::Request<B>,
+    ) -> http::Response<Full<Bytes>>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
     {
         let path = request.uri().path().to_owned();
+        if let Some(registry) = self.registry.as_ref().filter(|r| r.claims(&path)) {
+            return registry.serve(self, peer, request).await;
+        }
         let Some((mounted, relative_path)) = self.route(&path) else {
             return Reply::text(404, &format!("no plugin is mounted at {path}\n")).into_http(None);
         };
@@ -190,21 +225,6 @@ where
     }
 }
 
-fn plugin_for(shared: &Shared, app: &Weak<App>, spec: PluginSpec) -> Plugin {
-    let context = PluginContext {
-        name: spec.name.clone(),
-        allowlist: spec.allowlist.clone(),
-        max_body_bytes: spec.max_body_bytes,
-        fuel: spec.fuel,
-        memory_mb: spec.memory_mb,
-        origin: shared.origin.clone(),
-        storage: shared.storage.clone(),
-        client: shared.client.clone(),
-        local: app.clone() as Weak<dyn LocalDispatch>,
-    };
-    Plugin::new(spec, context, shared.engine.clone(), shared.instances)
-}
-
 impl LocalDispatch for App {
     fn dispatch_local(
         &self,
@@ -213,6 +233,13 @@ impl LocalDispatch for App {
         query: Option<&str>,
         depth: u32,
     ) -> Option<BoxFuture<'static, Vec<u8>>> {
+        if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
+            let refused = DispatchError::Forbidden {
+                reason: "plugins may not use the plugin registry".into(),
+            };
+            let reply = Reply::error(&refused, None).to_abi();
+            return Some(async move { reply }.boxed());
+        }
         let (mounted, relative_path) = self.route(path)?;
         let (parts, body) = request.into_parts();
         let relative_uri = match query {

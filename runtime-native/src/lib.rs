@@ -13,6 +13,7 @@
 //! - `host`: what plugins' imports do: timers, outbound `fetch` (reqwest, under the allowlist),
 //!   `kv` on the `storage` (redb, or Redis for several servers);
 //! - `inbound` and `reply`: a request as plugins see it, and a reply, tagged, as HTTP;
+//! - `registry`: `/_plugins` with `-w` (valor-host's registry), and who may use it;
 //! - `source`: reading manifests and modules from files or URLs;
 //! - `server`: the HTTP server and its graceful shutdown;
 //! - `serve`: `valor serve`, everything put together.
@@ -23,6 +24,7 @@ pub mod app;
 mod host;
 mod inbound;
 mod plugin;
+mod registry;
 mod reply;
 pub mod serve;
 mod server;

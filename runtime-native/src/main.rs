@@ -42,6 +42,11 @@ enum Command {
         /// core).
         #[arg(long)]
         instances: Option<usize>,
+        /// Serve the run-time registry (/_plugins, or the manifest's "registry" prefix):
+        /// to this machine only, or with VALOR_REGISTRY_TOKEN set, to clients sending that
+        /// bearer token.
+        #[arg(short = 'w', long = "registry")]
+        registry: bool,
     },
 }
 
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
         data,
         redis,
         instances,
+        registry,
     } = Cli::parse().command;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let options = Options {
@@ -69,6 +75,7 @@ fn main() -> ExitCode {
         data,
         redis,
         instances: instances.unwrap_or(cores),
+        registry,
     };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,

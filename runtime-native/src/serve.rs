@@ -1,6 +1,7 @@
 //! `valor serve`: reads the manifest, opens the store, mounts the plugins and serves them.
 
 use crate::app::{App, Shared};
+use crate::registry::{Access, Registry};
 use crate::storage::Storage;
 use crate::{server, source};
 use std::future::Future;
@@ -24,6 +25,8 @@ pub struct Options {
     pub redis: Option<String>,
     /// Instances per plugin, at most.
     pub instances: usize,
+    /// Whether to serve the run-time registry (`-w`).
+    pub registry: bool,
 }
 
 /// Serves until `shutdown` completes. `ready` is told the address listened on, once requests
@@ -67,7 +70,31 @@ pub async fn run(
         manifest.mounts.len(),
         shared.storage.describe()
     );
-    let app = App::new(shared, manifest);
+    let registry = match (options.registry, &manifest.registry) {
+        (true, settings) => {
+            let settings = settings.clone().unwrap_or_default();
+            let registry = Registry::new(
+                settings,
+                location.clone(),
+                shared.storage.clone(),
+                Access::from_env(),
+            );
+            tracing::info!(
+                "the plugin registry is at {}, open {}",
+                registry.prefix(),
+                registry.access().describe()
+            );
+            Some(registry)
+        }
+        (false, Some(_)) => {
+            tracing::info!(
+                "the manifest turns the plugin registry on; the server serves it only with -w"
+            );
+            None
+        }
+        (false, None) => None,
+    };
+    let app = App::new(shared, manifest, registry).await;
     tracing::info!("plugins are told they are served at {}", app.origin());
     app.preload().await;
     ready(address);

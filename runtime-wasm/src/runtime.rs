@@ -277,8 +277,8 @@ impl Inner {
         if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
             return Some(Target::Registry);
         }
-        let (mounted, relative_uri) = self.mounts.find(path, query)?;
-        Some(Target::Mount(mounted, relative_uri))
+        let (mounted, relative_path) = self.mounts.find(path)?;
+        Some(Target::Mount(mounted, format!("{relative_path}{query}")))
     }
 
     /// What answers `request`, if anything: as [`Inner::target`], except that a page
@@ -356,7 +356,8 @@ impl LocalDispatch for Inner {
             let reply = Reply::error(&refused, None).to_abi();
             return Some(async move { reply }.boxed_local());
         }
-        let (mounted, relative_uri) = self.mounts.find(path, query)?;
+        let (mounted, relative_path) = self.mounts.find(path)?;
+        let relative_uri = format!("{relative_path}{query}");
         match mounted {
             Mounted::Invalid(error) => {
                 let reply = Reply::error(&error, None).to_abi();

@@ -10,6 +10,8 @@
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
 //! - [`kv`]: plugins' storage commands, run against any host's store;
+//! - [`mounts`]: what answers at each prefix, changed at run time;
+//! - [`registry`]: the run-time registry (`/_plugins`), over any host's mounts and store;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
 //!
@@ -26,6 +28,8 @@ pub mod integrity;
 pub mod kv;
 pub mod limits;
 pub mod manifest;
+pub mod mounts;
 pub mod quarantine;
+pub mod registry;
 pub mod result;
 pub mod routes;

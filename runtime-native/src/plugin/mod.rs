@@ -18,6 +18,7 @@ use valor_host::backoff::Backoff;
 use valor_host::error::{DispatchError, MAX_DEPTH};
 use valor_host::manifest::PluginSpec;
 use valor_host::quarantine::Quarantine;
+use valor_host::registry::PluginState;
 use wasmtime::{Engine, Module};
 
 /// The compiled module and its instances.
@@ -38,15 +39,6 @@ struct InstanceSlot {
 
 type Loading = Shared<BoxFuture<'static, Result<Arc<Loaded>, String>>>;
 
-/// Where a plugin stands (the registry's listing shows it).
-pub enum PluginState {
-    NotLoaded,
-    Loading,
-    Loaded { digest: String },
-    Failed { reason: String, retry_in_s: u32 },
-    Quarantined { seconds: u32 },
-}
-
 /// A plugin from the manifest or the registry.
 pub struct Plugin {
     spec: PluginSpec,
@@ -59,6 +51,12 @@ pub struct Plugin {
     loading: Mutex<Option<Loading>>,
     backoff: Arc<Mutex<Backoff>>,
     quarantine: Mutex<Quarantine>,
+}
+
+impl valor_host::mounts::AsSpec for Plugin {
+    fn as_spec(&self) -> &PluginSpec {
+        &self.spec
+    }
 }
 
 impl Plugin {

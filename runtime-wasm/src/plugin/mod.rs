@@ -21,6 +21,7 @@ use js_sys::WebAssembly;
 use slot::Slot;
 use valor_host::backoff::Backoff;
 use valor_host::quarantine::Quarantine;
+pub use valor_host::registry::PluginState;
 
 pub use modules::Modules;
 use std::cell::RefCell;
@@ -40,20 +41,6 @@ struct Loaded {
 
 type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
 
-/// Where a plugin stands.
-pub enum PluginState {
-    /// No request has needed it yet.
-    NotLoaded,
-    /// Its module is being fetched and instantiated.
-    Loading,
-    /// Ready; `digest` is its module's SHA-256 (Subresource Integrity form).
-    Loaded { digest: String },
-    /// Its module could not be loaded; a request after `retry_in_s` tries again.
-    Failed { reason: String, retry_in_s: u32 },
-    /// It used up its fuel too often in a row; requests answer 503 for `seconds` more.
-    Quarantined { seconds: u32 },
-}
-
 /// A plugin from the manifest.
 pub struct Plugin {
     spec: PluginSpec,
@@ -67,6 +54,12 @@ pub struct Plugin {
     quarantine: Quarantine,
     /// Where its module is compiled, shared with the plugins that mount the same file.
     modules: Rc<Modules>,
+}
+
+impl valor_host::mounts::AsSpec for Plugin {
+    fn as_spec(&self) -> &PluginSpec {
+        &self.spec
+    }
 }
 
 impl Plugin {

@@ -1,8 +1,33 @@
-//! What `GET /_plugins` says of each mount.
+//! What the registry says of each mount.
 
-use crate::mounts::Mounted;
-use crate::plugin::PluginState;
+use crate::manifest::PluginSpec;
 use serde_json::{json, Value};
+
+/// Where a plugin stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginState {
+    /// No request has needed it yet.
+    NotLoaded,
+    /// Its module is being fetched and compiled.
+    Loading,
+    /// Ready; `digest` is its module's SHA-256 (Subresource Integrity form).
+    Loaded {
+        /// `sha256-<base64>`.
+        digest: String,
+    },
+    /// Its module could not be loaded; a request after `retry_in_s` tries again.
+    Failed {
+        /// Why.
+        reason: String,
+        /// Seconds until a request tries again.
+        retry_in_s: u32,
+    },
+    /// It used up its fuel too often in a row; requests answer 503 for `seconds` more.
+    Quarantined {
+        /// Seconds left.
+        seconds: u32,
+    },
+}
 
 /// Where an entry comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,19 +36,17 @@ pub enum Source {
     Registry,
 }
 
-/// The JSON of one mount.
-pub fn describe(prefix: &str, mounted: &Mounted, source: Source) -> Value {
+/// The JSON of an invalid manifest entry at `prefix`.
+pub fn describe_invalid(prefix: &str, reason: &str) -> Value {
+    json!({ "prefix": prefix, "origin": "manifest", "state": "invalid", "reason": reason })
+}
+
+/// The JSON of the plugin of entry `spec`, mounted at `prefix`.
+pub fn describe(prefix: &str, spec: &PluginSpec, state: PluginState, source: Source) -> Value {
     let origin = match source {
         Source::Manifest => "manifest",
         Source::Registry => "registry",
     };
-    let plugin = match mounted {
-        Mounted::Plugin(plugin) => plugin,
-        Mounted::Invalid(error) => {
-            return json!({ "prefix": prefix, "origin": origin, "state": "invalid", "reason": error.to_string() })
-        }
-    };
-    let spec = plugin.spec();
     let mut entry = json!({
         "name": spec.name,
         "prefix": prefix,
@@ -36,7 +59,7 @@ pub fn describe(prefix: &str, mounted: &Mounted, source: Source) -> Value {
             "timeout_ms": spec.timeout_ms,
         },
     });
-    let state = match plugin.state() {
+    let state = match state {
         PluginState::NotLoaded => json!({ "state": "not loaded" }),
         PluginState::Loading => json!({ "state": "loading" }),
         PluginState::Loaded { digest } => json!({ "state": "loaded", "digest": digest }),
