@@ -109,6 +109,9 @@ main() {
   # headless mode and so runs under Xvfb. Debian has no geckodriver.
   apt_install chromium chromium-driver
   apt_install --no-install-recommends firefox-esr webkit2gtk-driver xvfb xauth
+  # The server host: Redis for the test of servers sharing one store (each test starts its
+  # own on a free port), wrk for its benchmark.
+  apt_install --no-install-recommends redis-server wrk
   install_cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION"
   install_cargo_tool wasm-pack wasm-pack ""
   install_cargo_tool geckodriver geckodriver ""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test of the project: host tests (codec, routing, manifest, macro UI tests), the server
-# host's tests, lints, the browser tests in a real service worker and page (wasm-pack test) in
+# host's tests (over real HTTP: the registry, two servers on one Redis), lints, the browser tests in a real service worker and page (wasm-pack test) in
 # Chromium, Firefox and WebKit, the conformance suite on both hosts, the demo app used through
 # each browser, and a benchmark smoke.
 set -euo pipefail
