@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project: host tests (codec, routing, manifest, macro UI tests), the server
-# host's tests (over real HTTP: the registry, two servers on one Redis), lints, the browser tests in a real service worker and page (wasm-pack test) in
-# Chromium, Firefox and WebKit, the conformance suite on both hosts, the demo app used through
-# each browser, and a benchmark smoke.
+# host's tests (over real HTTP: the registry, two servers on one Redis), lints, the browser
+# tests in a real service worker and page (wasm-pack test) in Chromium, Firefox and WebKit,
+# the conformance suite on both hosts, the demo app used through each browser, and benchmark
+# smokes.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,7 +23,7 @@ cargo test --quiet --workspace --exclude wasm-pack-tests --exclude valor-server
 
 # The server host builds wasmtime: in its own profile (optimised, no LTO), once for both.
 say "server host: cargo build and test --profile server -p valor-server"
-cargo build --quiet --profile server -p valor-server
+cargo build --quiet --profile server -p valor-server -p valor-bench-floor
 cargo test --quiet --profile server -p valor-server
 
 say "lints: rustfmt, clippy (host and wasm32)"
@@ -60,6 +61,8 @@ say "demo: the served app in Chromium, Firefox and WebKit"
 # One quick pass, so the benchmark keeps working; it fails if any request or body goes wrong.
 say "benchmark smoke: node bench/run.mjs --runs 1"
 node bench/run.mjs --runs 1 --json target/bench/smoke.json >/dev/null
+say "server benchmark smoke: node bench/server.mjs --runs 1 --seconds 1"
+node bench/server.mjs --runs 1 --seconds 1 --json target/bench/server-smoke.json >/dev/null
 
 # The zero-trust soak (RELIABILITY.md): 10,000 requests while plugins panic and loop; fails on a
 # lost request, a wrong answer past 1%, or a worker heap that grew.

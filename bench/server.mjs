@@ -1,0 +1,142 @@
+// The server host's benchmark: `valor serve` answering the hello plugin, against the floor
+// (`valor-bench-floor`: the same hyper stack answering the same bytes with no plugin), loaded
+// by wrk on loopback. Every figure is a median over runs; Valor and floor runs alternate.
+//
+//   node bench/server.mjs [--runs 3] [--seconds 5] [--json target/bench/server.json]
+//
+// - throughput and latency: requests/s, p50 and p99, at 1 and at 64 connections;
+// - fuel: the same plugin mounted with "fuel": null (unmetered) beside the metered one;
+// - cold start: a fresh server's start, and its first request, which compiles the module.
+// Needs target/server/{valor,valor-bench-floor} and www/plugins/hello.wasm (scripts/bench-server.sh
+// builds them) and wrk (scripts/bootstrap.sh installs it). Load generator and server share
+// this machine's cores: ratios, not absolute figures, are what carries to another machine.
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { median, option, root } from './harness.mjs';
+
+const RUNS = Number(option('runs', 3));
+const SECONDS = Number(option('seconds', 5));
+const JSON_OUT = option('json', `${root}target/bench/server.json`);
+const BODY = 'OK response from a plugin';
+
+// A directory with the manifest and hello.wasm: "hello" metered (the defaults), "unmetered"
+// the same module with "fuel": null.
+const dir = mkdtempSync(join(tmpdir(), 'valor-bench-'));
+mkdirSync(join(dir, 'plugins'));
+copyFileSync(`${root}www/plugins/hello.wasm`, join(dir, 'plugins/hello.wasm'));
+writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
+  plugins: [
+    { name: 'hello', prefix: '/api/hello', url: 'plugins/hello.wasm' },
+    { name: 'unmetered', prefix: '/api/unmetered', url: 'plugins/hello.wasm', fuel: null },
+  ],
+}));
+
+// Starts a server binary; resolves to { url, stop, startedMs } once it prints its address.
+function start(binary, args) {
+  const begun = performance.now();
+  const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => reject(new Error(`${binary} exited (${code}) before listening`)));
+    createInterface({ input: child.stdout }).once('line', (line) => {
+      const url = line.match(/listening on (http:\/\/\S+)/)?.[1];
+      if (!url) return reject(new Error(`${binary} printed ${line}`));
+      const stop = () => new Promise((done) => { child.removeAllListeners('exit'); child.once('exit', done); child.kill('SIGTERM'); });
+      resolve({ url, stop, startedMs: performance.now() - begun });
+    });
+  });
+}
+
+const valorArgs = (data) => ['serve', '-p', join(dir, 'plugins.json'), '--listen', '127.0.0.1:0', '--data', data];
+const startValor = () => start(`${root}target/server/valor`, valorArgs(join(dir, `kv-${Math.random()}.redb`)));
+
+// One wrk run: requests/s, and p50/p99 in ms. Fails on any error or wrong status.
+function wrk(url, connections) {
+  const threads = Math.min(connections, 2);
+  const run = spawnSync('wrk', ['-t', `${threads}`, '-c', `${connections}`, '-d', `${SECONDS}s`, '--latency', url], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`wrk failed: ${run.stderr || run.stdout}`);
+  const out = run.stdout;
+  const bad = out.match(/Non-2xx or 3xx responses: (\d+)|Socket errors: .*/);
+  if (bad) throw new Error(`${url}: ${bad[0]}\n${out}`);
+  const ms = (text) => {
+    const [, value, unit] = text.match(/([\d.]+)(us|ms|s)/);
+    return Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
+  };
+  return {
+    rps: Number(out.match(/Requests\/sec:\s+([\d.]+)/)[1]),
+    p50: ms(out.match(/\n\s+50%\s+(\S+)/)[1]),
+    p99: ms(out.match(/\n\s+99%\s+(\S+)/)[1]),
+  };
+}
+
+async function check(url) {
+  const response = await fetch(url);
+  const text = await response.text();
+  if (response.status !== 200 || text !== BODY) throw new Error(`${url} answered ${response.status} ${text}`);
+}
+
+// Medians of each field over RUNS runs per target, alternating which goes first.
+function compare(targets, connections) {
+  const samples = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+  for (let run = 0; run < RUNS; run++) {
+    const names = Object.keys(targets);
+    for (const name of run % 2 ? names.reverse() : names) samples[name].push(wrk(targets[name], connections));
+  }
+  return Object.fromEntries(Object.entries(samples).map(([name, runs]) => [name, {
+    rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)),
+  }]));
+}
+
+const results = {};
+const floor = await start(`${root}target/server/valor-bench-floor`, ['127.0.0.1:0']);
+const valor = await startValor();
+try {
+  const targets = { valor: `${valor.url}/api/hello`, floor: `${floor.url}/` };
+  for (const url of Object.values(targets)) await check(url);
+  await check(`${valor.url}/api/unmetered`);
+  for (const connections of [1, 64]) {
+    results[`hello_${connections}`] = compare(targets, connections);
+    process.stderr.write(`  measured: hello at ${connections} connection(s)\n`);
+  }
+  results.fuel_64 = compare({ metered: targets.valor, unmetered: `${valor.url}/api/unmetered` }, 64);
+  process.stderr.write('  measured: fuel\n');
+} finally {
+  await valor.stop();
+  await floor.stop();
+}
+
+// Cold start: a fresh server each run; its first request loads (reads, hashes, compiles,
+// instantiates) the module; the second is warm.
+const cold = { listening: [], first: [], second: [] };
+for (let run = 0; run < Math.max(RUNS, 3); run++) {
+  const server = await startValor();
+  try {
+    for (const field of ['first', 'second']) {
+      const begun = performance.now();
+      await check(`${server.url}/api/hello`);
+      cold[field].push(performance.now() - begun);
+    }
+    cold.listening.push(server.startedMs);
+  } finally {
+    await server.stop();
+  }
+}
+results.cold_start_ms = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, median(v)]));
+rmSync(dir, { recursive: true, force: true });
+
+const f = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const rows = [];
+for (const connections of [1, 64]) {
+  const { valor: v, floor: fl } = results[`hello_${connections}`];
+  rows.push(`hello, ${connections} connection${connections > 1 ? 's' : ''}: valor ${f(v.rps)} req/s (p50 ${f(v.p50, 3)} ms, p99 ${f(v.p99, 3)} ms); floor ${f(fl.rps)} req/s (p50 ${f(fl.p50, 3)} ms, p99 ${f(fl.p99, 3)} ms); ratio ${f(v.rps / fl.rps, 2)}`);
+}
+const { metered, unmetered } = results.fuel_64;
+rows.push(`fuel, 64 connections: metered ${f(metered.rps)} req/s, unmetered ${f(unmetered.rps)} req/s; ratio ${f(metered.rps / unmetered.rps, 2)}`);
+const c = results.cold_start_ms;
+rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);
+console.log(`valor serve vs the floor (hyper alone), wrk on loopback, ${RUNS} runs of ${SECONDS} s, medians:\n${rows.map((r) => `  ${r}`).join('\n')}`);
+mkdirSync(`${root}target/bench`, { recursive: true });
+writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
