@@ -4,7 +4,7 @@
 
 use crate::host::{LocalDispatch, PluginContext};
 use crate::inbound;
-use crate::plugin::Plugin;
+use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
 use crate::reply::{Reply, Tag};
 use crate::storage::Storage;
@@ -15,7 +15,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
-use wasmtime::Engine;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -28,7 +27,8 @@ pub type Mounts = valor_host::mounts::Mounts<Arc<Plugin>>;
 /// What every plugin of this server shares.
 pub struct Shared {
     pub origin: String,
-    pub engine: Engine,
+    /// The engine, and the modules compiled for it (shared by plugins of the same file).
+    pub modules: Arc<Modules>,
     pub storage: Storage,
     pub client: reqwest::Client,
     /// Instances per plugin, at most.
@@ -108,7 +108,7 @@ impl App {
         Arc::new(Plugin::new(
             spec,
             context,
-            shared.engine.clone(),
+            Arc::clone(&shared.modules),
             shared.instances,
         ))
     }

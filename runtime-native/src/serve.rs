@@ -1,12 +1,14 @@
 //! `valor serve`: reads the manifest, opens the store, mounts the plugins and serves them.
 
 use crate::app::{App, Shared};
+use crate::plugin::Modules;
 use crate::registry::{Access, Registry};
 use crate::storage::Storage;
 use crate::{server, source};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use valor_host::manifest::Manifest;
 
 /// What `valor serve` is told.
@@ -60,7 +62,7 @@ pub async fn run(
         .to_owned();
     let shared = Shared {
         origin,
-        engine: engine()?,
+        modules: Arc::new(Modules::new(engine()?)),
         storage,
         client: client()?,
         instances: options.instances,

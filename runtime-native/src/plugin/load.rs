@@ -3,13 +3,50 @@
 
 use crate::source;
 use sha2::Digest;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
 use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use valor_host::integrity::{self, sri_form, Algorithm};
 use valor_host::manifest::PluginSpec;
 use wasmtime::{Engine, ExternType, Module};
 
+/// The engine, and the modules compiled for it by the SHA-256 of their bytes: plugins
+/// mounting the same file (Alice and Bob), or a registration of a module already loaded, share
+/// one compilation, as in the browser. A module no plugin holds any more is dropped.
+pub struct Modules {
+    engine: Engine,
+    compiled: Mutex<HashMap<String, Weak<Module>>>,
+}
+
+impl Modules {
+    pub fn new(engine: Engine) -> Self {
+        Self {
+            engine,
+            compiled: Mutex::default(),
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    fn get(&self, digest: &str) -> Option<Arc<Module>> {
+        let mut modules = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        modules.retain(|_, module| module.strong_count() > 0);
+        modules.get(digest).and_then(Weak::upgrade)
+    }
+
+    fn keep(&self, digest: String, module: &Arc<Module>) {
+        let mut modules = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        modules.insert(digest, Arc::downgrade(module));
+    }
+}
+
 /// The compiled module and the SHA-256 of its bytes (Subresource Integrity form).
-pub async fn compile(engine: &Engine, spec: &PluginSpec) -> Result<(Module, String), String> {
+pub async fn compile(
+    modules: &Modules,
+    spec: &PluginSpec,
+) -> Result<(Arc<Module>, String), String> {
     let url = &spec.url;
     let bytes = source::read(url).await?;
     let digest = integrity::check(spec.integrity.as_ref(), |algorithm| {
@@ -22,12 +59,21 @@ pub async fn compile(engine: &Engine, spec: &PluginSpec) -> Result<(Module, Stri
     })
     .await
     .map_err(|reason| format!("{url} was refused: {reason}"))?;
-    let engine = engine.clone();
-    // Compiling takes milliseconds to seconds of CPU: not on the threads that serve requests.
-    let module = tokio::task::spawn_blocking(move || Module::new(&engine, &bytes))
-        .await
-        .map_err(|e| format!("compiling {url} failed: {e}"))?
-        .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
+    let module = match modules.get(&digest) {
+        Some(module) => module,
+        None => {
+            let engine = modules.engine.clone();
+            // Compiling takes milliseconds to seconds of CPU: not on the threads that serve
+            // requests.
+            let module = tokio::task::spawn_blocking(move || Module::new(&engine, &bytes))
+                .await
+                .map_err(|e| format!("compiling {url} failed: {e}"))?
+                .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
+            let module = Arc::new(module);
+            modules.keep(digest.clone(), &module);
+            module
+        }
+    };
     check_imports(&module)?;
     check_memory(&module, spec.memory_mb)
         .map_err(|reason| format!("{url} was refused: {reason}"))?;

@@ -11,6 +11,7 @@ use crate::host::PluginContext;
 use crate::reply::Reply;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use instance::{Fault, Instance};
+pub use load::Modules;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -19,11 +20,11 @@ use valor_host::error::{DispatchError, MAX_DEPTH};
 use valor_host::manifest::PluginSpec;
 use valor_host::quarantine::Quarantine;
 use valor_host::registry::PluginState;
-use wasmtime::{Engine, Module};
+use wasmtime::Module;
 
 /// The compiled module and its instances.
 struct Loaded {
-    module: Module,
+    module: Arc<Module>,
     /// The module's SHA-256, in Subresource Integrity form.
     digest: String,
     /// Where requests go: the first instance that has none in flight, else the least busy.
@@ -43,7 +44,8 @@ type Loading = Shared<BoxFuture<'static, Result<Arc<Loaded>, String>>>;
 pub struct Plugin {
     spec: PluginSpec,
     context: Arc<PluginContext>,
-    engine: Engine,
+    /// The engine, and the modules compiled for it.
+    modules: Arc<Modules>,
     /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin.
     init: Arc<[u8]>,
     /// How many instances serve it at most.
@@ -61,7 +63,12 @@ impl valor_host::mounts::AsSpec for Plugin {
 
 impl Plugin {
     /// A plugin that will be loaded when first needed, served by up to `instances` instances.
-    pub fn new(spec: PluginSpec, context: PluginContext, engine: Engine, instances: usize) -> Self {
+    pub fn new(
+        spec: PluginSpec,
+        context: PluginContext,
+        modules: Arc<Modules>,
+        instances: usize,
+    ) -> Self {
         let config = serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec());
         let init = valor_abi::init::Init {
             config: &config,
@@ -72,7 +79,7 @@ impl Plugin {
         Self {
             spec,
             context: Arc::new(context),
-            engine,
+            modules,
             init: init.into(),
             instances: instances.max(1),
             loading: Mutex::new(None),
@@ -181,7 +188,7 @@ impl Plugin {
                 None => {
                     // A failure is not kept: the next request tries again.
                     let instance = Instance::new(
-                        &self.engine,
+                        self.modules.engine(),
                         &loaded.module,
                         Arc::clone(&self.context),
                         &self.init,
@@ -225,9 +232,9 @@ impl Plugin {
     /// Reads, checks and compiles the module, and creates its first instance; the outcome
     /// feeds the backoff.
     fn load(&self) -> Loading {
-        let (spec, engine, context, init, backoff) = (
+        let (spec, modules, context, init, backoff) = (
             self.spec.clone(),
-            self.engine.clone(),
+            Arc::clone(&self.modules),
             Arc::clone(&self.context),
             Arc::clone(&self.init),
             Arc::clone(&self.backoff),
@@ -235,8 +242,8 @@ impl Plugin {
         let instances = self.instances;
         async move {
             let loaded = async {
-                let (module, digest) = load::compile(&engine, &spec).await?;
-                let first = Instance::new(&engine, &module, context, &init)?;
+                let (module, digest) = load::compile(&modules, &spec).await?;
+                let first = Instance::new(modules.engine(), &module, context, &init)?;
                 let instances: Vec<InstanceSlot> =
                     (0..instances).map(|_| InstanceSlot::default()).collect();
                 *instances[0].instance.lock().await = Some(first);
