@@ -82,7 +82,7 @@ impl Reply {
 
     /// The HTTP response. Fails, saying why, on what HTTP cannot carry (a status outside 200 to
     /// 599, as the browser host allows; a header name or value HTTP forbids).
-    fn to_http(&self) -> Result<http::Response<Full<Bytes>>, String> {
+    fn try_into_http(self) -> Result<http::Response<Full<Bytes>>, String> {
         if !(200..=599).contains(&self.status) {
             return Err(format!(
                 "status {} cannot be sent: a Valor host answers only 200 to 599",
@@ -94,16 +94,16 @@ impl Reply {
         let body = if null_body {
             Bytes::new()
         } else {
-            Bytes::from(self.body.clone())
+            Bytes::from(self.body)
         };
         let mut response = http::Response::new(Full::new(body));
         *response.status_mut() =
             http::StatusCode::from_u16(self.status).map_err(|e| e.to_string())?;
         let headers = response.headers_mut();
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name)
-                .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))?;
-            let value = HeaderValue::from_bytes(value)
+        for (name, value) in self.headers {
+            let name = HeaderName::from_bytes(&name)
+                .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(&name)))?;
+            let value = HeaderValue::from_bytes(&value)
                 .map_err(|_| format!("invalid value for header {name}"))?;
             headers.append(name, value);
         }
@@ -112,13 +112,13 @@ impl Reply {
 
     /// The response for a client: the reply, or a 500 saying why HTTP cannot carry it.
     pub fn into_http(self, tag: Option<Tag>) -> http::Response<Full<Bytes>> {
-        self.to_http().unwrap_or_else(|reason| {
+        self.try_into_http().unwrap_or_else(|reason| {
             let error = DispatchError::InvalidResponse {
                 plugin: tag.map(|t| t.plugin).unwrap_or_default().to_owned(),
                 reason,
             };
             Self::error(&error, tag)
-                .to_http()
+                .try_into_http()
                 .expect("a plain-text 500 is always a response")
         })
     }
