@@ -18,6 +18,10 @@ fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.expect("an answer")
+}
+
 async fn post(server: &Server, entry: &Value) -> reqwest::Response {
     client()
         .post(format!("{}/_plugins", server.url))
@@ -28,11 +32,7 @@ async fn post(server: &Server, entry: &Value) -> reqwest::Response {
 }
 
 async fn get(server: &Server, path: &str) -> (u16, String) {
-    let response = client()
-        .get(format!("{}{path}", server.url))
-        .send()
-        .await
-        .expect("an answer");
+    let response = send(client().get(format!("{}{path}", server.url))).await;
     answer(response).await
 }
 
@@ -53,11 +53,7 @@ async fn registrations_and_removals_survive_a_restart() {
         get(&server, "/api/greeter").await,
         (200, "OK response from a plugin".into())
     );
-    let removed = client()
-        .delete(format!("{}/_plugins/echo", server.url))
-        .send()
-        .await
-        .expect("an answer");
+    let removed = send(client().delete(format!("{}/_plugins/echo", server.url))).await;
     assert_eq!(removed.status(), 204);
     assert_eq!(get(&server, "/api/echo").await.0, 404);
     server.stop(); // SIGKILL: what was answered must be on disk already
@@ -133,49 +129,40 @@ async fn every_answer_of_the_api() {
     );
     let big = json!({ "name": "big", "prefix": "/api/big", "url": "plugins/hello.wasm", "config": "x".repeat(70_000) });
     assert_eq!(status(big).await, 413);
-    let not_json = client()
-        .post(format!("{}/_plugins", server.url))
-        .body("{")
-        .send()
-        .await
-        .expect("an answer");
+    let not_json = send(client().post(format!("{}/_plugins", server.url)).body("{")).await;
     assert_eq!(not_json.status(), 400);
 
     // A hot swap: the same name, another module; and a PUT of a new name creates it.
-    let swap = client()
-        .put(format!("{}/_plugins/hello", server.url))
-        .body(json!({ "prefix": "/api/hello", "url": "plugins/echo.wasm" }).to_string())
-        .send()
-        .await
-        .expect("an answer");
+    let swap = send(
+        client()
+            .put(format!("{}/_plugins/hello", server.url))
+            .body(json!({ "prefix": "/api/hello", "url": "plugins/echo.wasm" }).to_string()),
+    )
+    .await;
     assert_eq!(swap.status(), 200);
     let (status_code, body) = get(&server, "/api/hello").await;
     assert_eq!(status_code, 200);
     assert!(body.contains("\"method\""), "echo answers now: {body}");
-    let failed_swap = client()
-        .put(format!("{}/_plugins/hello", server.url))
-        .body(json!({ "prefix": "/api/hello", "url": "plugins/broken.wasm" }).to_string())
-        .send()
-        .await
-        .expect("an answer");
+    let failed_swap = send(
+        client()
+            .put(format!("{}/_plugins/hello", server.url))
+            .body(json!({ "prefix": "/api/hello", "url": "plugins/broken.wasm" }).to_string()),
+    )
+    .await;
     assert_eq!(failed_swap.status(), 502);
     assert!(
         get(&server, "/api/hello").await.1.contains("\"method\""),
         "echo still answers"
     );
-    let created = client()
-        .put(format!("{}/_plugins/new", server.url))
-        .body(json!({ "prefix": "/api/new", "url": "plugins/hello.wasm" }).to_string())
-        .send()
-        .await
-        .expect("an answer");
+    let created = send(
+        client()
+            .put(format!("{}/_plugins/new", server.url))
+            .body(json!({ "prefix": "/api/new", "url": "plugins/hello.wasm" }).to_string()),
+    )
+    .await;
     assert_eq!(created.status(), 201);
 
-    let patched = client()
-        .patch(format!("{}/_plugins/hello", server.url))
-        .send()
-        .await
-        .expect("an answer");
+    let patched = send(client().patch(format!("{}/_plugins/hello", server.url))).await;
     assert_eq!(patched.status(), 405);
     assert_eq!(patched.headers()["allow"], "GET, PUT, DELETE");
     assert_eq!(get(&server, "/_plugins/nobody").await.0, 404);
@@ -188,27 +175,27 @@ async fn pages_of_other_sites_rebound_names_and_plugins_are_refused() {
     let dir = app_dir(MANIFEST, PLUGINS);
     let server = Server::start(dir.path(), &["-w"], &[]);
     let entry = json!({ "name": "greeter", "prefix": "/api/greeter", "url": "plugins/hello.wasm" });
-    let from_a_page = client()
-        .post(format!("{}/_plugins", server.url))
-        .header("origin", "https://evil.example")
-        .body(entry.to_string())
-        .send()
-        .await
-        .expect("an answer");
+    let from_a_page = send(
+        client()
+            .post(format!("{}/_plugins", server.url))
+            .header("origin", "https://evil.example")
+            .body(entry.to_string()),
+    )
+    .await;
     assert_eq!(from_a_page.status(), 403);
-    let rebound = client()
-        .get(format!("{}/_plugins", server.url))
-        .header("host", "evil.example")
-        .send()
-        .await
-        .expect("an answer");
+    let rebound = send(
+        client()
+            .get(format!("{}/_plugins", server.url))
+            .header("host", "evil.example"),
+    )
+    .await;
     assert_eq!(rebound.status(), 403);
-    let forwarded = client()
-        .get(format!("{}/_plugins", server.url))
-        .header("x-forwarded-for", "203.0.113.9")
-        .send()
-        .await
-        .expect("an answer");
+    let forwarded = send(
+        client()
+            .get(format!("{}/_plugins", server.url))
+            .header("x-forwarded-for", "203.0.113.9"),
+    )
+    .await;
     assert_eq!(forwarded.status(), 403);
     // A plugin allowed to fetch this server ("self") still cannot reach the registry.
     let (status, body) = get(&server, "/api/proxy?path=/_plugins").await;
