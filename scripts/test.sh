@@ -29,7 +29,7 @@ cargo test --quiet --profile server -p valor-server
 say "lints: rustfmt, clippy (host and wasm32)"
 cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
-cargo clippy --quiet --workspace --exclude valor-server --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
+cargo clippy --quiet --workspace --exclude valor-server --exclude valor-bench-floor --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
 
 # The runner's limit is for all tests of one binary together; Firefox and WebKit are slower.
 export WASM_BINDGEN_TEST_TIMEOUT=180
