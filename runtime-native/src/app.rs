@@ -3,14 +3,14 @@
 //! plugin's reply or the error, tagged.
 
 use crate::host::{LocalDispatch, PluginContext};
-use crate::inbound;
+use crate::inbound::{self, Unreadable};
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
 use crate::reply::{Reply, Tag};
 use crate::storage::Storage;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
@@ -79,11 +79,6 @@ impl App {
     /// What is mounted.
     pub fn mounts(&self) -> &Mounts {
         &self.mounts
-    }
-
-    /// The registry, if it is served.
-    pub fn registry(&self) -> Option<&Registry> {
-        self.registry.as_ref()
     }
 
     /// The plugins mounted now.
@@ -187,7 +182,7 @@ fn tag(plugin: &Plugin) -> Tag<'_> {
 }
 
 /// The request's body, refused (413) past the plugin's `max_body_bytes`, before the plugin is
-/// called; by its `content-length` if it has one, else as it arrives.
+/// called.
 async fn read_body<B>(
     plugin: &Plugin,
     parts: &http::request::Parts,
@@ -198,31 +193,16 @@ where
     B::Error: Into<BoxError>,
 {
     let limit = plugin.spec().max_body_bytes;
-    let too_large = |size: u64| DispatchError::RequestTooLarge {
-        plugin: plugin.name().to_owned(),
-        size,
-        limit,
-    };
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if let Some(size) = declared.filter(|size| *size > u64::from(limit)) {
-        return Err(too_large(size));
-    }
-    match Limited::new(body, limit as usize).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(error)
-            if error
-                .downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            Err(too_large(u64::from(limit) + 1))
-        }
-        Err(error) => Err(DispatchError::BadRequest {
-            reason: format!("its body could not be read: {error}"),
-        }),
-    }
+    inbound::read_body(parts, body, limit)
+        .await
+        .map_err(|unreadable| match unreadable {
+            Unreadable::TooLarge { size } => DispatchError::RequestTooLarge {
+                plugin: plugin.name().to_owned(),
+                size,
+                limit,
+            },
+            Unreadable::Invalid(reason) => DispatchError::BadRequest { reason },
+        })
 }
 
 impl LocalDispatch for App {
@@ -233,10 +213,7 @@ impl LocalDispatch for App {
         query: Option<&str>,
         depth: u32,
     ) -> Option<BoxFuture<'static, Vec<u8>>> {
-        if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
-            let refused = DispatchError::Forbidden {
-                reason: "plugins may not use the plugin registry".into(),
-            };
+        if let Some(refused) = self.registry.as_ref().and_then(|r| r.refuses_plugin(path)) {
             let reply = Reply::error(&refused, None).to_abi();
             return Some(async move { reply }.boxed());
         }

@@ -6,7 +6,9 @@
 //! (`a, b`), and no connection-level headers (`host`, `content-length`, ...), which belong to
 //! the connection rather than to the request. GET and HEAD carry no body.
 
+use bytes::Bytes;
 use http::request::Parts;
+use http_body_util::{BodyExt, Limited};
 
 /// Headers of the connection, not of the request: a browser's `Headers` never shows them.
 const CONNECTION_HEADERS: [&str; 9] = [
@@ -69,6 +71,41 @@ pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
     Inbound {
         encoded,
         safe: matches!(method, "GET" | "HEAD" | "OPTIONS"),
+    }
+}
+
+/// Why a request's body was not read.
+#[derive(Debug)]
+pub enum Unreadable {
+    /// It is larger than the limit: `size` bytes (declared, or the limit plus one once more
+    /// arrived).
+    TooLarge { size: u64 },
+    /// The connection failed; says why.
+    Invalid(String),
+}
+
+/// A request's body, refused past `limit` bytes: at once by its `content-length` if it has
+/// one, else as it arrives.
+pub async fn read_body<B>(parts: &Parts, body: B, limit: u32) -> Result<Bytes, Unreadable>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(size) = declared.filter(|size| *size > u64::from(limit)) {
+        return Err(Unreadable::TooLarge { size });
+    }
+    match Limited::new(body, limit as usize).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(Unreadable::TooLarge {
+            size: u64::from(limit) + 1,
+        }),
+        Err(error) => Err(Unreadable::Invalid(format!(
+            "its body could not be read: {error}"
+        ))),
     }
 }
 

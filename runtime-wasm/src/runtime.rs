@@ -349,10 +349,7 @@ impl LocalDispatch for Inner {
         (path, query): (&str, &str),
         depth: u32,
     ) -> Option<LocalBoxFuture<'static, Vec<u8>>> {
-        if self.registry.as_ref().is_some_and(|r| r.claims(path)) {
-            let refused = DispatchError::Forbidden {
-                reason: "plugins may not use the plugin registry".into(),
-            };
+        if let Some(refused) = self.registry.as_ref().and_then(|r| r.refuses_plugin(path)) {
             let reply = Reply::error(&refused, None).to_abi();
             return Some(async move { reply }.boxed_local());
         }

@@ -8,12 +8,13 @@ mod access;
 pub use access::Access;
 
 use crate::app::{App, Mounts};
+use crate::inbound::{self, Unreadable};
 use crate::plugin::Plugin;
 use crate::reply::Reply;
 use crate::source;
 use crate::storage::Storage;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use url::Url;
@@ -54,6 +55,11 @@ impl Registry {
     /// Whether `path` is the registry's.
     pub fn claims(&self, path: &str) -> bool {
         self.core.claims(path)
+    }
+
+    /// What a plugin's request for `path` answers, if `path` is the registry's.
+    pub fn refuses_plugin(&self, path: &str) -> Option<DispatchError> {
+        self.core.refuses_plugin(path)
     }
 
     /// Applies the stored records over the manifest's mounts.
@@ -102,21 +108,10 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if let Some(size) = declared.filter(|size| *size > u64::from(MAX_ENTRY_BYTES)) {
-        return Err(BodyError::TooLarge { size });
-    }
-    match Limited::new(body, MAX_ENTRY_BYTES as usize).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(error) if error.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge {
-            size: u64::from(MAX_ENTRY_BYTES) + 1,
-        }),
-        Err(error) => Err(BodyError::Invalid(format!(
-            "the body could not be read: {error}"
-        ))),
+    match inbound::read_body(parts, body, MAX_ENTRY_BYTES).await {
+        Ok(body) => Ok(body.to_vec()),
+        Err(Unreadable::TooLarge { size }) => Err(BodyError::TooLarge { size }),
+        Err(Unreadable::Invalid(reason)) => Err(BodyError::Invalid(reason)),
     }
 }
 

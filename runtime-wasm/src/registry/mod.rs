@@ -35,6 +35,11 @@ impl Registry {
         self.core.claims(path)
     }
 
+    /// What a plugin's request for `path` answers, if `path` is the registry's.
+    pub fn refuses_plugin(&self, path: &str) -> Option<DispatchError> {
+        self.core.refuses_plugin(path)
+    }
+
     /// Applies the stored records over the manifest's mounts.
     pub async fn restore(&self, runtime: &Inner) {
         self.core.restore(&self.host(runtime)).await;

@@ -102,6 +102,14 @@ impl<S: Store> Registry<S> {
         self.name_in(path).is_some()
     }
 
+    /// What a plugin's request for `path` answers, if `path` is the registry's: plugins never
+    /// use the registry, on any host.
+    pub fn refuses_plugin(&self, path: &str) -> Option<DispatchError> {
+        self.claims(path).then(|| DispatchError::Forbidden {
+            reason: "plugins may not use the plugin registry".into(),
+        })
+    }
+
     /// `Some("")` for the collection, `Some(name)` for one plugin.
     fn name_in<'p>(&self, path: &'p str) -> Option<&'p str> {
         let rest = path.strip_prefix(self.settings.prefix.as_str())?;
