@@ -112,6 +112,8 @@ main() {
   # The server host: Redis for the test of servers sharing one store (each test starts its
   # own on a free port), wrk for its benchmark.
   apt_install --no-install-recommends redis-server wrk
+  # The JavaScript engine (valor-js) compiles QuickJS's C for wasm32 with clang.
+  apt_install --no-install-recommends clang-19 llvm-19
   install_cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION"
   install_cargo_tool wasm-pack wasm-pack ""
   install_cargo_tool geckodriver geckodriver ""
@@ -119,7 +121,10 @@ main() {
   install_node_packages tools
   select_toolchain
   mkdir -p "$VALOR_ROOT/target"
-  printf 'export PATH=%q\n' "$PATH" >"$VALOR_ROOT/target/toolchain.env"
+  {
+    printf 'export PATH=%q\n' "$PATH"
+    printf 'export CC_wasm32_unknown_unknown=clang-19 AR_wasm32_unknown_unknown=llvm-ar-19\n'
+  } >"$VALOR_ROOT/target/toolchain.env"
 }
 
 main "$@"

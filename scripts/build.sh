@@ -18,9 +18,10 @@ for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml be
   name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)"
   packages+=(-p "$name") wasm_files+=("${name//-/_}.wasm")
 done
-# And the runtime's module rewriter, which runs as a module of its own (runtime-wasm/meter).
-packages+=(-p valor-meter)
-say "plugins and the module rewriter: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
+# And the runtime's module rewriter, which runs as a module of its own (runtime-wasm/meter),
+# and the JavaScript engine, which runs .js plugins (valor-js).
+packages+=(-p valor-meter -p valor-js)
+say "plugins, the module rewriter and the JavaScript engine: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}" --features valor-meter/module
 # Shrink what ships; the browser tests load these optimised files. binaryen 132, from npm (see
 # tools/), with the features rustc enables by default.
@@ -43,6 +44,9 @@ for file in "${wasm_files[@]}"; do
 done
 mkdir -p target/runtime
 optimise target/wasm32-unknown-unknown/release/valor_meter.wasm target/runtime/valor_meter.wasm
+optimise target/wasm32-unknown-unknown/release/valor_js.wasm target/runtime/valor_js.wasm
+# `valor serve` finds the engine beside its binary.
+mkdir -p target/server && cp target/runtime/valor_js.wasm target/server/
 
 say "runtime: wasm-pack build --target no-modules, then wasm-opt"
 # (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
@@ -50,7 +54,7 @@ wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
   --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime
 cp target/runtime-unoptimised/valor_runtime.js target/runtime/
 optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
-runtime_files=(target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/runtime/valor_meter.wasm)
+runtime_files=(target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/runtime/valor_meter.wasm target/runtime/valor_js.wasm)
 
 say "demo app: target/www"
 rm -rf target/www && mkdir -p target/www/plugins target/www/valor

@@ -9,7 +9,7 @@ use valor_server::serve::{self, Options};
 #[derive(Parser)]
 #[command(
     version,
-    about = "Serves Valor plugins (.wasm built with vlugin) over HTTP"
+    about = "Serves Valor plugins (.wasm built with vlugin, or JavaScript) over HTTP"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,6 +47,10 @@ enum Command {
         /// bearer token.
         #[arg(short = 'w', long = "registry")]
         registry: bool,
+        /// The JavaScript engine module that runs .js and .mjs plugins (default:
+        /// valor_js.wasm beside this program).
+        #[arg(long, env = "VALOR_JS_ENGINE")]
+        js_engine: Option<PathBuf>,
     },
 }
 
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         redis,
         instances,
         registry,
+        js_engine,
     } = Cli::parse().command;
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let options = Options {
@@ -76,8 +81,13 @@ fn main() -> ExitCode {
         redis,
         instances: instances.unwrap_or(cores),
         registry,
+        script_engine: js_engine.unwrap_or_else(beside_this_program),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(serve::THREAD_STACK_BYTES)
+        .build();
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("valor: starting the runtime failed: {error}");
@@ -97,6 +107,15 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `valor_js.wasm` in the directory of the running program.
+fn beside_this_program() -> PathBuf {
+    let file = valor_host::script::ENGINE_FILE;
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(file)))
+        .unwrap_or_else(|| PathBuf::from(file))
 }
 
 async fn valor_server_shutdown() {

@@ -29,6 +29,8 @@ pub struct Options {
     pub instances: usize,
     /// Whether to serve the run-time registry (`-w`).
     pub registry: bool,
+    /// The JavaScript engine module (`valor_js.wasm`) that runs `.js` and `.mjs` plugins.
+    pub script_engine: PathBuf,
 }
 
 /// Serves until `shutdown` completes. `ready` is told the address listened on, once requests
@@ -62,7 +64,7 @@ pub async fn run(
         .to_owned();
     let shared = Shared {
         origin,
-        modules: Arc::new(Modules::new(engine()?)),
+        modules: Arc::new(Modules::new(engine()?, options.script_engine.clone())),
         storage,
         client: client()?,
         instances: options.instances,
@@ -104,10 +106,20 @@ pub async fn run(
     Ok(())
 }
 
-/// The engine every plugin is compiled for: fuel counted, everything else wasmtime's defaults.
+/// Stack for the wasm of a call: 2 MiB, room for the JavaScript engine's recursion (about 1 KiB
+/// of it per level of a script's recursion, which the engine stops by itself at 128 KiB of its
+/// own stack), well inside the runtime's threads' stacks ([`THREAD_STACK_BYTES`]).
+const MAX_WASM_STACK_BYTES: usize = 2 << 20;
+
+/// The stack of the threads that run plugins.
+pub const THREAD_STACK_BYTES: usize = 8 << 20;
+
+/// The engine every plugin is compiled for: fuel counted, a deeper stack than wasmtime's
+/// default (512 KiB), everything else wasmtime's defaults.
 fn engine() -> Result<wasmtime::Engine, String> {
     let mut config = wasmtime::Config::new();
     config.consume_fuel(true);
+    config.max_wasm_stack(MAX_WASM_STACK_BYTES);
     wasmtime::Engine::new(&config).map_err(|e| format!("starting wasmtime failed: {e}"))
 }
 

@@ -12,6 +12,7 @@
 //! - [`kv`]: plugins' storage commands, run against any host's store;
 //! - [`mounts`]: what answers at each prefix, changed at run time;
 //! - [`registry`]: the run-time registry (`/_plugins`), over any host's mounts and store;
+//! - [`script`]: JavaScript plugins, run by the engine module `valor_js.wasm`;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
 //!
@@ -33,3 +34,4 @@ pub mod quarantine;
 pub mod registry;
 pub mod result;
 pub mod routes;
+pub mod script;

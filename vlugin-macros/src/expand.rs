@@ -1,6 +1,6 @@
 //! Code generation: the user's function, unchanged, plus the plugin's exports.
 
-use crate::parse::Handler;
+use crate::parse::{Handler, Options};
 use crate::reads::reads_request;
 use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned};
@@ -8,7 +8,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType};
 use valor_abi::exports;
 
-pub fn expand(handler: &Handler) -> TokenStream {
+pub fn expand(handler: &Handler, options: &Options) -> TokenStream {
     let function = &handler.function;
     let sig = &function.sig;
     let ident = &sig.ident;
@@ -55,6 +55,10 @@ pub fn expand(handler: &Handler) -> TokenStream {
     let valor_drop = exports::DROP;
     let valor_complete = exports::COMPLETE;
     let valor_woken = exports::WOKEN;
+    let init = options
+        .init
+        .as_ref()
+        .map(|init| quote!(::vlugin::__private::run_init(#init);));
 
     quote! {
         #function
@@ -72,6 +76,7 @@ pub fn expand(handler: &Handler) -> TokenStream {
                 // SAFETY: the runtime passes the config it wrote into memory from
                 // `valor_alloc(len)`; it does not touch it afterwards.
                 unsafe { ::vlugin::__private::init(ptr, len) }
+                #init
             }
 
             #[unsafe(export_name = #valor_alloc)]

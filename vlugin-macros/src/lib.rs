@@ -24,11 +24,15 @@ use proc_macro::TokenStream;
 
 /// Turns `async fn handler(req: Request) -> impl IntoResponse` (or a plain `fn`) into the
 /// plugin's request handler. Exactly one per plugin crate. See the `vlugin` crate.
+///
+/// `#[vlugin(init = setup)]` also calls `fn setup() -> Result<(), E>` (`E: Display`) once, when
+/// the plugin is created, after its config is set: an `Err` fails the plugin's load, and the
+/// host answers its requests 502 with the error as the reason.
 #[proc_macro_attribute]
 pub fn vlugin(args: TokenStream, item: TokenStream) -> TokenStream {
-    parse::no_args(args.into())
-        .and_then(|()| syn::parse::<parse::Handler>(item))
-        .map(|handler| expand::expand(&handler))
+    syn::parse::<parse::Options>(args)
+        .and_then(|options| Ok((options, syn::parse::<parse::Handler>(item)?)))
+        .map(|(options, handler)| expand::expand(&handler, &options))
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

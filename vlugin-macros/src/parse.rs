@@ -13,15 +13,32 @@ pub struct Handler {
     pub function: ItemFn,
 }
 
-/// `#[vlugin]` has no options; anything between the parentheses is a mistake.
-pub fn no_args(args: TokenStream) -> syn::Result<()> {
-    if args.is_empty() {
-        Ok(())
-    } else {
-        Err(syn::Error::new_spanned(
-            args,
-            "#[vlugin] takes no arguments",
-        ))
+/// What may go between `#[vlugin(` and `)]`: nothing, or `init = path`, a function the
+/// plugin's `valor_init` calls once its config is set.
+#[derive(Default)]
+pub struct Options {
+    pub init: Option<syn::Path>,
+}
+
+impl Parse for Options {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let mut options = Options::default();
+        if input.is_empty() {
+            return Ok(options);
+        }
+        let key: syn::Ident = input.parse()?;
+        if key != "init" {
+            return Err(syn::Error::new_spanned(
+                key,
+                "#[vlugin] takes one option, `init = path::to::function`",
+            ));
+        }
+        input.parse::<syn::Token![=]>()?;
+        options.init = Some(input.parse()?);
+        if !input.is_empty() {
+            return Err(input.error("#[vlugin] takes one option, `init = path::to::function`"));
+        }
+        Ok(options)
     }
 }
 

@@ -4,10 +4,12 @@
 use crate::source;
 use sha2::Digest;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use valor_host::integrity::{self, sri_form, Algorithm};
 use valor_host::manifest::PluginSpec;
+use valor_host::script;
 use wasmtime::{Engine, ExternType, Module};
 
 /// The engine, and the modules compiled for it by the SHA-256 of their bytes: plugins
@@ -16,13 +18,16 @@ use wasmtime::{Engine, ExternType, Module};
 pub struct Modules {
     engine: Engine,
     compiled: Mutex<HashMap<String, Weak<Module>>>,
+    /// The JavaScript engine module (`valor_js.wasm`), which runs `.js` and `.mjs` entries.
+    script_engine: PathBuf,
 }
 
 impl Modules {
-    pub fn new(engine: Engine) -> Self {
+    pub fn new(engine: Engine, script_engine: PathBuf) -> Self {
         Self {
             engine,
             compiled: Mutex::default(),
+            script_engine,
         }
     }
 
@@ -42,14 +47,64 @@ impl Modules {
     }
 }
 
-/// The compiled module and the SHA-256 of its bytes (Subresource Integrity form).
-pub async fn compile(
-    modules: &Modules,
-    spec: &PluginSpec,
-) -> Result<(Arc<Module>, String), String> {
+/// What a plugin's instances are made from.
+pub struct Compiled {
+    pub module: Arc<Module>,
+    /// The SHA-256 of the entry's file (Subresource Integrity form).
+    pub digest: String,
+    /// For a JavaScript plugin, the engine's init config (with the script); else none.
+    pub script: Option<Vec<u8>>,
+}
+
+/// The entry's module, compiled, or for a script the JavaScript engine's.
+pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, String> {
     let url = &spec.url;
     let bytes = source::read(url).await?;
-    let digest = integrity::check(spec.integrity.as_ref(), |algorithm| {
+    let digest = checked(spec, &bytes).await?;
+    if !script::is_script(url) {
+        let module = compiled(modules, url, bytes, digest.clone()).await?;
+        check_module(&module, spec)?;
+        return Ok(Compiled {
+            module,
+            digest,
+            script: None,
+        });
+    }
+    let source = script::source_text(url, bytes)?;
+    let engine_file = &modules.script_engine;
+    let engine = tokio::fs::read(engine_file).await.map_err(|error| {
+        format!(
+            "{url} is a JavaScript plugin, and the JavaScript engine could not be read from {} \
+             ({error}): put {} beside the valor binary (scripts/build.sh does), or name it with \
+             --js-engine",
+            engine_file.display(),
+            script::ENGINE_FILE
+        )
+    })?;
+    let engine_digest = checked_digest(&engine);
+    let module = compiled(modules, &engine_file.display().to_string(), engine, engine_digest).await?;
+    check_module(&module, spec)?;
+    Ok(Compiled {
+        module,
+        digest,
+        script: Some(script::engine_config(spec, &source)),
+    })
+}
+
+/// The SHA-256 of `bytes`, in Subresource Integrity form.
+fn checked_digest(bytes: &[u8]) -> String {
+    sri_form(Algorithm::Sha256, &sha2::Sha256::digest(bytes))
+}
+
+fn check_module(module: &Module, spec: &PluginSpec) -> Result<(), String> {
+    check_imports(module)?;
+    check_memory(module, spec.memory_mb).map_err(|reason| format!("{} was refused: {reason}", spec.url))
+}
+
+/// The entry's file checked against its `integrity`; its SHA-256.
+async fn checked(spec: &PluginSpec, bytes: &[u8]) -> Result<String, String> {
+    let url = &spec.url;
+    integrity::check(spec.integrity.as_ref(), |algorithm| {
         let digest = match algorithm {
             Algorithm::Sha256 => sha2::Sha256::digest(&bytes).to_vec(),
             Algorithm::Sha384 => sha2::Sha384::digest(&bytes).to_vec(),
@@ -58,26 +113,32 @@ pub async fn compile(
         std::future::ready(Ok(sri_form(algorithm, &digest)))
     })
     .await
-    .map_err(|reason| format!("{url} was refused: {reason}"))?;
+    .map_err(|reason| format!("{url} was refused: {reason}"))
+}
+
+/// The module of `bytes` (whose SHA-256 is `digest`), compiled once for every plugin.
+async fn compiled(
+    modules: &Modules,
+    url: &str,
+    bytes: Vec<u8>,
+    digest: String,
+) -> Result<Arc<Module>, String> {
     let module = match modules.get(&digest) {
         Some(module) => module,
         None => {
             let engine = modules.engine.clone();
             // Compiling takes milliseconds to seconds of CPU: not on the threads that serve
             // requests.
-            let module = tokio::task::spawn_blocking(move || Module::new(&engine, &bytes))
+            let module = tokio::task::spawn_blocking(move || Module::new(&engine, bytes))
                 .await
                 .map_err(|e| format!("compiling {url} failed: {e}"))?
                 .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
             let module = Arc::new(module);
-            modules.keep(digest.clone(), &module);
+            modules.keep(digest, &module);
             module
         }
     };
-    check_imports(&module)?;
-    check_memory(&module, spec.memory_mb)
-        .map_err(|reason| format!("{url} was refused: {reason}"))?;
-    Ok((module, digest))
+    Ok(module)
 }
 
 /// A module may import only the ABI's functions (their signatures are checked when it is

@@ -25,8 +25,11 @@ use wasmtime::Module;
 /// The compiled module and its instances.
 struct Loaded {
     module: Arc<Module>,
-    /// The module's SHA-256, in Subresource Integrity form.
+    /// The SHA-256 of the entry's file, in Subresource Integrity form.
     digest: String,
+    /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
+    /// JavaScript plugin, the engine's config with the script.
+    init: Arc<[u8]>,
     /// Where requests go: the first instance that has none in flight, else the least busy.
     /// Each is created on its first request, and again after it broke.
     instances: Vec<InstanceSlot>,
@@ -46,8 +49,6 @@ pub struct Plugin {
     context: Arc<PluginContext>,
     /// The engine, and the modules compiled for it.
     modules: Arc<Modules>,
-    /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin.
-    init: Arc<[u8]>,
     /// How many instances serve it at most.
     instances: usize,
     loading: Mutex<Option<Loading>>,
@@ -69,18 +70,10 @@ impl Plugin {
         modules: Arc<Modules>,
         instances: usize,
     ) -> Self {
-        let config = serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec());
-        let init = valor_abi::init::Init {
-            config: &config,
-            mount: spec.prefix.trim_end_matches('/'),
-            origin: &context.origin,
-        }
-        .encode();
         Self {
             spec,
             context: Arc::new(context),
             modules,
-            init: init.into(),
             instances: instances.max(1),
             loading: Mutex::new(None),
             backoff: Arc::default(),
@@ -191,7 +184,7 @@ impl Plugin {
                         self.modules.engine(),
                         &loaded.module,
                         Arc::clone(&self.context),
-                        &self.init,
+                        &loaded.init,
                     )
                     .map_err(|reason| self.unavailable(reason))?;
                     *current = Some(Arc::clone(&instance));
@@ -232,17 +225,30 @@ impl Plugin {
     /// Reads, checks and compiles the module, and creates its first instance; the outcome
     /// feeds the backoff.
     fn load(&self) -> Loading {
-        let (spec, modules, context, init, backoff) = (
+        let (spec, modules, context, backoff) = (
             self.spec.clone(),
             Arc::clone(&self.modules),
             Arc::clone(&self.context),
-            Arc::clone(&self.init),
             Arc::clone(&self.backoff),
         );
         let instances = self.instances;
         async move {
             let loaded = async {
-                let (module, digest) = load::compile(&modules, &spec).await?;
+                let load::Compiled {
+                    module,
+                    digest,
+                    script,
+                } = load::compile(&modules, &spec).await?;
+                let config = script.unwrap_or_else(|| {
+                    serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec())
+                });
+                let init: Arc<[u8]> = valor_abi::init::Init {
+                    config: &config,
+                    mount: spec.prefix.trim_end_matches('/'),
+                    origin: &context.origin,
+                }
+                .encode()
+                .into();
                 let first = Instance::new(modules.engine(), &module, context, &init)?;
                 let instances: Vec<InstanceSlot> =
                     (0..instances).map(|_| InstanceSlot::default()).collect();
@@ -250,6 +256,7 @@ impl Plugin {
                 Ok::<_, String>(Loaded {
                     module,
                     digest,
+                    init,
                     instances,
                 })
             }

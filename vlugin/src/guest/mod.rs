@@ -35,6 +35,15 @@ pub unsafe fn init(ptr: u32, len: u32) {
     set_up(init.config, init.mount, init.origin);
 }
 
+/// Runs the plugin's `#[vlugin(init = ...)]` function. Its error fails the plugin's load: it
+/// is reported as the panic message, and the instance traps.
+pub fn run_init<E: std::fmt::Display>(init: fn() -> Result<(), E>) {
+    if let Err(error) = init() {
+        host::report_panic(&error.to_string());
+        std::process::abort();
+    }
+}
+
 /// What `valor_init` sets: also how a test host starts a handler's world (`vlugin::test`).
 pub fn set_up(config: &[u8], mount: &str, origin: &str) {
     crate::config::set(config.to_vec());

@@ -1,0 +1,235 @@
+// Headers, Request, Response and fetch, as in workers, over bodies held whole (no streams).
+
+// Bytes of a body given as a string, ArrayBuffer, typed array, URLSearchParams or null.
+function bodyBytes(body) {
+  if (body === null || body === undefined) return null;
+  if (typeof body === 'string') return host.encode(body);
+  if (body instanceof URLSearchParams) return host.encode(body.toString());
+  if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return bufferOf(body).slice(0);
+  throw new TypeError('a body is a string, an ArrayBuffer, a typed array, URLSearchParams or null');
+}
+
+class Headers {
+  #list = []; // [lower-case name, value], in insertion order
+  constructor(init) {
+    if (init instanceof Headers) this.#list = init.#list.map(([n, v]) => [n, v]);
+    else if (init && typeof init[Symbol.iterator] === 'function') {
+      for (const pair of init) {
+        const [name, value, ...more] = [...pair];
+        if (value === undefined || more.length) throw new TypeError('header pairs must have two items');
+        this.append(name, value);
+      }
+    } else if (init && typeof init === 'object') {
+      for (const name of Object.keys(init)) this.append(name, init[name]);
+    }
+  }
+  static #name(name) {
+    const lower = String(name).toLowerCase();
+    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(lower)) throw new TypeError(`invalid header name: "${name}"`);
+    return lower;
+  }
+  static #value(value) {
+    const text = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    if (/[\0\n\r]/.test(text)) throw new TypeError(`invalid header value: "${value}"`);
+    return text;
+  }
+  append(name, value) {
+    this.#list.push([Headers.#name(name), Headers.#value(value)]);
+  }
+  delete(name) {
+    const lower = Headers.#name(name);
+    this.#list = this.#list.filter(([n]) => n !== lower);
+  }
+  get(name) {
+    const lower = Headers.#name(name);
+    const values = this.#list.filter(([n]) => n === lower).map(([, v]) => v);
+    return values.length ? values.join(', ') : null;
+  }
+  getSetCookie() {
+    return this.#list.filter(([n]) => n === 'set-cookie').map(([, v]) => v);
+  }
+  has(name) {
+    const lower = Headers.#name(name);
+    return this.#list.some(([n]) => n === lower);
+  }
+  set(name, value) {
+    const lower = Headers.#name(name);
+    const at = this.#list.findIndex(([n]) => n === lower);
+    const entry = [lower, Headers.#value(value)];
+    if (at < 0) this.#list.push(entry);
+    else this.#list = this.#list.filter(([n], i) => n !== lower || i === at).map((pair, i) => (i === at ? entry : pair));
+  }
+  // Sorted by name, repeated names combined (but for set-cookie), as `fetch` shows them.
+  *entries() {
+    const names = [...new Set(this.#list.map(([n]) => n))].sort();
+    for (const name of names) {
+      if (name === 'set-cookie') for (const value of this.getSetCookie()) yield [name, value];
+      else yield [name, this.get(name)];
+    }
+  }
+  *keys() {
+    for (const [name] of this.entries()) yield name;
+  }
+  *values() {
+    for (const [, value] of this.entries()) yield value;
+  }
+  forEach(callback, thisArg) {
+    for (const [name, value] of this.entries()) callback.call(thisArg, value, name, this);
+  }
+  [Symbol.iterator]() {
+    return this.entries();
+  }
+  // Every pair as given, for the host.
+  _pairs() {
+    return this.#list.map(([n, v]) => [n, v]);
+  }
+}
+
+// What Request and Response share: a body read once, as text, JSON or bytes.
+class Body {
+  #bytes;
+  #used = false;
+  constructor(bytes) {
+    this.#bytes = bytes;
+  }
+  get bodyUsed() {
+    return this.#used;
+  }
+  get body() {
+    return null; // streams are not provided: read the body with text(), json() or arrayBuffer()
+  }
+  #take() {
+    if (this.#used) return Promise.reject(new TypeError('the body was already read'));
+    this.#used = true;
+    return Promise.resolve(this.#bytes ?? new ArrayBuffer(0));
+  }
+  _bytes() {
+    return this.#bytes;
+  }
+  arrayBuffer() {
+    return this.#take();
+  }
+  async bytes() {
+    return new Uint8Array(await this.#take());
+  }
+  async text() {
+    return host.decode(await this.#take(), false);
+  }
+  async json() {
+    return JSON.parse(await this.text());
+  }
+}
+
+// The plugin's own origin: relative URLs resolve against it, as a worker's do against its own.
+const appOrigin = () => site.origin + '/';
+
+class Request extends Body {
+  #url;
+  #method;
+  #headers;
+  constructor(input, init = {}) {
+    const from = input instanceof Request ? input : null;
+    const body = 'body' in init ? bodyBytes(init.body) : from ? from._bytes() : null;
+    super(body);
+    this.#url = from ? from.url : new URL(String(input), appOrigin()).href;
+    this.#method = String(init.method ?? (from ? from.method : 'GET')).toUpperCase();
+    this.#headers = new Headers(init.headers ?? (from ? from.headers : undefined));
+    if (body !== null && (this.#method === 'GET' || this.#method === 'HEAD')) {
+      throw new TypeError(`a ${this.#method} request cannot have a body`);
+    }
+    if (typeof init.body === 'string' && !this.#headers.has('content-type')) {
+      this.#headers.set('content-type', 'text/plain;charset=UTF-8');
+    }
+    if (init.body instanceof URLSearchParams && !this.#headers.has('content-type')) {
+      this.#headers.set('content-type', 'application/x-www-form-urlencoded;charset=UTF-8');
+    }
+  }
+  get url() {
+    return this.#url;
+  }
+  get method() {
+    return this.#method;
+  }
+  get headers() {
+    return this.#headers;
+  }
+  clone() {
+    return new Request(this);
+  }
+}
+
+const REDIRECTS = [301, 302, 303, 307, 308];
+
+class Response extends Body {
+  #status;
+  #statusText;
+  #headers;
+  #url = '';
+  constructor(body = null, init = {}) {
+    super(bodyBytes(body));
+    const status = init.status ?? 200;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError(`a response status is an integer from 200 to 599, not ${status}`);
+    }
+    this.#status = status;
+    this.#statusText = String(init.statusText ?? '');
+    this.#headers = new Headers(init.headers);
+    if (typeof body === 'string' && !this.#headers.has('content-type')) {
+      this.#headers.set('content-type', 'text/plain;charset=UTF-8');
+    }
+  }
+  static json(data, init = {}) {
+    const headers = new Headers(init.headers);
+    if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+    return new Response(JSON.stringify(data), { ...init, headers });
+  }
+  static redirect(url, status = 302) {
+    if (!REDIRECTS.includes(status)) throw new RangeError(`a redirect status is one of ${REDIRECTS.join(', ')}`);
+    return new Response(null, { status, headers: { location: new URL(url, appOrigin()).href } });
+  }
+  static _fetched(url, status, pairs, body) {
+    const response = new Response(body, { status, headers: pairs });
+    response.#url = url;
+    return response;
+  }
+  get status() {
+    return this.#status;
+  }
+  get ok() {
+    return this.#status >= 200 && this.#status < 300;
+  }
+  get statusText() {
+    return this.#statusText;
+  }
+  get headers() {
+    return this.#headers;
+  }
+  get url() {
+    return this.#url;
+  }
+  get redirected() {
+    return false;
+  }
+  get type() {
+    return 'default';
+  }
+  clone() {
+    return Response._fetched(this.#url, this.#status, this.#headers._pairs(), this._bytes());
+  }
+}
+
+// An outbound request through the host: under the entry's allowed_hosts, redirects not
+// followed. A URL on the app's own origin goes as its path, so the app's plugins answer it.
+async function fetch(input, init) {
+  const request = new Request(input, init);
+  const url = new URL(request.url);
+  const target = url.origin === site.origin ? url.pathname + url.search : url.href;
+  const op = host.fetch(request.method, target, request.headers._pairs(), request._bytes());
+  let status, pairs, body;
+  try {
+    [status, pairs, body] = await operation(op);
+  } catch (error) {
+    throw new TypeError(`fetch ${request.method} ${request.url} failed: ${error.message}`);
+  }
+  return Response._fetched(request.url, status, pairs, body);
+}

@@ -1,0 +1,184 @@
+// The plugin's side of a request: the Worker message interface (onmessage / postMessage with
+// x-request-id and x-correlation-id), a `fetch` event listener, or a module's default export
+// `{ fetch(request, env) }`; and the key-value store.
+
+// Host operations in flight: op id -> { resolve, reject }, settled by the engine.
+const operations = new Map();
+function operation(op) {
+  return new Promise((resolve, reject) => operations.set(op, { resolve, reject }));
+}
+function forget(op) {
+  operations.delete(op);
+  host.cancel(op);
+}
+function settle(op, error, value) {
+  const waiting = operations.get(op);
+  if (!waiting) return;
+  operations.delete(op);
+  if (error === undefined) waiting.resolve(value);
+  else waiting.reject(new Error(error));
+}
+
+// What the manifest entry says, readable by the script.
+const valor = Object.freeze({
+  config: site.config,
+  mount: site.mount,
+  origin: site.origin,
+});
+
+const listeners = { message: [], fetch: [] };
+let defaultExport = null;
+
+function addEventListener(type, listener) {
+  if (listeners[type] && typeof listener === 'function' && !listeners[type].includes(listener)) {
+    listeners[type].push(listener);
+  }
+}
+function removeEventListener(type, listener) {
+  if (listeners[type]) listeners[type] = listeners[type].filter((l) => l !== listener);
+}
+
+// Request ids not answered yet (a reply to any other id is dropped).
+const unanswered = new Set();
+
+// A postMessage reply: `{status, headers: [[name, value], ...], body}` with an
+// `x-correlation-id` header naming the request it answers.
+function postMessage(message) {
+  const headers = new Headers(message?.headers);
+  const id = headers.get('x-correlation-id');
+  if (id === null) {
+    console.error('postMessage: the reply has no x-correlation-id header (the x-request-id of the request it answers); it was dropped');
+    return;
+  }
+  if (!unanswered.has(id)) return; // answered already, or given up by the host (timed out)
+  answer(id, message.status ?? 200, headers, message.body ?? null);
+}
+
+function answer(id, status, headers, body) {
+  if (!unanswered.delete(id)) return;
+  try {
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError(`the reply's status is an integer from 200 to 599, not ${status}`);
+    }
+    host.respond(id, status, new Headers(headers)._pairs(), bodyBytes(body));
+  } catch (error) {
+    host.fail(id, describe(error));
+  }
+}
+
+function fail(id, error) {
+  if (unanswered.delete(id)) host.fail(id, describe(error));
+}
+
+function describe(error) {
+  if (error instanceof Error) {
+    const stack = error.stack ? '\n' + error.stack.trimEnd() : '';
+    return `Uncaught ${error.name}: ${error.message}${stack}`;
+  }
+  return `Uncaught ${formatted([error])}`;
+}
+
+function isResponse(value) {
+  return value instanceof Response;
+}
+
+async function answerWith(id, produced) {
+  const response = await produced;
+  if (!isResponse(response)) throw new TypeError(`the fetch handler returned ${formatted([response])}, not a Response`);
+  answer(id, response.status, response.headers, response._bytes());
+}
+
+// Called by the engine for each request.
+function dispatch(id, data) {
+  unanswered.add(id);
+  try {
+    if (defaultExport && typeof defaultExport.fetch === 'function') {
+      const request = requestOf(data);
+      const env = { ...valor, kv };
+      const ctx = { waitUntil: (promise) => Promise.resolve(promise).catch((e) => console.error(describe(e))), passThroughOnException() {} };
+      answerWith(id, defaultExport.fetch(request, env, ctx)).catch((error) => fail(id, error));
+    } else if (listeners.fetch.length) {
+      dispatchFetch(id, requestOf(data));
+    } else if (typeof globalThis.onmessage === 'function' || listeners.message.length) {
+      const event = { type: 'message', data, target: globalThis };
+      for (const listener of [globalThis.onmessage, ...listeners.message]) {
+        if (typeof listener !== 'function') continue;
+        const returned = listener.call(globalThis, event);
+        if (returned && typeof returned.then === 'function') returned.then(undefined, (error) => fail(id, error));
+      }
+    } else {
+      fail(id, new Error('the script handles no requests: set self.onmessage, add a "fetch" event listener, or export default { fetch(request) { ... } }'));
+    }
+  } catch (error) {
+    fail(id, error);
+  }
+}
+
+function dispatchFetch(id, request) {
+  let responded = null;
+  const event = {
+    type: 'fetch',
+    request,
+    respondWith(response) {
+      if (responded) throw new DOMException('respondWith was already called', 'InvalidStateError');
+      responded = Promise.resolve(response);
+    },
+    waitUntil(promise) {
+      Promise.resolve(promise).catch((e) => console.error(describe(e)));
+    },
+  };
+  for (const listener of listeners.fetch) {
+    const returned = listener.call(globalThis, event);
+    if (!responded && returned !== undefined) responded = Promise.resolve(returned);
+    if (responded) break;
+  }
+  if (!responded) throw new Error('no "fetch" listener answered: call event.respondWith(response)');
+  answerWith(id, responded).catch((error) => fail(id, error));
+}
+
+function requestOf(data) {
+  return new Request(data.url, { method: data.method, headers: data.headers, body: data.body });
+}
+
+function setModule(namespace) {
+  defaultExport = namespace.default ?? null;
+}
+
+// The plugin's key-value store: the same namespace, keys and limits as a Rust plugin's.
+// Values are bytes; `get` reads them as 'text' (the default), 'json' or 'arrayBuffer'.
+function readAs(bytes, type) {
+  if (bytes === null) return null;
+  switch (typeof type === 'object' && type !== null ? type.type ?? 'text' : type) {
+    case 'text':
+      return host.decode(bytes, false);
+    case 'json':
+      return JSON.parse(host.decode(bytes, false));
+    case 'arrayBuffer':
+      return bytes;
+    default:
+      throw new TypeError(`kv reads values as 'text', 'json' or 'arrayBuffer', not ${formatted([type])}`);
+  }
+}
+function valueBytes(value) {
+  if (typeof value === 'string') return host.encode(value);
+  if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return bufferOf(value).slice(0);
+  throw new TypeError('kv.set stores a string or bytes: JSON.stringify an object first');
+}
+const kv = Object.freeze({
+  async get(key, type = 'text') {
+    return readAs(await operation(host.kv('get', String(key), null)), type);
+  },
+  async set(key, value) {
+    await operation(host.kv('set', String(key), valueBytes(value)));
+  },
+  async delete(key) {
+    await operation(host.kv('delete', String(key), null));
+  },
+  async keys(prefix = '') {
+    return operation(host.kv('keys', String(prefix), null));
+  },
+  async entries(prefix = '', type = 'text') {
+    const entries = await operation(host.kv('entries', String(prefix), null));
+    return entries.map(([key, bytes]) => [key, readAs(bytes, type)]);
+  },
+});

@@ -1,0 +1,249 @@
+//! The plugin's QuickJS runtime: the prelude's globals, then the plugin's script; and the
+//! entry points the engine calls into it. Re-created after the script is stopped.
+
+use crate::settings::{self, Settings};
+use crate::{bridge, budget};
+use rquickjs::context::{intrinsic, EvalOptions};
+use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The prelude: a function of the host object and the plugin's site, which installs the
+/// globals and returns the entry points.
+const PRELUDE: &str = concat!(
+    "(function (host, site) {\n'use strict';\n",
+    include_str!("prelude/globals.js"),
+    include_str!("prelude/encoding.js"),
+    include_str!("prelude/url.js"),
+    include_str!("prelude/fetch.js"),
+    include_str!("prelude/worker.js"),
+    include_str!("prelude/install.js"),
+    "\n})"
+);
+
+/// The most shadow stack QuickJS may use before it throws `RangeError` (a deep recursion):
+/// well inside the engine's 1 MiB stack, and shallow enough that the wasm engines' own
+/// call-depth limits (wasmtime's 512 KiB by default) are not reached first.
+const MAX_STACK_BYTES: usize = 128 * 1024;
+
+/// Memory the engine keeps for itself beyond the script's heap: its code's data, its stack,
+/// the requests and responses it holds.
+const ENGINE_BYTES: usize = 8 << 20;
+
+/// Why a script was stopped: its requests answer with it, and the next request starts the
+/// script afresh.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// A call used up its CPU budget.
+    OutOfBudget,
+    /// The script's heap reached its limit.
+    OutOfMemory,
+}
+
+/// The entry points of the prelude, kept between calls.
+struct Entries {
+    dispatch: Persistent<Function<'static>>,
+    settle: Persistent<Function<'static>>,
+}
+
+/// One running script. (Field order is drop order: handles before their runtime.)
+pub struct Script {
+    entries: Entries,
+    context: Context,
+    runtime: Runtime,
+    stopped: RefCell<Option<Stop>>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Script>>> = const { RefCell::new(None) };
+}
+
+/// `#[vlugin(init)]`: starts the script when the plugin is created, so that a script that
+/// does not evaluate fails the plugin's load (502, with the error and its line).
+pub fn start() -> Result<(), String> {
+    let settings = settings::get()?;
+    budget::configure(settings.fuel);
+    budget::new_call();
+    let script = Script::new(settings)?;
+    CURRENT.set(Some(Rc::new(script)));
+    Ok(())
+}
+
+/// The running script, started afresh if the last one was stopped.
+pub fn current() -> Result<Rc<Script>, String> {
+    if let Some(script) = CURRENT.with_borrow(Clone::clone) {
+        return Ok(script);
+    }
+    let script = Rc::new(Script::new(settings::get()?)?);
+    CURRENT.set(Some(Rc::clone(&script)));
+    Ok(script)
+}
+
+impl Script {
+    fn new(settings: &Settings) -> Result<Self, String> {
+        let failed = |error: rquickjs::Error| format!("the JavaScript engine failed: {error}");
+        let runtime = Runtime::new().map_err(failed)?;
+        let memory = (settings.memory_mb as usize).saturating_mul(1 << 20);
+        runtime.set_memory_limit(memory.saturating_sub(ENGINE_BYTES).max(1 << 20));
+        runtime.set_max_stack_size(MAX_STACK_BYTES);
+        runtime.set_interrupt_handler(Some(Box::new(budget::interrupt)));
+        runtime.set_host_promise_rejection_tracker(Some(Box::new(|ctx, _, reason, handled| {
+            if !handled {
+                vlugin::log::error!("Uncaught (in promise) {}", describe(&ctx, reason));
+            }
+        })));
+        let context = Context::custom::<(
+            intrinsic::Date,
+            intrinsic::Eval,
+            intrinsic::RegExpCompiler,
+            intrinsic::RegExp,
+            intrinsic::Json,
+            intrinsic::Proxy,
+            intrinsic::MapSet,
+            intrinsic::TypedArrays,
+            intrinsic::Promise,
+            intrinsic::Performance,
+            intrinsic::WeakRef,
+            intrinsic::DOMException,
+        )>(&runtime)
+        .map_err(failed)?;
+        let entries = context.with(|ctx| evaluate(&ctx, settings))?;
+        Ok(Script {
+            entries,
+            context,
+            runtime,
+            stopped: RefCell::new(None),
+        })
+    }
+
+    /// Why the script was stopped, if it was.
+    pub fn stopped(&self) -> Option<Stop> {
+        *self.stopped.borrow()
+    }
+
+    /// Stops the script: its requests answer with `why`, and the next request starts a new one.
+    pub fn stop(self: &Rc<Self>, why: Stop) {
+        self.stopped.borrow_mut().get_or_insert(why);
+        CURRENT.with_borrow_mut(|current| {
+            if current.as_ref().is_some_and(|c| Rc::ptr_eq(c, self)) {
+                *current = None;
+            }
+        });
+    }
+
+    /// Runs `f` in the script's context; an exception thrown out of it is described.
+    pub fn with<R>(
+        &self,
+        f: impl for<'js> FnOnce(&Ctx<'js>) -> rquickjs::Result<R>,
+    ) -> Result<R, String> {
+        self.context
+            .with(|ctx| f(&ctx).map_err(|error| failure(&ctx, error)))
+    }
+
+    /// Hands request `id` to the script.
+    pub fn dispatch<'js>(&self, ctx: &Ctx<'js>, id: &str, data: Object<'js>) -> rquickjs::Result<()> {
+        let dispatch = self.entries.dispatch.clone().restore(ctx)?;
+        dispatch.call((id, data))
+    }
+
+    /// Settles host operation `op` in the script: `Ok(value)` resolves, `Err` rejects.
+    pub fn settle<'js>(&self, ctx: &Ctx<'js>, op: u32, outcome: Result<Value<'js>, String>) -> rquickjs::Result<()> {
+        let settle = self.entries.settle.clone().restore(ctx)?;
+        match outcome {
+            Ok(value) => settle.call((op, rquickjs::Undefined, value)),
+            Err(message) => settle.call((op, message)),
+        }
+    }
+
+    /// Whether promise jobs are ready to run.
+    pub fn has_jobs(&self) -> bool {
+        self.runtime.is_job_pending()
+    }
+
+    /// Runs the promise jobs that are ready (reactions to settled promises).
+    pub fn run_jobs(&self) {
+        while self.runtime.is_job_pending() {
+            if !self.context.with(|ctx| ctx.execute_pending_job()) {
+                break;
+            }
+        }
+    }
+}
+
+/// Installs the prelude, then evaluates the plugin's script.
+fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
+    let installed = (|| {
+        let site = Object::new(ctx.clone())?;
+        let config = serde_json::to_string(&settings.config).unwrap_or_else(|_| "null".into());
+        site.set("config", ctx.json_parse(config)?)?;
+        site.set("mount", vlugin::mount())?;
+        site.set("origin", vlugin::origin())?;
+        let mut options = EvalOptions::default();
+        options.strict = true;
+        options.filename = Some("valor:prelude".into());
+        let prelude: Function = ctx.eval_with_options(PRELUDE, options)?;
+        let entries: Object = prelude.call((bridge::host(ctx)?, site))?;
+        Ok(entries)
+    })()
+    .map_err(|error| format!("the engine's prelude failed: {}", failure(ctx, error)))?;
+    let file = settings.file_name();
+    let evaluated = if settings.is_module() {
+        evaluate_module(ctx, file, &settings.source, &installed)
+    } else {
+        let mut options = EvalOptions::default();
+        options.strict = false;
+        options.filename = Some(file.into());
+        ctx.eval_with_options::<(), _>(settings.source.as_str(), options)
+    };
+    evaluated.map_err(|error| {
+        if budget::spent() {
+            return format!("{file} did not finish evaluating within its CPU budget");
+        }
+        format!("{file} does not evaluate: {}", failure(ctx, error))
+    })?;
+    let entry = |name: &str| -> Result<Persistent<Function<'static>>, String> {
+        let function: Function = installed.get(name).map_err(|e| failure(ctx, e))?;
+        Ok(Persistent::save(ctx, function))
+    };
+    Ok(Entries {
+        dispatch: entry("dispatch")?,
+        settle: entry("settle")?,
+    })
+}
+
+/// Evaluates an ES module (top-level `await` included) and hands its exports to the prelude.
+/// It may not import anything: no module loader is installed.
+fn evaluate_module<'js>(ctx: &Ctx<'js>, file: &str, source: &str, prelude: &Object<'js>) -> rquickjs::Result<()> {
+    let (module, evaluated) = Module::declare(ctx.clone(), file, source)?.eval()?;
+    while ctx.execute_pending_job() {}
+    evaluated.finish::<()>()?;
+    let set_module: Function = prelude.get("setModule")?;
+    set_module.call((module.namespace()?,))
+}
+
+/// An error out of QuickJS, as text: the exception's name, message and stack when it is one.
+pub fn failure(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
+    match error {
+        rquickjs::Error::Exception => describe(ctx, ctx.catch()),
+        other => other.to_string(),
+    }
+}
+
+/// A thrown value, as text.
+pub fn describe<'js>(_ctx: &Ctx<'js>, value: Value<'js>) -> String {
+    if let Some(exception) = value.as_object().and_then(|o| Exception::from_object(o.clone())) {
+        let name: String = exception.get("name").unwrap_or_else(|_| "Error".into());
+        let message = exception.message().unwrap_or_default();
+        let stack = exception.stack().unwrap_or_default();
+        let stack = stack.trim_end();
+        return if stack.is_empty() {
+            format!("{name}: {message}")
+        } else {
+            format!("{name}: {message}\n{stack}")
+        };
+    }
+    value
+        .as_string()
+        .and_then(|s| s.to_string().ok())
+        .unwrap_or_else(|| format!("{value:?}"))
+}

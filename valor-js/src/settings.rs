@@ -1,0 +1,61 @@
+//! What the engine is told about its plugin: the init `config` every host sends a JavaScript
+//! plugin's instance (written in valor-abi's PROTOCOL.md, "JavaScript plugins").
+
+use serde::Deserialize;
+use std::sync::OnceLock;
+
+/// The engine's init config.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// The script's text.
+    pub source: String,
+    /// Its URL: names it in error messages and stack traces; `.mjs` makes it a module.
+    pub url: String,
+    /// The manifest entry's own `config`, given to the script as `valor.config`.
+    #[serde(default)]
+    pub config: serde_json::Value,
+    /// The entry's `fuel`, from which the script's CPU budget per call is derived (`null`:
+    /// the default budget).
+    #[serde(default)]
+    pub fuel: Option<u64>,
+    /// The entry's `memory_mb`: the script's heap is kept within it.
+    pub memory_mb: u32,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// The settings, read from the init config once.
+pub fn get() -> Result<&'static Settings, String> {
+    if let Some(settings) = SETTINGS.get() {
+        return Ok(settings);
+    }
+    let settings: Settings = vlugin::config().map_err(|error| {
+        format!(
+            "the JavaScript engine was not given its settings ({error}): the host must send \
+             {{source, url, config, fuel, memory_mb}} as the init config"
+        )
+    })?;
+    Ok(SETTINGS.get_or_init(|| settings))
+}
+
+impl Settings {
+    /// Whether the script is an ES module: `.mjs`, or a `.js` file with `import` or `export`.
+    pub fn is_module(&self) -> bool {
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        path.ends_with(".mjs") || (!path.ends_with(".cjs") && has_module_syntax(&self.source))
+    }
+
+    /// The file name shown in messages and stack traces.
+    pub fn file_name(&self) -> &str {
+        let path = self.url.split(['?', '#']).next().unwrap_or_default();
+        path.rsplit('/').next().unwrap_or(path)
+    }
+}
+
+/// QuickJS's own test for `import` and `export` statements.
+fn has_module_syntax(source: &str) -> bool {
+    // QuickJS reads exactly `len` bytes; a NUL inside ends the scan early, which is harmless.
+    // SAFETY: the pointer and length describe `source`, alive for the call.
+    unsafe { rquickjs::qjs::JS_DetectModule(source.as_ptr().cast(), source.len() as _) }
+}

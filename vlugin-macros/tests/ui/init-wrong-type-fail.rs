@@ -1,0 +1,10 @@
+use vlugin::prelude::*;
+
+fn setup(_: u32) {}
+
+#[vlugin(init = setup)]
+async fn hello(_req: Request) -> impl IntoResponse {
+    "hi"
+}
+
+fn main() {}
