@@ -64,6 +64,7 @@ for dir in www/plugins/*/; do
   name="$(basename "$dir")"
   cp "$wasm_out/${name//-/_}.wasm" target/www/plugins/
 done
+cp www/plugins/*.js www/plugins/*.mjs target/www/plugins/   # the JavaScript plugins
 
 say "benchmark apps: target/bench/{valor,floor}"
 rm -rf target/bench/valor target/bench/floor && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
@@ -76,6 +77,8 @@ say "test fixtures: wasm-pack-tests/"
 fixtures=wasm-pack-tests/fixtures/plugins
 rm -rf "$fixtures" wasm-pack-tests/valor && mkdir -p "$fixtures" wasm-pack-tests/valor
 for file in "${wasm_files[@]}"; do cp "$wasm_out/$file" "$fixtures/"; done
+# JavaScript plugins: the demo's, and the conformance suite's.
+cp www/plugins/*.js www/plugins/*.mjs conformance/plugins/*.js "$fixtures/"
 cp "$fixtures/hello.wasm" "$fixtures/hello.bin"           # served without application/wasm
 printf 'this is text, not WebAssembly\n' >"$fixtures/not-wasm.wasm"
 printf '\0asm\1\0\0\0' >"$fixtures/empty-module.wasm"      # valid module, no exports
@@ -89,7 +92,7 @@ say "conformance suite: target/conformance"
 rm -rf target/conformance && mkdir -p target/conformance/plugins target/conformance/valor
 cp conformance/plugins.json conformance/index.html sw.js target/conformance/
 cp "${runtime_files[@]}" target/conformance/valor/
-cp "$fixtures"/*.wasm target/conformance/plugins/
+cp "$fixtures"/*.wasm "$fixtures"/*.js "$fixtures"/*.mjs target/conformance/plugins/
 
 # `valor serve -p www/plugins.json` serves the demo's API from the source tree: its modules
 # beside the plugins' crates (git ignores them).

@@ -30,6 +30,12 @@ const MANIFEST_FRESHNESS: &str = "no-store";
 /// Where the module rewriter is, relative to the worker's script, unless sw.js names it.
 const METER_PATH: &str = "valor/valor_meter.wasm";
 
+/// How much more fuel the JavaScript engine is metered with than a script's entry gives (see
+/// `valor_host::script::engine_fuel`): the rewriter charges each turn of QuickJS's interpreter
+/// loop its longest path, about 10,000 instructions per bytecode step, so a script stops at its
+/// own budget well before this.
+const SCRIPT_FUEL_FACTOR: u64 = 200;
+
 /// The Cache Storage cache for starts without the network, unless sw.js names its own.
 pub const DEFAULT_CACHE: &str = "valor";
 
@@ -217,9 +223,13 @@ impl Runtime {
         future_to_promise(async move {
             let plugins = inner.mounts.plugins();
             let mut urls: Vec<String> = plugins.iter().map(|p| p.spec().url.clone()).collect();
-            // The rewriter too, if a plugin's module may have to be rewritten.
+            // The rewriter too, if a plugin's module may have to be rewritten, and the
+            // JavaScript engine if a plugin is a script.
             if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
                 urls.push(inner.modules.rewriter_url().to_owned());
+            }
+            if plugins.iter().any(|p| valor_host::script::is_script(&p.spec().url)) {
+                urls.push(inner.modules.script_engine_url().to_owned());
             }
             urls.sort();
             urls.dedup();
@@ -261,7 +271,10 @@ impl Inner {
             allowlist: spec.allowlist.clone(),
             credentials: spec.credentials,
             max_body_bytes: spec.max_body_bytes,
-            fuel: spec.fuel,
+            fuel: match valor_host::script::is_script(&spec.url) {
+                true => valor_host::script::engine_fuel(spec.fuel, SCRIPT_FUEL_FACTOR),
+                false => spec.fuel,
+            },
             memory_mb: spec.memory_mb,
             origin: self.origin.clone(),
             storage: self.storage.clone(),

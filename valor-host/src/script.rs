@@ -15,6 +15,16 @@ pub fn is_script(url: &str) -> bool {
     path.ends_with(".js") || path.ends_with(".mjs")
 }
 
+/// The fuel the host meters the engine with, for a script whose entry gives `fuel`: `factor`
+/// times more, each host's own. The engine stops a script itself, by its interrupt handler,
+/// after a budget derived from `fuel` (valor-js's `budget`); the host's fuel is the backstop
+/// for work QuickJS does without polling that handler (a builtin looping over a huge
+/// array-like). An interpreter is metered far above what it runs by a meter that charges each
+/// loop its longest path (the browser's), so there the factor is large (BENCHMARKS.md).
+pub fn engine_fuel(fuel: Option<u64>, factor: u64) -> Option<u64> {
+    fuel.map(|fuel| fuel.saturating_mul(factor))
+}
+
 /// The script's text, which must be UTF-8.
 pub fn source_text(url: &str, bytes: Vec<u8>) -> Result<String, String> {
     String::from_utf8(bytes).map_err(|error| {

@@ -3,17 +3,17 @@
 //! budget is spent the handler stops the script with an exception that `try`/`catch` cannot
 //! catch, and the engine answers 504 and re-creates the script (see `event_loop`).
 //!
-//! The host's fuel meters the engine too, so a builtin that runs long without polling (say
-//! `Array.prototype.indexOf` over a huge array-like) is still stopped, by the host. The budget is
-//! set below the fuel so that a script's own loops are stopped here first, where the instance
-//! survives and the message says what happened.
+//! The host meters the engine too, with more fuel than the entry's (`valor_host::script`), so a
+//! builtin that runs long without polling (say `Array.prototype.indexOf` over a huge
+//! array-like) is still stopped, by the host; a script's own loops are stopped here first, where
+//! the instance survives and the message says what happened.
 
 use std::cell::Cell;
 
-/// Host fuel (wasm instructions) spent per interrupt poll in the slowest-polling plain loop
-/// measured (`while (true) {}` and friends spend fewer per poll; a poll every 10,000
-/// steps). BENCHMARKS.md, "JavaScript plugins", has the measurement.
-const FUEL_PER_POLL: u64 = 400_000;
+/// An entry's `fuel` per interrupt poll (about 10,000 bytecode steps): the default fuel of a
+/// billion is a budget of 500 polls, some 5 million steps per call (about 0.1 s of a plain
+/// loop; BENCHMARKS.md, "JavaScript plugins").
+const FUEL_PER_POLL: u64 = 2_000_000;
 
 /// The budget when the entry turns metering off (`"fuel": null`): that of the default fuel.
 const UNMETERED_POLLS: u64 = 1_000_000_000 / FUEL_PER_POLL;
@@ -24,9 +24,9 @@ thread_local! {
     static SPENT: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Sets the budget of each call from the entry's `fuel`: about half of it, in polls.
+/// Sets the budget of each call from the entry's `fuel`.
 pub fn configure(fuel: Option<u64>) {
-    let polls = fuel.map_or(UNMETERED_POLLS, |fuel| (fuel / 2 / FUEL_PER_POLL).max(1));
+    let polls = fuel.map_or(UNMETERED_POLLS, |fuel| (fuel / FUEL_PER_POLL).max(1));
     PER_CALL.set(polls);
     LEFT.set(polls);
 }

@@ -187,19 +187,26 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
     })()
     .map_err(|error| format!("the engine's prelude failed: {}", failure(ctx, error)))?;
     let file = settings.file_name();
+    let source = settings.source.as_str();
     let evaluated = if settings.is_module() {
-        evaluate_module(ctx, file, &settings.source, &installed)
+        evaluate_module(ctx, file, source, &installed).map_err(|e| failure(ctx, e))
     } else {
         let mut options = EvalOptions::default();
         options.strict = false;
         options.filename = Some(file.into());
-        ctx.eval_with_options::<(), _>(settings.source.as_str(), options)
+        match ctx.eval_with_options::<(), _>(source, options).map_err(|e| failure(ctx, e)) {
+            // Nothing ran: a syntax error stops a script before it starts.
+            Err(classic) if needs_module(&classic) => {
+                evaluate_module(ctx, file, source, &installed).map_err(|e| failure(ctx, e))
+            }
+            evaluated => evaluated,
+        }
     };
     evaluated.map_err(|error| {
         if budget::spent() {
             return format!("{file} did not finish evaluating within its CPU budget");
         }
-        format!("{file} does not evaluate: {}", failure(ctx, error))
+        format!("{file} does not evaluate: {error}")
     })?;
     let entry = |name: &str| -> Result<Persistent<Function<'static>>, String> {
         let function: Function = installed.get(name).map_err(|e| failure(ctx, e))?;
@@ -209,6 +216,12 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
         dispatch: entry("dispatch")?,
         settle: entry("settle")?,
     })
+}
+
+/// Whether a classic script's syntax error is module syntax: then the file is a module.
+fn needs_module(error: &str) -> bool {
+    error.starts_with("SyntaxError")
+        && ["import", "export", "await"].iter().any(|word| error.contains(word))
 }
 
 /// Evaluates an ES module (top-level `await` included) and hands its exports to the prelude.

@@ -40,10 +40,11 @@ pub fn get() -> Result<&'static Settings, String> {
 }
 
 impl Settings {
-    /// Whether the script is an ES module: `.mjs`, or a `.js` file with `import` or `export`.
+    /// Whether the script is an ES module by its name (`.mjs`); a `.js` file is one if it does
+    /// not parse as a classic script for its `import`, `export` or top-level `await`.
     pub fn is_module(&self) -> bool {
         let path = self.url.split(['?', '#']).next().unwrap_or_default();
-        path.ends_with(".mjs") || (!path.ends_with(".cjs") && has_module_syntax(&self.source))
+        path.ends_with(".mjs")
     }
 
     /// The file name shown in messages and stack traces.
@@ -53,9 +54,3 @@ impl Settings {
     }
 }
 
-/// QuickJS's own test for `import` and `export` statements.
-fn has_module_syntax(source: &str) -> bool {
-    // QuickJS reads exactly `len` bytes; a NUL inside ends the scan early, which is harmless.
-    // SAFETY: the pointer and length describe `source`, alive for the call.
-    unsafe { rquickjs::qjs::JS_DetectModule(source.as_ptr().cast(), source.len() as _) }
-}

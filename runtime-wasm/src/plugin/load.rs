@@ -175,6 +175,31 @@ async fn rewritten(
     Ok(compiling)
 }
 
+/// A JavaScript plugin's script (from the network, or the offline copy), checked against its
+/// integrity: its text and SHA-256.
+pub async fn script(
+    url: &str,
+    integrity: Option<&Integrity>,
+    cache: &str,
+) -> Result<(String, String), String> {
+    let response = offline::fetch(cache, url)
+        .await
+        .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
+    if !response.ok() {
+        return Err(format!(
+            "fetching {url} answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let bytes = read(&response, url).await?;
+    let digest = integrity::check(&bytes, integrity)
+        .await
+        .map_err(|reason| format!("{url} was refused: {reason}"))?;
+    let source = valor_host::script::source_text(url, js_sys::Uint8Array::new(&bytes).to_vec())?;
+    Ok((source, digest))
+}
+
 /// The whole body of `response`.
 async fn read(response: &web_sys::Response, url: &str) -> Result<js_sys::ArrayBuffer, String> {
     let bytes = response.array_buffer().map_err(|e| sys::describe(&e))?;

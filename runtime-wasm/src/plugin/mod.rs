@@ -31,8 +31,11 @@ use std::rc::Rc;
 /// The compiled module and its current instance.
 struct Loaded {
     module: WebAssembly::Module,
-    /// The module's SHA-256, in Subresource Integrity form.
+    /// The SHA-256 of the entry's file, in Subresource Integrity form.
     digest: String,
+    /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
+    /// JavaScript plugin, the engine's config with the script.
+    init: Rc<[u8]>,
     /// The instance requests go to, or the one being created. Emptied after a trap; the next
     /// request starts a fresh instance from `module`, and every request meanwhile awaits that
     /// same one (a single re-instantiation, however many requests arrive).
@@ -45,8 +48,6 @@ type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
 pub struct Plugin {
     spec: PluginSpec,
     context: Rc<PluginContext>,
-    /// What `valor_init` is handed: the manifest entry's `config` (JSON), mount and origin.
-    init: Rc<[u8]>,
     /// Started by the first request; every later request awaits the same outcome. A failed
     /// load is started again by the first request after its backoff.
     loading: RefCell<Option<Loading>>,
@@ -65,17 +66,9 @@ impl valor_host::mounts::AsSpec for Plugin {
 impl Plugin {
     /// A plugin that will be loaded when first needed.
     pub fn new(spec: PluginSpec, context: PluginContext, modules: Rc<Modules>) -> Self {
-        let config = serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec());
-        let init = valor_abi::init::Init {
-            config: &config,
-            mount: spec.prefix.trim_end_matches('/'),
-            origin: &context.origin,
-        }
-        .encode();
         Self {
             spec,
             context: Rc::new(context),
-            init: init.into(),
             loading: RefCell::new(None),
             backoff: Rc::default(),
             quarantine: Quarantine::default(),
@@ -113,11 +106,17 @@ impl Plugin {
         }
     }
 
+    /// The module its instances are made of: the entry's, or for a script the engine's.
     fn source(&self) -> load::Source {
+        let script = valor_host::script::is_script(&self.spec.url);
         load::Source {
-            url: self.spec.url.clone(),
+            url: match script {
+                true => self.modules.script_engine_url().to_owned(),
+                false => self.spec.url.clone(),
+            },
             limits: self.context.meter_limits(),
-            integrity: self.spec.integrity.clone(),
+            // A script's integrity is checked on the script.
+            integrity: self.spec.integrity.clone().filter(|_| !script),
         }
     }
 
@@ -263,9 +262,9 @@ impl Plugin {
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
         let source = self.source();
-        let (context, init, backoff, modules) = (
+        let (spec, context, backoff, modules) = (
+            self.spec.clone(),
             Rc::clone(&self.context),
-            Rc::clone(&self.init),
             Rc::clone(&self.backoff),
             Rc::clone(&self.modules),
         );
@@ -273,13 +272,33 @@ impl Plugin {
             let loaded = async {
                 let name = &context.name;
                 crate::sys::mark(name, "load");
-                let compiled = modules.compile(source).await?;
+                let (compiled, script) = if valor_host::script::is_script(&spec.url) {
+                    let cache = modules.cache_name();
+                    let fetched = load::script(&spec.url, spec.integrity.as_ref(), cache);
+                    let (script, engine) = future::join(fetched, modules.compile(source)).await;
+                    let (text, digest) = script?;
+                    let mut engine = engine?;
+                    engine.digest = digest;
+                    (engine, Some(valor_host::script::engine_config(&spec, &text)))
+                } else {
+                    (modules.compile(source).await?, None)
+                };
                 crate::sys::mark(name, "compiled");
+                let config = script.unwrap_or_else(|| {
+                    serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec())
+                });
+                let init: Rc<[u8]> = valor_abi::init::Init {
+                    config: &config,
+                    mount: spec.prefix.trim_end_matches('/'),
+                    origin: &context.origin,
+                }
+                .encode()
+                .into();
                 let instance = load::instantiate(&context, &compiled.module, &init).await?;
                 crate::sys::mark(name, "instantiated");
-                Ok::<_, String>((compiled, instance))
+                Ok::<_, String>((compiled, init, instance))
             };
-            let (compiled, instance) = loaded
+            let (compiled, init, instance) = loaded
                 .await
                 .inspect_err(|_| backoff.failed(js_sys::Date::now()))?;
             backoff.succeeded();
@@ -287,6 +306,7 @@ impl Plugin {
             Ok(Rc::new(Loaded {
                 module: compiled.module,
                 digest: compiled.digest,
+                init,
                 instance: Slot::holding(instance),
             }))
         }
@@ -300,7 +320,7 @@ impl Plugin {
             let (context, module, init) = (
                 Rc::clone(&self.context),
                 loaded.module.clone(),
-                Rc::clone(&self.init),
+                Rc::clone(&loaded.init),
             );
             async move {
                 let instance = load::instantiate(&context, &module, &init).await?;

@@ -8,6 +8,7 @@ use futures::future::FutureExt;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
+use valor_host::script::ENGINE_FILE;
 
 /// The modules compiled (or being compiled) in this worker.
 pub struct Modules {
@@ -15,6 +16,9 @@ pub struct Modules {
     cache: Rc<str>,
     /// Rewrites modules for their limits.
     rewriter: Rc<Rewriter>,
+    /// The JavaScript engine module (`valor_js.wasm`, beside the rewriter), which runs `.js`
+    /// and `.mjs` plugins.
+    script_engine: String,
     compiled: RefCell<HashMap<Source, Rc<Slot<Compiled>>>>,
 }
 
@@ -22,9 +26,13 @@ impl Modules {
     /// Modules kept in the Cache Storage cache `cache`, rewritten by the rewriter at
     /// `rewriter_url` (`valor_meter.wasm`).
     pub fn new(cache: &str, rewriter_url: &str) -> Self {
+        let script_engine = web_sys::Url::new_with_base(ENGINE_FILE, rewriter_url)
+            .map(|url| url.href())
+            .unwrap_or_else(|_| ENGINE_FILE.to_owned());
         Self {
             cache: cache.into(),
             rewriter: Rc::new(Rewriter::new(rewriter_url, cache)),
+            script_engine,
             compiled: RefCell::default(),
         }
     }
@@ -53,5 +61,10 @@ impl Modules {
     /// Where the module rewriter is (kept for offline starts with the plugins' modules).
     pub fn rewriter_url(&self) -> &str {
         self.rewriter.url()
+    }
+
+    /// Where the JavaScript engine module is.
+    pub fn script_engine_url(&self) -> &str {
+        &self.script_engine
     }
 }

@@ -1,0 +1,5 @@
+self.onmessage = (event) => {
+  const reply = {
+    status: 200,,
+  };
+};
