@@ -62,6 +62,9 @@ for (const name of Object.keys(ENGINES)) {
 
     test('the page shows answers from the hello and echo plugins, and posts the form', () => withDemo(async (page) => {
       assert.equal(await page.text('hello'), '200 OK response from a plugin (x-valor-plugin: hello)');
+      // JavaScript plugins, run by the engine module: one answering, one calling hello.
+      await page.shows('hello-js', '200 Hello from JavaScript (x-valor-plugin: hello-js)');
+      await page.shows('relay-js', /"said": "OK response from a plugin"/);
 
       await page.shows('echo', /^200\n/);
       const [, seen] = await page.shownAnswer('echo');

@@ -30,6 +30,14 @@ async function showHello() {
     `${response.status} ${text} (x-valor-plugin: ${response.headers.get('x-valor-plugin')})`;
 }
 
+// Two JavaScript plugins, run by the JavaScript engine module like any plugin.
+async function showScripts() {
+  const hello = await fetch('/api/js/hello');
+  document.getElementById('hello-js').textContent =
+    `${hello.status} ${await hello.text()} (x-valor-plugin: ${hello.headers.get('x-valor-plugin')})`;
+  document.getElementById('relay-js').textContent = await describe(await fetch('/api/js/relay'));
+}
+
 async function sendEcho(event) {
   event?.preventDefault();
   const form = new FormData(document.getElementById('echo-form'));
@@ -196,12 +204,13 @@ async function main() {
     statusLine.textContent = 'Service worker active: answers below come from plugins.';
     document.getElementById('echo-form').addEventListener('submit', sendEcho);
     document.getElementById('state-again').addEventListener('click', showStates);
+    document.getElementById('js-again').addEventListener('click', showScripts);
     document.getElementById('proxy-form').addEventListener('submit', showProxy);
     document.getElementById('todo-form').addEventListener('submit', addTodo);
     document.getElementById('todo-clear').addEventListener('click', () =>
       changeTodos(() => todoApi('DELETE')));
     document.getElementById('plugin-form').addEventListener('submit', putPlugin);
-    await Promise.all([showHello(), sendEcho(), showStates(), showProxy(), refreshTodos()]);
+    await Promise.all([showHello(), showScripts(), sendEcho(), showStates(), showProxy(), refreshTodos()]);
     await showPlugins(); // after the others: their states are then known
 
   } catch (error) {

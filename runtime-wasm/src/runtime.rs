@@ -228,7 +228,10 @@ impl Runtime {
             if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
                 urls.push(inner.modules.rewriter_url().to_owned());
             }
-            if plugins.iter().any(|p| valor_host::script::is_script(&p.spec().url)) {
+            if plugins
+                .iter()
+                .any(|p| valor_host::script::is_script(&p.spec().url))
+            {
                 urls.push(inner.modules.script_engine_url().to_owned());
             }
             urls.sort();

@@ -65,6 +65,9 @@ mod tests {
     fn a_script_must_be_utf8() {
         assert_eq!(source_text("a.js", b"ok".to_vec()), Ok("ok".into()));
         let error = source_text("a.js", vec![b'x', 0xff]).unwrap_err();
-        assert!(error.contains("not UTF-8") && error.contains("byte 1"), "{error}");
+        assert!(
+            error.contains("not UTF-8") && error.contains("byte 1"),
+            "{error}"
+        );
     }
 }

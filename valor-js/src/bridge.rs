@@ -4,8 +4,8 @@
 
 use crate::event_loop;
 use crate::exchange::Outcome;
-use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object};
 use crate::exchange::{bytes_of, pairs_of};
+use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object};
 use std::time::Duration;
 use vlugin::{http, kv, Body};
 
@@ -71,7 +71,9 @@ fn fetch<'js>(
     headers: Vec<Vec<String>>,
     body: Option<ArrayBuffer<'js>>,
 ) -> rquickjs::Result<u32> {
-    let mut request = http::Request::builder().method(method.as_str()).uri(url.as_str());
+    let mut request = http::Request::builder()
+        .method(method.as_str())
+        .uri(url.as_str());
     for (name, value) in pairs_of(headers) {
         request = request.header(name, value);
     }
@@ -96,14 +98,39 @@ fn storage<'js>(
     let value = value.map(|v| bytes_of(&v));
     let failed = |error: vlugin::Error| error.to_string();
     Ok(match command.as_str() {
-        "get" => event_loop::start(async move { kv::get(&key).await.map(Outcome::Value).map_err(failed) }),
+        "get" => {
+            event_loop::start(
+                async move { kv::get(&key).await.map(Outcome::Value).map_err(failed) },
+            )
+        }
         "set" => event_loop::start(async move {
-            kv::set(&key, value.unwrap_or_default()).await.map(|()| Outcome::Done).map_err(failed)
+            kv::set(&key, value.unwrap_or_default())
+                .await
+                .map(|()| Outcome::Done)
+                .map_err(failed)
         }),
-        "delete" => event_loop::start(async move { kv::delete(&key).await.map(|()| Outcome::Done).map_err(failed) }),
-        "keys" => event_loop::start(async move { kv::keys(&key).await.map(Outcome::Keys).map_err(failed) }),
-        "entries" => event_loop::start(async move { kv::scan(&key).await.map(Outcome::Entries).map_err(failed) }),
-        other => return Err(Exception::throw_type(&ctx, &format!("no kv command {other}"))),
+        "delete" => event_loop::start(async move {
+            kv::delete(&key)
+                .await
+                .map(|()| Outcome::Done)
+                .map_err(failed)
+        }),
+        "keys" => {
+            event_loop::start(
+                async move { kv::keys(&key).await.map(Outcome::Keys).map_err(failed) },
+            )
+        }
+        "entries" => {
+            event_loop::start(
+                async move { kv::scan(&key).await.map(Outcome::Entries).map_err(failed) },
+            )
+        }
+        other => {
+            return Err(Exception::throw_type(
+                &ctx,
+                &format!("no kv command {other}"),
+            ))
+        }
     })
 }
 

@@ -7,9 +7,9 @@
 //! wakes the request it answers. Between requests nothing runs: a timer set by a script fires
 //! while one of its requests is in flight.
 
+use crate::budget;
 use crate::exchange::{self, Outcome};
 use crate::script::{self, Script, Stop};
-use crate::budget;
 use futures::future::{AbortHandle, Abortable, LocalBoxFuture};
 use futures::stream::{FuturesUnordered, StreamExt};
 use futures::FutureExt;
@@ -49,7 +49,7 @@ thread_local! {
 pub async fn dispatch(request: Request) -> Response {
     Exchange {
         id: next_id(),
-        state: State::New(request),
+        state: State::New(Box::new(request)),
     }
     .await
 }
@@ -61,7 +61,7 @@ fn next_id() -> String {
 }
 
 enum State {
-    New(Request),
+    New(Box<Request>),
     Waiting(Rc<Script>),
     Done,
 }
@@ -128,7 +128,10 @@ impl Exchange {
             return Some(stopped(why));
         }
         let answer = ANSWERS.with_borrow_mut(|answers| answers.remove(&self.id))?;
-        Some(answer.unwrap_or_else(|error| exchange::text(StatusCode::INTERNAL_SERVER_ERROR, &error)))
+        Some(
+            answer
+                .unwrap_or_else(|error| exchange::text(StatusCode::INTERNAL_SERVER_ERROR, &error)),
+        )
     }
 }
 
@@ -169,7 +172,8 @@ fn drive(script: &Rc<Script>) {
             let waker = loop_waker();
             let mut cx = Context::from_waker(&waker);
             let mut finished = Vec::new();
-            while let Poll::Ready(Some((op, outcome))) = operations.running.poll_next_unpin(&mut cx) {
+            while let Poll::Ready(Some((op, outcome))) = operations.running.poll_next_unpin(&mut cx)
+            {
                 operations.cancels.remove(&op);
                 finished.push((op, outcome));
             }
@@ -195,10 +199,8 @@ fn drive(script: &Rc<Script>) {
             return;
         }
         let more = OPERATIONS.with_borrow(|operations| !operations.running.is_empty());
-        if !PROGRESS.get() || !more {
-            if !script.has_jobs() {
-                return;
-            }
+        if (!PROGRESS.get() || !more) && !script.has_jobs() {
+            return;
         }
     }
 }
@@ -260,7 +262,10 @@ fn wake(id: &str) {
         return;
     }
     let waker = WAITING.with_borrow(|waiting| {
-        waiting.iter().find(|(w, _)| w == id).map(|(_, waker)| waker.clone())
+        waiting
+            .iter()
+            .find(|(w, _)| w == id)
+            .map(|(_, waker)| waker.clone())
     });
     if let Some(waker) = waker {
         waker.wake();
@@ -268,7 +273,8 @@ fn wake(id: &str) {
 }
 
 fn wake_all() {
-    let wakers: Vec<Waker> = WAITING.with_borrow(|waiting| waiting.iter().map(|(_, w)| w.clone()).collect());
+    let wakers: Vec<Waker> =
+        WAITING.with_borrow(|waiting| waiting.iter().map(|(_, w)| w.clone()).collect());
     for waker in wakers {
         waker.wake();
     }
@@ -296,4 +302,3 @@ fn loop_waker() -> Waker {
     // SAFETY: the vtable never dereferences the data pointer.
     unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
 }
-

@@ -9,7 +9,11 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 /// `event.data`: `{url, method, headers: [[name, value], ...], body: ArrayBuffer | null}`, with
 /// the request's id in an `x-request-id` header (replacing any the page sent).
-pub fn request_data<'js>(ctx: &Ctx<'js>, id: &str, request: &Request) -> rquickjs::Result<Object<'js>> {
+pub fn request_data<'js>(
+    ctx: &Ctx<'js>,
+    id: &str,
+    request: &Request,
+) -> rquickjs::Result<Object<'js>> {
     let data = Object::new(ctx.clone())?;
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
     data.set("url", vlugin::url_for(path))?;
@@ -19,7 +23,12 @@ pub fn request_data<'js>(ctx: &Ctx<'js>, id: &str, request: &Request) -> rquickj
         .headers()
         .iter()
         .filter(|(name, _)| *name != REQUEST_ID)
-        .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.as_str(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .chain([(REQUEST_ID, id.to_owned())]);
     for (index, (name, value)) in pairs.enumerate() {
         headers.set(index, pair(ctx, name, value)?)?;
@@ -35,7 +44,11 @@ pub fn request_data<'js>(ctx: &Ctx<'js>, id: &str, request: &Request) -> rquickj
 }
 
 /// A reply of the script, as the response the host sends.
-pub fn response(status: u16, headers: impl Iterator<Item = (String, String)>, body: Option<Vec<u8>>) -> Result<Response, String> {
+pub fn response(
+    status: u16,
+    headers: impl Iterator<Item = (String, String)>,
+    body: Option<Vec<u8>>,
+) -> Result<Response, String> {
     let mut builder = http::Response::builder().status(status);
     for (name, value) in headers {
         builder = builder.header(name, value);
@@ -105,7 +118,11 @@ impl Outcome {
 }
 
 /// `[a, b]`.
-fn pair<'js>(ctx: &Ctx<'js>, a: impl IntoJs<'js>, b: impl IntoJs<'js>) -> rquickjs::Result<Array<'js>> {
+fn pair<'js>(
+    ctx: &Ctx<'js>,
+    a: impl IntoJs<'js>,
+    b: impl IntoJs<'js>,
+) -> rquickjs::Result<Array<'js>> {
     let array = Array::new(ctx.clone())?;
     array.set(0, a)?;
     array.set(1, b)?;
@@ -124,5 +141,7 @@ pub fn pairs_of(headers: Vec<Vec<String>>) -> impl Iterator<Item = (String, Stri
 pub fn bytes_of(buffer: &ArrayBuffer<'_>) -> Vec<u8> {
     // SAFETY: the slice is copied at once, before any JavaScript can run and detach or
     // resize the buffer.
-    unsafe { buffer.as_bytes() }.map(<[u8]>::to_vec).unwrap_or_default()
+    unsafe { buffer.as_bytes() }
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default()
 }

@@ -141,13 +141,23 @@ impl Script {
     }
 
     /// Hands request `id` to the script.
-    pub fn dispatch<'js>(&self, ctx: &Ctx<'js>, id: &str, data: Object<'js>) -> rquickjs::Result<()> {
+    pub fn dispatch<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        id: &str,
+        data: Object<'js>,
+    ) -> rquickjs::Result<()> {
         let dispatch = self.entries.dispatch.clone().restore(ctx)?;
         dispatch.call((id, data))
     }
 
     /// Settles host operation `op` in the script: `Ok(value)` resolves, `Err` rejects.
-    pub fn settle<'js>(&self, ctx: &Ctx<'js>, op: u32, outcome: Result<Value<'js>, String>) -> rquickjs::Result<()> {
+    pub fn settle<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        op: u32,
+        outcome: Result<Value<'js>, String>,
+    ) -> rquickjs::Result<()> {
         let settle = self.entries.settle.clone().restore(ctx)?;
         match outcome {
             Ok(value) => settle.call((op, rquickjs::Undefined, value)),
@@ -194,7 +204,10 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
         let mut options = EvalOptions::default();
         options.strict = false;
         options.filename = Some(file.into());
-        match ctx.eval_with_options::<(), _>(source, options).map_err(|e| failure(ctx, e)) {
+        match ctx
+            .eval_with_options::<(), _>(source, options)
+            .map_err(|e| failure(ctx, e))
+        {
             // Nothing ran: a syntax error stops a script before it starts.
             Err(classic) if needs_module(&classic) => {
                 evaluate_module(ctx, file, source, &installed).map_err(|e| failure(ctx, e))
@@ -221,12 +234,19 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
 /// Whether a classic script's syntax error is module syntax: then the file is a module.
 fn needs_module(error: &str) -> bool {
     error.starts_with("SyntaxError")
-        && ["import", "export", "await"].iter().any(|word| error.contains(word))
+        && ["import", "export", "await"]
+            .iter()
+            .any(|word| error.contains(word))
 }
 
 /// Evaluates an ES module (top-level `await` included) and hands its exports to the prelude.
 /// It may not import anything: no module loader is installed.
-fn evaluate_module<'js>(ctx: &Ctx<'js>, file: &str, source: &str, prelude: &Object<'js>) -> rquickjs::Result<()> {
+fn evaluate_module<'js>(
+    ctx: &Ctx<'js>,
+    file: &str,
+    source: &str,
+    prelude: &Object<'js>,
+) -> rquickjs::Result<()> {
     let (module, evaluated) = Module::declare(ctx.clone(), file, source)?.eval()?;
     while ctx.execute_pending_job() {}
     evaluated.finish::<()>()?;
@@ -244,7 +264,10 @@ pub fn failure(ctx: &Ctx<'_>, error: rquickjs::Error) -> String {
 
 /// A thrown value, as text.
 pub fn describe<'js>(_ctx: &Ctx<'js>, value: Value<'js>) -> String {
-    if let Some(exception) = value.as_object().and_then(|o| Exception::from_object(o.clone())) {
+    if let Some(exception) = value
+        .as_object()
+        .and_then(|o| Exception::from_object(o.clone()))
+    {
         let name: String = exception.get("name").unwrap_or_else(|_| "Error".into());
         let message = exception.message().unwrap_or_default();
         let stack = exception.stack().unwrap_or_default();

@@ -53,4 +53,3 @@ impl Settings {
         path.rsplit('/').next().unwrap_or(path)
     }
 }
-

@@ -26,7 +26,12 @@ async fn a_script_answers_through_the_worker_message_interface() {
 #[wasm_bindgen_test]
 async fn a_script_gets_the_request_and_its_config() {
     let runtime = Runtime::boot(SCRIPTS).await;
-    let post = request("POST", "/api/js/request/a?x=1", &[("x-test", "yes")], Some(b"abc"));
+    let post = request(
+        "POST",
+        "/api/js/request/a?x=1",
+        &[("x-test", "yes")],
+        Some(b"abc"),
+    );
     let answer = send(&runtime, post).await;
     assert_eq!(answer.status, 200, "{}", answer.text());
     let seen = answer.json();
@@ -76,7 +81,11 @@ async fn an_endless_loop_is_stopped_and_the_script_started_afresh() {
     assert_eq!(get(&runtime, "/api/js/hostile/calls").await.text(), "1");
     let looped = get(&runtime, "/api/js/hostile/loop-caught").await;
     assert_eq!(looped.status, 504, "{}", looped.text());
-    assert!(looped.text().contains("used up its CPU budget"), "{}", looped.text());
+    assert!(
+        looped.text().contains("used up its CPU budget"),
+        "{}",
+        looped.text()
+    );
     // Other plugins were not held up, and the script starts again with fresh state.
     assert_eq!(get(&runtime, "/api/js/hello").await.status, 200);
     assert_eq!(get(&runtime, "/api/js/hostile/calls").await.text(), "1");
@@ -90,7 +99,11 @@ async fn recursion_and_memory_growth_are_stopped() {
     assert!(deep.text().contains("RangeError"), "{}", deep.text());
     let grown = get(&runtime, "/api/js/hostile/grow").await;
     assert_eq!(grown.status, 503, "{}", grown.text());
-    assert!(grown.text().contains("ran out of memory"), "{}", grown.text());
+    assert!(
+        grown.text().contains("ran out of memory"),
+        "{}",
+        grown.text()
+    );
     assert_eq!(get(&runtime, "/api/js/hostile/fine").await.text(), "fine");
 }
 
@@ -100,7 +113,11 @@ async fn a_syntax_error_or_a_wrong_integrity_answers_502() {
     let broken = get(&runtime, "/api/js/broken").await;
     assert_eq!(broken.status, 502, "{}", broken.text());
     assert!(broken.text().contains("SyntaxError"), "{}", broken.text());
-    assert!(broken.text().contains("broken.js:3"), "the line: {}", broken.text());
+    assert!(
+        broken.text().contains("broken.js:3"),
+        "the line: {}",
+        broken.text()
+    );
     let pinned = get(&runtime, "/api/js/pinned").await;
     assert_eq!(pinned.status, 502, "{}", pinned.text());
     assert!(pinned.text().contains("refused"), "{}", pinned.text());

@@ -82,7 +82,13 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
         )
     })?;
     let engine_digest = checked_digest(&engine);
-    let module = compiled(modules, &engine_file.display().to_string(), engine, engine_digest).await?;
+    let module = compiled(
+        modules,
+        &engine_file.display().to_string(),
+        engine,
+        engine_digest,
+    )
+    .await?;
     check_module(&module, spec)?;
     Ok(Compiled {
         module,
@@ -98,7 +104,8 @@ fn checked_digest(bytes: &[u8]) -> String {
 
 fn check_module(module: &Module, spec: &PluginSpec) -> Result<(), String> {
     check_imports(module)?;
-    check_memory(module, spec.memory_mb).map_err(|reason| format!("{} was refused: {reason}", spec.url))
+    check_memory(module, spec.memory_mb)
+        .map_err(|reason| format!("{} was refused: {reason}", spec.url))
 }
 
 /// The entry's file checked against its `integrity`; its SHA-256.
@@ -106,9 +113,9 @@ async fn checked(spec: &PluginSpec, bytes: &[u8]) -> Result<String, String> {
     let url = &spec.url;
     integrity::check(spec.integrity.as_ref(), |algorithm| {
         let digest = match algorithm {
-            Algorithm::Sha256 => sha2::Sha256::digest(&bytes).to_vec(),
-            Algorithm::Sha384 => sha2::Sha384::digest(&bytes).to_vec(),
-            Algorithm::Sha512 => sha2::Sha512::digest(&bytes).to_vec(),
+            Algorithm::Sha256 => sha2::Sha256::digest(bytes).to_vec(),
+            Algorithm::Sha384 => sha2::Sha384::digest(bytes).to_vec(),
+            Algorithm::Sha512 => sha2::Sha512::digest(bytes).to_vec(),
         };
         std::future::ready(Ok(sri_form(algorithm, &digest)))
     })

@@ -279,7 +279,10 @@ impl Plugin {
                     let (text, digest) = script?;
                     let mut engine = engine?;
                     engine.digest = digest;
-                    (engine, Some(valor_host::script::engine_config(&spec, &text)))
+                    (
+                        engine,
+                        Some(valor_host::script::engine_config(&spec, &text)),
+                    )
                 } else {
                     (modules.compile(source).await?, None)
                 };
