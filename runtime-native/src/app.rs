@@ -17,7 +17,7 @@ use valor_host::error::DispatchError;
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
 
 /// How much more fuel the JavaScript engine is metered with than a script's entry gives (see
-/// `valor_host::script::engine_fuel`): wasmtime counts the instructions run, and a script's own
+/// `valor_host::script::metered_fuel`): wasmtime counts the instructions run, and a script's own
 /// budget is spent long before this.
 const SCRIPT_FUEL_FACTOR: u64 = 4;
 
@@ -98,10 +98,7 @@ impl App {
             name: spec.name.clone(),
             allowlist: spec.allowlist.clone(),
             max_body_bytes: spec.max_body_bytes,
-            fuel: match valor_host::script::is_script(&spec.url) {
-                true => valor_host::script::engine_fuel(spec.fuel, SCRIPT_FUEL_FACTOR),
-                false => spec.fuel,
-            },
+            fuel: valor_host::script::metered_fuel(&spec, SCRIPT_FUEL_FACTOR),
             memory_mb: spec.memory_mb,
             origin: shared.origin.clone(),
             storage: shared.storage.clone(),

@@ -31,7 +31,7 @@ const MANIFEST_FRESHNESS: &str = "no-store";
 const METER_PATH: &str = "valor/valor_meter.wasm";
 
 /// How much more fuel the JavaScript engine is metered with than a script's entry gives (see
-/// `valor_host::script::engine_fuel`): the rewriter charges each turn of QuickJS's interpreter
+/// `valor_host::script::metered_fuel`): the rewriter charges each turn of QuickJS's interpreter
 /// loop its longest path, about 10,000 instructions per bytecode step, so a script stops at its
 /// own budget well before this.
 const SCRIPT_FUEL_FACTOR: u64 = 200;
@@ -274,10 +274,7 @@ impl Inner {
             allowlist: spec.allowlist.clone(),
             credentials: spec.credentials,
             max_body_bytes: spec.max_body_bytes,
-            fuel: match valor_host::script::is_script(&spec.url) {
-                true => valor_host::script::engine_fuel(spec.fuel, SCRIPT_FUEL_FACTOR),
-                false => spec.fuel,
-            },
+            fuel: valor_host::script::metered_fuel(&spec, SCRIPT_FUEL_FACTOR),
             memory_mb: spec.memory_mb,
             origin: self.origin.clone(),
             storage: self.storage.clone(),

@@ -15,14 +15,30 @@ pub fn is_script(url: &str) -> bool {
     path.ends_with(".js") || path.ends_with(".mjs")
 }
 
-/// The fuel the host meters the engine with, for a script whose entry gives `fuel`: `factor`
-/// times more, each host's own. The engine stops a script itself, by its interrupt handler,
+/// The fuel the host meters the entry's module with: its `fuel` for a module; for a script,
+/// the engine's, `script_factor` times more (each host's own). The engine stops a script itself, by its interrupt handler,
 /// after a budget derived from `fuel` (valor-js's `budget`); the host's fuel is the backstop
 /// for work QuickJS does without polling that handler (a builtin looping over a huge
 /// array-like). An interpreter is metered far above what it runs by a meter that charges each
 /// loop its longest path (the browser's), so there the factor is large (BENCHMARKS.md).
-pub fn engine_fuel(fuel: Option<u64>, factor: u64) -> Option<u64> {
-    fuel.map(|fuel| fuel.saturating_mul(factor))
+pub fn metered_fuel(spec: &PluginSpec, script_factor: u64) -> Option<u64> {
+    match is_script(&spec.url) {
+        true => spec.fuel.map(|fuel| fuel.saturating_mul(script_factor)),
+        false => spec.fuel,
+    }
+}
+
+/// What `valor_init` is handed for the entry: its `config` (JSON), mount and origin; for a
+/// script, `engine_config` (from [`engine_config`]) in place of the `config`.
+pub fn init_message(spec: &PluginSpec, origin: &str, engine_config: Option<Vec<u8>>) -> Vec<u8> {
+    let config = engine_config
+        .unwrap_or_else(|| serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec()));
+    valor_abi::init::Init {
+        config: &config,
+        mount: spec.prefix.trim_end_matches('/'),
+        origin,
+    }
+    .encode()
 }
 
 /// The script's text, which must be UTF-8.

@@ -22,8 +22,10 @@ const PRELUDE: &str = concat!(
 );
 
 /// The most shadow stack QuickJS may use before it throws `RangeError` (a deep recursion):
-/// well inside the engine's 1 MiB stack, and shallow enough that the wasm engines' own
-/// call-depth limits (wasmtime's 512 KiB by default) are not reached first.
+/// well inside the engine's 1 MiB stack, and shallow enough that the wasm engines' own stacks
+/// are not exhausted first (about 1 KiB of wasm stack per level of a script's recursion: 256
+/// KiB overflowed wasmtime's default 512 KiB, so the server gives wasm 2 MiB; the browsers'
+/// hold it, as `wasm-pack-tests/tests/scripts.rs` checks).
 const MAX_STACK_BYTES: usize = 128 * 1024;
 
 /// Memory the engine keeps for itself beyond the script's heap: its code's data, its stack,

@@ -239,16 +239,8 @@ impl Plugin {
                     digest,
                     script,
                 } = load::compile(&modules, &spec).await?;
-                let config = script.unwrap_or_else(|| {
-                    serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec())
-                });
-                let init: Arc<[u8]> = valor_abi::init::Init {
-                    config: &config,
-                    mount: spec.prefix.trim_end_matches('/'),
-                    origin: &context.origin,
-                }
-                .encode()
-                .into();
+                let init: Arc<[u8]> =
+                    valor_host::script::init_message(&spec, &context.origin, script).into();
                 let first = Instance::new(modules.engine(), &module, context, &init)?;
                 let instances: Vec<InstanceSlot> =
                     (0..instances).map(|_| InstanceSlot::default()).collect();

@@ -287,16 +287,8 @@ impl Plugin {
                     (modules.compile(source).await?, None)
                 };
                 crate::sys::mark(name, "compiled");
-                let config = script.unwrap_or_else(|| {
-                    serde_json::to_vec(&spec.config).unwrap_or_else(|_| b"null".to_vec())
-                });
-                let init: Rc<[u8]> = valor_abi::init::Init {
-                    config: &config,
-                    mount: spec.prefix.trim_end_matches('/'),
-                    origin: &context.origin,
-                }
-                .encode()
-                .into();
+                let init: Rc<[u8]> =
+                    valor_host::script::init_message(&spec, &context.origin, script).into();
                 let instance = load::instantiate(&context, &compiled.module, &init).await?;
                 crate::sys::mark(name, "instantiated");
                 Ok::<_, String>((compiled, init, instance))
