@@ -76,17 +76,19 @@ export async function workerStopper(context, page) {
   };
 }
 
-/// The time, in ms, for `page` to get its first answer from `api/hello` after `stopWorkers`
+/// The time, in ms, for `page` to get its first answer from `path` after `stopWorkers`
 /// stopped every worker. `forgetRewritten`: delete the rewritten modules Valor kept first, as on
-/// a first visit (Valor then loads its module rewriter and rewrites hello.wasm).
-export async function firstAnswer(page, stopWorkers, { forgetRewritten = false } = {}) {
+/// a first visit (Valor then loads its module rewriter and rewrites the plugin's module).
+export async function firstAnswer(page, stopWorkers, { forgetRewritten = false, path = 'api/hello' } = {}) {
   if (forgetRewritten) await page.evaluate(() => caches.delete('valor-v1:rewritten'));
   await stopWorkers();
-  return page.evaluate(async () => {
+  return page.evaluate(async (path) => {
     const start = performance.now();
-    await (await fetch('api/hello')).text();
+    const response = await fetch(path);
+    await response.text();
+    if (!response.ok) throw new Error(`${path} answered ${response.status}`);
     return performance.now() - start;
-  });
+  }, path);
 }
 
 /// A DevTools session on the service worker of `page`: `send(method, params)` resolves to the

@@ -41,6 +41,13 @@ async function compare(label, measure, scopes = ['valor', 'floor']) {
   return result;
 }
 const inPage = (scope, fn, arg) => pages[scope].evaluate(fn, arg);
+// hello as JavaScript plugins (bench/plugins): in the Worker message style, and as a module
+// exporting `fetch`. Both answer the bytes hello.wasm and the floor answer.
+const JS_HELLO = { message: 'api/js/hello', fetch: 'api/js/fetch-hello' };
+// Where each variant of hello is answered, for the JavaScript plugins' measures.
+const HELLO = {
+  js: ['valor', JS_HELLO.message], jsFetch: ['valor', JS_HELLO.fetch], rust: ['valor', 'api/hello'], floor: ['floor', 'api/hello'],
+};
 
 // Warm-up: load and instantiate every plugin once.
 for (const scope of ['valor', 'floor']) {
@@ -49,6 +56,9 @@ for (const scope of ['valor', 'floor']) {
     await (await fetch('api/mirror', { method: 'POST', body: 'x' })).arrayBuffer();
   });
 }
+await inPage('valor', async (paths) => {
+  for (const path of paths) await (await fetch(path)).arrayBuffer();
+}, Object.values(JS_HELLO));
 
 const results = { date: new Date().toISOString(), runs: RUNS, chromium: browser.version() };
 if (wanted('sequential')) results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));
@@ -107,9 +117,12 @@ if (wanted('fuel')) results.fuel = await compare('fuel: metered vs unmetered', a
     metered: await dispatch(`api/${path}`, n),
     unmetered: await dispatch(`api/unmetered/${path}`, n),
   });
-  const [hello, sha256, json] = [await pair('hello', 1000), await pair('cpu/sha256?kib=256', 30), await pair('cpu/json?items=2000', 30)];
+  const [hello, js, sha256, json] = [
+    await pair('hello', 1000), await pair('js/hello', 1000), await pair('cpu/sha256?kib=256', 30), await pair('cpu/json?items=2000', 30),
+  ];
   return {
     helloMetered: hello.metered, helloUnmetered: hello.unmetered,
+    jsMetered: js.metered, jsUnmetered: js.unmetered,
     sha256Metered: sha256.metered, sha256Unmetered: sha256.unmetered,
     jsonMetered: json.metered, jsonUnmetered: json.unmetered,
   };
@@ -126,6 +139,47 @@ if (wanted('loop')) results.loop = await compare('a loop, stopped by the default
   return { ms };
 }), ['valor']);
 
+// JavaScript plugins: hello.js against hello.wasm and the floor.
+if (wanted('jsDispatch')) results.jsDispatch = await compare('in-worker dispatch, JavaScript hello', (v) => {
+  const [scope, path] = HELLO[v];
+  return inPage(scope, (path) => bench.inWorker({ kind: 'dispatch', path, n: 1000 }), path);
+}, ['js', 'jsFetch', 'rust', 'floor']);
+if (wanted('jsSequential')) results.jsSequential = await compare('sequential, JavaScript hello', (v) => {
+  const [scope, path] = HELLO[v];
+  return inPage(scope, (path) => bench.sequential(path, 300), path);
+}, ['js', 'rust', 'floor']);
+if (wanted('jsPooled64')) results.jsPooled64 = await compare('64 in flight, JavaScript hello', (v) => {
+  const [scope, path] = HELLO[v];
+  return inPage(scope, (path) => bench.pooled(path, 2000, 64), path);
+}, ['js', 'rust', 'floor']);
+// The first answer of a worker just started: for hello.js, the engine's kept rewritten module is
+// compiled and instantiated, and the script fetched and evaluated. `rewrite`: with nothing kept
+// (a first visit), the rewriter loads and rewrites the engine (and hello.wasm for `rust`).
+const jsColdStart = async (v, rewrite) => {
+  const [scope, path] = HELLO[v];
+  const ms = await firstAnswer(pages[scope], stopWorkers, { forgetRewritten: rewrite && scope === 'valor', path });
+  if (v !== 'js') return { ms };
+  const marks = await inPage(scope, () => bench.inWorker({ kind: 'marks' }));
+  return {
+    ms,
+    runtimeLoaded: marks['valor:runtime-loaded'],
+    pluginsMounted: marks['valor:plugins-mounted'],
+    load: marks['valor:hello-js:load'],
+    scriptRead: marks['valor:hello.js:read'],
+    engineRead: marks['valor:valor_js.wasm:read'],
+    engineChecked: marks['valor:valor_js.wasm:checked'],
+    engineMetered: marks['valor:valor_js.wasm:metered'],
+    compiled: marks['valor:hello-js:compiled'],
+    instantiated: marks['valor:hello-js:instantiated'],
+    ...(rewrite && {
+      rewriterCompiled: marks['valor:valor_meter.wasm:compiled'],
+      rewriterWarmedUp: marks['valor:valor_meter.wasm:warmed up'],
+    }),
+  };
+};
+if (wanted('jsColdStart')) results.jsColdStart = await compare('cold start, JavaScript hello', (v) => jsColdStart(v, false), ['js', 'rust', 'floor']);
+if (wanted('jsFirstStart')) results.jsFirstStart = await compare('cold start, rewriting, JavaScript hello', (v) => jsColdStart(v, true), ['js', 'rust']);
+
 if (PROFILE) results.profile = await profileDispatch();
 await browser.close();
 
@@ -138,7 +192,9 @@ size('runtime .wasm', 'target/www/valor/valor_runtime_bg.wasm');
 size('runtime .js', 'target/www/valor/valor_runtime.js');
 size('module rewriter .wasm (loaded when a module must be rewritten)', 'target/www/valor/valor_meter.wasm');
 size('sw.js', 'sw.js');
+size('JavaScript engine .wasm (loaded when a JavaScript plugin is mounted)', 'target/www/valor/valor_js.wasm');
 for (const plugin of ['hello', 'echo', 'with_state', 'proxy', 'todos']) size(`${plugin}.wasm`, `target/www/plugins/${plugin}.wasm`);
+size('hello.js', 'target/www/plugins/hello.js');
 results.sizes = sizes;
 
 writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
@@ -194,10 +250,11 @@ function print(r) {
   if (r.fuel) {
     const fuel = r.fuel.valor;
     console.log('\n| fuel: dispatch in the worker, µs/request | metered (default fuel) | unmetered ("fuel": null) | metered / unmetered time |\n|---|---|---|---|');
-    for (const [key, label] of [['hello', 'hello'], ['sha256', 'SHA-256 of 256 KiB'], ['json', 'JSON of 2,000 objects, out and back']]) {
+    for (const [key, label] of [['hello', 'hello'], ['js', 'hello.js (the JavaScript engine metered)'], ['sha256', 'SHA-256 of 256 KiB'], ['json', 'JSON of 2,000 objects, out and back']]) {
       row(label, f(fuel[`${key}Metered`]), f(fuel[`${key}Unmetered`]), f(fuel[`${key}Metered`] / fuel[`${key}Unmetered`], 2));
     }
   }
+  printJavaScript(r, f);
   if (r.loop) console.log(`\nA handler that loops for ever is stopped by the default fuel after ${f(r.loop.valor.ms, 0)} ms (answered 504).`);
   console.log('\n| file | raw bytes | gzip bytes |\n|---|---|---|');
   for (const [file, { raw, gzip }] of Object.entries(r.sizes)) console.log(`| ${file} | ${raw} | ${gzip} |`);
@@ -210,6 +267,36 @@ function print(r) {
     }
   }
   console.log(`\nJSON: ${JSON_OUT}`);
+}
+
+// The JavaScript plugins' table: hello.js against hello.wasm and the floor.
+function printJavaScript(r, f) {
+  if (!r.jsDispatch && !r.jsSequential && !r.jsPooled64 && !r.jsColdStart && !r.jsFirstStart) return;
+  const row = (metric, js, rust, floor, vsRust, vsFloor) => console.log(`| ${metric} | ${js} | ${rust} | ${floor} | ${vsRust} | ${vsFloor} |`);
+  console.log('\n| JavaScript plugins | hello.js | hello.wasm | floor | hello.wasm time / hello.js time | floor time / hello.js time |\n|---|---|---|---|---|---|');
+  if (r.jsDispatch) {
+    const { js, jsFetch, rust, floor } = r.jsDispatch;
+    row('dispatch in the worker: µs/request', f(js.medianUs), f(rust.medianUs), f(floor.medianUs), f(rust.medianUs / js.medianUs, 2), f(floor.medianUs / js.medianUs, 2));
+    row('… hello-fetch.mjs (`export default { fetch }`, a Response)', f(jsFetch.medianUs), f(rust.medianUs), f(floor.medianUs), f(rust.medianUs / jsFetch.medianUs, 2), f(floor.medianUs / jsFetch.medianUs, 2));
+  }
+  for (const [key, label] of [['jsSequential', 'warm, sequential'], ['jsPooled64', 'warm, 64 in flight']]) {
+    if (!r[key]) continue;
+    const { js, rust, floor } = r[key];
+    row(`${label}: requests/s`, f(js.perSecond, 0), f(rust.perSecond, 0), f(floor.perSecond, 0), f(js.perSecond / rust.perSecond, 2), f(js.perSecond / floor.perSecond, 2));
+    row(`${label}: p50 / p99 ms`, `${f(js.p50, 2)} / ${f(js.p99, 2)}`, `${f(rust.p50, 2)} / ${f(rust.p99, 2)}`, `${f(floor.p50, 2)} / ${f(floor.p99, 2)}`, '', '');
+  }
+  if (r.jsColdStart) {
+    const { js, rust, floor } = r.jsColdStart;
+    row('cold start to first answer: ms', f(js.ms), f(rust.ms), f(floor.ms), f(rust.ms / js.ms, 2), f(floor.ms / js.ms, 2));
+    row('… hello.js, from worker start: runtime loaded / plugins mounted / load starts / script read / engine read / SHA-256 / kept rewritten engine compiled / engine compiled / instantiated and the script evaluated, ms',
+      [js.runtimeLoaded, js.pluginsMounted, js.load, js.scriptRead, js.engineRead, js.engineChecked, js.engineMetered, js.compiled, js.instantiated].map((x) => f(x)).join(' / '), '', '', '', '');
+  }
+  if (r.jsFirstStart) {
+    const { js, rust } = r.jsFirstStart;
+    row('cold start without kept rewritten modules (the engine rewritten): ms', f(js.ms), f(rust.ms), '', f(rust.ms / js.ms, 2), '');
+    row('… hello.js: engine read / SHA-256 / rewriter compiled / warmed up / engine rewritten / compiled / instantiated and the script evaluated, ms',
+      [js.engineRead, js.engineChecked, js.rewriterCompiled, js.rewriterWarmedUp, js.engineMetered, js.compiled, js.instantiated].map((x) => f(x)).join(' / '), '', '', '', '');
+  }
 }
 
 // Sampling CPU profiles of both workers while each dispatches hello requests to itself: self

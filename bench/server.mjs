@@ -6,9 +6,11 @@
 //
 // - throughput and latency: requests/s, p50 and p99, at 1 and at 64 connections;
 // - fuel: the same plugin mounted with "fuel": null (unmetered) beside the metered one;
-// - cold start: a fresh server's start, and its first request, which compiles the module.
-// Needs target/server/{valor,valor-bench-floor} and www/plugins/hello.wasm (scripts/bench-server.sh
-// builds them) and wrk (scripts/bootstrap.sh installs it). Load generator and server share
+// - JavaScript: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
+// - cold start: a fresh server's start, and its first request, which compiles the module (for
+//   hello.js, the engine, then the script is evaluated).
+// Needs target/server/{valor,valor-bench-floor,valor_js.wasm} and www/plugins/hello.wasm
+// (scripts/bench-server.sh builds them) and wrk (scripts/bootstrap.sh installs it). Load generator and server share
 // this machine's cores: ratios, not absolute figures, are what carries to another machine.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,15 +24,17 @@ const SECONDS = Number(option('seconds', 5));
 const JSON_OUT = option('json', `${root}target/bench/server.json`);
 const BODY = 'OK response from a plugin';
 
-// A directory with the manifest and hello.wasm: "hello" metered (the defaults), "unmetered"
-// the same module with "fuel": null.
+// A directory with the manifest, hello.wasm and hello.js: "hello" metered (the defaults),
+// "unmetered" the same module with "fuel": null, "hello-js" the script.
 const dir = mkdtempSync(join(tmpdir(), 'valor-bench-'));
 mkdirSync(join(dir, 'plugins'));
 copyFileSync(`${root}www/plugins/hello.wasm`, join(dir, 'plugins/hello.wasm'));
+copyFileSync(`${root}bench/plugins/hello.js`, join(dir, 'plugins/hello.js'));
 writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
   plugins: [
     { name: 'hello', prefix: '/api/hello', url: 'plugins/hello.wasm' },
     { name: 'unmetered', prefix: '/api/unmetered', url: 'plugins/hello.wasm', fuel: null },
+    { name: 'hello-js', prefix: '/api/js/hello', url: 'plugins/hello.js' },
   ],
 }));
 
@@ -103,28 +107,39 @@ try {
   }
   results.fuel_64 = compare({ metered: targets.valor, unmetered: `${valor.url}/api/unmetered` }, 64);
   process.stderr.write('  measured: fuel\n');
+  const js = `${valor.url}/api/js/hello`;
+  await check(js);
+  for (const connections of [1, 64]) {
+    results[`js_${connections}`] = compare({ js, rust: targets.valor, floor: targets.floor }, connections);
+    process.stderr.write(`  measured: hello.js at ${connections} connection(s)\n`);
+  }
 } finally {
   await valor.stop();
   await floor.stop();
 }
 
 // Cold start: a fresh server each run; its first request loads (reads, hashes, compiles,
-// instantiates) the module; the second is warm.
-const cold = { listening: [], first: [], second: [] };
-for (let run = 0; run < Math.max(RUNS, 3); run++) {
-  const server = await startValor();
-  try {
-    for (const field of ['first', 'second']) {
-      const begun = performance.now();
-      await check(`${server.url}/api/hello`);
-      cold[field].push(performance.now() - begun);
+// instantiates) the module; the second is warm. Then the same for hello.js: its first request
+// compiles the JavaScript engine and evaluates the script.
+async function coldStart(path) {
+  const cold = { listening: [], first: [], second: [] };
+  for (let run = 0; run < Math.max(RUNS, 3); run++) {
+    const server = await startValor();
+    try {
+      for (const field of ['first', 'second']) {
+        const begun = performance.now();
+        await check(`${server.url}${path}`);
+        cold[field].push(performance.now() - begun);
+      }
+      cold.listening.push(server.startedMs);
+    } finally {
+      await server.stop();
     }
-    cold.listening.push(server.startedMs);
-  } finally {
-    await server.stop();
   }
+  return Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, median(v)]));
 }
-results.cold_start_ms = Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, median(v)]));
+results.cold_start_ms = await coldStart('/api/hello');
+results.js_cold_start_ms = await coldStart('/api/js/hello');
 rmSync(dir, { recursive: true, force: true });
 
 const f = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -135,8 +150,14 @@ for (const connections of [1, 64]) {
 }
 const { metered, unmetered } = results.fuel_64;
 rows.push(`fuel, 64 connections: metered ${f(metered.rps)} req/s, unmetered ${f(unmetered.rps)} req/s; ratio ${f(metered.rps / unmetered.rps, 2)}`);
+for (const connections of [1, 64]) {
+  const { js, rust, floor: fl } = results[`js_${connections}`];
+  rows.push(`hello.js, ${connections} connection${connections > 1 ? 's' : ''}: ${f(js.rps)} req/s (p50 ${f(js.p50, 3)} ms, p99 ${f(js.p99, 3)} ms); hello.wasm ${f(rust.rps)} req/s; floor ${f(fl.rps)} req/s; ratios ${f(js.rps / rust.rps, 2)} of hello.wasm, ${f(js.rps / fl.rps, 2)} of the floor`);
+}
 const c = results.cold_start_ms;
 rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);
+const j = results.js_cold_start_ms;
+rows.push(`cold start, hello.js: listening after ${f(j.listening, 1)} ms; first request ${f(j.first, 2)} ms (compiles the engine, evaluates the script); second ${f(j.second, 2)} ms`);
 console.log(`valor serve vs the floor (hyper alone), wrk on loopback, ${RUNS} runs of ${SECONDS} s, medians:\n${rows.map((r) => `  ${r}`).join('\n')}`);
 mkdirSync(`${root}target/bench`, { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));

@@ -8,12 +8,17 @@ function installBenchMessages(dispatch) {
     async dispatch({ path, bytes = 0, n }) {
       const body = bytes ? new Uint8Array(bytes).fill(7) : undefined;
       const make = () => new Request(new URL(path, self.location), body ? { method: 'POST', body } : {});
-      for (let i = 0; i < 50; i++) await (await dispatch(make())).arrayBuffer(); // warm-up
+      const answer = async () => {
+        const response = await dispatch(make());
+        await response.arrayBuffer();
+        if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+      };
+      for (let i = 0; i < 50; i++) await answer(); // warm-up
       const batch = Math.max(1, Math.floor(n / 10));
       const perRequest = [];
       for (let b = 0; b < 10; b++) {
         const start = performance.now();
-        for (let i = 0; i < batch; i++) await (await dispatch(make())).arrayBuffer();
+        for (let i = 0; i < batch; i++) await answer();
         perRequest.push((performance.now() - start) / batch);
       }
       return { medianUs: median(perRequest) * 1000 };

@@ -71,6 +71,7 @@ rm -rf target/bench/valor target/bench/floor && mkdir -p target/bench/valor/plug
 cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
 cp "${runtime_files[@]}" target/bench/valor/valor/
 for plugin in hello echo mirror host_api hostile cpu; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
+cp bench/plugins/*.js bench/plugins/*.mjs target/bench/valor/plugins/   # hello as JavaScript plugins
 cp bench/floor/* bench/page.js bench/worker-bench.js target/bench/floor/
 
 say "test fixtures: wasm-pack-tests/"

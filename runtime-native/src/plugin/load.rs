@@ -18,8 +18,15 @@ use wasmtime::{Engine, ExternType, Module};
 pub struct Modules {
     engine: Engine,
     compiled: Mutex<HashMap<String, Weak<Module>>>,
-    /// The JavaScript engine module (`valor_js.wasm`), which runs `.js` and `.mjs` entries.
-    script_engine: PathBuf,
+    script_engine: ScriptEngine,
+}
+
+/// The JavaScript engine module (`valor_js.wasm`), which runs `.js` and `.mjs` entries:
+/// compiled once, by the first script loaded, and kept for every later one. Cranelift takes
+/// most of a second over its megabyte (an `eager` script pays it before the server listens).
+struct ScriptEngine {
+    path: PathBuf,
+    compiled: tokio::sync::OnceCell<Arc<Module>>,
 }
 
 impl Modules {
@@ -27,8 +34,33 @@ impl Modules {
         Self {
             engine,
             compiled: Mutex::default(),
-            script_engine,
+            script_engine: ScriptEngine {
+                path: script_engine,
+                compiled: tokio::sync::OnceCell::new(),
+            },
         }
+    }
+
+    /// The JavaScript engine, compiled (once: scripts loading together wait for the same
+    /// compilation; a failure is tried again by the next).
+    async fn script_engine(&self) -> Result<Arc<Module>, String> {
+        let ScriptEngine { path, compiled } = &self.script_engine;
+        compiled
+            .get_or_try_init(|| async {
+                let bytes = tokio::fs::read(path).await.map_err(|error| {
+                    format!(
+                        "the JavaScript engine could not be read from {} ({error}): put {} \
+                         beside the valor binary (scripts/build.sh does), or name it with \
+                         --js-engine",
+                        path.display(),
+                        script::ENGINE_FILE
+                    )
+                })?;
+                let digest = checked_digest(&bytes);
+                compiled_module(self, &path.display().to_string(), bytes, digest).await
+            })
+            .await
+            .cloned()
     }
 
     pub fn engine(&self) -> &Engine {
@@ -62,7 +94,7 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
     let bytes = source::read(url).await?;
     let digest = checked(spec, &bytes).await?;
     if !script::is_script(url) {
-        let module = compiled(modules, url, bytes, digest.clone()).await?;
+        let module = compiled_module(modules, url, bytes, digest.clone()).await?;
         check_module(&module, spec)?;
         return Ok(Compiled {
             module,
@@ -71,24 +103,10 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
         });
     }
     let source = script::source_text(url, bytes)?;
-    let engine_file = &modules.script_engine;
-    let engine = tokio::fs::read(engine_file).await.map_err(|error| {
-        format!(
-            "{url} is a JavaScript plugin, and the JavaScript engine could not be read from {} \
-             ({error}): put {} beside the valor binary (scripts/build.sh does), or name it with \
-             --js-engine",
-            engine_file.display(),
-            script::ENGINE_FILE
-        )
-    })?;
-    let engine_digest = checked_digest(&engine);
-    let module = compiled(
-        modules,
-        &engine_file.display().to_string(),
-        engine,
-        engine_digest,
-    )
-    .await?;
+    let module = modules
+        .script_engine()
+        .await
+        .map_err(|reason| format!("{url} is a JavaScript plugin, and {reason}"))?;
     check_module(&module, spec)?;
     Ok(Compiled {
         module,
@@ -124,7 +142,7 @@ async fn checked(spec: &PluginSpec, bytes: &[u8]) -> Result<String, String> {
 }
 
 /// The module of `bytes` (whose SHA-256 is `digest`), compiled once for every plugin.
-async fn compiled(
+async fn compiled_module(
     modules: &Modules,
     url: &str,
     bytes: Vec<u8>,

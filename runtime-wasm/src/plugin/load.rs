@@ -193,6 +193,7 @@ pub async fn script(
         ));
     }
     let bytes = read(&response, url).await?;
+    sys::mark(url.rsplit('/').next().unwrap_or(url), "read");
     let digest = integrity::check(&bytes, integrity)
         .await
         .map_err(|reason| format!("{url} was refused: {reason}"))?;

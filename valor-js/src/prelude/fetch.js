@@ -9,28 +9,42 @@ function bodyBytes(body) {
   throw new TypeError('a body is a string, an ArrayBuffer, a typed array, URLSearchParams or null');
 }
 
+// Header names already checked, lower-cased: most requests repeat the same few.
+const knownNames = new Map();
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+const isSpace = (code) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d;
+
 class Headers {
   #list = []; // [lower-case name, value], in insertion order
   constructor(init) {
-    if (init instanceof Headers) this.#list = init.#list.map(([n, v]) => [n, v]);
-    else if (init && typeof init[Symbol.iterator] === 'function') {
-      for (const pair of init) {
-        const [name, value, ...more] = [...pair];
-        if (value === undefined || more.length) throw new TypeError('header pairs must have two items');
-        this.append(name, value);
-      }
+    if (init instanceof Headers) this.#list = init._pairs();
+    else if (Array.isArray(init)) {
+      for (let i = 0; i < init.length; i++) this.#appendPair(init[i]);
+    } else if (init && typeof init[Symbol.iterator] === 'function') {
+      for (const pair of init) this.#appendPair(pair);
     } else if (init && typeof init === 'object') {
       for (const name of Object.keys(init)) this.append(name, init[name]);
     }
   }
+  #appendPair(pair) {
+    const items = Array.isArray(pair) ? pair : [...pair];
+    if (items.length !== 2) throw new TypeError('header pairs must have two items');
+    this.append(items[0], items[1]);
+  }
   static #name(name) {
+    const known = knownNames.get(name);
+    if (known !== undefined) return known;
     const lower = String(name).toLowerCase();
-    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(lower)) throw new TypeError(`invalid header name: "${name}"`);
+    if (!TOKEN.test(lower)) throw new TypeError(`invalid header name: "${name}"`);
+    if (typeof name === 'string' && knownNames.size < 512) knownNames.set(name, lower);
     return lower;
   }
   static #value(value) {
-    const text = String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
-    if (/[\0\n\r]/.test(text)) throw new TypeError(`invalid header value: "${value}"`);
+    let text = String(value);
+    if (text.length && (isSpace(text.charCodeAt(0)) || isSpace(text.charCodeAt(text.length - 1)))) {
+      text = text.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+    }
+    if (text.includes('\0') || text.includes('\n') || text.includes('\r')) throw new TypeError(`invalid header value: "${value}"`);
     return text;
   }
   append(name, value) {
@@ -42,15 +56,20 @@ class Headers {
   }
   get(name) {
     const lower = Headers.#name(name);
-    const values = this.#list.filter(([n]) => n === lower).map(([, v]) => v);
-    return values.length ? values.join(', ') : null;
+    let found = null;
+    for (let i = 0; i < this.#list.length; i++) {
+      const pair = this.#list[i];
+      if (pair[0] === lower) found = found === null ? pair[1] : `${found}, ${pair[1]}`;
+    }
+    return found;
   }
   getSetCookie() {
     return this.#list.filter(([n]) => n === 'set-cookie').map(([, v]) => v);
   }
   has(name) {
     const lower = Headers.#name(name);
-    return this.#list.some(([n]) => n === lower);
+    for (let i = 0; i < this.#list.length; i++) if (this.#list[i][0] === lower) return true;
+    return false;
   }
   set(name, value) {
     const lower = Headers.#name(name);
@@ -79,9 +98,9 @@ class Headers {
   [Symbol.iterator]() {
     return this.entries();
   }
-  // Every pair as given, for the host.
+  // A copy of every pair as given, for the host.
   _pairs() {
-    return this.#list.map(([n, v]) => [n, v]);
+    return this.#list.map((pair) => [pair[0], pair[1]]);
   }
 }
 
@@ -123,6 +142,18 @@ class Body {
 // The plugin's own origin: relative URLs resolve against it, as a worker's do against its own.
 const appOrigin = () => site.origin + '/';
 
+// The URL of the request being made by hostRequest: the host's, absolute and normalised already.
+let hostUrl = null;
+// A request from the host, its URL not parsed again.
+function hostRequest(url, init) {
+  hostUrl = url;
+  try {
+    return new Request(url, init);
+  } finally {
+    hostUrl = null;
+  }
+}
+
 class Request extends Body {
   #url;
   #method;
@@ -131,7 +162,7 @@ class Request extends Body {
     const from = input instanceof Request ? input : null;
     const body = 'body' in init ? bodyBytes(init.body) : from ? from._bytes() : null;
     super(body);
-    this.#url = from ? from.url : new URL(String(input), appOrigin()).href;
+    this.#url = from ? from.url : input === hostUrl ? input : new URL(String(input), appOrigin()).href;
     this.#method = String(init.method ?? (from ? from.method : 'GET')).toUpperCase();
     this.#headers = new Headers(init.headers ?? (from ? from.headers : undefined));
     if (body !== null && (this.#method === 'GET' || this.#method === 'HEAD')) {

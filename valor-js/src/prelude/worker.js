@@ -60,7 +60,8 @@ function answer(id, status, headers, body) {
     if (!Number.isInteger(status) || status < 200 || status > 599) {
       throw new RangeError(`the reply's status is an integer from 200 to 599, not ${status}`);
     }
-    host.respond(id, status, new Headers(headers)._pairs(), bodyBytes(body));
+    const pairs = (headers instanceof Headers ? headers : new Headers(headers))._pairs();
+    host.respond(id, status, pairs, bodyBytes(body));
   } catch (error) {
     host.fail(id, describe(error));
   }
@@ -93,10 +94,7 @@ function dispatch(id, data) {
   unanswered.add(id);
   try {
     if (defaultExport && typeof defaultExport.fetch === 'function') {
-      const request = requestOf(data);
-      const env = { ...valor, kv };
-      const ctx = { waitUntil: (promise) => Promise.resolve(promise).catch((e) => console.error(describe(e))), passThroughOnException() {} };
-      answerWith(id, defaultExport.fetch(request, env, ctx)).catch((error) => fail(id, error));
+      answerWith(id, defaultExport.fetch(requestOf(data), moduleEnv, moduleContext)).catch((error) => fail(id, error));
     } else if (listeners.fetch.length) {
       dispatchFetch(id, requestOf(data));
     } else if (typeof globalThis.onmessage === 'function' || listeners.message.length) {
@@ -137,7 +135,7 @@ function dispatchFetch(id, request) {
 }
 
 function requestOf(data) {
-  return new Request(data.url, { method: data.method, headers: data.headers, body: data.body });
+  return hostRequest(data.url, { method: data.method, headers: data.headers, body: data.body });
 }
 
 function setModule(namespace) {
@@ -181,4 +179,11 @@ const kv = Object.freeze({
     const entries = await operation(host.kv('entries', String(prefix), null));
     return entries.map(([key, bytes]) => [key, readAs(bytes, type)]);
   },
+});
+
+// The module interface's `env` and `ctx`, the same for every request.
+const moduleEnv = Object.freeze({ ...valor, kv });
+const moduleContext = Object.freeze({
+  waitUntil: (promise) => Promise.resolve(promise).catch((e) => console.error(describe(e))),
+  passThroughOnException() {},
 });
