@@ -43,6 +43,9 @@ thread_local! {
     /// An operation finished during the poll: the loop goes round again.
     static PROGRESS: Cell<bool> = const { Cell::new(false) };
     static LAST_REQUEST: Cell<u64> = const { Cell::new(0) };
+    /// Requests the host gave up on while the script held them: it forgets them on the next
+    /// poll (not from `drop`, which may run while the script is busy).
+    static ABANDONED: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Answers `request` with the script: the engine's handler.
@@ -138,7 +141,12 @@ impl Exchange {
 impl Drop for Exchange {
     fn drop(&mut self) {
         WAITING.with_borrow_mut(|waiting| waiting.retain(|(id, _)| *id != self.id));
-        ANSWERS.with_borrow_mut(|answers| answers.remove(&self.id));
+        let answered = ANSWERS
+            .with_borrow_mut(|answers| answers.remove(&self.id))
+            .is_some();
+        if matches!(self.state, State::Waiting(_)) && !answered {
+            ABANDONED.with_borrow_mut(|abandoned| abandoned.push(std::mem::take(&mut self.id)));
+        }
     }
 }
 
@@ -166,6 +174,14 @@ fn stopped(why: Stop) -> Response {
 
 /// Settles the operations that finished and runs the promise jobs, until neither is left.
 fn drive(script: &Rc<Script>) {
+    let abandoned = ABANDONED.take();
+    if !abandoned.is_empty() {
+        let forgotten =
+            script.with(|ctx| abandoned.iter().try_for_each(|id| script.abandon(ctx, id)));
+        if let Err(error) = forgotten {
+            vlugin::log::error!("the engine could not forget abandoned requests: {error}");
+        }
+    }
     loop {
         PROGRESS.set(false);
         let finished = OPERATIONS.with_borrow_mut(|operations| {

@@ -46,6 +46,7 @@ pub enum Stop {
 struct Entries {
     dispatch: Persistent<Function<'static>>,
     settle: Persistent<Function<'static>>,
+    abandon: Persistent<Function<'static>>,
 }
 
 /// One running script. (Field order is drop order: handles before their runtime.)
@@ -153,6 +154,13 @@ impl Script {
         dispatch.call((id, data))
     }
 
+    /// Forgets request `id`, which the host gave up on (its time limit): a late reply to it is
+    /// dropped like any reply to an unknown id.
+    pub fn abandon<'js>(&self, ctx: &Ctx<'js>, id: &str) -> rquickjs::Result<()> {
+        let abandon = self.entries.abandon.clone().restore(ctx)?;
+        abandon.call((id,))
+    }
+
     /// Settles host operation `op` in the script: `Ok(value)` resolves, `Err` rejects.
     pub fn settle<'js>(
         &self,
@@ -230,6 +238,7 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
     Ok(Entries {
         dispatch: entry("dispatch")?,
         settle: entry("settle")?,
+        abandon: entry("abandon")?,
     })
 }
 

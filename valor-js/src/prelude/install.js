@@ -10,4 +10,4 @@ for (const [name, value] of Object.entries({
 })) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
-return { dispatch, settle, setModule };
+return { dispatch, settle, setModule, abandon };

@@ -67,6 +67,11 @@ function answer(id, status, headers, body) {
   }
 }
 
+// The host gave up on request `id`.
+function abandon(id) {
+  unanswered.delete(id);
+}
+
 function fail(id, error) {
   if (unanswered.delete(id)) host.fail(id, describe(error));
 }
