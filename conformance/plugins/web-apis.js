@@ -35,6 +35,7 @@ addEventListener('fetch', (event) => {
         body: await request.text(),
         relative: relative.pathname + relative.search,
         getWithBody: attempt(() => new Request('/x', { body: 'no' })),
+        nullPath: new URL(new Request(null).url).pathname,
       },
       response: {
         textType: new Response('hi').headers.get('content-type'),

@@ -17,7 +17,7 @@ const isSpace = (code) => code === 0x20 || code === 0x09 || code === 0x0a || cod
 class Headers {
   #list = []; // [lower-case name, value], in insertion order
   constructor(init) {
-    if (init instanceof Headers) this.#list = init._pairs();
+    if (init instanceof Headers) this.#list = init.#list.map((pair) => [pair[0], pair[1]]);
     else if (Array.isArray(init)) {
       for (let i = 0; i < init.length; i++) this.#appendPair(init[i]);
     } else if (init && typeof init[Symbol.iterator] === 'function') {
@@ -162,7 +162,7 @@ class Request extends Body {
     const from = input instanceof Request ? input : null;
     const body = 'body' in init ? bodyBytes(init.body) : from ? from._bytes() : null;
     super(body);
-    this.#url = from ? from.url : input === hostUrl ? input : new URL(String(input), appOrigin()).href;
+    this.#url = from ? from.url : hostUrl !== null && input === hostUrl ? input : new URL(String(input), appOrigin()).href;
     this.#method = String(init.method ?? (from ? from.method : 'GET')).toUpperCase();
     this.#headers = new Headers(init.headers ?? (from ? from.headers : undefined));
     if (body !== null && (this.#method === 'GET' || this.#method === 'HEAD')) {
