@@ -41,24 +41,21 @@ async function compare(label, measure, scopes = ['valor', 'floor']) {
   return result;
 }
 const inPage = (scope, fn, arg) => pages[scope].evaluate(fn, arg);
-// hello as JavaScript plugins (bench/plugins): in the Worker message style, and as a module
-// exporting `fetch`. Both answer the bytes hello.wasm and the floor answer.
-const JS_HELLO = { message: 'api/js/hello', fetch: 'api/js/fetch-hello' };
-// Where each variant of hello is answered, for the JavaScript plugins' measures.
+// Where each variant of hello is answered, for the JavaScript plugins' measures: hello.js (the
+// Worker message style) and hello-fetch.mjs (a module exporting `fetch`), in bench/plugins,
+// answer the bytes hello.wasm and the floor answer.
 const HELLO = {
-  js: ['valor', JS_HELLO.message], jsFetch: ['valor', JS_HELLO.fetch], rust: ['valor', 'api/hello'], floor: ['floor', 'api/hello'],
+  js: ['valor', 'api/js/hello'], jsFetch: ['valor', 'api/js/fetch-hello'], rust: ['valor', 'api/hello'], floor: ['floor', 'api/hello'],
 };
 
-// Warm-up: load and instantiate every plugin once.
+// Warm-up: load and instantiate every plugin once (and the JavaScript engine, for Valor).
 for (const scope of ['valor', 'floor']) {
-  await inPage(scope, async () => {
-    for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats']) await (await fetch(path)).arrayBuffer();
+  const scripts = scope === 'valor' ? [HELLO.js[1], HELLO.jsFetch[1]] : [];
+  await inPage(scope, async (scripts) => {
+    for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats', ...scripts]) await (await fetch(path)).arrayBuffer();
     await (await fetch('api/mirror', { method: 'POST', body: 'x' })).arrayBuffer();
-  });
+  }, scripts);
 }
-await inPage('valor', async (paths) => {
-  for (const path of paths) await (await fetch(path)).arrayBuffer();
-}, Object.values(JS_HELLO));
 
 const results = { date: new Date().toISOString(), runs: RUNS, chromium: browser.version() };
 if (wanted('sequential')) results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));

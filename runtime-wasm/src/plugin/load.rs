@@ -55,14 +55,7 @@ pub async fn compile(
         kept
     };
     let (response, speculation) = future::join(offline::fetch(cache, url), speculating).await;
-    let response = response.map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
-    if !response.ok() {
-        return Err(format!(
-            "fetching {url} answered {} {}",
-            response.status(),
-            response.status_text()
-        ));
-    }
+    let response = answered(response, url)?;
     let content_type = response.headers().get("content-type").ok().flatten();
     let streamable = content_type.as_deref() == Some("application/wasm");
     let (compiled, digest) = if source.limits.is_some() || integrity.is_some() || !streamable {
@@ -182,16 +175,7 @@ pub async fn script(
     integrity: Option<&Integrity>,
     cache: &str,
 ) -> Result<(String, String), String> {
-    let response = offline::fetch(cache, url)
-        .await
-        .map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
-    if !response.ok() {
-        return Err(format!(
-            "fetching {url} answered {} {}",
-            response.status(),
-            response.status_text()
-        ));
-    }
+    let response = answered(offline::fetch(cache, url).await, url)?;
     let bytes = read(&response, url).await?;
     sys::mark(url.rsplit('/').next().unwrap_or(url), "read");
     let digest = integrity::check(&bytes, integrity)
@@ -199,6 +183,22 @@ pub async fn script(
         .map_err(|reason| format!("{url} was refused: {reason}"))?;
     let source = valor_host::script::source_text(url, js_sys::Uint8Array::new(&bytes).to_vec())?;
     Ok((source, digest))
+}
+
+/// The response to fetching `url`, if it came and is a success; else why not.
+fn answered(
+    response: Result<web_sys::Response, JsValue>,
+    url: &str,
+) -> Result<web_sys::Response, String> {
+    let response = response.map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
+    if !response.ok() {
+        return Err(format!(
+            "fetching {url} answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    Ok(response)
 }
 
 /// The whole body of `response`.
