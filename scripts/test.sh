@@ -13,6 +13,8 @@ scripts/bootstrap.sh
 if [ -z "${VALOR_XVFB:-}" ]; then
   VALOR_XVFB=1 exec xvfb-run --auto-servernum --server-args="-screen 0 1280x1024x24" "$0" "$@"
 fi
+# A CI clone is built once: incremental caches would only take disk (gigabytes of it).
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 scripts/build.sh
 . target/toolchain.env
 
