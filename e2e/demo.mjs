@@ -59,9 +59,18 @@ export class DemoPage {
     await this.served();
   }
 
+  // Waits until the page's first render is over: the page lists the plugins last, after every
+  // other section showed its answer. Until then sections still grow (the JavaScript plugins'
+  // engine starts last, slowest in WebKit), moving what lies below them: a click aimed a moment
+  // earlier would land beside its button.
   async served() {
     await this.until(() => this.text('hello').then((shown) => shown !== '…'), 'the hello answer', 30_000);
     assert.match(await this.text('status'), /^Service worker active/, 'the page started Valor');
+    await this.until(
+      () => this.run(() => document.getElementById('plugin-list').childElementCount > 0
+        || document.getElementById('status').classList.contains('error')),
+      'the page to list its plugins', 30_000,
+    );
   }
 
   goto(url) {
