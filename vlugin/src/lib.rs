@@ -88,7 +88,6 @@ pub mod prelude {
     };
 }
 
-/// The README's Rust examples, compiled as doctests so they stay true.
+/// The README's and the book's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
-struct ReadmeExamples;
+mod doc_examples;
