@@ -80,7 +80,12 @@ export async function workerStopper(context, page) {
 /// stopped every worker. `forgetRewritten`: delete the rewritten modules Valor kept first, as on
 /// a first visit (Valor then loads its module rewriter and rewrites the plugin's module).
 export async function firstAnswer(page, stopWorkers, { forgetRewritten = false, path = 'api/hello' } = {}) {
-  if (forgetRewritten) await page.evaluate(() => caches.delete('valor-v1:rewritten'));
+  if (forgetRewritten) {
+    await page.evaluate(async () => {
+      const rewritten = (await caches.keys()).filter((name) => /^valor-.*:rewritten$/.test(name));
+      await Promise.all(rewritten.map((name) => caches.delete(name)));
+    });
+  }
   await stopWorkers();
   return page.evaluate(async (path) => {
     const start = performance.now();

@@ -54,7 +54,23 @@ wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
   --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime
 cp target/runtime-unoptimised/valor_runtime.js target/runtime/
 optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
-runtime_files=(target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm target/runtime/valor_meter.wasm target/runtime/valor_js.wasm)
+cp npm/valor-worker.js target/runtime/
+runtime_files=(target/runtime/valor-worker.js target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm \
+  target/runtime/valor_meter.wasm target/runtime/valor_js.wasm)
+
+# The npm package of the browser runtime (npm/): its version names Valor's caches, so the three
+# places that say it must agree.
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+for said in "$(node -p 'require("./npm/package.json").version')" \
+  "$(sed -n "s/^  const VERSION = '\(.*\)';/\1/p" npm/valor-worker.js)"; do
+  [ "$said" = "$version" ] || { say "npm/ says version '$said', Cargo.toml '$version': make them agree"; exit 1; }
+done
+say "npm package: target/npm/valor-web-$version.tgz"
+package=target/npm/valor-web
+rm -rf target/npm && mkdir -p "$package/valor"
+cp -R npm/package.json npm/README.md npm/page.js npm/page.d.ts npm/valor-worker.d.ts npm/bin sw.js "$package/"
+cp "${runtime_files[@]}" "$package/valor/"
+(cd target/npm && npm pack --silent ./valor-web >/dev/null)
 
 say "demo app: target/www"
 rm -rf target/www && mkdir -p target/www/plugins target/www/valor

@@ -1,0 +1,185 @@
+// Valor in a service worker: `importScripts('valor/valor-worker.js')` defines the global `Valor`,
+// and `Valor.mount(options)` boots the Rust runtime (valor_runtime.js and its .wasm, beside this
+// file) and returns the handle an app's own worker passes its events to. sw.js, the whole worker
+// for apps without one, is this plus the install/activate policy a standalone worker wants.
+//
+// Mounted, Valor adds only listeners that change nothing for the app: `install` (waits until
+// every plugin's module is kept for starts without the network), and `error`/`unhandledrejection`
+// (to notice a crash of the runtime itself). It never calls skipWaiting or clients.claim and
+// never deletes a cache unless the app asks (`removeOldCaches`, `handleMessage`).
+'use strict';
+(() => {
+  // The package's version (npm/package.json; scripts/build.sh checks that the two agree): it
+  // names the caches, so a new version of Valor never reads an older one's.
+  const VERSION = '0.1.0';
+  const CACHE = `valor-web-${VERSION}`;
+  let mounted = false;
+
+  // Whether `path` is one of `paths` or below one, at a `/` boundary, as plugins' prefixes match.
+  const under = (paths) => {
+    if (paths.includes('/')) return () => true;
+    const prefixes = paths.map((path) => (path.endsWith('/') ? path : `${path}/`));
+    return (path) => paths.includes(path) || prefixes.some((prefix) => path.startsWith(prefix));
+  };
+
+  function checkedPaths(paths) {
+    if (!Array.isArray(paths) || paths.length === 0 || paths.some((path) => typeof path !== 'string' || !path.startsWith('/'))) {
+      throw new TypeError(`Valor.mount: \`paths\` must be a non-empty array of paths starting with "/", like ["/api/"]; got ${JSON.stringify(paths)}`);
+    }
+    return paths;
+  }
+
+  function mount(options = {}) {
+    if (mounted) throw new Error('Valor.mount was called twice: a worker holds one Valor');
+    // Service workers cannot import() modules, and importScripts works only during the first
+    // evaluation of the worker's script (and for scripts cached at install): mount there.
+    if (typeof importScripts !== 'function' || !self.registration) {
+      throw new Error('Valor.mount runs in a service worker script, during its first evaluation');
+    }
+    mounted = true;
+    const base = new URL(options.base ?? 'valor/', self.location);
+    const file = (name) => new URL(name, base).href;
+    const manifestUrl = new URL(
+      options.manifest ?? new URL(self.location).searchParams.get('manifest') ?? 'plugins.json',
+      self.location,
+    ).href;
+    const claims = under(checkedPaths(options.paths ?? ['/']));
+    // Defines the global `wasm_bindgen`. The version in the URL keeps an HTTP cache from pairing
+    // an older glue with this version's module (imported scripts may come from the HTTP cache).
+    importScripts(`${file('valor_runtime.js')}?v=${VERSION}`);
+
+    // From the network (revalidated), kept for later; the kept copy when the network fails.
+    async function networkFirst(url) {
+      try {
+        const response = await fetch(url, { cache: 'no-cache' });
+        // Kept in the background: the caller compiles the response meanwhile.
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(url, copy)).catch(() => {});
+        }
+        return response;
+      } catch (offline) {
+        const kept = await (await caches.open(CACHE)).match(url);
+        if (kept) return kept;
+        throw offline;
+      }
+    }
+
+    // Set once the runtime is up, so that later fetch events are routed synchronously.
+    let runtime = null;
+    // The manifest downloads while the runtime loads; the runtime reads it (or its kept copy,
+    // if this fetch fails).
+    const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
+    manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
+    // The marks time a cold start in DevTools (and in bench/): since the worker started.
+    const booting = wasm_bindgen({ module_or_path: networkFirst(file('valor_runtime_bg.wasm')) })
+      .then(() => performance.mark('valor:runtime-loaded'))
+      .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm')))
+      .then((booted) => {
+        performance.mark('valor:plugins-mounted');
+        return (runtime = booted);
+      });
+    booting.catch((error) =>
+      console.error('[valor] the runtime failed to start; requests go to the network:', error),
+    );
+
+    // Every plugin's module is kept for starts without the network, used yet or not. Failures
+    // are logged, never fail the app's install.
+    self.addEventListener('install', (event) => {
+      event.waitUntil(booting.then((booted) => booted.keepOffline()).then(
+        (problems) => problems.forEach((problem) => console.warn(`[valor] not kept for offline use: ${problem}`)),
+        () => {},
+      ));
+    });
+
+    // If the runtime itself traps (a bug in Valor: plugins' failures are answered by the
+    // runtime), its state is unknown and the answers it was computing would never settle. Each
+    // of them, and each later request it claims, then answers 500, until the worker restarts.
+    let crash = null;
+    const waiting = new Set(); // the `resolve` of each answer under way
+    const failure = (error = crash) => new Response(
+      `the Valor runtime failed (a bug in Valor, not in a plugin): ${error}\n`,
+      { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' } },
+    );
+    const crashed = (error) => {
+      if (crash || !(error instanceof WebAssembly.RuntimeError)) return;
+      crash = error;
+      console.error('[valor] the runtime crashed; requests for plugins answer 500 until the worker restarts:', error);
+      for (const resolve of waiting) resolve(failure());
+      waiting.clear();
+    };
+    self.addEventListener('error', (event) => crashed(event.error));
+    self.addEventListener('unhandledrejection', (event) => crashed(event.reason));
+    // The runtime's answer (a response, or a promise of one), settled whatever happens to it.
+    const guarded = (answer) => (crash ? Promise.resolve(failure()) : new Promise((resolve) => {
+      waiting.add(resolve);
+      const settle = (response) => { waiting.delete(resolve); resolve(response); };
+      Promise.resolve(answer).then(settle, (error) => settle(failure(error)));
+    }));
+    // The runtime's answer; if the runtime traps while answering at once, a 500.
+    const answerOrFailure = (booted, { request, clientId }) => {
+      try {
+        return booted.answer(request, clientId);
+      } catch (error) {
+        crashed(error);
+        return failure(error);
+      }
+    };
+
+    // Synchronous, as the platform requires: responds and returns true for a request that is
+    // Valor's; returns false, untouched, for any other.
+    function handleFetch(event) {
+      const url = new URL(event.request.url);
+      if (!claims(url.pathname)) return false;
+      if (runtime) {
+        // The response when it is ready at once (most are), else a promise of it; undefined
+        // for a request no plugin is mounted at.
+        const answer = answerOrFailure(runtime, event);
+        if (!answer) return false;
+        event.respondWith(answer instanceof Response ? answer : guarded(answer));
+        return true;
+      }
+      // The browser (re)started the worker for this request and the routes are not known yet.
+      // Only same-origin requests can be for a plugin: hold those until the runtime is up; it
+      // answers the ones for plugins and passes the others on to the network unchanged.
+      if (url.origin !== self.location.origin) return false;
+      event.respondWith(booting.then(
+        (booted) => {
+          const answer = answerOrFailure(booted, event);
+          return answer ? guarded(answer) : fetch(event.request);
+        },
+        () => fetch(event.request),
+      ));
+      return true;
+    }
+
+    // A page loaded while the worker was already active but without it (a hard reload bypasses
+    // the worker) is not controlled, and no activation will claim it: it asks, with
+    // 'valor:claim'. True for that message (claimed), false for others.
+    function handleMessage(event) {
+      if (event.data !== 'valor:claim') return false;
+      event.waitUntil(self.clients.claim());
+      return true;
+    }
+
+    // Deletes the caches of other versions of Valor (named `valor-*`), never any other cache.
+    async function removeOldCaches() {
+      const ours = (name) => name === CACHE || name.startsWith(`${CACHE}:`);
+      const old = (await caches.keys()).filter((name) => name.startsWith('valor-') && !ours(name));
+      await Promise.all(old.map((name) => caches.delete(name)));
+      return old;
+    }
+
+    return Object.freeze({
+      version: VERSION,
+      cacheName: CACHE,
+      manifestUrl,
+      ready: booting,
+      handleFetch,
+      handleMessage,
+      removeOldCaches,
+    });
+  }
+
+  self.Valor = Object.freeze({ version: VERSION, mount });
+})();
