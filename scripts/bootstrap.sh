@@ -81,15 +81,17 @@ select_toolchain() {
   say "using $(rustc --version) from /usr/bin"
 }
 
-install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: any)
-  local have
-  have="$("$2" --version 2>/dev/null | awk '{print $2}')" || true
-  if [ -n "$have" ] && { [ -z "$3" ] || [ "$have" = "$3" ]; }; then return; fi
-  say "cargo install $1 ${3:-} (compiles from source, a few minutes)"
+install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: any), then cargo install's options
+  local crate="$1" binary="$2" version="$3" have
+  shift 3
+  have="$("$binary" --version 2>/dev/null | awk '{print $2}')" || true
+  have="${have#v}" # mdbook says v0.5.4
+  if [ -n "$have" ] && { [ -z "$version" ] || [ "$have" = "$version" ]; }; then return; fi
+  say "cargo install $crate ${version:-} (compiles from source, a few minutes)"
   # --locked first for reproducibility; the registry mirror sometimes lacks a locked version,
   # in which case the newest compatible dependencies are used.
-  cargo install -q --locked "$1" ${3:+--version "$3"} 2>/dev/null ||
-    cargo install -q "$1" ${3:+--version "$3"}
+  cargo install -q --locked "$crate" ${version:+--version "$version"} "$@" 2>/dev/null ||
+    cargo install -q "$crate" ${version:+--version "$version"} "$@"
 }
 
 # e2e/: WebDriver and DevTools clients for the demo tests and benchmarks; tools/: binaryen's
@@ -117,6 +119,8 @@ main() {
   install_cargo_tool wasm-bindgen-cli wasm-bindgen "$WASM_BINDGEN_VERSION"
   install_cargo_tool wasm-pack wasm-pack ""
   install_cargo_tool geckodriver geckodriver ""
+  # The book (docs/): building it needs neither mdbook's web server nor its file watcher.
+  install_cargo_tool mdbook mdbook 0.5.4 --no-default-features
   install_node_packages e2e
   install_node_packages tools
   select_toolchain

@@ -33,6 +33,10 @@ cargo fmt --all --check
 cargo clippy --quiet --workspace --all-targets -- -D warnings
 cargo clippy --quiet --workspace --exclude valor-server --exclude valor-bench-floor --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
 
+# The book: its links and includes resolve (its Rust examples compiled with vlugin's doctests above).
+say "docs: mdbook build docs"
+mdbook build docs >/dev/null
+
 # The runner's limit is for all tests of one binary together; Firefox and WebKit are slower.
 export WASM_BINDGEN_TEST_TIMEOUT=180
 say "browser: wasm-pack test in Chromium"
@@ -57,7 +61,8 @@ node conformance/run.mjs
 say "a plugin of its own: scripts/new-plugin.sh, built and tested outside the repository"
 again scripts/test-new-plugin.sh
 
-say "demo: the served app in Chromium, Firefox and WebKit"
+# e2e/: the demo, the npm package from its packed file, and the Workbox app that mounts it.
+say "demo, npm package and Workbox app: in Chromium, Firefox and WebKit"
 (cd e2e && again node --test --test-concurrency=1)
 
 # One quick pass, so the benchmark keeps working; it fails if any request or body goes wrong.
