@@ -331,7 +331,8 @@ describe('chromium: a runtime that traps', { timeout: 300_000 }, () => {
   test('answers under way and later plugin requests answer 500; other requests still pass', async () => onDemo(
     new DevToolsDemoPage(await browser.newPage(), demo.url),
     async (page) => {
-      await page.inWorker(() => {
+      await page.inWorker(async () => {
+        const runtime = await valor.ready; // sw.js's mounted Valor
         const answer = runtime.answer.bind(runtime);
         // Plugin answers from now on never settle, and the runtime traps 100 ms from now.
         runtime.answer = (request) => (answer(request) ? new Promise(() => {}) : undefined);
@@ -356,7 +357,8 @@ describe('chromium: a runtime that traps', { timeout: 300_000 }, () => {
   test('a trap while answering at once answers 500; other requests still pass', async () => onDemo(
     new DevToolsDemoPage(await browser.newPage(), demo.url),
     async (page) => {
-      await page.inWorker(() => {
+      await page.inWorker(async () => {
+        const runtime = await valor.ready; // sw.js's mounted Valor
         const answer = runtime.answer.bind(runtime);
         runtime.answer = (request, clientId) => {
           if (!answer(request, clientId)) return undefined;
