@@ -2,6 +2,7 @@
 //! boundary, as in the browser), its body read within the plugin's `max_body_bytes`, and the
 //! plugin's reply or the error, tagged.
 
+use crate::files::Files;
 use crate::host::{LocalDispatch, PluginContext};
 use crate::inbound::{self, Unreadable};
 use crate::plugin::{Modules, Plugin};
@@ -46,18 +47,26 @@ pub struct App {
     mounts: Mounts,
     /// The run-time registry, with `-w`.
     registry: Option<Registry>,
+    /// The app's files, with `--static`: what no plugin's prefix claims.
+    files: Option<Files>,
     /// This, for the plugins it creates (their requests to other plugins).
     me: Weak<App>,
 }
 
 impl App {
     /// Mounts the manifest's entries (an invalid one answers its prefix with the reason), then
-    /// what the registry, if any, stored over them.
-    pub async fn new(shared: Shared, manifest: Manifest, registry: Option<Registry>) -> Arc<Self> {
+    /// what the registry, if any, stored over them; `files` answers every other path.
+    pub async fn new(
+        shared: Shared,
+        manifest: Manifest,
+        registry: Option<Registry>,
+        files: Option<Files>,
+    ) -> Arc<Self> {
         let app = Arc::new_cyclic(|me: &Weak<App>| Self {
             shared,
             mounts: Mounts::new([]),
             registry,
+            files,
             me: me.clone(),
         });
         for Mount { prefix, plugin } in manifest.mounts {
@@ -147,6 +156,9 @@ impl App {
             return registry.serve(self, peer, request).await;
         }
         let Some((mounted, relative_path)) = self.route(&path) else {
+            if let Some(files) = &self.files {
+                return files.serve(request.method(), &path).await;
+            }
             return Reply::text(404, &format!("no plugin is mounted at {path}\n")).into_http(None);
         };
         let plugin = match mounted {

@@ -15,12 +15,14 @@
 //! - `inbound` and `reply`: a request as plugins see it, and a reply, tagged, as HTTP;
 //! - `registry`: `/_plugins` with `-w` (valor-host's registry), and who may use it;
 //! - `source`: reading manifests and modules from files or URLs;
+//! - `files`: the app's static files (`--static`), after the plugins' prefixes;
 //! - `server`: the HTTP server and its graceful shutdown;
 //! - `serve`: `valor serve`, everything put together.
 //!
 //! Where it differs from the browser host, valor-abi's PROTOCOL.md says so.
 
 pub mod app;
+pub mod files;
 mod host;
 mod inbound;
 mod plugin;

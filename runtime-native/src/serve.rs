@@ -1,6 +1,7 @@
 //! `valor serve`: reads the manifest, opens the store, mounts the plugins and serves them.
 
 use crate::app::{App, Shared};
+use crate::files::Files;
 use crate::plugin::Modules;
 use crate::registry::{Access, Registry};
 use crate::storage::Storage;
@@ -30,8 +31,12 @@ pub struct Options {
     /// Whether to serve the run-time registry (`-w`).
     pub registry: bool,
     /// The JavaScript engine module (`valor_js.wasm`) that runs `.js` and `.mjs` plugins.
-    pub script_engine: PathBuf,
+    pub script_engine: ScriptEngineSource,
+    /// The app's files, served at every path no plugin's prefix claims (`--static`).
+    pub static_dir: Option<PathBuf>,
 }
+
+pub use crate::plugin::ScriptEngineSource;
 
 /// Serves until `shutdown` completes. `ready` is told the address listened on, once requests
 /// can be served.
@@ -48,6 +53,7 @@ pub async fn run(
     for problem in &manifest.problems {
         tracing::error!("{location}: {problem}");
     }
+    let files = options.static_dir.as_deref().map(Files::new).transpose()?;
     let storage = match &options.redis {
         Some(url) => Storage::connect_redis(url).await?,
         None => Storage::open_file(&options.data)?,
@@ -98,7 +104,10 @@ pub async fn run(
         }
         (false, None) => None,
     };
-    let app = App::new(shared, manifest, registry).await;
+    if let Some(files) = &files {
+        tracing::info!("the app's files: {}", files.root().display());
+    }
+    let app = App::new(shared, manifest, registry, files).await;
     tracing::info!("plugins are told they are served at {}", app.origin());
     app.preload().await;
     ready(address);

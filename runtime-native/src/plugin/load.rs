@@ -25,17 +25,26 @@ pub struct Modules {
 /// compiled once, by the first script loaded, and kept for every later one. Cranelift takes
 /// most of a second over its megabyte (an `eager` script pays it before the server listens).
 struct ScriptEngine {
-    path: PathBuf,
+    source: ScriptEngineSource,
     compiled: tokio::sync::OnceCell<Arc<Module>>,
 }
 
+/// Where the JavaScript engine module comes from.
+#[derive(Debug, Clone)]
+pub enum ScriptEngineSource {
+    /// A file (`--js-engine`).
+    File(PathBuf),
+    /// Bytes built into the program (the `valor` binary embeds the engine).
+    Embedded(&'static [u8]),
+}
+
 impl Modules {
-    pub fn new(engine: Engine, script_engine: PathBuf) -> Self {
+    pub fn new(engine: Engine, script_engine: ScriptEngineSource) -> Self {
         Self {
             engine,
             compiled: Mutex::default(),
             script_engine: ScriptEngine {
-                path: script_engine,
+                source: script_engine,
                 compiled: tokio::sync::OnceCell::new(),
             },
         }
@@ -44,20 +53,28 @@ impl Modules {
     /// The JavaScript engine, compiled (once: scripts loading together wait for the same
     /// compilation; a failure is tried again by the next).
     async fn script_engine(&self) -> Result<Arc<Module>, String> {
-        let ScriptEngine { path, compiled } = &self.script_engine;
+        let ScriptEngine { source, compiled } = &self.script_engine;
         compiled
             .get_or_try_init(|| async {
-                let bytes = tokio::fs::read(path).await.map_err(|error| {
-                    format!(
-                        "the JavaScript engine could not be read from {} ({error}): put {} \
-                         beside the valor binary (scripts/build.sh does), or name it with \
-                         --js-engine",
-                        path.display(),
-                        script::ENGINE_FILE
-                    )
-                })?;
+                let (name, bytes) = match source {
+                    ScriptEngineSource::Embedded(bytes) => {
+                        (script::ENGINE_FILE.to_owned(), bytes.to_vec())
+                    }
+                    ScriptEngineSource::File(path) => {
+                        let bytes = tokio::fs::read(path).await.map_err(|error| {
+                            format!(
+                                "the JavaScript engine could not be read from {} ({error}): \
+                                 name a {} with --js-engine, or leave --js-engine out to use \
+                                 the one built into valor",
+                                path.display(),
+                                script::ENGINE_FILE
+                            )
+                        })?;
+                        (path.display().to_string(), bytes)
+                    }
+                };
                 let digest = checked_digest(&bytes);
-                compiled_module(self, &path.display().to_string(), bytes, digest).await
+                compiled_module(self, &name, bytes, digest).await
             })
             .await
             .cloned()

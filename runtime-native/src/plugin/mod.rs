@@ -11,7 +11,7 @@ use crate::host::PluginContext;
 use crate::reply::Reply;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use instance::{Fault, Instance};
-pub use load::Modules;
+pub use load::{Modules, ScriptEngineSource};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

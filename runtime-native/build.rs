@@ -1,0 +1,32 @@
+//! The browser runtime that `valor` embeds must be in assets/ (scripts/build.sh puts it there);
+//! without it, say what to do rather than fail on a missing include.
+
+use std::path::Path;
+
+const ASSETS: [&str; 6] = [
+    "sw.js",
+    "valor/valor-worker.js",
+    "valor/valor_runtime.js",
+    "valor/valor_runtime_bg.wasm",
+    "valor/valor_meter.wasm",
+    "valor/valor_js.wasm",
+];
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    println!("cargo::rerun-if-changed=assets");
+    let missing: Vec<&str> = ASSETS
+        .iter()
+        .copied()
+        .filter(|file| !dir.join(file).is_file())
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "valor embeds Valor's browser runtime, and {} lacks {}: run scripts/build.sh in a \
+             checkout of Valor (it builds the runtime and copies it there)",
+            dir.display(),
+            missing.join(", ")
+        );
+        std::process::exit(1);
+    }
+}

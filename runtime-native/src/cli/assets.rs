@@ -1,0 +1,55 @@
+//! Valor's browser runtime, built into the binary so that no checkout is needed: the service
+//! worker and the files it loads, as the npm package `valor-web` lays them out.
+//! scripts/build.sh copies them into `assets/` before the server is built (build.rs checks).
+
+/// A file of the browser runtime, at `path` relative to the app's root.
+pub struct Asset {
+    pub path: &'static str,
+    pub bytes: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal) => {
+        Asset {
+            path: $path,
+            bytes: include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $path)),
+        }
+    };
+}
+
+/// Every file, as an app serves them: `sw.js` beside the manifest, the rest in `valor/`.
+pub const RUNTIME: [Asset; 6] = [
+    asset!("sw.js"),
+    asset!("valor/valor-worker.js"),
+    asset!("valor/valor_runtime.js"),
+    asset!("valor/valor_runtime_bg.wasm"),
+    asset!("valor/valor_meter.wasm"),
+    asset!("valor/valor_js.wasm"),
+];
+
+/// The JavaScript engine, which `valor serve` runs `.js` and `.mjs` plugins with.
+pub fn script_engine() -> &'static [u8] {
+    at("/valor/valor_js.wasm").map_or(&[], |engine| engine.bytes)
+}
+
+/// The file served at URL path `path` (e.g. `/valor/valor_runtime.js`).
+pub fn at(path: &str) -> Option<&'static Asset> {
+    let path = path.strip_prefix('/')?;
+    RUNTIME.iter().find(|asset| asset.path == path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_is_embedded() {
+        assert!(at("/sw.js").is_some_and(|sw| sw.bytes.starts_with(b"//")));
+        for wasm in ["valor_runtime_bg", "valor_meter", "valor_js"] {
+            let asset = at(&format!("/valor/{wasm}.wasm")).unwrap();
+            assert!(asset.bytes.starts_with(b"\0asm"), "{wasm}");
+        }
+        assert!(script_engine().starts_with(b"\0asm"));
+        assert!(at("/valor/other.js").is_none());
+    }
+}

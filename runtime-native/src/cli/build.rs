@@ -1,0 +1,35 @@
+//! `valor build`: the project's plugins, built into `web/` where its manifest points, with
+//! Valor's service worker and runtime, so that `web/` is the whole app.
+
+use super::plugins;
+use super::project::Project;
+use super::say;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The project (default: the one holding the current directory).
+    #[arg(long, default_value = ".")]
+    project: PathBuf,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let project = Project::find(&args.project)?;
+    let built = plugins::build_all(&project, "fix it, then run valor build again")
+        .map_err(|failure| failure.summary)?;
+    for plugin in &built {
+        let output = plugin
+            .plugin
+            .output
+            .strip_prefix(&project.root)
+            .unwrap_or(&plugin.plugin.output);
+        say(format!("{} -> {}", plugin.plugin.name, output.display()));
+    }
+    say(format!(
+        "{} plugin(s) built; web/ is the app: serve it with `valor serve -p web/plugins.json \
+         --static web` in {}, or from any static host",
+        built.len(),
+        project.root.display()
+    ));
+    Ok(())
+}

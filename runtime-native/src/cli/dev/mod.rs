@@ -1,0 +1,71 @@
+//! `valor dev`: the project served on localhost while it is worked on. The plugins are built
+//! at start and again whenever their sources or the manifest change (`watch`); every open page
+//! learns the result over server-sent events (`state`) and, through a script the server adds
+//! to the HTML it serves (`client.js`), swaps the rebuilt plugins into its service worker with
+//! the runtime's registry (`PUT /_plugins/<name>`, the module's URL carrying a hash of its
+//! bytes), or shows the build's errors over the page. The manifest is served with the
+//! registry turned on (`server`).
+
+mod server;
+mod state;
+mod watch;
+
+use super::plugins;
+use super::project::Project;
+use super::say;
+use state::{Build, State};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The project (default: the one holding the current directory).
+    #[arg(long, default_value = ".")]
+    project: PathBuf,
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+/// What a plugin that does not compile should be met with, in `valor dev`.
+pub const HINT: &str = "fix it and save: valor dev builds it again";
+
+pub fn run(args: Args) -> Result<(), String> {
+    let project = Project::find(&args.project)?;
+    let state = Arc::new(State::new());
+    state.set_build(build(&project));
+    let watcher = watch::start(project.clone(), Arc::clone(&state))?;
+    let served = super::runtime()?.block_on(server::serve(project, args.listen, state));
+    drop(watcher);
+    served
+}
+
+/// Builds the project's plugins: the entries pages should have, or what went wrong.
+fn build(project: &Project) -> Build {
+    let started = std::time::Instant::now();
+    match plugins::build_all(project, HINT) {
+        Ok(built) => match state::entries(project, &built) {
+            Ok(entries) => {
+                say(format!(
+                    "{} plugin(s) ready in {:.1} s",
+                    built.len(),
+                    started.elapsed().as_secs_f64()
+                ));
+                Build::Ready(entries)
+            }
+            Err(error) => {
+                say(&error);
+                Build::Failed(error)
+            }
+        },
+        Err(failure) => {
+            say(&failure.summary);
+            let mut message = failure.summary;
+            if !failure.details.trim().is_empty() {
+                message = format!("{message}\n\n{}", failure.details.trim_end());
+            }
+            Build::Failed(message)
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! `valor serve`: the plugins of a manifest over HTTP, and with `--static` the app's files.
+
+use super::assets;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use valor_server::serve::{self, Options, ScriptEngineSource};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The manifest (plugins.json): a path, or an http(s) URL. Entries' `url`s are resolved
+    /// against it.
+    #[arg(short = 'p', long = "plugins")]
+    manifest: String,
+    /// The address to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// The app's files, served at every path that no plugin's prefix (nor the registry) claims:
+    /// `index.html` for a directory, no path outside DIR.
+    #[arg(long = "static", value_name = "DIR")]
+    static_dir: Option<PathBuf>,
+    /// The public origin plugins are told (`origin()`, `"self"` in `allowed_hosts`), e.g.
+    /// https://api.example.com behind a proxy; by default http://<listen address>.
+    #[arg(long)]
+    origin: Option<String>,
+    /// The file of the embedded key-value store.
+    #[arg(long, default_value = "valor-data/kv.redb")]
+    data: PathBuf,
+    /// Keep the key-value store in Redis instead (redis://host:port/db), shared by every
+    /// server that names it.
+    #[arg(long, env = "VALOR_REDIS")]
+    redis: Option<String>,
+    /// Instances of each plugin at most, serving requests in parallel (default: one per core).
+    #[arg(long)]
+    instances: Option<usize>,
+    /// Serve the run-time registry (/_plugins, or the manifest's "registry" prefix): to this
+    /// machine only, or with VALOR_REGISTRY_TOKEN set, to clients sending that bearer token.
+    #[arg(short = 'w', long = "registry")]
+    registry: bool,
+    /// The JavaScript engine module that runs .js and .mjs plugins (default: the one built
+    /// into valor).
+    #[arg(long, env = "VALOR_JS_ENGINE")]
+    js_engine: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> Result<(), String> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let options = Options {
+        manifest: args.manifest,
+        listen: args.listen,
+        origin: args.origin,
+        data: args.data,
+        redis: args.redis,
+        instances: args.instances.unwrap_or(cores),
+        registry: args.registry,
+        script_engine: match args.js_engine {
+            Some(path) => ScriptEngineSource::File(path),
+            None => ScriptEngineSource::Embedded(assets::script_engine()),
+        },
+        static_dir: args.static_dir,
+    };
+    super::runtime()?.block_on(serve::run(
+        options,
+        // One line on stdout, for scripts that started it with port 0.
+        |address| println!("valor: listening on http://{address}"),
+        serve::shutdown_signal(),
+    ))
+}
