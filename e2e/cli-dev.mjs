@@ -2,13 +2,15 @@
 // outside the checkout (not a `node --test` file: the shell script starts the dev server):
 //
 //   node e2e/cli-dev.mjs --engine chromium --url http://127.0.0.1:PORT/ --source FILE \
-//     --first "Hello from app" --edit "Hello from=>Edited:" [--broken "TEXT"] [--since MS]
+//     --first "Hello from app" --edit "Hello from=>Edited:" [--broken "TEXT"] [--since MS] \
+//     [--page web/index.html]
 //
 // Opens the page and waits for the plugin's first answer (timed from --since, e.g. the moment
 // `valor new` started, else from now), then saves an edit of the plugin's source and waits
 // until the page shows the new answer, without reloading the page or its worker (timed from
 // the save). With --broken, first saves TEXT appended to the source (a syntax error) and
-// expects the build error over the page, then the edit clears it. Prints the times as JSON.
+// expects the build error over the page, then the edit clears it. With --page, last saves a
+// change to that page and expects the page to reload by itself. Prints the times as JSON.
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { By } from 'selenium-webdriver';
@@ -23,6 +25,7 @@ const { values: args } = parseArgs({
     edit: { type: 'string' },
     broken: { type: 'string' },
     since: { type: 'string' },
+    page: { type: 'string' },
   },
 });
 for (const name of ['url', 'source', 'first', 'edit']) {
@@ -89,6 +92,13 @@ try {
     fetch('/_plugins').then((r) => r.json()).then(done, (e) => done(String(e)));`);
   if (!Array.isArray(listed) || !listed.some((p) => /\?v=/.test(p.url ?? ''))) {
     throw new Error(`the registry does not list the swapped plugin: ${JSON.stringify(listed)}`);
+  }
+  if (args.page) {
+    await writeFile(args.page, `${await readFile(args.page, 'utf8')}\n<!-- changed -->\n`);
+    await until('the page to reload after its file changed',
+      () => driver.executeScript('return window.__valorKept === undefined'), 30_000);
+    await until(`the answer "${expected}" after the reload`, async () => (await answer()) === expected, 30_000);
+    console.error(`[cli-dev] ${args.engine}: a change to the page reloaded it`);
   }
   console.log(JSON.stringify({ engine: args.engine, firstAnswerMs: firstAnswer, editToAnswerMs: editToAnswer, errorShown: Boolean(errorShown) }));
 } finally {

@@ -7,7 +7,7 @@
 #   - the plugin's own tests (`cargo test`, `node --test`), `valor build`;
 #   - `valor dev`, in a real browser (e2e/cli-dev.mjs over WebDriver): the plugin's first
 #     answer, then an edit of its source answered by the new code with no reload of the page or
-#     its worker (a syntax error first, shown over the page);
+#     its worker (a syntax error first, shown over the page), and a change to the page reloading it;
 #   - `valor serve --static web`: the same app over plain HTTP (curl), and no file outside web/.
 # Prints the time from `valor new` to the first answer and from a save to the new answer.
 # VALOR_CLI_ENGINES (default "chromium") names the browsers: e.g. "chromium firefox webkit".
@@ -68,7 +68,7 @@ project() {
     start_valor "$work/$name-dev" dev
     timings="$(cd "$root/e2e" && node cli-dev.mjs --engine "$engine" --url "$url/" \
       --source "$work/$name/$source" --first "Hello from $name" --edit "$edit" \
-      --broken "this is not code (" --since "$started")" ||
+      --broken "this is not code (" --since "$started" --page "$work/$name/web/index.html")" ||
       { cat "$work/$name-dev.log" >&2; fail "valor dev in $engine"; }
     echo "$timings" >>"$work/timings.jsonl"
     say "$name, $engine: $timings"
