@@ -1,7 +1,7 @@
 //! `valor build`: the project's plugins, built into `web/` where its manifest points, with
 //! Valor's service worker and runtime, so that `web/` is the whole app.
 
-use super::plugins;
+use super::plugins::{self, Optimise};
 use super::project::Project;
 use super::say;
 use std::path::PathBuf;
@@ -15,8 +15,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<(), String> {
     let project = Project::find(&args.project)?;
-    let built = plugins::build_all(&project, "fix it, then run valor build again")
-        .map_err(|failure| failure.summary)?;
+    let built = plugins::build_all(
+        &project,
+        Optimise::WhenPresent,
+        "fix it, then run valor build again",
+    )
+    .map_err(|failure| failure.summary)?;
     for plugin in &built {
         let output = plugin
             .plugin

@@ -36,9 +36,17 @@ impl Failure {
     }
 }
 
+/// Whether modules go through `wasm-opt`: for what is deployed, not on every save in
+/// `valor dev` (binaryen takes seconds over a plugin, more than the incremental build).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Optimise {
+    WhenPresent,
+    Never,
+}
+
 /// Builds every plugin of `project` that has a source, and writes the browser runtime into
 /// `web/`. `hint` ends the message of a plugin that does not compile (what to do next).
-pub fn build_all(project: &Project, hint: &str) -> Result<Vec<Built>, Failure> {
+pub fn build_all(project: &Project, optimise: Optimise, hint: &str) -> Result<Vec<Built>, Failure> {
     let plugins = project.plugins().map_err(Failure::new)?;
     let mut built = Vec::new();
     for (entry, plugin) in plugins {
@@ -48,7 +56,7 @@ pub fn build_all(project: &Project, hint: &str) -> Result<Vec<Built>, Failure> {
             continue;
         };
         let bytes = match &plugin.source {
-            Source::Crate(dir) => build_crate(&plugin.name, dir, hint)?,
+            Source::Crate(dir) => build_crate(&plugin.name, dir, optimise, hint)?,
             Source::Script(file) => check_script(&plugin.name, file, hint)?,
         };
         write_if_changed(&plugin.output, &bytes).map_err(Failure::new)?;
@@ -78,7 +86,7 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// The crate in `dir`, built for wasm32 and optimised: its module's bytes.
-fn build_crate(name: &str, dir: &Path, hint: &str) -> Result<Vec<u8>, Failure> {
+fn build_crate(name: &str, dir: &Path, optimise: Optimise, hint: &str) -> Result<Vec<u8>, Failure> {
     // The first build of a run says why it may take a while.
     static FIRST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
     let first = FIRST.swap(false, std::sync::atomic::Ordering::Relaxed);
@@ -147,7 +155,19 @@ fn build_crate(name: &str, dir: &Path, hint: &str) -> Result<Vec<u8>, Failure> {
         ),
         details: details.clone(),
     })?;
-    optimise(name, &module).map_err(|summary| Failure { summary, details })
+    match optimise {
+        Optimise::WhenPresent => optimised(name, &module),
+        Optimise::Never => unoptimised(name, &module),
+    }
+    .map_err(|summary| Failure { summary, details })
+}
+
+/// `module` as rustc made it.
+fn unoptimised(name: &str, module: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(module)
+        .map_err(|e| format!("{} could not be read: {e}", module.display()))?;
+    super::say(format!("{name}: {} bytes", bytes.len()));
+    Ok(bytes)
 }
 
 /// `cargo`, or the one Cargo itself names when it runs us (e.g. `cargo run`).
@@ -190,7 +210,7 @@ fn compile_failure(name: &str, printed: &str, hint: &str) -> String {
 }
 
 /// `module`, through `wasm-opt -Oz` if it is on PATH (said when it is not): the bytes to serve.
-fn optimise(name: &str, module: &Path) -> Result<Vec<u8>, String> {
+fn optimised(name: &str, module: &Path) -> Result<Vec<u8>, String> {
     let read = |path: &Path| {
         std::fs::read(path).map_err(|e| format!("{} could not be read: {e}", path.display()))
     };

@@ -10,7 +10,7 @@ mod server;
 mod state;
 mod watch;
 
-use super::plugins;
+use super::plugins::{self, Optimise};
 use super::project::Project;
 use super::say;
 use state::{Build, State};
@@ -44,7 +44,8 @@ pub fn run(args: Args) -> Result<(), String> {
 /// Builds the project's plugins: the entries pages should have, or what went wrong.
 fn build(project: &Project) -> Build {
     let started = std::time::Instant::now();
-    match plugins::build_all(project, HINT) {
+    // Every save waits for this build: no wasm-opt (`valor build` optimises what is deployed).
+    match plugins::build_all(project, Optimise::Never, HINT) {
         Ok(built) => match state::entries(project, &built) {
             Ok(entries) => {
                 say(format!(
