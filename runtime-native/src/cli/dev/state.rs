@@ -20,32 +20,41 @@ pub enum Build {
 
 /// The state, and its subscribers.
 pub struct State {
-    inner: Mutex<(Build, u64)>,
+    now: Mutex<Now>,
     sender: watch::Sender<String>,
+}
+
+struct Now {
+    build: Build,
+    /// How many times the app's other files changed.
+    file_changes: u64,
 }
 
 impl State {
     pub fn new() -> Self {
-        let initial = (Build::Ready(Vec::new()), 0);
-        let (sender, _) = watch::channel(render(&initial.0, initial.1));
+        let now = Now {
+            build: Build::Ready(Vec::new()),
+            file_changes: 0,
+        };
+        let (sender, _) = watch::channel(render(&now));
         Self {
-            inner: Mutex::new(initial),
+            now: Mutex::new(now),
             sender,
         }
     }
 
     /// A build finished.
     pub fn set_build(&self, build: Build) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.0 = build;
-        self.sender.send_replace(render(&inner.0, inner.1));
+        let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
+        now.build = build;
+        self.sender.send_replace(render(&now));
     }
 
     /// One of the app's files changed: open pages reload.
     pub fn files_changed(&self) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.1 += 1;
-        self.sender.send_replace(render(&inner.0, inner.1));
+        let mut now = self.now.lock().unwrap_or_else(|p| p.into_inner());
+        now.file_changes += 1;
+        self.sender.send_replace(render(&now));
     }
 
     /// The state as JSON now, and each change.
@@ -54,8 +63,9 @@ impl State {
     }
 }
 
-fn render(build: &Build, files: u64) -> String {
-    let json = match build {
+fn render(now: &Now) -> String {
+    let files = now.file_changes;
+    let json = match &now.build {
         Build::Ready(plugins) => serde_json::json!({ "plugins": plugins, "files": files }),
         Build::Failed(error) => serde_json::json!({ "error": error, "files": files }),
     };
