@@ -9,7 +9,7 @@
 // - JavaScript: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
 // - cold start: a fresh server's start, and its first request, which compiles the module (for
 //   hello.js, the engine, then the script is evaluated).
-// Needs target/server/{valor,valor-bench-floor,valor_js.wasm} and www/plugins/hello.wasm
+// Needs target/server/{valor,valor-bench-floor} and www/plugins/hello.wasm
 // (scripts/bench-server.sh builds them) and wrk (scripts/bootstrap.sh installs it). Load generator and server share
 // this machine's cores: ratios, not absolute figures, are what carries to another machine.
 import { spawn, spawnSync } from 'node:child_process';

@@ -45,8 +45,6 @@ done
 mkdir -p target/runtime
 optimise target/wasm32-unknown-unknown/release/valor_meter.wasm target/runtime/valor_meter.wasm
 optimise target/wasm32-unknown-unknown/release/valor_js.wasm target/runtime/valor_js.wasm
-# `valor serve` finds the engine beside its binary.
-mkdir -p target/server && cp target/runtime/valor_js.wasm target/server/
 
 say "runtime: wasm-pack build --target no-modules, then wasm-opt"
 # (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
@@ -57,6 +55,11 @@ optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_r
 cp npm/valor-worker.js target/runtime/
 runtime_files=(target/runtime/valor-worker.js target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm \
   target/runtime/valor_meter.wasm target/runtime/valor_js.wasm)
+# `valor` embeds the browser runtime (runtime-native/build.rs checks it is there); -p keeps the
+# files' times, so the server is rebuilt only when the runtime changed.
+mkdir -p runtime-native/assets/valor
+cp -p sw.js runtime-native/assets/
+cp -p "${runtime_files[@]}" runtime-native/assets/valor/
 
 # The npm package of the browser runtime (npm/): its version names Valor's caches, so the three
 # places that say it must agree.

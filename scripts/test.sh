@@ -58,8 +58,10 @@ again wasm-pack test --headless --safari --safaridriver "$(command -v WebKitWebD
 say "conformance: node conformance/run.mjs"
 node conformance/run.mjs
 
-say "a plugin of its own: scripts/new-plugin.sh, built and tested outside the repository"
-again scripts/test-new-plugin.sh
+say "packaged crates: cargo package, valor installed from its .crate, a plugin built against them"
+scripts/test-packages.sh
+say "the valor command outside the repository: new, build, dev in Chromium, Firefox and WebKit, serve --static"
+VALOR_CLI_ENGINES="chromium firefox webkit" again scripts/test-cli.sh
 
 # e2e/: the demo, the npm package from its packed file, and the Workbox app that mounts it.
 say "demo, npm package and Workbox app: in Chromium, Firefox and WebKit"
