@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-const ASSETS: [&str; 6] = [
+const ASSETS: [&str; 7] = [
     "sw.js",
+    "valor/page.js",
     "valor/valor-worker.js",
     "valor/valor_runtime.js",
     "valor/valor_runtime_bg.wasm",

@@ -59,7 +59,7 @@ runtime_files=(target/runtime/valor-worker.js target/runtime/valor_runtime.js ta
 # files' times, so the server is rebuilt only when the runtime changed.
 mkdir -p runtime-native/assets/valor
 cp -p sw.js runtime-native/assets/
-cp -p "${runtime_files[@]}" runtime-native/assets/valor/
+cp -p "${runtime_files[@]}" npm/page.js runtime-native/assets/valor/
 
 # The npm package of the browser runtime (npm/): its version names Valor's caches, so the three
 # places that say it must agree.

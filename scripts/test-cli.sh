@@ -83,7 +83,7 @@ project() {
   cp "$work/$name.edited" "$source"
   say "$name: valor build"
   valor build
-  test -s web/sw.js && test -s web/valor/valor_runtime_bg.wasm && test -s web/valor/valor_js.wasm
+  test -s web/sw.js && test -s web/valor/page.js && test -s web/valor/valor_runtime_bg.wasm && test -s web/valor/valor_js.wasm
   say "$name: valor serve --static web, over plain HTTP"
   start_valor "$work/$name-serve" serve -p web/plugins.json --static web --data "$work/$name-kv.redb"
   local expected="Hello from $name"; expected="${expected/"${edit%%=>*}"/"${edit#*=>}"}"

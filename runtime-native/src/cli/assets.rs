@@ -17,9 +17,11 @@ macro_rules! asset {
     };
 }
 
-/// Every file, as an app serves them: `sw.js` beside the manifest, the rest in `valor/`.
-pub const RUNTIME: [Asset; 6] = [
+/// Every file, as an app serves them (and `npx valor-web init` lays them out): `sw.js` beside
+/// the manifest, the rest in `valor/`, the page module `page.js` included.
+pub const RUNTIME: [Asset; 7] = [
     asset!("sw.js"),
+    asset!("valor/page.js"),
     asset!("valor/valor-worker.js"),
     asset!("valor/valor_runtime.js"),
     asset!("valor/valor_runtime_bg.wasm"),
