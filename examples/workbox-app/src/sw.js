@@ -21,8 +21,9 @@ cleanupOutdatedCaches();
 self.addEventListener('activate', (event) => { event.waitUntil(valor.removeOldCaches()); });
 
 precacheAndRoute(self.__WB_MANIFEST);
-// A route of the app's own, answered by Workbox.
+// A route of the app's own, answered by Workbox: which build this worker is, and when it started.
+const started = Date.now();
 registerRoute(
   ({ url }) => url.pathname === '/app/build',
-  () => Response.json({ from: 'workbox', build: APP_BUILD }),
+  () => Response.json({ from: 'workbox', build: APP_BUILD, started }),
 );
