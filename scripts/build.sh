@@ -78,7 +78,7 @@ cp "${runtime_files[@]}" "$package/valor/"
 say "demo app: target/www"
 rm -rf target/www && mkdir -p target/www/plugins target/www/valor
 cp www/index.html www/app.js www/style.css www/plugins.json sw.js target/www/
-cp "${runtime_files[@]}" target/www/valor/
+cp "${runtime_files[@]}" npm/page.js target/www/valor/
 for dir in www/plugins/*/; do
   name="$(basename "$dir")"
   cp "$wasm_out/${name//-/_}.wasm" target/www/plugins/

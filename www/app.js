@@ -1,19 +1,7 @@
 // The demo page: registers Valor's service worker, then talks to its plugins with plain fetch().
+import { registerValor } from './valor/page.js';
 
 const statusLine = document.getElementById('status');
-
-async function controlledByValor() {
-  if (!('serviceWorker' in navigator)) throw new Error('this browser has no service workers');
-  await navigator.serviceWorker.register('sw.js');
-  if (navigator.serviceWorker.controller) return;
-  const controlled = new Promise((resolve) =>
-    navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
-  );
-  // First visit: sw.js claims this page when it activates. After a hard reload (Shift+Reload)
-  // its worker is already active but does not control the page: ask it to claim the page.
-  (await navigator.serviceWorker.ready).active.postMessage('valor:claim');
-  await controlled;
-}
 
 // A response as shown on the page: its status on the first line, then the body (JSON indented).
 async function describe(response) {
@@ -200,7 +188,7 @@ function putPlugin(event) {
 
 async function main() {
   try {
-    await controlledByValor();
+    await registerValor('sw.js'); // resolves once the worker controls this page
     statusLine.textContent = 'Service worker active: answers below come from plugins.';
     document.getElementById('echo-form').addEventListener('submit', sendEcho);
     document.getElementById('state-again').addEventListener('click', showStates);
