@@ -60,7 +60,8 @@ impl Files {
         }
         if real.is_dir() {
             if !path.ends_with('/') {
-                return Found::Directory(format!("{path}/"));
+                // One leading slash: `//host/` would send the browser to another host.
+                return Found::Directory(format!("/{}/", path.trim_start_matches('/')));
             }
             let index = real.join("index.html");
             return match index.is_file() {
@@ -205,6 +206,12 @@ mod tests {
             Found::File(root.join("docs/index.html"))
         );
         assert_eq!(files.find("/docs"), Found::Directory("/docs/".into()));
+        std::fs::create_dir(root.join("evil.example")).unwrap();
+        assert_eq!(
+            files.find("//evil.example"),
+            Found::Directory("/evil.example/".into()),
+            "a redirect stays on this host"
+        );
         assert_eq!(files.find("/plugins/"), Found::Missing); // no index.html
         assert_eq!(files.find("/nothing.js"), Found::Missing);
     }
