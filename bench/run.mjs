@@ -189,6 +189,8 @@ size('runtime .wasm', 'target/www/valor/valor_runtime_bg.wasm');
 size('runtime .js', 'target/www/valor/valor_runtime.js');
 size('module rewriter .wasm (loaded when a module must be rewritten)', 'target/www/valor/valor_meter.wasm');
 size('sw.js', 'sw.js');
+size('valor-worker.js (Valor mounted in a worker: sw.js, or an app\'s own)', 'target/www/valor/valor-worker.js');
+size('page.js (for pages: registerValor, the registry)', 'target/www/valor/page.js');
 size('JavaScript engine .wasm (loaded when a JavaScript plugin is mounted)', 'target/www/valor/valor_js.wasm');
 for (const plugin of ['hello', 'echo', 'with_state', 'proxy', 'todos']) size(`${plugin}.wasm`, `target/www/plugins/${plugin}.wasm`);
 size('hello.js', 'target/www/plugins/hello.js');
