@@ -81,6 +81,8 @@ describe('the plugin registry', { timeout: 300_000 }, () => {
       [entry('other', '/api/other', 'plugins/hello.wasm', { timeout_ms: 0 }), 400, 'invalid timeout_ms 0'],
       [entry('other', '/api/other', 'plugins/hello.wasm', { fuel: null }), 400, 'always metered'],
       [entry('other', '/api/other', 'https://elsewhere.example/p.wasm'), 400, 'must come from the app\'s origin'],
+      // A blob: URL has the app's origin, but names bytes a script made, not a file the app serves.
+      [entry('other', '/api/other', `blob:${new URL(demo.url).origin}/3f1c0b1e`), 400, 'must be http(s) URLs'],
       [entry('other', '/api/other', 'plugins/missing.wasm'), 502, "'other' was not registered"],
       [{ name: 'other', prefix: '/api/other' }, 400, 'missing field `url`'],
       ['not json', 400, 'the body is not JSON'],
@@ -134,6 +136,34 @@ describe('the plugin registry', { timeout: 300_000 }, () => {
     await page.open();
     const names = JSON.parse((await call(page, 'GET', '/_plugins')).text).map((e) => e.name);
     assert.ok(!names.includes('x'), names.join());
+  }));
+
+  test("a plugin never answers for Valor's own files, and the worker takes no manifest from another origin", () => withDemo(async (page) => {
+    // Mounted over the runtime's folder and the worker's script, a plugin answers the paths
+    // beside them, never the files themselves: they come from the server.
+    for (const prefix of ['/valor', '/sw.js', '/plugins.json']) {
+      assert.equal((await call(page, 'POST', '/_plugins', entry(`over${prefix.replace(/\W/g, '-')}`, prefix))).status, 201);
+    }
+    const served = ['/valor/page.js', '/valor/valor_runtime.js', '/sw.js', '/plugins.json'];
+    for (const path of served) {
+      const answer = await call(page, 'GET', path, undefined, ['x-valor-plugin']);
+      assert.equal(answer.status, 200, path);
+      assert.equal(answer.headers['x-valor-plugin'], null, `${path} came from a plugin`);
+    }
+    assert.equal((await call(page, 'GET', '/valor/anything', undefined, ['x-valor-plugin'])).headers['x-valor-plugin'], 'over-valor');
+    // A script on the page re-registering the worker with a manifest of another origin fails:
+    // the worker refuses to start, and the app's worker stays.
+    const other = `${demo.url.replace('127.0.0.1', 'localhost').replace(/\/$/, '')}/plugins.json`;
+    const registered = await page.run(async (other) => {
+      try {
+        await navigator.serviceWorker.register(`/sw.js?manifest=${encodeURIComponent(other)}`);
+        return 'registered';
+      } catch (error) {
+        return `refused: ${error.name}`;
+      }
+    }, other);
+    assert.match(registered, /^refused: TypeError/);
+    assert.equal((await call(page, 'GET', '/api/hello')).text, HELLO);
   }));
 
   test('registrations, replacements and removals outlive the worker, 10 stops in a row', () => withDemo(async (page) => {

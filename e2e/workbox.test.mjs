@@ -183,7 +183,12 @@ for (const name of Object.keys(ENGINES)) {
         assert.equal(afterApp[valorCache], true, `the app's update kept Valor's cache: ${JSON.stringify(afterApp)}`);
         assert.ok(precache in afterApp, `the precache is still there: ${JSON.stringify(afterApp)}`);
 
-        // An update of Valor alone: the app's build unchanged, another valor-web version.
+        // An update of Valor alone: the app's build unchanged, another valor-web version. The
+        // app has a cache whose name merely starts like Valor's, and an older Valor's is there.
+        await driver.executeAsyncScript(async (done) => {
+          await Promise.all(['valor-app-images', 'valor-v1'].map((name) => caches.open(name)));
+          done();
+        });
         const next = `${version}-next`;
         run('npm', ['install', '--no-save', '--silent', '--no-audit', '--no-fund', await repack(next)], app);
         build('2');
@@ -193,6 +198,8 @@ for (const name of Object.keys(ENGINES)) {
         assert.equal(afterValor[precache], true, `Valor's update kept Workbox's precache: ${JSON.stringify(afterValor)}`);
         assert.ok(`valor-web-${next}` in afterValor, `the new Valor has its cache: ${JSON.stringify(afterValor)}`);
         assert.ok(!(valorCache in afterValor), `the new Valor removed the old one's cache: ${JSON.stringify(afterValor)}`);
+        assert.ok(!('valor-v1' in afterValor), `and the older scheme's: ${JSON.stringify(afterValor)}`);
+        assert.ok('valor-app-images' in afterValor, `the app's own cache is kept: ${JSON.stringify(afterValor)}`);
       } finally {
         await driver.quit();
       }

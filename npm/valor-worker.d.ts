@@ -26,7 +26,7 @@ export interface MountedValor {
   handleFetch(event: FetchEvent): boolean;
   /** Claims the clients on the page's 'valor:claim' message and returns true; false for others. */
   handleMessage(event: ExtendableMessageEvent): boolean;
-  /** Deletes the caches of other versions of Valor (`valor-*`), never another cache; resolves to their names. */
+  /** Deletes the caches of other versions of Valor (`valor-web-<version>`, `valor-v1`), never another cache; resolves to their names. */
   removeOldCaches(): Promise<string[]>;
 }
 

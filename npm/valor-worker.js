@@ -13,6 +13,10 @@
   // names the caches, so a new version of Valor never reads an older one's.
   const VERSION = '0.1.0';
   const CACHE = `valor-web-${VERSION}`;
+  // The caches of Valor's versions: this scheme's, and the one before it (`valor-v1`).
+  const VALOR_CACHE = /^valor-(v\d+|web-[^:]+)(:rewritten)?$/;
+  // What the worker loads from `base`, and the page module beside them.
+  const RUNTIME_FILES = ['valor-worker.js', 'valor_runtime.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm', 'page.js'];
   let mounted = false;
 
   // Whether `path` is one of `paths` or below one, at a `/` boundary, as plugins' prefixes match.
@@ -36,14 +40,21 @@
     if (typeof importScripts !== 'function' || !self.registration) {
       throw new Error('Valor.mount runs in a service worker script, during its first evaluation');
     }
-    mounted = true;
     const base = new URL(options.base ?? 'valor/', self.location);
     const file = (name) => new URL(name, base).href;
-    const manifestUrl = new URL(
-      options.manifest ?? new URL(self.location).searchParams.get('manifest') ?? 'plugins.json',
-      self.location,
-    ).href;
+    // `?manifest=` on the worker's URL may only name a manifest of this origin: a script
+    // injected into a page could otherwise register the worker with a manifest of its own,
+    // whose plugins would answer for the app from then on.
+    const asked = new URL(self.location).searchParams.get('manifest');
+    const manifest = new URL(options.manifest ?? asked ?? 'plugins.json', self.location);
+    if (options.manifest === undefined && asked !== null && manifest.origin !== self.location.origin) {
+      throw new Error(`Valor.mount: the worker's ?manifest=${asked} is not on this origin; a manifest from elsewhere is named by the worker's own code, Valor.mount({ manifest })`);
+    }
+    const manifestUrl = manifest.href;
     const claims = under(checkedPaths(options.paths ?? ['/']));
+    // Valor's own files are never a plugin's to answer, whatever the registry mounts.
+    const own = new Set([self.location.pathname, manifest.pathname, ...RUNTIME_FILES.map((name) => new URL(name, base).pathname)]);
+    mounted = true;
     // Defines the global `wasm_bindgen`. The version in the URL keeps an HTTP cache from pairing
     // an older glue with this version's module (imported scripts may come from the HTTP cache).
     importScripts(`${file('valor_runtime.js')}?v=${VERSION}`);
@@ -131,6 +142,7 @@
     function handleFetch(event) {
       const url = new URL(event.request.url);
       if (!claims(url.pathname)) return false;
+      if (url.origin === self.location.origin && own.has(url.pathname)) return false;
       if (runtime) {
         // The response when it is ready at once (most are), else a promise of it; undefined
         // for a request no plugin is mounted at.
@@ -162,10 +174,10 @@
       return true;
     }
 
-    // Deletes the caches of other versions of Valor (named `valor-*`), never any other cache.
+    // Deletes the caches of other versions of Valor, never any other cache.
     async function removeOldCaches() {
       const ours = (name) => name === CACHE || name.startsWith(`${CACHE}:`);
-      const old = (await caches.keys()).filter((name) => name.startsWith('valor-') && !ours(name));
+      const old = (await caches.keys()).filter((name) => VALOR_CACHE.test(name) && !ours(name));
       await Promise.all(old.map((name) => caches.delete(name)));
       return old;
     }

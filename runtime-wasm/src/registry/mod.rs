@@ -100,11 +100,19 @@ impl registry::Host for Host<'_> {
             .map_err(|e| crate::sys::describe(&e))
     }
 
-    /// Modules come from the app's origin, or from an origin the manifest trusts.
+    /// Modules come from the app's origin, or from an origin the manifest trusts, over
+    /// http(s): a `blob:` or `data:` URL would let any script on the page mount bytes it made.
     fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
-        let origin = web_sys::Url::new(url)
-            .map(|u| u.origin())
-            .unwrap_or_default();
+        let Ok(url) = web_sys::Url::new(url) else {
+            return Err(format!("{url} is not a URL"));
+        };
+        if !matches!(url.protocol().as_str(), "http:" | "https:") {
+            return Err(format!(
+                "registered modules must be http(s) URLs, not {}",
+                url.protocol()
+            ));
+        }
+        let origin = url.origin();
         if origin == self.runtime.origin || trusted_origins.contains(&origin) {
             return Ok(());
         }
