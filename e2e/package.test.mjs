@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { root } from './demo.mjs';
@@ -46,6 +46,32 @@ test('npx valor-web init copies the worker, the runtime and the page module', as
   const unknown = spawnSync('npx', ['valor-web', 'deploy'], { cwd: project, encoding: 'utf8' });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command 'deploy'/);
+  const help = spawnSync('npx', ['valor-web', '--help'], { cwd: project, encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--no-sw/);
+});
+
+test("npx valor-web init never overwrites an app's own worker; --no-sw copies valor/ only", async () => {
+  await mkdir(join(project, 'app'));
+  await writeFile(join(project, 'app/sw.js'), "// the app's own worker\n");
+  const refused = spawnSync('npx', ['valor-web', 'init', 'app'], { cwd: project, encoding: 'utf8' });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /app\/sw.js exists and is not Valor's: .*--no-sw/);
+  assert.equal(await readFile(join(project, 'app/sw.js'), 'utf8'), "// the app's own worker\n");
+  const out = execFileSync('npx', ['valor-web', 'init', 'app', '--no-sw'], { cwd: project, encoding: 'utf8' });
+  assert.match(out, /copied 6 files into app\//);
+  assert.equal(await readFile(join(project, 'app/sw.js'), 'utf8'), "// the app's own worker\n");
+  assert.ok((await readdir(join(project, 'app/valor'))).includes('valor-worker.js'));
+  // Valor's own sw.js, of this version or an older one, is Valor's to replace.
+  await writeFile(join(project, 'public/sw.js'), "// Valor's service worker: an older version\n");
+  execFileSync('npx', ['valor-web', 'init', 'public'], { cwd: project });
+  assert.ok((await readFile(join(project, 'public/sw.js'))).equals(await readFile(join(installed, 'sw.js'))));
+  // A directory that cannot be made says so, without a stack trace.
+  await writeFile(join(project, 'afile'), '');
+  const notDir = spawnSync('npx', ['valor-web', 'init', 'afile'], { cwd: project, encoding: 'utf8' });
+  assert.equal(notDir.status, 1);
+  assert.match(notDir.stderr, /^valor-web: could not write into afile\/: /);
+  assert.doesNotMatch(notDir.stderr, /\n\s+at /);
 });
 
 // Type-checks `source` (file `name`) in the project against the package's declarations; the

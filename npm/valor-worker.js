@@ -5,8 +5,9 @@
 //
 // Mounted, Valor adds only listeners that change nothing for the app: `install` (waits until
 // every plugin's module is kept for starts without the network), and `error`/`unhandledrejection`
-// (to notice a crash of the runtime itself). It never calls skipWaiting or clients.claim and
-// never deletes a cache unless the app asks (`removeOldCaches`, `handleMessage`).
+// (to notice a crash of the runtime itself). It calls clients.claim only when the app passes it
+// the page's 'valor:claim' (`handleMessage`), deletes caches only when the app asks
+// (`removeOldCaches`), and never calls skipWaiting.
 'use strict';
 (() => {
   // The package's version (npm/package.json; scripts/build.sh checks that the two agree): it
@@ -54,10 +55,15 @@
     const claims = under(checkedPaths(options.paths ?? ['/']));
     // Valor's own files are never a plugin's to answer, whatever the registry mounts.
     const own = new Set([self.location.pathname, manifest.pathname, ...RUNTIME_FILES.map((name) => new URL(name, base).pathname)]);
-    mounted = true;
     // Defines the global `wasm_bindgen`. The version in the URL keeps an HTTP cache from pairing
     // an older glue with this version's module (imported scripts may come from the HTTP cache).
-    importScripts(`${file('valor_runtime.js')}?v=${VERSION}`);
+    // It fails after the worker's first evaluation, or when the file is not where `base` says.
+    try {
+      importScripts(`${file('valor_runtime.js')}?v=${VERSION}`);
+    } catch (error) {
+      throw new Error(`Valor.mount could not load ${file('valor_runtime.js')} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
+    }
+    mounted = true;
 
     // From the network (revalidated), kept for later; the kept copy when the network fails.
     async function networkFirst(url) {
