@@ -5,10 +5,12 @@
 mod cli;
 
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Parser)]
 #[command(
+    name = "valor",
     version,
     about = "Valor: HTTP APIs made of WebAssembly plugins, served from a page's service worker or \
              from this server"
@@ -33,13 +35,22 @@ enum Command {
     Serve(cli::serve::Args),
 }
 
+/// What wasmtime's compiler says at `debug` (tens of thousands of lines a module) is about
+/// wasmtime, not about plugins: kept at `warn` unless `VALOR_LOG` names those crates itself.
+const QUIET: &str = "cranelift_codegen=warn,wasmtime_cranelift=warn,wasmtime=warn";
+
 fn main() -> ExitCode {
+    let wanted = std::env::var("VALOR_LOG").unwrap_or_else(|_| "info".into());
+    let filter = tracing_subscriber::EnvFilter::try_new(format!("{QUIET},{wanted}"))
+        .unwrap_or_else(|_| {
+            eprintln!("valor: VALOR_LOG={wanted} is not a log filter (e.g. debug, or valor_server=debug): using info");
+            tracing_subscriber::EnvFilter::new(format!("{QUIET},info"))
+        });
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("VALOR_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours for a terminal, not for a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let done = match Cli::parse().command {
         Command::New(args) => cli::new::run(args),

@@ -4,6 +4,7 @@
 //! neither (a module from elsewhere) is served as it is.
 
 use std::path::{Path, PathBuf};
+use valor_host::manifest::Manifest;
 
 /// Where the app's files are, below the root.
 pub const WEB_DIR: &str = "web";
@@ -70,22 +71,37 @@ impl Project {
         self.root.join(SOURCES_DIR)
     }
 
-    /// The manifest, as JSON.
+    /// The manifest, as JSON, once every entry passed the checks both hosts make (a typo in a
+    /// field would otherwise build, then mount nothing at that prefix).
     pub fn manifest(&self) -> Result<serde_json::Value, String> {
         let path = self.manifest_path();
         let text = std::fs::read_to_string(&path)
             .map_err(|e| format!("{} cannot be read: {e}", path.display()))?;
-        let manifest: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-            format!(
-                "{} is not valid JSON ({e}): fix it and save",
-                path.display()
-            )
-        })?;
+        let manifest: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| format!("{} is not valid JSON ({e}): fix it", path.display()))?;
         if !manifest.get("plugins").is_some_and(|p| p.is_array()) {
             return Err(format!(
                 "{} has no \"plugins\" list: it should look like {{\"plugins\": [{{\"name\": \
                  ..., \"prefix\": ..., \"url\": ...}}]}}",
                 path.display()
+            ));
+        }
+        let checked = Manifest::parse(&text, |url| Ok(url.to_owned()))
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let problems: Vec<String> = checked
+            .mounts
+            .iter()
+            .filter_map(|mount| {
+                let error = mount.plugin.as_ref().err()?;
+                Some(format!("the entry at {}: {error}", mount.prefix))
+            })
+            .chain(checked.problems.iter().cloned())
+            .collect();
+        if !problems.is_empty() {
+            return Err(format!(
+                "{} has invalid entries: fix them\n  {}",
+                path.display(),
+                problems.join("\n  ")
             ));
         }
         Ok(manifest)
@@ -171,6 +187,29 @@ mod tests {
         let elsewhere = tempfile::tempdir().unwrap();
         let error = Project::find(elsewhere.path()).unwrap_err();
         assert!(error.contains("valor new"), "{error}");
+    }
+
+    #[test]
+    fn a_manifest_with_an_invalid_entry_is_refused_with_its_fault() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("app");
+        create(&root, "app", Language::Rust).unwrap();
+        let project = Project::find(&root).unwrap();
+        std::fs::write(
+            project.manifest_path(),
+            r#"{ "plugins": [
+                { "name": "app", "prefx": "/api/app", "url": "plugins/app.wasm" },
+                { "name": "ok", "prefix": "/api/ok", "url": "plugins/ok.wasm" },
+                { "name": "twice", "prefix": "/api/ok", "url": "plugins/ok.wasm" } ] }"#,
+        )
+        .unwrap();
+        let error = project.plugins().unwrap_err();
+        assert!(error.contains("has invalid entries"), "{error}");
+        assert!(error.contains("unknown field `prefx`"), "{error}");
+        assert!(
+            error.contains("the prefix /api/ok is already mounted"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@
   let files = null; // the count of file changes when this page loaded
   let syncing = Promise.resolve();
 
-  const overlay = (message) => {
+  const overlay = (message, title = 'valor dev: the plugins could not be built') => {
     let box = document.getElementById('valor-dev-overlay');
     if (message === null) return box?.remove();
     if (!box) {
@@ -20,13 +20,14 @@
       close.style.cssText = 'float:right';
       close.onclick = () => box.remove();
       const title = document.createElement('div');
+      title.className = 'valor-dev-title';
       title.style.cssText = 'color:#ff8a80;font-weight:bold;margin-bottom:1em';
-      title.textContent = 'valor dev: the plugins could not be built';
       const text = document.createElement('pre');
       text.style.cssText = 'white-space:pre-wrap;margin:0';
       box.append(close, title, text);
       document.body.append(box);
     }
+    box.querySelector('.valor-dev-title').textContent = title;
     box.querySelector('pre').textContent = message;
   };
 
@@ -76,7 +77,10 @@
     overlay(null);
     syncing = syncing.then(() => sync(state.plugins)).catch((error) => {
       console.error('[valor dev]', error);
-      overlay(`${error.message}\n\nReload the page (its service worker reads plugins.json again when it starts).`);
+      overlay(
+        `${error.message}\n\nReload the page (its service worker reads plugins.json again when it starts).`,
+        'valor dev: the plugins were built, but the page could not swap them in',
+      );
     });
   };
 })();
