@@ -5,7 +5,7 @@
 
 use super::assets;
 use super::project::{Plugin, Project, Source};
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -282,16 +282,11 @@ fn check_script(name: &str, file: &Path, hint: &str) -> Result<Vec<u8>, Failure>
     let mut problem = node_check(&node, file)?;
     // Valor runs a .js with `import`/`export` as a module; Node takes a .js for a CommonJS
     // script unless told: check a module copy too.
-    if problem.is_some() && file.extension().is_some_and(|e| e == "js") {
-        let copy =
-            std::env::temp_dir().join(format!("valor-check-{}-{name}.mjs", std::process::id()));
-        std::fs::write(&copy, &bytes)
-            .map_err(|e| Failure::new(format!("{} could not be written: {e}", copy.display())))?;
-        let as_module = node_check(&node, &copy);
-        let _ = std::fs::remove_file(&copy);
-        if as_module?.is_none() {
-            problem = None;
-        }
+    if problem.is_some()
+        && file.extension().is_some_and(|e| e == "js")
+        && check_as_module(&node, &bytes)?.is_none()
+    {
+        problem = None;
     }
     match problem {
         None => {
@@ -313,6 +308,24 @@ fn check_script(name: &str, file: &Path, hint: &str) -> Result<Vec<u8>, Failure>
             })
         }
     }
+}
+
+/// What `node --check` says is wrong with `script` taken as a module (a `.mjs` copy), if
+/// anything. The copy is a new file of a random name, only ours (O_EXCL, mode 0600): a name
+/// known in advance could be a link another user left there, to a file of ours to overwrite.
+fn check_as_module(node: &Path, script: &[u8]) -> Result<Option<String>, Failure> {
+    let mut copy = tempfile::Builder::new()
+        .prefix("valor-check-")
+        .suffix(".mjs")
+        .tempfile()
+        .map_err(|e| Failure::new(format!("a temporary file could not be made: {e}")))?;
+    copy.write_all(script).map_err(|e| {
+        Failure::new(format!(
+            "{} could not be written: {e}",
+            copy.path().display()
+        ))
+    })?;
+    node_check(node, copy.path()) // the copy is removed when dropped
 }
 
 /// What `node --check` says is wrong with `file`, if anything.
@@ -357,6 +370,26 @@ pub fn strip_ansi(line: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn the_module_copy_follows_no_link_left_for_it() {
+        let node = on_path("node").expect("this test needs node on PATH (install Node.js)");
+        let dir = tempfile::tempdir().unwrap();
+        let precious = dir.path().join("precious.txt");
+        std::fs::write(&precious, "mine").unwrap();
+        // Where a copy of a predictable name would be (the process's id, the plugin's name).
+        let trap =
+            std::env::temp_dir().join(format!("valor-check-{}-trap.mjs", std::process::id()));
+        let _ = std::fs::remove_file(&trap);
+        std::os::unix::fs::symlink(&precious, &trap).unwrap();
+        let fine = check_as_module(&node, b"export default 1;\n");
+        let broken = check_as_module(&node, b"export default (;\n");
+        let _ = std::fs::remove_file(&trap);
+        assert_eq!(fine.map_err(|f| f.summary).unwrap(), None);
+        assert!(broken.map_err(|f| f.summary).unwrap().is_some());
+        assert_eq!(std::fs::read_to_string(&precious).unwrap(), "mine");
+    }
 
     #[test]
     fn colour_codes_are_stripped() {
