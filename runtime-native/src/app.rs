@@ -2,7 +2,7 @@
 //! boundary, as in the browser), its body read within the plugin's `max_body_bytes`, and the
 //! plugin's reply or the error, tagged.
 
-use crate::files::Files;
+use crate::files::{self, Files};
 use crate::host::{LocalDispatch, PluginContext};
 use crate::inbound::{self, Unreadable};
 use crate::plugin::{Modules, Plugin};
@@ -146,6 +146,26 @@ impl App {
         &self,
         peer: SocketAddr,
         request: http::Request<B>,
+    ) -> http::Response<files::Body>
+    where
+        B: http_body::Body<Data = Bytes>,
+        B::Error: Into<BoxError>,
+    {
+        let path = request.uri().path().to_owned();
+        let claimed = self.registry.as_ref().is_some_and(|r| r.claims(&path));
+        match &self.files {
+            Some(files) if !claimed && self.route(&path).is_none() => {
+                files.serve(request.method(), &path).await
+            }
+            _ => self.answer(peer, request).await.map(files::boxed),
+        }
+    }
+
+    /// The registry's or a plugin's answer.
+    async fn answer<B>(
+        &self,
+        peer: SocketAddr,
+        request: http::Request<B>,
     ) -> http::Response<Full<Bytes>>
     where
         B: http_body::Body<Data = Bytes>,
@@ -156,9 +176,6 @@ impl App {
             return registry.serve(self, peer, request).await;
         }
         let Some((mounted, relative_path)) = self.route(&path) else {
-            if let Some(files) = &self.files {
-                return files.serve(request.method(), &path).await;
-            }
             return Reply::text(404, &format!("no plugin is mounted at {path}\n")).into_http(None);
         };
         let plugin = match mounted {

@@ -2,12 +2,22 @@
 //! files under one directory, `index.html` for a directory, the content type from the file's
 //! extension (`application/wasm` for `.wasm`, which `instantiateStreaming` requires), and
 //! nothing outside the directory: `..`, encoded or not, and links leading out are refused.
+//! Nor hidden files (`.git/`, `.env`: any name starting with `.`), but `/.well-known/`.
+//! Files are streamed, HEAD answered from their metadata: a large file costs no memory.
 
 use bytes::Bytes;
-use http::{header, Method, Response, StatusCode};
-use http_body_util::Full;
+use futures::TryStreamExt;
+use http::{header, HeaderValue, Method, Response, StatusCode};
+use http_body_util::combinators::UnsyncBoxBody;
+use http_body_util::{BodyExt, Full, StreamBody};
 use percent_encoding::percent_decode_str;
 use std::path::{Component, Path, PathBuf};
+
+/// A response's body: bytes in memory, or a file read as it is sent.
+pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+
+/// The one hidden directory served: where sites publish `security.txt`, `assetlinks.json`...
+const WELL_KNOWN: &str = ".well-known";
 
 /// The files of one directory.
 #[derive(Debug, Clone)]
@@ -47,26 +57,21 @@ impl Files {
 
     /// What the URL path `path` (percent-encoded, starting with `/`) names.
     pub fn find(&self, path: &str) -> Found {
-        let Some(relative) = relative_path(path) else {
+        let Some(relative) = relative_path(path).filter(|relative| !hidden(relative)) else {
             return Found::Missing;
         };
-        let candidate = self.root.join(&relative);
-        // Links are followed, but only to somewhere inside the directory.
-        let Ok(real) = candidate.canonicalize() else {
+        let Some(real) = self.inside(&self.root.join(&relative)) else {
             return Found::Missing;
         };
-        if !real.starts_with(&self.root) {
-            return Found::Missing;
-        }
         if real.is_dir() {
             if !path.ends_with('/') {
                 // One leading slash: `//host/` would send the browser to another host.
                 return Found::Directory(format!("/{}/", path.trim_start_matches('/')));
             }
-            let index = real.join("index.html");
-            return match index.is_file() {
-                true => Found::File(index),
-                false => Found::Missing,
+            // The index may be a link too: it is held to the same rules.
+            return match self.inside(&real.join("index.html")) {
+                Some(index) if index.is_file() => Found::File(index),
+                _ => Found::Missing,
             };
         }
         match real.is_file() {
@@ -75,28 +80,38 @@ impl Files {
         }
     }
 
+    /// Where `candidate` really is (links are followed), if that is inside the directory and
+    /// not hidden.
+    fn inside(&self, candidate: &Path) -> Option<PathBuf> {
+        let real = candidate.canonicalize().ok()?;
+        let below = real.strip_prefix(&self.root).ok()?;
+        (!hidden(below)).then_some(real)
+    }
+
     /// The answer to `method` on `path`.
-    pub async fn serve(&self, method: &Method, path: &str) -> Response<Full<Bytes>> {
+    pub async fn serve(&self, method: &Method, path: &str) -> Response<Body> {
+        let mut response = self.answer(method, path).await;
+        no_sniffing(&mut response);
+        response
+    }
+
+    async fn answer(&self, method: &Method, path: &str) -> Response<Body> {
         if method != Method::GET && method != Method::HEAD {
             let mut response = text(StatusCode::METHOD_NOT_ALLOWED, "only GET and HEAD\n");
             response
                 .headers_mut()
-                .insert(header::ALLOW, http::HeaderValue::from_static("GET, HEAD"));
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
             return response;
         }
         match self.find(path) {
-            Found::File(file) => match tokio::fs::read(&file).await {
-                Ok(bytes) => {
-                    let length = bytes.len();
-                    let body = match method == Method::HEAD {
-                        true => Bytes::new(),
-                        false => Bytes::from(bytes),
-                    };
-                    let mut response = Response::new(Full::new(body));
+            Found::File(file) => match send(&file, method == Method::HEAD).await {
+                Ok(body) => {
+                    let (length, body) = body;
+                    let mut response = Response::new(body);
                     let headers = response.headers_mut();
                     headers.insert(
                         header::CONTENT_TYPE,
-                        http::HeaderValue::from_static(content_type(&file)),
+                        HeaderValue::from_static(content_type(&file)),
                     );
                     headers.insert(header::CONTENT_LENGTH, length.into());
                     response
@@ -108,7 +123,7 @@ impl Files {
             },
             Found::Directory(location) => {
                 let mut response = text(StatusCode::MOVED_PERMANENTLY, "");
-                if let Ok(value) = http::HeaderValue::from_str(&location) {
+                if let Ok(value) = HeaderValue::from_str(&location) {
                     response.headers_mut().insert(header::LOCATION, value);
                 }
                 response
@@ -116,6 +131,49 @@ impl Files {
             Found::Missing => text(StatusCode::NOT_FOUND, &format!("no file at {path}\n")),
         }
     }
+}
+
+/// A file's length and the body that sends it: nothing for HEAD (the length is its
+/// metadata's), else the file streamed as it is read.
+pub async fn send(file: &Path, head: bool) -> std::io::Result<(u64, Body)> {
+    let opened = tokio::fs::File::open(file).await?;
+    let length = opened.metadata().await?.len();
+    let body = match head {
+        true => full(Bytes::new()),
+        false => {
+            let chunks = tokio_util::io::ReaderStream::new(opened).map_ok(http_body::Frame::data);
+            BodyExt::boxed_unsync(StreamBody::new(chunks))
+        }
+    };
+    Ok((length, body))
+}
+
+/// A body of bytes in memory.
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    boxed(Full::new(bytes.into()))
+}
+
+/// A body in memory, as a [`Body`].
+pub fn boxed(body: Full<Bytes>) -> Body {
+    body.map_err(|never| match never {}).boxed_unsync()
+}
+
+/// Tells browsers to take the content type as given: a file uploaded as `.txt` that looks
+/// like HTML is not run as a page.
+pub fn no_sniffing<B>(response: &mut Response<B>) {
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+}
+
+/// Whether a path below the root goes through a hidden name (`.git`, `.env`), the
+/// `.well-known` directory at the top excepted.
+fn hidden(below: &Path) -> bool {
+    below.components().enumerate().any(|(at, component)| {
+        let name = component.as_os_str().to_string_lossy();
+        name.starts_with('.') && !(at == 0 && name == WELL_KNOWN)
+    })
 }
 
 /// The path below the root that a URL path names; `None` for one that would leave it (`..`)
@@ -165,12 +223,12 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn text(status: StatusCode, body: &str) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_owned())));
+fn text(status: StatusCode, body: &str) -> Response<Body> {
+    let mut response = Response::new(full(body.to_owned()));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        HeaderValue::from_static("text/plain; charset=utf-8"),
     );
     response
 }
@@ -250,6 +308,108 @@ mod tests {
         );
         assert_eq!(content_type(Path::new("p.json")), "application/json");
         assert_eq!(content_type(Path::new("blob")), "application/octet-stream");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_index_leads_nowhere_outside() {
+        let (dir, files) = site();
+        let docs = files.root().join("docs");
+        std::fs::remove_file(docs.join("index.html")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("secret.txt"), docs.join("index.html")).unwrap();
+        assert_eq!(files.find("/docs/"), Found::Missing);
+        // A link to an index inside the directory is still followed.
+        std::fs::remove_file(docs.join("index.html")).unwrap();
+        std::os::unix::fs::symlink(files.root().join("index.html"), docs.join("index.html"))
+            .unwrap();
+        assert_eq!(
+            files.find("/docs/"),
+            Found::File(files.root().join("index.html"))
+        );
+    }
+
+    #[test]
+    fn hidden_files_are_not_found_but_well_known_ones_are() {
+        let (_dir, files) = site();
+        let root = files.root().to_owned();
+        std::fs::create_dir_all(root.join(".git")).unwrap();
+        std::fs::write(root.join(".git/config"), "[core]").unwrap();
+        std::fs::write(root.join(".env"), "SECRET=1").unwrap();
+        std::fs::write(root.join("docs/.htpasswd"), "x").unwrap();
+        std::fs::create_dir_all(root.join(".well-known")).unwrap();
+        std::fs::write(root.join(".well-known/security.txt"), "Contact: x").unwrap();
+        for path in [
+            "/.git/config",
+            "/.git/",
+            "/.git",
+            "/.env",
+            "/%2eenv",
+            "/docs/.htpasswd",
+            "/.well-known/../.env",
+        ] {
+            assert_eq!(files.find(path), Found::Missing, "{path}");
+        }
+        assert_eq!(
+            files.find("/.well-known/security.txt"),
+            Found::File(root.join(".well-known/security.txt"))
+        );
+        #[cfg(unix)]
+        {
+            // Nor through a link with a plain name.
+            std::os::unix::fs::symlink(root.join(".env"), root.join("env.txt")).unwrap();
+            assert_eq!(files.find("/env.txt"), Found::Missing);
+        }
+    }
+
+    #[tokio::test]
+    async fn every_answer_forbids_sniffing() {
+        let (_dir, files) = site();
+        for (method, path) in [
+            (Method::GET, "/"),
+            (Method::HEAD, "/plugins/hello.wasm"),
+            (Method::GET, "/docs"),
+            (Method::GET, "/nothing"),
+            (Method::POST, "/"),
+        ] {
+            let response = files.serve(&method, path).await;
+            assert_eq!(
+                response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+                "nosniff",
+                "{method} {path}"
+            );
+        }
+    }
+
+    /// A file of 1 TiB that takes no room (sparse): reading it whole cannot even be tried.
+    fn huge_file(files: &Files) -> u64 {
+        let length = 1 << 40;
+        let file = std::fs::File::create(files.root().join("huge.bin")).unwrap();
+        file.set_len(length).unwrap();
+        length
+    }
+
+    #[tokio::test]
+    async fn large_files_are_streamed_and_head_reads_nothing() {
+        let (_dir, files) = site();
+        let length = huge_file(&files);
+        let head = files.serve(&Method::HEAD, "/huge.bin").await;
+        assert_eq!(head.status(), 200);
+        assert_eq!(head.headers()[header::CONTENT_LENGTH], length.to_string());
+        assert_eq!(http_body::Body::size_hint(head.body()).exact(), Some(0));
+        let get = files.serve(&Method::GET, "/huge.bin").await;
+        assert_eq!(get.status(), 200);
+        assert_eq!(get.headers()[header::CONTENT_LENGTH], length.to_string());
+        let mut body = get.into_body();
+        let first = body.frame().await.unwrap().unwrap().into_data().unwrap();
+        assert!(
+            !first.is_empty() && first.len() <= 1 << 20,
+            "{}",
+            first.len()
+        );
+        // And a small file's bytes arrive whole.
+        let page = files.serve(&Method::GET, "/").await.into_body();
+        let page = page.collect().await.unwrap().to_bytes();
+        assert_eq!(page, "<p>home</p>");
     }
 
     #[tokio::test]

@@ -8,7 +8,7 @@ use crate::storage::Storage;
 use crate::{server, source};
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use valor_host::manifest::Manifest;
 
@@ -54,6 +54,16 @@ pub async fn run(
         tracing::error!("{location}: {problem}");
     }
     let files = options.static_dir.as_deref().map(Files::new).transpose()?;
+    if let (Some(files), None) = (&files, &options.redis) {
+        if lies_inside(&options.data, files.root()) {
+            return Err(format!(
+                "the store's file {} is inside the static directory {}, which would let anyone \
+                 download it: give --data a path outside it (or --static another directory)",
+                options.data.display(),
+                files.root().display()
+            ));
+        }
+    }
     let storage = match &options.redis {
         Some(url) => Storage::connect_redis(url).await?,
         None => Storage::open_file(&options.data)?,
@@ -115,6 +125,32 @@ pub async fn run(
     Ok(())
 }
 
+/// Whether `path` (which may not exist yet) is inside `dir` (canonical): its nearest existing
+/// ancestor is resolved, links and all, and the rest taken as written.
+fn lies_inside(path: &Path, dir: &Path) -> bool {
+    let Ok(path) = std::path::absolute(path) else {
+        return false;
+    };
+    let mut rest = Vec::new();
+    let mut existing = path.as_path();
+    let mut real = loop {
+        if let Ok(real) = existing.canonicalize() {
+            break real;
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return false,
+        }
+    };
+    for name in rest.iter().rev() {
+        real.push(name);
+    }
+    real.starts_with(dir)
+}
+
 /// Stack for the wasm of a call: 2 MiB, room for the JavaScript engine's recursion (about 1 KiB
 /// of it per level of a script's recursion, which the engine stops by itself at 128 KiB of its
 /// own stack), well inside the runtime's threads' stacks ([`THREAD_STACK_BYTES`]).
@@ -140,4 +176,27 @@ fn client() -> Result<reqwest::Client, String> {
         .build()
         .map_err(|e| format!("starting the HTTP client failed: {e}"))
 }
-pub use crate::server::shutdown_signal;
+pub use crate::server::{http1_builder, shutdown_signal, HEADER_TIMEOUT};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_inside_the_static_directory_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let web = dir.path().join("web");
+        std::fs::create_dir(&web).unwrap();
+        let root = web.canonicalize().unwrap();
+        assert!(lies_inside(&web.join("valor-data/kv.redb"), &root));
+        assert!(lies_inside(&web.join("kv.redb"), &root));
+        assert!(!lies_inside(&dir.path().join("valor-data/kv.redb"), &root));
+        assert!(!lies_inside(&web.join("../kv.redb"), &root));
+        #[cfg(unix)]
+        {
+            // A link into the directory counts as the directory.
+            std::os::unix::fs::symlink(&web, dir.path().join("alias")).unwrap();
+            assert!(lies_inside(&dir.path().join("alias/kv.redb"), &root));
+        }
+    }
+}

@@ -74,3 +74,48 @@ async fn nothing_outside_the_directory_is_served() {
     }
     server.stop();
 }
+
+#[tokio::test]
+async fn hidden_files_are_not_served_and_nothing_is_sniffed() {
+    let dir = site();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join(".git")).unwrap();
+    std::fs::write(site.join(".git/config"), "[core]").unwrap();
+    std::fs::write(site.join(".env"), "SECRET=1").unwrap();
+    std::fs::create_dir_all(site.join(".well-known")).unwrap();
+    std::fs::write(site.join(".well-known/security.txt"), "Contact: x").unwrap();
+    let server = Server::start(dir.path(), &["--static", site.to_str().unwrap()], &[]);
+    for target in ["/.git/config", "/.env", "/%2eenv"] {
+        let response = raw_get(&server, target).await;
+        assert!(response.starts_with("HTTP/1.1 404"), "{target}: {response}");
+    }
+    let known = reqwest::get(format!("{}/.well-known/security.txt", server.url))
+        .await
+        .unwrap();
+    assert_eq!(known.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(answer(known).await, (200, "Contact: x".into()));
+    server.stop();
+}
+
+#[test]
+fn a_store_inside_the_static_directory_stops_the_server() {
+    let dir = site();
+    // The store's file, `kv.redb`, is in the app's directory: serving that directory would
+    // serve the store.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_valor"))
+        .arg("serve")
+        .arg("-p")
+        .arg(dir.path().join("plugins.json"))
+        .arg("--data")
+        .arg(dir.path().join("valor-data/kv.redb"))
+        .arg("--static")
+        .arg(dir.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("VALOR_REDIS")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{said}");
+    assert!(said.contains("give --data a path outside it"), "{said}");
+    assert!(!dir.path().join("valor-data").exists(), "no store was made");
+}

@@ -6,6 +6,7 @@
 //! bytes), or shows the build's errors over the page. The manifest is served with the
 //! registry turned on (`server`).
 
+mod host;
 mod server;
 mod state;
 mod watch;

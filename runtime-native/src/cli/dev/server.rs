@@ -1,24 +1,23 @@
 //! The dev server: the app's files from `web/` (HTML with the dev script added), Valor's
 //! worker and runtime from the binary when `web/` has none (before the first build), the
-//! manifest with the registry on, the dev script, and the state's events.
+//! manifest with the registry on, the dev script, and the state's events. Only to requests for
+//! this machine's names (`host`).
 
 use super::super::assets;
 use super::super::project::{Project, MANIFEST};
+use super::host;
 use super::state::State;
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
-use hyper::server::conn::http1;
+use http_body_util::{BodyExt, StreamBody};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use valor_server::files::{content_type, Files, Found};
-
-type Body = UnsyncBoxBody<Bytes, Infallible>;
+use valor_server::files::{self, content_type, full, no_sniffing, Body, Files, Found};
+use valor_server::serve::{http1_builder, HEADER_TIMEOUT};
 
 /// Where the dev script and the events are (a path no app uses).
 const DEV_PREFIX: &str = "/_valor/dev/";
@@ -28,6 +27,8 @@ struct Server {
     project: Project,
     files: Files,
     state: Arc<State>,
+    /// The address listened on.
+    address: SocketAddr,
 }
 
 /// Serves until Ctrl-C or SIGTERM.
@@ -41,6 +42,7 @@ pub async fn serve(project: Project, listen: SocketAddr, state: Arc<State>) -> R
         project,
         files,
         state,
+        address,
     });
     // One line on stdout, for scripts that started it with port 0.
     println!("valor: listening on http://{address}");
@@ -63,7 +65,7 @@ pub async fn serve(project: Project, listen: SocketAddr, state: Arc<State>) -> R
             async move { Ok::<_, Infallible>(server.answer(request).await) }
         });
         tokio::spawn(async move {
-            let _ = http1::Builder::new()
+            let _ = http1_builder(HEADER_TIMEOUT)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
@@ -73,42 +75,71 @@ pub async fn serve(project: Project, listen: SocketAddr, state: Arc<State>) -> R
 impl Server {
     async fn answer<B>(&self, request: Request<B>) -> Response<Body> {
         let path = request.uri().path().to_owned();
-        let mut response = match path.strip_prefix(DEV_PREFIX) {
-            Some("events") => self.events(),
-            Some("client.js") => {
-                bytes(CLIENT.as_bytes().to_vec(), "text/javascript; charset=utf-8")
+        let host = request.headers().get(header::HOST);
+        let refused = host::refused(host.map(|h| h.to_str().unwrap_or("")), self.address);
+        let head = request.method() == Method::HEAD;
+        let mut response = if let Some(reason) = refused {
+            text(StatusCode::FORBIDDEN, &reason)
+        } else {
+            match path.strip_prefix(DEV_PREFIX) {
+                Some("events") => self.events(),
+                Some("client.js") => {
+                    bytes(CLIENT.as_bytes().to_vec(), "text/javascript; charset=utf-8")
+                }
+                Some(_) => text(StatusCode::NOT_FOUND, "no such dev server file\n"),
+                None if request.method() != Method::GET && request.method() != Method::HEAD => {
+                    text(
+                        StatusCode::METHOD_NOT_ALLOWED,
+                        &format!(
+                            "{} {path}: the dev server serves files; plugins answer in the page's \
+                             service worker (is it controlling the page?)\n",
+                            request.method()
+                        ),
+                    )
+                }
+                None if path == format!("/{MANIFEST}") => self.manifest().await,
+                None => self.file(&path, head).await,
             }
-            Some(_) => text(StatusCode::NOT_FOUND, "no such dev server file\n"),
-            None if request.method() != Method::GET && request.method() != Method::HEAD => text(
-                StatusCode::METHOD_NOT_ALLOWED,
-                &format!(
-                    "{} {path}: the dev server serves files; plugins answer in the page's \
-                     service worker (is it controlling the page?)\n",
-                    request.method()
-                ),
-            ),
-            None if path == format!("/{MANIFEST}") => self.manifest().await,
-            None => self.file(&path).await,
         };
         // Always the latest: the page and its worker never keep a copy of anything.
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        no_sniffing(&mut response);
         response
     }
 
-    /// The app's file at `path`; Valor's from the binary if the app has none.
-    async fn file(&self, path: &str) -> Response<Body> {
+    /// The app's file at `path`; Valor's from the binary if the app has none. Pages are read
+    /// to add the dev script; other files are streamed, and HEAD reads nothing.
+    async fn file(&self, path: &str, head: bool) -> Response<Body> {
+        let failed = |error: std::io::Error| {
+            text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("{path} could not be read: {error}\n"),
+            )
+        };
         match self.files.find(path) {
-            Found::File(file) => match tokio::fs::read(&file).await {
-                Ok(body) if content_type(&file).starts_with("text/html") => {
-                    bytes(with_dev_script(body), content_type(&file))
+            Found::File(file) if content_type(&file).starts_with("text/html") && !head => {
+                match tokio::fs::read(&file).await {
+                    Ok(page) => bytes(with_dev_script(page), content_type(&file)),
+                    Err(error) => failed(error),
                 }
-                Ok(body) => bytes(body, content_type(&file)),
-                Err(error) => text(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    &format!("{path} could not be read: {error}\n"),
-                ),
+            }
+            Found::File(file) => match files::send(&file, head).await {
+                Ok((mut length, body)) => {
+                    if content_type(&file).starts_with("text/html") {
+                        length += dev_script_tag().len() as u64;
+                    }
+                    let mut response = Response::new(body);
+                    let headers = response.headers_mut();
+                    headers.insert(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static(content_type(&file)),
+                    );
+                    headers.insert(header::CONTENT_LENGTH, length.into());
+                    response
+                }
+                Err(error) => failed(error),
             },
             Found::Directory(location) => {
                 let mut response = text(StatusCode::MOVED_PERMANENTLY, "");
@@ -159,7 +190,7 @@ impl Server {
         let retry = futures::stream::once(async { Bytes::from_static(b"retry: 500\n\n") });
         let stream = retry
             .chain(updates)
-            .map(|chunk| Ok::<_, Infallible>(hyper::body::Frame::data(chunk)));
+            .map(|chunk| Ok::<_, std::io::Error>(hyper::body::Frame::data(chunk)));
         let mut response = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -169,19 +200,26 @@ impl Server {
     }
 }
 
-/// The page's HTML, with the dev script added at its end.
-fn with_dev_script(html: Vec<u8>) -> Vec<u8> {
-    let tag = format!("<script src=\"{DEV_PREFIX}client.js\"></script>\n");
-    let mut html = String::from_utf8_lossy(&html).into_owned();
-    match html.rfind("</body>") {
-        Some(at) => html.insert_str(at, &tag),
-        None => html.push_str(&tag),
-    }
-    html.into_bytes()
+/// What the dev server adds to pages.
+fn dev_script_tag() -> String {
+    format!("<script src=\"{DEV_PREFIX}client.js\"></script>\n")
+}
+
+/// The page's HTML, with the dev script added before its last `</body>`, or at its end: the
+/// page's bytes are kept as they are, so its length grows by the tag's exactly (HEAD says so).
+fn with_dev_script(mut html: Vec<u8>) -> Vec<u8> {
+    let tag = dev_script_tag();
+    let end = b"</body>";
+    let at = html
+        .windows(end.len())
+        .rposition(|window| window == end)
+        .unwrap_or(html.len());
+    html.splice(at..at, tag.into_bytes());
+    html
 }
 
 fn bytes(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
-    let mut response = Response::new(BodyExt::boxed_unsync(Full::new(Bytes::from(body))));
+    let mut response = Response::new(full(body));
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -197,6 +235,86 @@ fn text(status: StatusCode, body: &str) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A dev server of a project with a page and a 1 TiB sparse file, listening on `address`.
+    fn server(address: &str) -> (tempfile::TempDir, Server) {
+        let dir = tempfile::tempdir().unwrap();
+        let web = dir.path().join("web");
+        std::fs::create_dir_all(&web).unwrap();
+        std::fs::write(web.join(MANIFEST), r#"{ "plugins": [] }"#).unwrap();
+        std::fs::write(web.join("index.html"), "<p>hi</p></body>").unwrap();
+        std::fs::write(web.join(".env"), "SECRET=1").unwrap();
+        let huge = std::fs::File::create(web.join("huge.bin")).unwrap();
+        huge.set_len(1 << 40).unwrap();
+        let project = Project::find(dir.path()).unwrap();
+        let server = Server {
+            files: Files::new(&project.web()).unwrap(),
+            project,
+            state: Arc::new(State::new()),
+            address: address.parse().unwrap(),
+        };
+        (dir, server)
+    }
+
+    fn request(method: Method, path: &str, host: &str) -> Request<String> {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, host)
+            .body(String::new())
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn other_hosts_are_refused() {
+        let (_dir, server) = server("127.0.0.1:8080");
+        for path in ["/", "/_valor/dev/events", "/plugins.json"] {
+            let response = server
+                .answer(request(Method::GET, path, "rebound.example:8080"))
+                .await;
+            assert_eq!(response.status(), 403, "{path}");
+            let said = response.into_body().collect().await.unwrap().to_bytes();
+            let said = String::from_utf8_lossy(&said);
+            assert!(said.contains("http://localhost:8080/"), "{said}");
+        }
+        for host in ["localhost:8080", "127.0.0.1:8080", "[::1]:8080"] {
+            let response = server.answer(request(Method::GET, "/", host)).await;
+            assert_eq!(response.status(), 200, "{host}");
+        }
+    }
+
+    #[tokio::test]
+    async fn files_are_streamed_head_reads_nothing_and_nothing_is_sniffed() {
+        let (_dir, server) = server("127.0.0.1:8080");
+        let answer = |method, path| server.answer(request(method, path, "localhost:8080"));
+        let head = answer(Method::HEAD, "/huge.bin").await;
+        assert_eq!(head.status(), 200);
+        assert_eq!(
+            head.headers()[header::CONTENT_LENGTH],
+            (1u64 << 40).to_string()
+        );
+        let get = answer(Method::GET, "/huge.bin").await;
+        assert_eq!(get.status(), 200);
+        let first = get.into_body().frame().await.unwrap().unwrap();
+        assert!(first.into_data().unwrap().len() <= 1 << 20);
+        // A page's length counts the dev script, on HEAD too.
+        let page = answer(Method::GET, "/").await.into_body();
+        let page = page.collect().await.unwrap().to_bytes();
+        let head = answer(Method::HEAD, "/").await;
+        assert_eq!(
+            head.headers()[header::CONTENT_LENGTH],
+            page.len().to_string()
+        );
+        for path in ["/", "/huge.bin", "/nothing", "/_valor/dev/client.js"] {
+            let response = answer(Method::GET, path).await;
+            assert_eq!(
+                response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+                "nosniff",
+                "{path}"
+            );
+        }
+        assert_eq!(answer(Method::GET, "/.env").await.status(), 404);
+    }
 
     #[test]
     fn the_dev_script_is_added_to_pages() {
