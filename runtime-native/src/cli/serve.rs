@@ -15,14 +15,14 @@ pub struct Args {
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
     /// The app's files, served at every path that no plugin's prefix (nor the registry) claims:
-    /// `index.html` for a directory, no path outside DIR.
+    /// `index.html` for a directory, no path outside DIR, no hidden file (but `.well-known/`).
     #[arg(long = "static", value_name = "DIR")]
     static_dir: Option<PathBuf>,
     /// The public origin plugins are told (`origin()`, `"self"` in `allowed_hosts`), e.g.
     /// https://api.example.com behind a proxy; by default http://<listen address>.
     #[arg(long)]
     origin: Option<String>,
-    /// The file of the embedded key-value store.
+    /// The file of the embedded key-value store (never inside the --static DIR).
     #[arg(long, default_value = "valor-data/kv.redb")]
     data: PathBuf,
     /// Keep the key-value store in Redis instead (redis://host:port/db), shared by every
