@@ -70,7 +70,12 @@ pub async fn run(
     };
     let listener = tokio::net::TcpListener::bind(options.listen)
         .await
-        .map_err(|e| format!("listening on {} failed: {e}", options.listen))?;
+        .map_err(|e| {
+            format!(
+                "listening on {} failed: {e} (choose another address with --listen)",
+                options.listen
+            )
+        })?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let origin = options
         .origin

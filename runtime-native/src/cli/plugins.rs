@@ -87,9 +87,11 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
 
 /// The crate in `dir`, built for wasm32 and optimised: its module's bytes.
 fn build_crate(name: &str, dir: &Path, optimise: Optimise, hint: &str) -> Result<Vec<u8>, Failure> {
-    // The first build of a run says why it may take a while.
-    static FIRST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
-    let first = FIRST.swap(false, std::sync::atomic::Ordering::Relaxed);
+    // A first build (nothing built for wasm32 yet in the project's target/) says why it may
+    // take a while.
+    let first = !dir
+        .ancestors()
+        .any(|folder| folder.join("target").join(WASM_TARGET).join("release").is_dir());
     super::say(format!(
         "building {name}: cargo build --release --target {WASM_TARGET}{}",
         match first {

@@ -22,7 +22,14 @@ impl Embedded {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
         }
-        let database = Database::create(path).map_err(|e| fail(&e))?;
+        let database = Database::create(path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => format!(
+                "the store {} is in use by another valor serve: stop that one, or give this one \
+                 another --data (or --redis, a store servers share)",
+                path.display()
+            ),
+            other => fail(&other),
+        })?;
         // The table exists from the start: reads never meet a missing one.
         let txn = database.begin_write().map_err(|e| fail(&e))?;
         txn.open_table(ENTRIES).map_err(|e| fail(&e))?;
@@ -143,5 +150,20 @@ impl Embedded {
             Ok(outcome)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_in_use_says_by_whom_and_what_to_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kv.redb");
+        let _first = Embedded::open(&path).unwrap();
+        let error = Embedded::open(&path).err().unwrap();
+        assert!(error.contains("in use by another valor serve"), "{error}");
+        assert!(error.contains("--data"), "{error}");
     }
 }
