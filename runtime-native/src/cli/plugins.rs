@@ -89,9 +89,13 @@ fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), String> {
 fn build_crate(name: &str, dir: &Path, optimise: Optimise, hint: &str) -> Result<Vec<u8>, Failure> {
     // A first build (nothing built for wasm32 yet in the project's target/) says why it may
     // take a while.
-    let first = !dir
-        .ancestors()
-        .any(|folder| folder.join("target").join(WASM_TARGET).join("release").is_dir());
+    let first = !dir.ancestors().any(|folder| {
+        folder
+            .join("target")
+            .join(WASM_TARGET)
+            .join("release")
+            .is_dir()
+    });
     super::say(format!(
         "building {name}: cargo build --release --target {WASM_TARGET}{}",
         match first {
