@@ -105,29 +105,13 @@ impl Files {
         }
         match self.find(path) {
             Found::File(file) => match send(&file, method == Method::HEAD).await {
-                Ok(body) => {
-                    let (length, body) = body;
-                    let mut response = Response::new(body);
-                    let headers = response.headers_mut();
-                    headers.insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(content_type(&file)),
-                    );
-                    headers.insert(header::CONTENT_LENGTH, length.into());
-                    response
-                }
+                Ok((length, body)) => file_response(&file, length, body),
                 Err(error) => text(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     &format!("{path} could not be read: {error}\n"),
                 ),
             },
-            Found::Directory(location) => {
-                let mut response = text(StatusCode::MOVED_PERMANENTLY, "");
-                if let Ok(value) = HeaderValue::from_str(&location) {
-                    response.headers_mut().insert(header::LOCATION, value);
-                }
-                response
-            }
+            Found::Directory(location) => redirect(&location),
             Found::Missing => text(StatusCode::NOT_FOUND, &format!("no file at {path}\n")),
         }
     }
@@ -223,7 +207,29 @@ pub fn content_type(path: &Path) -> &'static str {
     }
 }
 
-fn text(status: StatusCode, body: &str) -> Response<Body> {
+/// The answer that sends `file`, `length` bytes of it (what [`send`] gave).
+pub fn file_response(file: &Path, length: u64, body: Body) -> Response<Body> {
+    let mut response = Response::new(body);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(file)),
+    );
+    headers.insert(header::CONTENT_LENGTH, length.into());
+    response
+}
+
+/// A directory asked for without its trailing `/`, sent to `location` (see [`Found`]).
+pub fn redirect(location: &str) -> Response<Body> {
+    let mut response = text(StatusCode::MOVED_PERMANENTLY, "");
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// A plain-text answer.
+pub fn text(status: StatusCode, body: &str) -> Response<Body> {
     let mut response = Response::new(full(body.to_owned()));
     *response.status_mut() = status;
     response.headers_mut().insert(

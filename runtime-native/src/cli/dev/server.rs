@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use valor_server::files::{self, content_type, full, no_sniffing, Body, Files, Found};
+use valor_server::files::{self, content_type, full, no_sniffing, text, Body, Files, Found};
 use valor_server::serve::{http1_builder, HEADER_TIMEOUT};
 
 /// Where the dev script and the events are (a path no app uses).
@@ -130,24 +130,11 @@ impl Server {
                     if content_type(&file).starts_with("text/html") {
                         length += dev_script_tag().len() as u64;
                     }
-                    let mut response = Response::new(body);
-                    let headers = response.headers_mut();
-                    headers.insert(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static(content_type(&file)),
-                    );
-                    headers.insert(header::CONTENT_LENGTH, length.into());
-                    response
+                    files::file_response(&file, length, body)
                 }
                 Err(error) => failed(error),
             },
-            Found::Directory(location) => {
-                let mut response = text(StatusCode::MOVED_PERMANENTLY, "");
-                if let Ok(value) = HeaderValue::from_str(&location) {
-                    response.headers_mut().insert(header::LOCATION, value);
-                }
-                response
-            }
+            Found::Directory(location) => files::redirect(&location),
             Found::Missing => match assets::at(path) {
                 Some(asset) => bytes(
                     asset.bytes.to_vec(),
@@ -223,12 +210,6 @@ fn bytes(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
     response
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    response
-}
-
-fn text(status: StatusCode, body: &str) -> Response<Body> {
-    let mut response = bytes(body.as_bytes().to_vec(), "text/plain; charset=utf-8");
-    *response.status_mut() = status;
     response
 }
 
