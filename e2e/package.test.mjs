@@ -94,6 +94,11 @@ test('the declarations type a page and a worker, and reject misuse', async () =>
     try { await plugins.remove('hello'); } catch (error) { if (error instanceof RegistryError) console.log(error.status); }
     console.log(registration.scope, all.map((plugin) => plugin.state));
   `, 'es2022,dom'), '');
+  // The package's root is the page module too.
+  assert.equal(await typeCheck('root.ts', `
+    import { registerValor } from 'valor-web';
+    await registerValor();
+  `, 'es2022,dom'), '');
   assert.equal(await typeCheck('worker.ts', `
     /// <reference types="valor-web/valor-worker" />
     declare const self: ServiceWorkerGlobalScope;

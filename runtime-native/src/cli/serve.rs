@@ -12,7 +12,7 @@ pub struct Args {
     #[arg(short = 'p', long = "plugins")]
     manifest: String,
     /// The address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8787")]
+    #[arg(long, default_value = "127.0.0.1:8787", value_parser = super::listen_address)]
     listen: SocketAddr,
     /// The app's files, served at every path that no plugin's prefix (nor the registry) claims:
     /// `index.html` for a directory, no path outside DIR, no hidden file (but `.well-known/`).

@@ -25,7 +25,7 @@ pub struct Args {
     #[arg(long, default_value = ".")]
     project: PathBuf,
     /// The address to listen on (port 0: any free port).
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = super::listen_address)]
     listen: SocketAddr,
 }
 
@@ -34,10 +34,19 @@ pub const HINT: &str = "fix it and save: valor dev builds it again";
 
 pub fn run(args: Args) -> Result<(), String> {
     let project = Project::find(&args.project)?;
+    // The port first: a port in use is said before a first build of a minute.
+    let listener = std::net::TcpListener::bind(args.listen)
+        .and_then(|listener| listener.set_nonblocking(true).map(|()| listener))
+        .map_err(|e| {
+            format!(
+                "listening on {} failed: {e} (choose another with --listen)",
+                args.listen
+            )
+        })?;
     let state = Arc::new(State::new());
     state.set_build(build(&project));
     let watcher = watch::start(project.clone(), Arc::clone(&state))?;
-    let served = super::runtime()?.block_on(server::serve(project, args.listen, state));
+    let served = super::runtime()?.block_on(server::serve(project, listener, state));
     drop(watcher);
     served
 }

@@ -32,10 +32,12 @@ struct Server {
 }
 
 /// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(project: Project, listen: SocketAddr, state: Arc<State>) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("listening on {listen} failed: {e} (choose another with --listen)"))?;
+pub async fn serve(
+    project: Project,
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(|e| e.to_string())?;
     let address = listener.local_addr().map_err(|e| e.to_string())?;
     let files = Files::new(&project.web())?;
     let server = Arc::new(Server {
