@@ -255,9 +255,67 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The `retry-after` (seconds) of the 503 a request answers while the store is unavailable:
+/// about the time a server takes to reconnect to a Redis that is back.
+pub const RETRY_AFTER_SECONDS: u32 = 1;
+
+/// Why a store failed, for a plugin to answer by: a `kv` result with outcome `FAILED` whose
+/// message starts with `unavailable: ` or `full: ` (PROTOCOL.md section 9). Any other message
+/// (a malformed command, a value over the limit, another store error) is [`Failure::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The store could not be reached, or did not answer in time: it may be back soon, so the
+    /// same request can be tried again later.
+    Unavailable,
+    /// The store has no room for the write (disk full, quota used up); nothing was written.
+    Full,
+    /// Any other failure.
+    Other,
+}
+
+impl Failure {
+    const UNAVAILABLE: &'static str = "unavailable: ";
+    const FULL: &'static str = "full: ";
+
+    /// The message a host sends for a store failure of this kind.
+    pub fn message(self, reason: &str) -> String {
+        match self {
+            Failure::Unavailable => format!("{}{reason}", Self::UNAVAILABLE),
+            Failure::Full => format!("{}{reason}", Self::FULL),
+            Failure::Other => reason.to_owned(),
+        }
+    }
+
+    /// The kind of failure a `FAILED` message tells, and its reason.
+    pub fn of(message: &str) -> (Failure, &str) {
+        if let Some(reason) = message.strip_prefix(Self::UNAVAILABLE) {
+            (Failure::Unavailable, reason)
+        } else if let Some(reason) = message.strip_prefix(Self::FULL) {
+            (Failure::Full, reason)
+        } else {
+            (Failure::Other, message)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failures_round_trip_through_their_message() {
+        for failure in [Failure::Unavailable, Failure::Full, Failure::Other] {
+            let message = failure.message("writing key \"k\" failed: no room");
+            assert_eq!(
+                Failure::of(&message),
+                (failure, "writing key \"k\" failed: no room")
+            );
+        }
+        assert_eq!(
+            Failure::of("malformed storage command: unknown command"),
+            (Failure::Other, "malformed storage command: unknown command")
+        );
+    }
 
     #[test]
     fn commands_round_trip() {

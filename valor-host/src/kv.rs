@@ -6,11 +6,20 @@ use crate::result::{failed, ok};
 use std::future::Future;
 use valor_abi::storage::{self, Command};
 
+pub use valor_abi::storage::{Failure, RETRY_AFTER_SECONDS};
+
+/// A store's error: its text, and the kind of failure it is, which the plugin is told
+/// (`unavailable: `, `full: `) so that its request answers 503 with `retry-after`, or 507.
+pub trait StoreError: std::fmt::Display {
+    /// What kind of failure this is.
+    fn failure(&self) -> Failure;
+}
+
 /// A store of namespaced keys and values, as PROTOCOL.md section 9 defines it: listings sorted
 /// by key, a scan one snapshot, compare-and-swap atomic, writes durable once they complete.
 pub trait Store {
-    /// A store failure; the plugin is told its text (`FAILED`).
-    type Error: std::fmt::Display;
+    /// A store failure; the plugin is told its kind and text (`FAILED`).
+    type Error: StoreError;
 
     /// The value of `key`, if any.
     fn get(
@@ -100,6 +109,6 @@ pub async fn run<S: Store>(store: &S, plugin: &str, max_body_bytes: u32, bytes: 
     };
     match reply {
         Ok(payload) => ok(&payload),
-        Err(error) => failed(&error.to_string()),
+        Err(error) => failed(&error.failure().message(&error.to_string())),
     }
 }

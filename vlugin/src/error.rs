@@ -1,5 +1,5 @@
 use crate::response::{encoded_text, text};
-use crate::{IntoResponse, Response, StatusCode};
+use crate::{http, kv, IntoResponse, Response, StatusCode};
 
 /// What can go wrong in a handler: the host API's failures, and answers a handler gives up with.
 ///
@@ -19,7 +19,7 @@ use crate::{IntoResponse, Response, StatusCode};
 ///     if todo.title.is_empty() {
 ///         return Err(Error::new(StatusCode::UNPROCESSABLE_ENTITY, "the title is empty"));
 ///     }
-///     kv::set(&todo.title, b"").await?; // the store failed: 503
+///     kv::set(&todo.title, b"").await?; // the store is unreachable: 503; full: 507
 ///     Ok((StatusCode::CREATED, todo.title))
 /// }
 /// # fn main() {}
@@ -36,9 +36,15 @@ pub enum Error {
     /// An outbound request failed without an HTTP answer (DNS, connection, CORS, ...).
     #[error("fetch failed: {0}")]
     Network(String),
-    /// The key-value store failed.
-    #[error("storage failed: {0}")]
-    Storage(String),
+    /// The key-value store failed: [`kv::Failure`] says how (unreachable for now, full, or
+    /// otherwise), the message why.
+    #[error("storage {}: {message}", failure_word(*.failure))]
+    Storage {
+        /// How it failed.
+        failure: kv::Failure,
+        /// Why, as the host said.
+        message: String,
+    },
     /// The manifest entry's `config` does not have the shape the plugin expects.
     #[error("invalid config: {0}")]
     Config(String),
@@ -76,19 +82,33 @@ impl Error {
     /// |---|---|
     /// | [`Error::Json`]: a value that is not the expected JSON (a request's body, most often) | 400 Bad Request |
     /// | [`Error::Network`]: an outbound request got no HTTP answer | 502 Bad Gateway |
-    /// | [`Error::Storage`]: the key-value store failed | 503 Service Unavailable |
+    /// | [`Error::Storage`]: the key-value store is unreachable for now ([`kv::Failure::Unavailable`]) | 503 Service Unavailable, with `retry-after` |
+    /// | [`Error::Storage`]: the key-value store is full ([`kv::Failure::Full`]); nothing was written | 507 Insufficient Storage |
+    /// | [`Error::Storage`]: the key-value store failed otherwise | 503 Service Unavailable |
     /// | [`Error::Status`]: the handler's own | as given |
     /// | [`Error::Denied`], [`Error::Config`], [`Error::Http`], [`Error::Protocol`]: the plugin or its entry is wrong | 500 Internal Server Error |
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Json(_) => StatusCode::BAD_REQUEST,
             Error::Network(_) => StatusCode::BAD_GATEWAY,
-            Error::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Storage {
+                failure: kv::Failure::Full,
+                ..
+            } => StatusCode::INSUFFICIENT_STORAGE,
+            Error::Storage { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Status { status, .. } => *status,
             Error::Denied(_) | Error::Config(_) | Error::Http(_) | Error::Protocol(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
         }
+    }
+}
+
+fn failure_word(failure: kv::Failure) -> &'static str {
+    match failure {
+        kv::Failure::Unavailable => "unavailable",
+        kv::Failure::Full => "full",
+        kv::Failure::Other => "failed",
     }
 }
 
@@ -99,14 +119,38 @@ impl<M: Into<String>> From<(StatusCode, M)> for Error {
     }
 }
 
-/// Its [`status`](Error::status), its message as text.
+/// Its [`status`](Error::status), its message as text; and `retry-after` when the store is
+/// unreachable for now, so that clients know to try again.
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        text(self.status(), self.to_string())
+        let retry = self.retry_after();
+        let mut response = text(self.status(), self.to_string());
+        if let Some(seconds) = retry {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 
     fn __encode(self) -> Vec<u8> {
-        encoded_text(self.status(), &self.to_string())
+        match self.retry_after() {
+            Some(_) => valor_abi::codec::encode_response(&self.into_response()),
+            None => encoded_text(self.status(), &self.to_string()),
+        }
+    }
+}
+
+impl Error {
+    /// The `retry-after` (seconds) of its answer, if it has one.
+    fn retry_after(&self) -> Option<u32> {
+        match self {
+            Error::Storage {
+                failure: kv::Failure::Unavailable,
+                ..
+            } => Some(valor_abi::storage::RETRY_AFTER_SECONDS),
+            _ => None,
+        }
     }
 }
 

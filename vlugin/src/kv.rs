@@ -30,8 +30,19 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use valor_abi::storage::{self, Command, Swap};
 
+pub use valor_abi::storage::Failure;
+
 async fn run(command: Command<'_>) -> Result<Vec<u8>, Error> {
-    host::kv(&command.encode()).result(Error::Storage).await
+    host::kv(&command.encode()).result(failed).await
+}
+
+/// The error of a command the host says failed, with how it failed (the start of its message).
+fn failed(message: String) -> Error {
+    let (failure, reason) = Failure::of(&message);
+    Error::Storage {
+        failure,
+        message: reason.to_owned(),
+    }
 }
 
 /// The value stored under `key`, if any.

@@ -33,7 +33,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use valor_abi::storage::{self, Command};
+use valor_abi::storage::{self, Command, Failure};
 use valor_abi::{codec, outcome};
 
 type FetchStub = Box<dyn FnMut(Request) -> Response>;
@@ -44,12 +44,14 @@ pub struct Host {
     mount: String,
     origin: String,
     store: BTreeMap<String, Vec<u8>>,
+    store_failure: Option<Failure>,
     now_ms: f64,
     fetch: Option<FetchStub>,
 }
 
 struct State {
     store: BTreeMap<String, Vec<u8>>,
+    store_failure: Option<Failure>,
     now_ms: f64,
     fetch: Option<FetchStub>,
 }
@@ -73,6 +75,7 @@ impl Host {
             mount: String::new(),
             origin: "http://localhost".to_owned(),
             store: BTreeMap::new(),
+            store_failure: None,
             now_ms: crate::guest::host::system_time_ms(),
             fetch: None,
         }
@@ -102,6 +105,13 @@ impl Host {
         self
     }
 
+    /// Makes every `kv` command fail as `failure` does on a real host: the store unreachable
+    /// (Redis restarting), full (a disk or quota used up), or failing otherwise.
+    pub fn kv_failing(mut self, failure: Failure) -> Self {
+        self.store_failure = Some(failure);
+        self
+    }
+
     /// Where the clock starts, in milliseconds since the Unix epoch.
     pub fn now(mut self, ms: f64) -> Self {
         self.now_ms = ms;
@@ -125,6 +135,7 @@ impl Host {
         crate::guest::set_up(&config, mount, origin);
         let state = Rc::new(RefCell::new(State {
             store: self.store,
+            store_failure: self.store_failure,
             now_ms: self.now_ms,
             fetch: self.fetch,
         }));
@@ -253,6 +264,9 @@ pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
 
 pub(crate) fn kv(command: &[u8]) -> Vec<u8> {
     with_host(|state| {
+        if let Some(failure) = state.store_failure {
+            return Err(failure.message("the test host's store was made to fail"));
+        }
         let store = &mut state.store;
         let command = Command::decode(command).map_err(|e| e.to_string())?;
         Ok(match command {

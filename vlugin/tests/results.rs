@@ -49,8 +49,23 @@ fn sdk_errors_answer_with_their_status() {
     assert_eq!(answer(gone), (StatusCode::GONE, "deleted".into()));
     let upstream: vlugin::Result<&str> = Err(Error::Network("connection refused".into()));
     assert_eq!(answer(upstream).0, StatusCode::BAD_GATEWAY);
-    let store: vlugin::Result<&str> = Err(Error::Storage("quota".into()));
-    assert_eq!(answer(store).0, StatusCode::SERVICE_UNAVAILABLE);
+    let storage = |failure| -> vlugin::Result<&str> {
+        Err(Error::Storage {
+            failure,
+            message: "writing key \"k\" failed: why".into(),
+        })
+    };
+    let (status, text) = answer(storage(vlugin::kv::Failure::Full));
+    assert_eq!(status, StatusCode::INSUFFICIENT_STORAGE);
+    assert_eq!(text, "storage full: writing key \"k\" failed: why");
+    let (status, text) = answer(storage(vlugin::kv::Failure::Unavailable));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(text.starts_with("storage unavailable: "), "{text}");
+    let unreachable = storage(vlugin::kv::Failure::Unavailable).into_response();
+    assert_eq!(unreachable.headers()["retry-after"], "1");
+    let (status, text) = answer(storage(vlugin::kv::Failure::Other));
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(text.starts_with("storage failed: "), "{text}");
     let denied: vlugin::Result<&str> = Err(Error::Denied("not allowed".into()));
     assert_eq!(answer(denied).0, StatusCode::INTERNAL_SERVER_ERROR);
 }

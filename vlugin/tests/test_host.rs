@@ -114,3 +114,31 @@ fn a_future_that_can_never_finish_is_reported() {
     let _host = Host::new().install();
     block_on(std::future::pending::<()>());
 }
+
+/// A store made to fail answers as on a real host: 507 when full, 503 with `retry-after` when
+/// unreachable; and the handler decides what to do with it.
+#[test]
+fn a_failing_store_answers_by_its_failure() {
+    #[vlugin]
+    async fn save(_req: Request) -> vlugin::Result<&'static str> {
+        kv::set("k", b"v").await?;
+        Ok("saved")
+    }
+    for (failure, status, retry) in [
+        (kv::Failure::Full, 507, None),
+        (kv::Failure::Unavailable, 503, Some("1")),
+        (kv::Failure::Other, 503, None),
+    ] {
+        let host = Host::new().kv_failing(failure).install();
+        let response = block_on(save(request("POST", "/", ""))).into_response();
+        assert_eq!(response.status(), status, "{failure:?}");
+        let retry_after = response.headers().get("retry-after");
+        assert_eq!(retry_after.map(|v| v.to_str().unwrap()), retry);
+        let text = response.body().text().unwrap();
+        assert!(
+            text.contains("the test host's store was made to fail"),
+            "{text}"
+        );
+        assert_eq!(host.kv_get("k"), None);
+    }
+}

@@ -6,6 +6,7 @@ use super::{Current, StorageError};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use valor_host::kv::Failure;
 
 const ENTRIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("valor_kv");
 
@@ -55,8 +56,18 @@ impl Embedded {
         let outcome = tokio::task::spawn_blocking(move || work(&database)).await;
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(StorageError::new(operation, namespace, error)),
-            Err(error) => Err(StorageError::new(operation, namespace, error)),
+            Ok(Err(error)) => Err(StorageError::new(
+                operation,
+                namespace,
+                failure_of(&error),
+                error,
+            )),
+            Err(error) => Err(StorageError::new(
+                operation,
+                namespace,
+                Failure::Other,
+                error,
+            )),
         }
     }
 
@@ -150,6 +161,18 @@ impl Embedded {
             Ok(outcome)
         })
         .await
+    }
+}
+
+/// Full when the disk (or the user's quota) had no room for the write.
+fn failure_of(error: &redb::Error) -> Failure {
+    let io = match error {
+        redb::Error::Io(io) => Some(io),
+        _ => None,
+    };
+    match io.map(std::io::Error::kind) {
+        Some(std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) => Failure::Full,
+        _ => Failure::Other,
     }
 }
 

@@ -8,7 +8,7 @@ mod embedded;
 mod redis;
 
 use std::path::Path;
-use valor_host::kv::Store;
+use valor_host::kv::{Failure, Store, StoreError};
 
 /// What a compare-and-swap found when it did not swap: the current value, if any.
 pub type Current = Option<Vec<u8>>;
@@ -20,15 +20,28 @@ pub struct StorageError {
     operation: String,
     namespace: String,
     reason: String,
+    failure: Failure,
 }
 
 impl StorageError {
-    fn new(operation: impl Into<String>, namespace: &str, reason: impl std::fmt::Display) -> Self {
+    fn new(
+        operation: impl Into<String>,
+        namespace: &str,
+        failure: Failure,
+        reason: impl std::fmt::Display,
+    ) -> Self {
         Self {
             operation: operation.into(),
             namespace: namespace.to_owned(),
             reason: reason.to_string(),
+            failure,
         }
+    }
+}
+
+impl StoreError for StorageError {
+    fn failure(&self) -> Failure {
+        self.failure
     }
 }
 

@@ -5,6 +5,7 @@
 use super::{Current, StorageError};
 use redis::aio::MultiplexedConnection;
 use redis::Script;
+use valor_host::kv::Failure;
 
 /// Sets `ARGV[1]` of hash `KEYS[1]` to `ARGV[5]` (deletes it if `ARGV[4]` is `0`) when its
 /// value is `ARGV[3]` (none, if `ARGV[2]` is `0`); answers `{1}`, or `{0}` and the value found.
@@ -28,6 +29,20 @@ return {'1'}
 pub struct Shared {
     connection: MultiplexedConnection,
     url: String,
+}
+
+/// A failed command: unavailable if Redis could not be reached or did not answer.
+fn failed(operation: String, namespace: &str, error: redis::RedisError) -> StorageError {
+    let unreachable = error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_timeout();
+    let failure = if unreachable {
+        Failure::Unavailable
+    } else {
+        Failure::Other
+    };
+    StorageError::new(operation, namespace, failure, error)
 }
 
 fn hash(namespace: &str) -> String {
@@ -62,7 +77,7 @@ impl Shared {
             .arg(key)
             .query_async(&mut self.connection.clone())
             .await
-            .map_err(|e| StorageError::new(format!("reading key {key:?}"), namespace, e))
+            .map_err(|e| failed(format!("reading key {key:?}"), namespace, e))
     }
 
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
@@ -72,7 +87,7 @@ impl Shared {
             .arg(value)
             .query_async::<()>(&mut self.connection.clone())
             .await
-            .map_err(|e| StorageError::new(format!("writing key {key:?}"), namespace, e))
+            .map_err(|e| failed(format!("writing key {key:?}"), namespace, e))
     }
 
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
@@ -81,7 +96,7 @@ impl Shared {
             .arg(key)
             .query_async::<()>(&mut self.connection.clone())
             .await
-            .map_err(|e| StorageError::new(format!("deleting key {key:?}"), namespace, e))
+            .map_err(|e| failed(format!("deleting key {key:?}"), namespace, e))
     }
 
     pub async fn scan(
@@ -94,7 +109,7 @@ impl Shared {
             .query_async(&mut self.connection.clone())
             .await
             .map_err(|e| {
-                StorageError::new(
+                failed(
                     format!("listing keys starting with {prefix:?}"),
                     namespace,
                     e,
@@ -125,7 +140,7 @@ impl Shared {
             .arg(new.unwrap_or_default())
             .invoke_async(&mut self.connection.clone())
             .await
-            .map_err(|e| StorageError::new(format!("swapping key {key:?}"), namespace, e))?;
+            .map_err(|e| failed(format!("swapping key {key:?}"), namespace, e))?;
         match reply.as_slice() {
             [done] if done == b"1" => Ok(Ok(())),
             [_] => Ok(Err(None)),
@@ -133,6 +148,7 @@ impl Shared {
             _ => Err(StorageError::new(
                 format!("swapping key {key:?}"),
                 namespace,
+                Failure::Other,
                 "Redis answered the script with an unexpected reply",
             )),
         }

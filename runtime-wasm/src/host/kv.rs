@@ -3,12 +3,19 @@
 use super::PluginContext;
 use crate::storage::{Storage, StorageError};
 use std::rc::Rc;
-use valor_host::kv::Store;
+use valor_host::kv::{Failure, Store, StoreError};
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
     let (name, limit) = (&context.name, context.max_body_bytes);
     valor_host::kv::run(&context.storage, name, limit, &bytes).await
+}
+
+/// IndexedDB's failures: `QuotaExceededError` is a full store; the rest, other failures.
+impl StoreError for StorageError {
+    fn failure(&self) -> Failure {
+        Failure::Other
+    }
 }
 
 /// The store as the shared command runner sees it: its own methods.

@@ -1,6 +1,8 @@
 //! The registry's answers: plain text with the reason, or JSON; each host turns them into its
 //! own response type.
 
+use crate::kv::{Failure, RETRY_AFTER_SECONDS};
+
 /// An answer of the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -42,6 +44,22 @@ impl Answer {
             content_type: None,
             body: String::new(),
             headers: Vec::new(),
+        }
+    }
+
+    /// The store could not keep a change: 503 with `retry-after` while it is unreachable (the
+    /// change can be sent again), 507 when it is full, 500 otherwise.
+    pub fn store_failed(failure: Failure, message: String) -> Self {
+        match failure {
+            Failure::Unavailable => {
+                let mut answer = Self::text(503, message);
+                answer
+                    .headers
+                    .push(("retry-after", RETRY_AFTER_SECONDS.to_string()));
+                answer
+            }
+            Failure::Full => Self::text(507, message),
+            Failure::Other => Self::text(500, message),
         }
     }
 

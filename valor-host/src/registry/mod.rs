@@ -22,7 +22,7 @@ pub use answer::Answer;
 pub use listing::PluginState;
 
 use crate::error::DispatchError;
-use crate::kv::Store;
+use crate::kv::{Store, StoreError};
 use crate::manifest::{self, PluginSpec, RegistrySettings};
 use crate::mounts::{Mountable, Mounted, Mounts};
 use listing::Source;
@@ -274,7 +274,8 @@ impl<S: Store> Registry<S> {
             fields.insert("url".into(), spec.url.clone().into());
         }
         if let Err(error) = self.records.save(&spec.name, &Record::Entry(entry)).await {
-            return Answer::text(500, format!("'{}' could not be stored: {error}", spec.name));
+            let message = format!("'{}' could not be stored: {error}", spec.name);
+            return Answer::store_failed(error.failure(), message);
         }
         host.mounts().put(spec.prefix.clone(), plugin.clone());
         self.registered().insert(spec.name.clone());
@@ -315,10 +316,8 @@ impl<S: Store> Registry<S> {
             return Answer::unknown(name);
         }
         if let Err(error) = self.records.save(name, &Record::Removed).await {
-            return Answer::text(
-                500,
-                format!("the removal of '{name}' could not be stored: {error}"),
-            );
+            let message = format!("the removal of '{name}' could not be stored: {error}");
+            return Answer::store_failed(error.failure(), message);
         }
         host.mounts().remove(name);
         self.registered().remove(name);
