@@ -23,6 +23,7 @@ pub fn host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     add("cancel", Function::new(ctx.clone(), event_loop::cancel)?)?;
     add("respond", Function::new(ctx.clone(), respond)?)?;
     add("fail", Function::new(ctx.clone(), event_loop::fail)?)?;
+    host.set("retryAfterSeconds", kv::RETRY_AFTER_SECONDS)?;
     Ok(host)
 }
 
@@ -96,7 +97,12 @@ fn storage<'js>(
     value: Option<ArrayBuffer<'js>>,
 ) -> rquickjs::Result<u32> {
     let value = value.map(|v| bytes_of(&v));
-    let failed = |error: vlugin::Error| error.to_string();
+    // A store failure keeps its kind as the host said it (`full: ...`): the prelude makes it a
+    // `StorageError` with the status a Rust plugin's `?` would answer.
+    let failed = |error: vlugin::Error| match error {
+        vlugin::Error::Storage { failure, message } => failure.message(&message),
+        other => other.to_string(),
+    };
     Ok(match command.as_str() {
         "get" => {
             event_loop::start(

@@ -30,7 +30,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use valor_abi::storage::{self, Command, Swap};
 
-pub use valor_abi::storage::Failure;
+pub use valor_abi::storage::{Failure, RETRY_AFTER_SECONDS};
 
 async fn run(command: Command<'_>) -> Result<Vec<u8>, Error> {
     host::kv(&command.encode()).result(failed).await

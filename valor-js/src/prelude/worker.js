@@ -73,6 +73,13 @@ function abandon(id) {
 }
 
 function fail(id, error) {
+  if (error instanceof StorageError) {
+    // As a Rust plugin's `?` answers it: 507 when full, 503 (with retry-after) otherwise.
+    const headers = [['content-type', 'text/plain; charset=utf-8']];
+    if (error.failure === 'unavailable') headers.push(['retry-after', String(host.retryAfterSeconds)]);
+    answer(id, error.status, headers, error.message);
+    return;
+  }
   if (unanswered.delete(id)) host.fail(id, describe(error));
 }
 
@@ -167,21 +174,37 @@ function valueBytes(value) {
   if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) return bufferOf(value).slice(0);
   throw new TypeError('kv.set stores a string or bytes: JSON.stringify an object first');
 }
+// A failed store command: `failure` is 'unavailable' (try again later), 'full' (nothing was
+// written) or 'failed'; `status` is what the request answers if the script does not catch it.
+class StorageError extends Error {
+  constructor(message) {
+    const [, kind, reason] = /^(unavailable|full): ([\s\S]*)$/.exec(message) ?? [null, 'failed', message];
+    super(`storage ${kind}: ${reason}`);
+    this.name = 'StorageError';
+    this.failure = kind;
+    this.status = kind === 'full' ? 507 : 503;
+  }
+}
+function command(name, key, value) {
+  return operation(host.kv(name, String(key), value)).catch((error) => {
+    throw new StorageError(error.message);
+  });
+}
 const kv = Object.freeze({
   async get(key, type = 'text') {
-    return readAs(await operation(host.kv('get', String(key), null)), type);
+    return readAs(await command('get', key, null), type);
   },
   async set(key, value) {
-    await operation(host.kv('set', String(key), valueBytes(value)));
+    await command('set', key, valueBytes(value));
   },
   async delete(key) {
-    await operation(host.kv('delete', String(key), null));
+    await command('delete', key, null);
   },
   async keys(prefix = '') {
-    return operation(host.kv('keys', String(prefix), null));
+    return command('keys', prefix, null);
   },
   async entries(prefix = '', type = 'text') {
-    const entries = await operation(host.kv('entries', String(prefix), null));
+    const entries = await command('entries', prefix, null);
     return entries.map(([key, bytes]) => [key, readAs(bytes, type)]);
   },
 });
