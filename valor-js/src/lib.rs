@@ -35,3 +35,6 @@ extern "C" fn __rquickjs_host_now_us() -> f64 {
         .unwrap_or_default();
     since_epoch.as_micros() as f64
 }
+
+#[cfg(test)]
+mod tests;
