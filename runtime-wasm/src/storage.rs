@@ -13,6 +13,12 @@
 //! (`Uint8Array`). A [`Storage`] opens its database on first use; each operation is one
 //! transaction.
 //!
+//! The database's IndexedDB version is the format's version ([`VERSION`]): an older database is
+//! migrated when opened (see `migrate`), a newer one (a newer Valor's) refused with
+//! [`StorageError::Newer`]. Failures carry the kind a plugin is told ([`Failure`]): a write over
+//! the origin's quota is [`Failure::Full`], and IndexedDB's transactions make sure such a write
+//! changed nothing.
+//!
 //! # Examples
 //!
 //! ```no_run
@@ -30,11 +36,12 @@
 use std::{cell::RefCell, fmt, rc::Rc};
 
 use futures::future::{FutureExt, LocalBoxFuture, Shared};
-use js_sys::{Array, Function, JsString, Promise, Uint8Array};
+use js_sys::{Array, Function, JsString, Promise, Reflect, Uint8Array};
+use valor_host::kv::Failure;
 use wasm_bindgen::{prelude::*, JsCast};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    DomException, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction,
+    IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction,
     IdbTransactionMode,
 };
 
@@ -43,21 +50,35 @@ use crate::sys::{copy_to_js, describe};
 /// The database [`Storage::default`] uses.
 pub const DEFAULT_DATABASE: &str = "valor";
 const STORE: &str = "kv";
-const VERSION: u32 = 1;
+/// The version of the stored format, which is the database's IndexedDB version.
+pub const VERSION: u32 = 1;
 
 /// What failed in a storage operation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StorageError {
-    /// The global scope has no `indexedDB` (or refuses access to it).
-    #[error("IndexedDB is not available in this context")]
-    Unavailable,
+    /// The global scope has no `indexedDB` (or refuses access to it): no retry will find one.
+    #[error("IndexedDB is not available in this context: the browser gives this site no storage")]
+    NoIndexedDb,
     /// The database could not be opened (or created).
     #[error("opening database {database} failed: {reason}")]
     Open {
         /// The database's name.
         database: String,
         /// What the browser said.
-        reason: String,
+        reason: Reason,
+    },
+    /// The database is in a newer format than this runtime's: a newer Valor wrote it, and this
+    /// one would misread it. Nothing in it is touched.
+    #[error(
+        "the IndexedDB database {database} is at version {found}, written by a newer Valor; this \
+         Valor reads version {VERSION} and older. Serve the newer Valor again, or delete the \
+         site's data to start empty (the plugins' stored values are then lost)"
+    )]
+    Newer {
+        /// The database's name.
+        database: String,
+        /// Its version, the format it is in.
+        found: u64,
     },
     /// [`Storage::get`] failed.
     #[error("reading key {key:?} in namespace {namespace:?} failed: {reason}")]
@@ -67,7 +88,7 @@ pub enum StorageError {
         /// The key read.
         key: String,
         /// What failed.
-        reason: String,
+        reason: Reason,
     },
     /// [`Storage::put`] failed; nothing was written.
     #[error("writing key {key:?} in namespace {namespace:?} failed: {reason}")]
@@ -77,7 +98,7 @@ pub enum StorageError {
         /// The key written.
         key: String,
         /// What failed.
-        reason: String,
+        reason: Reason,
     },
     /// [`Storage::delete`] failed; the entry, if any, is still there.
     #[error("deleting key {key:?} in namespace {namespace:?} failed: {reason}")]
@@ -87,7 +108,7 @@ pub enum StorageError {
         /// The key deleted.
         key: String,
         /// What failed.
-        reason: String,
+        reason: Reason,
     },
     /// [`Storage::keys`] failed.
     #[error("listing keys starting with {prefix:?} in namespace {namespace:?} failed: {reason}")]
@@ -97,8 +118,72 @@ pub enum StorageError {
         /// The prefix asked for.
         prefix: String,
         /// What failed.
-        reason: String,
+        reason: Reason,
     },
+}
+
+impl StorageError {
+    /// The kind of failure this is, as a plugin is told it.
+    pub fn failure(&self) -> Failure {
+        match self {
+            StorageError::NoIndexedDb | StorageError::Newer { .. } => Failure::Other,
+            StorageError::Open { reason, .. }
+            | StorageError::Read { reason, .. }
+            | StorageError::Write { reason, .. }
+            | StorageError::Delete { reason, .. }
+            | StorageError::List { reason, .. } => reason.failure,
+        }
+    }
+}
+
+/// Why the browser failed an operation: what it said, and the kind of failure that is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    failure: Failure,
+    text: String,
+}
+
+impl Reason {
+    /// A failure the browser reported (a `DOMException`, thrown or in an `error` property),
+    /// classified by its name.
+    fn of(error: &JsValue) -> Self {
+        let name = Reflect::get(error, &"name".into())
+            .ok()
+            .and_then(|name| name.as_string());
+        let failure = match name.as_deref() {
+            // Over the origin's quota, or (Chromium says so too) the disk itself full.
+            Some("QuotaExceededError") => Failure::Full,
+            // The browser's backing store could not be opened or did not answer, the connection
+            // closed under the transaction (site data cleared, a version change), a transaction
+            // timed out: the same operation later may well succeed.
+            Some("UnknownError" | "AbortError" | "TimeoutError") => Failure::Unavailable,
+            // A value or key refused, a store missing, a version refused: retrying changes nothing.
+            _ => Failure::Other,
+        };
+        Self {
+            failure,
+            text: describe(error),
+        }
+    }
+
+    /// A failure of another kind, found by the runtime itself (an answer of the wrong shape).
+    fn other(text: String) -> Self {
+        Self {
+            failure: Failure::Other,
+            text,
+        }
+    }
+
+    /// The kind of failure: [`Failure::Full`] for a quota exceeded, and so on.
+    pub fn failure(&self) -> Failure {
+        self.failure
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 /// A handle on one IndexedDB database of namespaced byte values. Clones share the connection.
@@ -151,9 +236,9 @@ impl Storage {
             .await?;
         let request = store
             .get(&entry_key(namespace, key))
-            .map_err(|e| failed(describe(&e)))?;
+            .map_err(|e| failed(Reason::of(&e)))?;
         let value = outcome(&request).await.map_err(failed)?;
-        stored_bytes(value).map_err(failed)
+        stored_bytes(value).map_err(|text| failed(Reason::other(text)))
     }
 
     /// Stores `value` as the value of `key` in `namespace`, replacing any previous one.
@@ -169,7 +254,7 @@ impl Storage {
             .await?;
         store
             .put_with_key(&copy_to_js(value), &entry_key(namespace, key))
-            .map_err(|e| failed(describe(&e)))?;
+            .map_err(|e| failed(Reason::of(&e)))?;
         committed(&transaction).await.map_err(failed)
     }
 
@@ -186,7 +271,7 @@ impl Storage {
             .await?;
         store
             .delete(&entry_key(namespace, key))
-            .map_err(|e| failed(describe(&e)))?;
+            .map_err(|e| failed(Reason::of(&e)))?;
         committed(&transaction).await.map_err(failed)
     }
 
@@ -203,8 +288,9 @@ impl Storage {
             .await?;
         let request = prefix_range(namespace, prefix)
             .and_then(|range| store.get_all_keys_with_key(&range))
-            .map_err(|e| failed(describe(&e)))?;
-        let mut keys = names(outcome(&request).await.map_err(failed)?).map_err(failed)?;
+            .map_err(|e| failed(Reason::of(&e)))?;
+        let found = outcome(&request).await.map_err(failed)?;
+        let mut keys = names(found).map_err(|text| failed(Reason::other(text)))?;
         // IndexedDB orders by UTF-16 code units, which differs from Rust's order above U+D7FF.
         keys.sort_unstable();
         Ok(keys)
@@ -227,28 +313,34 @@ impl Storage {
             .await?;
         // Both requests go out before either is awaited: same transaction, same snapshot, and
         // both list the range in key order, so the n-th key owns the n-th value.
-        let range = prefix_range(namespace, prefix).map_err(|e| failed(describe(&e)))?;
+        let range = prefix_range(namespace, prefix).map_err(|e| failed(Reason::of(&e)))?;
         let keys = store
             .get_all_keys_with_key(&range)
-            .map_err(|e| failed(describe(&e)))?;
+            .map_err(|e| failed(Reason::of(&e)))?;
         let values = store
             .get_all_with_key(&range)
-            .map_err(|e| failed(describe(&e)))?;
-        let keys = names(outcome(&keys).await.map_err(failed)?).map_err(failed)?;
+            .map_err(|e| failed(Reason::of(&e)))?;
+        let keys = outcome(&keys).await.map_err(failed)?;
+        let keys = names(keys).map_err(|text| failed(Reason::other(text)))?;
         let values = outcome(&values)
             .await
             .map_err(failed)?
             .dyn_into::<Array>()
-            .map_err(|other| failed(format!("getAll answered {}", describe(&other))))?;
+            .map_err(|other| {
+                failed(Reason::other(format!(
+                    "getAll answered {}",
+                    describe(&other)
+                )))
+            })?;
         let mut entries = keys
             .into_iter()
             .zip(values.iter())
             .map(|(key, value)| {
                 let value = value.dyn_into::<Uint8Array>().map_err(|other| {
-                    failed(format!(
+                    failed(Reason::other(format!(
                         "the value of {key:?} is not bytes: {}",
                         describe(&other)
-                    ))
+                    )))
                 })?;
                 Ok((key, value.to_vec()))
             })
@@ -279,7 +371,7 @@ impl Storage {
             .transaction(IdbTransactionMode::Readwrite, &failed)
             .await?;
         let entry = entry_key(namespace, key);
-        let read = store.get(&entry).map_err(|e| failed(describe(&e)))?;
+        let read = store.get(&entry).map_err(|e| failed(Reason::of(&e)))?;
         // The write is made from the read's success handler, while the transaction is still
         // active: awaiting the read first would let it commit (engines differ on whether a
         // promise reaction still counts as "during the event").
@@ -291,8 +383,8 @@ impl Storage {
             Closure::<dyn FnMut()>::new(move || {
                 let outcome = read
                     .result()
-                    .map_err(|e| describe(&e))
-                    .and_then(stored_bytes);
+                    .map_err(|e| Reason::of(&e))
+                    .and_then(|value| stored_bytes(value).map_err(Reason::other));
                 let write = match &outcome {
                     Ok(current) if *current == expected => match &new {
                         Some(value) => store.put_with_key(value, &entry).map(drop),
@@ -301,7 +393,7 @@ impl Storage {
                     _ => Ok(()),
                 };
                 let outcome =
-                    outcome.and_then(|current| write.map(|()| current).map_err(|e| describe(&e)));
+                    outcome.and_then(|current| write.map(|()| current).map_err(|e| Reason::of(&e)));
                 if outcome.is_err() {
                     let _ = transaction.abort();
                 }
@@ -316,11 +408,9 @@ impl Storage {
             Some(Ok(current)) => current,
             Some(Err(reason)) => return Err(failed(reason)),
             None => {
-                return Err(failed(
-                    committed
-                        .err()
-                        .unwrap_or_else(|| "the read never finished".to_owned()),
-                ))
+                return Err(failed(committed.err().unwrap_or_else(|| {
+                    Reason::other("the read never finished".to_owned())
+                })))
             }
         };
         committed.map_err(failed)?;
@@ -335,27 +425,33 @@ impl Storage {
     async fn transaction(
         &self,
         mode: IdbTransactionMode,
-        failed: &impl Fn(String) -> StorageError,
+        failed: &impl Fn(Reason) -> StorageError,
     ) -> Result<(IdbTransaction, IdbObjectStore), StorageError> {
-        let mut reopened = false;
+        let (mut reopened, mut passed_cleanup) = (false, false);
         loop {
             let connection = self.connection();
             let database = connection.clone().await.inspect_err(|_| {
                 self.forget(&connection);
             })?;
             match database.transaction_with_str_and_mode(STORE, mode) {
+                // Firefox makes the first read-write transaction after one refused for quota a
+                // "cleanup" one: it deletes, but refuses puts (InvalidStateError), and compacts
+                // the database when it ends. Let it end empty; the next one is ordinary.
+                Ok(transaction) if !passed_cleanup && is_cleanup(&transaction) => {
+                    passed_cleanup = true;
+                }
                 Ok(transaction) => {
                     let store = transaction
                         .object_store(STORE)
-                        .map_err(|e| failed(describe(&e)))?;
+                        .map_err(|e| failed(Reason::of(&e)))?;
                     return Ok((transaction, store));
                 }
                 // The connection was closed (see `open`, or the user cleared site data): reopen once.
-                Err(e) if !reopened && is_closed(&e) => {
+                Err(e) if !reopened && is_named(&e, "InvalidStateError") => {
                     self.forget(&connection);
                     reopened = true;
                 }
-                Err(e) => return Err(failed(describe(&e))),
+                Err(e) => return Err(failed(Reason::of(&e))),
             }
         }
     }
@@ -398,27 +494,45 @@ async fn open(database: String) -> Result<IdbDatabase, StorageError> {
         database: database.clone(),
         reason,
     };
-    let request = factory()?
+    let factory = factory()?;
+    let request = factory
         .open_with_u32(&database, VERSION)
-        .map_err(|e| failed(describe(&e)))?;
-    // Called only when the database is new (or older than VERSION). A throw aborts the open.
+        .map_err(|e| failed(Reason::of(&e)))?;
+    // Called only when the database is new or older than VERSION. A throw aborts the open,
+    // and with it the upgrade's transaction: the database stays as it was.
     let upgrading = request.clone();
-    let upgrade = Closure::<dyn FnMut() -> Result<(), JsValue>>::once(move || {
+    let upgrade = Closure::<dyn FnMut(JsValue) -> Result<(), JsValue>>::once(move |event| {
         let database: IdbDatabase = upgrading.result()?.dyn_into()?;
-        if !database.object_store_names().contains(STORE) {
-            database.create_object_store(STORE)?;
-        }
-        Ok(())
+        let from = Reflect::get(&event, &"oldVersion".into())?
+            .as_f64()
+            .unwrap_or(0.0);
+        migrate(&database, from as u64)
     });
     request.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
     let opened = outcome(&request).await;
     // Settled: the browser will not call it any more.
     request.set_onupgradeneeded(None);
     drop(upgrade);
+    let opened = match opened {
+        Ok(opened) => opened,
+        Err(reason) => {
+            let newer = request
+                .error()
+                .ok()
+                .flatten()
+                .is_some_and(|error| is_named(&error, "VersionError"));
+            return Err(match newer {
+                true => match version_of(&factory, &database).await {
+                    Some(found) => StorageError::Newer { database, found },
+                    None => failed(reason),
+                },
+                false => failed(reason),
+            });
+        }
+    };
     let database: IdbDatabase = opened
-        .map_err(failed)?
         .dyn_into()
-        .map_err(|other| failed(format!("open answered {}", describe(&other))))?;
+        .map_err(|other| failed(Reason::other(format!("open answered {}", describe(&other)))))?;
     // A newer runtime upgrading the database, or deleteDatabase, waits until every connection
     // is closed: close ours instead of blocking them; the next operation opens a new one.
     let closing = database.clone();
@@ -427,16 +541,49 @@ async fn open(database: String) -> Result<IdbDatabase, StorageError> {
     Ok(database)
 }
 
+/// Brings a database in the format `from` (0: a database just created) to [`VERSION`], during
+/// the open's upgrade transaction: one step per format, in order.
+fn migrate(database: &IdbDatabase, from: u64) -> Result<(), JsValue> {
+    if from < 1 {
+        // Format 1: the object store `kv`, `[namespace, key]` to `Uint8Array`.
+        database.create_object_store(STORE)?;
+    }
+    // Format 2 would add its step here, `if from < 2 { ... }` (its data reached through the
+    // open request's `transaction`), and VERSION become 2.
+    Ok(())
+}
+
+/// The version `database` is at, read by opening it at whatever version it has (then closing
+/// it at once); `None` if that fails, or if it is not there any more (the open is aborted
+/// instead of creating it).
+async fn version_of(factory: &IdbFactory, database: &str) -> Option<u64> {
+    let request = factory.open(database).ok()?;
+    let creating = request.clone();
+    let abort = Closure::<dyn FnMut()>::once(move || {
+        if let Some(transaction) = creating.transaction() {
+            let _ = transaction.abort();
+        }
+    });
+    request.set_onupgradeneeded(Some(abort.as_ref().unchecked_ref()));
+    let opened = outcome(&request).await;
+    request.set_onupgradeneeded(None);
+    drop(abort);
+    let opened: IdbDatabase = opened.ok()?.dyn_into().ok()?;
+    let version = opened.version() as u64;
+    opened.close();
+    Some(version)
+}
+
 /// `indexedDB` of whatever global scope this runs in (`web_sys::window()` is `None` in workers).
 fn factory() -> Result<IdbFactory, StorageError> {
     js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("indexedDB"))
         .ok()
         .and_then(|factory| factory.dyn_into().ok())
-        .ok_or(StorageError::Unavailable)
+        .ok_or(StorageError::NoIndexedDb)
 }
 
 /// What a compare-and-swap found: the stored value (`None`: none), or why reading failed.
-type ReadOutcome = Result<Option<Vec<u8>>, String>;
+type ReadOutcome = Result<Option<Vec<u8>>, Reason>;
 
 /// The keys a plugin chose, in a `getAllKeys` answer's order: each entry's `[namespace, key]`.
 fn names(found: JsValue) -> Result<Vec<String>, String> {
@@ -497,31 +644,37 @@ fn prefix_range(namespace: &str, prefix: &str) -> Result<IdbKeyRange, JsValue> {
     )
 }
 
-/// Whether a transaction could not start because the connection is closed.
-fn is_closed(error: &JsValue) -> bool {
-    error
-        .dyn_ref::<DomException>()
-        .is_some_and(|e| e.name() == "InvalidStateError")
+/// Whether `transaction` is one of Firefox's cleanup transactions (its `mode` says so).
+fn is_cleanup(transaction: &IdbTransaction) -> bool {
+    Reflect::get(transaction, &"mode".into()).is_ok_and(|mode| mode == "cleanup")
+}
+
+/// Whether `error` is the `DOMException` named `name` (`InvalidStateError`: a transaction could
+/// not start because the connection is closed; `VersionError`: a database newer than asked).
+fn is_named(error: &JsValue, name: &str) -> bool {
+    Reflect::get(error, &"name".into()).is_ok_and(|found| found == name)
 }
 
 /// The result of a request (an open request included) once it has succeeded.
-async fn outcome(request: &IdbRequest) -> Result<JsValue, String> {
+async fn outcome(request: &IdbRequest) -> Result<JsValue, Reason> {
     let settled = settled(|ok, fail| {
         request.set_onsuccess(Some(ok));
         request.set_onerror(Some(fail));
     });
     if settled.await.is_err() {
         return Err(match request.error() {
-            Ok(Some(error)) => describe(&error),
-            _ => "the request failed".to_owned(),
+            Ok(Some(error)) => Reason::of(&error),
+            _ => Reason::other("the request failed".to_owned()),
         });
     }
-    request.result().map_err(|e| describe(&e))
+    request.result().map_err(|e| Reason::of(&e))
 }
 
 /// Waits for a write transaction to commit: only then is the write durable and visible to
 /// every other connection (a request's success comes before that, and can still be undone).
-async fn committed(transaction: &IdbTransaction) -> Result<(), String> {
+/// A write refused for quota aborts it with `QuotaExceededError` (whether the engine refuses the
+/// request or the commit): nothing of it is stored.
+async fn committed(transaction: &IdbTransaction) -> Result<(), Reason> {
     let settled = settled(|ok, fail| {
         transaction.set_oncomplete(Some(ok));
         transaction.set_onabort(Some(fail));
@@ -530,8 +683,13 @@ async fn committed(transaction: &IdbTransaction) -> Result<(), String> {
         .await
         .map(drop)
         .map_err(|_| match transaction.error() {
-            Some(error) => describe(&error),
-            None => "the transaction was aborted".to_owned(),
+            Some(error) => Reason::of(&error),
+            // Not by us (the compare-and-swap that aborts reports why itself): the browser
+            // closed the connection under it. Worth another try.
+            None => Reason {
+                failure: Failure::Unavailable,
+                text: "the transaction was aborted".to_owned(),
+            },
         })
 }
 

@@ -11,10 +11,12 @@ pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
     valor_host::kv::run(&context.storage, name, limit, &bytes).await
 }
 
-/// IndexedDB's failures: `QuotaExceededError` is a full store; the rest, other failures.
+/// IndexedDB's failures by kind: `QuotaExceededError` is a full store; a backing store that
+/// failed or a connection closed under a transaction, unavailable; the rest (a database of a
+/// newer Valor among them), other failures. See [`StorageError::failure`].
 impl StoreError for StorageError {
     fn failure(&self) -> Failure {
-        Failure::Other
+        StorageError::failure(self)
     }
 }
 
