@@ -3,71 +3,19 @@
 //! both, as behind a load balancer.
 
 mod common;
+mod redis_server;
 
 use common::{answer, app_dir, Server};
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use redis_server::RedisServer;
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "todos", "prefix": "/api/todos", "url": "plugins/todos.wasm" },
     { "name": "host-api", "prefix": "/api/host", "url": "plugins/host_api.wasm" }
 ] }"#;
 
-/// A `redis-server` of its own, in memory only, stopped on drop.
-struct Redis {
-    child: Child,
-    url: String,
-}
-
-impl Redis {
-    fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server started (scripts/bootstrap.sh installs Debian's redis-server)");
-        let started = Instant::now();
-        while !pong(port) {
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "redis-server did not answer"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Self {
-            child,
-            url: format!("redis://127.0.0.1:{port}/"),
-        }
-    }
-}
-
-fn pong(port: u16) -> bool {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let mut reply = [0; 7];
-    stream.write_all(b"PING\r\n").is_ok()
-        && stream.read_exact(&mut reply).is_ok()
-        && &reply == b"+PONG\r\n"
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn two_servers_on_one_redis_see_each_others_writes() {
-    let redis = Redis::start();
+    let redis = RedisServer::start();
     let (dir_a, dir_b) = (
         app_dir(MANIFEST, &["todos", "host_api"]),
         app_dir(MANIFEST, &["todos", "host_api"]),

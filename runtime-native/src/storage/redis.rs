@@ -1,10 +1,15 @@
 //! The shared store: a Redis server, one hash per plugin namespace (`valor:kv:<name>`), so that
 //! several Valor servers serve the same data. A compare-and-swap is one Lua script, which Redis
-//! runs atomically; a scan is one `HGETALL`, a consistent snapshot.
+//! runs atomically; a scan is one `HGETALL`, a consistent snapshot. The layout has a format
+//! number (`format`); the connection outlives Redis restarts (`link`).
+
+mod format;
+mod link;
 
 use super::{Current, StorageError};
-use redis::aio::MultiplexedConnection;
+use link::{Fault, Link};
 use redis::Script;
+use std::sync::LazyLock;
 use valor_host::kv::Failure;
 
 /// Sets `ARGV[1]` of hash `KEYS[1]` to `ARGV[5]` (deletes it if `ARGV[4]` is `0`) when its
@@ -25,24 +30,15 @@ end
 return {'1'}
 "#;
 
+static COMPARE_AND_SWAP_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMPARE_AND_SWAP));
+
 #[derive(Clone)]
 pub struct Shared {
-    connection: MultiplexedConnection,
-    url: String,
+    link: Link,
 }
 
-/// A failed command: unavailable if Redis could not be reached or did not answer.
-fn failed(operation: String, namespace: &str, error: redis::RedisError) -> StorageError {
-    let unreachable = error.is_io_error()
-        || error.is_connection_dropped()
-        || error.is_connection_refusal()
-        || error.is_timeout();
-    let failure = if unreachable {
-        Failure::Unavailable
-    } else {
-        Failure::Other
-    };
-    StorageError::new(operation, namespace, failure, error)
+fn failed(operation: String, namespace: &str) -> impl FnOnce(Fault) -> StorageError + '_ {
+    move |fault| StorageError::new(operation, namespace, fault.failure, fault.reason)
 }
 
 fn hash(namespace: &str) -> String {
@@ -50,53 +46,46 @@ fn hash(namespace: &str) -> String {
 }
 
 impl Shared {
+    /// Connects to the Redis at `url` and checks the format of the data there.
     pub async fn connect(url: &str) -> Result<Self, String> {
-        let fail = |e: redis::RedisError| format!("connecting to Redis at {url} failed: {e}");
-        let client = redis::Client::open(url).map_err(fail)?;
-        let mut connection = client
-            .get_multiplexed_async_connection()
-            .await
-            .map_err(fail)?;
-        redis::cmd("PING")
-            .query_async::<String>(&mut connection)
-            .await
-            .map_err(fail)?;
-        Ok(Self {
-            connection,
-            url: url.to_owned(),
-        })
+        let link = Link::open(url).await?;
+        format::check(&link).await?;
+        Ok(Self { link })
     }
 
     pub fn describe(&self) -> String {
-        format!("Redis at {}", self.url)
+        format!("Redis at {}", self.link.shown())
+    }
+
+    /// Runs `command`, bounded, on the connection.
+    async fn query<T: redis::FromRedisValue>(&self, command: redis::Cmd) -> Result<T, Fault> {
+        self.link
+            .run(|mut connection| async move { command.query_async(&mut connection).await })
+            .await
     }
 
     pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        redis::cmd("HGET")
-            .arg(hash(namespace))
-            .arg(key)
-            .query_async(&mut self.connection.clone())
+        let mut command = redis::cmd("HGET");
+        command.arg(hash(namespace)).arg(key);
+        self.query(command)
             .await
-            .map_err(|e| failed(format!("reading key {key:?}"), namespace, e))
+            .map_err(failed(format!("reading key {key:?}"), namespace))
     }
 
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
-        redis::cmd("HSET")
-            .arg(hash(namespace))
-            .arg(key)
-            .arg(value)
-            .query_async::<()>(&mut self.connection.clone())
+        let mut command = redis::cmd("HSET");
+        command.arg(hash(namespace)).arg(key).arg(value);
+        self.query(command)
             .await
-            .map_err(|e| failed(format!("writing key {key:?}"), namespace, e))
+            .map_err(failed(format!("writing key {key:?}"), namespace))
     }
 
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
-        redis::cmd("HDEL")
-            .arg(hash(namespace))
-            .arg(key)
-            .query_async::<()>(&mut self.connection.clone())
+        let mut command = redis::cmd("HDEL");
+        command.arg(hash(namespace)).arg(key);
+        self.query(command)
             .await
-            .map_err(|e| failed(format!("deleting key {key:?}"), namespace, e))
+            .map_err(failed(format!("deleting key {key:?}"), namespace))
     }
 
     pub async fn scan(
@@ -104,17 +93,12 @@ impl Shared {
         namespace: &str,
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
-        let all: Vec<(String, Vec<u8>)> = redis::cmd("HGETALL")
-            .arg(hash(namespace))
-            .query_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| {
-                failed(
-                    format!("listing keys starting with {prefix:?}"),
-                    namespace,
-                    e,
-                )
-            })?;
+        let mut command = redis::cmd("HGETALL");
+        command.arg(hash(namespace));
+        let all: Vec<(String, Vec<u8>)> = self.query(command).await.map_err(failed(
+            format!("listing keys starting with {prefix:?}"),
+            namespace,
+        ))?;
         let mut entries: Vec<_> = all
             .into_iter()
             .filter(|(key, _)| key.starts_with(prefix))
@@ -131,16 +115,21 @@ impl Shared {
         new: Option<&[u8]>,
     ) -> Result<Result<(), Current>, StorageError> {
         let flag = |value: Option<&[u8]>| if value.is_some() { "1" } else { "0" };
-        let reply: Vec<Vec<u8>> = Script::new(COMPARE_AND_SWAP)
-            .key(hash(namespace))
-            .arg(key)
-            .arg(flag(expected))
-            .arg(expected.unwrap_or_default())
-            .arg(flag(new))
-            .arg(new.unwrap_or_default())
-            .invoke_async(&mut self.connection.clone())
+        let reply: Vec<Vec<u8>> = self
+            .link
+            .run(|mut connection| async move {
+                COMPARE_AND_SWAP_SCRIPT
+                    .key(hash(namespace))
+                    .arg(key)
+                    .arg(flag(expected))
+                    .arg(expected.unwrap_or_default())
+                    .arg(flag(new))
+                    .arg(new.unwrap_or_default())
+                    .invoke_async(&mut connection)
+                    .await
+            })
             .await
-            .map_err(|e| failed(format!("swapping key {key:?}"), namespace, e))?;
+            .map_err(failed(format!("swapping key {key:?}"), namespace))?;
         match reply.as_slice() {
             [done] if done == b"1" => Ok(Ok(())),
             [_] => Ok(Err(None)),

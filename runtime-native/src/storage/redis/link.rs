@@ -1,0 +1,217 @@
+//! The connection to Redis, kept alive across Redis restarts: the redis crate's
+//! `ConnectionManager` reconnects with backoff; every command is bounded in time; and while
+//! Redis is known to be unreachable, commands fail at once (the plugin answers 503 with
+//! `retry-after`) instead of each waiting out the bound, while one probe looks for Redis's
+//! return.
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{RedisError, RedisResult, RetryMethod};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use valor_host::kv::Failure;
+
+/// The longest a command may take, waiting for a connection included. Redis answers a healthy
+/// command in well under a millisecond, and a scan of a large namespace in tens of them, so
+/// 2 s means Redis is down, stuck or cut off; a request waits that long only until the first
+/// such failure (the ones after it fail at once, see `Link::run`).
+pub const COMMAND_BOUND: Duration = Duration::from_secs(2);
+
+/// A connection attempt's bound (a refused one fails at once; an unanswered one waits this).
+const CONNECT_BOUND: Duration = Duration::from_secs(1);
+
+/// The manager's backoff between connection attempts: 50 ms, doubling, at most 400 ms, each
+/// with up to as much again of jitter (so servers sharing a restarted Redis do not all
+/// reconnect at once). A short cap keeps recovery within about a second of Redis's return.
+const BACKOFF_FIRST: Duration = Duration::from_millis(50);
+const BACKOFF_CAP: Duration = Duration::from_millis(400);
+const RECONNECT_ATTEMPTS: usize = 8;
+
+/// The probe's pauses between its checks while Redis is down: from 100 ms, doubling, at most
+/// 400 ms (most of its waiting is for the manager's reconnection, which has its backoff).
+const PROBE_PAUSE_FIRST: Duration = Duration::from_millis(100);
+const PROBE_PAUSE_CAP: Duration = Duration::from_millis(400);
+
+/// Why a command failed, and of which kind.
+pub struct Fault {
+    pub failure: Failure,
+    pub reason: String,
+}
+
+/// A handle on the connection; cheap to clone.
+#[derive(Clone)]
+pub struct Link(Arc<Inner>);
+
+struct Inner {
+    client: redis::Client,
+    /// The URL without its password, for the log.
+    shown: String,
+    manager: Mutex<ConnectionManager>,
+    /// Since when, and why, Redis is unreachable (`None`: it answers).
+    down: Mutex<Option<(Instant, String)>>,
+}
+
+impl Link {
+    /// A connection to the Redis at `url`, made now: an error if Redis cannot be reached.
+    pub async fn open(url: &str) -> Result<Self, String> {
+        let shown = without_password(url);
+        let client = redis::Client::open(url)
+            .map_err(|e| format!("the Redis URL {shown} is not valid: {e}"))?;
+        let manager = manager(&client).map_err(|e| format!("Redis at {shown}: {e}"))?;
+        let link = Self(Arc::new(Inner {
+            client,
+            shown,
+            manager: Mutex::new(manager),
+            down: Mutex::new(None),
+        }));
+        // One attempt, to say at once why Redis cannot be reached (the manager would retry).
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_BOUND))
+            .set_response_timeout(Some(COMMAND_BOUND));
+        let checked = async {
+            let mut first = link
+                .0
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            redis::cmd("PING").query_async::<()>(&mut first).await
+        };
+        checked.await.map_err(|e| {
+            format!(
+                "connecting to Redis at {} failed: {e} (is redis-server running there?)",
+                link.0.shown
+            )
+        })?;
+        Ok(link)
+    }
+
+    /// The URL, without its password.
+    pub fn shown(&self) -> &str {
+        &self.0.shown
+    }
+
+    /// Runs `command` on the connection within `COMMAND_BOUND`; fails at once if Redis is
+    /// known to be unreachable. A failure to reach Redis marks it unreachable and starts the
+    /// probe.
+    pub async fn run<T, F>(&self, command: impl FnOnce(ConnectionManager) -> F) -> Result<T, Fault>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        if let Some((since, reason)) = self.0.down.lock().expect("not poisoned").clone() {
+            return Err(Fault {
+                failure: Failure::Unavailable,
+                reason: format!(
+                    "Redis has been unreachable for {:.1} s ({reason}); reconnecting",
+                    since.elapsed().as_secs_f32()
+                ),
+            });
+        }
+        let connection = self.0.manager.lock().expect("not poisoned").clone();
+        let reason = match tokio::time::timeout(COMMAND_BOUND, command(connection)).await {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(error)) if !unreachable(&error) => {
+                return Err(Fault {
+                    failure: Failure::Other,
+                    reason: error.to_string(),
+                });
+            }
+            Ok(Err(error)) => error.to_string(),
+            Err(_) => format!("no answer within {} s", COMMAND_BOUND.as_secs()),
+        };
+        self.mark_down(&reason);
+        Err(Fault {
+            failure: Failure::Unavailable,
+            reason: format!("Redis is unreachable ({reason}); reconnecting"),
+        })
+    }
+
+    /// Marks Redis unreachable and, if it was not already, starts the probe.
+    fn mark_down(&self, reason: &str) {
+        let mut down = self.0.down.lock().expect("not poisoned");
+        if down.is_none() {
+            tracing::warn!("Redis at {} is unreachable: {reason}", self.0.shown);
+            *down = Some((Instant::now(), reason.to_owned()));
+            tokio::spawn(self.clone().probe());
+        }
+    }
+
+    /// PINGs until Redis answers, then lets commands through again. The manager reconnects
+    /// (with its backoff) when a PING finds the connection broken, and starts over when a
+    /// command finds its attempts used up; but it keeps for good a connection that failed
+    /// otherwise than by I/O (a password refused while setting it up: measured, it never
+    /// tried again) and one that no longer answers (the other end gone without a word): for
+    /// those, a fresh manager.
+    async fn probe(self) {
+        let mut pause = PROBE_PAUSE_FIRST;
+        loop {
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(PROBE_PAUSE_CAP);
+            let connection = self.0.manager.lock().expect("not poisoned").clone();
+            // Longer than the connection's own bound on an answer, so that a connection that
+            // no longer answers says so (a timeout error) rather than this bound ending first.
+            let ping = tokio::time::timeout(COMMAND_BOUND + CONNECT_BOUND, ping(connection));
+            let renew = match ping.await {
+                Ok(Ok(())) => break,
+                Ok(Err(error)) => !error.is_io_error() || error.is_timeout(),
+                // Still waiting for the manager's reconnection, which has its own bounds.
+                Err(_) => false,
+            };
+            if renew {
+                match manager(&self.0.client) {
+                    Ok(fresh) => *self.0.manager.lock().expect("not poisoned") = fresh,
+                    Err(e) => tracing::error!("Redis at {}: {e}", self.0.shown),
+                }
+            }
+        }
+        let down = self.0.down.lock().expect("not poisoned").take();
+        if let Some((since, _)) = down {
+            tracing::info!(
+                "Redis at {} answers again, after {:.1} s",
+                self.0.shown,
+                since.elapsed().as_secs_f32()
+            );
+        }
+    }
+}
+
+async fn ping(mut connection: ConnectionManager) -> RedisResult<()> {
+    redis::cmd("PING").query_async(&mut connection).await
+}
+
+/// A manager that connects on its first command (so a probe's fresh one costs nothing until
+/// used).
+fn manager(client: &redis::Client) -> RedisResult<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_min_delay(BACKOFF_FIRST)
+        .set_max_delay(BACKOFF_CAP)
+        .set_exponent_base(2.0)
+        .set_number_of_retries(RECONNECT_ATTEMPTS)
+        .set_connection_timeout(Some(CONNECT_BOUND))
+        .set_response_timeout(Some(COMMAND_BOUND));
+    ConnectionManager::new_lazy_with_config(client.clone(), config)
+}
+
+/// Whether `error` says Redis could not be reached, or a connection could not be set up (the
+/// password refused, say, by a Redis restarted without it), or Redis cannot serve for now
+/// (still loading its data, a replica whose master is down), rather than refusing the command.
+fn unreachable(error: &RedisError) -> bool {
+    error.is_io_error()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_timeout()
+        || matches!(
+            error.retry_method(),
+            RetryMethod::WaitAndRetry | RetryMethod::Reconnect
+        )
+}
+
+/// `url` without the password it may hold, to be shown.
+fn without_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
