@@ -5,6 +5,7 @@
 use std::{cell::Cell, rc::Rc};
 
 use js_sys::{Array, Promise, Reflect};
+use valor_abi::storage::Failure;
 use valor_runtime::storage::{Storage, StorageError};
 use wasm_bindgen::{closure::Closure, JsCast, JsValue};
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -15,6 +16,15 @@ wasm_bindgen_test_configure!(run_in_service_worker);
 /// Calls `indexedDB[method](...args)` and waits for the request's success; `blocked` counts as
 /// failure, since nothing in these tests should hold a connection open against a deletion.
 async fn idb_request(method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    idb_request_with(method, args, None).await
+}
+
+/// [`idb_request`], with `upgrade` as the request's `onupgradeneeded`.
+async fn idb_request_with(
+    method: &str,
+    args: &[JsValue],
+    upgrade: Option<&js_sys::Function>,
+) -> Result<JsValue, JsValue> {
     let factory = Reflect::get(&js_sys::global(), &"indexedDB".into())?;
     let function = Reflect::get(&factory, &method.into())?;
     let args: Array = args.iter().collect();
@@ -23,6 +33,9 @@ async fn idb_request(method: &str, args: &[JsValue]) -> Result<JsValue, JsValue>
         &factory,
         &args,
     )?;
+    if let Some(upgrade) = upgrade {
+        Reflect::set(&request, &"onupgradeneeded".into(), upgrade)?;
+    }
     let settled = Promise::new(&mut |resolve, reject| {
         for (event, handler) in [
             ("onsuccess", &resolve),
@@ -298,34 +311,39 @@ async fn a_database_deleted_under_an_open_connection_is_recreated() {
 }
 
 #[wasm_bindgen_test]
-async fn a_database_it_cannot_open_is_an_error_that_names_it() {
+async fn a_database_of_a_newer_format_is_refused_with_what_to_do() {
     let name = "valor-test-newer-version";
     delete_database(name).await;
     // A database at a version this runtime does not know, as a newer runtime could leave.
     let newer = idb_request("open", &[name.into(), 5.into()]).await.unwrap();
-    let close = Reflect::get(&newer, &"close".into()).unwrap();
-    Reflect::apply(
-        close.unchecked_ref::<js_sys::Function>(),
-        &newer,
-        &Array::new(),
-    )
-    .unwrap();
+    close(&newer);
 
     let storage = Storage::new(name);
     for _ in 0..2 {
         let error = storage.get("plugin", "key").await.unwrap_err();
-        assert!(
-            matches!(&error, StorageError::Open { database, .. } if database == name),
-            "{error:?}"
+        assert_eq!(
+            error,
+            StorageError::Newer {
+                database: name.to_owned(),
+                found: 5
+            }
         );
+        assert_eq!(error.failure(), Failure::Other);
         let message = error.to_string();
-        assert!(
-            message.starts_with("opening database valor-test-newer-version failed: VersionError"),
-            "{message}"
-        );
+        for said in [
+            "database valor-test-newer-version is at version 5",
+            "reads version 1",
+            "Serve the newer Valor again",
+        ] {
+            assert!(message.contains(said), "{said:?} not in {message}");
+        }
     }
     let error = storage.put("plugin", "key", b"").await.unwrap_err();
-    assert!(matches!(error, StorageError::Open { .. }), "{error:?}");
+    assert!(matches!(error, StorageError::Newer { .. }), "{error:?}");
+    // Untouched: still at its version, still openable by the newer runtime.
+    let still = idb_request("open", &[name.into()]).await.unwrap();
+    assert_eq!(Reflect::get(&still, &"version".into()).unwrap(), 5);
+    close(&still);
 
     // A failed open is not remembered: once the obstacle is gone, the same handle works.
     delete_database(name).await;
@@ -334,4 +352,64 @@ async fn a_database_it_cannot_open_is_an_error_that_names_it() {
         storage.get("plugin", "key").await.unwrap(),
         Some(b"now".to_vec())
     );
+}
+
+#[wasm_bindgen_test]
+async fn a_database_of_todays_format_written_without_valor_is_read() {
+    let name = "valor-test-format-1";
+    delete_database(name).await;
+    // Format 1 as the raw IndexedDB API makes it: version 1, object store `kv`, values
+    // `Uint8Array` under `[namespace, key]`. What any Valor since the first has written.
+    let upgrade = Closure::<dyn FnMut(JsValue)>::new(|event: JsValue| {
+        let request = Reflect::get(&event, &"target".into()).unwrap();
+        let database = Reflect::get(&request, &"result".into()).unwrap();
+        let store = call(&database, "createObjectStore", &["kv".into()]);
+        for (namespace, key, value) in [
+            ("todos", "todo/1", &b"milk"[..]),
+            ("todos", "todo/2", &[0, 255][..]),
+            ("other", "todo/3", &b"not theirs"[..]),
+        ] {
+            let value = js_sys::Uint8Array::from(value);
+            let key = Array::of2(&namespace.into(), &key.into());
+            call(&store, "put", &[value.into(), key.into()]);
+        }
+    });
+    let written = idb_request_with(
+        "open",
+        &[name.into(), 1.into()],
+        Some(upgrade.as_ref().unchecked_ref()),
+    )
+    .await
+    .unwrap();
+    close(&written);
+
+    let storage = Storage::new(name);
+    assert_eq!(
+        storage.scan("todos", "").await.unwrap(),
+        [
+            ("todo/1".to_owned(), b"milk".to_vec()),
+            ("todo/2".to_owned(), vec![0, 255])
+        ]
+    );
+    assert_eq!(
+        storage.get("other", "todo/3").await.unwrap(),
+        Some(b"not theirs".to_vec())
+    );
+    storage.put("todos", "todo/3", b"eggs").await.unwrap();
+    assert_eq!(
+        storage.keys("todos", "").await.unwrap(),
+        ["todo/1", "todo/2", "todo/3"]
+    );
+}
+
+/// Calls `target[method](...args)`.
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    let function = Reflect::get(target, &method.into()).unwrap();
+    let args: Array = args.iter().collect();
+    Reflect::apply(function.unchecked_ref::<js_sys::Function>(), target, &args)
+        .unwrap_or_else(|e| panic!("{method}: {e:?}"))
+}
+
+fn close(database: &JsValue) {
+    call(database, "close", &[]);
 }
