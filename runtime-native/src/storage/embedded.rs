@@ -1,48 +1,133 @@
 //! The embedded store: one redb file, one table keyed by (namespace, key). redb's transactions
 //! are serializable and its commits durable, so a compare-and-swap is one write transaction.
 //! Its calls block, so each runs on tokio's blocking pool.
+//!
+//! After an I/O error (a full disk), redb refuses every later operation on that `Database`
+//! (`PreviousIo`, reads of pages not in its cache included) until the file is opened again,
+//! which rolls back to the last commit: so the store reopens itself then, and an operation
+//! refused before it touched the file runs once more on the reopened one.
+
+mod format;
+mod holder;
 
 use super::{Current, StorageError};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{
+    CommitError, Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction,
+};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use valor_host::kv::Failure;
 
 const ENTRIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("valor_kv");
 
 #[derive(Clone)]
 pub struct Embedded {
-    database: Arc<Database>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     path: PathBuf,
+    /// Operations hold it shared; a reopen holds it alone, once they are done.
+    open: RwLock<Open>,
+}
+
+struct Open {
+    /// `None` after a reopen that failed: the next operation tries again.
+    database: Option<Database>,
+    /// How many times the file was reopened, so that one failure reopens it once.
+    generation: u64,
+    /// Why the last reopen failed.
+    refusal: String,
+}
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+enum Fault {
+    #[error(transparent)]
+    Store(#[from] redb::Error),
+    #[error("the store could not be opened again after an I/O error: {0}")]
+    Closed(String),
+}
+
+impl Fault {
+    /// redb refuses the `Database` after this: it must be opened again.
+    fn needs_reopen(&self) -> bool {
+        matches!(
+            self,
+            Self::Store(redb::Error::Io(_) | redb::Error::PreviousIo) | Self::Closed(_)
+        )
+    }
+
+    /// Refused before it touched the file: it may run again.
+    fn may_retry(&self) -> bool {
+        matches!(self, Self::Store(redb::Error::PreviousIo) | Self::Closed(_))
+    }
+
+    /// Full when the disk (or the user's quota) had no room for the write.
+    fn failure(&self) -> Failure {
+        match self {
+            Self::Store(redb::Error::Io(io)) => failure_of(io),
+            _ => Failure::Other,
+        }
+    }
+}
+
+fn failure_of(io: &std::io::Error) -> Failure {
+    match io.kind() {
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => Failure::Full,
+        _ => Failure::Other,
+    }
+}
+
+/// Commits `txn`. redb says `PreviousIo` when an I/O error elsewhere stopped the commit, which
+/// may have reached the file by then: that one is never run again.
+fn commit(txn: WriteTransaction) -> Result<(), redb::Error> {
+    txn.commit().map_err(|error| match error {
+        CommitError::Storage(redb::StorageError::PreviousIo) => redb::Error::Io(
+            std::io::Error::other("an I/O error elsewhere interrupted this commit"),
+        ),
+        other => other.into(),
+    })
+}
+
+/// Opens (or creates) the file, checks its format and makes its tables.
+fn open_database(path: &Path) -> Result<Database, String> {
+    let fail =
+        |e: &dyn std::fmt::Display| format!("opening the store {} failed: {e}", path.display());
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
+    }
+    let database = Database::create(path).map_err(|e| match e {
+        redb::DatabaseError::DatabaseAlreadyOpen => format!(
+            "the store {} is locked by {}: stop it, or give this valor serve another --data \
+             (or --redis, a store servers share)",
+            path.display(),
+            holder::describe(path)
+                .unwrap_or_else(|| "another process (another valor serve?)".into()),
+        ),
+        other => fail(&other),
+    })?;
+    format::prepare(&database, path, ENTRIES)?;
+    Ok(database)
 }
 
 impl Embedded {
     pub fn open(path: &Path) -> Result<Self, String> {
-        let fail =
-            |e: &dyn std::fmt::Display| format!("opening the store {} failed: {e}", path.display());
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| fail(&e))?;
-        }
-        let database = Database::create(path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => format!(
-                "the store {} is in use by another valor serve: stop that one, or give this one \
-                 another --data (or --redis, a store servers share)",
-                path.display()
-            ),
-            other => fail(&other),
-        })?;
-        // The table exists from the start: reads never meet a missing one.
-        let txn = database.begin_write().map_err(|e| fail(&e))?;
-        txn.open_table(ENTRIES).map_err(|e| fail(&e))?;
-        txn.commit().map_err(|e| fail(&e))?;
+        let database = open_database(path)?;
         Ok(Self {
-            database: Arc::new(database),
-            path: path.to_owned(),
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                open: RwLock::new(Open {
+                    database: Some(database),
+                    generation: 0,
+                    refusal: String::new(),
+                }),
+            }),
         })
     }
 
     pub fn describe(&self) -> String {
-        format!("embedded, in {}", self.path.display())
+        format!("embedded, in {}", self.inner.path.display())
     }
 
     /// Runs `work` on the blocking pool; its errors name the operation and namespace.
@@ -50,17 +135,17 @@ impl Embedded {
         &self,
         operation: String,
         namespace: &str,
-        work: impl FnOnce(&Database) -> Result<T, redb::Error> + Send + 'static,
+        work: impl Fn(&Database) -> Result<T, redb::Error> + Send + 'static,
     ) -> Result<T, StorageError> {
-        let database = Arc::clone(&self.database);
-        let outcome = tokio::task::spawn_blocking(move || work(&database)).await;
+        let inner = Arc::clone(&self.inner);
+        let outcome = tokio::task::spawn_blocking(move || inner.run(work)).await;
         match outcome {
             Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(StorageError::new(
+            Ok(Err(fault)) => Err(StorageError::new(
                 operation,
                 namespace,
-                failure_of(&error),
-                error,
+                fault.failure(),
+                fault,
             )),
             Err(error) => Err(StorageError::new(
                 operation,
@@ -88,7 +173,7 @@ impl Embedded {
             let txn = db.begin_write()?;
             txn.open_table(ENTRIES)?
                 .insert((ns.as_str(), k.as_str()), v.as_slice())?;
-            Ok(txn.commit()?)
+            commit(txn)
         })
         .await
     }
@@ -98,7 +183,7 @@ impl Embedded {
         self.blocking(format!("deleting key {key:?}"), namespace, move |db| {
             let txn = db.begin_write()?;
             txn.open_table(ENTRIES)?.remove((ns.as_str(), k.as_str()))?;
-            Ok(txn.commit()?)
+            commit(txn)
         })
         .await
     }
@@ -155,7 +240,7 @@ impl Embedded {
                 }
             };
             match outcome {
-                Ok(()) => txn.commit()?,
+                Ok(()) => commit(txn)?,
                 Err(_) => txn.abort()?,
             }
             Ok(outcome)
@@ -164,15 +249,60 @@ impl Embedded {
     }
 }
 
-/// Full when the disk (or the user's quota) had no room for the write.
-fn failure_of(error: &redb::Error) -> Failure {
-    let io = match error {
-        redb::Error::Io(io) => Some(io),
-        _ => None,
-    };
-    match io.map(std::io::Error::kind) {
-        Some(std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded) => Failure::Full,
-        _ => Failure::Other,
+impl Inner {
+    /// Runs `work` on the open database; after an I/O error, opens the file again, and runs
+    /// `work` once more if it was refused before it touched the file.
+    fn run<T>(&self, work: impl Fn(&Database) -> Result<T, redb::Error>) -> Result<T, Fault> {
+        let mut again = true;
+        loop {
+            let (outcome, generation) = self.attempt(&work);
+            match outcome {
+                Err(fault) if fault.needs_reopen() => {
+                    self.reopen(generation, &fault);
+                    if !(again && fault.may_retry()) {
+                        return Err(fault);
+                    }
+                    again = false;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    fn attempt<T>(
+        &self,
+        work: impl Fn(&Database) -> Result<T, redb::Error>,
+    ) -> (Result<T, Fault>, u64) {
+        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+        let outcome = match &open.database {
+            Some(database) => work(database).map_err(Fault::from),
+            None => Err(Fault::Closed(open.refusal.clone())),
+        };
+        (outcome, open.generation)
+    }
+
+    /// Opens the file again, unless another operation did since `generation`.
+    fn reopen(&self, generation: u64, fault: &Fault) {
+        let mut open = self.open.write().unwrap_or_else(PoisonError::into_inner);
+        if open.generation != generation {
+            return;
+        }
+        open.generation += 1;
+        // Closed first: the new one takes the file's lock.
+        drop(open.database.take());
+        match open_database(&self.path) {
+            Ok(database) => {
+                tracing::warn!("the store {} reopened after: {fault}", self.path.display());
+                open.database = Some(database);
+            }
+            Err(refusal) => {
+                tracing::error!(
+                    "the store {} is closed after: {fault}; {refusal}",
+                    self.path.display()
+                );
+                open.refusal = refusal;
+            }
+        }
     }
 }
 
@@ -186,7 +316,8 @@ mod tests {
         let path = dir.path().join("kv.redb");
         let _first = Embedded::open(&path).unwrap();
         let error = Embedded::open(&path).err().unwrap();
-        assert!(error.contains("in use by another valor serve"), "{error}");
+        assert!(error.contains("locked by another process"), "{error}");
+        assert!(error.contains(&path.display().to_string()), "{error}");
         assert!(error.contains("--data"), "{error}");
     }
 }
