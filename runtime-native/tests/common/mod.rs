@@ -92,3 +92,91 @@ pub async fn answer(response: reqwest::Response) -> (u16, String) {
     let status = response.status().as_u16();
     (status, response.text().await.expect("a body"))
 }
+
+/// `valor serve -p <dir>/plugins.json --data <data> --listen 127.0.0.1:0`, its stdout piped
+/// (for `Server::spawn`) and its stderr too (for `refusal`).
+pub fn serve_command(dir: &Path, data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_valor"));
+    command
+        .arg("serve")
+        .arg("-p")
+        .arg(dir.join("plugins.json"))
+        .arg("--data")
+        .arg(data)
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("VALOR_REGISTRY_TOKEN")
+        .env_remove("VALOR_REDIS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+/// Runs `command`, a `valor serve` that must refuse to start, to its end (30 s at most): its
+/// exit code and what it said on stderr.
+pub fn refusal(mut command: Command) -> (Option<i32>, String) {
+    let mut child = command.spawn().expect("valor started");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("its status").is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("valor serve started instead of refusing to");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("its output");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+impl Server {
+    /// Starts `command` (a `valor serve` whose stdout is piped, as `serve_command` makes it) and
+    /// waits for the line that says where it listens.
+    pub fn spawn(mut command: Command) -> Self {
+        let mut child = command
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("valor started");
+        let stdout = child.stdout.take().expect("its stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("its first line");
+        let url = line
+            .trim()
+            .strip_prefix("valor: listening on ")
+            .unwrap_or_else(|| panic!("valor did not start: {line:?}"))
+            .to_owned();
+        Self { child, url }
+    }
+
+    /// Its process id, for signals.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends it `signal` (`TERM`, `KILL`) with kill(1).
+    pub fn signal(&self, signal: &str) {
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("kill(1) ran");
+        assert!(sent.success(), "kill -{signal} {} failed", self.pid());
+    }
+
+    /// Waits up to `within` for it to exit by itself: its status, or `None` if it had not.
+    pub fn exit_within(&mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("its status") {
+                return Some(status);
+            }
+            if started.elapsed() > within {
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
