@@ -515,20 +515,14 @@ async fn open(database: String) -> Result<IdbDatabase, StorageError> {
     drop(upgrade);
     let opened = match opened {
         Ok(opened) => opened,
-        Err(reason) => {
-            let newer = request
-                .error()
-                .ok()
-                .flatten()
-                .is_some_and(|error| is_named(&error, "VersionError"));
-            return Err(match newer {
-                true => match version_of(&factory, &database).await {
-                    Some(found) => StorageError::Newer { database, found },
-                    None => failed(reason),
-                },
-                false => failed(reason),
+        // At a version above VERSION: a newer Valor's. Said so, with its version.
+        Err(reason) if failed_for_version(&request) => {
+            return Err(match version_of(&factory, &database).await {
+                Some(found) => StorageError::Newer { database, found },
+                None => failed(reason),
             });
         }
+        Err(reason) => return Err(failed(reason)),
     };
     let database: IdbDatabase = opened
         .dyn_into()
@@ -642,6 +636,15 @@ fn prefix_range(namespace: &str, prefix: &str) -> Result<IdbKeyRange, JsValue> {
         false,
         true,
     )
+}
+
+/// Whether an open failed because the database is at a higher version than asked for.
+fn failed_for_version(request: &IdbRequest) -> bool {
+    request
+        .error()
+        .ok()
+        .flatten()
+        .is_some_and(|error| is_named(&error, "VersionError"))
 }
 
 /// Whether `transaction` is one of Firefox's cleanup transactions (its `mode` says so).
