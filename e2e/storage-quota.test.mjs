@@ -44,7 +44,7 @@ async function fillUntilRefused() {
     for (let i = 0; i < n; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
     return bytes;
   };
-  // Text no engine's compression shrinks (Firefox compresses stored values).
+  // Text that compresses little (Firefox compresses stored values): random bytes in base64.
   const randomText = (n) => {
     const bytes = random(n);
     let binary = '';
