@@ -23,9 +23,11 @@ const CONNECT_BOUND: Duration = Duration::from_secs(1);
 /// The manager's backoff between connection attempts: 50 ms, doubling, at most 400 ms, each
 /// with up to as much again of jitter (so servers sharing a restarted Redis do not all
 /// reconnect at once). A short cap keeps recovery within about a second of Redis's return.
+/// After its attempts (at most 1.5 s of them) the manager keeps the last error until the next
+/// command, the probe's, starts it over.
 const BACKOFF_FIRST: Duration = Duration::from_millis(50);
 const BACKOFF_CAP: Duration = Duration::from_millis(400);
-const RECONNECT_ATTEMPTS: usize = 8;
+const RECONNECT_ATTEMPTS: usize = 4;
 
 /// The probe's pauses between its checks while Redis is down: from 100 ms, doubling, at most
 /// 400 ms (most of its waiting is for the manager's reconnection, which has its backoff).
