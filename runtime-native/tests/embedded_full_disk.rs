@@ -17,6 +17,7 @@ const MANIFEST: &str = r#"{ "plugins": [
 /// Each value written: 1 KiB, 64 times over (`?repeat=64`).
 const CHUNK: usize = 1024;
 const REPEAT: usize = 64;
+const WRITERS: usize = 4;
 
 /// A tmpfs of `SIZE`, mounted on a temporary directory, unmounted on drop; where mounting is
 /// not permitted (not root), mounted in a user and mount namespace of its own
@@ -119,6 +120,7 @@ impl Drop for SmallDisk {
     }
 }
 
+#[derive(Clone)]
 struct Store {
     client: reqwest::Client,
     url: String,
@@ -172,25 +174,40 @@ async fn a_full_disk_answers_507_stays_readable_and_keeps_every_acknowledged_wri
     let kept = b"a value written before the disk filled".to_vec();
     assert_eq!(store.put("kept", kept.clone(), 1).await.0, 204);
 
-    // Values of 64 KiB until the disk is full (4 MiB holds fewer than 64 of them).
+    // Values of 64 KiB from 4 writers at once, each until the disk has no room for its next
+    // one (4 MiB holds fewer than 64 of them): every write is acknowledged or refused for
+    // space, whichever of them meets the full disk first.
+    let writers = (0..WRITERS).map(|w| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in (w..400).step_by(WRITERS) {
+                match store.put(&format!("fill-{i}"), chunk(i), REPEAT).await {
+                    (204, _) => acknowledged.push(i),
+                    refused => return (acknowledged, refused),
+                }
+            }
+            panic!("the 4 MiB disk held 100 values of 64 KiB");
+        })
+    });
     let mut acknowledged = Vec::new();
-    let full = loop {
-        let i = acknowledged.len();
-        assert!(i < 100, "the 4 MiB disk held 100 values of 64 KiB");
-        match store.put(&format!("fill-{i}"), chunk(i), REPEAT).await {
-            (204, _) => acknowledged.push(i),
-            refused => break refused,
-        }
-    };
+    let mut refusals = Vec::new();
+    for writer in futures::future::join_all(writers).await {
+        let (written, refused) = writer.expect("a writer");
+        acknowledged.extend(written);
+        refusals.push(refused);
+    }
+    acknowledged.sort_unstable();
     eprintln!(
-        "acknowledged {} writes of {} KiB, then {} {:?}",
+        "{WRITERS} writers: acknowledged {} writes of {} KiB, then {:?}",
         acknowledged.len(),
         CHUNK * REPEAT / 1024,
-        full.0,
-        full.1
+        refusals
     );
-    assert_eq!(full.0, 507, "{}", full.1);
-    assert!(full.1.contains("No space left on device"), "{}", full.1);
+    for (status, said) in &refusals {
+        assert_eq!(*status, 507, "{said}");
+        assert!(said.contains("No space left on device"), "{said}");
+    }
 
     // The store stays as it was: each later write that has no room is refused the same way
     // (before the fix: 503 "Previous I/O error" for every write, forever), reads answer.
@@ -199,12 +216,14 @@ async fn a_full_disk_answers_507_stays_readable_and_keeps_every_acknowledged_wri
         later.push(
             store
                 .put(&format!("more-{attempt}"), chunk(attempt), REPEAT)
-                .await
-                .0,
+                .await,
         );
     }
     eprintln!("later writes of 64 KiB answered {later:?}");
-    assert_eq!(later, [507, 507, 507]);
+    for (status, said) in &later {
+        assert_eq!(*status, 507, "{said}");
+        assert!(said.contains("No space left on device"), "{said}");
+    }
     assert_eq!(store.get("kept").await, (200, kept.clone()));
     let mut read = 0;
     for &i in &acknowledged {

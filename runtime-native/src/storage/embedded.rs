@@ -5,10 +5,12 @@
 //! After an I/O error (a full disk), redb refuses every later operation on that `Database`
 //! (`PreviousIo`, reads of pages not in its cache included) until the file is opened again,
 //! which rolls back to the last commit: so the store reopens itself then, and an operation
-//! refused before it touched the file runs once more on the reopened one.
+//! refused before it touched the file runs again on the reopened one. A write that found no
+//! room makes the next writes wait a moment (`room`).
 
 mod format;
 mod holder;
+mod room;
 
 use super::{Current, StorageError};
 use redb::{
@@ -29,6 +31,15 @@ struct Inner {
     path: PathBuf,
     /// Operations hold it shared; a reopen holds it alone, once they are done.
     open: RwLock<Open>,
+    room: room::Room,
+}
+
+/// What an operation does to the store, for `room::Room`.
+#[derive(Clone, Copy, PartialEq)]
+enum Effect {
+    Reads,
+    Adds,
+    Removes,
 }
 
 struct Open {
@@ -38,6 +49,8 @@ struct Open {
     generation: u64,
     /// Why the last reopen failed.
     refusal: String,
+    /// How long the last reopen took.
+    reopening: std::time::Duration,
 }
 
 /// Why an operation failed.
@@ -47,6 +60,8 @@ enum Fault {
     Store(#[from] redb::Error),
     #[error("the store could not be opened again after an I/O error: {0}")]
     Closed(String),
+    #[error("{0}")]
+    NoRoom(String),
 }
 
 impl Fault {
@@ -67,6 +82,9 @@ impl Fault {
     fn failure(&self) -> Failure {
         match self {
             Self::Store(redb::Error::Io(io)) => failure_of(io),
+            Self::NoRoom(_) => Failure::Full,
+            // Refused while the store reopened: it may well succeed now.
+            Self::Store(redb::Error::PreviousIo) => Failure::Unavailable,
             _ => Failure::Other,
         }
     }
@@ -121,7 +139,9 @@ impl Embedded {
                     database: Some(database),
                     generation: 0,
                     refusal: String::new(),
+                    reopening: std::time::Duration::ZERO,
                 }),
+                room: room::Room::default(),
             }),
         })
     }
@@ -135,10 +155,11 @@ impl Embedded {
         &self,
         operation: String,
         namespace: &str,
+        effect: Effect,
         work: impl Fn(&Database) -> Result<T, redb::Error> + Send + 'static,
     ) -> Result<T, StorageError> {
         let inner = Arc::clone(&self.inner);
-        let outcome = tokio::task::spawn_blocking(move || inner.run(work)).await;
+        let outcome = tokio::task::spawn_blocking(move || inner.run(effect, work)).await;
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(fault)) => Err(StorageError::new(
@@ -158,33 +179,48 @@ impl Embedded {
 
     pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let (ns, k) = (namespace.to_owned(), key.to_owned());
-        self.blocking(format!("reading key {key:?}"), namespace, move |db| {
-            let table = db.begin_read()?.open_table(ENTRIES)?;
-            Ok(table
-                .get((ns.as_str(), k.as_str()))?
-                .map(|v| v.value().to_vec()))
-        })
+        self.blocking(
+            format!("reading key {key:?}"),
+            namespace,
+            Effect::Reads,
+            move |db| {
+                let table = db.begin_read()?.open_table(ENTRIES)?;
+                Ok(table
+                    .get((ns.as_str(), k.as_str()))?
+                    .map(|v| v.value().to_vec()))
+            },
+        )
         .await
     }
 
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
         let (ns, k, v) = (namespace.to_owned(), key.to_owned(), value.to_vec());
-        self.blocking(format!("writing key {key:?}"), namespace, move |db| {
-            let txn = db.begin_write()?;
-            txn.open_table(ENTRIES)?
-                .insert((ns.as_str(), k.as_str()), v.as_slice())?;
-            commit(txn)
-        })
+        self.blocking(
+            format!("writing key {key:?}"),
+            namespace,
+            Effect::Adds,
+            move |db| {
+                let txn = db.begin_write()?;
+                txn.open_table(ENTRIES)?
+                    .insert((ns.as_str(), k.as_str()), v.as_slice())?;
+                commit(txn)
+            },
+        )
         .await
     }
 
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
         let (ns, k) = (namespace.to_owned(), key.to_owned());
-        self.blocking(format!("deleting key {key:?}"), namespace, move |db| {
-            let txn = db.begin_write()?;
-            txn.open_table(ENTRIES)?.remove((ns.as_str(), k.as_str()))?;
-            commit(txn)
-        })
+        self.blocking(
+            format!("deleting key {key:?}"),
+            namespace,
+            Effect::Removes,
+            move |db| {
+                let txn = db.begin_write()?;
+                txn.open_table(ENTRIES)?.remove((ns.as_str(), k.as_str()))?;
+                commit(txn)
+            },
+        )
         .await
     }
 
@@ -197,6 +233,7 @@ impl Embedded {
         self.blocking(
             format!("listing keys starting with {prefix:?}"),
             namespace,
+            Effect::Reads,
             move |db| {
                 let table = db.begin_read()?.open_table(ENTRIES)?;
                 let mut entries = Vec::new();
@@ -223,49 +260,80 @@ impl Embedded {
     ) -> Result<Result<(), Current>, StorageError> {
         let (ns, k) = (namespace.to_owned(), key.to_owned());
         let (expected, new) = (expected.map(<[u8]>::to_vec), new.map(<[u8]>::to_vec));
-        self.blocking(format!("swapping key {key:?}"), namespace, move |db| {
-            let txn = db.begin_write()?;
-            let outcome = {
-                let mut table = txn.open_table(ENTRIES)?;
-                let id = (ns.as_str(), k.as_str());
-                let current = table.get(id)?.map(|v| v.value().to_vec());
-                if current != expected {
-                    Err(current)
-                } else {
-                    match &new {
-                        Some(value) => drop(table.insert(id, value.as_slice())?),
-                        None => drop(table.remove(id)?),
+        let effect = if new.is_some() {
+            Effect::Adds
+        } else {
+            Effect::Removes
+        };
+        self.blocking(
+            format!("swapping key {key:?}"),
+            namespace,
+            effect,
+            move |db| {
+                let txn = db.begin_write()?;
+                let outcome = {
+                    let mut table = txn.open_table(ENTRIES)?;
+                    let id = (ns.as_str(), k.as_str());
+                    let current = table.get(id)?.map(|v| v.value().to_vec());
+                    if current != expected {
+                        Err(current)
+                    } else {
+                        match &new {
+                            Some(value) => drop(table.insert(id, value.as_slice())?),
+                            None => drop(table.remove(id)?),
+                        }
+                        Ok(())
                     }
-                    Ok(())
+                };
+                match outcome {
+                    Ok(()) => commit(txn)?,
+                    Err(_) => txn.abort()?,
                 }
-            };
-            match outcome {
-                Ok(()) => commit(txn)?,
-                Err(_) => txn.abort()?,
-            }
-            Ok(outcome)
-        })
+                Ok(outcome)
+            },
+        )
         .await
     }
 }
 
 impl Inner {
-    /// Runs `work` on the open database; after an I/O error, opens the file again, and runs
-    /// `work` once more if it was refused before it touched the file.
-    fn run<T>(&self, work: impl Fn(&Database) -> Result<T, redb::Error>) -> Result<T, Fault> {
-        let mut again = true;
+    /// Runs `work` on the open database, unless it adds data to a disk that had no room a
+    /// moment ago (`room`); after an I/O error, opens the file again, and runs `work` again
+    /// (3 times in all) while it was refused before it touched the file.
+    fn run<T>(
+        &self,
+        effect: Effect,
+        work: impl Fn(&Database) -> Result<T, redb::Error>,
+    ) -> Result<T, Fault> {
+        let mut attempts = 0;
         loop {
-            let (outcome, generation) = self.attempt(&work);
-            match outcome {
-                Err(fault) if fault.needs_reopen() => {
-                    self.reopen(generation, &fault);
-                    if !(again && fault.may_retry()) {
-                        return Err(fault);
-                    }
-                    again = false;
+            attempts += 1;
+            if effect == Effect::Adds {
+                if let Some(refusal) = self.room.refusal() {
+                    return Err(Fault::NoRoom(refusal));
                 }
-                outcome => return outcome,
             }
+            let (outcome, generation) = self.attempt(&work);
+            let fault = match outcome {
+                Ok(value) => {
+                    if effect == Effect::Removes {
+                        self.room.freed();
+                    }
+                    return Ok(value);
+                }
+                Err(fault) => fault,
+            };
+            if fault.needs_reopen() {
+                self.reopen(generation, &fault);
+            }
+            if fault.may_retry() && attempts < 3 {
+                continue;
+            }
+            if effect == Effect::Adds && fault.failure() == Failure::Full {
+                let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+                self.room.full(fault.to_string(), open.reopening);
+            }
+            return Err(fault);
         }
     }
 
@@ -288,11 +356,18 @@ impl Inner {
             return;
         }
         open.generation += 1;
+        let started = std::time::Instant::now();
         // Closed first: the new one takes the file's lock.
         drop(open.database.take());
-        match open_database(&self.path) {
+        let reopened = open_database(&self.path);
+        open.reopening = started.elapsed();
+        match reopened {
             Ok(database) => {
-                tracing::warn!("the store {} reopened after: {fault}", self.path.display());
+                tracing::warn!(
+                    "the store {} reopened in {:?} after: {fault}",
+                    self.path.display(),
+                    open.reopening
+                );
                 open.database = Some(database);
             }
             Err(refusal) => {
@@ -309,6 +384,29 @@ impl Inner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn no_room_and_no_quota_are_full_other_io_errors_are_not() {
+        // ENOSPC, EDQUOT, EIO, EACCES.
+        for (errno, failure) in [
+            (28, Failure::Full),
+            (122, Failure::Full),
+            (5, Failure::Other),
+            (13, Failure::Other),
+        ] {
+            let io = std::io::Error::from_raw_os_error(errno);
+            assert_eq!(
+                Fault::Store(redb::Error::Io(io)).failure(),
+                failure,
+                "{errno}"
+            );
+        }
+        assert_eq!(
+            Fault::Store(redb::Error::PreviousIo).failure(),
+            Failure::Unavailable
+        );
+    }
 
     #[test]
     fn a_store_in_use_says_by_whom_and_what_to_do() {
