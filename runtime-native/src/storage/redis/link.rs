@@ -137,7 +137,8 @@ impl Link {
         }
     }
 
-    /// PINGs until Redis answers, then lets commands through again. The manager reconnects
+    /// PINGs until Redis answers, then lets commands through again (at once if only the
+    /// connection was lost: the manager's first attempt at a new one is immediate). The manager reconnects
     /// (with its backoff) when a PING finds the connection broken, and starts over when a
     /// command finds its attempts used up; but it keeps for good a connection that failed
     /// otherwise than by I/O (a password refused while setting it up: measured, it never
@@ -146,8 +147,6 @@ impl Link {
     async fn probe(self) {
         let mut pause = PROBE_PAUSE_FIRST;
         loop {
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(PROBE_PAUSE_CAP);
             let connection = self.0.manager.lock().expect("not poisoned").clone();
             // Longer than the connection's own bound on an answer, so that a connection that
             // no longer answers says so (a timeout error) rather than this bound ending first.
@@ -164,6 +163,8 @@ impl Link {
                     Err(e) => tracing::error!("Redis at {}: {e}", self.0.shown),
                 }
             }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(PROBE_PAUSE_CAP);
         }
         let down = self.0.down.lock().expect("not poisoned").take();
         if let Some((since, _)) = down {
