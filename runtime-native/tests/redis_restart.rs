@@ -392,3 +392,37 @@ async fn recovers_after_redis_came_back_misconfigured_for_a_while() {
         listening.elapsed().as_millis()
     );
 }
+
+/// A connection Redis closed while it stays up (an idle timeout, `CLIENT KILL`, a proxy):
+/// the request that finds it closed answers 503, and the server reconnects at once.
+#[tokio::test]
+async fn a_connection_closed_by_redis_costs_about_one_request() {
+    let redis = RedisServer::start();
+    let dir = app_dir(MANIFEST, &["host_api"]);
+    let server = Server::start(dir.path(), &["--redis", &redis.url], &[]);
+    let client = client();
+    let read = || {
+        client
+            .get(format!("{}/api/host/kv?key=k", server.url))
+            .send()
+    };
+    assert_eq!(read().await.expect("an answer").status(), 404);
+    let killed = redis.cli(&["CLIENT", "KILL", "TYPE", "normal"]);
+    assert_ne!(killed, "0", "valor's connection was closed");
+    let closed = Instant::now();
+    let mut failed = 0;
+    loop {
+        let answer = read().await.expect("an answer");
+        if answer.status() == 404 {
+            break;
+        }
+        assert_eq!(answer.status(), 503);
+        assert_eq!(answer.headers()["retry-after"], "1");
+        failed += 1;
+        assert!(closed.elapsed() < RECOVERY_PROMISE, "did not reconnect");
+    }
+    eprintln!(
+        "connection closed by Redis: {failed} request(s) answered 503, served again after {} ms",
+        closed.elapsed().as_millis()
+    );
+}
