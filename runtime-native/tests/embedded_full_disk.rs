@@ -38,6 +38,7 @@ impl SmallDisk {
             .output()
             .expect("mount(8) ran");
         if mounted.status.success() {
+            eprintln!("a tmpfs of {SIZE} mounted on {}", dir.path().display());
             return Self {
                 dir,
                 namespace: None,
@@ -64,6 +65,10 @@ impl SmallDisk {
                  namespaces are allowed (sysctl kernel.unprivileged_userns_clone=1)"
             );
         }
+        eprintln!(
+            "a tmpfs of {SIZE} mounted on {} in a namespace of its own (mount said {refused:?})",
+            dir.path().display()
+        );
         Self {
             dir,
             namespace: Some(holder),

@@ -313,7 +313,7 @@ impl Inner {
                     return Err(Fault::NoRoom(refusal));
                 }
             }
-            let (outcome, generation) = self.attempt(&work);
+            let (outcome, generation) = self.attempt(effect, &work);
             let fault = match outcome {
                 Ok(value) => {
                     if effect == Effect::Removes {
@@ -329,16 +329,14 @@ impl Inner {
             if fault.may_retry() && attempts < 3 {
                 continue;
             }
-            if effect == Effect::Adds && fault.failure() == Failure::Full {
-                let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
-                self.room.full(fault.to_string(), open.reopening);
-            }
             return Err(fault);
         }
     }
 
+    /// Runs `work` once, on the open database: its outcome, and the database's generation.
     fn attempt<T>(
         &self,
+        effect: Effect,
         work: impl Fn(&Database) -> Result<T, redb::Error>,
     ) -> (Result<T, Fault>, u64) {
         let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
@@ -346,6 +344,13 @@ impl Inner {
             Some(database) => work(database).map_err(Fault::from),
             None => Err(Fault::Closed(open.refusal.clone())),
         };
+        if let Err(fault) = &outcome {
+            if effect == Effect::Adds && fault.failure() == Failure::Full {
+                // Said before the database is let go: the writes it made fail (`PreviousIo`)
+                // find it when they try again, after the reopen.
+                self.room.full(fault.to_string(), open.reopening);
+            }
+        }
         (outcome, open.generation)
     }
 
