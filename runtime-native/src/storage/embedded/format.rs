@@ -21,24 +21,27 @@ pub fn prepare<K: redb::Key + 'static, V: redb::Value + 'static>(
 ) -> Result<(), String> {
     let fail =
         |e: &dyn std::fmt::Display| format!("opening the store {} failed: {e}", path.display());
-    let found = {
-        let txn = database.begin_read().map_err(|e| fail(&e))?;
-        match txn.open_table(META) {
-            Ok(table) => table
-                .get(FORMAT_KEY)
-                .map_err(|e| fail(&e))?
-                .map(|v| v.value()),
-            Err(TableError::TableDoesNotExist(_)) => None,
-            Err(TableError::TableTypeMismatch { .. }) => {
-                return Err(format!(
-                    "the store {} has a table valor_meta that Valor did not write: is it a \
-                     Valor store? Give valor serve another --data",
-                    path.display()
-                ));
-            }
-            Err(other) => return Err(fail(&other)),
+    let txn = database.begin_read().map_err(|e| fail(&e))?;
+    let found = match txn.open_table(META) {
+        Ok(table) => table
+            .get(FORMAT_KEY)
+            .map_err(|e| fail(&e))?
+            .map(|v| v.value()),
+        Err(TableError::TableDoesNotExist(_)) => None,
+        Err(TableError::TableTypeMismatch { .. }) => {
+            return Err(format!(
+                "the store {} has a table valor_meta that Valor did not write: is it a \
+                 Valor store? Give valor serve another --data",
+                path.display()
+            ));
         }
+        Err(other) => return Err(fail(&other)),
     };
+    // Nothing to write (a commit, which a full disk may refuse) for a store already prepared.
+    if found == Some(FORMAT) && txn.open_table(entries).is_ok() {
+        return Ok(());
+    }
+    drop(txn);
     if let Some(newer) = found.filter(|&n| n > FORMAT) {
         return Err(format!(
             "the store {} is in format {newer}, written by a newer Valor; this valor ({}) reads \
