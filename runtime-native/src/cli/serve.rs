@@ -25,8 +25,9 @@ pub struct Args {
     /// The file of the embedded key-value store (never inside the --static DIR).
     #[arg(long, default_value = "valor-data/kv.redb")]
     data: PathBuf,
-    /// Keep the key-value store in Redis instead (redis://host:port/db), shared by every
-    /// server that names it.
+    /// Keep the key-value store in Redis instead (redis://[:password@]host:port/db), shared by
+    /// every server that names it. Each command has 2 s; while Redis is unreachable, kv
+    /// requests answer 503 with retry-after: 1, and the server reconnects by itself.
     #[arg(long, env = "VALOR_REDIS")]
     redis: Option<String>,
     /// Instances of each plugin at most, serving requests in parallel (default: one per core).

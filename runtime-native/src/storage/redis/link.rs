@@ -117,8 +117,9 @@ impl Link {
                     reason: error.to_string(),
                 });
             }
-            Ok(Err(error)) => error.to_string(),
-            Err(_) => format!("no answer within {} s", COMMAND_BOUND.as_secs()),
+            Ok(Err(error)) if !error.is_timeout() => error.to_string(),
+            // The connection's bound on an answer, or this one on the whole command.
+            Ok(Err(_)) | Err(_) => format!("no answer within {} s", COMMAND_BOUND.as_secs()),
         };
         self.mark_down(&reason);
         Err(Fault {
