@@ -259,7 +259,8 @@ async fn a_full_disk_answers_507_stays_readable_and_keeps_every_acknowledged_wri
     eprintln!("after deleting 4 values, writes of 64 KiB answered {after:?}");
     assert!(after.iter().any(|(status, _)| *status == 204), "{after:?}");
 
-    // A crash (SIGKILL) and a restart on the same full disk: everything acknowledged is there.
+    // A crash (SIGKILL) and a restart on the same full disk: everything acknowledged is there,
+    // and nothing else.
     server.stop();
     let restarted = Instant::now();
     let server = start();
@@ -276,13 +277,22 @@ async fn a_full_disk_answers_507_stays_readable_and_keeps_every_acknowledged_wri
             lost.push(i);
         }
     }
-    for &i in &freed {
-        assert_eq!(
-            store.get(&format!("fill-{i}")).await.0,
-            404,
-            "fill-{i} came back"
-        );
-    }
+    // Nothing else either: no write refused for space, no deleted value.
+    let mut expected: Vec<String> = acknowledged.iter().map(|i| format!("fill-{i}")).collect();
+    expected.push("kept".into());
+    expected.sort();
+    let (status, listed) = answer(
+        store
+            .client
+            .get(format!("{}/api/host/kv/keys", store.url))
+            .send()
+            .await
+            .expect("an answer"),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let listed: Vec<String> = serde_json::from_str(&listed).expect("keys as JSON");
+    assert_eq!(listed, expected, "the keys after the restart");
     eprintln!(
         "after a restart in {opened:?}: {} acknowledged values read back, lost {lost:?}",
         acknowledged.len() - lost.len()
