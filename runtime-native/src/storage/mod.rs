@@ -60,7 +60,8 @@ impl Storage {
         embedded::Embedded::open(path).map(Self::Embedded)
     }
 
-    /// The Redis server at `url` (`redis://host:port/db`), checked with a `PING`.
+    /// The Redis server at `url` (`redis://host:port/db`), checked with a `PING`, and the
+    /// format of its data (`valor:format`).
     pub async fn connect_redis(url: &str) -> Result<Self, String> {
         redis::Shared::connect(url).await.map(Self::Redis)
     }
