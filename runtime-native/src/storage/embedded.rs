@@ -228,27 +228,36 @@ impl Embedded {
         &self,
         namespace: &str,
         prefix: &str,
+        max_bytes: u64,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         let (ns, p) = (namespace.to_owned(), prefix.to_owned());
-        self.blocking(
-            format!("listing keys starting with {prefix:?}"),
-            namespace,
-            Effect::Reads,
-            move |db| {
-                let table = db.begin_read()?.open_table(ENTRIES)?;
-                let mut entries = Vec::new();
-                for entry in table.range((ns.as_str(), p.as_str())..)? {
-                    let (key, value) = entry?;
-                    let (entry_ns, entry_key) = key.value();
-                    if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
-                        break;
-                    }
-                    entries.push((entry_key.to_owned(), value.value().to_vec()));
+        let operation = format!("listing keys starting with {prefix:?}");
+        let listed = self.blocking(operation.clone(), namespace, Effect::Reads, move |db| {
+            let table = db.begin_read()?.open_table(ENTRIES)?;
+            let (mut entries, mut bytes) = (Vec::new(), 0u64);
+            for entry in table.range((ns.as_str(), p.as_str())..)? {
+                let (key, value) = entry?;
+                let (entry_ns, entry_key) = key.value();
+                if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
+                    break;
                 }
-                Ok(entries)
-            },
-        )
-        .await
+                let value = value.value();
+                bytes += (entry_key.len() + value.len()) as u64;
+                if bytes > max_bytes {
+                    return Ok(None);
+                }
+                entries.push((entry_key.to_owned(), value.to_vec()));
+            }
+            Ok(Some(entries))
+        });
+        listed.await?.ok_or_else(|| {
+            StorageError::new(
+                operation,
+                namespace,
+                Failure::Other,
+                super::over_budget(max_bytes),
+            )
+        })
     }
 
     pub async fn compare_and_swap(

@@ -75,7 +75,88 @@ impl Storage {
     }
 }
 
-/// The operations of plugins' `kv` (run by `valor_host::kv::run`).
+/// Why a listing was refused: its entries are more than `max_bytes`.
+fn over_budget(max_bytes: u64) -> String {
+    format!(
+        "the entries are more than {max_bytes} bytes, more than the plugin's memory_mb could \
+         hold: list a narrower prefix"
+    )
+}
+
+/// The store as one plugin's `kv` sees it: its listings bounded by what its memory can hold
+/// (`max_listing_bytes`, from its `memory_mb`), so that no plugin makes the server read more of
+/// its namespace than the plugin could ever be handed.
+pub struct PluginStore<'a> {
+    storage: &'a Storage,
+    max_listing_bytes: u64,
+}
+
+impl Storage {
+    /// The store of a plugin whose listings may be at most `max_listing_bytes`.
+    pub fn for_plugin(&self, max_listing_bytes: u64) -> PluginStore<'_> {
+        PluginStore {
+            storage: self,
+            max_listing_bytes,
+        }
+    }
+
+    async fn scan_within(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        match self {
+            Self::Embedded(store) => store.scan(namespace, prefix, max_bytes).await,
+            Self::Redis(store) => store.scan(namespace, prefix, max_bytes).await,
+        }
+    }
+}
+
+impl Store for PluginStore<'_> {
+    type Error = StorageError;
+
+    async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+        self.storage.get(namespace, key).await
+    }
+
+    async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        self.storage.put(namespace, key, value).await
+    }
+
+    async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
+        self.storage.delete(namespace, key).await
+    }
+
+    async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
+        let entries = self.scan(namespace, prefix).await?;
+        Ok(entries.into_iter().map(|(key, _)| key).collect())
+    }
+
+    async fn scan(
+        &self,
+        namespace: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        self.storage
+            .scan_within(namespace, prefix, self.max_listing_bytes)
+            .await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        namespace: &str,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<Result<(), Current>, StorageError> {
+        self.storage
+            .compare_and_swap(namespace, key, expected, new)
+            .await
+    }
+}
+
+/// The operations of `kv` on the whole store, unbounded (the registry's records).
 impl Store for Storage {
     type Error = StorageError;
 
@@ -116,10 +197,7 @@ impl Store for Storage {
         namespace: &str,
         prefix: &str,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
-        match self {
-            Self::Embedded(store) => store.scan(namespace, prefix).await,
-            Self::Redis(store) => store.scan(namespace, prefix).await,
-        }
+        self.scan_within(namespace, prefix, u64::MAX).await
     }
 
     /// Sets `key` to `new` (`None`: deletes it) if its value is still `expected`, atomically;

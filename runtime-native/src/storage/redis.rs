@@ -92,6 +92,7 @@ impl Shared {
         &self,
         namespace: &str,
         prefix: &str,
+        max_bytes: u64,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         let mut command = redis::cmd("HGETALL");
         command.arg(hash(namespace));
@@ -103,6 +104,18 @@ impl Shared {
             .into_iter()
             .filter(|(key, _)| key.starts_with(prefix))
             .collect();
+        let bytes: u64 = entries
+            .iter()
+            .map(|(k, v)| (k.len() + v.len()) as u64)
+            .sum();
+        if bytes > max_bytes {
+            return Err(StorageError::new(
+                format!("listing keys starting with {prefix:?}"),
+                namespace,
+                Failure::Other,
+                super::over_budget(max_bytes),
+            ));
+        }
         entries.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(entries)
     }
