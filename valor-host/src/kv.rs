@@ -64,9 +64,33 @@ pub trait Store {
     ) -> impl Future<Output = Result<Result<(), Option<Vec<u8>>>, Self::Error>>;
 }
 
-/// Runs the command encoded in `bytes` for plugin `plugin` (its namespace), whose stored values
-/// may be at most `max_body_bytes`; returns the ABI result.
-pub async fn run<S: Store>(store: &S, plugin: &str, max_body_bytes: u32, bytes: &[u8]) -> Vec<u8> {
+/// What one plugin's commands may store and be handed, from its manifest entry.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest value it may store: its `max_body_bytes`, which bounds values as it bounds
+    /// bodies.
+    pub max_body_bytes: u32,
+    /// The most a listing may hand it (the keys, and for a scan the values), in bytes: its
+    /// `memory_mb`, since the reply is written into its memory.
+    pub max_listing_bytes: u64,
+}
+
+/// Why a listing of more than `max_bytes` is refused; a store that stops reading there says
+/// the same.
+pub fn listing_too_large(max_bytes: u64) -> String {
+    format!(
+        "the entries are more than {max_bytes} bytes, more than the plugin's memory_mb could \
+         hold: list a narrower prefix"
+    )
+}
+
+/// Runs the command encoded in `bytes` for plugin `plugin` (its namespace), under its
+/// `limits`; returns the ABI result.
+pub async fn run<S: Store>(store: &S, plugin: &str, limits: Limits, bytes: &[u8]) -> Vec<u8> {
+    let Limits {
+        max_body_bytes,
+        max_listing_bytes,
+    } = limits;
     let command = match Command::decode(bytes) {
         Ok(command) => command,
         Err(error) => return failed(&format!("malformed storage command: {error}")),
@@ -85,6 +109,14 @@ pub async fn run<S: Store>(store: &S, plugin: &str, max_body_bytes: u32, bytes: 
             value.len(),
         ));
     }
+    let too_large = |prefix: &str, bytes: usize| {
+        (bytes as u64 > max_listing_bytes).then(|| {
+            failed(&format!(
+                "listing keys starting with {prefix:?} in namespace {plugin:?} failed: {}",
+                listing_too_large(max_listing_bytes)
+            ))
+        })
+    };
     let reply = match command {
         Command::Get { key } => store
             .get(plugin, key)
@@ -92,14 +124,26 @@ pub async fn run<S: Store>(store: &S, plugin: &str, max_body_bytes: u32, bytes: 
             .map(|value| storage::encode_value(value.as_deref())),
         Command::Put { key, value } => store.put(plugin, key, value).await.map(|()| Vec::new()),
         Command::Delete { key } => store.delete(plugin, key).await.map(|()| Vec::new()),
-        Command::Keys { prefix } => store
-            .keys(plugin, prefix)
-            .await
-            .map(|keys| storage::encode_keys(&keys)),
-        Command::Scan { prefix } => store
-            .scan(plugin, prefix)
-            .await
-            .map(|entries| storage::encode_entries(&entries)),
+        Command::Keys { prefix } => {
+            let keys = store.keys(plugin, prefix).await;
+            let bytes = keys
+                .as_ref()
+                .map_or(0, |keys| keys.iter().map(String::len).sum());
+            if let Some(refused) = too_large(prefix, bytes) {
+                return refused;
+            }
+            keys.map(|keys| storage::encode_keys(&keys))
+        }
+        Command::Scan { prefix } => {
+            let entries = store.scan(plugin, prefix).await;
+            let bytes = entries.as_ref().map_or(0, |entries| {
+                entries.iter().map(|(k, v)| k.len() + v.len()).sum()
+            });
+            if let Some(refused) = too_large(prefix, bytes) {
+                return refused;
+            }
+            entries.map(|entries| storage::encode_entries(&entries))
+        }
         Command::CompareAndSwap { key, expected, new } => store
             .compare_and_swap(plugin, key, expected, new)
             .await

@@ -2,14 +2,15 @@
 
 use super::PluginContext;
 use std::sync::Arc;
+use valor_host::kv::Limits;
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Arc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
-    let (name, limit) = (&context.name, context.max_body_bytes);
-    // A listing's reply is written into the plugin's memory: one larger than `memory_mb`
-    // could never be handed over, so the store stops reading there.
-    let store = context
-        .storage
-        .for_plugin(u64::from(context.memory_mb) << 20);
-    valor_host::kv::run(&store, name, limit, &bytes).await
+    let limits = Limits {
+        max_body_bytes: context.max_body_bytes,
+        max_listing_bytes: u64::from(context.memory_mb) << 20,
+    };
+    // The store stops reading a scan past the limit, rather than read it all to refuse it.
+    let store = context.storage.for_plugin(limits.max_listing_bytes);
+    valor_host::kv::run(&store, &context.name, limits, &bytes).await
 }

@@ -77,10 +77,7 @@ impl Storage {
 
 /// Why a listing was refused: its entries are more than `max_bytes`.
 fn over_budget(max_bytes: u64) -> String {
-    format!(
-        "the entries are more than {max_bytes} bytes, more than the plugin's memory_mb could \
-         hold: list a narrower prefix"
-    )
+    valor_host::kv::listing_too_large(max_bytes)
 }
 
 /// The store as one plugin's `kv` sees it: its listings bounded by what its memory can hold
