@@ -36,5 +36,6 @@ extern "C" fn __rquickjs_host_now_us() -> f64 {
     since_epoch.as_micros() as f64
 }
 
-#[cfg(test)]
+// The in-memory test host is native-only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests;
