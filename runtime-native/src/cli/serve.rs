@@ -28,7 +28,7 @@ pub struct Args {
     /// Keep the key-value store in Redis instead (redis://[:password@]host:port/db), shared by
     /// every server that names it. Each command has 2 s; while Redis is unreachable, kv
     /// requests answer 503 with retry-after: 1, and the server reconnects by itself.
-    #[arg(long, env = "VALOR_REDIS")]
+    #[arg(long, env = "VALOR_REDIS", hide_env_values = true)]
     redis: Option<String>,
     /// Instances of each plugin at most, serving requests in parallel (default: one per core).
     #[arg(long)]

@@ -1,13 +1,16 @@
 //! The shared store: a Redis server, one hash per plugin namespace (`valor:kv:<name>`), so that
 //! several Valor servers serve the same data. A compare-and-swap is one Lua script, which Redis
-//! runs atomically; a scan is one `HGETALL`, a consistent snapshot. The layout has a format
-//! number (`format`); the connection outlives Redis restarts (`link`).
+//! runs atomically; a listing is one too (`listing`), a consistent snapshot. The layout has a
+//! format number (`format`); the connection outlives Redis restarts (`link`).
 
 mod format;
 mod link;
+mod listing;
+mod shown;
 
 use super::{Current, StorageError};
-use link::{Fault, Link};
+use link::{Fault, Lane, Link};
+use listing::{Listed, LIST_SCRIPT};
 use redis::Script;
 use std::sync::LazyLock;
 use valor_host::kv::Failure;
@@ -94,30 +97,35 @@ impl Shared {
         prefix: &str,
         max_bytes: u64,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
-        let mut command = redis::cmd("HGETALL");
-        command.arg(hash(namespace));
-        let all: Vec<(String, Vec<u8>)> = self.query(command).await.map_err(failed(
-            format!("listing keys starting with {prefix:?}"),
-            namespace,
-        ))?;
-        let mut entries: Vec<_> = all
-            .into_iter()
-            .filter(|(key, _)| key.starts_with(prefix))
-            .collect();
-        let bytes: u64 = entries
-            .iter()
-            .map(|(k, v)| (k.len() + v.len()) as u64)
-            .sum();
-        if bytes > max_bytes {
-            return Err(StorageError::new(
-                format!("listing keys starting with {prefix:?}"),
+        let operation = || format!("listing keys starting with {prefix:?}");
+        let reply: Vec<Vec<u8>> = self
+            .link
+            .run_in(Lane::Listings, |mut connection| async move {
+                LIST_SCRIPT
+                    .key(hash(namespace))
+                    .arg(listing::pattern(prefix))
+                    .arg(prefix)
+                    .arg(max_bytes)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await
+            .map_err(failed(operation(), namespace))?;
+        match listing::read(reply) {
+            Ok(Listed::Entries(entries)) => Ok(entries),
+            Ok(Listed::OverBudget) => Err(StorageError::new(
+                operation(),
                 namespace,
                 Failure::Other,
                 super::over_budget(max_bytes),
-            ));
+            )),
+            Err(reason) => Err(StorageError::new(
+                operation(),
+                namespace,
+                Failure::Other,
+                reason,
+            )),
         }
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
-        Ok(entries)
     }
 
     pub async fn compare_and_swap(

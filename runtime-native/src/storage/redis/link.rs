@@ -2,10 +2,12 @@
 //! `ConnectionManager` reconnects with backoff; every command is bounded in time; and while
 //! Redis is known to be unreachable, commands fail at once (the plugin answers 503 with
 //! `retry-after`) instead of each waiting out the bound, while one probe looks for Redis's
-//! return.
+//! return. Listings have a connection of their own, so that a large reply never holds up
+//! other plugins' commands; a command past the bound while Redis answers others fails alone.
 
+use super::shown::without_password;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{RedisError, RedisResult, RetryMethod};
+use redis::{ErrorKind, RedisError, RedisResult, RetryMethod, ServerErrorKind};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -13,12 +15,25 @@ use valor_host::kv::Failure;
 
 /// The longest a command may take, waiting for a connection included. Redis answers a healthy
 /// command in well under a millisecond, and a scan of a large namespace in tens of them, so
-/// 2 s means Redis is down, stuck or cut off; a request waits that long only until the first
-/// such failure (the ones after it fail at once, see `Link::run`).
+/// 2 s means Redis is down, stuck or cut off (or the reply is very large, see `Link::run_in`);
+/// a request waits that long only until the first such failure (the ones after it fail at
+/// once).
 pub const COMMAND_BOUND: Duration = Duration::from_secs(2);
 
 /// A connection attempt's bound (a refused one fails at once; an unanswered one waits this).
 const CONNECT_BOUND: Duration = Duration::from_secs(1);
+
+/// The bound on the check, after a command's time-out, that Redis answers a `PING` on a fresh
+/// connection: a healthy Redis answers in a millisecond or so even while it sends another
+/// client a large reply (measured: at most 0.15 s during a 1.1 GB one).
+const CHECK_BOUND: Duration = Duration::from_millis(300);
+
+/// After Redis answered `READONLY` (a primary demoted to replica), the connections are made
+/// anew (a new DNS lookup finds the new primary) at most this often.
+const RENEW_READ_ONLY_EVERY: Duration = Duration::from_millis(100);
+
+/// One warning in the log at most this often while Redis stays read-only.
+const WARN_READ_ONLY_EVERY: Duration = Duration::from_secs(10);
 
 /// The manager's backoff between connection attempts: 50 ms, doubling, at most 400 ms, each
 /// with up to as much again of jitter (so servers sharing a restarted Redis do not all
@@ -34,6 +49,15 @@ const RECONNECT_ATTEMPTS: usize = 4;
 const PROBE_PAUSE_FIRST: Duration = Duration::from_millis(100);
 const PROBE_PAUSE_CAP: Duration = Duration::from_millis(400);
 
+/// Which connection a command goes on.
+#[derive(Clone, Copy)]
+pub enum Lane {
+    /// Reads, writes and swaps of single keys.
+    Commands,
+    /// Listings, whose replies can be large.
+    Listings,
+}
+
 /// Why a command failed, and of which kind.
 pub struct Fault {
     pub failure: Failure,
@@ -48,9 +72,33 @@ struct Inner {
     client: redis::Client,
     /// The URL without its password, for the log.
     shown: String,
-    manager: Mutex<ConnectionManager>,
+    managers: Mutex<Managers>,
     /// Since when, and why, Redis is unreachable (`None`: it answers).
     down: Mutex<Option<(Instant, String)>>,
+    /// When the connections were last made anew for a `READONLY`, and last warned of it.
+    read_only: Mutex<(Option<Instant>, Option<Instant>)>,
+}
+
+/// One manager per lane.
+struct Managers {
+    commands: ConnectionManager,
+    listings: ConnectionManager,
+}
+
+impl Managers {
+    fn new(client: &redis::Client) -> RedisResult<Self> {
+        Ok(Self {
+            commands: manager(client)?,
+            listings: manager(client)?,
+        })
+    }
+
+    fn of(&mut self, lane: Lane) -> &mut ConnectionManager {
+        match lane {
+            Lane::Commands => &mut self.commands,
+            Lane::Listings => &mut self.listings,
+        }
+    }
 }
 
 impl Link {
@@ -59,12 +107,13 @@ impl Link {
         let shown = without_password(url);
         let client = redis::Client::open(url)
             .map_err(|e| format!("the Redis URL {shown} is not valid: {e}"))?;
-        let manager = manager(&client).map_err(|e| format!("Redis at {shown}: {e}"))?;
+        let managers = Managers::new(&client).map_err(|e| format!("Redis at {shown}: {e}"))?;
         let link = Self(Arc::new(Inner {
             client,
             shown,
-            manager: Mutex::new(manager),
+            managers: Mutex::new(managers),
             down: Mutex::new(None),
+            read_only: Mutex::new((None, None)),
         }));
         // One attempt, to say at once why Redis cannot be reached (the manager would retry).
         let config = redis::AsyncConnectionConfig::new()
@@ -79,10 +128,22 @@ impl Link {
             redis::cmd("PING").query_async::<()>(&mut first).await
         };
         checked.await.map_err(|e| {
-            format!(
-                "connecting to Redis at {} failed: {e} (is redis-server running there?)",
-                link.0.shown
-            )
+            let shown = &link.0.shown;
+            if e.kind() == ErrorKind::AuthenticationFailed {
+                format!(
+                    "Redis at {shown} refused the password (or user) given in --redis / \
+                     VALOR_REDIS ({e}): check it (redis://[user]:<password>@host:port/db)"
+                )
+            } else if e.code() == Some("NOAUTH") {
+                format!(
+                    "Redis at {shown} asks for a password, and --redis / VALOR_REDIS gives none: \
+                     add it (redis://[user]:<password>@host:port/db)"
+                )
+            } else {
+                format!(
+                    "connecting to Redis at {shown} failed: {e} (is redis-server running there?)"
+                )
+            }
         })?;
         Ok(link)
     }
@@ -92,10 +153,24 @@ impl Link {
         &self.0.shown
     }
 
-    /// Runs `command` on the connection within `COMMAND_BOUND`; fails at once if Redis is
-    /// known to be unreachable. A failure to reach Redis marks it unreachable and starts the
-    /// probe.
+    /// Runs `command` on the commands' connection (see `run_in`).
     pub async fn run<T, F>(&self, command: impl FnOnce(ConnectionManager) -> F) -> Result<T, Fault>
+    where
+        F: Future<Output = RedisResult<T>>,
+    {
+        self.run_in(Lane::Commands, command).await
+    }
+
+    /// Runs `command` on `lane`'s connection within `COMMAND_BOUND`; fails at once if Redis is
+    /// known to be unreachable. A failure to reach Redis marks it unreachable and starts the
+    /// probe; but a command past the bound while Redis answers a `PING` on a fresh connection
+    /// (its reply is large, or the link slow) fails alone, and its lane gets a new connection
+    /// so that later commands do not wait behind that reply.
+    pub async fn run_in<T, F>(
+        &self,
+        lane: Lane,
+        command: impl FnOnce(ConnectionManager) -> F,
+    ) -> Result<T, Fault>
     where
         F: Future<Output = RedisResult<T>>,
     {
@@ -108,9 +183,27 @@ impl Link {
                 ),
             });
         }
-        let connection = self.0.manager.lock().expect("not poisoned").clone();
+        let connection = self.connection(lane);
         let reason = match tokio::time::timeout(COMMAND_BOUND, command(connection)).await {
             Ok(Ok(value)) => return Ok(value),
+            Ok(Err(error)) if error.code() == Some("OOM") => {
+                return Err(Fault {
+                    failure: Failure::Full,
+                    reason: format!(
+                        "Redis is out of memory (its maxmemory, with no eviction): {error}"
+                    ),
+                });
+            }
+            Ok(Err(error)) if error.kind() == ErrorKind::Server(ServerErrorKind::ReadOnly) => {
+                self.renew_after_read_only(&error);
+                return Err(Fault {
+                    failure: Failure::Unavailable,
+                    reason: format!(
+                        "Redis at {} is a read-only replica now (failed over?); reconnecting",
+                        self.0.shown
+                    ),
+                });
+            }
             Ok(Err(error)) if !unreachable(&error) => {
                 return Err(Fault {
                     failure: Failure::Other,
@@ -119,13 +212,84 @@ impl Link {
             }
             Ok(Err(error)) if !error.is_timeout() => error.to_string(),
             // The connection's bound on an answer, or this one on the whole command.
-            Ok(Err(_)) | Err(_) => format!("no answer within {} s", COMMAND_BOUND.as_secs()),
+            Ok(Err(_)) | Err(_) => {
+                if self.answers_others().await {
+                    self.renew(lane);
+                    return Err(Fault {
+                        failure: Failure::Unavailable,
+                        reason: format!(
+                            "no answer within {} s, while Redis answers others: a very large \
+                             reply (a listing of a very large namespace?) or a slow link",
+                            COMMAND_BOUND.as_secs()
+                        ),
+                    });
+                }
+                format!("no answer within {} s", COMMAND_BOUND.as_secs())
+            }
         };
         self.mark_down(&reason);
         Err(Fault {
             failure: Failure::Unavailable,
             reason: format!("Redis is unreachable ({reason}); reconnecting"),
         })
+    }
+
+    fn connection(&self, lane: Lane) -> ConnectionManager {
+        self.0
+            .managers
+            .lock()
+            .expect("not poisoned")
+            .of(lane)
+            .clone()
+    }
+
+    /// Gives `lane` a new connection (made on its next command); commands under way keep the
+    /// old one until they end.
+    fn renew(&self, lane: Lane) {
+        match manager(&self.0.client) {
+            Ok(fresh) => *self.0.managers.lock().expect("not poisoned").of(lane) = fresh,
+            Err(e) => tracing::error!("Redis at {}: {e}", self.0.shown),
+        }
+    }
+
+    /// Whether Redis answers a `PING` on a fresh connection within `CHECK_BOUND`.
+    async fn answers_others(&self) -> bool {
+        let config = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CHECK_BOUND))
+            .set_response_timeout(Some(CHECK_BOUND));
+        let check = async {
+            let mut fresh = self
+                .0
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await?;
+            redis::cmd("PING").query_async::<()>(&mut fresh).await
+        };
+        matches!(tokio::time::timeout(CHECK_BOUND, check).await, Ok(Ok(())))
+    }
+
+    /// After a `READONLY`: new connections for both lanes (at most every
+    /// `RENEW_READ_ONLY_EVERY`), so that a failover behind a DNS name or a virtual IP is
+    /// followed; Redis does not close its clients' connections when it is demoted.
+    fn renew_after_read_only(&self, error: &RedisError) {
+        let now = Instant::now();
+        let mut read_only = self.0.read_only.lock().expect("not poisoned");
+        let (renewed, warned) = &mut *read_only;
+        if renewed.is_some_and(|at| now - at < RENEW_READ_ONLY_EVERY) {
+            return;
+        }
+        *renewed = Some(now);
+        if warned.is_none_or(|at| now - at >= WARN_READ_ONLY_EVERY) {
+            *warned = Some(now);
+            tracing::warn!(
+                "Redis at {} refuses writes as a read-only replica ({error}); reconnecting \
+                 (writes answer 503 until it is a primary again)",
+                self.0.shown
+            );
+        }
+        drop(read_only);
+        self.renew(Lane::Commands);
+        self.renew(Lane::Listings);
     }
 
     /// Marks Redis unreachable and, if it was not already, starts the probe.
@@ -147,25 +311,29 @@ impl Link {
     /// those, a fresh manager.
     async fn probe(self) {
         let mut pause = PROBE_PAUSE_FIRST;
-        loop {
-            let connection = self.0.manager.lock().expect("not poisoned").clone();
-            // Longer than the connection's own bound on an answer, so that a connection that
-            // no longer answers says so (a timeout error) rather than this bound ending first.
-            let ping = tokio::time::timeout(COMMAND_BOUND + CONNECT_BOUND, ping(connection));
-            let renew = match ping.await {
-                Ok(Ok(())) => break,
-                Ok(Err(error)) => !error.is_io_error() || error.is_timeout(),
-                // Still waiting for the manager's reconnection, which has its own bounds.
-                Err(_) => false,
-            };
-            if renew {
-                match manager(&self.0.client) {
-                    Ok(fresh) => *self.0.manager.lock().expect("not poisoned") = fresh,
-                    Err(e) => tracing::error!("Redis at {}: {e}", self.0.shown),
+        'checks: loop {
+            for lane in [Lane::Commands, Lane::Listings] {
+                // Longer than the connection's own bound on an answer, so that a connection
+                // that no longer answers says so (a timeout error) rather than this bound
+                // ending first.
+                let ping = tokio::time::timeout(
+                    COMMAND_BOUND + CONNECT_BOUND,
+                    ping(self.connection(lane)),
+                );
+                let renew = match ping.await {
+                    Ok(Ok(())) => continue,
+                    Ok(Err(error)) => !error.is_io_error() || error.is_timeout(),
+                    // Still waiting for the manager's reconnection, which has its own bounds.
+                    Err(_) => false,
+                };
+                if renew {
+                    self.renew(lane);
                 }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(PROBE_PAUSE_CAP);
+                continue 'checks;
             }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(PROBE_PAUSE_CAP);
+            break;
         }
         let down = self.0.down.lock().expect("not poisoned").take();
         if let Some((since, _)) = down {
@@ -207,15 +375,4 @@ fn unreachable(error: &RedisError) -> bool {
             error.retry_method(),
             RetryMethod::WaitAndRetry | RetryMethod::Reconnect
         )
-}
-
-/// `url` without the password it may hold, to be shown.
-fn without_password(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
