@@ -66,6 +66,12 @@ async fn a_demoted_redis_answers_503_and_the_server_reconnects() {
         .await
         .unwrap();
     assert_eq!(answer(read).await, (200, "v".to_owned()));
+    let listed = client
+        .get(format!("{url}/api/host/kv/keys"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer(listed).await, (200, r#"["a"]"#.to_owned()));
 
     assert_eq!(redis.cli(&["REPLICAOF", "NO", "ONE"]), "OK");
     let promoted = Instant::now();

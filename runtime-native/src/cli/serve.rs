@@ -27,7 +27,8 @@ pub struct Args {
     data: PathBuf,
     /// Keep the key-value store in Redis instead (redis://[:password@]host:port/db), shared by
     /// every server that names it. Each command has 2 s; while Redis is unreachable, kv
-    /// requests answer 503 with retry-after: 1, and the server reconnects by itself.
+    /// requests answer 503 with retry-after: 1 (writes too while it is a read-only replica),
+    /// and the server reconnects by itself; while it is out of memory, writes answer 507.
     #[arg(long, env = "VALOR_REDIS", hide_env_values = true)]
     redis: Option<String>,
     /// Instances of each plugin at most, serving requests in parallel (default: one per core).

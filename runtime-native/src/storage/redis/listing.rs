@@ -1,7 +1,8 @@
 //! A listing is one Lua script: Redis runs it atomically (a consistent snapshot), filters the
 //! namespace's hash by prefix itself (`HSCAN ... MATCH`), and stops with a marker once the
 //! entries pass the byte budget, so Valor never receives more than the budget, nor any entry
-//! outside the prefix. `no-writes` lets it run on a replica and while Redis is out of memory.
+//! outside the prefix. It writes nothing, so it runs on a replica and while Redis is out of
+//! memory; it has no `#!lua` flags line, which Redis before 7 would refuse.
 
 use redis::Script;
 use std::sync::LazyLock;
@@ -9,7 +10,7 @@ use std::sync::LazyLock;
 /// Lists the fields of hash `KEYS[1]` matching glob `ARGV[1]` and starting with `ARGV[2]`;
 /// answers `{'ok', key, value, ...}`, or `{'over'}` once their bytes pass `ARGV[3]`. An entry
 /// `HSCAN` returns twice is counted once.
-const LIST: &str = r#"#!lua flags=no-writes
+const LIST: &str = r#"
 local prefix = ARGV[2]
 local budget = tonumber(ARGV[3])
 local cursor = '0'

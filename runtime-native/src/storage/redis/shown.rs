@@ -12,8 +12,7 @@ pub fn without_password(url: &str) -> String {
         if !lower.contains('@') && !lower.contains("pass") {
             return url.to_owned();
         }
-        return "(a Redis URL that does not parse; not shown, as it may hold a password)"
-            .to_owned();
+        return "(not shown: it does not parse, and may hold a password)".to_owned();
     };
     if parsed.password().is_some() {
         let _ = parsed.set_password(Some(MASK));
