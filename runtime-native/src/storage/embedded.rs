@@ -5,12 +5,17 @@
 //! After an I/O error (a full disk), redb refuses every later operation on that `Database`
 //! (`PreviousIo`, reads of pages not in its cache included) until the file is opened again,
 //! which rolls back to the last commit: so the store reopens itself then, and an operation
-//! refused before it touched the file runs again on the reopened one. A write that found no
-//! room makes the next writes wait a moment (`room`).
+//! refused before it touched the file runs again on the reopened one. A reopen opens the very
+//! file opened at start (`identity`) or nothing: while that file is gone, kv answers 503 and
+//! the store tries again at most once a second. A write that found no room makes the next
+//! writes wait a moment (`room`); a delete that found none lets the reserve go (`reserve`).
 
 mod format;
 mod holder;
+mod identity;
+mod reserve;
 mod room;
+mod throttle;
 
 use super::{Current, StorageError};
 use redb::{
@@ -18,6 +23,7 @@ use redb::{
 };
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 use valor_host::kv::Failure;
 
 const ENTRIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("valor_kv");
@@ -29,9 +35,15 @@ pub struct Embedded {
 
 struct Inner {
     path: PathBuf,
+    /// The file opened at start: the only one a reopen opens.
+    identity: identity::Identity,
     /// Operations hold it shared; a reopen holds it alone, once they are done.
     open: RwLock<Open>,
     room: room::Room,
+    reserve: reserve::Reserve,
+    /// WARN lines about reopens, and about the reserve let go.
+    reopens_logged: throttle::Throttle,
+    releases_logged: throttle::Throttle,
 }
 
 /// What an operation does to the store, for `room::Room`.
@@ -39,18 +51,40 @@ struct Inner {
 enum Effect {
     Reads,
     Adds,
-    Removes,
+    /// `again`: it may run again after it failed in its commit (a delete: deleting twice is
+    /// deleting once; a compare-and-swap may not, its second run would find its own work).
+    Removes {
+        again: bool,
+    },
 }
 
+/// How often an operation refused before it touched the file (`PreviousIo`) runs again: reads
+/// more, so that the writes of a plugin on a full disk never fail another plugin's reads.
+fn attempts(effect: Effect) -> u32 {
+    match effect {
+        Effect::Reads => 10,
+        _ => 3,
+    }
+}
+
+/// While the file is gone, how often an operation tries to open it again.
+const CLOSED_RETRY: Duration = Duration::from_secs(1);
+
+/// At most one WARN line this often about reopens, and about the reserve let go (with how many
+/// there were since).
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
 struct Open {
-    /// `None` after a reopen that failed: the next operation tries again.
+    /// `None` after a reopen that failed: a later operation tries again (`CLOSED_RETRY`).
     database: Option<Database>,
     /// How many times the file was reopened, so that one failure reopens it once.
     generation: u64,
     /// Why the last reopen failed.
     refusal: String,
     /// How long the last reopen took.
-    reopening: std::time::Duration,
+    reopening: Duration,
+    /// When the last reopen was tried.
+    tried: Instant,
 }
 
 /// Why an operation failed.
@@ -58,7 +92,7 @@ struct Open {
 enum Fault {
     #[error(transparent)]
     Store(#[from] redb::Error),
-    #[error("the store could not be opened again after an I/O error: {0}")]
+    #[error("the store is closed after an I/O error: {0}")]
     Closed(String),
     #[error("{0}")]
     NoRoom(String),
@@ -73,7 +107,7 @@ impl Fault {
         )
     }
 
-    /// Refused before it touched the file: it may run again.
+    /// Refused before it touched the file: it may run again on the reopened one.
     fn may_retry(&self) -> bool {
         matches!(self, Self::Store(redb::Error::PreviousIo) | Self::Closed(_))
     }
@@ -83,17 +117,19 @@ impl Fault {
         match self {
             Self::Store(redb::Error::Io(io)) => failure_of(io),
             Self::NoRoom(_) => Failure::Full,
-            // Refused while the store reopened: it may well succeed now.
-            Self::Store(redb::Error::PreviousIo) => Failure::Unavailable,
+            // Refused while the store reopened: it may well succeed now. Closed: the file is
+            // gone, and may be back in a moment (a volume remounted).
+            Self::Store(redb::Error::PreviousIo) | Self::Closed(_) => Failure::Unavailable,
             _ => Failure::Other,
         }
     }
 }
 
 fn failure_of(io: &std::io::Error) -> Failure {
-    match io.kind() {
-        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => Failure::Full,
-        _ => Failure::Other,
+    if reserve::is_no_room(io) {
+        Failure::Full
+    } else {
+        Failure::Other
     }
 }
 
@@ -129,19 +165,97 @@ fn open_database(path: &Path) -> Result<Database, String> {
     Ok(database)
 }
 
+/// Opens the file again after an I/O error: the same file (`identity`) or nothing, never
+/// creating one (where a volume was unmounted, a new store would hide every value).
+fn open_again(path: &Path, identity: identity::Identity) -> Result<Database, Refusal> {
+    match identity::Identity::of(path) {
+        Ok(found) if found == identity => {}
+        Ok(_) => {
+            return Err(Refusal::Gone(format!(
+                "the store {} is no longer the file this valor opened: another file was put in \
+                 its place; kv answers 503 until the file opened at start is back there (then \
+                 the store opens it again by itself), or restart valor to use the new one",
+                path.display()
+            )))
+        }
+        Err(error) => {
+            return Err(Refusal::Gone(format!(
+                "the store {} is gone ({error}): removed, moved, or its volume unmounted; kv \
+                 answers 503 until it is back (then the store opens it again by itself), or \
+                 restart valor",
+                path.display()
+            )))
+        }
+    }
+    let database = Database::open(path).map_err(|error| match error {
+        redb::DatabaseError::Storage(redb::StorageError::Io(io)) if reserve::is_no_room(&io) => {
+            Refusal::NoRoom(format!(
+                "opening the store {} again failed: {io}",
+                path.display()
+            ))
+        }
+        other => Refusal::Other(format!(
+            "opening the store {} again failed: {other}",
+            path.display()
+        )),
+    })?;
+    format::prepare(&database, path, ENTRIES).map_err(Refusal::Other)?;
+    Ok(database)
+}
+
+/// Why a reopen failed.
+enum Refusal {
+    Gone(String),
+    NoRoom(String),
+    Other(String),
+}
+
+impl Refusal {
+    fn into_message(self) -> String {
+        match self {
+            Self::Gone(message) | Self::NoRoom(message) | Self::Other(message) => message,
+        }
+    }
+}
+
 impl Embedded {
     pub fn open(path: &Path) -> Result<Self, String> {
         let database = open_database(path)?;
+        let identity = identity::Identity::of(path)
+            .map_err(|e| format!("opening the store {} failed: {e}", path.display()))?;
+        let reserve = reserve::Reserve::beside(path);
+        match reserve.fill() {
+            Ok(held) if held < reserve::SIZE => tracing::warn!(
+                "the disk of the store {} is almost full: its reserve {} holds {} KiB of {} \
+                 (what lets deletes make room once writes filled the disk): free disk space",
+                path.display(),
+                reserve.path().display(),
+                held / 1024,
+                reserve::SIZE / 1024
+            ),
+            Ok(_) => {}
+            Err(error) => {
+                return Err(format!(
+                    "making the store's reserve {} failed: {error}",
+                    reserve.path().display()
+                ))
+            }
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                identity,
                 open: RwLock::new(Open {
                     database: Some(database),
                     generation: 0,
                     refusal: String::new(),
-                    reopening: std::time::Duration::ZERO,
+                    reopening: Duration::ZERO,
+                    tried: Instant::now(),
                 }),
                 room: room::Room::default(),
+                reserve,
+                reopens_logged: throttle::Throttle::new(LOG_EVERY),
+                releases_logged: throttle::Throttle::new(LOG_EVERY),
             }),
         })
     }
@@ -157,9 +271,10 @@ impl Embedded {
         namespace: &str,
         effect: Effect,
         work: impl Fn(&Database) -> Result<T, redb::Error> + Send + 'static,
+        made_room: fn(&T) -> bool,
     ) -> Result<T, StorageError> {
         let inner = Arc::clone(&self.inner);
-        let outcome = tokio::task::spawn_blocking(move || inner.run(effect, work)).await;
+        let outcome = tokio::task::spawn_blocking(move || inner.run(effect, work, made_room)).await;
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(fault)) => Err(StorageError::new(
@@ -189,6 +304,7 @@ impl Embedded {
                     .get((ns.as_str(), k.as_str()))?
                     .map(|v| v.value().to_vec()))
             },
+            |_| false,
         )
         .await
     }
@@ -205,6 +321,7 @@ impl Embedded {
                     .insert((ns.as_str(), k.as_str()), v.as_slice())?;
                 commit(txn)
             },
+            |_| false,
         )
         .await
     }
@@ -214,14 +331,20 @@ impl Embedded {
         self.blocking(
             format!("deleting key {key:?}"),
             namespace,
-            Effect::Removes,
+            Effect::Removes { again: true },
             move |db| {
                 let txn = db.begin_write()?;
-                txn.open_table(ENTRIES)?.remove((ns.as_str(), k.as_str()))?;
-                commit(txn)
+                let removed = txn
+                    .open_table(ENTRIES)?
+                    .remove((ns.as_str(), k.as_str()))?
+                    .is_some();
+                commit(txn)?;
+                Ok(removed)
             },
+            |removed| *removed,
         )
         .await
+        .map(drop)
     }
 
     pub async fn scan(
@@ -232,24 +355,30 @@ impl Embedded {
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         let (ns, p) = (namespace.to_owned(), prefix.to_owned());
         let operation = format!("listing keys starting with {prefix:?}");
-        let listed = self.blocking(operation.clone(), namespace, Effect::Reads, move |db| {
-            let table = db.begin_read()?.open_table(ENTRIES)?;
-            let (mut entries, mut bytes) = (Vec::new(), 0u64);
-            for entry in table.range((ns.as_str(), p.as_str())..)? {
-                let (key, value) = entry?;
-                let (entry_ns, entry_key) = key.value();
-                if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
-                    break;
+        let listed = self.blocking(
+            operation.clone(),
+            namespace,
+            Effect::Reads,
+            move |db| {
+                let table = db.begin_read()?.open_table(ENTRIES)?;
+                let (mut entries, mut bytes) = (Vec::new(), 0u64);
+                for entry in table.range((ns.as_str(), p.as_str())..)? {
+                    let (key, value) = entry?;
+                    let (entry_ns, entry_key) = key.value();
+                    if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
+                        break;
+                    }
+                    let value = value.value();
+                    bytes += (entry_key.len() + value.len()) as u64;
+                    if bytes > max_bytes {
+                        return Ok(None);
+                    }
+                    entries.push((entry_key.to_owned(), value.to_vec()));
                 }
-                let value = value.value();
-                bytes += (entry_key.len() + value.len()) as u64;
-                if bytes > max_bytes {
-                    return Ok(None);
-                }
-                entries.push((entry_key.to_owned(), value.to_vec()));
-            }
-            Ok(Some(entries))
-        });
+                Ok(Some(entries))
+            },
+            |_| false,
+        );
         listed.await?.ok_or_else(|| {
             StorageError::new(
                 operation,
@@ -272,8 +401,9 @@ impl Embedded {
         let effect = if new.is_some() {
             Effect::Adds
         } else {
-            Effect::Removes
+            Effect::Removes { again: false }
         };
+        let removes = expected.is_some() && new.is_none();
         self.blocking(
             format!("swapping key {key:?}"),
             namespace,
@@ -300,97 +430,203 @@ impl Embedded {
                 }
                 Ok(outcome)
             },
+            // Only a swap to none that swapped removed a value.
+            if removes {
+                |swapped: &Result<(), Current>| swapped.is_ok()
+            } else {
+                |_| false
+            },
         )
         .await
     }
 }
 
 impl Inner {
-    /// Runs `work` on the open database, unless it adds data to a disk that had no room a
+    /// Runs `work` on the open database, unless an operation of its kind found no room a
     /// moment ago (`room`); after an I/O error, opens the file again, and runs `work` again
-    /// (3 times in all) while it was refused before it touched the file.
+    /// while it was refused before it touched the file (`attempts`), or, for a delete, once
+    /// the reserve was let go.
     fn run<T>(
         &self,
         effect: Effect,
         work: impl Fn(&Database) -> Result<T, redb::Error>,
+        made_room: fn(&T) -> bool,
     ) -> Result<T, Fault> {
         let mut attempts = 0;
         loop {
             attempts += 1;
-            if effect == Effect::Adds {
-                if let Some(refusal) = self.room.refusal() {
-                    return Err(Fault::NoRoom(refusal));
-                }
+            let refusal = match effect {
+                // A closed store says so (503), rather than that the disk was full.
+                _ if self.is_closed() => None,
+                Effect::Reads => None,
+                Effect::Adds => self.room.refusal_to_add(),
+                Effect::Removes { .. } => self.room.refusal_to_remove(),
+            };
+            if let Some(refusal) = refusal {
+                return Err(Fault::NoRoom(refusal));
             }
-            let (outcome, generation) = self.attempt(effect, &work);
+            let (outcome, generation, released) = self.attempt(effect, &work);
             let fault = match outcome {
                 Ok(value) => {
-                    if effect == Effect::Removes {
+                    if made_room(&value) {
                         self.room.freed();
+                        self.refill_reserve();
                     }
                     return Ok(value);
                 }
                 Err(fault) => fault,
             };
-            if fault.needs_reopen() {
-                self.reopen(generation, &fault);
-            }
-            if fault.may_retry() && attempts < 3 {
+            let reopened = fault.needs_reopen() && self.reopen(generation, &fault);
+            let again = match fault {
+                Fault::Closed(_) => reopened,
+                _ if released => effect == Effect::Removes { again: true },
+                _ => fault.may_retry(),
+            };
+            if again && attempts < self::attempts(effect) {
                 continue;
             }
             return Err(fault);
         }
     }
 
-    /// Runs `work` once, on the open database: its outcome, and the database's generation.
+    fn is_closed(&self) -> bool {
+        let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
+        open.database.is_none()
+    }
+
+    /// Runs `work` once, on the open database: its outcome, the database's generation, and
+    /// whether it let the reserve go (a delete that found no room).
     fn attempt<T>(
         &self,
         effect: Effect,
         work: impl Fn(&Database) -> Result<T, redb::Error>,
-    ) -> (Result<T, Fault>, u64) {
+    ) -> (Result<T, Fault>, u64, bool) {
         let open = self.open.read().unwrap_or_else(PoisonError::into_inner);
         let outcome = match &open.database {
             Some(database) => work(database).map_err(Fault::from),
             None => Err(Fault::Closed(open.refusal.clone())),
         };
+        let mut released = false;
         if let Err(fault) = &outcome {
-            if effect == Effect::Adds && fault.failure() == Failure::Full {
-                // Said before the database is let go: the writes it made fail (`PreviousIo`)
-                // find it when they try again, after the reopen.
-                self.room.full(fault.to_string(), open.reopening);
+            // Said before the database is let go: the operations it made fail (`PreviousIo`)
+            // find it when they try again, after the reopen.
+            if fault.failure() == Failure::Full {
+                match effect {
+                    Effect::Adds => self.room.full(fault.to_string(), open.reopening),
+                    Effect::Removes { .. } => {
+                        released = self.release_reserve(fault);
+                        if !released {
+                            self.room
+                                .full_for_removals(fault.to_string(), open.reopening);
+                        }
+                    }
+                    Effect::Reads => {}
+                }
             }
         }
-        (outcome, open.generation)
+        (outcome, open.generation, released)
     }
 
-    /// Opens the file again, unless another operation did since `generation`.
-    fn reopen(&self, generation: u64, fault: &Fault) {
-        let mut open = self.open.write().unwrap_or_else(PoisonError::into_inner);
-        if open.generation != generation {
+    /// Lets the reserve go, so that deletes (and the reopen before them) have room: whether
+    /// it held anything.
+    fn release_reserve(&self, fault: &Fault) -> bool {
+        let released = self.reserve.release();
+        if released == 0 {
+            return false;
+        }
+        tracing::debug!("the store's reserve ({released} bytes) let go");
+        if let Some(left_out) = self.releases_logged.pass() {
+            tracing::warn!(
+                "the disk of the store {} is full ({fault}): let its reserve {} ({} KiB) go so \
+                 that deletes make room; free disk space (each delete makes the reserve again \
+                 with what the disk holds){}",
+                self.path.display(),
+                self.reserve.path().display(),
+                released / 1024,
+                throttle::more(left_out)
+            );
+        }
+        true
+    }
+
+    /// After a delete made room: the reserve again, if it was let go, while no operation runs
+    /// (a write would take the room first).
+    fn refill_reserve(&self) {
+        if !self.reserve.is_short() {
             return;
         }
+        let _alone = self.open.write().unwrap_or_else(PoisonError::into_inner);
+        if let Err(error) = self.reserve.fill() {
+            tracing::warn!(
+                "making the store's reserve {} again failed: {error}",
+                self.reserve.path().display()
+            );
+        }
+    }
+
+    /// Opens the file again, unless another operation did since `generation`, or, while it is
+    /// closed, unless it was tried less than `CLOSED_RETRY` ago: whether it is open now.
+    fn reopen(&self, generation: u64, fault: &Fault) -> bool {
+        let mut open = self.open.write().unwrap_or_else(PoisonError::into_inner);
+        let closed = open.database.is_none();
+        if open.generation != generation || (closed && open.tried.elapsed() < CLOSED_RETRY) {
+            return open.database.is_some();
+        }
         open.generation += 1;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         // Closed first: the new one takes the file's lock.
         drop(open.database.take());
-        let reopened = open_database(&self.path);
+        let mut reopened = open_again(&self.path, self.identity);
+        if let Err(Refusal::NoRoom(_)) = &reopened {
+            // Its repair had no room: the reserve is there for that too.
+            if self.release_reserve(fault) {
+                reopened = open_again(&self.path, self.identity);
+            }
+        }
         open.reopening = started.elapsed();
+        open.tried = Instant::now();
         match reopened {
             Ok(database) => {
-                tracing::warn!(
-                    "the store {} reopened in {:?} after: {fault}",
-                    self.path.display(),
-                    open.reopening
-                );
                 open.database = Some(database);
+                if closed {
+                    tracing::info!("the store {} is open again", self.path.display());
+                } else {
+                    self.log_reopen(&mut open, fault);
+                }
+                true
             }
             Err(refusal) => {
-                tracing::error!(
-                    "the store {} is closed after: {fault}; {refusal}",
-                    self.path.display()
-                );
+                let refusal = refusal.into_message();
+                // Once per cause, not once a second while the file is gone.
+                if refusal != open.refusal {
+                    tracing::error!(
+                        "the store {} is closed after: {fault}; {refusal}",
+                        self.path.display()
+                    );
+                }
                 open.refusal = refusal;
+                false
             }
+        }
+    }
+
+    /// A WARN line for the first reopen, then at most one every `LOG_EVERY` (a full disk
+    /// under many writers), and a DEBUG line for each.
+    fn log_reopen(&self, open: &mut Open, fault: &Fault) {
+        open.refusal.clear();
+        tracing::debug!(
+            "the store {} reopened (generation {}) in {:?}",
+            self.path.display(),
+            open.generation,
+            open.reopening
+        );
+        if let Some(left_out) = self.reopens_logged.pass() {
+            tracing::warn!(
+                "the store {} reopened in {:?} after: {fault}{}",
+                self.path.display(),
+                open.reopening,
+                throttle::more(left_out)
+            );
         }
     }
 }

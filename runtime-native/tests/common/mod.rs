@@ -180,3 +180,53 @@ impl Server {
         }
     }
 }
+
+/// What a server wrote on stderr so far, for tests that count its log lines.
+#[derive(Clone, Default)]
+pub struct Log(std::sync::Arc<std::sync::Mutex<String>>);
+
+impl Log {
+    /// The lines written so far that contain `text`.
+    pub fn count(&self, text: &str) -> usize {
+        let log = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        log.lines().filter(|line| line.contains(text)).count()
+    }
+}
+
+impl Server {
+    /// `Server::spawn`, its stderr kept in a `Log` (and echoed, as the test's own).
+    pub fn spawn_logged(mut command: Command) -> (Self, Log) {
+        let mut child = command
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("valor started");
+        let log = Log::default();
+        let stderr = child.stderr.take().expect("its stderr");
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                let mut log = kept
+                    .0
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let stdout = child.stdout.take().expect("its stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("its first line");
+        let url = line
+            .trim()
+            .strip_prefix("valor: listening on ")
+            .unwrap_or_else(|| panic!("valor did not start: {line:?}"))
+            .to_owned();
+        (Self { child, url }, log)
+    }
+}
