@@ -556,11 +556,12 @@ impl Inner {
             return;
         }
         let _alone = self.open.write().unwrap_or_else(PoisonError::into_inner);
-        if let Err(error) = self.reserve.fill() {
-            tracing::warn!(
+        match self.reserve.fill() {
+            Ok(held) => tracing::debug!("the store's reserve made again: {held} bytes"),
+            Err(error) => tracing::warn!(
                 "making the store's reserve {} again failed: {error}",
                 self.reserve.path().display()
-            );
+            ),
         }
     }
 
