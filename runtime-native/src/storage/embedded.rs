@@ -515,7 +515,11 @@ impl Inner {
                     Effect::Adds => self.room.full(fault.to_string(), open.reopening),
                     Effect::Removes { .. } => {
                         released = self.release_reserve(fault);
-                        if !released {
+                        if released {
+                            // The room let go is for deletes: writes keep out until one of them
+                            // removed a value.
+                            self.room.full(fault.to_string(), open.reopening);
+                        } else {
                             self.room
                                 .full_for_removals(fault.to_string(), open.reopening);
                         }
@@ -581,6 +585,7 @@ impl Inner {
         if let Err(Refusal::NoRoom(_)) = &reopened {
             // Its repair had no room: the reserve is there for that too.
             if self.release_reserve(fault) {
+                self.room.full(fault.to_string(), open.reopening);
                 reopened = open_again(&self.path, self.identity);
             }
         }
