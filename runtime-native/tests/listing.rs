@@ -39,6 +39,15 @@ async fn a_listing_larger_than_the_plugins_memory_is_refused() {
         text.contains("more than 4194304 bytes") && text.contains("list a narrower prefix"),
         "{text}"
     );
+    // The keys alone are a small listing: their values are not what the plugin is handed.
+    let keys = client
+        .get(format!("{url}/api/host/kv/keys?prefix=big/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), 200);
+    let keys: Vec<String> = serde_json::from_str(&keys.text().await.unwrap()).unwrap();
+    assert_eq!(keys.len(), 6, "{keys:?}");
     // A narrower prefix lists; so does a listing that matches nothing.
     let small = client
         .get(format!("{url}/api/host/kv/keys?prefix=big/1"))

@@ -353,6 +353,30 @@ impl Embedded {
         prefix: &str,
         max_bytes: u64,
     ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
+        self.list(namespace, prefix, max_bytes, true).await
+    }
+
+    /// The keys starting with `prefix`, sorted; at most `max_bytes` of them (their values are
+    /// not read).
+    pub async fn keys(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<String>, StorageError> {
+        let entries = self.list(namespace, prefix, max_bytes, false).await?;
+        Ok(entries.into_iter().map(|(key, _)| key).collect())
+    }
+
+    /// The entries starting with `prefix`, sorted, with their values if `values` (else empty);
+    /// refused past `max_bytes` of what is listed.
+    async fn list(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        max_bytes: u64,
+        values: bool,
+    ) -> Result<Vec<(String, Vec<u8>)>, StorageError> {
         let (ns, p) = (namespace.to_owned(), prefix.to_owned());
         let operation = format!("listing keys starting with {prefix:?}");
         let listed = self.blocking(
@@ -368,12 +392,16 @@ impl Embedded {
                     if entry_ns != ns || !entry_key.starts_with(p.as_str()) {
                         break;
                     }
-                    let value = value.value();
+                    let value = if values {
+                        value.value().to_vec()
+                    } else {
+                        Vec::new()
+                    };
                     bytes += (entry_key.len() + value.len()) as u64;
                     if bytes > max_bytes {
                         return Ok(None);
                     }
-                    entries.push((entry_key.to_owned(), value.to_vec()));
+                    entries.push((entry_key.to_owned(), value));
                 }
                 Ok(Some(entries))
             },

@@ -126,8 +126,15 @@ impl Store for PluginStore<'_> {
     }
 
     async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
-        let entries = self.scan(namespace, prefix).await?;
-        Ok(entries.into_iter().map(|(key, _)| key).collect())
+        let max_bytes = self.max_listing_bytes;
+        match self.storage {
+            Storage::Embedded(store) => store.keys(namespace, prefix, max_bytes).await,
+            // Keys and values come in one reply (a scan), bounded as a scan.
+            Storage::Redis(store) => {
+                let entries = store.scan(namespace, prefix, max_bytes).await?;
+                Ok(entries.into_iter().map(|(key, _)| key).collect())
+            }
+        }
     }
 
     async fn scan(
