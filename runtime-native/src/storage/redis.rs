@@ -103,7 +103,6 @@ impl Shared {
             .run_in(Lane::Listings, |mut connection| async move {
                 LIST_SCRIPT
                     .key(hash(namespace))
-                    .arg(listing::pattern(prefix))
                     .arg(prefix)
                     .arg(max_bytes)
                     .invoke_async(&mut connection)

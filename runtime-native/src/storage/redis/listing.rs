@@ -1,54 +1,42 @@
 //! A listing is one Lua script: Redis runs it atomically (a consistent snapshot), filters the
-//! namespace's hash by prefix itself (`HSCAN ... MATCH`), and stops with a marker once the
-//! entries pass the byte budget, so Valor never receives more than the budget, nor any entry
-//! outside the prefix. It writes nothing, so it runs on a replica and while Redis is out of
-//! memory; it has no `#!lua` flags line, which Redis before 7 would refuse.
+//! namespace's keys by prefix itself, and weighs the entries (`HSTRLEN`) before it reads any
+//! value, stopping with a marker once they pass the byte budget: so neither Valor nor the
+//! script ever holds more than the budget of values, nor any entry outside the prefix (it
+//! reads all the keys, `HKEYS`, but no value it does not return). It writes nothing, so it runs
+//! on a replica and while Redis is out of memory; it has no `#!lua` flags line, which Redis
+//! before 7 would refuse.
 
 use redis::Script;
 use std::sync::LazyLock;
 
-/// Lists the fields of hash `KEYS[1]` matching glob `ARGV[1]` and starting with `ARGV[2]`;
-/// answers `{'ok', key, value, ...}`, or `{'over'}` once their bytes pass `ARGV[3]`. An entry
-/// `HSCAN` returns twice is counted once.
+/// Lists the fields of hash `KEYS[1]` starting with `ARGV[1]`; answers
+/// `{'ok', key, value, ...}`, or `{'over'}` if their bytes pass `ARGV[2]`. Values are read
+/// `HMGET` by `HMGET` of 256 keys (Lua's `unpack` has a bound on its arguments).
 const LIST: &str = r#"
-local prefix = ARGV[2]
-local budget = tonumber(ARGV[3])
-local cursor = '0'
-local seen = {}
+local prefix = ARGV[1]
+local budget = tonumber(ARGV[2])
+local keys = {}
 local bytes = 0
-local out = {'ok'}
-repeat
-  local page = redis.call('HSCAN', KEYS[1], cursor, 'MATCH', ARGV[1], 'COUNT', 256)
-  cursor = page[1]
-  local items = page[2]
-  for i = 1, #items, 2 do
-    local key, value = items[i], items[i + 1]
-    if not seen[key] and string.sub(key, 1, #prefix) == prefix then
-      seen[key] = true
-      bytes = bytes + #key + #value
-      if bytes > budget then return {'over'} end
-      out[#out + 1] = key
-      out[#out + 1] = value
-    end
+for _, key in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(key, 1, #prefix) == prefix then
+    bytes = bytes + #key + redis.call('HSTRLEN', KEYS[1], key)
+    if bytes > budget then return {'over'} end
+    keys[#keys + 1] = key
   end
-until cursor == '0'
+end
+local out = {'ok'}
+for first = 1, #keys, 256 do
+  local last = math.min(first + 255, #keys)
+  local values = redis.call('HMGET', KEYS[1], unpack(keys, first, last))
+  for i = first, last do
+    out[#out + 1] = keys[i]
+    out[#out + 1] = values[i - first + 1]
+  end
+end
 return out
 "#;
 
 pub static LIST_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(LIST));
-
-/// The `MATCH` pattern of the keys starting with `prefix`: its glob characters escaped.
-pub fn pattern(prefix: &str) -> String {
-    let mut pattern = String::with_capacity(prefix.len() + 1);
-    for c in prefix.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('*');
-    pattern
-}
 
 /// What the script answered.
 pub enum Listed {
@@ -82,16 +70,4 @@ pub fn read(reply: Vec<Vec<u8>>) -> Result<Listed, String> {
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(Listed::Entries(entries))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pattern;
-
-    #[test]
-    fn glob_characters_in_a_prefix_match_only_themselves() {
-        assert_eq!(pattern(""), "*");
-        assert_eq!(pattern("todo/"), "todo/*");
-        assert_eq!(pattern(r"a*b?[c]\d"), r"a\*b\?\[c\]\\d*");
-    }
 }
