@@ -60,6 +60,21 @@ async fn a_demoted_redis_answers_503_and_the_server_reconnects() {
         "{text}"
     );
     assert!(text.contains("read-only replica"), "{text}");
+    // A compare-and-swap (a script) too.
+    let bumped = client
+        .post(format!("{url}/api/host/kv/bump?key=n"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bumped.headers().get("retry-after").map(|v| v.as_bytes()),
+        Some(&b"1"[..])
+    );
+    let (status, text) = answer(bumped).await;
+    assert!(
+        status == 503 && text.contains("read-only replica"),
+        "{status} {text}"
+    );
     let read = client
         .get(format!("{url}/api/host/kv?key=a"))
         .send()
