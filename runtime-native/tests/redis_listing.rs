@@ -66,6 +66,18 @@ async fn a_listing_is_filtered_and_bounded_inside_redis() {
         "Redis sent {sent} bytes for a listing refused past {BUDGET}"
     );
 
+    // The keys alone are a small listing: their values are not what the plugin is handed.
+    let keys = client
+        .get(format!("{url}/api/host/kv/keys?prefix=big/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(keys.status(), 200);
+    assert_eq!(
+        keys.text().await.unwrap(),
+        r#"["big/0","big/1","big/2","big/3","big/4","big/5"]"#
+    );
+
     // A narrower prefix lists; a listing that matches nothing receives next to nothing.
     let small = client
         .get(format!("{url}/api/host/kv/keys?prefix=big/1"))

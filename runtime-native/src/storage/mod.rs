@@ -129,11 +129,7 @@ impl Store for PluginStore<'_> {
         let max_bytes = self.max_listing_bytes;
         match self.storage {
             Storage::Embedded(store) => store.keys(namespace, prefix, max_bytes).await,
-            // Keys and values come in one reply (a scan), bounded as a scan.
-            Storage::Redis(store) => {
-                let entries = store.scan(namespace, prefix, max_bytes).await?;
-                Ok(entries.into_iter().map(|(key, _)| key).collect())
-            }
+            Storage::Redis(store) => store.keys(namespace, prefix, max_bytes).await,
         }
     }
 

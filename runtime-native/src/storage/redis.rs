@@ -107,7 +107,6 @@ impl Shared {
 
     /// The keys starting with `prefix`, sorted, their values never read: bounded by the
     /// keys' own bytes.
-    #[allow(dead_code)] // until storage/mod.rs lists a plugin's keys with it
     pub async fn keys(
         &self,
         namespace: &str,
