@@ -8,7 +8,7 @@ use valor_host::kv::Limits;
 pub async fn run(context: Arc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
     let limits = Limits {
         max_body_bytes: context.max_body_bytes,
-        max_listing_bytes: u64::from(context.memory_mb) << 20,
+        max_listing_bytes: context.memory_bytes(),
     };
     // The store stops reading a scan past the limit, rather than read it all to refuse it.
     let store = context.storage.for_plugin(limits.max_listing_bytes);

@@ -412,7 +412,7 @@ impl Embedded {
                 operation,
                 namespace,
                 Failure::Other,
-                super::over_budget(max_bytes),
+                valor_host::kv::listing_too_large(max_bytes),
             )
         })
     }

@@ -75,11 +75,6 @@ impl Storage {
     }
 }
 
-/// Why a listing was refused: its entries are more than `max_bytes`.
-fn over_budget(max_bytes: u64) -> String {
-    valor_host::kv::listing_too_large(max_bytes)
-}
-
 /// The store as one plugin's `kv` sees it: its listings bounded by what its memory can hold
 /// (`max_listing_bytes`, from its `memory_mb`), so that no plugin makes the server read more of
 /// its namespace than the plugin could ever be handed.
@@ -97,6 +92,21 @@ impl Storage {
         }
     }
 
+    /// The keys starting with `prefix`, sorted; refused past `max_bytes` of keys.
+    async fn keys_within(
+        &self,
+        namespace: &str,
+        prefix: &str,
+        max_bytes: u64,
+    ) -> Result<Vec<String>, StorageError> {
+        match self {
+            Self::Embedded(store) => store.keys(namespace, prefix, max_bytes).await,
+            Self::Redis(store) => store.keys(namespace, prefix, max_bytes).await,
+        }
+    }
+
+    /// The entries starting with `prefix`, sorted, one snapshot; refused past `max_bytes` of
+    /// keys and values.
     async fn scan_within(
         &self,
         namespace: &str,
@@ -126,11 +136,9 @@ impl Store for PluginStore<'_> {
     }
 
     async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
-        let max_bytes = self.max_listing_bytes;
-        match self.storage {
-            Storage::Embedded(store) => store.keys(namespace, prefix, max_bytes).await,
-            Storage::Redis(store) => store.keys(namespace, prefix, max_bytes).await,
-        }
+        self.storage
+            .keys_within(namespace, prefix, self.max_listing_bytes)
+            .await
     }
 
     async fn scan(
@@ -183,12 +191,7 @@ impl Store for Storage {
 
     /// The keys starting with `prefix`, sorted.
     async fn keys(&self, namespace: &str, prefix: &str) -> Result<Vec<String>, StorageError> {
-        Ok(self
-            .scan(namespace, prefix)
-            .await?
-            .into_iter()
-            .map(|(key, _)| key)
-            .collect())
+        self.keys_within(namespace, prefix, u64::MAX).await
     }
 
     /// The entries whose key starts with `prefix`, sorted by key, as one snapshot.

@@ -151,7 +151,7 @@ impl Shared {
         };
         match listed {
             Ok(Listed::Entries(entries)) => Ok(entries),
-            Ok(Listed::OverBudget) => Err(refused(super::over_budget(max_bytes))),
+            Ok(Listed::OverBudget) => Err(refused(valor_host::kv::listing_too_large(max_bytes))),
             Err(reason) => Err(refused(reason)),
         }
     }

@@ -42,32 +42,9 @@ impl Server {
     /// `valor serve -p <dir>/plugins.json --data <dir>/kv.redb --listen 127.0.0.1:0`, then
     /// `args`, with `env` set.
     pub fn start(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_valor"));
-        command
-            .arg("serve")
-            .arg("-p")
-            .arg(dir.join("plugins.json"))
-            .arg("--data")
-            .arg(dir.join("kv.redb"))
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .env_remove("VALOR_REGISTRY_TOKEN")
-            .env_remove("VALOR_REDIS")
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = command.spawn().expect("valor started");
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("its first line");
-        let url = line
-            .trim()
-            .strip_prefix("valor: listening on ")
-            .unwrap_or_else(|| panic!("valor did not start: {line:?}"))
-            .to_owned();
-        Self { child, url }
+        let mut command = serve_command(dir, &dir.join("kv.redb"));
+        command.args(args).envs(env.iter().copied());
+        Self::spawn(command)
     }
 
     /// Stops it and waits for it to end.
@@ -134,10 +111,15 @@ impl Server {
     /// Starts `command` (a `valor serve` whose stdout is piped, as `serve_command` makes it) and
     /// waits for the line that says where it listens.
     pub fn spawn(mut command: Command) -> Self {
-        let mut child = command
+        let child = command
             .stderr(Stdio::inherit())
             .spawn()
             .expect("valor started");
+        Self::listening(child)
+    }
+
+    /// The started `child`, once it says where it listens (its first line on stdout).
+    fn listening(mut child: Child) -> Self {
         let stdout = child.stdout.take().expect("its stdout");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -217,16 +199,6 @@ impl Server {
                 log.push('\n');
             }
         });
-        let stdout = child.stdout.take().expect("its stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("its first line");
-        let url = line
-            .trim()
-            .strip_prefix("valor: listening on ")
-            .unwrap_or_else(|| panic!("valor did not start: {line:?}"))
-            .to_owned();
-        (Self { child, url }, log)
+        (Self::listening(child), log)
     }
 }
