@@ -116,17 +116,7 @@ impl Link {
             read_only: Mutex::new((None, None)),
         }));
         // One attempt, to say at once why Redis cannot be reached (the manager would retry).
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CONNECT_BOUND))
-            .set_response_timeout(Some(COMMAND_BOUND));
-        let checked = async {
-            let mut first = link
-                .0
-                .client
-                .get_multiplexed_async_connection_with_config(&config)
-                .await?;
-            redis::cmd("PING").query_async::<()>(&mut first).await
-        };
+        let checked = ping_fresh(&link.0.client, CONNECT_BOUND, COMMAND_BOUND);
         checked.await.map_err(|e| {
             let shown = &link.0.shown;
             if e.kind() == ErrorKind::AuthenticationFailed {
@@ -254,17 +244,7 @@ impl Link {
 
     /// Whether Redis answers a `PING` on a fresh connection within `CHECK_BOUND`.
     async fn answers_others(&self) -> bool {
-        let config = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(CHECK_BOUND))
-            .set_response_timeout(Some(CHECK_BOUND));
-        let check = async {
-            let mut fresh = self
-                .0
-                .client
-                .get_multiplexed_async_connection_with_config(&config)
-                .await?;
-            redis::cmd("PING").query_async::<()>(&mut fresh).await
-        };
+        let check = ping_fresh(&self.0.client, CHECK_BOUND, CHECK_BOUND);
         matches!(tokio::time::timeout(CHECK_BOUND, check).await, Ok(Ok(())))
     }
 
@@ -344,6 +324,22 @@ impl Link {
             );
         }
     }
+}
+
+/// A `PING` on a connection of its own, made now, within the bounds given (not the managers':
+/// it says whether Redis itself answers, whatever their connections wait for).
+async fn ping_fresh(
+    client: &redis::Client,
+    connect: Duration,
+    response: Duration,
+) -> RedisResult<()> {
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(connect))
+        .set_response_timeout(Some(response));
+    let mut fresh = client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    redis::cmd("PING").query_async(&mut fresh).await
 }
 
 async fn ping(mut connection: ConnectionManager) -> RedisResult<()> {
