@@ -20,6 +20,8 @@ const MANIFEST: &str = r#"{ "plugins": [
 
 const WRITERS: usize = 16;
 const LOAD: Duration = Duration::from_secs(3);
+/// How many of the values written the load's deletes leave.
+const KEPT: usize = 8;
 /// 64 KiB values: `?repeat=64` of 1 KiB.
 const REPEAT: usize = 64;
 
@@ -69,12 +71,14 @@ async fn a_disk_kept_full_by_one_plugin_never_fails_another_plugins_reads_nor_we
                 if started.elapsed() > LOAD {
                     break;
                 }
-                // Every 7th request deletes a value written, as a plugin making room would.
+                // Every 7th request deletes a value written, as a plugin making room would; it
+                // keeps a few, so that values are left to delete after the load (when writes
+                // are refused much faster than they succeed, deletes would take them all).
                 let victim = (i % 7 == 6)
                     .then(|| {
                         let mut tally = tally.lock().unwrap();
                         let n = tally.written.len();
-                        (n > 0).then(|| tally.written.swap_remove((w * 31 + i) % n))
+                        (n > KEPT).then(|| tally.written.swap_remove((w * 31 + i) % n))
                     })
                     .flatten();
                 if let Some(key) = victim {
