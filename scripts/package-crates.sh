@@ -19,6 +19,25 @@ crates=("${libraries[@]}" valor-server)
 selected=()
 for crate in "${crates[@]}"; do selected+=(-p "$crate"); done
 
+# cargo unpacks each crate it packages under $CARGO_HOME/registry/src/<a hash of this
+# checkout's target/package/tmp-registry>/ to verify the others against it, and reuses what it
+# finds there by name and version: a checkout at a path packaged before (a CI clone made where
+# an older one was) would be verified against the older sources. Valor's crates are not on
+# crates.io, so every unpacked or cached copy of them is one of those: they go first.
+cargo_home="${CARGO_HOME:-$HOME/.cargo}"
+for crate in "${crates[@]}"; do
+  rm -rf "$cargo_home"/registry/src/*/"$crate-$version" "$cargo_home"/registry/cache/*/"$crate-$version.crate"
+done
+# What cargo built from those copies is in target/debug, and it is not built again while the
+# version stays the same (a registry's crates never change): packaging again after a change
+# would verify against the old build. Its fingerprints go, so that it is built anew.
+for built in target/debug/deps/*.d; do
+  [ -e "$built" ] || continue
+  grep -Eq "/registry/src/[^/]+/(valor-abi|vlugin-macros|vlugin|valor-host)-$version/" "$built" || continue
+  name="$(basename "$built" .d)"
+  rm -rf "target/debug/.fingerprint/${name%-*}-${name##*-}" "target/debug/.fingerprint/$(echo "${name%-*}" | tr _ -)-${name##*-}"
+done
+
 # --allow-dirty: several people work in this tree at once; the packages are made from the files
 # as they are. The libraries are verified by cargo (each built from its unpacked .crate).
 say "cargo package ${libraries[*]} (verified)"
