@@ -24,7 +24,7 @@
 //! # Ok::<(), vlugin::Error>(()) }).unwrap();
 //! ```
 
-use crate::guest::host;
+use crate::guest::{host, ops::HostOp};
 use crate::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -33,7 +33,9 @@ use valor_abi::storage::{self, Command, Swap};
 pub use valor_abi::storage::{Failure, RETRY_AFTER_SECONDS};
 
 async fn run(command: Command<'_>) -> Result<Vec<u8>, Error> {
-    host::kv(&command.encode()).result(failed).await
+    HostOp::new(host::kv(&command.encode()))
+        .result(failed)
+        .await
 }
 
 /// The error of a command the host says failed, with how it failed (the start of its message).

@@ -1,4 +1,4 @@
-use crate::guest::host;
+use crate::guest::{host, ops::HostOp};
 use crate::{Error, Request, Response};
 use valor_abi::codec;
 
@@ -26,6 +26,8 @@ use valor_abi::codec;
 pub async fn fetch(request: Request) -> Result<Response, Error> {
     let bytes = codec::encode_request(&request);
     drop(request); // a large body is not needed twice while the request is in flight
-    let answer = host::fetch(&bytes).result(Error::Network).await?;
+    let answer = HostOp::new(host::fetch(&bytes))
+        .result(Error::Network)
+        .await?;
     Ok(codec::decode_response(&answer)?)
 }

@@ -1,4 +1,4 @@
-use crate::guest::host;
+use crate::guest::{host, ops::HostOp};
 use std::time::{Duration, SystemTime};
 
 /// Waits for `duration` without blocking the service worker: other requests keep being served.
@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime};
 /// ```
 pub async fn sleep(duration: Duration) {
     // Off wasm32 there is no runtime, and so no timer: not worth a log line.
-    let result = host::sleep(duration.as_secs_f64() * 1000.0)
+    let result = HostOp::new(host::sleep(duration.as_secs_f64() * 1000.0))
         .result(crate::Error::Denied)
         .await;
     if let (Err(error), true) = (result, cfg!(target_arch = "wasm32")) {

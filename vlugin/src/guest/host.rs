@@ -1,13 +1,14 @@
 //! The raw functions a plugin imports from the runtime (`valor_abi::IMPORT_MODULE`), behind safe
 //! functions. Outside wasm32 (`cargo test`, doc tests) there is no runtime: host operations go
 //! to the test host (`vlugin::test`) if one is installed, and fail with a message that says so
-//! otherwise.
+//! otherwise. Starting an operation gives a [`Started`], which `ops::HostOp` awaits.
 
 pub(crate) use imp::*;
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
-    use crate::guest::ops::HostOp;
+    /// A started operation: the id the runtime runs it under, finished by `valor_complete`.
+    pub(crate) type Started = u32;
 
     mod sys {
         #[link(wasm_import_module = "valor")]
@@ -55,20 +56,20 @@ mod imp {
     }
 
     /// Starts a timer.
-    pub(crate) fn sleep(ms: f64) -> HostOp {
-        HostOp::started(unsafe { sys::sleep(ms) })
+    pub(crate) fn sleep(ms: f64) -> Started {
+        unsafe { sys::sleep(ms) }
     }
 
     /// Starts an outbound request (encoded with `valor_abi::codec`).
-    pub(crate) fn fetch(request: &[u8]) -> HostOp {
+    pub(crate) fn fetch(request: &[u8]) -> Started {
         let (ptr, len) = raw(request);
-        HostOp::started(unsafe { sys::fetch(ptr, len) })
+        unsafe { sys::fetch(ptr, len) }
     }
 
     /// Starts a key-value command (encoded with `valor_abi::storage`).
-    pub(crate) fn kv(command: &[u8]) -> HostOp {
+    pub(crate) fn kv(command: &[u8]) -> Started {
         let (ptr, len) = raw(command);
-        HostOp::started(unsafe { sys::kv(ptr, len) })
+        unsafe { sys::kv(ptr, len) }
     }
 
     /// Tells the runtime an operation's result is no longer wanted.
@@ -79,7 +80,10 @@ mod imp {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
-    use crate::guest::ops::HostOp;
+    use crate::test::answers;
+
+    /// A started operation: the test host's result, already there.
+    pub(crate) type Started = Vec<u8>;
 
     pub(crate) fn report_panic(message: &str) {
         eprintln!("{message}");
@@ -90,13 +94,7 @@ mod imp {
     }
 
     pub(crate) fn now_ms() -> f64 {
-        crate::test::now().unwrap_or_else(system_time_ms)
-    }
-
-    pub(crate) fn system_time_ms() -> f64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0.0, |elapsed| elapsed.as_secs_f64() * 1000.0)
+        answers::now_ms()
     }
 
     pub(crate) fn fill_random(buffer: &mut [u8]) {
@@ -108,16 +106,16 @@ mod imp {
         }
     }
 
-    pub(crate) fn sleep(ms: f64) -> HostOp {
-        HostOp::finished(crate::test::sleep(ms))
+    pub(crate) fn sleep(ms: f64) -> Started {
+        answers::sleep(ms)
     }
 
-    pub(crate) fn fetch(request: &[u8]) -> HostOp {
-        HostOp::finished(crate::test::fetch(request))
+    pub(crate) fn fetch(request: &[u8]) -> Started {
+        answers::fetch(request)
     }
 
-    pub(crate) fn kv(command: &[u8]) -> HostOp {
-        HostOp::finished(crate::test::kv(command))
+    pub(crate) fn kv(command: &[u8]) -> Started {
+        answers::kv(command)
     }
 
     pub(crate) fn cancel(_op: u32) {}

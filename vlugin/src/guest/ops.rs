@@ -1,5 +1,6 @@
-//! Host operations as futures: started by an import, finished by `valor_complete`.
+//! Host operations as futures: started by an import ([`host`]), finished by `valor_complete`.
 
+use super::host;
 use crate::Error;
 use std::cell::RefCell;
 use std::future::Future;
@@ -45,9 +46,9 @@ pub(crate) struct HostOp {
 }
 
 impl HostOp {
-    /// An operation the runtime started under `id`.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn started(id: u32) -> Self {
+    /// The operation an import of [`host`] started.
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn new(id: host::Started) -> Self {
         OPS.with_borrow_mut(|ops| ops.insert(id, State::Waiting(None)));
         Self {
             id,
@@ -55,9 +56,9 @@ impl HostOp {
         }
     }
 
-    /// An operation the test host (outside wasm32) has already finished with `result`.
+    /// The operation the test host (outside wasm32) has already finished with `result`.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn finished(result: Vec<u8>) -> Self {
+    pub(crate) fn new(result: host::Started) -> Self {
         thread_local! {
             static NEXT: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
         }
@@ -116,7 +117,7 @@ impl Drop for HostOp {
         }
         let removed = OPS.with_borrow_mut(|ops| ops.remove(self.id));
         if matches!(removed, Some(State::Waiting(_))) {
-            super::host::cancel(self.id);
+            host::cancel(self.id);
         }
     }
 }

@@ -25,7 +25,10 @@
 //! A host is installed for the current thread (each `#[test]` runs on its own) until the
 //! [`Installed`] guard is dropped. Without one, the host API fails with an error saying so.
 
-use crate::{Body, IntoResponse, Request, Response};
+pub(crate) mod answers;
+
+use crate::{Body, IntoResponse, Request};
+use answers::{FetchStub, State};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -33,10 +36,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use valor_abi::storage::{self, Command, Failure};
-use valor_abi::{codec, outcome};
-
-type FetchStub = Box<dyn FnMut(Request) -> Response>;
+use valor_abi::storage::Failure;
 
 /// An in-memory host for tests: configure it, then [`install`](Host::install) it.
 pub struct Host {
@@ -47,17 +47,6 @@ pub struct Host {
     store_failure: Option<Failure>,
     now_ms: f64,
     fetch: Option<FetchStub>,
-}
-
-struct State {
-    store: BTreeMap<String, Vec<u8>>,
-    store_failure: Option<Failure>,
-    now_ms: f64,
-    fetch: Option<FetchStub>,
-}
-
-thread_local! {
-    static INSTALLED: RefCell<Option<Rc<RefCell<State>>>> = const { RefCell::new(None) };
 }
 
 impl Default for Host {
@@ -76,7 +65,7 @@ impl Host {
             origin: "http://localhost".to_owned(),
             store: BTreeMap::new(),
             store_failure: None,
-            now_ms: crate::guest::host::system_time_ms(),
+            now_ms: answers::system_time_ms(),
             fetch: None,
         }
     }
@@ -139,7 +128,7 @@ impl Host {
             now_ms: self.now_ms,
             fetch: self.fetch,
         }));
-        INSTALLED.set(Some(Rc::clone(&state)));
+        answers::install(Rc::clone(&state));
         Installed { state }
     }
 }
@@ -168,14 +157,7 @@ impl Installed {
 
 impl Drop for Installed {
     fn drop(&mut self) {
-        INSTALLED.with_borrow_mut(|installed| {
-            if installed
-                .as_ref()
-                .is_some_and(|s| Rc::ptr_eq(s, &self.state))
-            {
-                *installed = None;
-            }
-        });
+        answers::uninstall(&self.state);
     }
 }
 
@@ -212,101 +194,4 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             panic!("the handler waits for something that nothing in the test host will finish");
         }
     }
-}
-
-/// The installed host's answer to a host operation (an outcome byte, then the payload).
-fn with_host(operation: impl FnOnce(&mut State) -> Result<Vec<u8>, String>) -> Vec<u8> {
-    let answer = INSTALLED.with_borrow(|installed| match installed {
-        Some(state) => operation(&mut state.borrow_mut()),
-        None => Err(
-            "the Valor host API is only available inside a plugin, or in a test that \
-                     installs a vlugin::test::Host"
-                .to_owned(),
-        ),
-    });
-    match answer {
-        Ok(payload) => [&[outcome::OK][..], &payload].concat(),
-        Err(message) => [&[outcome::FAILED][..], message.as_bytes()].concat(),
-    }
-}
-
-pub(crate) fn now() -> Option<f64> {
-    INSTALLED.with_borrow(|installed| installed.as_ref().map(|state| state.borrow().now_ms))
-}
-
-pub(crate) fn sleep(ms: f64) -> Vec<u8> {
-    with_host(|state| {
-        state.now_ms += ms.max(0.0);
-        Ok(Vec::new())
-    })
-}
-
-pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
-    // The stub runs outside the borrow: it may use the host itself.
-    let stub = INSTALLED.with_borrow(|installed| {
-        installed
-            .as_ref()
-            .map(|state| state.borrow_mut().fetch.take())
-    });
-    let Some(Some(mut stub)) = stub else {
-        return with_host(|_| Err("no fetch stub in this test's Host".to_owned()));
-    };
-    let answer = codec::decode_request::<Body>(request)
-        .map(|request| codec::encode_response(&stub(request)))
-        .map_err(|e| e.to_string());
-    INSTALLED.with_borrow(|installed| {
-        if let Some(state) = installed {
-            state.borrow_mut().fetch = Some(stub);
-        }
-    });
-    with_host(|_| answer)
-}
-
-pub(crate) fn kv(command: &[u8]) -> Vec<u8> {
-    with_host(|state| {
-        if let Some(failure) = state.store_failure {
-            return Err(failure.message("the test host's store was made to fail"));
-        }
-        let store = &mut state.store;
-        let command = Command::decode(command).map_err(|e| e.to_string())?;
-        Ok(match command {
-            Command::Get { key } => storage::encode_value(store.get(key).map(Vec::as_slice)),
-            Command::Put { key, value } => {
-                store.insert(key.to_owned(), value.to_vec());
-                Vec::new()
-            }
-            Command::Delete { key } => {
-                store.remove(key);
-                Vec::new()
-            }
-            Command::Keys { prefix } => {
-                let keys: Vec<&String> = in_range(store, prefix).map(|(key, _)| key).collect();
-                storage::encode_keys(&keys)
-            }
-            Command::Scan { prefix } => {
-                let entries: Vec<_> = in_range(store, prefix).collect();
-                storage::encode_entries(&entries)
-            }
-            Command::CompareAndSwap { key, expected, new } => {
-                let current = store.get(key).map(Vec::as_slice);
-                if current != expected {
-                    return Ok(storage::encode_swap(Err(current)));
-                }
-                match new {
-                    Some(value) => store.insert(key.to_owned(), value.to_vec()),
-                    None => store.remove(key),
-                };
-                storage::encode_swap(Ok(()))
-            }
-        })
-    })
-}
-
-fn in_range<'a>(
-    store: &'a BTreeMap<String, Vec<u8>>,
-    prefix: &'a str,
-) -> impl Iterator<Item = (&'a String, &'a Vec<u8>)> {
-    store
-        .range(prefix.to_owned()..)
-        .take_while(move |(key, _)| key.starts_with(prefix))
 }
