@@ -1,4 +1,7 @@
-//! Longest-prefix routing at `/` boundaries (the README, "The manifest").
+//! Longest-prefix routing at `/` boundaries (the book's reference, "The manifest"), of paths
+//! normalised as browsers normalise them.
+
+use std::borrow::Cow;
 
 /// Prefixes mapped to values, matched longest first.
 #[derive(Debug)]
@@ -77,6 +80,75 @@ impl<T> Routes<T> {
     }
 }
 
+/// A request path as a browser sends it: the URL standard's path parsing for `http` and `https`
+/// URLs, which every browser applies before its service worker or any server sees the URL.
+/// A server routes with it, so that a request no browser could send (`/api/a/../../x`)
+/// reaches what the same URL reaches in a browser, and no plugin sees a path above its mount.
+///
+/// - `\` separates segments as `/` does;
+/// - a `.` segment is removed, and a `..` segment removes the segment before it (never going
+///   above the root); `%2e` counts as a dot, in either case (`.%2E`, `%2e%2e`);
+/// - a `.` or `..` at the end leaves a trailing `/` (`/a/b/..` is `/a/`);
+/// - everything else stays as it is, empty segments (`/a//b`) and percent-encoding included:
+///   an encoded slash (`..%2f`) separates nothing, and browsers disagree on which other
+///   characters to encode (Chromium encodes `^` and `|`, the standard does not).
+///
+/// A path that starts with neither `/` nor `\` (the `*` of `OPTIONS *`) is returned as it is.
+/// The query is not part of `path`: dot segments there are data.
+///
+/// ```
+/// use valor_host::routes::normalize_path;
+/// assert_eq!(normalize_path("/api/hello/../../etc/passwd"), "/etc/passwd");
+/// assert_eq!(normalize_path("/api/echo/%2E%2e/hello/."), "/api/hello/");
+/// assert_eq!(normalize_path("/api\\hello"), "/api/hello");
+/// ```
+pub fn normalize_path(path: &str) -> Cow<'_, str> {
+    let Some(rest) = path.strip_prefix(['/', '\\']) else {
+        return Cow::Borrowed(path);
+    };
+    let dotted = |segment: &str| single_dot(segment) || double_dot(segment);
+    if !path.contains('\\') && !rest.split('/').any(dotted) {
+        return Cow::Borrowed(path); // what browsers send: nothing to do
+    }
+    let segments: Vec<&str> = rest.split(['/', '\\']).collect();
+    let last = segments.len() - 1;
+    let mut kept: Vec<&str> = Vec::with_capacity(segments.len());
+    for (at, segment) in segments.into_iter().enumerate() {
+        if double_dot(segment) {
+            kept.pop();
+        } else if !single_dot(segment) {
+            kept.push(segment);
+            continue;
+        }
+        // A dot segment at the end names the directory: the path keeps its trailing `/`.
+        if at == last {
+            kept.push("");
+        }
+    }
+    Cow::Owned(format!("/{}", kept.join("/")))
+}
+
+/// `segment` after its first dot (`.` or `%2e`), if it starts with one.
+fn after_dot(segment: &str) -> Option<&str> {
+    if let Some(rest) = segment.strip_prefix('.') {
+        return Some(rest);
+    }
+    let encoded = segment.get(..3)?;
+    encoded
+        .eq_ignore_ascii_case("%2e")
+        .then(|| &segment[3..])
+}
+
+/// `.` or `%2e`.
+fn single_dot(segment: &str) -> bool {
+    after_dot(segment) == Some("")
+}
+
+/// `..`, `.%2e`, `%2e.` or `%2e%2e`, in any case.
+fn double_dot(segment: &str) -> bool {
+    after_dot(segment).and_then(after_dot) == Some("")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,5 +225,101 @@ mod tests {
     fn first_of_duplicate_prefixes_wins() {
         let routes = Routes::new([("/a".to_owned(), 1), ("/a".to_owned(), 2)]);
         assert_eq!(routes.find("/a").map(|m| *m.target), Some(1));
+    }
+    fn normalized(path: &str) -> String {
+        normalize_path(path).into_owned()
+    }
+
+    #[test]
+    fn dot_segments_are_removed() {
+        assert_eq!(normalized("/api/hello/../../etc/passwd"), "/etc/passwd");
+        assert_eq!(normalized("/api/hello/../echo/x"), "/api/echo/x");
+        assert_eq!(normalized("/api/./hello/./x"), "/api/hello/x");
+        assert_eq!(normalized("/a/b/c/../../d"), "/a/d");
+    }
+
+    #[test]
+    fn never_above_the_root() {
+        assert_eq!(normalized("/.."), "/");
+        assert_eq!(normalized("/../../../../../etc/passwd"), "/etc/passwd");
+        assert_eq!(normalized("/api/../../../.."), "/");
+        assert_eq!(normalized("/a/../../b/../../c"), "/c");
+    }
+
+    #[test]
+    fn encoded_dots_count_in_either_case() {
+        for dots in ["%2e%2e", "%2E%2E", "%2e.", ".%2E", "%2E%2e", ".."] {
+            let path = format!("/api/hello/{dots}/echo");
+            assert_eq!(normalized(&path), "/api/echo", "{path}");
+        }
+        assert_eq!(normalized("/api/%2e/hello/%2E"), "/api/hello/");
+    }
+
+    #[test]
+    fn a_dot_segment_at_the_end_keeps_the_trailing_slash() {
+        assert_eq!(normalized("/api/hello/x/.."), "/api/hello/");
+        assert_eq!(normalized("/api/hello/."), "/api/hello/");
+        assert_eq!(normalized("/api/hello/%2e%2e"), "/api/");
+        assert_eq!(normalized("/."), "/");
+    }
+
+    #[test]
+    fn backslashes_separate_segments() {
+        assert_eq!(normalized("/api\\hello"), "/api/hello");
+        assert_eq!(normalized("\\api\\hello\\..\\echo"), "/api/echo");
+        assert_eq!(normalized("/api/hello\\..\\..\\etc"), "/etc");
+        assert_eq!(normalized("\\api"), "/api");
+    }
+
+    #[test]
+    fn empty_segments_stay_and_dots_pop_them() {
+        assert_eq!(normalized("//api//hello"), "//api//hello");
+        assert_eq!(normalized("/api//hello"), "/api//hello");
+        assert_eq!(normalized("/a//../b"), "/a/b");
+        assert_eq!(normalized("/a/.//b"), "/a//b");
+        assert_eq!(normalized("//.."), "/");
+    }
+
+    #[test]
+    fn what_only_looks_like_dots_stays() {
+        for path in [
+            "/api/hello/..%2f..%2fetc",
+            "/api/hello/%2e%2e%5cetc",
+            "/api/hello/...",
+            "/api/hello/.%2e.",
+            "/api/hello/.hidden",
+            "/api/hello/a..b",
+            "/api/hello/%2",
+            "/api/hello/%2e%",
+            "/api/caf%C3%A9/\u{e9}",
+            "/",
+            "*",
+            "",
+        ] {
+            assert_eq!(normalized(path), path, "{path}");
+        }
+    }
+
+    #[test]
+    fn paths_browsers_send_are_not_copied() {
+        assert!(matches!(normalize_path("/api/hello/x"), Cow::Borrowed(_)));
+        assert!(matches!(normalize_path("/a//b/.x/..y"), Cow::Borrowed(_)));
+        assert!(matches!(normalize_path("/a/../b"), Cow::Owned(_)));
+    }
+
+    #[test]
+    fn normalizing_twice_changes_nothing() {
+        for path in ["/a/../b/./c/..", "/%2e%2e\\x\\.", "//../a//.."] {
+            let once = normalized(path);
+            assert_eq!(normalized(&once), once, "{path}");
+        }
+    }
+
+    #[test]
+    fn a_normalized_path_is_routed_below_its_mount() {
+        let routes = routes();
+        let path = normalize_path("/api/hello/admin/../../hello/x/%2e%2e/y");
+        let found = routes.find(&path).unwrap();
+        assert_eq!((*found.target, found.relative_path), ("hello", "/y"));
     }
 }
