@@ -29,6 +29,7 @@
 
 pub mod codec;
 pub mod init;
+pub mod native;
 pub mod storage;
 
 pub use codec::DecodeError;
