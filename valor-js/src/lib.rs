@@ -12,6 +12,8 @@
 //!   started, driven by whichever request the host polls.
 //! - [`budget`]: the CPU budget of each call, enforced by QuickJS's interrupt handler.
 
+#![deny(missing_docs)]
+
 mod bridge;
 mod budget;
 mod event_loop;
@@ -21,9 +23,14 @@ mod settings;
 
 use vlugin::prelude::*;
 
-#[vlugin(init = script::start)]
+#[vlugin(init = start)]
 async fn serve(request: Request) -> Response {
     event_loop::dispatch(request).await
+}
+
+/// Starts the script at the plugin's creation, with the bridge's natives behind its prelude.
+fn start() -> Result<(), String> {
+    script::start(bridge::host)
 }
 
 /// QuickJS's only clock (its `Date.now`, `performance.now`): the host's, in microseconds.

@@ -1,12 +1,17 @@
 //! The plugin's QuickJS runtime: the prelude's globals, then the plugin's script; and the
 //! entry points the engine calls into it. Re-created after the script is stopped.
+//!
+//! The prelude's native functions are handed in at [`start`] ([`Natives`]), not named here:
+//! they start operations in the event loop, which drives this script, so this module stays
+//! below both.
 
+use crate::budget;
 use crate::settings::{self, Settings};
-use crate::{bridge, budget};
 use rquickjs::context::{intrinsic, EvalOptions};
 use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// The prelude: a function of the host object and the plugin's site, which installs the
 /// globals and returns the entry points.
@@ -57,17 +62,25 @@ pub struct Script {
     stopped: RefCell<Option<Stop>>,
 }
 
+/// Makes the `host` object the prelude is given: the native functions behind its globals.
+pub type Natives = for<'js> fn(&Ctx<'js>) -> rquickjs::Result<Object<'js>>;
+
 thread_local! {
     static CURRENT: RefCell<Option<Rc<Script>>> = const { RefCell::new(None) };
 }
 
-/// `#[vlugin(init)]`: starts the script when the plugin is created, so that a script that
-/// does not evaluate fails the plugin's load (502, with the error and its line).
-pub fn start() -> Result<(), String> {
+/// The natives [`start`] was given, for every script started afterwards.
+static NATIVES: OnceLock<Natives> = OnceLock::new();
+
+/// `#[vlugin(init)]`'s work: starts the script when the plugin is created, with `natives`
+/// behind the prelude, so that a script that does not evaluate fails the plugin's load (502,
+/// with the error and its line).
+pub fn start(natives: Natives) -> Result<(), String> {
+    let natives = *NATIVES.get_or_init(|| natives);
     let settings = settings::get()?;
     budget::configure(settings.fuel);
     budget::new_call();
-    let script = Script::new(settings)?;
+    let script = Script::new(settings, natives)?;
     CURRENT.set(Some(Rc::new(script)));
     Ok(())
 }
@@ -77,13 +90,16 @@ pub fn current() -> Result<Rc<Script>, String> {
     if let Some(script) = CURRENT.with_borrow(Clone::clone) {
         return Ok(script);
     }
-    let script = Rc::new(Script::new(settings::get()?)?);
+    let natives = *NATIVES
+        .get()
+        .ok_or("the JavaScript engine was asked for its script before it was started")?;
+    let script = Rc::new(Script::new(settings::get()?, natives)?);
     CURRENT.set(Some(Rc::clone(&script)));
     Ok(script)
 }
 
 impl Script {
-    fn new(settings: &Settings) -> Result<Self, String> {
+    fn new(settings: &Settings, natives: Natives) -> Result<Self, String> {
         let failed = |error: rquickjs::Error| format!("the JavaScript engine failed: {error}");
         let runtime = Runtime::new().map_err(failed)?;
         let memory = (settings.memory_mb as usize).saturating_mul(1 << 20);
@@ -110,7 +126,7 @@ impl Script {
             intrinsic::DOMException,
         )>(&runtime)
         .map_err(failed)?;
-        let entries = context.with(|ctx| evaluate(&ctx, settings))?;
+        let entries = context.with(|ctx| evaluate(&ctx, settings, natives))?;
         Ok(Script {
             entries,
             context,
@@ -190,8 +206,8 @@ impl Script {
     }
 }
 
-/// Installs the prelude, then evaluates the plugin's script.
-fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
+/// Installs the prelude over `natives`, then evaluates the plugin's script.
+fn evaluate(ctx: &Ctx<'_>, settings: &Settings, natives: Natives) -> Result<Entries, String> {
     let installed = (|| {
         let site = Object::new(ctx.clone())?;
         let config = serde_json::to_string(&settings.config).unwrap_or_else(|_| "null".into());
@@ -202,7 +218,7 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings) -> Result<Entries, String> {
         options.strict = true;
         options.filename = Some("valor:prelude".into());
         let prelude: Function = ctx.eval_with_options(PRELUDE, options)?;
-        let entries: Object = prelude.call((bridge::host(ctx)?, site))?;
+        let entries: Object = prelude.call((natives(ctx)?, site))?;
         Ok(entries)
     })()
     .map_err(|error| format!("the engine's prelude failed: {}", failure(ctx, error)))?;

@@ -2,7 +2,7 @@
 //! without a browser or a server. The settings are read once per process, so every case here
 //! shares one script.
 
-use super::serve;
+use super::{serve, start};
 use vlugin::kv::Failure;
 use vlugin::test::{block_on, request, Host};
 use vlugin::IntoResponse;
@@ -48,7 +48,7 @@ fn answer(path: &str) -> (u16, Option<String>, String) {
 #[test]
 fn a_store_failure_is_a_storage_error_answered_by_its_kind() {
     let stored = host().install();
-    crate::script::start().unwrap();
+    start().unwrap();
     assert_eq!(answer("/"), (200, None, "stored".into()));
     assert_eq!(stored.kv_get("k").as_deref(), Some(&b"v"[..]));
     drop(stored);
