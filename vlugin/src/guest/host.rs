@@ -80,24 +80,49 @@ mod imp {
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
+    //! Outside wasm32, a plugin runs either natively under a server host, which bound its
+    //! table of functions (`guest::native`), or under the test host of `vlugin::test`.
+
+    use crate::guest::native;
     use crate::test::answers;
 
-    /// A started operation: the test host's result, already there.
-    pub(crate) type Started = Vec<u8>;
+    /// A started operation: the native host's id, or the test host's result, already there.
+    pub(crate) enum Started {
+        /// Started by a native host under this id, finished by `valor_complete`.
+        Op(u32),
+        /// Answered by the test host.
+        Finished(Vec<u8>),
+    }
 
     pub(crate) fn report_panic(message: &str) {
-        eprintln!("{message}");
+        match native::host() {
+            // SAFETY (every call through a bound table below): the host reads or writes
+            // exactly `len` bytes at `ptr`, only before the call returns.
+            Some(host) => unsafe { (host.panic)(host.context, message.as_ptr(), len(message)) },
+            None => eprintln!("{message}"),
+        }
     }
 
     pub(crate) fn log(level: log::Level, line: &str) {
-        eprintln!("[{level}] {line}");
+        match native::host() {
+            Some(host) => unsafe {
+                (host.log)(host.context, level as u32, line.as_ptr(), len(line))
+            },
+            None => eprintln!("[{level}] {line}"),
+        }
     }
 
     pub(crate) fn now_ms() -> f64 {
-        answers::now_ms()
+        match native::host() {
+            Some(host) => unsafe { (host.now)(host.context) },
+            None => answers::now_ms(),
+        }
     }
 
     pub(crate) fn fill_random(buffer: &mut [u8]) {
+        if let Some(host) = native::host() {
+            return unsafe { (host.random)(host.context, buffer.as_mut_ptr(), len(buffer)) };
+        }
         use std::hash::{BuildHasher, Hasher};
         for chunk in buffer.chunks_mut(8) {
             let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
@@ -107,16 +132,39 @@ mod imp {
     }
 
     pub(crate) fn sleep(ms: f64) -> Started {
-        answers::sleep(ms)
+        match native::host() {
+            Some(host) => Started::Op(unsafe { (host.sleep)(host.context, ms) }),
+            None => Started::Finished(answers::sleep(ms)),
+        }
     }
 
     pub(crate) fn fetch(request: &[u8]) -> Started {
-        answers::fetch(request)
+        match native::host() {
+            Some(host) => {
+                Started::Op(unsafe { (host.fetch)(host.context, request.as_ptr(), len(request)) })
+            }
+            None => Started::Finished(answers::fetch(request)),
+        }
     }
 
     pub(crate) fn kv(command: &[u8]) -> Started {
-        answers::kv(command)
+        match native::host() {
+            Some(host) => {
+                Started::Op(unsafe { (host.kv)(host.context, command.as_ptr(), len(command)) })
+            }
+            None => Started::Finished(answers::kv(command)),
+        }
     }
 
-    pub(crate) fn cancel(_op: u32) {}
+    pub(crate) fn cancel(op: u32) {
+        if let Some(host) = native::host() {
+            unsafe { (host.cancel)(host.context, op) }
+        }
+    }
+
+    /// A length as the ABI passes it: no message the SDK makes reaches 4 GiB (the host refuses
+    /// far smaller ones), so a longer one is cut rather than wrapped.
+    fn len(bytes: impl AsRef<[u8]>) -> u32 {
+        u32::try_from(bytes.as_ref().len()).unwrap_or(u32::MAX)
+    }
 }

@@ -2,6 +2,8 @@
 //! Not a public API; see `valor_abi` for the contract these functions fulfil.
 
 pub(crate) mod host;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod native;
 pub(crate) mod ops;
 mod tasks;
 
@@ -20,7 +22,7 @@ pub use valor_abi::ABI_VERSION;
 ///
 /// # Safety
 /// As for [`start`].
-pub unsafe fn init(ptr: u32, len: u32) {
+pub unsafe fn init(ptr: *mut u8, len: u32) {
     std::panic::set_hook(Box::new(|info| host::report_panic(&info.to_string())));
     crate::logger::install();
     // SAFETY: guaranteed by the caller.
@@ -36,11 +38,16 @@ pub unsafe fn init(ptr: u32, len: u32) {
 }
 
 /// Runs the plugin's `#[vlugin(init = ...)]` function. Its error fails the plugin's load: it
-/// is reported as the panic message, and the instance traps.
+/// is reported as the panic message, and the instance traps (natively: the call unwinds to the
+/// export's C boundary, which reports the trap; aborting would end the server).
 pub fn run_init<E: std::fmt::Display>(init: fn() -> Result<(), E>) {
     if let Err(error) = init() {
         host::report_panic(&error.to_string());
+        #[cfg(target_arch = "wasm32")]
         std::process::abort();
+        // Not `panic!`: the hook would report the message a second time, with a location.
+        #[cfg(not(target_arch = "wasm32"))]
+        std::panic::resume_unwind(Box::new(error.to_string()));
     }
 }
 
@@ -54,7 +61,7 @@ pub fn set_up(config: &[u8], mount: &str, origin: &str) {
 ///
 /// # Safety
 /// As for [`start`].
-pub unsafe fn complete(op: u32, ptr: u32, len: u32) {
+pub unsafe fn complete(op: u32, ptr: *mut u8, len: u32) {
     // SAFETY: guaranteed by the caller.
     ops::complete(op, unsafe { take_bytes(ptr, len) });
 }
@@ -108,12 +115,13 @@ macro_rules! __getrandom_backend {
     () => {};
 }
 
-/// `valor_alloc`: memory for the runtime to write a request into, freed by [`start`].
-pub fn alloc(len: u32) -> u32 {
+/// `valor_alloc`: memory for the runtime to write a request into, freed by [`start`]. Null if
+/// the allocation failed.
+pub fn alloc(len: u32) -> *mut u8 {
     match byte_layout(len) {
         // SAFETY: the layout has a non-zero size.
-        Some(layout) => unsafe { std::alloc::alloc(layout) as usize as u32 },
-        None => 1, // zero bytes: any non-null, never-dereferenced address
+        Some(layout) => unsafe { std::alloc::alloc(layout) },
+        None => std::ptr::NonNull::dangling().as_ptr(), // zero bytes: never dereferenced
     }
 }
 
@@ -122,7 +130,7 @@ pub fn alloc(len: u32) -> u32 {
 /// # Safety
 /// `ptr..ptr + len` must come from [`alloc`] with the same `len`, written by the runtime, and is
 /// not used by the runtime afterwards.
-pub unsafe fn start<H, F>(ptr: u32, len: u32, handler: H) -> u32
+pub unsafe fn start<H, F>(ptr: *mut u8, len: u32, handler: H) -> u32
 where
     H: FnOnce(Request) -> F,
     F: Future + 'static,
@@ -145,7 +153,7 @@ where
 ///
 /// # Safety
 /// As for [`start`].
-pub unsafe fn start_unread<H, F>(ptr: u32, len: u32, handler: H) -> u32
+pub unsafe fn start_unread<H, F>(ptr: *mut u8, len: u32, handler: H) -> u32
 where
     H: FnOnce(Request) -> F,
     F: Future + 'static,
@@ -166,8 +174,8 @@ where
     tasks::spawn(Box::pin(async move { future.await.__encode() }))
 }
 
-/// `valor_poll`: see `valor_abi`.
-pub fn poll(task: u32) -> u32 {
+/// `valor_poll`: the address of the task's response frame, or null while it is pending.
+pub fn poll(task: u32) -> *const u8 {
     tasks::poll(task)
 }
 
@@ -180,13 +188,11 @@ pub fn drop_task(task: u32) {
 ///
 /// # Safety
 /// `ptr..ptr + len` must come from [`alloc`] with the same `len`, initialised, and unused after.
-unsafe fn take_bytes(ptr: u32, len: u32) -> Vec<u8> {
+unsafe fn take_bytes(ptr: *mut u8, len: u32) -> Vec<u8> {
     match byte_layout(len) {
         // SAFETY: allocated by `alloc` with exactly this layout (capacity = length = len), so
         // the global allocator may take it back through the Vec.
-        Some(_) => unsafe {
-            Vec::from_raw_parts(ptr as usize as *mut u8, len as usize, len as usize)
-        },
+        Some(_) => unsafe { Vec::from_raw_parts(ptr, len as usize, len as usize) },
         None => Vec::new(),
     }
 }

@@ -56,14 +56,21 @@ impl HostOp {
         }
     }
 
-    /// The operation the test host (outside wasm32) has already finished with `result`.
+    /// The operation a native host started, or the test host (outside wasm32) has already
+    /// finished.
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn new(result: host::Started) -> Self {
+    pub(crate) fn new(started: host::Started) -> Self {
         thread_local! {
             static NEXT: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
         }
-        let id = NEXT.replace(NEXT.get().wrapping_add(1).max(1));
-        OPS.with_borrow_mut(|ops| ops.insert(id, State::Done(result)));
+        let (id, state) = match started {
+            host::Started::Op(id) => (id, State::Waiting(None)),
+            host::Started::Finished(result) => (
+                NEXT.replace(NEXT.get().wrapping_add(1).max(1)),
+                State::Done(result),
+            ),
+        };
+        OPS.with_borrow_mut(|ops| ops.insert(id, state));
         Self {
             id,
             finished: false,
@@ -136,4 +143,12 @@ pub(crate) fn complete(id: u32, result: Vec<u8>) {
     if let Some(waker) = waker {
         waker.wake();
     }
+}
+
+/// Forgets every operation: the instance they belonged to is gone (a native plugin bound to a
+/// fresh instance after a panic). Their results will never come.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn reset() {
+    let forgotten = OPS.with_borrow_mut(|ops| std::mem::take(&mut ops.0));
+    drop(forgotten); // outside the borrow: dropping a waker may touch the tasks
 }

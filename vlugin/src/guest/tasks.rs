@@ -58,9 +58,9 @@ fn insert(slot: Slot) -> u32 {
 }
 
 /// Polls a task until it finishes or waits without having woken itself.
-/// Returns the address of its response frame, or [`PENDING`](valor_abi::PENDING).
+/// Returns the address of its response frame, or null ([`PENDING`](valor_abi::PENDING)).
 /// An unknown id also answers `PENDING`: the runtime only polls ids it was given.
-pub(crate) fn poll(id: u32) -> u32 {
+pub(crate) fn poll(id: u32) -> *const u8 {
     loop {
         let Some(mut future) = take_future(id) else {
             return frame_address(id);
@@ -74,7 +74,7 @@ pub(crate) fn poll(id: u32) -> u32 {
             Poll::Pending => {
                 put_back(id, future);
                 if !take_wake(id) {
-                    return valor_abi::PENDING;
+                    return std::ptr::null();
                 }
             }
         }
@@ -131,12 +131,12 @@ fn frame(encoded: &[u8]) -> Vec<u8> {
     frame
 }
 
-fn frame_address(id: u32) -> u32 {
+fn frame_address(id: u32) -> *const u8 {
     with_slot(id, |slot| match slot {
-        Slot::Done(frame) => frame.as_ptr() as usize as u32,
-        _ => valor_abi::PENDING,
+        Slot::Done(frame) => frame.as_ptr(),
+        _ => std::ptr::null(),
     })
-    .unwrap_or(valor_abi::PENDING)
+    .unwrap_or(std::ptr::null())
 }
 
 /// `valor_woken`: the next task woken since the runtime last asked, or 0.
@@ -182,4 +182,13 @@ fn task_waker(id: u32) -> Waker {
     );
     // SAFETY: the vtable functions treat the data pointer as a plain integer, never dereference it.
     unsafe { Waker::from_raw(raw(id)) }
+}
+
+/// Drops every task: the instance they ran on is gone (a native plugin bound to a fresh
+/// instance after a panic). Their futures are dropped, as a dropped request's are.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn reset() {
+    let gone = TASKS.with_borrow_mut(std::mem::take);
+    // Dropped outside the borrow: a future's destructor may touch the task table.
+    drop(gone);
 }

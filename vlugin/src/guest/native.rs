@@ -1,0 +1,80 @@
+//! A plugin built natively (a `cdylib` for the server's own platform) and loaded by a server
+//! host: the table of host functions it is bound with, and the C boundary of its exports, where
+//! a panic is caught and reported as the failure of that one call (`valor_abi::native`, and
+//! PROTOCOL.md, "Native plugins"). Outside a native host (`cargo test`), nothing is bound and
+//! the imports go to the test host.
+
+use super::{ops, tasks};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Mutex;
+pub use valor_abi::native::Host;
+
+/// The table the host bound, if any: one per loaded library (the host loads a private copy of
+/// the library for each plugin, so this static is that plugin's).
+static BOUND: Mutex<Option<Host>> = Mutex::new(None);
+
+/// The bound host's table.
+pub(crate) fn host() -> Option<Host> {
+    *BOUND
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn set_host(host: Option<Host>) {
+    *BOUND
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner()) = host;
+}
+
+/// `valor_native_bind`: keeps a copy of the host's table. Binding again (the host's next
+/// instance of the plugin, after a panic failed the last one) first drops every task and
+/// operation of the last instance, as a WebAssembly host drops a trapped instance's memory;
+/// the plugin's own statics are kept.
+///
+/// # Safety
+/// `host` is null or points at a table that is valid for the duration of the call.
+pub unsafe fn bind(host: *const Host) {
+    // SAFETY: guaranteed by the caller.
+    let Some(table) = (unsafe { host.as_ref() }).copied() else {
+        return set_host(None);
+    };
+    let previous = BOUND
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .take();
+    // Dropped with no table bound: their cancellations concern the last instance, not this one.
+    let reset = previous.is_some().then(|| {
+        catch_unwind(|| {
+            tasks::reset();
+            ops::reset();
+        })
+    });
+    set_host(Some(table));
+    if matches!(reset, Some(Err(_))) {
+        trapped();
+    }
+}
+
+/// Runs the body of one export: a panic inside it unwinds no further than here (never across
+/// the C boundary, which would abort the server). The host is told that the call trapped, and
+/// `failed` is returned instead of the body's value.
+pub fn guard<R>(failed: R, body: impl FnOnce() -> R) -> R {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(value) => value,
+        Err(payload) => {
+            // A payload whose destructor panics too is leaked rather than let out.
+            if let Err(again) = catch_unwind(AssertUnwindSafe(|| drop(payload))) {
+                std::mem::forget(again);
+            }
+            trapped();
+            failed
+        }
+    }
+}
+
+fn trapped() {
+    if let Some(host) = host() {
+        // SAFETY: a function of the bound table, given its own context.
+        unsafe { (host.trapped)(host.context) }
+    }
+}
