@@ -94,6 +94,33 @@ pub struct PluginSpec {
     pub eager: bool,
 }
 
+impl PluginSpec {
+    /// Whether the entry names a native plugin: a shared library (its `url` ends in `.so`,
+    /// `.dylib` or `.dll`), which only a server that trusts native plugins loads.
+    pub fn is_native(&self) -> bool {
+        valor_abi::native::is_native_url(&self.url)
+    }
+}
+
+/// Why a browser refuses a native plugin's entry (its load fails, 502): it runs WebAssembly
+/// only.
+pub fn native_in_browser(url: &str) -> String {
+    format!(
+        "{url} is a native plugin (a shared library), which only a server started with \
+         --allow-native-plugins runs: in the browser, mount the plugin built for WebAssembly \
+         (cargo build --release --target wasm32-unknown-unknown) as a .wasm"
+    )
+}
+
+/// Why a server that was not told to trust native plugins refuses one (its load fails, 502).
+pub fn native_not_allowed(url: &str) -> String {
+    format!(
+        "{url} is a native plugin (a shared library): it would run in the server's own process, \
+         with no fuel or memory limit, so `valor serve` loads native plugins only when started \
+         with --allow-native-plugins (or mount the plugin built for WebAssembly, a .wasm)"
+    )
+}
+
 fn integrity<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Integrity>, D::Error> {
@@ -403,6 +430,26 @@ mod tests {
             "outbound fetch is denied by default"
         );
         assert_eq!(spec.timeout_ms, 30_000);
+    }
+
+    #[test]
+    fn an_entry_names_a_native_plugin_by_its_shared_library() {
+        let manifest = Manifest::parse(
+            r#"{ "plugins": [
+                   { "name": "so", "prefix": "/api/so", "url": "plugins/libhello.so" },
+                   { "name": "dll", "prefix": "/api/dll", "url": "hello.DLL?v=1" },
+                   { "name": "wasm", "prefix": "/api/wasm", "url": "hello.wasm" },
+                   { "name": "js", "prefix": "/api/js", "url": "hello.js" } ] }"#,
+            resolve,
+        )
+        .unwrap();
+        let native: Vec<bool> = (manifest.mounts.iter())
+            .map(|mount| mount.plugin.as_ref().unwrap().is_native())
+            .collect();
+        assert_eq!(native, [true, true, false, false]);
+        let refused = native_in_browser("https://app.test/plugins/libhello.so");
+        assert!(refused.contains("--allow-native-plugins") && refused.contains(".wasm"));
+        assert!(native_not_allowed("libhello.so").contains("--allow-native-plugins"));
     }
 
     #[test]
