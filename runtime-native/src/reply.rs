@@ -44,6 +44,24 @@ impl Reply {
         }
     }
 
+    /// A plugin's response, read out of its memory.
+    pub fn from_frame(frame: valor_host::guest::Frame<Vec<u8>>) -> Self {
+        let head = frame.head;
+        let headers = head.headers.iter();
+        Self {
+            status: head.status,
+            headers: headers
+                .map(|(name, value)| {
+                    (
+                        head.bytes[name.clone()].to_vec(),
+                        head.bytes[value.clone()].to_vec(),
+                    )
+                })
+                .collect(),
+            body: frame.body,
+        }
+    }
+
     /// The answer for `error`, tagged with the plugin it concerns, if any. Server errors are
     /// logged: the client sees only the status and the text.
     pub fn error(error: &DispatchError, tag: Option<Tag>) -> Self {

@@ -11,7 +11,7 @@ use crate::sys;
 use std::ops::Range;
 use wasm_bindgen::JsCast;
 
-pub use valor_host::frame::{FrameHead, HEAD_PREFIX_BYTES};
+pub use valor_host::frame::FrameHead;
 
 /// The header on every response a plugin produced, naming the plugin.
 pub const PLUGIN_HEADER: &str = "x-valor-plugin";

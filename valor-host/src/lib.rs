@@ -6,6 +6,7 @@
 //! - [`allowlist`]: where a plugin's outbound `fetch` may go (`allowed_hosts`);
 //! - [`integrity`]: Subresource Integrity values and how a module's digests are checked;
 //! - [`frame`]: a plugin's response frame, read in place;
+//! - [`guest`]: the plugin protocol itself, one instance's state machine over any engine;
 //! - [`fault`]: why an instance gave no answer, and the error each fault answers with;
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
@@ -25,6 +26,7 @@ pub mod backoff;
 pub mod error;
 pub mod fault;
 pub mod frame;
+pub mod guest;
 pub mod integrity;
 pub mod kv;
 pub mod limits;

@@ -68,8 +68,8 @@ pub fn linker(engine: &Engine) -> Linker<State> {
                 }
                 let request = read_bytes(&mut caller, ptr, len);
                 let state = caller.data_mut();
-                state.record_effect();
-                let (context, depth) = (Arc::clone(&state.context), state.depth);
+                state.table.record_effect();
+                let (context, depth) = (Arc::clone(&state.context), state.table.depth());
                 state.start_op(fetch::fetch(context, request, depth))
             },
         )?;
@@ -82,7 +82,7 @@ pub fn linker(engine: &Engine) -> Linker<State> {
                 }
                 let command = read_bytes(&mut caller, ptr, len);
                 let state = caller.data_mut();
-                state.record_effect();
+                state.table.record_effect();
                 state.start_op(kv::run(Arc::clone(&state.context), command))
             },
         )?;
@@ -90,7 +90,7 @@ pub fn linker(engine: &Engine) -> Linker<State> {
             IMPORT_MODULE,
             imports::CANCEL,
             |mut caller: Caller<'_, State>, op: u32| {
-                caller.data_mut().cancel_op(op);
+                caller.data_mut().table.cancel_op(op);
             },
         )?;
         Ok(())

@@ -7,6 +7,7 @@
 use super::instance::State;
 use crate::host;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use valor_abi::{imports, IMPORT_MODULE};
 use wasm_bindgen::prelude::*;
 
@@ -91,9 +92,9 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
             if let Some(why) = too_large(&state, "an outbound request", len) {
                 return state.refuse(why);
             }
-            state.record_effect();
+            state.table.borrow_mut().record_effect();
             let request = read_bytes(&state, ptr, len);
-            let (context, depth) = (Rc::clone(&state.context), state.depth.get());
+            let (context, depth) = (Rc::clone(&state.context), state.table.borrow().depth());
             state.start_op(host::outbound::fetch(context, request, depth))
         })
     });
@@ -105,7 +106,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
             if let Some(why) = too_large(&state, "a storage command", len) {
                 return state.refuse(why);
             }
-            state.record_effect();
+            state.table.borrow_mut().record_effect();
             let command = read_bytes(&state, ptr, len);
             state.start_op(host::kv::run(Rc::clone(&state.context), command))
         })
@@ -115,7 +116,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     let weak = state;
     let cancel = Closure::<dyn Fn(u32)>::new(move |op| {
         if let Some(state) = weak.upgrade() {
-            state.cancel_op(op);
+            state.table.borrow_mut().cancel_op(op);
         }
     });
     add(imports::CANCEL, cancel.as_ref().clone(), Box::new(cancel));
@@ -127,7 +128,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
 
 /// Why a message of `len` bytes is refused, if it is more than the plugin may hand the host:
 /// it is refused before anything is copied.
-fn too_large(state: &State, what: &str, len: u32) -> Option<Rc<str>> {
+fn too_large(state: &State, what: &str, len: u32) -> Option<Arc<str>> {
     let limit = state.context.max_message_bytes();
     (len > limit).then(|| {
         format!(

@@ -1,0 +1,66 @@
+//! What a module must export to be a plugin of this ABI, and what a host answers when it does
+//! not: each host reads the exports its own way (a JavaScript object, wasmtime's typed
+//! functions, a shared library's symbols), and every refusal reads the same.
+
+use valor_abi::{exports, ABI_VERSION};
+
+/// A module without `valor_abi_version`.
+pub fn not_a_plugin() -> String {
+    format!(
+        "the module is not a Valor plugin: it does not export `{}` as a function returning i32 \
+         (build it with the vlugin SDK and #[vlugin])",
+        exports::ABI_VERSION
+    )
+}
+
+/// `valor_abi_version` failed (the host's description of the failure).
+pub fn version_failed(error: &str) -> String {
+    format!("`{}` failed: {error}", exports::ABI_VERSION)
+}
+
+/// Accepts the ABI version a plugin was built for (as its host reads it: a number, written as
+/// JavaScript writes it in the browser), or says what to do.
+pub fn check_version(version: Option<u32>, shown: &str) -> Result<(), String> {
+    if version == Some(ABI_VERSION) {
+        return Ok(());
+    }
+    Err(format!(
+        "the plugin was built for Valor plugin ABI version {shown}, but this runtime speaks \
+         version {ABI_VERSION}: rebuild it with a vlugin release for ABI version {ABI_VERSION}"
+    ))
+}
+
+/// Accepts the exports a plugin has, or names those it lacks.
+pub fn check_present(mut has: impl FnMut(&str) -> bool) -> Result<(), String> {
+    let missing: Vec<&str> = exports::REQUIRED
+        .into_iter()
+        .filter(|name| !has(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the plugin does not export {} (build it with #[vlugin])",
+        missing.join(", ")
+    ))
+}
+
+/// Its `memory` export is not a memory the host can use (`what` it must be).
+pub fn bad_memory(what: &str) -> String {
+    format!("its `{}` export is not a {what}", exports::MEMORY)
+}
+
+/// Its export `name` does not have the type the ABI gives it (`why`, as the host sees it).
+pub fn wrong_type(name: &str, why: &str) -> String {
+    format!("its `{name}` export has the wrong type: {why}")
+}
+
+/// Its export `name` takes `got` parameters where the ABI gives it `want`.
+pub fn wrong_arity(name: &str, got: u32, want: u32) -> String {
+    format!("its `{name}` export takes {got} parameters, the ABI says {want}")
+}
+
+/// Its export `name` is not a function.
+pub fn not_a_function(name: &str) -> String {
+    format!("its `{name}` export is not a function")
+}
