@@ -4,11 +4,15 @@
 //! Plugins see what they see in the browser host, where a request passes through the Fetch
 //! standard's `Headers`: names lowercase and sorted, a repeated name joined into one value
 //! (`a, b`), and no connection-level headers (`host`, `content-length`, ...), which belong to
-//! the connection rather than to the request. GET and HEAD carry no body.
+//! the connection rather than to the request. GET and HEAD carry no body. And the path is the
+//! one a browser would have sent: dot segments removed before anything routes it.
 
 use bytes::Bytes;
 use http::request::Parts;
+use http::Uri;
 use http_body_util::{BodyExt, Limited};
+use std::borrow::Cow;
+use valor_host::routes::normalize_path;
 
 /// Headers of the connection, not of the request: a browser's `Headers` never shows them.
 const CONNECTION_HEADERS: [&str; 9] = [
@@ -22,6 +26,26 @@ const CONNECTION_HEADERS: [&str; 9] = [
     "transfer-encoding",
     "upgrade",
 ];
+
+/// `request` with its path as a browser sends it ([`normalize_path`]: `/api/a/../b` is
+/// `/api/b`, never above the root), its query untouched: what the browser host's service worker
+/// is given for the same URL, so both hosts route it alike, and the registry, a plugin and the
+/// app's files each see only the paths that are theirs.
+pub fn normalize<B>(mut request: http::Request<B>) -> http::Request<B> {
+    let uri = request.uri();
+    let Cow::Owned(path) = normalize_path(uri.path()) else {
+        return request; // what browsers send: nothing to change
+    };
+    let target = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path,
+    };
+    let mut parts = uri.clone().into_parts();
+    // The path is the parsed one's characters with `\` made `/`, the query the parsed one: valid.
+    parts.path_and_query = Some(target.parse().expect("a valid path, normalized, is valid"));
+    *request.uri_mut() = Uri::from_parts(parts).expect("the same parts, another path");
+    request
+}
 
 /// A request on its way to a plugin: encoded, and whether it is safe to run twice.
 pub struct Inbound {
@@ -136,5 +160,46 @@ mod tests {
         assert_eq!(headers, ["x-a: 1, 3", "x-b: 2"]);
         assert_eq!(decoded.body(), b"hi");
         assert!(!inbound.safe);
+    }
+    fn normalized(target: &str) -> String {
+        let request = http::Request::get(target).body(()).unwrap();
+        normalize(request).uri().to_string()
+    }
+
+    #[test]
+    fn the_path_is_normalized_and_the_query_left_as_it_is() {
+        assert_eq!(normalized("/api/hello/../../etc/passwd"), "/etc/passwd");
+        assert_eq!(
+            normalized("/api/a/%2E%2e/b?x=/../y&z=%2e"),
+            "/api/b?x=/../y&z=%2e"
+        );
+        assert_eq!(normalized("/a/..?"), "/?");
+        assert_eq!(normalized("/a\\b"), "/a/b");
+        assert_eq!(normalized("http://h:1/a/../b?q"), "http://h:1/b?q");
+        assert_eq!(normalized("*"), "*");
+    }
+
+    /// The `url` crate implements the URL standard's parser (and passes the web platform's
+    /// tests): the server's paths are what it, and so a browser, makes of the same target.
+    #[test]
+    fn paths_are_what_the_url_standard_makes_of_them() {
+        // Every path of up to 5 pieces (dots, encoded dots, separators, names), of characters
+        // the standard encodes in no browser, so only the dot-segment rules can differ.
+        let pieces = ["/", "\\", ".", "%2e", "%2E", "a", "%2f", "..%2F", "e"];
+        let mut paths = vec![String::new()];
+        let mut checked = 0;
+        for _ in 0..5 {
+            paths = paths
+                .iter()
+                .flat_map(|path| pieces.iter().map(move |piece| format!("{path}{piece}")))
+                .collect();
+            for path in &paths {
+                let target = format!("/{path}");
+                let base = url::Url::parse(&format!("http://h{target}")).unwrap();
+                assert_eq!(normalized(&target), base.path(), "{target}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 60_000, "{checked}");
     }
 }

@@ -3,6 +3,7 @@
 //! A client gets 30 s to send a request's headers: half-open connections do not pile up.
 
 use crate::app::App;
+use crate::inbound;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -50,6 +51,8 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         let app = Arc::clone(&app);
         let service = service_fn(move |request| {
             let app = Arc::clone(&app);
+            // Routed as a browser would have sent it: no `..` reaches the app.
+            let request = inbound::normalize(request);
             async move { Ok::<_, Infallible>(app.handle(peer, request).await) }
         });
         let connection =

@@ -134,9 +134,7 @@ fn after_dot(segment: &str) -> Option<&str> {
         return Some(rest);
     }
     let encoded = segment.get(..3)?;
-    encoded
-        .eq_ignore_ascii_case("%2e")
-        .then(|| &segment[3..])
+    encoded.eq_ignore_ascii_case("%2e").then(|| &segment[3..])
 }
 
 /// `.` or `%2e`.
