@@ -185,6 +185,7 @@ pub fn decode_response<B: for<'a> From<&'a [u8]>>(
     Ok(response)
 }
 
+/// Builds a message in the ABI's byte format: little-endian `u32`s and length-prefixed fields.
 pub(crate) struct Writer(pub(crate) Vec<u8>);
 
 impl Writer {
@@ -198,10 +199,12 @@ impl Writer {
         Self(Vec::with_capacity(16 + head + header_bytes + body_len))
     }
 
+    /// Appends `n`, little-endian.
     pub(crate) fn u32(&mut self, n: u32) {
         self.0.extend_from_slice(&n.to_le_bytes());
     }
 
+    /// Appends `bytes` after their length.
     pub(crate) fn field(&mut self, bytes: &[u8]) {
         // Messages are bounded by wasm32's 4 GiB address space, so lengths always fit a u32.
         self.u32(bytes.len() as u32);
@@ -230,16 +233,19 @@ impl Writer {
 /// Headers reserved up front when decoding; more grow the map as they come.
 const RESERVED_HEADERS: usize = 64;
 
+/// Reads a message written by [`Writer`], checking every length against what is left.
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     offset: usize,
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`.
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
         Self { bytes, offset: 0 }
     }
 
+    /// The next `len` bytes, or how many are missing.
     pub(crate) fn take(&mut self, len: usize) -> Result<&'a [u8], DecodeError> {
         let rest = &self.bytes[self.offset..];
         if rest.len() < len {
@@ -252,11 +258,13 @@ impl<'a> Reader<'a> {
         Ok(&rest[..len])
     }
 
+    /// The next little-endian `u32`.
     pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
         let bytes = self.take(4)?;
         Ok(u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
     }
 
+    /// The next length-prefixed field.
     pub(crate) fn field(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.u32()? as usize;
         self.take(len)
@@ -289,10 +297,12 @@ impl<'a> Reader<'a> {
         Ok(headers)
     }
 
+    /// How many bytes are left to read.
     pub(crate) fn remaining(&self) -> usize {
         self.bytes.len() - self.offset
     }
 
+    /// Ends the message: bytes left over are an error.
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
         match self.remaining() {
             0 => Ok(()),

@@ -8,6 +8,7 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ReturnType};
 use valor_abi::exports;
 
+/// The handler, unchanged, followed by the plugin's exports, each calling `vlugin::__private`.
 pub fn expand(handler: &Handler, options: &Options) -> TokenStream {
     let function = &handler.function;
     let sig = &function.sig;

@@ -10,6 +10,7 @@ const USAGE: &str = "`async fn handler(req: Request) -> impl IntoResponse`";
 
 /// A function `#[vlugin]` can export: free, non-generic, one parameter, safe Rust ABI.
 pub struct Handler {
+    /// The function, as the user wrote it.
     pub function: ItemFn,
 }
 
@@ -17,6 +18,7 @@ pub struct Handler {
 /// plugin's `valor_init` calls once its config is set.
 #[derive(Default)]
 pub struct Options {
+    /// The `init = path` function, if one is named.
     pub init: Option<syn::Path>,
 }
 

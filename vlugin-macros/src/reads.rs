@@ -7,6 +7,7 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{FnArg, ItemFn, Pat};
 
+/// Whether `function` names its request parameter in its body (when unsure: yes).
 pub fn reads_request(function: &ItemFn) -> bool {
     let Some(FnArg::Typed(param)) = function.sig.inputs.first() else {
         return true;

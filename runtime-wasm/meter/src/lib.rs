@@ -19,6 +19,7 @@
 //! The runtime does not link the rewriting: it runs it as a module of its own, `valor_meter.wasm`
 //! (this crate built with the `module` feature; see `module` for why and for its exports), and
 //! uses this crate for [`Limits`] and the names of the exports the rewriting adds.
+#![deny(missing_docs)]
 
 mod analysis;
 #[cfg(feature = "module")]

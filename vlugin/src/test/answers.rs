@@ -14,9 +14,13 @@ pub(crate) type FetchStub = Box<dyn FnMut(Request) -> Response>;
 
 /// What an installed host holds while handlers run.
 pub(crate) struct State {
+    /// The key-value store.
     pub(crate) store: BTreeMap<String, Vec<u8>>,
+    /// How every `kv` command fails, if the test made the store fail.
     pub(crate) store_failure: Option<Failure>,
+    /// The clock, in milliseconds since the Unix epoch.
     pub(crate) now_ms: f64,
+    /// The stub answering `fetch`; taken out while it runs.
     pub(crate) fetch: Option<FetchStub>,
 }
 
