@@ -5,10 +5,13 @@
 //
 //   node conformance/run.mjs            (after scripts/build.sh and the server's build)
 //
+// A case whose path a browser would change (dot segments: `/api/a/../b`) says `as_written`: the
+// page's fetch sends what the browser makes of it, the server gets it byte for byte.
+//
 // Both hosts start empty (a new browser profile, a new data file) and mount
 // target/conformance/plugins.json (conformance/plugins.json, with the plugins beside it).
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -31,6 +34,47 @@ function body(spec) {
   if (spec === undefined) return undefined;
   if (typeof spec === 'string') return spec;
   return Array.from({ length: spec.bytes }, (_, i) => i % 251);
+}
+
+/** What a client that parses URLs (a page's `fetch`, node's) sends for `path`. */
+function parsed(path) {
+  const url = new URL(path, 'http://x');
+  return url.pathname + url.search;
+}
+
+/**
+ * A case's path is sent as written: a page's `fetch` sends `parsed(path)`, so a path that
+ * parsing changes (`/a/../b`) must say `as_written: true`, and then the server is sent it byte
+ * for byte, as a client that is no browser may send it; such a case checks that both hosts
+ * answer the raw target as a browser answers what it makes of it.
+ */
+function checkAsWritten(testCase) {
+  const { path, as_written: asWritten } = testCase.request;
+  const changed = parsed(path) !== path;
+  if (changed && !asWritten) {
+    throw new Error(`case "${testCase.name}": fetch would send ${parsed(path)} for ${path}: `
+      + 'add "as_written": true to its request to send the server the path as written');
+  }
+  if (!changed && asWritten) {
+    throw new Error(`case "${testCase.name}": ${path} is what fetch sends anyway: drop "as_written"`);
+  }
+}
+
+/** One request to `origin` whose target is `path` byte for byte (fetch would parse it). */
+function sendAsWritten(origin, request, payload) {
+  const { hostname, port } = new URL(origin);
+  return new Promise((resolve, reject) => {
+    const sent = httpRequest({ hostname, port, path: request.path, method: request.method ?? 'GET',
+      headers: request.headers ?? {} }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode, headers: response.headers,
+        body: Buffer.concat(chunks).toString() }));
+      response.on('error', reject);
+    });
+    sent.on('error', reject);
+    sent.end(payload === undefined ? undefined : typeof payload === 'string' ? payload : Buffer.from(payload));
+  });
 }
 
 /** Serves target/conformance as a static site, for the browser host. */
@@ -104,6 +148,7 @@ async function nativeHost() {
     async send(request, times) {
       const one = async () => {
         const payload = body(request.body);
+        if (request.as_written) return sendAsWritten(origin, request, payload);
         const response = await fetch(origin + request.path, {
           method: request.method ?? 'GET',
           headers: request.headers ?? {},
@@ -178,6 +223,7 @@ function compare(testCase, [a, b], [x, y]) {
   return wrong;
 }
 
+cases.forEach(checkAsWritten);
 const hosts = [await browserHost(), await nativeHost()];
 let failures = 0;
 try {
