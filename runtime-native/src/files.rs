@@ -2,6 +2,8 @@
 //! files under one directory, `index.html` for a directory, the content type from the file's
 //! extension (`application/wasm` for `.wasm`, which `instantiateStreaming` requires), and
 //! nothing outside the directory: `..`, encoded or not, and links leading out are refused.
+//! (`valor serve` resolves a path's dot segments first, as browsers do, so `/a/../b` is `/b`
+//! by the time it is here; whatever `..` still arrives is refused, not resolved.)
 //! Nor hidden files (`.git/`, `.env`: any name starting with `.`), but `/.well-known/`.
 //! Files are streamed, HEAD answered from their metadata: a large file costs no memory.
 
