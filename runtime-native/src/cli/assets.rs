@@ -4,7 +4,9 @@
 
 /// A file of the browser runtime, at `path` relative to the app's root.
 pub struct Asset {
+    /// Where it is served, relative to the app's root (`valor/valor_js.wasm`).
     pub path: &'static str,
+    /// Its contents.
     pub bytes: &'static [u8],
 }
 

@@ -6,6 +6,7 @@ use super::project::Project;
 use super::say;
 use std::path::PathBuf;
 
+/// The arguments of `valor build`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The project (default: the one holding the current directory).
@@ -13,6 +14,7 @@ pub struct Args {
     project: PathBuf,
 }
 
+/// Builds the project's plugins into `web/`, beside Valor's runtime.
 pub fn run(args: Args) -> Result<(), String> {
     let project = Project::find(&args.project)?;
     let built = plugins::build_all(

@@ -4,6 +4,7 @@ use super::say;
 use super::template::{self, Language};
 use std::path::{Path, PathBuf};
 
+/// The arguments of `valor new`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The project's name, which is also its directory's, its plugin's and its plugin's prefix
@@ -17,6 +18,7 @@ pub struct Args {
     dir: Option<PathBuf>,
 }
 
+/// Makes the project's directory from the template of its language.
 pub fn run(args: Args) -> Result<(), String> {
     check_name(&args.name)?;
     let dir = args.dir.unwrap_or_else(|| PathBuf::from(&args.name));

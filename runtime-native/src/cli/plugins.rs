@@ -14,6 +14,7 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// A plugin built.
 #[derive(Debug, Clone)]
 pub struct Built {
+    /// The manifest entry built.
     pub plugin: Plugin,
     /// What was written at `plugin.output`.
     pub bytes: Vec<u8>,
@@ -23,7 +24,9 @@ pub struct Built {
 /// shown on the terminal as they printed it).
 #[derive(Debug, Clone)]
 pub struct Failure {
+    /// What failed and what to do, in a line or two.
     pub summary: String,
+    /// The tools' own output.
     pub details: String,
 }
 
@@ -40,7 +43,9 @@ impl Failure {
 /// `valor dev` (binaryen takes seconds over a plugin, more than the incremental build).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Optimise {
+    /// Through `wasm-opt -Oz` if it is on PATH (`valor build`).
     WhenPresent,
+    /// As cargo built them (`valor dev`).
     Never,
 }
 

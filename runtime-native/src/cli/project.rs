@@ -16,6 +16,7 @@ pub const SOURCES_DIR: &str = "plugins";
 /// A project.
 #[derive(Debug, Clone)]
 pub struct Project {
+    /// The directory holding `web/plugins.json`.
     pub root: PathBuf,
 }
 
@@ -31,7 +32,9 @@ pub enum Source {
 /// A manifest entry that this project builds.
 #[derive(Debug, Clone)]
 pub struct Plugin {
+    /// The entry's `name`.
     pub name: String,
+    /// What it is built from.
     pub source: Source,
     /// Where the built file goes: the entry's `url`, under `web/`.
     pub output: PathBuf,
@@ -59,14 +62,17 @@ impl Project {
             })
     }
 
+    /// The app's files: `web/`.
     pub fn web(&self) -> PathBuf {
         self.root.join(WEB_DIR)
     }
 
+    /// The manifest: `web/plugins.json`.
     pub fn manifest_path(&self) -> PathBuf {
         self.web().join(MANIFEST)
     }
 
+    /// The plugins' sources: `plugins/`.
     pub fn sources(&self) -> PathBuf {
         self.root.join(SOURCES_DIR)
     }

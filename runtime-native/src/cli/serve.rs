@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use valor_server::serve::{self, Options, ScriptEngineSource};
 
+/// The arguments of `valor serve`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The manifest (plugins.json): a path, or an http(s) URL. Entries' `url`s are resolved
@@ -44,6 +45,7 @@ pub struct Args {
     js_engine: Option<PathBuf>,
 }
 
+/// Serves the manifest's plugins until Ctrl-C (or SIGTERM).
 pub fn run(args: Args) -> Result<(), String> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let options = Options {

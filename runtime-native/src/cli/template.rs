@@ -5,13 +5,17 @@
 /// The plugin's language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Language {
+    /// A crate built to wasm32 with `vlugin`.
     Rust,
+    /// A module script (`.mjs`), run by Valor's JavaScript engine.
     JavaScript,
 }
 
 /// One file of a template: where it goes (a template itself) and its text.
 pub struct File {
+    /// Where it goes in the new project, with `{{...}}` to fill in.
     pub path: &'static str,
+    /// Its text, with `{{...}}` to fill in.
     pub text: &'static str,
 }
 

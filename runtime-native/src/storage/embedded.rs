@@ -28,6 +28,7 @@ use valor_host::kv::Failure;
 
 const ENTRIES: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("valor_kv");
 
+/// The embedded store: one redb file; cheap to clone.
 #[derive(Clone)]
 pub struct Embedded {
     inner: Arc<Inner>,
@@ -219,6 +220,7 @@ impl Refusal {
 }
 
 impl Embedded {
+    /// Opens (or creates) the store in the file at `path`, with its reserve beside it.
     pub fn open(path: &Path) -> Result<Self, String> {
         let database = open_database(path)?;
         let identity = identity::Identity::of(path)
@@ -260,6 +262,7 @@ impl Embedded {
         })
     }
 
+    /// Where the data is, for the log.
     pub fn describe(&self) -> String {
         format!("embedded, in {}", self.inner.path.display())
     }
@@ -292,6 +295,7 @@ impl Embedded {
         }
     }
 
+    /// The value under `key`, if any.
     pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let (ns, k) = (namespace.to_owned(), key.to_owned());
         self.blocking(
@@ -309,6 +313,7 @@ impl Embedded {
         .await
     }
 
+    /// Stores `value` under `key`, durably.
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
         let (ns, k, v) = (namespace.to_owned(), key.to_owned(), value.to_vec());
         self.blocking(
@@ -326,6 +331,7 @@ impl Embedded {
         .await
     }
 
+    /// Removes `key` (nothing to remove is no error).
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
         let (ns, k) = (namespace.to_owned(), key.to_owned());
         self.blocking(
@@ -347,6 +353,7 @@ impl Embedded {
         .map(drop)
     }
 
+    /// The entries whose keys start with `prefix`, sorted; at most `max_bytes` of them.
     pub async fn scan(
         &self,
         namespace: &str,
@@ -417,6 +424,8 @@ impl Embedded {
         })
     }
 
+    /// Sets `key` to `new` (`None`: removes it) if its value is `expected` (`None`: absent);
+    /// otherwise answers the value it has.
     pub async fn compare_and_swap(
         &self,
         namespace: &str,

@@ -35,6 +35,7 @@ return {'1'}
 
 static COMPARE_AND_SWAP_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(COMPARE_AND_SWAP));
 
+/// The store in a Redis server shared with other Valor servers; cheap to clone.
 #[derive(Clone)]
 pub struct Shared {
     link: Link,
@@ -60,6 +61,7 @@ impl Shared {
         Ok(Self { link })
     }
 
+    /// Where the data is, for the log (the URL without its password).
     pub fn describe(&self) -> String {
         format!("Redis at {}", self.link.shown())
     }
@@ -71,6 +73,7 @@ impl Shared {
             .await
     }
 
+    /// The value under `key`, if any.
     pub async fn get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let mut command = redis::cmd("HGET");
         command.arg(hash(namespace)).arg(key);
@@ -79,6 +82,7 @@ impl Shared {
             .map_err(failed(format!("reading key {key:?}"), namespace))
     }
 
+    /// Stores `value` under `key`.
     pub async fn put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
         let mut command = redis::cmd("HSET");
         command.arg(hash(namespace)).arg(key).arg(value);
@@ -87,6 +91,7 @@ impl Shared {
             .map_err(failed(format!("writing key {key:?}"), namespace))
     }
 
+    /// Removes `key` (nothing to remove is no error).
     pub async fn delete(&self, namespace: &str, key: &str) -> Result<(), StorageError> {
         let mut command = redis::cmd("HDEL");
         command.arg(hash(namespace)).arg(key);
@@ -95,6 +100,7 @@ impl Shared {
             .map_err(failed(format!("deleting key {key:?}"), namespace))
     }
 
+    /// The entries whose keys start with `prefix`, sorted; at most `max_bytes` of them.
     pub async fn scan(
         &self,
         namespace: &str,
@@ -156,6 +162,8 @@ impl Shared {
         }
     }
 
+    /// Sets `key` to `new` (`None`: removes it) if its value is `expected` (`None`: absent),
+    /// atomically (one script); otherwise answers the value it has.
     pub async fn compare_and_swap(
         &self,
         namespace: &str,

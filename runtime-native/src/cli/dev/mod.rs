@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// The arguments of `valor dev`.
 #[derive(clap::Args)]
 pub struct Args {
     /// The project (default: the one holding the current directory).
@@ -32,6 +33,7 @@ pub struct Args {
 /// What a plugin that does not compile should be met with, in `valor dev`.
 pub const HINT: &str = "fix it and save: valor dev builds it again";
 
+/// Builds the project, then serves it and builds it again at every change, until stopped.
 pub fn run(args: Args) -> Result<(), String> {
     let project = Project::find(&args.project)?;
     // The port first: a port in use is said before a first build of a minute.

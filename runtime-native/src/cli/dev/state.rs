@@ -31,6 +31,7 @@ struct Now {
 }
 
 impl State {
+    /// Nothing built yet, and no file changed.
     pub fn new() -> Self {
         let now = Now {
             build: Build::Ready(Vec::new()),

@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+/// A file's device and inode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Identity {
     device: u64,

@@ -15,6 +15,7 @@ use std::sync::{Mutex, PoisonError};
 /// reserve was made again with 1008 KiB of its 1024 or more, 75 times of 75).
 pub const SIZE: u64 = 1024 * 1024;
 
+/// The reserve file of one store.
 pub struct Reserve {
     path: PathBuf,
     /// The reserve let go and not yet made whole again.
@@ -22,6 +23,7 @@ pub struct Reserve {
 }
 
 impl Reserve {
+    /// The reserve of the store at `store`: `<store>.reserve` (not made yet: see `fill`).
     pub fn beside(store: &Path) -> Self {
         let mut path = store.as_os_str().to_owned();
         path.push(".reserve");
@@ -31,6 +33,7 @@ impl Reserve {
         }
     }
 
+    /// The reserve's file.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -90,6 +93,7 @@ impl Reserve {
     }
 }
 
+/// Whether `error` says the disk (or the user's quota) is full.
 pub fn is_no_room(error: &std::io::Error) -> bool {
     matches!(
         error.kind(),

@@ -12,6 +12,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// Since when, and for how long, each kind of operation is refused as full.
 #[derive(Default)]
 pub struct Room {
     adds: Mutex<Option<Full>>,

@@ -4,6 +4,7 @@
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+/// One kind of log line, written at most once `every` while.
 pub struct Throttle {
     every: Duration,
     /// When the last line was written, and the events since.
@@ -11,6 +12,7 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// A throttle that has written nothing yet.
     pub const fn new(every: Duration) -> Self {
         Self {
             every,

@@ -60,7 +60,9 @@ pub enum Lane {
 
 /// Why a command failed, and of which kind.
 pub struct Fault {
+    /// How it failed, as plugins are told.
     pub failure: Failure,
+    /// What went wrong, for the message.
     pub reason: String,
 }
 

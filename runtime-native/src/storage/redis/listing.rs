@@ -43,6 +43,7 @@ end
 return out
 "#;
 
+/// `LIST`, hashed once: sent by its hash, and in full only to a Redis that lacks it.
 pub static LIST_SCRIPT: LazyLock<Script> = LazyLock::new(|| Script::new(LIST));
 
 /// What the script answered.
