@@ -15,6 +15,7 @@
 //! - [`registry`]: the run-time registry (`/_plugins`), over any host's mounts and store;
 //! - [`script`]: JavaScript plugins, run by the engine module `valor_js.wasm`;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
+//! - [`life`]: a mounted plugin's loading, backoff, quarantine and replays;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
 //!
 //! The plugin ABI itself is `valor-abi`'s; this crate is the hosts' side of the contract
@@ -29,6 +30,7 @@ pub mod frame;
 pub mod guest;
 pub mod integrity;
 pub mod kv;
+pub mod life;
 pub mod limits;
 pub mod manifest;
 pub mod mounts;

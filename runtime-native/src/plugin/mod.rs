@@ -1,6 +1,6 @@
 //! A mounted plugin: its module loaded on the first request (or at start, `eager`), a few
 //! instances of it serving requests concurrently, each replaced after a crash, and a time limit
-//! for each request. The same behaviour as the browser runtime's `plugin` module, on wasmtime.
+//! for each request. What every host does alike is `valor_host::life`'s; this is wasmtime's part.
 
 mod imports;
 mod instance;
@@ -9,16 +9,15 @@ mod state;
 
 use crate::host::PluginContext;
 use crate::reply::Reply;
-use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::future::{BoxFuture, FutureExt};
 use instance::{Fault, Instance};
 pub use load::{Modules, ScriptEngineSource};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
-use valor_host::backoff::Backoff;
-use valor_host::error::{DispatchError, MAX_DEPTH};
+use valor_host::error::DispatchError;
+use valor_host::life::Life;
 use valor_host::manifest::PluginSpec;
-use valor_host::quarantine::Quarantine;
 use valor_host::registry::PluginState;
 use wasmtime::Module;
 
@@ -41,24 +40,22 @@ struct InstanceSlot {
     in_flight: AtomicUsize,
 }
 
-type Loading = Shared<BoxFuture<'static, Result<Arc<Loaded>, String>>>;
+type Loading = BoxFuture<'static, Result<Arc<Loaded>, String>>;
 
 /// A plugin from the manifest or the registry.
 pub struct Plugin {
-    spec: PluginSpec,
+    /// Its entry, loading, backoff, quarantine and replays, as every host has them.
+    life: Life<Loading>,
     context: Arc<PluginContext>,
     /// The engine, and the modules compiled for it.
     modules: Arc<Modules>,
     /// How many instances serve it at most.
     instances: usize,
-    loading: Mutex<Option<Loading>>,
-    backoff: Arc<Mutex<Backoff>>,
-    quarantine: Mutex<Quarantine>,
 }
 
 impl valor_host::mounts::AsSpec for Plugin {
     fn as_spec(&self) -> &PluginSpec {
-        &self.spec
+        self.life.spec()
     }
 }
 
@@ -71,47 +68,31 @@ impl Plugin {
         instances: usize,
     ) -> Self {
         Self {
-            spec,
+            life: Life::new(spec),
             context: Arc::new(context),
             modules,
             instances: instances.max(1),
-            loading: Mutex::new(None),
-            backoff: Arc::default(),
-            quarantine: Mutex::default(),
         }
     }
 
+    /// The plugin's name, as in its entry.
     pub fn name(&self) -> &str {
-        &self.spec.name
+        &self.spec().name
     }
 
+    /// Its entry.
     pub fn spec(&self) -> &PluginSpec {
-        &self.spec
+        self.life.spec()
     }
 
     /// Where it stands: loaded or not, failed, quarantined.
     pub fn state(&self) -> PluginState {
-        let now = now_ms();
-        if let Some((seconds, _)) = lock(&self.quarantine).remaining(|| now) {
-            return PluginState::Quarantined { seconds };
-        }
-        let outcome = lock(&self.loading).as_ref().map(|l| l.peek().cloned());
-        match outcome {
-            None => PluginState::NotLoaded,
-            Some(None) => PluginState::Loading,
-            Some(Some(Ok(loaded))) => PluginState::Loaded {
-                digest: loaded.digest.clone(),
-            },
-            Some(Some(Err(reason))) => PluginState::Failed {
-                reason,
-                retry_in_s: lock(&self.backoff).seconds_left(now),
-            },
-        }
+        self.life.state(now_ms(), |loaded| loaded.digest.clone())
     }
 
     /// Loads its module now rather than on its first request.
     pub async fn preload(&self) -> Result<(), DispatchError> {
-        self.loaded().await.map(drop)
+        self.life.loaded(now_ms, || self.load()).await.map(drop)
     }
 
     /// Answers one request (encoded, its URI relative to the mount); `depth` counts
@@ -122,48 +103,29 @@ impl Plugin {
         safe: bool,
         depth: u32,
     ) -> Result<Reply, DispatchError> {
-        if depth > MAX_DEPTH {
-            return Err(DispatchError::TooDeep {
-                plugin: self.spec.name.clone(),
-            });
-        }
-        let limit = Duration::from_millis(self.spec.timeout_ms.into());
-        match tokio::time::timeout(limit, self.run(request, safe, depth)).await {
+        let spec = self.spec();
+        let run = self.life.run(
+            safe,
+            depth,
+            now_ms,
+            || self.load(),
+            |loaded| async move {
+                // Each attempt goes to the least busy instance: a replay need not meet the
+                // instance that was just replaced.
+                let slot = loaded.pick();
+                slot.in_flight.fetch_add(1, Ordering::Relaxed);
+                let _done = InFlight(slot);
+                self.attempt(slot, &loaded, request, depth).await
+            },
+        );
+        let limit = Duration::from_millis(spec.timeout_ms.into());
+        match tokio::time::timeout(limit, run).await {
             Ok(answer) => answer,
             Err(_) => Err(DispatchError::TimedOut {
-                plugin: self.spec.name.clone(),
-                timeout_ms: self.spec.timeout_ms,
+                plugin: spec.name.clone(),
+                timeout_ms: spec.timeout_ms,
             }),
         }
-    }
-
-    async fn run(&self, request: &[u8], safe: bool, depth: u32) -> Result<Reply, DispatchError> {
-        if let Some((seconds, strikes)) = lock(&self.quarantine).remaining(now_ms) {
-            return Err(DispatchError::Quarantined {
-                plugin: self.spec.name.clone(),
-                seconds,
-                strikes,
-                fuel: self.spec.fuel.unwrap_or_default(),
-            });
-        }
-        let loaded = self.loaded().await?;
-        let slot = loaded.pick();
-        slot.in_flight.fetch_add(1, Ordering::Relaxed);
-        let _done = InFlight(slot);
-        let mut answer = self.attempt(slot, &loaded, request, depth).await?;
-        if let Err(Fault::Lost { replayable }) = answer {
-            // Another request crashed the instance under this one. If this one cannot have
-            // had an effect outside the plugin yet, it runs again, once, on a fresh instance.
-            if replayable || safe {
-                answer = self.attempt(slot, &loaded, request, depth).await?;
-            }
-        }
-        match &answer {
-            Ok(_) => lock(&self.quarantine).answered(),
-            Err(Fault::OutOfFuel) => lock(&self.quarantine).ran_out(now_ms()),
-            Err(_) => {}
-        }
-        answer.map_err(|fault| fault.into_error(&self.spec))
     }
 
     /// Runs the request on the slot's instance; discards the instance if it broke.
@@ -186,7 +148,7 @@ impl Plugin {
                         Arc::clone(&self.context),
                         &loaded.init,
                     )
-                    .map_err(|reason| self.unavailable(reason))?;
+                    .map_err(|reason| self.life.unavailable(reason))?;
                     *current = Some(Arc::clone(&instance));
                     instance
                 }
@@ -203,71 +165,34 @@ impl Plugin {
         Ok(answer)
     }
 
-    async fn loaded(&self) -> Result<Arc<Loaded>, DispatchError> {
-        let loading = {
-            let mut slot = lock(&self.loading);
-            let failed = slot
-                .as_ref()
-                .is_some_and(|l| matches!(l.peek(), Some(Err(_))));
-            if failed && lock(&self.backoff).is_over(now_ms()) {
-                *slot = None;
-            }
-            slot.get_or_insert_with(|| self.load()).clone()
-        };
-        loading.await.map_err(|reason| {
-            let seconds = lock(&self.backoff).seconds_left(now_ms());
-            self.unavailable(format!(
-                "{reason} (it is loaded again on a request in {seconds} s or later)"
-            ))
-        })
-    }
-
-    /// Reads, checks and compiles the module, and creates its first instance; the outcome
-    /// feeds the backoff.
+    /// Reads, checks and compiles the module, and creates its first instance.
     fn load(&self) -> Loading {
-        let (spec, modules, context, backoff) = (
-            self.spec.clone(),
+        let (spec, modules, context) = (
+            self.spec().clone(),
             Arc::clone(&self.modules),
             Arc::clone(&self.context),
-            Arc::clone(&self.backoff),
         );
         let instances = self.instances;
         async move {
-            let loaded = async {
-                let load::Compiled {
-                    module,
-                    digest,
-                    script,
-                } = load::compile(&modules, &spec).await?;
-                let init: Arc<[u8]> =
-                    valor_host::script::init_message(&spec, &context.origin, script).into();
-                let first = Instance::new(modules.engine(), &module, context, &init)?;
-                let instances: Vec<InstanceSlot> =
-                    (0..instances).map(|_| InstanceSlot::default()).collect();
-                *instances[0].instance.lock().await = Some(first);
-                Ok::<_, String>(Loaded {
-                    module,
-                    digest,
-                    init,
-                    instances,
-                })
-            }
-            .await;
-            match &loaded {
-                Ok(_) => lock(&backoff).succeeded(),
-                Err(_) => lock(&backoff).failed(now_ms()),
-            }
-            loaded.map(Arc::new)
+            let load::Compiled {
+                module,
+                digest,
+                script,
+            } = load::compile(&modules, &spec).await?;
+            let init: Arc<[u8]> =
+                valor_host::script::init_message(&spec, &context.origin, script).into();
+            let first = Instance::new(modules.engine(), &module, context, &init)?;
+            let instances: Vec<InstanceSlot> =
+                (0..instances).map(|_| InstanceSlot::default()).collect();
+            *instances[0].instance.lock().await = Some(first);
+            Ok(Arc::new(Loaded {
+                module,
+                digest,
+                init,
+                instances,
+            }))
         }
         .boxed()
-        .shared()
-    }
-
-    fn unavailable(&self, reason: String) -> DispatchError {
-        DispatchError::Unavailable {
-            plugin: self.spec.name.clone(),
-            reason,
-        }
     }
 }
 
@@ -289,12 +214,6 @@ impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn now_ms() -> f64 {

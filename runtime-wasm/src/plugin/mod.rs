@@ -10,21 +10,19 @@ mod rewriter;
 mod rewritten;
 mod slot;
 
-use crate::error::{DispatchError, MAX_DEPTH};
+use crate::error::DispatchError;
 use crate::host::{timer, PluginContext};
 use crate::inbound::RequestFrame;
 use crate::manifest::PluginSpec;
 use crate::reply::{Reply, Tag};
-use futures::future::{self, Either, FutureExt, LocalBoxFuture, Shared};
+use futures::future::{self, Either, FutureExt, LocalBoxFuture};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
 use slot::Slot;
-use valor_host::backoff::Backoff;
-use valor_host::quarantine::Quarantine;
+use valor_host::life::Life;
 pub use valor_host::registry::PluginState;
 
 pub use modules::Modules;
-use std::cell::RefCell;
 use std::pin::pin;
 use std::rc::Rc;
 
@@ -42,24 +40,20 @@ struct Loaded {
     instance: Slot<Rc<Instance>>,
 }
 
-type Loading = Shared<LocalBoxFuture<'static, Result<Rc<Loaded>, String>>>;
+type Loading = LocalBoxFuture<'static, Result<Rc<Loaded>, String>>;
 
 /// A plugin from the manifest.
 pub struct Plugin {
-    spec: PluginSpec,
+    /// Its entry, loading, backoff, quarantine and replays, as every host has them.
+    life: Life<Loading>,
     context: Rc<PluginContext>,
-    /// Started by the first request; every later request awaits the same outcome. A failed
-    /// load is started again by the first request after its backoff.
-    loading: RefCell<Option<Loading>>,
-    backoff: Rc<Backoff>,
-    quarantine: Quarantine,
     /// Where its module is compiled, shared with the plugins that mount the same file.
     modules: Rc<Modules>,
 }
 
 impl valor_host::mounts::AsSpec for Plugin {
     fn as_spec(&self) -> &PluginSpec {
-        &self.spec
+        self.life.spec()
     }
 }
 
@@ -67,72 +61,56 @@ impl Plugin {
     /// A plugin that will be loaded when first needed.
     pub fn new(spec: PluginSpec, context: PluginContext, modules: Rc<Modules>) -> Self {
         Self {
-            spec,
+            life: Life::new(spec),
             context: Rc::new(context),
-            loading: RefCell::new(None),
-            backoff: Rc::default(),
-            quarantine: Quarantine::default(),
             modules,
         }
     }
 
     /// The plugin's name, as in the manifest.
     pub fn name(&self) -> &str {
-        &self.spec.name
+        &self.spec().name
     }
 
     /// Its entry.
     pub fn spec(&self) -> &PluginSpec {
-        &self.spec
+        self.life.spec()
     }
 
     /// Where it stands: loaded or not, failed, quarantined.
     pub fn state(&self) -> PluginState {
-        let now = js_sys::Date::now();
-        if let Some((seconds, _)) = self.quarantine.remaining(|| now) {
-            return PluginState::Quarantined { seconds };
-        }
-        let outcome = self.loading.borrow().as_ref().map(|l| l.peek().cloned());
-        match outcome {
-            None => PluginState::NotLoaded,
-            Some(None) => PluginState::Loading,
-            Some(Some(Ok(loaded))) => PluginState::Loaded {
-                digest: loaded.digest.clone(),
-            },
-            Some(Some(Err(reason))) => PluginState::Failed {
-                reason,
-                retry_in_s: self.backoff.seconds_left(now),
-            },
-        }
+        self.life
+            .state(js_sys::Date::now(), |loaded| loaded.digest.clone())
     }
 
     /// The module its instances are made of: the entry's, or for a script the engine's.
     fn source(&self) -> load::Source {
-        let script = valor_host::script::is_script(&self.spec.url);
+        let script = valor_host::script::is_script(&self.spec().url);
         load::Source {
             url: match script {
                 true => self.modules.script_engine_url().to_owned(),
-                false => self.spec.url.clone(),
+                false => self.spec().url.clone(),
             },
             limits: self.context.meter_limits(),
             // A script's integrity is checked on the script.
-            integrity: self.spec.integrity.clone().filter(|_| !script),
+            integrity: self.spec().integrity.clone().filter(|_| !script),
         }
     }
 
     /// Loads its module now rather than on its first request; why not, if it cannot be.
     pub async fn preload(&self) -> Result<(), DispatchError> {
-        self.loaded().await.map(drop)
+        let loaded = self.life.loaded(js_sys::Date::now, || self.load());
+        loaded.await.map(drop)
     }
 
     /// The largest request body it accepts (its entry's `max_body_bytes`).
     pub fn max_body_bytes(&self) -> u32 {
-        self.spec.max_body_bytes
+        self.spec().max_body_bytes
     }
 
     /// Whether its entry lets it answer page navigations.
     pub fn accepts_navigations(&self) -> bool {
-        self.spec.navigations
+        self.spec().navigations
     }
 
     /// Answers one request (its URI relative to the plugin's prefix), tagged with the plugin's
@@ -157,8 +135,8 @@ impl Plugin {
     /// What its replies are tagged with.
     pub fn tag(&self) -> Tag<'_> {
         Tag {
-            plugin: &self.spec.name,
-            sandbox: self.spec.sandbox,
+            plugin: &self.spec().name,
+            sandbox: self.spec().sandbox,
         }
     }
 
@@ -168,15 +146,17 @@ impl Plugin {
         depth: u32,
         page: Option<&web_sys::Request>,
     ) -> Result<Reply, DispatchError> {
-        if depth > MAX_DEPTH {
-            return Err(DispatchError::TooDeep {
-                plugin: self.spec.name.clone(),
-            });
-        }
         // The time limit covers loading too: a module whose fetch never settles must not
         // hold the request for ever.
-        let work = pin!(self.run(request, depth));
-        let deadline = pin!(timer::sleep(f64::from(self.spec.timeout_ms)));
+        let work = pin!(self.life.run(
+            request.is_safe(),
+            depth,
+            js_sys::Date::now,
+            || self.load(),
+            |loaded| async move { self.attempt(&loaded, request, depth).await },
+        ));
+        let spec = self.spec();
+        let deadline = pin!(timer::sleep(f64::from(spec.timeout_ms)));
         let aborted = pin!(match page {
             // (Not `page.clone()`: that is `Request.clone()`, a copy of the request.)
             Some(page) => Either::Left(abort::aborted(Clone::clone(page))),
@@ -188,38 +168,11 @@ impl Plugin {
         match future::select(work, future::select(deadline, aborted)).await {
             Either::Left((answer, _)) => answer,
             Either::Right((Either::Left(_), _)) => Err(DispatchError::TimedOut {
-                plugin: self.spec.name.clone(),
-                timeout_ms: self.spec.timeout_ms,
+                plugin: spec.name.clone(),
+                timeout_ms: spec.timeout_ms,
             }),
             Either::Right((Either::Right(_), _)) => Err(DispatchError::Aborted),
         }
-    }
-
-    /// Loads the plugin if it is not yet, and runs the request on its current instance.
-    async fn run(&self, request: &RequestFrame, depth: u32) -> Result<Reply, DispatchError> {
-        if let Some((seconds, strikes)) = self.quarantine.remaining(js_sys::Date::now) {
-            return Err(DispatchError::Quarantined {
-                plugin: self.spec.name.clone(),
-                seconds,
-                strikes,
-                fuel: self.spec.fuel.unwrap_or_default(),
-            });
-        }
-        let loaded = self.loaded().await?;
-        let mut answer = self.attempt(&loaded, request, depth).await?;
-        if let Err(Fault::Lost { replayable }) = answer {
-            // Another request crashed the instance under this one. If this one cannot have
-            // had an effect outside the plugin yet, it runs again, once, on the fresh instance.
-            if replayable || request.is_safe() {
-                answer = self.attempt(&loaded, request, depth).await?;
-            }
-        }
-        match &answer {
-            Ok(_) => self.quarantine.answered(),
-            Err(Fault::OutOfFuel) => self.quarantine.ran_out(js_sys::Date::now()),
-            Err(_) => {}
-        }
-        answer.map_err(|fault| fault.into_error(&self.spec))
     }
 
     /// Runs the encoded request on the current instance; discards the instance if it broke.
@@ -240,32 +193,12 @@ impl Plugin {
         Ok(answer)
     }
 
-    async fn loaded(&self) -> Result<Rc<Loaded>, DispatchError> {
-        let loading = {
-            let mut slot = self.loading.borrow_mut();
-            let failed = slot
-                .as_ref()
-                .is_some_and(|l| matches!(l.peek(), Some(Err(_))));
-            if failed && self.backoff.is_over(js_sys::Date::now()) {
-                *slot = None;
-            }
-            slot.get_or_insert_with(|| self.load()).clone()
-        };
-        loading.await.map_err(|reason| {
-            let seconds = self.backoff.seconds_left(js_sys::Date::now());
-            self.unavailable(format!(
-                "{reason} (it is loaded again on a request in {seconds} s or later)"
-            ))
-        })
-    }
-
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
     fn load(&self) -> Loading {
         let source = self.source();
-        let (spec, context, backoff, modules) = (
-            self.spec.clone(),
+        let (spec, context, modules) = (
+            self.spec().clone(),
             Rc::clone(&self.context),
-            Rc::clone(&self.backoff),
             Rc::clone(&self.modules),
         );
         async move {
@@ -293,10 +226,7 @@ impl Plugin {
                 crate::sys::mark(name, "instantiated");
                 Ok::<_, String>((compiled, init, instance))
             };
-            let (compiled, init, instance) = loaded
-                .await
-                .inspect_err(|_| backoff.failed(js_sys::Date::now()))?;
-            backoff.succeeded();
+            let (compiled, init, instance) = loaded.await?;
             let instance = future::ready(Ok(Rc::new(instance))).boxed_local();
             Ok(Rc::new(Loaded {
                 module: compiled.module,
@@ -306,7 +236,6 @@ impl Plugin {
             }))
         }
         .boxed_local()
-        .shared()
     }
 
     async fn instance(&self, loaded: &Loaded) -> Result<Rc<Instance>, DispatchError> {
@@ -323,13 +252,8 @@ impl Plugin {
             }
             .boxed_local()
         });
-        instance.await.map_err(|reason| self.unavailable(reason))
-    }
-
-    fn unavailable(&self, reason: String) -> DispatchError {
-        DispatchError::Unavailable {
-            plugin: self.spec.name.clone(),
-            reason,
-        }
+        instance
+            .await
+            .map_err(|reason| self.life.unavailable(reason))
     }
 }
