@@ -25,6 +25,7 @@ pub mod app;
 pub mod files;
 mod host;
 mod inbound;
+mod native;
 mod plugin;
 mod registry;
 mod reply;
