@@ -34,6 +34,9 @@ pub struct Options {
     pub script_engine: ScriptEngineSource,
     /// The app's files, served at every path no plugin's prefix claims (`--static`).
     pub static_dir: Option<PathBuf>,
+    /// Whether entries may name native plugins, shared libraries run in the server's own
+    /// process (`--allow-native-plugins`).
+    pub allow_native_plugins: bool,
 }
 
 pub use crate::plugin::ScriptEngineSource;
@@ -85,7 +88,10 @@ pub async fn run(
         .to_owned();
     let shared = Shared {
         origin,
-        modules: Arc::new(Modules::new(engine()?, options.script_engine.clone())),
+        modules: Arc::new(
+            Modules::new(engine()?, options.script_engine.clone())
+                .with_native_plugins(options.allow_native_plugins),
+        ),
         storage,
         client: client()?,
         instances: options.instances,

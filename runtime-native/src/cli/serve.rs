@@ -43,6 +43,11 @@ pub struct Args {
     /// into valor).
     #[arg(long, env = "VALOR_JS_ENGINE")]
     js_engine: Option<PathBuf>,
+    /// Load native plugins: entries whose url ends in .so, .dylib or .dll, plugins built as
+    /// shared libraries for this machine. They are trusted code, run in this process with its
+    /// rights and no fuel or memory_mb limit; without this flag they answer 502.
+    #[arg(long)]
+    allow_native_plugins: bool,
 }
 
 /// Serves the manifest's plugins until Ctrl-C (or SIGTERM).
@@ -61,6 +66,7 @@ pub fn run(args: Args) -> Result<(), String> {
             None => ScriptEngineSource::Embedded(assets::script_engine()),
         },
         static_dir: args.static_dir,
+        allow_native_plugins: args.allow_native_plugins,
     };
     super::runtime()?.block_on(serve::run(
         options,

@@ -1,6 +1,7 @@
 //! A plugin's module: read from its URL, checked against its `integrity`, compiled, and its
 //! imports and memory checked before any of its code runs.
 
+use crate::native::Library;
 use crate::source;
 use sha2::Digest;
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
 use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
 use valor_host::integrity::{self, sri_form, Algorithm};
-use valor_host::manifest::PluginSpec;
+use valor_host::manifest::{self, PluginSpec};
 use valor_host::script;
 use wasmtime::{Engine, ExternType, Module};
 
@@ -19,6 +20,8 @@ pub struct Modules {
     engine: Engine,
     compiled: Mutex<HashMap<String, Weak<Module>>>,
     script_engine: ScriptEngine,
+    /// Whether native plugins (shared libraries) may be loaded (`--allow-native-plugins`).
+    native_plugins: bool,
 }
 
 /// The JavaScript engine module (`valor_js.wasm`), which runs `.js` and `.mjs` entries:
@@ -47,7 +50,14 @@ impl Modules {
                 source: script_engine,
                 compiled: tokio::sync::OnceCell::new(),
             },
+            native_plugins: false,
         }
+    }
+
+    /// Lets entries name native plugins: trusted code, run in the server's own process.
+    pub fn with_native_plugins(mut self, allowed: bool) -> Self {
+        self.native_plugins = allowed;
+        self
     }
 
     /// The JavaScript engine, compiled (once: scripts loading together wait for the same
@@ -96,9 +106,16 @@ impl Modules {
     }
 }
 
+/// What a plugin's instances are made from: a compiled WebAssembly module, or a native
+/// plugin's loaded library.
+pub enum Code {
+    Wasm(Arc<Module>),
+    Native(Arc<Library>),
+}
+
 /// What a plugin's instances are made from.
 pub struct Compiled {
-    pub module: Arc<Module>,
+    pub module: Code,
     /// The SHA-256 of the entry's file (Subresource Integrity form).
     pub digest: String,
     /// For a JavaScript plugin, the engine's init config (with the script); else none.
@@ -108,13 +125,29 @@ pub struct Compiled {
 /// The entry's module, compiled, or for a script the JavaScript engine's.
 pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, String> {
     let url = &spec.url;
+    if spec.is_native() && !modules.native_plugins {
+        return Err(manifest::native_not_allowed(url));
+    }
     let bytes = source::read(url).await?;
     let digest = checked(spec, &bytes).await?;
+    if spec.is_native() {
+        let (name, url) = (spec.name.clone(), url.clone());
+        // Loading runs the library's initialisers and copies the file: not on the threads
+        // that serve requests.
+        let library = tokio::task::spawn_blocking(move || Library::load(&name, &url, &bytes))
+            .await
+            .map_err(|e| format!("loading {} failed: {e}", spec.url))??;
+        return Ok(Compiled {
+            module: Code::Native(library),
+            digest,
+            script: None,
+        });
+    }
     if !script::is_script(url) {
         let module = compiled_module(modules, url, bytes, digest.clone()).await?;
         check_module(&module, spec)?;
         return Ok(Compiled {
-            module,
+            module: Code::Wasm(module),
             digest,
             script: None,
         });
@@ -126,7 +159,7 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
         .map_err(|reason| format!("{url} is a JavaScript plugin, and {reason}"))?;
     check_module(&module, spec)?;
     Ok(Compiled {
-        module,
+        module: Code::Wasm(module),
         digest,
         script: Some(script::engine_config(spec, &source)),
     })

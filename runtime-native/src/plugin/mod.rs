@@ -8,9 +8,11 @@ mod load;
 mod state;
 
 use crate::host::PluginContext;
+use crate::native::NativeInstance;
 use crate::reply::Reply;
 use futures::future::{BoxFuture, FutureExt};
 use instance::{Fault, Instance};
+use load::Code;
 pub use load::{Modules, ScriptEngineSource};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -19,11 +21,10 @@ use valor_host::error::DispatchError;
 use valor_host::life::Life;
 use valor_host::manifest::PluginSpec;
 use valor_host::registry::PluginState;
-use wasmtime::Module;
 
 /// The compiled module and its instances.
 struct Loaded {
-    module: Arc<Module>,
+    module: Code,
     /// The SHA-256 of the entry's file, in Subresource Integrity form.
     digest: String,
     /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
@@ -36,8 +37,56 @@ struct Loaded {
 
 #[derive(Default)]
 struct InstanceSlot {
-    instance: tokio::sync::Mutex<Option<Arc<Instance>>>,
+    instance: tokio::sync::Mutex<Option<Live>>,
     in_flight: AtomicUsize,
+}
+
+/// An instance of either kind of plugin.
+#[derive(Clone)]
+enum Live {
+    Wasm(Arc<Instance>),
+    Native(Arc<NativeInstance>),
+}
+
+impl Live {
+    /// A new instance of `code`, initialised with `init`.
+    async fn new(
+        modules: &Modules,
+        code: &Code,
+        context: Arc<PluginContext>,
+        init: &Arc<[u8]>,
+    ) -> Result<Self, String> {
+        match code {
+            Code::Wasm(module) => {
+                Instance::new(modules.engine(), module, context, init).map(Live::Wasm)
+            }
+            Code::Native(library) => NativeInstance::new(library, context, Arc::clone(init))
+                .await
+                .map(Live::Native),
+        }
+    }
+
+    async fn dispatch(&self, request: &[u8], depth: u32) -> Result<Reply, Fault> {
+        match self {
+            Live::Wasm(instance) => instance.dispatch(request, depth).await,
+            Live::Native(instance) => instance.dispatch(request, depth).await,
+        }
+    }
+
+    fn is_broken(&self) -> bool {
+        match self {
+            Live::Wasm(instance) => instance.is_broken(),
+            Live::Native(instance) => instance.is_broken(),
+        }
+    }
+
+    fn is(&self, other: &Live) -> bool {
+        match (self, other) {
+            (Live::Wasm(a), Live::Wasm(b)) => Arc::ptr_eq(a, b),
+            (Live::Native(a), Live::Native(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 type Loading = BoxFuture<'static, Result<Arc<Loaded>, String>>;
@@ -60,13 +109,15 @@ impl valor_host::mounts::AsSpec for Plugin {
 }
 
 impl Plugin {
-    /// A plugin that will be loaded when first needed, served by up to `instances` instances.
+    /// A plugin that will be loaded when first needed, served by up to `instances` instances
+    /// (a native plugin by one: its library has one set of statics).
     pub fn new(
         spec: PluginSpec,
         context: PluginContext,
         modules: Arc<Modules>,
         instances: usize,
     ) -> Self {
+        let instances = if spec.is_native() { 1 } else { instances };
         Self {
             life: Life::new(spec),
             context: Arc::new(context),
@@ -139,17 +190,18 @@ impl Plugin {
         let instance = {
             let mut current = slot.instance.lock().await;
             match current.as_ref() {
-                Some(instance) => Arc::clone(instance),
+                Some(instance) => instance.clone(),
                 None => {
                     // A failure is not kept: the next request tries again.
-                    let instance = Instance::new(
-                        self.modules.engine(),
+                    let instance = Live::new(
+                        &self.modules,
                         &loaded.module,
                         Arc::clone(&self.context),
                         &loaded.init,
                     )
+                    .await
                     .map_err(|reason| self.life.unavailable(reason))?;
-                    *current = Some(Arc::clone(&instance));
+                    *current = Some(instance.clone());
                     instance
                 }
             }
@@ -158,7 +210,7 @@ impl Plugin {
         if instance.is_broken() {
             // Its memory may be inconsistent now: never reuse it.
             let mut current = slot.instance.lock().await;
-            if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &instance)) {
+            if current.as_ref().is_some_and(|c| c.is(&instance)) {
                 *current = None;
             }
         }
@@ -181,7 +233,7 @@ impl Plugin {
             } = load::compile(&modules, &spec).await?;
             let init: Arc<[u8]> =
                 valor_host::script::init_message(&spec, &context.origin, script).into();
-            let first = Instance::new(modules.engine(), &module, context, &init)?;
+            let first = Live::new(&modules, &module, context, &init).await?;
             let instances: Vec<InstanceSlot> =
                 (0..instances).map(|_| InstanceSlot::default()).collect();
             *instances[0].instance.lock().await = Some(first);
