@@ -6,15 +6,8 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http_body_util::Full;
 use valor_host::error::DispatchError;
-
-/// The header on every response a plugin produced, naming the plugin.
-pub const PLUGIN_HEADER: &str = "x-valor-plugin";
-
-/// Forbids a browser to guess another content type than a response declares.
-const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
-
-/// Makes a document a response carries run in an opaque origin (the entry's `sandbox`).
-const SANDBOX: (&str, &str) = ("content-security-policy", "sandbox");
+use valor_host::reply::{self as rules, set_by_host};
+pub use valor_host::reply::{Tag, PLUGIN_HEADER};
 
 /// A status, headers (raw bytes, in order, names may repeat) and a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,22 +17,12 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-/// Which plugin a reply comes from, and whether its entry sandboxes its documents.
-#[derive(Debug, Clone, Copy)]
-pub struct Tag<'a> {
-    pub plugin: &'a str,
-    pub sandbox: bool,
-}
-
 impl Reply {
     /// A plain-text reply.
     pub fn text(status: u16, text: &str) -> Self {
         Self {
             status,
-            headers: vec![(
-                b"content-type".to_vec(),
-                b"text/plain; charset=utf-8".to_vec(),
-            )],
+            headers: vec![(b"content-type".to_vec(), rules::TEXT.into())],
             body: text.as_bytes().to_vec(),
         }
     }
@@ -68,7 +51,8 @@ impl Reply {
         if error.status().is_server_error() {
             tracing::error!("{error}");
         }
-        let mut reply = Self::text(error.status().as_u16(), &format!("{error}\n"));
+        let (status, text) = rules::error(error);
+        let mut reply = Self::text(status, &text);
         if let Some(tag) = tag {
             reply.tag(tag);
         }
@@ -80,12 +64,10 @@ impl Reply {
     pub fn tag(&mut self, tag: Tag) {
         self.headers
             .retain(|(name, value)| !set_by_host(name, value));
-        self.headers
-            .push((PLUGIN_HEADER.into(), tag.plugin.as_bytes().to_vec()));
-        self.headers.push((NOSNIFF.0.into(), NOSNIFF.1.into()));
-        if tag.sandbox {
-            self.headers.push((SANDBOX.0.into(), SANDBOX.1.into()));
-        }
+        let tagged = tag
+            .headers()
+            .map(|(name, value)| (name.into(), value.into()));
+        self.headers.extend(tagged);
     }
 
     /// The reply in the ABI's encoding, for a plugin that fetched another.
@@ -101,15 +83,8 @@ impl Reply {
     /// The HTTP response. Fails, saying why, on what HTTP cannot carry (a status outside 200 to
     /// 599, as the browser host allows; a header name or value HTTP forbids).
     fn try_into_http(self) -> Result<http::Response<Full<Bytes>>, String> {
-        if !(200..=599).contains(&self.status) {
-            return Err(format!(
-                "status {} cannot be sent: a Valor host answers only 200 to 599",
-                self.status
-            ));
-        }
-        // As the Fetch standard has it: these statuses carry no body.
-        let null_body = matches!(self.status, 204 | 205 | 304);
-        let body = if null_body {
+        rules::check_status(self.status)?;
+        let body = if rules::has_null_body(self.status) {
             Bytes::new()
         } else {
             Bytes::from(self.body)
@@ -131,24 +106,11 @@ impl Reply {
     /// The response for a client: the reply, or a 500 saying why HTTP cannot carry it.
     pub fn into_http(self, tag: Option<Tag>) -> http::Response<Full<Bytes>> {
         self.try_into_http().unwrap_or_else(|reason| {
-            let error = DispatchError::InvalidResponse {
-                plugin: tag.map(|t| t.plugin).unwrap_or_default().to_owned(),
-                reason,
-            };
-            Self::error(&error, tag)
+            Self::error(&rules::unsendable(tag, reason), tag)
                 .try_into_http()
                 .expect("a plain-text 500 is always a response")
         })
     }
-}
-
-/// Whether a header is one the host sets on a tagged reply (a plugin's own copy is dropped):
-/// the plugin's name, nosniff, and the sandbox policy (one is enough, however many plugins a
-/// reply passed through).
-fn set_by_host(name: &[u8], value: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
-        || name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
-        || (name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
 }
 
 #[cfg(test)]

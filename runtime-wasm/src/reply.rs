@@ -12,17 +12,8 @@ use std::ops::Range;
 use wasm_bindgen::JsCast;
 
 pub use valor_host::frame::FrameHead;
-
-/// The header on every response a plugin produced, naming the plugin.
-pub const PLUGIN_HEADER: &str = "x-valor-plugin";
-
-/// Forbids the browser to guess another content type than a response declares: a plugin's JSON
-/// is never run as a script.
-const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
-
-/// Makes a document a response carries run in an opaque origin, never as the app's (the entry's
-/// `sandbox`). Appended: browsers enforce every policy a response carries, the plugin's own too.
-const SANDBOX: (&str, &str) = ("content-security-policy", "sandbox");
+use valor_host::reply::{self as rules, set_by_host};
+pub use valor_host::reply::{Tag, PLUGIN_HEADER};
 
 /// A status, headers and a body, on their way out.
 #[derive(Debug)]
@@ -40,15 +31,6 @@ enum Body {
     Bytes(Range<usize>),
     /// A copy of its own (WebKit read freed plugin memory through views), from a plugin.
     Js(js_sys::Uint8Array),
-}
-
-/// Which plugin a reply comes from, and whether its entry sandboxes its documents.
-#[derive(Debug, Clone, Copy)]
-pub struct Tag<'a> {
-    /// The plugin's name (validated to a header-safe alphabet when its entry was read).
-    pub plugin: &'a str,
-    /// Its entry's `sandbox`.
-    pub sandbox: bool,
 }
 
 impl Reply {
@@ -84,7 +66,8 @@ impl Reply {
         if error.status().is_server_error() {
             web_sys::console::error_1(&format!("[valor] {error}").into());
         }
-        let mut reply = Self::text(error.status().as_u16(), &format!("{error}\n"));
+        let (status, text) = rules::error(error);
+        let mut reply = Self::text(status, &text);
         if let Some(tag) = tag {
             reply.tag(tag);
         }
@@ -94,7 +77,7 @@ impl Reply {
     /// A plain-text reply.
     pub fn text(status: u16, text: &str) -> Self {
         let mut reply = Self::new(status);
-        reply.header("content-type", b"text/plain; charset=utf-8");
+        reply.header("content-type", rules::TEXT.as_bytes());
         reply.set_body(text.as_bytes());
         reply
     }
@@ -139,10 +122,8 @@ impl Reply {
         let bytes = &self.bytes;
         self.headers
             .retain(|(name, value)| !set_by_host(&bytes[name.clone()], &bytes[value.clone()]));
-        self.header(PLUGIN_HEADER, tag.plugin.as_bytes());
-        self.header(NOSNIFF.0, NOSNIFF.1.as_bytes());
-        if tag.sandbox {
-            self.header(SANDBOX.0, SANDBOX.1.as_bytes());
+        for (name, value) in tag.headers() {
+            self.header(name, value.as_bytes());
         }
     }
 
@@ -177,17 +158,12 @@ impl Reply {
     /// The web response. Fails, saying why, if the browser refuses it (a status outside 200 to
     /// 599, a header name or value HTTP forbids).
     pub fn to_web(&self) -> Result<web_sys::Response, String> {
-        if !(200..=599).contains(&self.status) {
-            return Err(format!(
-                "status {} cannot be sent: a Valor host answers only 200 to 599",
-                self.status
-            ));
-        }
+        rules::check_status(self.status)?;
         let init: web_sys::ResponseInit = js_sys::JSON::parse(&self.init_json())
             .map_err(|e| sys::describe(&e))?
             .unchecked_into();
         // The Fetch standard forbids a body on these statuses: drop it rather than throw.
-        let null_body = matches!(self.status, 204 | 205 | 304);
+        let null_body = rules::has_null_body(self.status);
         let body = match &self.body {
             _ if null_body => None,
             Body::Bytes(range) if range.is_empty() => None,
@@ -201,10 +177,7 @@ impl Reply {
     /// The reply for a page: its web response, or a 500 saying why the browser refused it.
     pub fn into_web(self, tag: Option<Tag>) -> web_sys::Response {
         self.to_web().unwrap_or_else(|reason| {
-            let error = DispatchError::InvalidResponse {
-                plugin: tag.map(|t| t.plugin).unwrap_or_default().to_owned(),
-                reason,
-            };
+            let error = rules::unsendable(tag, reason);
             // A 500 with a text body always converts.
             Self::error(&error, tag)
                 .to_web()
@@ -222,15 +195,6 @@ impl Reply {
         let headers: Vec<(&[u8], &[u8])> = self.headers().collect();
         valor_abi::codec::encode_response_parts(self.status, &headers, &body)
     }
-}
-
-/// Whether a header is one the host sets on a tagged reply (a plugin's own copy is dropped):
-/// the plugin's name, nosniff, and the sandbox policy (one is enough, however many plugins a
-/// reply passed through).
-fn set_by_host(name: &[u8], value: &[u8]) -> bool {
-    name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
-        || name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
-        || (name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
 }
 
 /// Appends `bytes` as a JSON string of the same code units (a ByteString).

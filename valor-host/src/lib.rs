@@ -12,6 +12,7 @@
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
 //! - [`kv`]: plugins' storage commands, run against any host's store;
 //! - [`mounts`]: what answers at each prefix, changed at run time;
+//! - [`reply`]: what every reply gets on its way out (its plugin's tag, the status check);
 //! - [`registry`]: the run-time registry (`/_plugins`), over any host's mounts and store;
 //! - [`script`]: JavaScript plugins, run by the engine module `valor_js.wasm`;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
@@ -36,6 +37,7 @@ pub mod manifest;
 pub mod mounts;
 pub mod quarantine;
 pub mod registry;
+pub mod reply;
 pub mod result;
 pub mod routes;
 pub mod script;
