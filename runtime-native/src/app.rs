@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
+use valor_host::registry::{self, PluginState};
 
 /// How much more fuel the JavaScript engine is metered with than a script's entry gives (see
 /// `valor_host::script::metered_fuel`): wasmtime counts the instructions run, and a script's own
@@ -32,10 +33,13 @@ pub type Mounts = valor_host::mounts::Mounts<Arc<Plugin>>;
 
 /// What every plugin of this server shares.
 pub struct Shared {
+    /// The origin plugins are told (their `valor_init`), and the registry's callers must be.
     pub origin: String,
     /// The engine, and the modules compiled for it (shared by plugins of the same file).
     pub modules: Arc<Modules>,
+    /// The store behind plugins' `kv` and the registry's records.
     pub storage: Storage,
+    /// The HTTP client of plugins' outbound fetches.
     pub client: reqwest::Client,
     /// Instances per plugin, at most.
     pub instances: usize,
@@ -80,7 +84,7 @@ impl App {
             app.mounts.insert(prefix, mounted);
         }
         if let Some(registry) = &app.registry {
-            registry.restore(&app).await;
+            registry.restore(&app.as_registry_host(registry)).await;
         }
         app
     }
@@ -137,6 +141,14 @@ impl App {
         .await;
     }
 
+    /// The app, as `registry` (its own) sees it.
+    fn as_registry_host<'a>(&'a self, registry: &'a Registry) -> RegistryHost<'a> {
+        RegistryHost {
+            app: self,
+            registry,
+        }
+    }
+
     fn route(&self, path: &str) -> Option<(Mounted, String)> {
         self.mounts.find(path)
     }
@@ -173,7 +185,8 @@ impl App {
     {
         let path = request.uri().path().to_owned();
         if let Some(registry) = self.registry.as_ref().filter(|r| r.claims(&path)) {
-            return registry.serve(self, peer, request).await;
+            let host = self.as_registry_host(registry);
+            return registry.serve(&host, self.origin(), peer, request).await;
         }
         let Some((mounted, relative_path)) = self.route(&path) else {
             return Reply::text(404, &format!("no plugin is mounted at {path}\n")).into_http(None);
@@ -193,6 +206,45 @@ impl App {
         respond(&plugin, &inbound.encoded, inbound.safe, 0)
             .await
             .into_http(Some(tag))
+    }
+}
+
+/// The app, as its registry sees it: its mounts and plugins, and the registry's own rules for
+/// where registered modules may come from.
+struct RegistryHost<'a> {
+    app: &'a App,
+    registry: &'a Registry,
+}
+
+impl registry::Host for RegistryHost<'_> {
+    type Plugin = Arc<Plugin>;
+
+    fn mounts(&self) -> &Mounts {
+        self.app.mounts()
+    }
+
+    fn resolve(&self, url: &str) -> Result<String, String> {
+        self.registry.resolve(url)
+    }
+
+    fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
+        self.registry.admits(url, trusted_origins)
+    }
+
+    fn plugin(&self, spec: PluginSpec) -> Arc<Plugin> {
+        self.app.plugin(spec)
+    }
+
+    async fn preload(&self, plugin: &Arc<Plugin>) -> Result<(), DispatchError> {
+        plugin.preload().await
+    }
+
+    fn state(&self, plugin: &Arc<Plugin>) -> PluginState {
+        plugin.state()
+    }
+
+    fn report(&self, message: &str) {
+        tracing::error!("{message}");
     }
 }
 

@@ -7,20 +7,17 @@ mod access;
 
 pub use access::Access;
 
-use crate::app::{App, Mounts};
 use crate::inbound::{self, Unreadable};
-use crate::plugin::Plugin;
 use crate::reply::Reply;
 use crate::source;
 use crate::storage::Storage;
 use bytes::Bytes;
 use http_body_util::Full;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use url::Url;
 use valor_host::error::DispatchError;
-use valor_host::manifest::{PluginSpec, RegistrySettings};
-use valor_host::registry::{self, Answer, BodyError, PluginState, MAX_ENTRY_BYTES};
+use valor_host::manifest::RegistrySettings;
+use valor_host::registry::{self, Answer, BodyError, Host, MAX_ENTRY_BYTES};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -34,6 +31,8 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The registry `settings` describe, its records in `storage`, its entries' URLs resolved
+    /// against `base` (the manifest's location), its callers checked by `access`.
     pub fn new(settings: RegistrySettings, base: Url, storage: Storage, access: Access) -> Self {
         Self {
             core: registry::Registry::new(settings, storage),
@@ -62,15 +61,16 @@ impl Registry {
         self.core.refuses_plugin(path)
     }
 
-    /// Applies the stored records over the manifest's mounts.
-    pub async fn restore(&self, app: &App) {
-        self.core.restore(&self.host(app)).await;
+    /// Applies the stored records over the mounts of `host` (the app).
+    pub async fn restore(&self, host: &impl Host) {
+        self.core.restore(host).await;
     }
 
-    /// Answers a request from `peer`.
+    /// Answers a request from `peer`, for the app `host` serving `origin`.
     pub async fn serve<B>(
         &self,
-        app: &App,
+        host: &impl Host,
+        origin: &str,
         peer: SocketAddr,
         request: http::Request<B>,
     ) -> http::Response<Full<Bytes>>
@@ -79,13 +79,13 @@ impl Registry {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
-        if let Err(refusal) = self.access.check(peer, &parts.headers, app.origin()) {
+        if let Err(refusal) = self.access.check(peer, &parts.headers, origin) {
             return into_http(refusal);
         }
         let answer = self
             .core
             .serve(
-                &self.host(app),
+                host,
                 parts.method.as_str(),
                 parts.uri.path(),
                 read(&parts, body),
@@ -94,11 +94,32 @@ impl Registry {
         into_http(answer)
     }
 
-    fn host<'a>(&'a self, app: &'a App) -> Host<'a> {
-        Host {
-            app,
-            base: &self.base,
+    /// An entry's `url` resolved against the manifest's location, as the manifest's own.
+    pub fn resolve(&self, url: &str) -> Result<String, String> {
+        source::resolve(&self.base, url)
+    }
+
+    /// Whether a module at `url` (resolved) may be registered: modules come from beside the
+    /// manifest (its directory or below, or its origin), or from an origin the manifest
+    /// trusts, never from anywhere else on this machine.
+    pub fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
+        let url = Url::parse(url).map_err(|e| e.to_string())?;
+        let beside = match self.base.scheme() {
+            "file" => {
+                let directory = self.base.join(".").map_err(|e| e.to_string())?;
+                url.scheme() == "file" && url.as_str().starts_with(directory.as_str())
+            }
+            _ => url.origin() == self.base.origin(),
+        };
+        if beside || trusted_origins.contains(&url.origin().ascii_serialization()) {
+            return Ok(());
         }
+        Err(
+            "registered modules must come from beside the manifest (its directory or below, \
+             or its origin), or from an origin the manifest's \"registry\" lists in \
+             \"trusted_origins\""
+                .into(),
+        )
     }
 }
 
@@ -130,60 +151,4 @@ fn into_http(answer: Answer) -> http::Response<Full<Bytes>> {
         body: answer.body.into_bytes(),
     }
     .into_http(None)
-}
-
-/// The server, as the registry sees it.
-struct Host<'a> {
-    app: &'a App,
-    base: &'a Url,
-}
-
-impl registry::Host for Host<'_> {
-    type Plugin = Arc<Plugin>;
-
-    fn mounts(&self) -> &Mounts {
-        self.app.mounts()
-    }
-
-    fn resolve(&self, url: &str) -> Result<String, String> {
-        source::resolve(self.base, url)
-    }
-
-    /// Modules come from beside the manifest (its directory or below, or its origin), or from
-    /// an origin the manifest trusts: never from anywhere else on this machine.
-    fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
-        let url = Url::parse(url).map_err(|e| e.to_string())?;
-        let beside = match self.base.scheme() {
-            "file" => {
-                let directory = self.base.join(".").map_err(|e| e.to_string())?;
-                url.scheme() == "file" && url.as_str().starts_with(directory.as_str())
-            }
-            _ => url.origin() == self.base.origin(),
-        };
-        if beside || trusted_origins.contains(&url.origin().ascii_serialization()) {
-            return Ok(());
-        }
-        Err(
-            "registered modules must come from beside the manifest (its directory or below, \
-             or its origin), or from an origin the manifest's \"registry\" lists in \
-             \"trusted_origins\""
-                .into(),
-        )
-    }
-
-    fn plugin(&self, spec: PluginSpec) -> Arc<Plugin> {
-        self.app.plugin(spec)
-    }
-
-    async fn preload(&self, plugin: &Arc<Plugin>) -> Result<(), DispatchError> {
-        plugin.preload().await
-    }
-
-    fn state(&self, plugin: &Arc<Plugin>) -> PluginState {
-        plugin.state()
-    }
-
-    fn report(&self, message: &str) {
-        tracing::error!("{message}");
-    }
 }
