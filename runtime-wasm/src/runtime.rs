@@ -15,6 +15,7 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
+use valor_host::registry::{self, PluginState};
 use vlugin::Request;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -51,10 +52,12 @@ pub struct Runtime {
     inner: Rc<Inner>,
 }
 
-pub(crate) struct Inner {
+/// The runtime's state, shared with its plugins (their requests to other plugins).
+struct Inner {
     /// Only requests to this origin can be for a plugin.
-    pub origin: String,
-    pub mounts: Mounts,
+    origin: String,
+    /// What answers at each prefix: the manifest's entries, and the registry's over them.
+    mounts: Mounts,
     /// The run-time registry, if the manifest turns it on.
     registry: Option<Registry>,
     storage: Storage,
@@ -137,7 +140,7 @@ impl Runtime {
         }
         // Before the first request is routed: what the registry changed is mounted too.
         if let Some(registry) = &inner.registry {
-            registry.restore(&inner).await;
+            registry.restore(&inner.as_registry_host(registry)).await;
         }
         // Plugins whose entry says `eager` load now, in the background: a failure is logged,
         // and a request after the pause loads the plugin again.
@@ -162,7 +165,9 @@ impl Runtime {
             Target::Registry => Some(
                 future_to_promise(async move {
                     let registry = inner.registry.as_ref().expect("targeted only when on");
-                    let response = registry.serve(&inner, request, client_id).await;
+                    let host = inner.as_registry_host(registry);
+                    let origin = &inner.origin;
+                    let response = registry.serve(&host, origin, request, client_id).await;
                     Ok(Reply::from_http(&response).into_web(None).into())
                 })
                 .into(),
@@ -268,7 +273,7 @@ enum Target {
 
 impl Inner {
     /// A plugin for `spec`, not loaded yet.
-    pub fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
+    fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
         let context = PluginContext {
             name: spec.name.clone(),
             allowlist: spec.allowlist.clone(),
@@ -281,6 +286,14 @@ impl Inner {
             local: self.me.clone(),
         };
         Rc::new(Plugin::new(spec, context, Rc::clone(&self.modules)))
+    }
+
+    /// The runtime, as `registry` (its own) sees it.
+    fn as_registry_host<'a>(&'a self, registry: &'a Registry) -> RegistryHost<'a> {
+        RegistryHost {
+            runtime: self,
+            registry,
+        }
     }
 
     /// What answers a request to `url`: the registry, or a mount and the URI relative to it
@@ -305,6 +318,46 @@ impl Inner {
             Target::Mount(Mounted::Invalid(_), _) => false,
         };
         (!navigation || answers).then_some(target)
+    }
+}
+
+/// The runtime, as its registry sees it: its mounts and plugins, and the registry's own rules
+/// for where registered modules may come from.
+struct RegistryHost<'a> {
+    runtime: &'a Inner,
+    registry: &'a Registry,
+}
+
+impl registry::Host for RegistryHost<'_> {
+    type Plugin = Rc<Plugin>;
+
+    fn mounts(&self) -> &Mounts {
+        &self.runtime.mounts
+    }
+
+    fn resolve(&self, url: &str) -> Result<String, String> {
+        self.registry.resolve(url)
+    }
+
+    fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
+        self.registry
+            .admits(url, trusted_origins, &self.runtime.origin)
+    }
+
+    fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
+        self.runtime.plugin(spec)
+    }
+
+    async fn preload(&self, plugin: &Rc<Plugin>) -> Result<(), DispatchError> {
+        plugin.preload().await
+    }
+
+    fn state(&self, plugin: &Rc<Plugin>) -> PluginState {
+        plugin.state()
+    }
+
+    fn report(&self, message: &str) {
+        console_error(&format!("[valor] {message}"));
     }
 }
 

@@ -5,14 +5,10 @@
 mod caller;
 
 use crate::inbound::{self, Unreadable};
-use crate::manifest::{PluginSpec, RegistrySettings};
-use crate::mounts::Mounts;
-use crate::plugin::Plugin;
-use crate::runtime::Inner;
+use crate::manifest::RegistrySettings;
 use crate::storage::Storage;
-use std::rc::Rc;
 use valor_host::error::DispatchError;
-use valor_host::registry::{self, Answer, BodyError, PluginState, MAX_ENTRY_BYTES};
+use valor_host::registry::{self, Answer, BodyError, Host, MAX_ENTRY_BYTES};
 use vlugin::Response;
 
 /// The registry of one runtime.
@@ -23,6 +19,8 @@ pub struct Registry {
 }
 
 impl Registry {
+    /// The registry `settings` describe, its records in `storage`, its entries' relative URLs
+    /// resolved against `base` (the manifest's URL).
     pub fn new(settings: RegistrySettings, base: &str, storage: Storage) -> Self {
         Self {
             core: registry::Registry::new(settings, storage),
@@ -40,19 +38,21 @@ impl Registry {
         self.core.refuses_plugin(path)
     }
 
-    /// Applies the stored records over the manifest's mounts.
-    pub async fn restore(&self, runtime: &Inner) {
-        self.core.restore(&self.host(runtime)).await;
+    /// Applies the stored records over the mounts of `host` (the runtime).
+    pub async fn restore(&self, host: &impl Host) {
+        self.core.restore(host).await;
     }
 
-    /// Answers a request to the registry from the client `client_id`.
+    /// Answers a request to the registry from the client `client_id`, for the runtime `host`
+    /// of the app at `origin`.
     pub async fn serve(
         &self,
-        runtime: &Inner,
+        host: &impl Host,
+        origin: &str,
         request: web_sys::Request,
         client_id: Option<String>,
     ) -> Response {
-        if let Err(reason) = caller::check(&request, client_id.as_deref(), &runtime.origin).await {
+        if let Err(reason) = caller::check(&request, client_id.as_deref(), origin).await {
             return into_response(Answer::forbidden(&reason));
         }
         let path = web_sys::Url::new(&request.url())
@@ -66,43 +66,26 @@ impl Registry {
                 Err(Unreadable::Invalid(reason)) => Err(BodyError::Invalid(reason)),
             }
         };
-        let answer = self
-            .core
-            .serve(&self.host(runtime), &method, &path, body)
-            .await;
+        let answer = self.core.serve(host, &method, &path, body).await;
         into_response(answer)
     }
 
-    fn host<'a>(&'a self, runtime: &'a Inner) -> Host<'a> {
-        Host {
-            runtime,
-            base: &self.base,
-        }
-    }
-}
-
-/// The runtime, as the registry sees it.
-struct Host<'a> {
-    runtime: &'a Inner,
-    base: &'a str,
-}
-
-impl registry::Host for Host<'_> {
-    type Plugin = Rc<Plugin>;
-
-    fn mounts(&self) -> &Mounts {
-        &self.runtime.mounts
-    }
-
-    fn resolve(&self, url: &str) -> Result<String, String> {
-        web_sys::Url::new_with_base(url, self.base)
+    /// An entry's `url` resolved against the manifest's URL, as the manifest's own.
+    pub fn resolve(&self, url: &str) -> Result<String, String> {
+        web_sys::Url::new_with_base(url, &self.base)
             .map(|url| url.href())
             .map_err(|e| crate::sys::describe(&e))
     }
 
-    /// Modules come from the app's origin, or from an origin the manifest trusts, over
-    /// http(s): a `blob:` or `data:` URL would let any script on the page mount bytes it made.
-    fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
+    /// Whether a module at `url` (resolved) may be registered by the app at `origin`: modules
+    /// come from the app's origin, or from an origin the manifest trusts, over http(s): a
+    /// `blob:` or `data:` URL would let any script on the page mount bytes it made.
+    pub fn admits(
+        &self,
+        url: &str,
+        trusted_origins: &[String],
+        origin: &str,
+    ) -> Result<(), String> {
         let Ok(url) = web_sys::Url::new(url) else {
             return Err(format!("{url} is not a URL"));
         };
@@ -112,8 +95,8 @@ impl registry::Host for Host<'_> {
                 url.protocol()
             ));
         }
-        let origin = url.origin();
-        if origin == self.runtime.origin || trusted_origins.contains(&origin) {
+        let module_origin = url.origin();
+        if module_origin == origin || trusted_origins.contains(&module_origin) {
             return Ok(());
         }
         Err(
@@ -121,22 +104,6 @@ impl registry::Host for Host<'_> {
              manifest's \"registry\" lists in \"trusted_origins\""
                 .into(),
         )
-    }
-
-    fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
-        self.runtime.plugin(spec)
-    }
-
-    async fn preload(&self, plugin: &Rc<Plugin>) -> Result<(), DispatchError> {
-        plugin.preload().await
-    }
-
-    fn state(&self, plugin: &Rc<Plugin>) -> PluginState {
-        plugin.state()
-    }
-
-    fn report(&self, message: &str) {
-        web_sys::console::error_1(&format!("[valor] {message}").into());
     }
 }
 
