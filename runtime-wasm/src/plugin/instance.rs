@@ -4,7 +4,6 @@
 //! Rules that keep this sound: no `RefCell` borrow is held across a call into the plugin (its
 //! imports re-enter this module), and after a fault the instance is never called again.
 
-use super::imports;
 use crate::host::{self, PluginContext};
 use crate::inbound::RequestFrame;
 use crate::meter;
@@ -12,9 +11,10 @@ use crate::reply::Reply;
 use crate::sys::{self, PluginExports};
 use futures::future::Abortable;
 use js_sys::WebAssembly;
+use std::any::Any;
 use std::cell::{OnceCell, RefCell};
 use std::future::Future;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use valor_abi as abi;
 pub use valor_host::fault::Fault;
 use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Started, Table};
@@ -22,12 +22,13 @@ use wasm_bindgen::prelude::*;
 
 /// The state an instance shares with its imports and its host operations.
 pub struct State {
+    /// The plugin's context: its entry's limits, its store, its allowlist.
     pub(super) context: Rc<PluginContext>,
     exports: OnceCell<PluginExports>,
     /// A view of all of its memory, while the memory has not grown (see `State::memory_bytes`).
     memory_bytes: RefCell<Option<js_sys::Uint8Array>>,
-    /// Kept alive as long as the instance: the import object references them.
-    imports: OnceCell<imports::Closures>,
+    /// The closures behind its import object, kept alive as long as the instance.
+    _imports: Box<dyn Any>,
     /// A panic message reported just before a trap.
     pub(super) panic_message: RefCell<Option<String>>,
     /// Its host operations, as the protocol core keeps them.
@@ -72,20 +73,29 @@ pub struct Instance {
 }
 
 impl State {
-    /// State for an instance about to be created; `import_object` goes to `instantiate`.
-    pub fn new(context: Rc<PluginContext>) -> (Rc<Self>, js_sys::Object) {
-        let state = Rc::new(State {
-            exports: OnceCell::new(),
-            memory_bytes: RefCell::new(None),
-            imports: OnceCell::new(),
-            panic_message: RefCell::new(None),
-            table: RefCell::new(Table::new(&context.name, context.max_body_bytes)),
-            meter: OnceCell::new(),
-            context,
+    /// State for an instance about to be created, and the import object that goes to
+    /// `instantiate`, made by `imports` over the state (held weakly, so that a discarded
+    /// instance is not kept alive by its own imports); the closures it returns are kept as
+    /// long as the state.
+    pub fn new<Closures: Any>(
+        context: Rc<PluginContext>,
+        imports: impl FnOnce(Weak<State>) -> (js_sys::Object, Closures),
+    ) -> (Rc<Self>, js_sys::Object) {
+        let mut object = None;
+        let state = Rc::new_cyclic(|state| {
+            let (imports, closures) = imports(state.clone());
+            object = Some(imports);
+            State {
+                exports: OnceCell::new(),
+                memory_bytes: RefCell::new(None),
+                _imports: Box::new(closures),
+                panic_message: RefCell::new(None),
+                table: RefCell::new(Table::new(&context.name, context.max_body_bytes)),
+                meter: OnceCell::new(),
+                context,
+            }
         });
-        let (object, closures) = imports::build(Rc::downgrade(&state));
-        let _ = state.imports.set(closures);
-        (state, object)
+        (state, object.expect("made with the state"))
     }
 
     /// The plugin's memory, or `None` before instantiation.

@@ -1,5 +1,6 @@
 //! Fetching and compiling a plugin's module, and instantiating it.
 
+use super::imports;
 use super::instance::{Instance, State};
 use super::rewriter::{Refusal, Rewriter};
 use super::rewritten;
@@ -9,21 +10,24 @@ use crate::{offline, sys};
 use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
-use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
+use valor_abi::{ABI_VERSION, IMPORT_MODULE};
 use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// A compiled module, and the SHA-256 of its bytes (Subresource Integrity form).
+/// A compiled module, and the SHA-256 of its file.
 #[derive(Clone)]
 pub struct Compiled {
+    /// The module, compiled (rewritten for its limits first, if metered).
     pub module: WebAssembly::Module,
+    /// The SHA-256 of the file as fetched, before any rewriting (Subresource Integrity form).
     pub digest: String,
 }
 
 /// How a module is compiled: where it is, and what is done to it first.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Source {
+    /// Where the module is: the entry's `url`, or for a script the JavaScript engine's.
     pub url: String,
     /// Fuel and memory limits written into it, unless metering is off.
     pub limits: Option<Limits>,
@@ -217,8 +221,8 @@ pub async fn instantiate(
     module: &WebAssembly::Module,
     init: &[u8],
 ) -> Result<Instance, String> {
-    let (state, imports) = State::new(Rc::clone(context));
-    let instance = match JsFuture::from(sys::instantiate_module(module, &imports)).await {
+    let (state, import_object) = State::new(Rc::clone(context), imports::build);
+    let instance = match JsFuture::from(sys::instantiate_module(module, &import_object)).await {
         Ok(instance) => instance,
         Err(error) if error.is_instance_of::<WebAssembly::LinkError>() => {
             return Err(explain_link_error(module, &error))
@@ -269,7 +273,9 @@ fn foreign_imports(module: &WebAssembly::Module) -> Vec<String> {
     WebAssembly::Module::imports(module)
         .iter()
         .map(|import| (field(&import, "module"), field(&import, "name")))
-        .filter(|(module, name)| module != IMPORT_MODULE || !imports::ALL.contains(&name.as_str()))
+        .filter(|(module, name)| {
+            module != IMPORT_MODULE || !valor_abi::imports::ALL.contains(&name.as_str())
+        })
         .map(|(module, name)| format!("{module}.{name}"))
         .collect()
 }

@@ -23,6 +23,8 @@ pub struct Rewriter {
 }
 
 impl Rewriter {
+    /// The rewriter whose module is at `url`, kept in the Cache Storage cache `cache`; nothing
+    /// is fetched until a module must be rewritten.
     pub fn new(url: &str, cache: &str) -> Self {
         Self {
             url: url.into(),
