@@ -4,6 +4,7 @@
 //! - [`manifest`]: `plugins.json`, parsed entry by entry, with every limit and its default;
 //! - [`routes`]: longest-prefix matching at `/` boundaries;
 //! - [`allowlist`]: where a plugin's outbound `fetch` may go (`allowed_hosts`);
+//! - [`outbound`]: a plugin's outbound `fetch`, decoded and checked before a host sends it;
 //! - [`integrity`]: Subresource Integrity values and how a module's digests are checked;
 //! - [`frame`]: a plugin's response frame, read in place;
 //! - [`guest`]: the plugin protocol itself, one instance's state machine over any engine;
@@ -35,6 +36,7 @@ pub mod life;
 pub mod limits;
 pub mod manifest;
 pub mod mounts;
+pub mod outbound;
 pub mod quarantine;
 pub mod registry;
 pub mod reply;

@@ -4,73 +4,34 @@
 use super::PluginContext;
 use std::sync::Arc;
 use valor_abi::codec;
-use valor_host::allowlist::{Allowlist, Target};
-use valor_host::result::{denied, failed, ok};
+use valor_host::outbound::{self, Checked, Policy, Refusal, Resolved};
 
 /// Performs the request encoded in `bytes`; returns the ABI result.
 pub async fn fetch(context: Arc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {
-    match send(&context, &bytes, depth).await {
-        Ok(response) => ok(&response),
-        Err(Refusal::Denied(message)) => denied(&message),
-        Err(Refusal::Failed(message)) => failed(&message),
-    }
-}
-
-enum Refusal {
-    Denied(String),
-    Failed(String),
+    outbound::result(send(&context, &bytes, depth).await)
 }
 
 /// The encoded response.
 async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
-    let mut request: http::Request<Vec<u8>> = codec::decode_request(bytes)
-        .map_err(|e| Refusal::Failed(format!("malformed request: {e}")))?;
-    if request.body().len() as u64 > u64::from(context.max_body_bytes) {
-        return Err(Refusal::Failed(format!(
-            "the outbound request's body is {} bytes, more than plugin '{}' may send ({} bytes: \
-             its max_body_bytes)",
-            request.body().len(),
-            context.name,
-            context.max_body_bytes
-        )));
-    }
-    let uri = request.uri().to_string();
-    let url = url::Url::parse(&context.origin)
-        .and_then(|origin| origin.join(&uri))
-        .map_err(|_| Refusal::Failed(format!("invalid URL {uri:?}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Refusal::Failed(format!(
-            "{uri}: only http and https can be fetched"
-        )));
-    }
-    let origin = url.origin().ascii_serialization();
-    let hostname = url.host_str().unwrap_or_default().to_owned();
-    let default_port = if url.scheme() == "https" { 443 } else { 80 };
-    let target = Target {
-        origin: &origin,
-        hostname: &hostname,
-        port: url.port_or_known_default().unwrap_or(default_port),
-        default_port,
+    let policy = Policy {
+        plugin: &context.name,
+        max_body_bytes: context.max_body_bytes,
+        allowlist: &context.allowlist,
+        origin: &context.origin,
     };
-    if !context.allowlist.allows(target, &context.origin) {
-        return Err(Refusal::Denied(Allowlist::denial(
-            &context.name,
-            target,
-            &context.origin,
-        )));
-    }
-
-    if origin == context.origin {
+    let Checked { mut request, url } =
+        outbound::check::<Vec<u8>>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
+    if url.is_local(&policy) {
         let local = context.local.upgrade();
         if let Some(answer) = local.as_ref().and_then(|local| {
-            local.dispatch_local(request.clone(), url.path(), url.query(), depth + 1)
+            local.dispatch_local(request.clone(), &url.path, url.query.as_deref(), depth + 1)
         }) {
             return Ok(answer.await);
         }
     }
 
+    let (url, origin) = (url.href, url.origin);
     *request.uri_mut() = url
-        .as_str()
         .parse()
         .map_err(|_| Refusal::Failed(format!("invalid URL {url}")))?;
     let request = reqwest::Request::try_from(request)
@@ -81,13 +42,7 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
         })?;
     if response.status().is_redirection() && response.headers().contains_key(http::header::LOCATION)
     {
-        // As in the browser host, where a redirect's target is hidden from the runtime and so
-        // cannot be checked against the allowlist: a plugin behaves the same on every host.
-        return Err(Refusal::Failed(format!(
-            "fetch to {url}: the host answered with a redirect, which Valor does not follow for \
-             plugins (its target could not be checked against allowed_hosts in a browser); \
-             fetch the final URL instead"
-        )));
+        return Err(outbound::redirect_refused(&url));
     }
     let status = response.status();
     let headers = response.headers().clone();
@@ -101,6 +56,20 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
     *answer.status_mut() = status;
     *answer.headers_mut() = headers;
     Ok(codec::encode_response(&answer))
+}
+
+/// `uri` resolved against `base` (`None` if it is no URL).
+fn resolve(uri: &str, base: &str) -> Option<Resolved> {
+    let url = url::Url::parse(base).and_then(|base| base.join(uri)).ok()?;
+    Some(Resolved {
+        scheme: url.scheme().to_owned(),
+        origin: url.origin().ascii_serialization(),
+        hostname: url.host_str().unwrap_or_default().to_owned(),
+        port: url.port(),
+        path: url.path().to_owned(),
+        query: url.query().map(str::to_owned),
+        href: url.into(),
+    })
 }
 
 /// An error and its causes, on one line (reqwest's own message is only the outermost).
