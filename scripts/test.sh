@@ -77,3 +77,7 @@ node bench/server.mjs --runs 1 --seconds 1 --json target/bench/server-smoke.json
 # lost request, a wrong answer past 1%, or a worker heap that grew.
 say "soak: node bench/soak.mjs"
 node bench/soak.mjs
+# The same at a trap rate that takes sleeper's instance from under many requests at once: the
+# innocent ones are replayed until answered (fewer than 1% may answer anything else).
+say "soak, sleeper panicking on 1 in 25: node bench/soak.mjs --panic-every 25"
+node bench/soak.mjs --panic-every 25 --json target/bench/soak-25.json

@@ -53,11 +53,12 @@ pub enum DispatchError {
         reason: String,
     },
     /// Another request crashed the instance this one was running on, and this one could not be
-    /// run again safely (it had started a fetch or storage command, or it was lost twice).
+    /// run again safely (it had started a fetch or storage command), or was lost as many times
+    /// as it may be replayed.
     #[error(
         "plugin '{plugin}' lost the instance this request was running on (another request \
          crashed it); it was not run again, as it had already started a fetch or storage \
-         operation (or was lost twice)"
+         operation (or was lost too many times)"
     )]
     InstanceLost {
         /// The plugin's name.
