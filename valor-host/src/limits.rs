@@ -39,3 +39,20 @@ pub fn too_many_operations() -> String {
 pub fn woken_never_ends() -> String {
     format!("valor_woken reported more than {MAX_WOKEN_PER_DRAIN} tasks without ever returning 0")
 }
+
+/// Why a message of `len` bytes a plugin hands over (`what`: "an outbound request", "a storage
+/// command") is refused before anything is copied, if it is larger than [`max_message_bytes`].
+pub fn message_too_large(
+    plugin: &str,
+    max_body_bytes: u32,
+    what: &str,
+    len: u32,
+) -> Option<String> {
+    let limit = max_message_bytes(max_body_bytes);
+    (len > limit).then(|| {
+        format!(
+            "{what} of {len} bytes is larger than plugin '{plugin}' may send ({limit} bytes: its \
+             max_body_bytes and 1 MiB)"
+        )
+    })
+}
