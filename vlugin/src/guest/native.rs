@@ -26,31 +26,27 @@ fn set_host(host: Option<Host>) {
         .unwrap_or_else(|poisoned| poisoned.into_inner()) = host;
 }
 
-/// `valor_native_bind`: keeps a copy of the host's table. Binding again (the host's next
-/// instance of the plugin, after a panic failed the last one) first drops every task and
-/// operation of the last instance, as a WebAssembly host drops a trapped instance's memory;
-/// the plugin's own statics are kept.
+/// `valor_native_bind`: keeps a copy of the host's table (null: unbinds). Each instance
+/// binds the library afresh, and binding first drops every task and operation the SDK still
+/// holds from an earlier instance (one a panic failed), as a WebAssembly host drops a trapped
+/// instance's memory; the plugin's own statics are kept.
 ///
 /// # Safety
 /// `host` is null or points at a table that is valid for the duration of the call.
 pub unsafe fn bind(host: *const Host) {
     // SAFETY: guaranteed by the caller.
     let Some(table) = (unsafe { host.as_ref() }).copied() else {
+        // Unbinding touches no task: the host may do it from any thread.
         return set_host(None);
     };
-    let previous = BOUND
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .take();
     // Dropped with no table bound: their cancellations concern the last instance, not this one.
-    let reset = previous.is_some().then(|| {
-        catch_unwind(|| {
-            tasks::reset();
-            ops::reset();
-        })
+    set_host(None);
+    let reset = catch_unwind(|| {
+        tasks::reset();
+        ops::reset();
     });
     set_host(Some(table));
-    if matches!(reset, Some(Err(_))) {
+    if reset.is_err() {
         trapped();
     }
 }
