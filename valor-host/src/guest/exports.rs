@@ -2,7 +2,7 @@
 //! not: each host reads the exports its own way (a JavaScript object, wasmtime's typed
 //! functions, a shared library's symbols), and every refusal reads the same.
 
-use valor_abi::{exports, ABI_VERSION};
+use valor_abi::{exports, ABI_VERSION, IMPORT_MODULE};
 
 /// A module without `valor_abi_version`.
 pub fn not_a_plugin() -> String {
@@ -63,4 +63,36 @@ pub fn wrong_arity(name: &str, got: u32, want: u32) -> String {
 /// Its export `name` is not a function.
 pub fn not_a_function(name: &str) -> String {
     format!("its `{name}` export is not a function")
+}
+
+/// Why a module cannot be linked, from what it imports (`(module, name)` pairs), or `None` if it
+/// imports only the ABI's functions: a function of the ABI's module this host lacks means a
+/// plugin built for another ABI version; anything else, a module not built as a plugin.
+pub fn refuse_imports<'a>(imports: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+    let unknown: Vec<String> = imports
+        .into_iter()
+        .filter(|(module, name)| {
+            *module != IMPORT_MODULE || !valor_abi::imports::ALL.contains(name)
+        })
+        .map(|(module, name)| format!("{module}.{name}"))
+        .collect();
+    if unknown.is_empty() {
+        return None;
+    }
+    let newer = unknown
+        .iter()
+        .any(|name| name.starts_with(&format!("{IMPORT_MODULE}.")));
+    let listed = unknown.join(", ");
+    Some(if newer {
+        format!(
+            "it imports {listed}, which this runtime does not provide: the plugin was built for \
+             another plugin ABI version than this runtime's ({ABI_VERSION}); rebuild it with a \
+             vlugin release for ABI version {ABI_VERSION}, or update the runtime"
+        )
+    } else {
+        format!(
+            "it imports {listed}: a plugin may import only the runtime's `{IMPORT_MODULE}` \
+             functions (build it with vlugin, without wasm-bindgen or WASI)"
+        )
+    })
 }
