@@ -3,7 +3,7 @@
 //! They run *inside* a call into the plugin: they read and write its memory and start host
 //! operations, but never call back into it. A range outside its memory reads as empty.
 
-use super::state::State;
+use super::instance::State;
 use crate::host::{self, fetch, kv};
 use std::sync::Arc;
 use valor_abi::{imports, IMPORT_MODULE};

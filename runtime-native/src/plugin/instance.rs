@@ -4,16 +4,23 @@
 //! Calls into the plugin are synchronous and never overlap: each step of a dispatch holds the
 //! instance's lock, which is never held across an `await`. Requests on one instance interleave
 //! between steps, as in the browser. After a fault the instance is never called again.
+//!
+//! Its store's data, [`State`], is what the imports and host operations share: imports reach it
+//! through their `Caller`, the host between calls through the store. Nothing in it calls the
+//! plugin; finished operations deliver their results to the instance through it.
 
-use super::imports;
-use super::state::State;
+use super::memory_cap::MemoryCap;
 use crate::host::PluginContext;
 use crate::reply::Reply;
-use std::sync::{Arc, Mutex, MutexGuard};
+use futures::future::Abortable;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use valor_abi::exports;
 pub use valor_host::fault::Fault;
-use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Instance as _};
-use wasmtime::{Engine, Linker, Memory, Module, Store, Trap, TypedFunc};
+use valor_host::guest::{
+    self, exports as checks, out_of_bounds, Address, Instance as _, Started, Table,
+};
+use wasmtime::{Linker, Memory, Module, Store, Trap, TypedFunc};
 
 /// The exports the host calls, checked once for their exact types.
 struct Exports {
@@ -33,18 +40,83 @@ pub struct Instance {
     exports: Exports,
 }
 
+/// The data of an instance's store.
+pub struct State {
+    /// The plugin's context: its entry's limits, its store, its allowlist.
+    pub context: Arc<PluginContext>,
+    /// Caps its memory at `memory_mb`, and remembers a refused growth.
+    pub memory: MemoryCap,
+    /// A panic message reported just before a trap.
+    pub panic_message: Option<String>,
+    /// Its host operations, as the protocol core keeps them.
+    pub table: Table,
+    /// The instance, once created: finished operations deliver their results to it.
+    pub instance: Weak<Instance>,
+}
+
+impl State {
+    /// The data of a fresh instance of the plugin of `context`.
+    fn new(context: Arc<PluginContext>) -> Self {
+        Self {
+            memory: MemoryCap::new(context.memory_bytes()),
+            table: Table::new(&context.name, context.max_body_bytes),
+            context,
+            panic_message: None,
+            instance: Weak::new(),
+        }
+    }
+
+    /// Starts a host operation and returns its id; its result (the ABI's result bytes) is
+    /// delivered when it finishes. Past the quota the operation is refused instead.
+    pub fn start_op(&mut self, operation: impl Future<Output = Vec<u8>> + Send + 'static) -> u32 {
+        let mut started = self.table.start_op();
+        if let Some(registration) = started.run.take() {
+            let (instance, op) = (self.instance.clone(), started.op);
+            tokio::spawn(async move {
+                if let Ok(result) = Abortable::new(operation, registration).await {
+                    if let Some(instance) = instance.upgrade() {
+                        guest::calls::complete(&mut instance.enter(), op, &result);
+                    }
+                }
+            });
+        }
+        self.schedule_refusals(&started)
+    }
+
+    /// An operation that fails without starting: its failure saying `why` is delivered once
+    /// the plugin's current call has returned.
+    pub fn refuse(&mut self, why: Arc<str>) -> u32 {
+        let started = self.table.refuse(why);
+        self.schedule_refusals(&started)
+    }
+
+    fn schedule_refusals(&self, started: &Started) -> u32 {
+        if started.deliver_refusals {
+            let instance = self.instance.clone();
+            tokio::spawn(async move {
+                // On a later turn, never from inside the call that started them.
+                tokio::task::yield_now().await;
+                if let Some(instance) = instance.upgrade() {
+                    guest::calls::deliver_refusals(&mut instance.enter());
+                }
+            });
+        }
+        started.op
+    }
+}
+
 impl Instance {
-    /// Instantiates `module`, checks it against the ABI, and initialises it with `init`.
+    /// Instantiates `module` with the ABI's imports (`linker`, of the module's engine), checks
+    /// it against the ABI, and initialises it with `init`.
     pub fn new(
-        engine: &Engine,
+        linker: &Linker<State>,
         module: &Module,
         context: Arc<PluginContext>,
         init: &[u8],
     ) -> Result<Arc<Self>, String> {
         let fuel = context.fuel;
-        let mut store = Store::new(engine, State::new(context));
+        let mut store = Store::new(linker.engine(), State::new(context));
         store.limiter(|state| &mut state.memory);
-        let linker: Linker<State> = imports::linker(engine);
         // The start function runs inside instantiation, on the fuel of one call.
         set_fuel(&mut store, fuel);
         let instance = linker.instantiate(&mut store, module).map_err(|error| {

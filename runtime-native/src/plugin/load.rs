@@ -1,23 +1,28 @@
 //! A plugin's module: read from its URL, checked against its `integrity`, compiled, and its
 //! imports and memory checked before any of its code runs.
 
+use super::imports;
+use super::instance::State;
 use crate::native::Library;
 use crate::source;
 use sha2::Digest;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
-use valor_abi::{imports, ABI_VERSION, IMPORT_MODULE};
+use valor_abi::{ABI_VERSION, IMPORT_MODULE};
 use valor_host::integrity::{self, sri_form, Algorithm};
 use valor_host::manifest::{self, PluginSpec};
 use valor_host::script;
-use wasmtime::{Engine, ExternType, Module};
+use wasmtime::{Engine, ExternType, Linker, Module};
 
-/// The engine, and the modules compiled for it by the SHA-256 of their bytes: plugins
-/// mounting the same file (Alice and Bob), or a registration of a module already loaded, share
-/// one compilation, as in the browser. A module no plugin holds any more is dropped.
+/// The engine, its linker, and the modules compiled for it by the SHA-256 of their bytes:
+/// plugins mounting the same file (Alice and Bob), or a registration of a module already
+/// loaded, share one compilation, as in the browser. A module no plugin holds any more is
+/// dropped.
 pub struct Modules {
-    engine: Engine,
+    /// The ABI's imports, defined once for the engine every module is compiled with (its
+    /// `engine()`) and shared by every instance.
+    linker: Linker<State>,
     compiled: Mutex<HashMap<String, Weak<Module>>>,
     script_engine: ScriptEngine,
     /// Whether native plugins (shared libraries) may be loaded (`--allow-native-plugins`).
@@ -42,9 +47,11 @@ pub enum ScriptEngineSource {
 }
 
 impl Modules {
+    /// Modules compiled with `engine`, scripts run by the JavaScript engine from
+    /// `script_engine`; native plugins refused until [`Modules::with_native_plugins`].
     pub fn new(engine: Engine, script_engine: ScriptEngineSource) -> Self {
         Self {
-            engine,
+            linker: imports::linker(&engine),
             compiled: Mutex::default(),
             script_engine: ScriptEngine {
                 source: script_engine,
@@ -90,8 +97,9 @@ impl Modules {
             .cloned()
     }
 
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    /// The ABI's imports, for instances of the modules compiled here.
+    pub fn linker(&self) -> &Linker<State> {
+        &self.linker
     }
 
     fn get(&self, digest: &str) -> Option<Arc<Module>> {
@@ -109,12 +117,15 @@ impl Modules {
 /// What a plugin's instances are made from: a compiled WebAssembly module, or a native
 /// plugin's loaded library.
 pub enum Code {
+    /// A WebAssembly module (a plugin's, or the JavaScript engine for a script), compiled.
     Wasm(Arc<Module>),
+    /// A native plugin's shared library, loaded.
     Native(Arc<Library>),
 }
 
 /// What a plugin's instances are made from.
 pub struct Compiled {
+    /// The module, or the library, its instances are made from.
     pub module: Code,
     /// The SHA-256 of the entry's file (Subresource Integrity form).
     pub digest: String,
@@ -201,7 +212,7 @@ async fn compiled_module(
     let module = match modules.get(&digest) {
         Some(module) => module,
         None => {
-            let engine = modules.engine.clone();
+            let engine = modules.linker.engine().clone();
             // Compiling takes milliseconds to seconds of CPU: not on the threads that serve
             // requests.
             let module = tokio::task::spawn_blocking(move || Module::new(&engine, bytes))
@@ -223,7 +234,7 @@ fn check_imports(module: &Module) -> Result<(), String> {
         .imports()
         .filter(|import| {
             import.module() != IMPORT_MODULE
-                || !imports::ALL.contains(&import.name())
+                || !valor_abi::imports::ALL.contains(&import.name())
                 || !matches!(import.ty(), ExternType::Func(_))
         })
         .map(|import| format!("{}.{}", import.module(), import.name()))

@@ -5,7 +5,7 @@
 mod imports;
 mod instance;
 mod load;
-mod state;
+mod memory_cap;
 
 use crate::host::PluginContext;
 use crate::native::NativeInstance;
@@ -58,7 +58,7 @@ impl Live {
     ) -> Result<Self, String> {
         match code {
             Code::Wasm(module) => {
-                Instance::new(modules.engine(), module, context, init).map(Live::Wasm)
+                Instance::new(modules.linker(), module, context, init).map(Live::Wasm)
             }
             Code::Native(library) => NativeInstance::new(library, context, Arc::clone(init))
                 .await
