@@ -7,9 +7,9 @@
 //!                             │       └── reply: ABI frame, error ─► web Response ◄┘
 //! ```
 //! - [`manifest`]: `plugins.json`, parsed entry by entry;
-//! - `mounts` over [`routes`]: what answers at each prefix (longest-prefix matching at `/`
-//!   boundaries), changed at run time by the `registry` (`/_plugins`: its API, who may use it,
-//!   and its records in IndexedDB);
+//! - `app`: the [`Runtime`] and the mounts over [`routes`]: what answers at each prefix
+//!   (longest-prefix matching at `/` boundaries), changed at run time by the `registry`
+//!   (`/_plugins`: its API, who may use it (`access`), and its records in IndexedDB);
 //! - `offline`: the manifest and modules kept in Cache Storage for starts without the network;
 //! - [`integrity`]: Subresource Integrity checks of modules, and their digests;
 //! - `plugin`: loading, the ABI call sequence, crash recovery (replay, quarantine), and the
@@ -25,21 +25,20 @@
 //! - `sys`: the raw JavaScript bindings.
 #![deny(missing_docs)]
 
+mod app;
 mod host;
 mod inbound;
 pub mod integrity;
-mod mounts;
 mod offline;
 mod plugin;
 mod registry;
 mod reply;
-mod runtime;
 pub mod storage;
 mod sys;
 mod web_http;
 
+pub use app::Runtime;
 pub use reply::PLUGIN_HEADER;
-pub use runtime::Runtime;
 /// The manifest, routing, allowlist and failures, as every Valor host has them (crate
 /// `valor-host`).
 pub use valor_host::{allowlist, error, manifest, routes};

@@ -1,8 +1,8 @@
 //! The run-time registry (`/_plugins`, when the manifest turns it on), as `valor-host` defines
-//! it, in a service worker: only the app's own pages may call it (`caller`), its records are
+//! it, in a service worker: only the app's own pages may call it (`access`), its records are
 //! kept in IndexedDB, and entries' URLs resolve against the manifest's URL.
 
-mod caller;
+mod access;
 
 use crate::inbound::{self, Unreadable};
 use crate::manifest::RegistrySettings;
@@ -38,13 +38,13 @@ impl Registry {
         self.core.refuses_plugin(path)
     }
 
-    /// Applies the stored records over the mounts of `host` (the runtime).
+    /// Applies the stored records over the mounts of `host` (the app).
     pub async fn restore(&self, host: &impl Host) {
         self.core.restore(host).await;
     }
 
-    /// Answers a request to the registry from the client `client_id`, for the runtime `host`
-    /// of the app at `origin`.
+    /// Answers a request to the registry from the client `client_id`, for the app `host` at
+    /// `origin`.
     pub async fn serve(
         &self,
         host: &impl Host,
@@ -52,7 +52,7 @@ impl Registry {
         request: web_sys::Request,
         client_id: Option<String>,
     ) -> Response {
-        if let Err(reason) = caller::check(&request, client_id.as_deref(), origin).await {
+        if let Err(reason) = access::check(&request, client_id.as_deref(), origin).await {
             return into_response(Answer::forbidden(&reason));
         }
         let path = web_sys::Url::new(&request.url())

@@ -1,10 +1,11 @@
-//! The runtime: the mounted plugins, and the path of a request through them.
+//! The app's plugins and the path of a request through them: the mounts (the manifest's
+//! entries, and the registry's over them), and [`Runtime`], the handle the service worker's
+//! JavaScript boots and hands its fetch events to.
 
 use crate::error::DispatchError;
 use crate::host::{LocalDispatch, PluginContext};
 use crate::inbound::{self, RequestFrame, Unreadable};
 use crate::manifest::{Manifest, PluginSpec};
-use crate::mounts::{Mounted, Mounts};
 use crate::offline;
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
@@ -19,6 +20,12 @@ use valor_host::registry::{self, PluginState};
 use vlugin::Request;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
+
+/// What answers at a prefix: a plugin, or the reason its manifest entry is invalid.
+type Mounted = valor_host::mounts::Mounted<Rc<Plugin>>;
+
+/// The prefixes and what is mounted at each.
+type Mounts = valor_host::mounts::Mounts<Rc<Plugin>>;
 
 /// The IndexedDB database that holds every plugin's key-value namespace.
 const STORAGE_DATABASE: &str = "valor";
@@ -49,11 +56,12 @@ pub const DEFAULT_CACHE: &str = "valor";
 /// `undefined` for a request that is not for a plugin nor the registry.
 #[wasm_bindgen]
 pub struct Runtime {
-    inner: Rc<Inner>,
+    app: Rc<App>,
 }
 
-/// The runtime's state, shared with its plugins (their requests to other plugins).
-struct Inner {
+/// The app's plugins, and how requests reach them: the runtime's state, shared with its
+/// plugins (their requests to other plugins).
+struct App {
     /// Only requests to this origin can be for a plugin.
     origin: String,
     /// What answers at each prefix: the manifest's entries, and the registry's over them.
@@ -64,7 +72,7 @@ struct Inner {
     /// Compiled modules, by file and limits.
     modules: Rc<Modules>,
     /// This, for the plugins it creates (their requests to other plugins).
-    me: Weak<Inner>,
+    me: Weak<App>,
 }
 
 impl Runtime {
@@ -113,7 +121,7 @@ impl Runtime {
         let registry = manifest
             .registry
             .map(|settings| Registry::new(settings, manifest_url, storage.clone()));
-        let inner = Rc::new_cyclic(|me: &Weak<Inner>| Inner {
+        let app = Rc::new_cyclic(|me: &Weak<App>| App {
             origin: scope_origin(),
             mounts: Mounts::new([]),
             registry,
@@ -123,7 +131,7 @@ impl Runtime {
         });
         for mount in manifest.mounts {
             let mounted = match mount.plugin {
-                Ok(spec) => Mounted::Plugin(inner.plugin(spec)),
+                Ok(spec) => Mounted::Plugin(app.plugin(spec)),
                 Err(reason) => {
                     console_error(&format!(
                         "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
@@ -136,15 +144,15 @@ impl Runtime {
                     })
                 }
             };
-            inner.mounts.insert(mount.prefix, mounted);
+            app.mounts.insert(mount.prefix, mounted);
         }
         // Before the first request is routed: what the registry changed is mounted too.
-        if let Some(registry) = &inner.registry {
-            registry.restore(&inner.as_registry_host(registry)).await;
+        if let Some(registry) = &app.registry {
+            registry.restore(&app.as_registry_host(registry)).await;
         }
         // Plugins whose entry says `eager` load now, in the background: a failure is logged,
         // and a request after the pause loads the plugin again.
-        for plugin in inner.mounts.plugins() {
+        for plugin in app.mounts.plugins() {
             if plugin.spec().eager {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Err(error) = plugin.preload().await {
@@ -153,20 +161,20 @@ impl Runtime {
                 });
             }
         }
-        Runtime { inner }
+        Runtime { app }
     }
 
     /// Answers a request as sw.js has it answered: `None` if it is not for a plugin nor the
     /// registry (the network answers it), else the response, or a promise of it when it is not
     /// ready at once. Never fails: errors become responses with their status.
     pub fn answer(&self, request: web_sys::Request, client_id: Option<String>) -> Option<JsValue> {
-        let inner = Rc::clone(&self.inner);
-        match self.inner.target_of(&request)? {
+        let app = Rc::clone(&self.app);
+        match self.app.target_of(&request)? {
             Target::Registry => Some(
                 future_to_promise(async move {
-                    let registry = inner.registry.as_ref().expect("targeted only when on");
-                    let host = inner.as_registry_host(registry);
-                    let origin = &inner.origin;
+                    let registry = app.registry.as_ref().expect("targeted only when on");
+                    let host = app.as_registry_host(registry);
+                    let origin = &app.origin;
                     let response = registry.serve(&host, origin, request, client_id).await;
                     Ok(Reply::from_http(&response).into_web(None).into())
                 })
@@ -224,27 +232,27 @@ impl Runtime {
     /// the network even for plugins it has not used yet. Resolves to the problems, if any.
     #[wasm_bindgen(js_name = keepOffline)]
     pub fn keep_offline_js(&self) -> js_sys::Promise {
-        let inner = Rc::clone(&self.inner);
+        let app = Rc::clone(&self.app);
         future_to_promise(async move {
-            let plugins = inner.mounts.plugins();
+            let plugins = app.mounts.plugins();
             let mut urls: Vec<String> = plugins.iter().map(|p| p.spec().url.clone()).collect();
             // The rewriter too, if a plugin's module may have to be rewritten, and the
             // JavaScript engine if a plugin is a script.
             if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
-                urls.push(inner.modules.rewriter_url().to_owned());
+                urls.push(app.modules.rewriter_url().to_owned());
             }
             if plugins
                 .iter()
                 .any(|p| valor_host::script::is_script(&p.spec().url))
             {
-                urls.push(inner.modules.script_engine_url().to_owned());
+                urls.push(app.modules.script_engine_url().to_owned());
             }
             urls.sort();
             urls.dedup();
             // One at a time: install is not in a hurry, and against the browser tests' server,
             // Firefox took over 10 s for some 30 modules fetched all at once (under a second
             // one after another).
-            let cache = inner.modules.cache_name().to_owned();
+            let cache = app.modules.cache_name().to_owned();
             let problems = js_sys::Array::new();
             for url in &urls {
                 if let Err(problem) = offline::keep(&cache, url).await {
@@ -271,7 +279,7 @@ enum Target {
     Mount(Mounted, String),
 }
 
-impl Inner {
+impl App {
     /// A plugin for `spec`, not loaded yet.
     fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
         let context = PluginContext {
@@ -288,10 +296,10 @@ impl Inner {
         Rc::new(Plugin::new(spec, context, Rc::clone(&self.modules)))
     }
 
-    /// The runtime, as `registry` (its own) sees it.
+    /// The app, as `registry` (its own) sees it.
     fn as_registry_host<'a>(&'a self, registry: &'a Registry) -> RegistryHost<'a> {
         RegistryHost {
-            runtime: self,
+            app: self,
             registry,
         }
     }
@@ -307,7 +315,7 @@ impl Inner {
         Some(Target::Mount(mounted, format!("{relative_path}{query}")))
     }
 
-    /// What answers `request`, if anything: as [`Inner::target`], except that a page
+    /// What answers `request`, if anything: as [`App::target`], except that a page
     /// navigation is left to the network unless the plugin's entry accepts navigations.
     fn target_of(&self, request: &web_sys::Request) -> Option<Target> {
         let target = self.target(&request.url())?;
@@ -321,10 +329,10 @@ impl Inner {
     }
 }
 
-/// The runtime, as its registry sees it: its mounts and plugins, and the registry's own rules
-/// for where registered modules may come from.
+/// The app, as its registry sees it: its mounts and plugins, and the registry's own rules for
+/// where registered modules may come from.
 struct RegistryHost<'a> {
-    runtime: &'a Inner,
+    app: &'a App,
     registry: &'a Registry,
 }
 
@@ -332,7 +340,7 @@ impl registry::Host for RegistryHost<'_> {
     type Plugin = Rc<Plugin>;
 
     fn mounts(&self) -> &Mounts {
-        &self.runtime.mounts
+        &self.app.mounts
     }
 
     fn resolve(&self, url: &str) -> Result<String, String> {
@@ -340,12 +348,11 @@ impl registry::Host for RegistryHost<'_> {
     }
 
     fn admits(&self, url: &str, trusted_origins: &[String]) -> Result<(), String> {
-        self.registry
-            .admits(url, trusted_origins, &self.runtime.origin)
+        self.registry.admits(url, trusted_origins, &self.app.origin)
     }
 
     fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
-        self.runtime.plugin(spec)
+        self.app.plugin(spec)
     }
 
     async fn preload(&self, plugin: &Rc<Plugin>) -> Result<(), DispatchError> {
@@ -408,7 +415,7 @@ fn split_url<'a>(url: &'a str, origin: &str) -> Option<(&'a str, &'a str)> {
     })
 }
 
-impl LocalDispatch for Inner {
+impl LocalDispatch for App {
     fn dispatch_local(
         &self,
         mut request: Request,
