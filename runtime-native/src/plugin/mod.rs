@@ -6,6 +6,7 @@ mod imports;
 mod instance;
 mod load;
 mod memory_cap;
+mod modules;
 
 use crate::host::PluginContext;
 use crate::native::NativeInstance;
@@ -13,7 +14,7 @@ use crate::reply::Reply;
 use futures::future::{BoxFuture, FutureExt};
 use instance::{Fault, Instance};
 use load::Code;
-pub use load::{Modules, ScriptEngineSource};
+pub use modules::{Modules, ScriptEngineSource};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

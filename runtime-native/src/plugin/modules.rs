@@ -1,0 +1,142 @@
+//! The engine every module is compiled with, its linker, and the modules compiled for it,
+//! shared by the plugins that mount the same file: each is compiled once per server.
+
+use super::imports;
+use super::instance::State;
+use sha2::Digest;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use valor_host::integrity::{sri_form, Algorithm};
+use valor_host::script;
+use wasmtime::{Engine, Linker, Module};
+
+/// The engine, its linker, and the modules compiled for it by the SHA-256 of their bytes:
+/// plugins mounting the same file (Alice and Bob), or a registration of a module already
+/// loaded, share one compilation, as in the browser. A module no plugin holds any more is
+/// dropped.
+pub struct Modules {
+    /// The ABI's imports, defined once for the engine every module is compiled with (its
+    /// `engine()`) and shared by every instance.
+    linker: Linker<State>,
+    compiled: Mutex<HashMap<String, Weak<Module>>>,
+    script_engine: ScriptEngine,
+    /// Whether native plugins (shared libraries) may be loaded (`--allow-native-plugins`).
+    native_plugins: bool,
+}
+
+/// The JavaScript engine module (`valor_js.wasm`), which runs `.js` and `.mjs` entries:
+/// compiled once, by the first script loaded, and kept for every later one. Cranelift takes
+/// most of a second over its megabyte (an `eager` script pays it before the server listens).
+struct ScriptEngine {
+    source: ScriptEngineSource,
+    compiled: tokio::sync::OnceCell<Arc<Module>>,
+}
+
+/// Where the JavaScript engine module comes from.
+#[derive(Debug, Clone)]
+pub enum ScriptEngineSource {
+    /// A file (`--js-engine`).
+    File(PathBuf),
+    /// Bytes built into the program (the `valor` binary embeds the engine).
+    Embedded(&'static [u8]),
+}
+
+impl Modules {
+    /// Modules compiled with `engine`, scripts run by the JavaScript engine from
+    /// `script_engine`; native plugins refused until [`Modules::with_native_plugins`].
+    pub fn new(engine: Engine, script_engine: ScriptEngineSource) -> Self {
+        Self {
+            linker: imports::linker(&engine),
+            compiled: Mutex::default(),
+            script_engine: ScriptEngine {
+                source: script_engine,
+                compiled: tokio::sync::OnceCell::new(),
+            },
+            native_plugins: false,
+        }
+    }
+
+    /// Lets entries name native plugins: trusted code, run in the server's own process.
+    pub fn with_native_plugins(mut self, allowed: bool) -> Self {
+        self.native_plugins = allowed;
+        self
+    }
+
+    /// Whether entries may name native plugins.
+    pub fn native_plugins(&self) -> bool {
+        self.native_plugins
+    }
+
+    /// The JavaScript engine, compiled (once: scripts loading together wait for the same
+    /// compilation; a failure is tried again by the next).
+    pub async fn script_engine(&self) -> Result<Arc<Module>, String> {
+        let ScriptEngine { source, compiled } = &self.script_engine;
+        compiled
+            .get_or_try_init(|| async {
+                let (name, bytes) = match source {
+                    ScriptEngineSource::Embedded(bytes) => {
+                        (script::ENGINE_FILE.to_owned(), bytes.to_vec())
+                    }
+                    ScriptEngineSource::File(path) => {
+                        let bytes = tokio::fs::read(path).await.map_err(|error| {
+                            format!(
+                                "the JavaScript engine could not be read from {} ({error}): \
+                                 name a {} with --js-engine, or leave --js-engine out to use \
+                                 the one built into valor",
+                                path.display(),
+                                script::ENGINE_FILE
+                            )
+                        })?;
+                        (path.display().to_string(), bytes)
+                    }
+                };
+                let digest = sri_form(Algorithm::Sha256, &sha2::Sha256::digest(&bytes));
+                self.compile(&name, bytes, digest).await
+            })
+            .await
+            .cloned()
+    }
+
+    /// The ABI's imports, for instances of the modules compiled here.
+    pub fn linker(&self) -> &Linker<State> {
+        &self.linker
+    }
+
+    /// The module of `bytes` (from `url`, whose SHA-256 is `digest`), compiled once for every
+    /// plugin.
+    pub async fn compile(
+        &self,
+        url: &str,
+        bytes: Vec<u8>,
+        digest: String,
+    ) -> Result<Arc<Module>, String> {
+        let module = match self.get(&digest) {
+            Some(module) => module,
+            None => {
+                let engine = self.linker.engine().clone();
+                // Compiling takes milliseconds to seconds of CPU: not on the threads that serve
+                // requests.
+                let module = tokio::task::spawn_blocking(move || Module::new(&engine, bytes))
+                    .await
+                    .map_err(|e| format!("compiling {url} failed: {e}"))?
+                    .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
+                let module = Arc::new(module);
+                self.keep(digest, &module);
+                module
+            }
+        };
+        Ok(module)
+    }
+
+    fn get(&self, digest: &str) -> Option<Arc<Module>> {
+        let mut modules = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        modules.retain(|_, module| module.strong_count() > 0);
+        modules.get(digest).and_then(Weak::upgrade)
+    }
+
+    fn keep(&self, digest: String, module: &Arc<Module>) {
+        let mut modules = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
+        modules.insert(digest, Arc::downgrade(module));
+    }
+}
