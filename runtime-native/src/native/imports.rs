@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use valor_abi::native::Host;
 use valor_abi::ABI_VERSION;
 use valor_host::guest::{self, Instance as _, Started, Table};
+use valor_host::limits;
 
 /// What an instance's imports reach through the table's context pointer.
 pub struct Context {
@@ -105,15 +106,8 @@ impl Context {
 
     /// Why a message of `len` bytes is refused, if it is more than the plugin may hand over.
     fn too_large(&self, what: &str, len: u32) -> Option<Arc<str>> {
-        let limit = self.plugin.max_message_bytes();
-        (len > limit).then(|| {
-            format!(
-                "{what} of {len} bytes is larger than plugin '{}' may send ({limit} bytes: its \
-                 max_body_bytes and 1 MiB)",
-                self.plugin.name
-            )
-            .into()
-        })
+        let plugin = &self.plugin;
+        limits::message_too_large(&plugin.name, plugin.max_body_bytes, what, len).map(Into::into)
     }
 }
 
