@@ -7,9 +7,12 @@
 //! ```
 //! - `app`: the mounts (longest-prefix routing, from `valor-host`), request bodies within
 //!   `max_body_bytes`, and plugin-to-plugin requests answered in-process;
-//! - `plugin`: loading (`load`), the ABI call sequence (`instance`), the imports (`imports`)
-//!   and the state they share (`state`); fuel and a memory cap per instance, crash recovery,
-//!   replay, quarantine and backoff as in the browser;
+//! - `plugin`: the engine and the modules compiled for it (`modules`), loading (`load`), the
+//!   ABI call sequence and the store's state (`instance`), the imports (`imports`); fuel and a
+//!   memory cap (`memory_cap`) per instance, crash recovery, replay, quarantine and backoff as
+//!   in the browser;
+//! - `native`: native plugins (shared libraries, with `--allow-native-plugins`) as the same
+//!   protocol's guest;
 //! - `host`: what plugins' imports do: timers, outbound `fetch` (reqwest, under the allowlist),
 //!   `kv` on the `storage` (redb, or Redis for several servers);
 //! - `inbound` and `reply`: a request as plugins see it, and a reply, tagged, as HTTP;
@@ -20,6 +23,7 @@
 //! - `serve`: `valor serve`, everything put together.
 //!
 //! Where it differs from the browser host, valor-abi's PROTOCOL.md says so.
+#![deny(missing_docs)]
 
 pub mod app;
 pub mod files;

@@ -112,6 +112,7 @@ fn with_content_type(body: impl Into<Body>, content_type: &'static str) -> Respo
     response
 }
 
+/// A response of `status` whose body is `message`, as plain text.
 pub(crate) fn text(status: StatusCode, message: impl Into<Body>) -> Response {
     (status, with_content_type(message, TEXT)).into_response()
 }

@@ -71,10 +71,12 @@ impl Answer {
         )
     }
 
+    /// 404: no plugin is called `name`.
     pub(super) fn unknown(name: &str) -> Self {
         Self::text(404, format!("no plugin is called '{name}'"))
     }
 
+    /// 405: the method is not one of `allow` (which the `allow` header lists too).
     pub(super) fn not_allowed(allow: &'static str) -> Self {
         let mut answer = Self::text(405, format!("the plugin registry answers {allow} here"));
         answer.headers.push(("allow", allow.to_owned()));

@@ -25,15 +25,18 @@ pub struct Records<S> {
 }
 
 impl<S: Store> Records<S> {
+    /// The records kept in `store`.
     pub fn new(store: S) -> Self {
         Self { store }
     }
 
+    /// Keeps `record` as the one of `name`, in place of any before it.
     pub async fn save(&self, name: &str, record: &Record) -> Result<(), S::Error> {
         let bytes = serde_json::to_vec(record).unwrap_or_default();
         self.store.put(NAMESPACE, name, &bytes).await
     }
 
+    /// Drops the record of `name`, if any.
     pub async fn forget(&self, name: &str) -> Result<(), S::Error> {
         self.store.delete(NAMESPACE, name).await
     }
