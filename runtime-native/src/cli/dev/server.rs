@@ -76,7 +76,8 @@ pub async fn serve(
 
 impl Server {
     async fn answer<B>(&self, request: Request<B>) -> Response<Body> {
-        let path = request.uri().path().to_owned();
+        // As a browser sends it, and as `valor serve` routes it: dot segments removed.
+        let path = valor_host::routes::normalize_path(request.uri().path()).into_owned();
         let host = request.headers().get(header::HOST);
         let refused = host::refused(host.map(|h| h.to_str().unwrap_or("")), self.address);
         let head = request.method() == Method::HEAD;
@@ -297,6 +298,19 @@ mod tests {
             );
         }
         assert_eq!(answer(Method::GET, "/.env").await.status(), 404);
+    }
+
+    #[tokio::test]
+    async fn dot_segments_are_removed_as_a_browser_would() {
+        let (_dir, server) = server("127.0.0.1:8080");
+        let answer = |path| server.answer(request(Method::GET, path, "localhost:8080"));
+        let manifest = answer("/web/../plugins.json").await;
+        assert_eq!(manifest.status(), 200);
+        let manifest = manifest.into_body().collect().await.unwrap().to_bytes();
+        assert!(String::from_utf8_lossy(&manifest).contains("\"registry\":true"));
+        let client = answer("/x/%2e%2E/_valor/./dev/client.js").await;
+        assert_eq!(client.status(), 200);
+        assert_eq!(answer("/../../index.html").await.status(), 200);
     }
 
     #[test]
