@@ -39,11 +39,6 @@ pub struct PluginContext {
 }
 
 impl PluginContext {
-    /// The largest encoded message the plugin may hand the host.
-    pub fn max_message_bytes(&self) -> u32 {
-        valor_host::limits::max_message_bytes(self.max_body_bytes)
-    }
-
     /// `memory_mb` in bytes.
     pub fn memory_bytes(&self) -> u64 {
         u64::from(self.memory_mb) << 20

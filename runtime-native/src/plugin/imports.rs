@@ -7,6 +7,7 @@ use super::instance::State;
 use crate::host::{self, fetch, kv};
 use std::sync::Arc;
 use valor_abi::{imports, IMPORT_MODULE};
+use valor_host::limits;
 use wasmtime::{Caller, Engine, Extern, Linker};
 
 /// The eight functions of the ABI, for instances of `engine`.
@@ -109,15 +110,8 @@ fn memory(caller: &mut Caller<'_, State>) -> Option<wasmtime::Memory> {
 /// Why a message of `len` bytes is refused, if it is more than the plugin may hand the host:
 /// it is refused before anything is copied.
 fn too_large(state: &State, what: &str, len: u32) -> Option<Arc<str>> {
-    let limit = state.context.max_message_bytes();
-    (len > limit).then(|| {
-        format!(
-            "{what} of {len} bytes is larger than plugin '{}' may send ({limit} bytes: its \
-             max_body_bytes and 1 MiB)",
-            state.context.name
-        )
-        .into()
-    })
+    let context = &state.context;
+    limits::message_too_large(&context.name, context.max_body_bytes, what, len).map(Into::into)
 }
 
 /// Bytes the plugin points at; empty if it points outside its memory (the operation then fails

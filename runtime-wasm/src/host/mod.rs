@@ -39,12 +39,6 @@ pub struct PluginContext {
 }
 
 impl PluginContext {
-    /// The largest encoded message (a response frame, an outbound request, a storage command)
-    /// the plugin may hand the host: its body limit, and 1 MiB for everything around a body.
-    pub fn max_message_bytes(&self) -> u32 {
-        valor_host::limits::max_message_bytes(self.max_body_bytes)
-    }
-
     /// How its module is rewritten, unless its entry turned metering off.
     pub fn meter_limits(&self) -> Option<Limits> {
         Some(Limits {

@@ -9,6 +9,7 @@ use crate::host;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
 use valor_abi::{imports, IMPORT_MODULE};
+use valor_host::limits;
 use wasm_bindgen::prelude::*;
 
 /// The closures behind the import object; they must live as long as the instance.
@@ -129,15 +130,8 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
 /// Why a message of `len` bytes is refused, if it is more than the plugin may hand the host:
 /// it is refused before anything is copied.
 fn too_large(state: &State, what: &str, len: u32) -> Option<Arc<str>> {
-    let limit = state.context.max_message_bytes();
-    (len > limit).then(|| {
-        format!(
-            "{what} of {len} bytes is larger than plugin '{}' may send ({limit} bytes: its \
-             max_body_bytes and 1 MiB)",
-            state.context.name
-        )
-        .into()
-    })
+    let context = &state.context;
+    limits::message_too_large(&context.name, context.max_body_bytes, what, len).map(Into::into)
 }
 
 /// Bytes the plugin points at; empty if it points outside its memory (the operation then fails

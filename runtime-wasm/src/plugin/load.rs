@@ -10,7 +10,7 @@ use crate::{offline, sys};
 use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
-use valor_abi::{ABI_VERSION, IMPORT_MODULE};
+use valor_host::guest::exports as checks;
 use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -240,30 +240,16 @@ pub async fn instantiate(
 /// A module that compiled but could not be linked imports something the runtime does not
 /// provide: most often a plugin built for a newer plugin ABI.
 fn explain_link_error(module: &WebAssembly::Module, error: &JsValue) -> String {
-    let unknown = foreign_imports(module);
-    if unknown.is_empty() {
-        return format!("it could not be linked: {}", sys::describe(error));
-    }
-    let newer = unknown
+    let imports = imports_of(module);
+    let names = imports
         .iter()
-        .any(|name| name.starts_with(&format!("{IMPORT_MODULE}.")));
-    let listed = unknown.join(", ");
-    if newer {
-        format!(
-            "it imports {listed}, which this runtime does not provide: the plugin was built for \
-             another plugin ABI version than this runtime's ({ABI_VERSION}); rebuild it with a \
-             vlugin release for ABI version {ABI_VERSION}, or update the runtime"
-        )
-    } else {
-        format!(
-            "it imports {listed}: a plugin may import only the runtime's `{IMPORT_MODULE}` \
-             functions (build it with vlugin, without wasm-bindgen or WASI)"
-        )
-    }
+        .map(|(module, name)| (module.as_str(), name.as_str()));
+    checks::refuse_imports(names)
+        .unwrap_or_else(|| format!("it could not be linked: {}", sys::describe(error)))
 }
 
-/// The imports of `module` that are not functions of this ABI, as `module.name`.
-fn foreign_imports(module: &WebAssembly::Module) -> Vec<String> {
+/// What `module` imports, as `(module, name)` pairs.
+fn imports_of(module: &WebAssembly::Module) -> Vec<(String, String)> {
     let field = |import: &JsValue, key: &str| {
         js_sys::Reflect::get(import, &key.into())
             .ok()
@@ -273,9 +259,5 @@ fn foreign_imports(module: &WebAssembly::Module) -> Vec<String> {
     WebAssembly::Module::imports(module)
         .iter()
         .map(|import| (field(&import, "module"), field(&import, "name")))
-        .filter(|(module, name)| {
-            module != IMPORT_MODULE || !valor_abi::imports::ALL.contains(&name.as_str())
-        })
-        .map(|(module, name)| format!("{module}.{name}"))
         .collect()
 }
