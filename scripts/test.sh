@@ -26,6 +26,8 @@ cargo test --quiet --workspace --exclude wasm-pack-tests --exclude valor-server
 # The server host builds wasmtime: in its own profile (optimised, no LTO), once for both.
 say "server host: cargo build and test --profile server -p valor-server"
 cargo build --quiet --profile server -p valor-server -p valor-bench-floor
+# The Rust plugins built natively too, for the native-plugin tests and the conformance suite.
+scripts/build-native.sh
 cargo test --quiet --profile server -p valor-server
 
 say "lints: rustfmt, clippy (host and wasm32)"
