@@ -36,6 +36,10 @@ const { cases } = JSON.parse(readFileSync(join(root, 'conformance/cases.json'), 
  * (PROTOCOL.md, "Native plugins").
  */
 const NATIVE_DIFFERS = {
+  'a native plugin is a 502 unless the server trusts native plugins': {
+    why: 'started with --allow-native-plugins, the server runs it',
+    expect: { status: 200 },
+  },
   'after a panic the plugin answers from a fresh instance': {
     why: "a native plugin's statics outlive a panic: its fresh instance counts on",
     expect: { status: 200 },

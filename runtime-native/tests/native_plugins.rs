@@ -174,3 +174,23 @@ async fn a_file_that_is_no_shared_library_is_refused_clearly() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn the_registry_never_mounts_a_native_plugin() {
+    // A manifest with a registry, a server that trusts its manifest's native plugins, and a
+    // shared library beside the manifest: still, a registration cannot mount it.
+    let dir = native_app(r#"{ "plugins": [] }"#, &["hello"]);
+    let server = Server::start(dir.path(), &["-w", "--allow-native-plugins"], &[]);
+    let url = format!("libhello{}", std::env::consts::DLL_SUFFIX);
+    let entry = serde_json::json!({ "name": "native", "prefix": "/api/native", "url": url });
+    let registered = reqwest::Client::new()
+        .post(format!("{}/_plugins", server.url))
+        .body(entry.to_string())
+        .send()
+        .await
+        .expect("an answer");
+    let (status, body) = answer(registered).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("never through the registry"), "{body}");
+    assert_eq!(get(&server, "/api/native").await.0, 404);
+}

@@ -203,6 +203,9 @@ impl Plugin {
         );
         async move {
             let loaded = async {
+                if spec.is_native() {
+                    return Err(valor_host::manifest::native_in_browser(&spec.url));
+                }
                 let name = &context.name;
                 crate::sys::mark(name, "load");
                 let (compiled, script) = if valor_host::script::is_script(&spec.url) {

@@ -252,6 +252,17 @@ impl<S: Store> Registry<S> {
             Ok(spec) => spec,
             Err(reason) => return Answer::text(400, reason),
         };
+        if spec.is_native() {
+            // Its code would run in the server's own process: only whoever starts the server
+            // (its manifest and --allow-native-plugins) may decide that, never a token holder.
+            return Answer::text(
+                400,
+                format!(
+                    "invalid url {:?}: a native plugin is mounted only by the manifest the server                      started with, never through the registry",
+                    spec.url
+                ),
+            );
+        }
         if let Err(reason) = host.admits(&spec.url, &self.settings.trusted_origins) {
             return Answer::text(400, format!("invalid url {:?}: {reason}", spec.url));
         }
