@@ -1,10 +1,10 @@
 //! What the server does for plugins: the host operations behind their imports.
 //!
 //! Each operation is a future producing the ABI's result bytes (an `outcome` byte, then the
-//! payload); `plugin::state` starts and cancels them, `plugin::instance` delivers their results.
+//! payload); `plugin::instance` starts, cancels and delivers them, through the protocol core.
 
-pub mod fetch;
 pub mod kv;
+pub mod outbound;
 
 use crate::storage::Storage;
 use futures::future::BoxFuture;

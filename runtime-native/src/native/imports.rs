@@ -4,7 +4,7 @@
 //! plugin, on its thread, never call back into it, and never unwind.
 
 use super::instance::NativeInstance;
-use crate::host::{self, fetch, kv, PluginContext};
+use crate::host::{self, kv, outbound, PluginContext};
 use futures::future::Abortable;
 use std::ffi::c_void;
 use std::future::Future;
@@ -202,7 +202,7 @@ unsafe extern "C" fn fetch(context: *mut c_void, ptr: *const u8, len: u32) -> u3
             table.record_effect();
             table.depth()
         };
-        context.start_op(fetch::fetch(Arc::clone(&context.plugin), request, depth))
+        context.start_op(outbound::fetch(Arc::clone(&context.plugin), request, depth))
     })
 }
 

@@ -4,7 +4,7 @@
 //! operations, but never call back into it. A range outside its memory reads as empty.
 
 use super::instance::State;
-use crate::host::{self, fetch, kv};
+use crate::host::{self, kv, outbound};
 use std::sync::Arc;
 use valor_abi::{imports, IMPORT_MODULE};
 use valor_host::limits;
@@ -71,7 +71,7 @@ pub fn linker(engine: &Engine) -> Linker<State> {
                 let state = caller.data_mut();
                 state.table.record_effect();
                 let (context, depth) = (Arc::clone(&state.context), state.table.depth());
-                state.start_op(fetch::fetch(context, request, depth))
+                state.start_op(outbound::fetch(context, request, depth))
             },
         )?;
         linker.func_wrap(
