@@ -83,7 +83,7 @@ mod imp {
     //! Outside wasm32, a plugin runs either natively under a server host, which bound its
     //! table of functions (`guest::native`), or under the test host of `vlugin::test`.
 
-    use crate::guest::native;
+    use crate::guest::bound;
     use crate::test::answers;
 
     /// A started operation: the native host's id, or the test host's result, already there.
@@ -95,7 +95,7 @@ mod imp {
     }
 
     pub(crate) fn report_panic(message: &str) {
-        match native::host() {
+        match bound::host() {
             // SAFETY (every call through a bound table below): the host reads or writes
             // exactly `len` bytes at `ptr`, only before the call returns.
             Some(host) => unsafe { (host.panic)(host.context, message.as_ptr(), len(message)) },
@@ -104,7 +104,7 @@ mod imp {
     }
 
     pub(crate) fn log(level: log::Level, line: &str) {
-        match native::host() {
+        match bound::host() {
             Some(host) => unsafe {
                 (host.log)(host.context, level as u32, line.as_ptr(), len(line))
             },
@@ -113,14 +113,14 @@ mod imp {
     }
 
     pub(crate) fn now_ms() -> f64 {
-        match native::host() {
+        match bound::host() {
             Some(host) => unsafe { (host.now)(host.context) },
             None => answers::now_ms(),
         }
     }
 
     pub(crate) fn fill_random(buffer: &mut [u8]) {
-        if let Some(host) = native::host() {
+        if let Some(host) = bound::host() {
             return unsafe { (host.random)(host.context, buffer.as_mut_ptr(), len(buffer)) };
         }
         use std::hash::{BuildHasher, Hasher};
@@ -132,14 +132,14 @@ mod imp {
     }
 
     pub(crate) fn sleep(ms: f64) -> Started {
-        match native::host() {
+        match bound::host() {
             Some(host) => Started::Op(unsafe { (host.sleep)(host.context, ms) }),
             None => Started::Finished(answers::sleep(ms)),
         }
     }
 
     pub(crate) fn fetch(request: &[u8]) -> Started {
-        match native::host() {
+        match bound::host() {
             Some(host) => {
                 Started::Op(unsafe { (host.fetch)(host.context, request.as_ptr(), len(request)) })
             }
@@ -148,7 +148,7 @@ mod imp {
     }
 
     pub(crate) fn kv(command: &[u8]) -> Started {
-        match native::host() {
+        match bound::host() {
             Some(host) => {
                 Started::Op(unsafe { (host.kv)(host.context, command.as_ptr(), len(command)) })
             }
@@ -157,7 +157,7 @@ mod imp {
     }
 
     pub(crate) fn cancel(op: u32) {
-        if let Some(host) = native::host() {
+        if let Some(host) = bound::host() {
             unsafe { (host.cancel)(host.context, op) }
         }
     }

@@ -1,6 +1,8 @@
 //! What `#[vlugin]` expands to call: the implementations of the plugin's exports.
 //! Not a public API; see `valor_abi` for the contract these functions fulfil.
 
+#[cfg(not(target_arch = "wasm32"))]
+mod bound;
 pub(crate) mod host;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;

@@ -1,30 +1,13 @@
 //! A plugin built natively (a `cdylib` for the server's own platform) and loaded by a server
-//! host: the table of host functions it is bound with, and the C boundary of its exports, where
+//! host: its binding to the host's table of functions (kept in `bound`), and the C boundary of its exports, where
 //! a panic is caught and reported as the failure of that one call (`valor_abi::native`, and
 //! PROTOCOL.md, "Native plugins"). Outside a native host (`cargo test`), nothing is bound and
 //! the imports go to the test host.
 
+use super::bound::{host, set_host};
 use super::{ops, tasks};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Mutex;
 pub use valor_abi::native::Host;
-
-/// The table the host bound, if any: one per loaded library (the host loads a private copy of
-/// the library for each plugin, so this static is that plugin's).
-static BOUND: Mutex<Option<Host>> = Mutex::new(None);
-
-/// The bound host's table.
-pub(crate) fn host() -> Option<Host> {
-    *BOUND
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn set_host(host: Option<Host>) {
-    *BOUND
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner()) = host;
-}
 
 /// `valor_native_bind`: keeps a copy of the host's table (null: unbinds). Each instance
 /// binds the library afresh, and binding first drops every task and operation the SDK still
