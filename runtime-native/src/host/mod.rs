@@ -4,6 +4,7 @@
 //! payload); `plugin::instance` starts, cancels and delivers them, through the protocol core.
 
 pub mod kv;
+pub mod operations;
 pub mod outbound;
 
 use crate::storage::Storage;

@@ -3,9 +3,8 @@
 //! reading the plugin's bytes straight from its pointers. They run inside a call into the
 //! plugin, on its thread, never call back into it, and never unwind.
 
-use super::instance::NativeInstance;
+use crate::host::operations::{self, Deliver};
 use crate::host::{self, kv, outbound, PluginContext};
-use futures::future::Abortable;
 use std::ffi::c_void;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -13,7 +12,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use valor_abi::native::Host;
 use valor_abi::ABI_VERSION;
-use valor_host::guest::{self, Instance as _, Started, Table};
+use valor_host::guest::Table;
 use valor_host::limits;
 
 /// What an instance's imports reach through the table's context pointer.
@@ -27,7 +26,7 @@ pub struct Context {
     /// Set when the plugin caught a panic at its boundary: the current call failed.
     pub trapped: AtomicBool,
     /// The instance: finished operations deliver their results to it.
-    instance: OnceLock<Weak<NativeInstance>>,
+    instance: OnceLock<Weak<dyn Deliver>>,
 }
 
 impl Context {
@@ -42,7 +41,7 @@ impl Context {
     }
 
     /// The instance its operations deliver to.
-    pub fn attach(&self, instance: Weak<NativeInstance>) {
+    pub fn attach(&self, instance: Weak<dyn Deliver>) {
         let _ = self.instance.set(instance);
     }
 
@@ -66,42 +65,21 @@ impl Context {
     /// Starts a host operation and returns its id; its result is delivered when it finishes
     /// (on the plugin's thread, whose runtime runs it). Past the quota it is refused instead.
     fn start_op(&self, operation: impl Future<Output = Vec<u8>> + Send + 'static) -> u32 {
-        let mut started = lock(&self.table).start_op();
-        if let Some(registration) = started.run.take() {
-            let (instance, op) = (self.instance(), started.op);
-            tokio::spawn(async move {
-                if let Ok(result) = Abortable::new(operation, registration).await {
-                    if let Some(instance) = instance.upgrade() {
-                        guest::calls::complete(&mut instance.enter(), op, &result);
-                    }
-                }
-            });
-        }
-        self.schedule_refusals(&started)
+        let started = lock(&self.table).start_op();
+        operations::start(started, self.instance(), operation)
     }
 
     /// An operation refused before it starts: its failure is delivered after the current call.
     fn refuse(&self, why: Arc<str>) -> u32 {
         let started = lock(&self.table).refuse(why);
-        self.schedule_refusals(&started)
+        operations::refused(&started, self.instance())
     }
 
-    fn schedule_refusals(&self, started: &Started) -> u32 {
-        if started.deliver_refusals {
-            let instance = self.instance();
-            tokio::spawn(async move {
-                // On a later turn, never from inside the call that started them.
-                tokio::task::yield_now().await;
-                if let Some(instance) = instance.upgrade() {
-                    guest::calls::deliver_refusals(&mut instance.enter());
-                }
-            });
-        }
-        started.op
-    }
-
-    fn instance(&self) -> Weak<NativeInstance> {
-        self.instance.get().cloned().unwrap_or_default()
+    fn instance(&self) -> &Weak<dyn Deliver> {
+        // Attached as soon as the instance exists, before the plugin is bound and can call in.
+        self.instance
+            .get()
+            .expect("an instance attached to its context")
     }
 
     /// Why a message of `len` bytes is refused, if it is more than the plugin may hand over.

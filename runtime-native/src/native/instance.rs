@@ -43,17 +43,16 @@ impl NativeInstance {
                 context,
                 calls: Mutex::new(None),
             });
-            this.context.attach(Arc::downgrade(&this));
-            // Dropped after the lock: the last instance's drop takes it too.
-            let last;
+            let instance: std::sync::Weak<NativeInstance> = Arc::downgrade(&this);
+            this.context.attach(instance);
             let mut bound = this.library.bound();
-            last = bound.upgrade();
-            if last.as_ref().is_some_and(|last| !last.is_broken()) {
+            let last = bound.upgrade();
+            if last.is_some_and(|last| !imports::lock(&last.table).is_broken()) {
                 return Err(ONE_INSTANCE.to_owned());
             }
             // Bound from here on, so that dropping it unbinds the library even if binding
             // failed half-way.
-            *bound = Arc::downgrade(&this);
+            *bound = Arc::downgrade(&this.context);
             this.call_bind()?;
             drop(bound);
             let mut entered = this.enter();
@@ -119,7 +118,7 @@ impl Drop for NativeInstance {
         // Unbound if it is still the library's instance, so that nothing the plugin keeps
         // points at this table; a newer instance keeps its own binding.
         let mut bound = self.library.bound();
-        if std::ptr::eq(bound.as_ptr(), self) {
+        if std::ptr::eq(bound.as_ptr(), Arc::as_ptr(&self.context)) {
             // SAFETY: a null table unbinds; no task is touched (any thread may do it).
             unsafe { (self.library.exports.bind)(std::ptr::null()) };
             *bound = std::sync::Weak::new();

@@ -6,7 +6,7 @@
 //! directory, removed once loaded): two entries mounting one library (Alice and Bob) keep
 //! their state apart, as two instances of one `.wasm` do.
 
-use super::instance::NativeInstance;
+use super::imports::Context;
 use super::thread::PluginThread;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use valor_abi::{exports, native};
@@ -31,8 +31,9 @@ pub struct Library {
     /// The thread every call into the library is made on: its `thread_local!` values (the
     /// SDK's tasks, a plugin's own) are those of one thread, as in a WebAssembly instance.
     pub(super) thread: PluginThread,
-    /// The instance the library is bound to: one at a time (it has one set of statics).
-    bound: Mutex<Weak<NativeInstance>>,
+    /// The context of the instance the library is bound to: one at a time (it has one set of
+    /// statics). It lives as long as its instance.
+    bound: Mutex<Weak<Context>>,
     /// Dropped last: nothing of the library is called after it is closed.
     _library: libloading::Library,
 }
@@ -82,8 +83,8 @@ impl Library {
         }))
     }
 
-    /// The instance the library is bound to, locked.
-    pub(super) fn bound(&self) -> MutexGuard<'_, Weak<NativeInstance>> {
+    /// The context of the instance the library is bound to, locked.
+    pub(super) fn bound(&self) -> MutexGuard<'_, Weak<Context>> {
         super::imports::lock(&self.bound)
     }
 }

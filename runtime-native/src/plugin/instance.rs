@@ -10,16 +10,14 @@
 //! plugin; finished operations deliver their results to the instance through it.
 
 use super::memory_cap::MemoryCap;
+use crate::host::operations::{self, Deliver};
 use crate::host::PluginContext;
 use crate::reply::Reply;
-use futures::future::Abortable;
 use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use valor_abi::exports;
 pub use valor_host::fault::Fault;
-use valor_host::guest::{
-    self, exports as checks, out_of_bounds, Address, Instance as _, Started, Table,
-};
+use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Instance as _, Table};
 use wasmtime::{Linker, Memory, Module, Store, Trap, TypedFunc};
 
 /// The exports the host calls, checked once for their exact types.
@@ -51,7 +49,7 @@ pub struct State {
     /// Its host operations, as the protocol core keeps them.
     pub table: Table,
     /// The instance, once created: finished operations deliver their results to it.
-    pub instance: Weak<Instance>,
+    pub instance: Weak<dyn Deliver>,
 }
 
 impl State {
@@ -62,46 +60,20 @@ impl State {
             table: Table::new(&context.name, context.max_body_bytes),
             context,
             panic_message: None,
-            instance: Weak::new(),
+            instance: Weak::<Instance>::new(),
         }
     }
 
     /// Starts a host operation and returns its id; its result (the ABI's result bytes) is
     /// delivered when it finishes. Past the quota the operation is refused instead.
     pub fn start_op(&mut self, operation: impl Future<Output = Vec<u8>> + Send + 'static) -> u32 {
-        let mut started = self.table.start_op();
-        if let Some(registration) = started.run.take() {
-            let (instance, op) = (self.instance.clone(), started.op);
-            tokio::spawn(async move {
-                if let Ok(result) = Abortable::new(operation, registration).await {
-                    if let Some(instance) = instance.upgrade() {
-                        guest::calls::complete(&mut instance.enter(), op, &result);
-                    }
-                }
-            });
-        }
-        self.schedule_refusals(&started)
+        operations::start(self.table.start_op(), &self.instance, operation)
     }
 
     /// An operation that fails without starting: its failure saying `why` is delivered once
     /// the plugin's current call has returned.
     pub fn refuse(&mut self, why: Arc<str>) -> u32 {
-        let started = self.table.refuse(why);
-        self.schedule_refusals(&started)
-    }
-
-    fn schedule_refusals(&self, started: &Started) -> u32 {
-        if started.deliver_refusals {
-            let instance = self.instance.clone();
-            tokio::spawn(async move {
-                // On a later turn, never from inside the call that started them.
-                tokio::task::yield_now().await;
-                if let Some(instance) = instance.upgrade() {
-                    guest::calls::deliver_refusals(&mut instance.enter());
-                }
-            });
-        }
-        started.op
+        operations::refused(&self.table.refuse(why), &self.instance)
     }
 }
 
@@ -161,7 +133,7 @@ impl Instance {
             exports,
         });
         let mut entered = this.enter();
-        entered.store.data_mut().instance = Arc::downgrade(&this);
+        entered.store.data_mut().instance = Arc::downgrade(&this) as Weak<dyn Deliver>;
         guest::calls::init(&mut entered, init)
             .map_err(|fault| explain(&entered.store, exports::INIT, fault))?;
         drop(entered);
