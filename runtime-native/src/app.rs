@@ -3,7 +3,7 @@
 //! plugin's reply or the error, tagged.
 
 use crate::files::{self, Files};
-use crate::host::{LocalDispatch, PluginContext};
+use crate::host::{Bindings, LocalDispatch, PluginContext};
 use crate::inbound::{self, Unreadable};
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
@@ -107,17 +107,13 @@ impl App {
     /// A plugin for `spec`, not loaded yet.
     pub fn plugin(&self, spec: PluginSpec) -> Arc<Plugin> {
         let shared = &self.shared;
-        let context = PluginContext {
-            name: spec.name.clone(),
-            allowlist: spec.allowlist.clone(),
-            max_body_bytes: spec.max_body_bytes,
-            fuel: valor_host::script::metered_fuel(&spec, SCRIPT_FUEL_FACTOR),
-            memory_mb: spec.memory_mb,
-            origin: shared.origin.clone(),
+        let bindings = Bindings {
             storage: shared.storage.clone(),
             client: shared.client.clone(),
             local: self.me.clone() as Weak<dyn LocalDispatch>,
         };
+        let context =
+            PluginContext::new(&spec, shared.origin.clone(), SCRIPT_FUEL_FACTOR, bindings);
         Arc::new(Plugin::new(
             spec,
             context,

@@ -3,7 +3,7 @@
 //! JavaScript boots and hands its fetch events to.
 
 use crate::error::DispatchError;
-use crate::host::{LocalDispatch, PluginContext};
+use crate::host::{Bindings, LocalDispatch, PluginContext};
 use crate::inbound::{self, RequestFrame, Unreadable};
 use crate::manifest::{Manifest, PluginSpec};
 use crate::offline;
@@ -282,17 +282,12 @@ enum Target {
 impl App {
     /// A plugin for `spec`, not loaded yet.
     fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
-        let context = PluginContext {
-            name: spec.name.clone(),
-            allowlist: spec.allowlist.clone(),
+        let bindings = Bindings {
             credentials: spec.credentials,
-            max_body_bytes: spec.max_body_bytes,
-            fuel: valor_host::script::metered_fuel(&spec, SCRIPT_FUEL_FACTOR),
-            memory_mb: spec.memory_mb,
-            origin: self.origin.clone(),
             storage: self.storage.clone(),
             local: self.me.clone(),
         };
+        let context = PluginContext::new(&spec, self.origin.clone(), SCRIPT_FUEL_FACTOR, bindings);
         Rc::new(Plugin::new(spec, context, Rc::clone(&self.modules)))
     }
 

@@ -7,6 +7,7 @@
 //! - [`outbound`]: a plugin's outbound `fetch`, decoded and checked before a host sends it;
 //! - [`integrity`]: Subresource Integrity values and how a module's digests are checked;
 //! - [`frame`]: a plugin's response frame, read in place;
+//! - [`context`]: what a plugin's imports know of it, with what only its host gives it;
 //! - [`guest`]: the plugin protocol itself, one instance's state machine over any engine;
 //! - [`fault`]: why an instance gave no answer, and the error each fault answers with;
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
@@ -26,6 +27,7 @@
 
 pub mod allowlist;
 pub mod backoff;
+pub mod context;
 pub mod error;
 pub mod fault;
 pub mod frame;

@@ -2,15 +2,11 @@
 
 use super::PluginContext;
 use std::sync::Arc;
-use valor_host::kv::Limits;
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Arc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
-    let limits = Limits {
-        max_body_bytes: context.max_body_bytes,
-        max_listing_bytes: context.memory_bytes(),
-    };
+    let limits = context.kv_limits();
     // The store stops reading a scan past the limit, rather than read it all to refuse it.
-    let store = context.storage.for_plugin(limits.max_listing_bytes);
+    let store = context.host.storage.for_plugin(limits.max_listing_bytes);
     valor_host::kv::run(&store, &context.name, limits, &bytes).await
 }

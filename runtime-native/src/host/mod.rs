@@ -11,39 +11,22 @@ use crate::storage::Storage;
 use futures::future::BoxFuture;
 use std::sync::Weak;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-use valor_host::allowlist::Allowlist;
 
 /// At most this many bytes per `random` call (the browser's `crypto.getRandomValues` limit,
 /// kept so that a plugin behaves the same on both hosts).
 pub const MAX_RANDOM_BYTES: u32 = 65_536;
 
-/// What a plugin's host functions need to know about the plugin and its server.
-pub struct PluginContext {
-    /// The plugin's name: its log tag and storage namespace.
-    pub name: String,
-    /// Where its outbound requests may go.
-    pub allowlist: Allowlist,
-    /// The largest body the plugin may hand over or be handed (its entry's `max_body_bytes`).
-    pub max_body_bytes: u32,
-    /// Instructions per call into the plugin, if metered (its entry's `fuel`).
-    pub fuel: Option<u64>,
-    /// The most memory its instance may have, in MiB (its entry's `memory_mb`).
-    pub memory_mb: u32,
-    /// The server's public origin (`"self"` in the allowlist; where paths resolve).
-    pub origin: String,
+/// What a plugin's host functions know of it (`valor_host::context`), with the server's own.
+pub type PluginContext = valor_host::context::PluginContext<Bindings>;
+
+/// What only the server gives a plugin.
+pub struct Bindings {
     /// The key-value store.
     pub storage: Storage,
     /// The client of outbound requests.
     pub client: reqwest::Client,
     /// The server, to answer requests to plugins without going through the network.
     pub local: Weak<dyn LocalDispatch>,
-}
-
-impl PluginContext {
-    /// `memory_mb` in bytes.
-    pub fn memory_bytes(&self) -> u64 {
-        u64::from(self.memory_mb) << 20
-    }
 }
 
 /// Requests from one plugin to another, answered in the server without a round trip.

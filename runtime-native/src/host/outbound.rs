@@ -4,7 +4,7 @@
 use super::PluginContext;
 use std::sync::Arc;
 use valor_abi::codec;
-use valor_host::outbound::{self, Checked, Policy, Refusal, Resolved};
+use valor_host::outbound::{self, Checked, Refusal, Resolved};
 
 /// Performs the request encoded in `bytes`; returns the ABI result.
 pub async fn fetch(context: Arc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {
@@ -13,16 +13,11 @@ pub async fn fetch(context: Arc<PluginContext>, bytes: Vec<u8>, depth: u32) -> V
 
 /// The encoded response.
 async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
-    let policy = Policy {
-        plugin: &context.name,
-        max_body_bytes: context.max_body_bytes,
-        allowlist: &context.allowlist,
-        origin: &context.origin,
-    };
+    let policy = context.policy();
     let Checked { mut request, url } =
         outbound::check::<Vec<u8>>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
     if url.is_local(&policy) {
-        let local = context.local.upgrade();
+        let local = context.host.local.upgrade();
         if let Some(answer) = local.as_ref().and_then(|local| {
             local.dispatch_local(request.clone(), &url.path, url.query.as_deref(), depth + 1)
         }) {
@@ -37,7 +32,7 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
     let request = reqwest::Request::try_from(request)
         .map_err(|e| Refusal::Failed(format!("invalid request to {url}: {e}")))?;
     let response =
-        context.client.execute(request).await.map_err(|e| {
+        context.host.client.execute(request).await.map_err(|e| {
             Refusal::Failed(format!("{origin} did not answer: {}", error_chain(&e)))
         })?;
     if response.status().is_redirection() && response.headers().contains_key(http::header::LOCATION)

@@ -3,15 +3,12 @@
 use super::PluginContext;
 use crate::storage::{Storage, StorageError};
 use std::rc::Rc;
-use valor_host::kv::{Failure, Limits, Store, StoreError};
+use valor_host::kv::{Failure, Store, StoreError};
 
 /// Runs the command encoded in `bytes`; returns the ABI result.
 pub async fn run(context: Rc<PluginContext>, bytes: Vec<u8>) -> Vec<u8> {
-    let limits = Limits {
-        max_body_bytes: context.max_body_bytes,
-        max_listing_bytes: context.memory_bytes(),
-    };
-    valor_host::kv::run(&context.storage, &context.name, limits, &bytes).await
+    let limits = context.kv_limits();
+    valor_host::kv::run(&context.host.storage, &context.name, limits, &bytes).await
 }
 
 /// IndexedDB's failures by kind: `QuotaExceededError` is a full store; a backing store that

@@ -7,7 +7,6 @@ pub mod kv;
 pub mod outbound;
 pub mod timer;
 
-use crate::allowlist::Allowlist;
 use crate::manifest::Credentials;
 use crate::meter::{Limits, PAGE_BYTES};
 use crate::storage::Storage;
@@ -15,42 +14,25 @@ use futures::future::LocalBoxFuture;
 use std::rc::Weak;
 use vlugin::Request;
 
-/// What a plugin's host functions need to know about the plugin and its runtime.
-pub struct PluginContext {
-    /// The plugin's name: its log tag and storage namespace.
-    pub name: String,
-    /// Where its outbound requests may go.
-    pub allowlist: Allowlist,
+/// What a plugin's host functions know of it (`valor_host::context`), with the runtime's own.
+pub type PluginContext = valor_host::context::PluginContext<Bindings>;
+
+/// What only the browser runtime gives a plugin.
+pub struct Bindings {
     /// Whether its outbound requests carry the browser's credentials.
     pub credentials: Credentials,
-    /// The largest body (of a request, a response, an outbound request, a stored value) the
-    /// plugin may hand over or be handed, from its entry's `max_body_bytes`.
-    pub max_body_bytes: u32,
-    /// Instructions per call into the plugin, if metered (its entry's `fuel`).
-    pub fuel: Option<u64>,
-    /// The most memory its instance may have, in MiB (its entry's `memory_mb`).
-    pub memory_mb: u32,
-    /// The app's origin (`"self"` in the allowlist; where paths resolve).
-    pub origin: String,
     /// The key-value store.
     pub storage: Storage,
     /// The runtime, to answer requests to plugins without going to the network.
     pub local: Weak<dyn LocalDispatch>,
 }
 
-impl PluginContext {
-    /// How its module is rewritten, unless its entry turned metering off.
-    pub fn meter_limits(&self) -> Option<Limits> {
-        Some(Limits {
-            fuel: self.fuel?,
-            memory_pages: self.memory_bytes() / PAGE_BYTES,
-        })
-    }
-
-    /// `memory_mb` in bytes.
-    pub fn memory_bytes(&self) -> u64 {
-        u64::from(self.memory_mb) << 20
-    }
+/// How the plugin's module is rewritten, unless its entry turned metering off.
+pub fn meter_limits(context: &PluginContext) -> Option<Limits> {
+    Some(Limits {
+        fuel: context.fuel?,
+        memory_pages: context.memory_bytes() / PAGE_BYTES,
+    })
 }
 
 /// Requests from one plugin to another: a service worker's own `fetch` bypasses its fetch

@@ -5,7 +5,7 @@ use super::PluginContext;
 use crate::{sys, web_http};
 use std::rc::Rc;
 use valor_abi::codec;
-use valor_host::outbound::{self, Checked, Policy, Refusal, Resolved};
+use valor_host::outbound::{self, Checked, Refusal, Resolved};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -16,12 +16,7 @@ pub async fn fetch(context: Rc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Ve
 
 /// The encoded response.
 async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
-    let policy = Policy {
-        plugin: &context.name,
-        max_body_bytes: context.max_body_bytes,
-        allowlist: &context.allowlist,
-        origin: &context.origin,
-    };
+    let policy = context.policy();
     let Checked { request, url } =
         outbound::check::<vlugin::Body>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
     if url.is_local(&policy) {
@@ -30,7 +25,7 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
             .as_deref()
             .map(|q| format!("?{q}"))
             .unwrap_or_default();
-        let local = context.local.upgrade();
+        let local = context.host.local.upgrade();
         if let Some(answer) = local
             .as_ref()
             .and_then(|local| local.dispatch_local(request.clone(), (&url.path, &query), depth + 1))
@@ -42,9 +37,13 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
         web_sys::AbortController::new().map_err(|e| Refusal::Failed(sys::describe(&e)))?,
     );
     let href = url.href;
-    let web_request =
-        web_http::to_web_request(&request, &href, context.credentials, &controller.0.signal())
-            .map_err(Refusal::Failed)?;
+    let web_request = web_http::to_web_request(
+        &request,
+        &href,
+        context.host.credentials,
+        &controller.0.signal(),
+    )
+    .map_err(Refusal::Failed)?;
     drop(request);
     let response: web_sys::Response = JsFuture::from(sys::fetch(&web_request))
         .await

@@ -91,7 +91,7 @@ impl Plugin {
                 true => self.modules.script_engine_url().to_owned(),
                 false => self.spec().url.clone(),
             },
-            limits: self.context.meter_limits(),
+            limits: crate::host::meter_limits(&self.context),
             // A script's integrity is checked on the script.
             integrity: self.spec().integrity.clone().filter(|_| !script),
         }
