@@ -195,3 +195,129 @@ where
         self.counted = true;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+    use futures::future::{ready, Ready};
+    use std::cell::Cell;
+
+    type Load = Ready<Result<u32, String>>;
+
+    fn life() -> Life<Load> {
+        let entry =
+            serde_json::json!({ "name": "p", "prefix": "/p", "url": "p.wasm", "fuel": 1000 });
+        Life::new(crate::manifest::parse_entry(entry, |url| Ok(url.to_owned())).unwrap())
+    }
+
+    /// Runs one request whose attempts answer `answers` in turn (the last one for ever after);
+    /// the answer, and how many attempts it took.
+    fn run(
+        life: &Life<Load>,
+        safe: bool,
+        now_ms: f64,
+        answers: &[Result<&'static str, Fault>],
+    ) -> (Result<&'static str, DispatchError>, usize) {
+        let attempts = Cell::new(0);
+        let answer = block_on(life.run(
+            safe,
+            0,
+            || now_ms,
+            || ready(Ok(7)),
+            |loaded| {
+                assert_eq!(loaded, 7);
+                let n = attempts.get();
+                attempts.set(n + 1);
+                ready(Ok(answers[n.min(answers.len() - 1)].clone()))
+            },
+        ));
+        (answer, attempts.get())
+    }
+
+    const LOST: Fault = Fault::Lost { replayable: true };
+    const LOST_AFTER_EFFECTS: Fault = Fault::Lost { replayable: false };
+
+    #[test]
+    fn a_lost_request_runs_again_until_it_is_answered() {
+        let life = life();
+        let answers = [Err(LOST), Err(LOST), Err(LOST), Ok("answered")];
+        assert_eq!(run(&life, false, 0.0, &answers), (Ok("answered"), 4));
+    }
+
+    #[test]
+    fn replays_are_bounded() {
+        let life = life();
+        let (answer, attempts) = run(&life, true, 0.0, &[Err(LOST)]);
+        assert!(matches!(answer, Err(DispatchError::InstanceLost { .. })));
+        assert_eq!(attempts, 1 + MAX_REPLAYS as usize);
+    }
+
+    #[test]
+    fn a_request_that_had_effects_is_replayed_only_if_safe() {
+        let life = life();
+        let answers = [Err(LOST_AFTER_EFFECTS), Ok("answered")];
+        let (answer, attempts) = run(&life, false, 0.0, &answers);
+        assert!(matches!(answer, Err(DispatchError::InstanceLost { .. })));
+        assert_eq!(attempts, 1, "a POST that fetched is not run twice");
+        assert_eq!(run(&life, true, 0.0, &answers), (Ok("answered"), 2));
+    }
+
+    #[test]
+    fn a_plugin_out_of_fuel_three_times_in_a_row_is_quarantined_on_the_clock() {
+        let life = life();
+        for _ in 0..3 {
+            let (answer, _) = run(&life, true, 0.0, &[Err(Fault::OutOfFuel)]);
+            assert!(matches!(answer, Err(DispatchError::OutOfFuel { .. })));
+        }
+        let (answer, attempts) = run(&life, true, 999.0, &[Ok("answered")]);
+        assert!(
+            matches!(
+                answer,
+                Err(DispatchError::Quarantined {
+                    seconds: 1,
+                    strikes: 3,
+                    ..
+                })
+            ),
+            "{answer:?}"
+        );
+        assert_eq!(attempts, 0, "not sent to the plugin");
+        assert_eq!(
+            life.state(999.0, |_| String::new()),
+            PluginState::Quarantined { seconds: 1 }
+        );
+        assert_eq!(
+            run(&life, true, 1_000.0, &[Ok("answered")]),
+            (Ok("answered"), 1)
+        );
+    }
+
+    #[test]
+    fn a_failed_load_is_tried_again_only_after_its_backoff() {
+        let life = life();
+        let loads = Cell::new(0);
+        let load = |ok: bool| {
+            loads.set(loads.get() + 1);
+            ready(if ok {
+                Ok(7)
+            } else {
+                Err("no such file".to_owned())
+            })
+        };
+        let failed = block_on(life.loaded(|| 0.0, || load(false))).unwrap_err();
+        assert_eq!(
+            failed.to_string(),
+            "plugin 'p' could not be loaded: no such file (it is loaded again on a request in \
+             1 s or later)"
+        );
+        assert!(block_on(life.loaded(|| 999.0, || load(true))).is_err());
+        assert_eq!(loads.get(), 1, "within the backoff, the failure stands");
+        assert_eq!(block_on(life.loaded(|| 1_000.0, || load(true))), Ok(7));
+        assert_eq!(loads.get(), 2);
+        assert_eq!(
+            life.state(1_000.0, |n| n.to_string()),
+            PluginState::Loaded { digest: "7".into() }
+        );
+    }
+}
