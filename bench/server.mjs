@@ -7,9 +7,10 @@
 // - throughput and latency: requests/s, p50 and p99, at 1 and at 64 connections;
 // - fuel: the same plugin mounted with "fuel": null (unmetered) beside the metered one;
 // - JavaScript: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
+// - native: hello built as a shared library (`--allow-native-plugins`) beside hello.wasm;
 // - cold start: a fresh server's start, and its first request, which compiles the module (for
 //   hello.js, the engine, then the script is evaluated).
-// Needs target/server/{valor,valor-bench-floor} and www/plugins/hello.wasm
+// Needs target/server/{valor,valor-bench-floor,libhello.so} and www/plugins/hello.wasm
 // (scripts/bench-server.sh builds them) and wrk (scripts/bootstrap.sh installs it). Load generator and server share
 // this machine's cores: ratios, not absolute figures, are what carries to another machine.
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,11 +31,14 @@ const dir = mkdtempSync(join(tmpdir(), 'valor-bench-'));
 mkdirSync(join(dir, 'plugins'));
 copyFileSync(`${root}www/plugins/hello.wasm`, join(dir, 'plugins/hello.wasm'));
 copyFileSync(`${root}bench/plugins/hello.js`, join(dir, 'plugins/hello.js'));
+// hello built natively too (scripts/build-native.sh; this benchmark runs on Linux, hence .so).
+copyFileSync(`${root}target/server/libhello.so`, join(dir, 'plugins/libhello.so'));
 writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
   plugins: [
     { name: 'hello', prefix: '/api/hello', url: 'plugins/hello.wasm' },
     { name: 'unmetered', prefix: '/api/unmetered', url: 'plugins/hello.wasm', fuel: null },
     { name: 'hello-js', prefix: '/api/js/hello', url: 'plugins/hello.js' },
+    { name: 'hello-native', prefix: '/api/native/hello', url: 'plugins/libhello.so' },
   ],
 }));
 
@@ -54,7 +58,8 @@ function start(binary, args) {
   });
 }
 
-const valorArgs = (data) => ['serve', '-p', join(dir, 'plugins.json'), '--listen', '127.0.0.1:0', '--data', data];
+const valorArgs = (data) => ['serve', '-p', join(dir, 'plugins.json'), '--listen', '127.0.0.1:0', '--data', data,
+  '--allow-native-plugins'];
 const startValor = () => start(`${root}target/server/valor`, valorArgs(join(dir, `kv-${Math.random()}.redb`)));
 
 // One wrk run: requests/s, and p50/p99 in ms. Fails on any error or wrong status.
@@ -107,6 +112,12 @@ try {
   }
   results.fuel_64 = compare({ metered: targets.valor, unmetered: `${valor.url}/api/unmetered` }, 64);
   process.stderr.write('  measured: fuel\n');
+  const native = `${valor.url}/api/native/hello`;
+  await check(native);
+  for (const connections of [1, 64]) {
+    results[`native_${connections}`] = compare({ native, wasm: targets.valor }, connections);
+    process.stderr.write(`  measured: hello native at ${connections} connection(s)\n`);
+  }
   const js = `${valor.url}/api/js/hello`;
   await check(js);
   for (const connections of [1, 64]) {
@@ -153,6 +164,10 @@ rows.push(`fuel, 64 connections: metered ${f(metered.rps)} req/s, unmetered ${f(
 for (const connections of [1, 64]) {
   const { js, rust, floor: fl } = results[`js_${connections}`];
   rows.push(`hello.js, ${connections} connection${connections > 1 ? 's' : ''}: ${f(js.rps)} req/s (p50 ${f(js.p50, 3)} ms, p99 ${f(js.p99, 3)} ms); hello.wasm ${f(rust.rps)} req/s; floor ${f(fl.rps)} req/s; ratios ${f(js.rps / rust.rps, 2)} of hello.wasm, ${f(js.rps / fl.rps, 2)} of the floor`);
+}
+for (const connections of [1, 64]) {
+  const { native, wasm } = results[`native_${connections}`];
+  rows.push(`hello native, ${connections} connection${connections > 1 ? 's' : ''}: ${f(native.rps)} req/s (p50 ${f(native.p50, 3)} ms, p99 ${f(native.p99, 3)} ms); hello.wasm ${f(wasm.rps)} req/s; ratio ${f(native.rps / wasm.rps, 2)} of hello.wasm`);
 }
 const c = results.cold_start_ms;
 rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);

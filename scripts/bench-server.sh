@@ -6,4 +6,5 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 "$root/scripts/build.sh"
 . "$root/target/toolchain.env"
 (cd "$root" && cargo build --quiet --profile server -p valor-server -p valor-bench-floor)
+"$root/scripts/build-native.sh"
 node "$root/bench/server.mjs" "$@"
