@@ -15,7 +15,6 @@ use bytes::Bytes;
 use http_body_util::Full;
 use std::net::SocketAddr;
 use url::Url;
-use valor_host::error::DispatchError;
 use valor_host::manifest::RegistrySettings;
 use valor_host::registry::{self, Answer, BodyError, Host, MAX_ENTRY_BYTES};
 
@@ -28,6 +27,16 @@ pub struct Registry {
     /// from beside it.
     base: Url,
     access: Access,
+}
+
+/// The host's registry is the core's (`claims`, `refuses_plugin`, `restore`, `settings`), with
+/// the host's own bindings around it.
+impl std::ops::Deref for Registry {
+    type Target = registry::Registry<Storage>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
 }
 
 impl Registry {
@@ -49,21 +58,6 @@ impl Registry {
     /// Who may use it.
     pub fn access(&self) -> &Access {
         &self.access
-    }
-
-    /// Whether `path` is the registry's.
-    pub fn claims(&self, path: &str) -> bool {
-        self.core.claims(path)
-    }
-
-    /// What a plugin's request for `path` answers, if `path` is the registry's.
-    pub fn refuses_plugin(&self, path: &str) -> Option<DispatchError> {
-        self.core.refuses_plugin(path)
-    }
-
-    /// Applies the stored records over the mounts of `host` (the app).
-    pub async fn restore(&self, host: &impl Host) {
-        self.core.restore(host).await;
     }
 
     /// Answers a request from `peer`, for the app `host` serving `origin`.

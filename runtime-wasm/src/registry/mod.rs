@@ -7,7 +7,6 @@ mod access;
 use crate::inbound::{self, Unreadable};
 use crate::manifest::RegistrySettings;
 use crate::storage::Storage;
-use valor_host::error::DispatchError;
 use valor_host::registry::{self, Answer, BodyError, Host, MAX_ENTRY_BYTES};
 use vlugin::Response;
 
@@ -18,6 +17,16 @@ pub struct Registry {
     base: String,
 }
 
+/// The host's registry is the core's (`claims`, `refuses_plugin`, `restore`, `settings`), with
+/// the host's own bindings around it.
+impl std::ops::Deref for Registry {
+    type Target = registry::Registry<Storage>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.core
+    }
+}
+
 impl Registry {
     /// The registry `settings` describe, its records in `storage`, its entries' relative URLs
     /// resolved against `base` (the manifest's URL).
@@ -26,21 +35,6 @@ impl Registry {
             core: registry::Registry::new(settings, storage),
             base: base.to_owned(),
         }
-    }
-
-    /// Whether `path` is the registry's (its prefix, or below it).
-    pub fn claims(&self, path: &str) -> bool {
-        self.core.claims(path)
-    }
-
-    /// What a plugin's request for `path` answers, if `path` is the registry's.
-    pub fn refuses_plugin(&self, path: &str) -> Option<DispatchError> {
-        self.core.refuses_plugin(path)
-    }
-
-    /// Applies the stored records over the mounts of `host` (the app).
-    pub async fn restore(&self, host: &impl Host) {
-        self.core.restore(host).await;
     }
 
     /// Answers a request to the registry from the client `client_id`, for the app `host` at
