@@ -44,10 +44,10 @@ pub(super) fn write<G: Guest>(
     bytes: &[u8],
     depth: u32,
 ) -> Result<(Address, u32), Fault> {
-    let len = u32::try_from(bytes.len()).map_err(|_| Fault::Trap {
-        panic: None,
-        error: "a message larger than 4 GiB".into(),
-    })?;
+    let Ok(len) = u32::try_from(bytes.len()) else {
+        let fault = Fault::Violation("a message larger than 4 GiB".into());
+        return Err(guest.table(|table| table.break_down(fault)));
+    };
     let ptr = alloc(guest, len, depth)?;
     guest
         .write(ptr, bytes)
