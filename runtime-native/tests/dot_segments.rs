@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{app_dir, Server};
+use common::{app_dir, raw_get, Server};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "hello", "prefix": "/api/hello", "url": "plugins/hello.wasm" },
@@ -48,12 +47,7 @@ impl Raw {
 
 /// `GET <target>`, the target sent exactly as written.
 async fn get(server: &Server, target: &str) -> Raw {
-    let address = server.url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
+    let response = raw_get(server, target).await;
     let (head, body) = response
         .split_once("\r\n\r\n")
         .unwrap_or_else(|| panic!("{target}: no answer: {response:?}"));

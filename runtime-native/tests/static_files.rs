@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{answer, app_dir, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use common::{answer, app_dir, raw_get, Server};
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "hello", "prefix": "/api/hello", "url": "plugins/hello.wasm" }
@@ -20,17 +19,6 @@ fn site() -> tempfile::TempDir {
     std::fs::copy(common::plugin("hello"), site.join("plugins/hello.wasm")).unwrap();
     std::fs::write(dir.path().join("secret.txt"), "the secret").unwrap();
     dir
-}
-
-/// The raw answer to `GET <target>`, sent exactly as written (clients tidy `..` away).
-async fn raw_get(server: &Server, target: &str) -> String {
-    let address = server.url.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
-    let request = format!("GET {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
-    response
 }
 
 #[tokio::test]

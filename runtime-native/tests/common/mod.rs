@@ -70,6 +70,19 @@ pub async fn answer(response: reqwest::Response) -> (u16, String) {
     (status, response.text().await.expect("a body"))
 }
 
+/// The raw answer to `GET <target>`, the target sent exactly as written (HTTP clients tidy
+/// `..` and `%2e` away before sending).
+pub async fn raw_get(server: &Server, target: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let request = format!("GET {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.unwrap();
+    response
+}
+
 /// `valor serve -p <dir>/plugins.json --data <data> --listen 127.0.0.1:0`, its stdout piped
 /// (for `Server::spawn`) and its stderr too (for `refusal`).
 pub fn serve_command(dir: &Path, data: &Path) -> Command {
