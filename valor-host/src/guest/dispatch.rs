@@ -35,9 +35,19 @@ pub async fn dispatch<I: Instance>(
         task,
         depth,
     };
+    // Whether the task was woken (`None` before its first poll).
+    let mut woken: Option<bool> = None;
     loop {
-        let woken = {
+        let waiting = {
             let mut guest = instance.enter();
+            // Woken, another task may have broken the instance before this one is polled again
+            // (several woken in one turn of the event loop): this one did not fail, it is lost.
+            if let Some(woken) = woken {
+                if !woken || guest.table(|table| table.is_broken()) {
+                    let replayable = !guest.table(|table| table.had_effects(task.task));
+                    return Err(Fault::Lost { replayable });
+                }
+            }
             let frame = call(&mut guest, depth, task.task, |guest| guest.poll(task.task))?;
             if let Some(fault) = guest.table(|table| table.broken().cloned()) {
                 return Err(fault); // broken by one of its imports during the poll
@@ -53,14 +63,8 @@ pub async fn dispatch<I: Instance>(
             }
             guest.table(|table| table.wait(task.task))
         };
-        // Woken, another task may have broken the instance before this one is polled again
-        // (several woken in one turn of the event loop): this one did not fail, it is lost.
-        let woken = woken.await;
-        let mut guest = instance.enter();
-        if woken.is_err() || guest.table(|table| table.is_broken()) {
-            let replayable = !guest.table(|table| table.had_effects(task.task));
-            return Err(Fault::Lost { replayable });
-        }
+        // The instance is left before waiting: other requests run on it meanwhile.
+        woken = Some(waiting.await.is_ok());
     }
 }
 
