@@ -66,7 +66,7 @@ where
     /// quarantined.
     pub fn state(&self, now_ms: f64, digest: impl FnOnce(&T) -> String) -> PluginState {
         let mut inner = self.lock();
-        inner.count(now_ms);
+        inner.count(|| now_ms);
         if let Some((seconds, _)) = inner.quarantine.remaining(|| now_ms) {
             return PluginState::Quarantined { seconds };
         }
@@ -90,14 +90,14 @@ where
         now_ms: impl Fn() -> f64,
         load: impl FnOnce() -> Fut,
     ) -> Result<T, DispatchError> {
-        let loading = {
+        let (loading, settled) = {
             let mut inner = self.lock();
             let failed = inner
                 .loading
                 .as_ref()
                 .is_some_and(|loading| matches!(loading.peek(), Some(Err(_))));
             if failed {
-                inner.count(now_ms());
+                inner.count(&now_ms);
                 if inner.backoff.is_over(now_ms()) {
                     inner.loading = None;
                 }
@@ -105,15 +105,20 @@ where
             if inner.loading.is_none() {
                 inner.counted = false;
             }
-            inner.loading.get_or_insert_with(|| load().shared()).clone()
+            let loading = inner.loading.get_or_insert_with(|| load().shared()).clone();
+            // Once loaded (most requests), the outcome is counted here, under this one lock.
+            let settled = loading.peek().is_some();
+            if settled {
+                inner.count(&now_ms);
+            }
+            (loading, settled)
         };
         let loaded = loading.await;
-        let mut inner = self.lock();
-        if !inner.counted {
-            inner.count(now_ms());
+        if !settled {
+            self.lock().count(&now_ms);
         }
         loaded.map_err(|reason| {
-            let seconds = inner.backoff.seconds_left(now_ms());
+            let seconds = self.lock().backoff.seconds_left(now_ms());
             self.unavailable(format!(
                 "{reason} (it is loaded again on a request in {seconds} s or later)"
             ))
@@ -182,14 +187,15 @@ where
     Fut: Future<Output = Result<T, String>>,
     T: Clone,
 {
-    /// Feeds the outcome of the current loading to the backoff, once, if it has one.
-    fn count(&mut self, now_ms: f64) {
+    /// Feeds the outcome of the current loading to the backoff, once, if it has one (the
+    /// clock is read only for a failure).
+    fn count(&mut self, now_ms: impl FnOnce() -> f64) {
         if self.counted {
             return;
         }
         match self.loading.as_ref().and_then(Shared::peek) {
             Some(Ok(_)) => self.backoff.succeeded(),
-            Some(Err(_)) => self.backoff.failed(now_ms),
+            Some(Err(_)) => self.backoff.failed(now_ms()),
             None => return,
         }
         self.counted = true;
