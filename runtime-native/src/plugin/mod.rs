@@ -1,6 +1,7 @@
 //! A mounted plugin: its module loaded on the first request (or at start, `eager`), a few
 //! instances of it serving requests concurrently, each replaced after a crash, and a time limit
-//! for each request. What every host does alike is `valor_host::life`'s; this is wasmtime's part.
+//! for each request. What every host does alike is `valor_host::life`'s; this is the server's
+//! part, for wasmtime instances and native plugins alike.
 
 mod imports;
 mod instance;
