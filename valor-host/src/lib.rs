@@ -19,6 +19,8 @@
 //! - [`script`]: JavaScript plugins, run by the engine module `valor_js.wasm`;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
 //! - [`life`]: a mounted plugin's loading, backoff, quarantine and replays;
+//! - [`instances`]: a loaded plugin's instances, created once each and replaced after a fault;
+//! - [`slot`]: a value made once and shared by every caller meanwhile;
 //! - [`backoff`] and [`quarantine`]: the pauses after failed loads and after fuel used up.
 //!
 //! The plugin ABI itself is `valor-abi`'s; this crate is the hosts' side of the contract
@@ -32,6 +34,7 @@ pub mod error;
 pub mod fault;
 pub mod frame;
 pub mod guest;
+pub mod instances;
 pub mod integrity;
 pub mod kv;
 pub mod life;
@@ -45,3 +48,4 @@ pub mod reply;
 pub mod result;
 pub mod routes;
 pub mod script;
+pub mod slot;

@@ -16,17 +16,17 @@ use futures::future::{BoxFuture, FutureExt};
 use instance::{Fault, Instance};
 use load::Code;
 pub use modules::{Modules, ScriptEngineSource};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use valor_host::error::DispatchError;
+use valor_host::instances::{Breakable, Instances};
 use valor_host::life::Life;
 use valor_host::manifest::PluginSpec;
 use valor_host::registry::PluginState;
 
 /// The compiled module and its instances.
 struct Loaded {
-    module: Code,
+    module: Arc<Code>,
     /// The SHA-256 of the entry's file, in Subresource Integrity form.
     digest: String,
     /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
@@ -34,13 +34,7 @@ struct Loaded {
     init: Arc<[u8]>,
     /// Where requests go: the first instance that has none in flight, else the least busy.
     /// Each is created on its first request, and again after it broke.
-    instances: Vec<InstanceSlot>,
-}
-
-#[derive(Default)]
-struct InstanceSlot {
-    instance: tokio::sync::Mutex<Option<Live>>,
-    in_flight: AtomicUsize,
+    instances: Instances<BoxFuture<'static, Result<Live, String>>>,
 }
 
 /// An instance of either kind of plugin.
@@ -74,19 +68,13 @@ impl Live {
             Live::Native(instance) => instance.dispatch(request, depth).await,
         }
     }
+}
 
+impl Breakable for Live {
     fn is_broken(&self) -> bool {
         match self {
             Live::Wasm(instance) => instance.is_broken(),
             Live::Native(instance) => instance.is_broken(),
-        }
-    }
-
-    fn is(&self, other: &Live) -> bool {
-        match (self, other) {
-            (Live::Wasm(a), Live::Wasm(b)) => Arc::ptr_eq(a, b),
-            (Live::Native(a), Live::Native(b)) => Arc::ptr_eq(a, b),
-            _ => false,
         }
     }
 }
@@ -162,14 +150,9 @@ impl Plugin {
             depth,
             now_ms,
             || self.load(),
-            |loaded| async move {
-                // Each attempt goes to the least busy instance: a replay need not meet the
-                // instance that was just replaced.
-                let slot = loaded.pick();
-                slot.in_flight.fetch_add(1, Ordering::Relaxed);
-                let _done = InFlight(slot);
-                self.attempt(slot, &loaded, request, depth).await
-            },
+            // Each attempt goes to the least busy instance: a replay need not meet the instance
+            // that was just replaced.
+            |loaded| async move { self.attempt(&loaded, request, depth).await },
         );
         let limit = Duration::from_millis(spec.timeout_ms.into());
         match tokio::time::timeout(limit, run).await {
@@ -181,42 +164,21 @@ impl Plugin {
         }
     }
 
-    /// Runs the request on the slot's instance; discards the instance if it broke.
+    /// Runs the request on an instance (a fresh one if the last broke).
     async fn attempt(
         &self,
-        slot: &InstanceSlot,
         loaded: &Loaded,
         request: &[u8],
         depth: u32,
     ) -> Result<Result<Reply, Fault>, DispatchError> {
-        let instance = {
-            let mut current = slot.instance.lock().await;
-            match current.as_ref() {
-                Some(instance) => instance.clone(),
-                None => {
-                    // A failure is not kept: the next request tries again.
-                    let instance = Live::new(
-                        &self.modules,
-                        &loaded.module,
-                        Arc::clone(&self.context),
-                        &loaded.init,
-                    )
-                    .await
-                    .map_err(|reason| self.life.unavailable(reason))?;
-                    *current = Some(instance.clone());
-                    instance
-                }
-            }
+        let create = || {
+            let (modules, context) = (Arc::clone(&self.modules), Arc::clone(&self.context));
+            let (module, init) = (Arc::clone(&loaded.module), Arc::clone(&loaded.init));
+            async move { Live::new(&modules, &module, context, &init).await }.boxed()
         };
-        let answer = instance.dispatch(request, depth).await;
-        if instance.is_broken() {
-            // Its memory may be inconsistent now: never reuse it.
-            let mut current = slot.instance.lock().await;
-            if current.as_ref().is_some_and(|c| c.is(&instance)) {
-                *current = None;
-            }
-        }
-        Ok(answer)
+        let run = |instance: Live| async move { instance.dispatch(request, depth).await };
+        let attempt = loaded.instances.attempt(create, run);
+        attempt.await.map_err(|reason| self.life.unavailable(reason))
     }
 
     /// Reads, checks and compiles the module, and creates its first instance.
@@ -236,37 +198,14 @@ impl Plugin {
             let init: Arc<[u8]> =
                 valor_host::script::init_message(&spec, &context.origin, script).into();
             let first = Live::new(&modules, &module, context, &init).await?;
-            let instances: Vec<InstanceSlot> =
-                (0..instances).map(|_| InstanceSlot::default()).collect();
-            *instances[0].instance.lock().await = Some(first);
             Ok(Arc::new(Loaded {
-                module,
+                module: Arc::new(module),
                 digest,
                 init,
-                instances,
+                instances: Instances::new(instances, futures::future::ready(Ok(first)).boxed()),
             }))
         }
         .boxed()
-    }
-}
-
-impl Loaded {
-    /// The first instance with no request in flight (so that requests one after another meet
-    /// one instance and its memory, as in the browser), else the least busy one.
-    fn pick(&self) -> &InstanceSlot {
-        self.instances
-            .iter()
-            .min_by_key(|slot| slot.in_flight.load(Ordering::Relaxed))
-            .expect("at least one instance")
-    }
-}
-
-/// Counts a request out of its instance's slot however it ends.
-struct InFlight<'a>(&'a InstanceSlot);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

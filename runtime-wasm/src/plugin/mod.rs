@@ -8,7 +8,6 @@ mod load;
 mod modules;
 mod rewriter;
 mod rewritten;
-mod slot;
 
 use crate::error::DispatchError;
 use crate::host::{timer, PluginContext};
@@ -18,7 +17,7 @@ use crate::reply::{Reply, Tag};
 use futures::future::{self, Either, FutureExt, LocalBoxFuture};
 use instance::{Fault, Instance};
 use js_sys::WebAssembly;
-use slot::Slot;
+use valor_host::instances::{Breakable, Instances};
 use valor_host::life::Life;
 pub use valor_host::registry::PluginState;
 
@@ -34,13 +33,22 @@ struct Loaded {
     /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
     /// JavaScript plugin, the engine's config with the script.
     init: Rc<[u8]>,
-    /// The instance requests go to, or the one being created. Emptied after a trap; the next
-    /// request starts a fresh instance from `module`, and every request meanwhile awaits that
-    /// same one (a single re-instantiation, however many requests arrive).
-    instance: Slot<Rc<Instance>>,
+    /// The instance requests go to (one: a worker runs on one thread). Let go after a trap;
+    /// the next request starts a fresh instance from `module`, and every request meanwhile
+    /// awaits that same one.
+    instance: Instances<Making<Rc<Instance>>>,
 }
 
-type Loading = LocalBoxFuture<'static, Result<Rc<Loaded>, String>>;
+/// What makes a value shared by the callers meanwhile (see `valor_host::slot`).
+type Making<T> = LocalBoxFuture<'static, Result<T, String>>;
+type Slot<T> = valor_host::slot::Slot<Making<T>>;
+type Loading = Making<Rc<Loaded>>;
+
+impl Breakable for Instance {
+    fn is_broken(&self) -> bool {
+        Instance::is_broken(self)
+    }
+}
 
 /// A plugin from the manifest.
 pub struct Plugin {
@@ -175,22 +183,25 @@ impl Plugin {
         }
     }
 
-    /// Runs the encoded request on the current instance; discards the instance if it broke.
+    /// Runs the encoded request on the instance (a fresh one if the last broke).
     async fn attempt(
         &self,
         loaded: &Loaded,
         request: &RequestFrame,
         depth: u32,
     ) -> Result<Result<Reply, Fault>, DispatchError> {
-        let instance = self.instance(loaded).await?;
-        let answer = instance.dispatch(request, depth).await;
-        if instance.is_broken() {
-            // Its memory may be inconsistent now: never reuse it.
-            loaded
-                .instance
-                .clear_if(|current| Rc::ptr_eq(current, &instance));
-        }
-        Ok(answer)
+        let create = || {
+            let (context, module, init) = (
+                Rc::clone(&self.context),
+                loaded.module.clone(),
+                Rc::clone(&loaded.init),
+            );
+            async move { Ok(Rc::new(load::instantiate(&context, &module, &init).await?)) }
+                .boxed_local()
+        };
+        let run = |instance: Rc<Instance>| async move { instance.dispatch(request, depth).await };
+        let attempt = loaded.instance.attempt(create, run);
+        attempt.await.map_err(|reason| self.life.unavailable(reason))
     }
 
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
@@ -235,28 +246,9 @@ impl Plugin {
                 module: compiled.module,
                 digest: compiled.digest,
                 init,
-                instance: Slot::holding(instance),
+                instance: Instances::new(1, instance),
             }))
         }
         .boxed_local()
-    }
-
-    async fn instance(&self, loaded: &Loaded) -> Result<Rc<Instance>, DispatchError> {
-        // A failure is not kept: the next request tries again rather than repeat it for ever.
-        let instance = loaded.instance.get(|| {
-            let (context, module, init) = (
-                Rc::clone(&self.context),
-                loaded.module.clone(),
-                Rc::clone(&loaded.init),
-            );
-            async move {
-                let instance = load::instantiate(&context, &module, &init).await?;
-                Ok(Rc::new(instance))
-            }
-            .boxed_local()
-        });
-        instance
-            .await
-            .map_err(|reason| self.life.unavailable(reason))
     }
 }

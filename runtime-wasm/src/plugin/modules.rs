@@ -3,7 +3,7 @@
 
 use super::load::{self, Compiled, Source};
 use super::rewriter::Rewriter;
-use super::slot::Slot;
+use super::Slot;
 use futures::future::FutureExt;
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -4,7 +4,7 @@
 //! plugin's bytes so never grow the runtime's own memory, and a rewriting that traps fails that
 //! one plugin's load, not the runtime.
 
-use super::slot::Slot;
+use super::Slot;
 use crate::{offline, sys};
 use futures::future::{FutureExt, LocalBoxFuture};
 use js_sys::WebAssembly;
@@ -70,7 +70,8 @@ impl Rewriter {
     /// Begins loading the rewriter, if it is not loaded: a module about to be rewritten
     /// downloads meanwhile.
     pub fn preload(&self) {
-        self.module.begin(|| self.load());
+        // A shared future runs only while polled.
+        wasm_bindgen_futures::spawn_local(self.module.making(|| self.load()).map(drop));
     }
 
     /// The compiled rewriter: loaded once however many plugins ask. A failure is not kept: the
