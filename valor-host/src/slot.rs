@@ -80,7 +80,9 @@ mod tests {
         let mut pending = Some(made);
         let make = || {
             makes.set(makes.get() + 1);
-            pending.take().unwrap_or_else(|| future::ready(Ok(0)).boxed())
+            pending
+                .take()
+                .unwrap_or_else(|| future::ready(Ok(0)).boxed())
         };
         let both = block_on(async {
             let waiting = future::join(slot.get(make), slot.get(|| unreachable!()));
@@ -97,6 +99,10 @@ mod tests {
         let failed = block_on(slot.get(|| future::ready(Err("offline".into())).boxed()));
         assert_eq!(failed, Err("offline".to_owned()));
         assert_eq!(block_on(slot.get(|| future::ready(Ok(2)).boxed())), Ok(2));
-        assert_eq!(block_on(slot.get(|| unreachable!())), Ok(2), "a success is kept");
+        assert_eq!(
+            block_on(slot.get(|| unreachable!())),
+            Ok(2),
+            "a success is kept"
+        );
     }
 }

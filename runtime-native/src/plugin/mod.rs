@@ -178,7 +178,9 @@ impl Plugin {
         };
         let run = |instance: Live| async move { instance.dispatch(request, depth).await };
         let attempt = loaded.instances.attempt(create, run);
-        attempt.await.map_err(|reason| self.life.unavailable(reason))
+        attempt
+            .await
+            .map_err(|reason| self.life.unavailable(reason))
     }
 
     /// Reads, checks and compiles the module, and creates its first instance.

@@ -201,7 +201,9 @@ impl Plugin {
         };
         let run = |instance: Rc<Instance>| async move { instance.dispatch(request, depth).await };
         let attempt = loaded.instance.attempt(create, run);
-        attempt.await.map_err(|reason| self.life.unavailable(reason))
+        attempt
+            .await
+            .map_err(|reason| self.life.unavailable(reason))
     }
 
     /// Fetches, compiles and instantiates the module; the outcome feeds the backoff.
