@@ -9,8 +9,9 @@ use crate::fault::Fault;
 use crate::manifest::PluginSpec;
 use crate::quarantine::Quarantine;
 use crate::registry::PluginState;
-use futures::future::{FutureExt, Shared};
+use futures::future::{self, Either, FutureExt, Shared};
 use std::future::Future;
+use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
 
 /// How many times one request runs again after its instance was lost under it. Its time limit
@@ -171,6 +172,24 @@ where
             Err(_) => {}
         }
         answer.map_err(|fault| fault.into_error(&self.spec))
+    }
+
+    /// What `work` (a request to the plugin) answers, or the time-out error if `deadline` (the
+    /// entry's `timeout_ms`, on the host's clock) comes first: `work` is dropped then, and with
+    /// it the request's task inside the plugin. `work` is polled first: most requests to a
+    /// loaded plugin are answered in that first poll, and the deadline is never set up.
+    pub async fn within<R>(
+        &self,
+        work: impl Future<Output = Result<R, DispatchError>>,
+        deadline: impl Future<Output = ()>,
+    ) -> Result<R, DispatchError> {
+        match future::select(pin!(work), pin!(deadline)).await {
+            Either::Left((answer, _)) => answer,
+            Either::Right(_) => Err(DispatchError::TimedOut {
+                plugin: self.spec.name.clone(),
+                timeout_ms: self.spec.timeout_ms,
+            }),
+        }
     }
 
     /// The plugin cannot be served, for `reason`.

@@ -154,14 +154,8 @@ impl Plugin {
             // that was just replaced.
             |loaded| async move { self.attempt(&loaded, request, depth).await },
         );
-        let limit = Duration::from_millis(spec.timeout_ms.into());
-        match tokio::time::timeout(limit, run).await {
-            Ok(answer) => answer,
-            Err(_) => Err(DispatchError::TimedOut {
-                plugin: spec.name.clone(),
-                timeout_ms: spec.timeout_ms,
-            }),
-        }
+        let deadline = tokio::time::sleep(Duration::from_millis(spec.timeout_ms.into()));
+        self.life.within(run, deadline).await
     }
 
     /// Runs the request on an instance (a fresh one if the last broke).

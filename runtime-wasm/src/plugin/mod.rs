@@ -154,33 +154,31 @@ impl Plugin {
         depth: u32,
         page: Option<&web_sys::Request>,
     ) -> Result<Reply, DispatchError> {
-        // The time limit covers loading too: a module whose fetch never settles must not
-        // hold the request for ever.
-        let work = pin!(self.life.run(
+        let run = self.life.run(
             request.is_safe(),
             depth,
             js_sys::Date::now,
             || self.load(),
             |loaded| async move { self.attempt(&loaded, request, depth).await },
-        ));
-        let spec = self.spec();
-        let deadline = pin!(timer::sleep(f64::from(spec.timeout_ms)));
-        let aborted = pin!(match page {
+        );
+        let aborted = match page {
             // (Not `page.clone()`: that is `Request.clone()`, a copy of the request.)
             Some(page) => Either::Left(abort::aborted(Clone::clone(page))),
             None => Either::Right(future::pending()),
-        });
-        // Whichever comes first; dropping `work` drops the task inside the plugin. `work` is
-        // polled first, and most handlers (of a loaded plugin) finish in that first poll: then
-        // neither the deadline timer nor the abort listener is ever set up.
-        match future::select(work, future::select(deadline, aborted)).await {
-            Either::Left((answer, _)) => answer,
-            Either::Right((Either::Left(_), _)) => Err(DispatchError::TimedOut {
-                plugin: spec.name.clone(),
-                timeout_ms: spec.timeout_ms,
-            }),
-            Either::Right((Either::Right(_), _)) => Err(DispatchError::Aborted),
-        }
+        };
+        // Dropping `run` drops the task inside the plugin. It is polled first: most handlers
+        // (of a loaded plugin) finish in that first poll, and then neither the abort listener
+        // nor the deadline timer is ever set up.
+        let work = async {
+            match future::select(pin!(run), pin!(aborted)).await {
+                Either::Left((answer, _)) => answer,
+                Either::Right(_) => Err(DispatchError::Aborted),
+            }
+        };
+        // The time limit covers loading too: a module whose fetch never settles must not
+        // hold the request for ever.
+        let deadline = timer::sleep(f64::from(self.spec().timeout_ms));
+        self.life.within(work, deadline).await
     }
 
     /// Runs the encoded request on the instance (a fresh one if the last broke).
