@@ -345,4 +345,21 @@ mod tests {
             PluginState::Loaded { digest: "7".into() }
         );
     }
+
+    #[test]
+    fn a_request_past_its_deadline_times_out_and_an_answer_in_time_never_sets_the_deadline() {
+        let life = life();
+        let late = block_on(life.within(future::pending::<Result<(), _>>(), ready(())));
+        assert!(
+            matches!(late, Err(DispatchError::TimedOut { ref plugin, .. }) if plugin == "p"),
+            "{late:?}"
+        );
+        let polled = Cell::new(false);
+        let deadline = future::poll_fn(|_| {
+            polled.set(true);
+            std::task::Poll::Ready(())
+        });
+        assert_eq!(block_on(life.within(ready(Ok(1)), deadline)), Ok(1));
+        assert!(!polled.get(), "the deadline is not polled when the answer is ready");
+    }
 }
