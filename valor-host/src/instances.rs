@@ -5,6 +5,21 @@
 use crate::slot::Slot;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// A plugin once loaded: what its instances are made from, the message each is initialised
+/// with, and the instances themselves (`Fut` creates one).
+pub struct Loaded<Code, Fut: Future> {
+    /// The compiled module (or native library) its instances are made from.
+    pub code: Code,
+    /// The SHA-256 of the entry's file, in Subresource Integrity form.
+    pub digest: String,
+    /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
+    /// JavaScript plugin, the engine's config with the script.
+    pub init: Arc<[u8]>,
+    /// Where its requests go.
+    pub instances: Instances<Fut>,
+}
 
 /// An instance that can tell whether it broke: after a fault its memory may be inconsistent,
 /// and it is never called again.

@@ -24,18 +24,9 @@ use valor_host::life::Life;
 use valor_host::manifest::PluginSpec;
 use valor_host::registry::PluginState;
 
-/// The compiled module and its instances.
-struct Loaded {
-    module: Arc<Code>,
-    /// The SHA-256 of the entry's file, in Subresource Integrity form.
-    digest: String,
-    /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
-    /// JavaScript plugin, the engine's config with the script.
-    init: Arc<[u8]>,
-    /// Where requests go: the first instance that has none in flight, else the least busy.
-    /// Each is created on its first request, and again after it broke.
-    instances: Instances<BoxFuture<'static, Result<Live, String>>>,
-}
+/// The compiled module (or library) and its instances. Each is created on its first request,
+/// and again after it broke.
+type Loaded = valor_host::instances::Loaded<Arc<Code>, BoxFuture<'static, Result<Live, String>>>;
 
 /// An instance of either kind of plugin.
 #[derive(Clone)]
@@ -167,8 +158,8 @@ impl Plugin {
     ) -> Result<Result<Reply, Fault>, DispatchError> {
         let create = || {
             let (modules, context) = (Arc::clone(&self.modules), Arc::clone(&self.context));
-            let (module, init) = (Arc::clone(&loaded.module), Arc::clone(&loaded.init));
-            async move { Live::new(&modules, &module, context, &init).await }.boxed()
+            let (code, init) = (Arc::clone(&loaded.code), Arc::clone(&loaded.init));
+            async move { Live::new(&modules, &code, context, &init).await }.boxed()
         };
         let run = |instance: Live| async move { instance.dispatch(request, depth).await };
         let attempt = loaded.instances.attempt(create, run);
@@ -195,7 +186,7 @@ impl Plugin {
                 valor_host::script::init_message(&spec, &context.origin, script).into();
             let first = Live::new(&modules, &module, context, &init).await?;
             Ok(Arc::new(Loaded {
-                module: Arc::new(module),
+                code: Arc::new(module),
                 digest,
                 init,
                 instances: Instances::new(instances, futures::future::ready(Ok(first)).boxed()),

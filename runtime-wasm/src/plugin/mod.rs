@@ -24,20 +24,12 @@ pub use valor_host::registry::PluginState;
 pub use modules::Modules;
 use std::pin::pin;
 use std::rc::Rc;
+use std::sync::Arc;
 
-/// The compiled module and its current instance.
-struct Loaded {
-    module: WebAssembly::Module,
-    /// The SHA-256 of the entry's file, in Subresource Integrity form.
-    digest: String,
-    /// What `valor_init` is handed: the entry's `config` (JSON), mount and origin; for a
-    /// JavaScript plugin, the engine's config with the script.
-    init: Rc<[u8]>,
-    /// The instance requests go to (one: a worker runs on one thread). Let go after a trap;
-    /// the next request starts a fresh instance from `module`, and every request meanwhile
-    /// awaits that same one.
-    instance: Instances<Making<Rc<Instance>>>,
-}
+/// The compiled module and its instance: one, a worker runs on one thread. After a trap the
+/// next request starts a fresh instance from the module, and every request meanwhile awaits
+/// that same one.
+type Loaded = valor_host::instances::Loaded<WebAssembly::Module, Making<Rc<Instance>>>;
 
 /// What makes a value shared by the callers meanwhile (see `valor_host::slot`).
 type Making<T> = LocalBoxFuture<'static, Result<T, String>>;
@@ -191,14 +183,14 @@ impl Plugin {
         let create = || {
             let (context, module, init) = (
                 Rc::clone(&self.context),
-                loaded.module.clone(),
-                Rc::clone(&loaded.init),
+                loaded.code.clone(),
+                Arc::clone(&loaded.init),
             );
             async move { Ok(Rc::new(load::instantiate(&context, &module, &init).await?)) }
                 .boxed_local()
         };
         let run = |instance: Rc<Instance>| async move { instance.dispatch(request, depth).await };
-        let attempt = loaded.instance.attempt(create, run);
+        let attempt = loaded.instances.attempt(create, run);
         attempt
             .await
             .map_err(|reason| self.life.unavailable(reason))
@@ -234,7 +226,7 @@ impl Plugin {
                     (modules.compile(source).await?, None)
                 };
                 crate::sys::mark(name, "compiled");
-                let init: Rc<[u8]> =
+                let init: Arc<[u8]> =
                     valor_host::script::init_message(&spec, &context.origin, script).into();
                 let instance = load::instantiate(&context, &compiled.module, &init).await?;
                 crate::sys::mark(name, "instantiated");
@@ -243,10 +235,10 @@ impl Plugin {
             let (compiled, init, instance) = loaded.await?;
             let instance = future::ready(Ok(Rc::new(instance))).boxed_local();
             Ok(Rc::new(Loaded {
-                module: compiled.module,
+                code: compiled.module,
                 digest: compiled.digest,
                 init,
-                instance: Instances::new(1, instance),
+                instances: Instances::new(1, instance),
             }))
         }
         .boxed_local()
