@@ -2,10 +2,12 @@
 //! plugins): run on tokio, abortable, and their results handed to the plugin through the
 //! protocol core, never from inside the call that started them.
 
-use futures::future::Abortable;
+use super::{kv, outbound, PluginContext};
+use futures::future::{AbortRegistration, Abortable};
 use std::future::Future;
-use std::sync::Weak;
-use valor_host::guest::{self, Started};
+use std::sync::{Arc, Weak};
+use valor_host::guest;
+use valor_host::guest::imports::{self, Operation};
 
 /// An instance the results of its operations are delivered to.
 pub trait Deliver: Send + Sync {
@@ -28,38 +30,51 @@ where
     }
 }
 
-/// Runs what the operation table made of an operation the plugin asked for (`started`), and
-/// returns its id for the plugin: `operation` is spawned unless it was refused.
-pub fn start(
-    mut started: Started,
+/// Runs `operation`, which the plugin of `context` asked for and its table started as `op`
+/// (abortable with `run`), on tokio; its result goes to `instance`.
+pub fn spawn(
+    context: &Arc<PluginContext>,
     instance: &Weak<dyn Deliver>,
-    operation: impl Future<Output = Vec<u8>> + Send + 'static,
-) -> u32 {
-    if let Some(registration) = started.run.take() {
-        let (instance, op) = (instance.clone(), started.op);
-        tokio::spawn(async move {
-            if let Ok(result) = Abortable::new(operation, registration).await {
-                if let Some(instance) = instance.upgrade() {
-                    instance.complete(op, &result);
-                }
-            }
-        });
+    op: u32,
+    run: AbortRegistration,
+    operation: Operation,
+) {
+    let context = || Arc::clone(context);
+    match operation {
+        Operation::Sleep(ms) => run_op(instance, op, run, imports::slept(super::sleep(ms))),
+        Operation::Fetch { request, depth } => {
+            let fetch = outbound::fetch(context(), request, depth);
+            run_op(instance, op, run, fetch)
+        }
+        Operation::Kv(command) => run_op(instance, op, run, kv::run(context(), command)),
     }
-    refused(&started, instance)
 }
 
-/// Schedules the delivery of refusals if the table asked for one, and returns the operation's
-/// id for the plugin.
-pub fn refused(started: &Started, instance: &Weak<dyn Deliver>) -> u32 {
-    if started.deliver_refusals {
-        let instance = instance.clone();
-        tokio::spawn(async move {
-            // On a later turn, never from inside the call that started them.
-            tokio::task::yield_now().await;
+/// Runs `operation` until it finishes or `run` aborts it, and delivers its result.
+fn run_op(
+    instance: &Weak<dyn Deliver>,
+    op: u32,
+    run: AbortRegistration,
+    operation: impl Future<Output = Vec<u8>> + Send + 'static,
+) {
+    let instance = instance.clone();
+    tokio::spawn(async move {
+        if let Ok(result) = Abortable::new(operation, run).await {
             if let Some(instance) = instance.upgrade() {
-                instance.deliver_refusals();
+                instance.complete(op, &result);
             }
-        });
-    }
-    started.op
+        }
+    });
+}
+
+/// Delivers the refusals made since the last delivery to `instance`, on a later turn (never
+/// from inside the call that made them).
+pub fn deliver_refusals_later(instance: &Weak<dyn Deliver>) {
+    let instance = instance.clone();
+    tokio::spawn(async move {
+        tokio::task::yield_now().await;
+        if let Some(instance) = instance.upgrade() {
+            instance.deliver_refusals();
+        }
+    });
 }

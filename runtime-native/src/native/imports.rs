@@ -1,19 +1,20 @@
 //! The functions a native plugin imports, as the C function pointers of its table
-//! (`valor_abi::native::Host`): the same host operations as a WebAssembly plugin's imports,
-//! reading the plugin's bytes straight from its pointers. They run inside a call into the
-//! plugin, on its thread, never call back into it, and never unwind.
+//! (`valor_abi::native::Host`): the same imports as a WebAssembly plugin's (those the protocol
+//! core writes, `valor_host::guest::imports`, reach the instance through [`Inside`]), reading
+//! the plugin's bytes straight from its pointers. They run inside a call into the plugin, on
+//! its thread, never call back into it, and never unwind.
 
 use crate::host::operations::{self, Deliver};
-use crate::host::{self, kv, outbound, PluginContext};
+use crate::host::{self, PluginContext};
+use futures::future::AbortRegistration;
 use std::ffi::c_void;
-use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use valor_abi::native::Host;
 use valor_abi::ABI_VERSION;
-use valor_host::guest::Table;
-use valor_host::limits;
+use valor_host::guest::imports::{self as import, Operation};
+use valor_host::guest::{Address, Table};
 
 /// What an instance's imports reach through the table's context pointer.
 pub struct Context {
@@ -62,30 +63,11 @@ impl Context {
         }
     }
 
-    /// Starts a host operation and returns its id; its result is delivered when it finishes
-    /// (on the plugin's thread, whose runtime runs it). Past the quota it is refused instead.
-    fn start_op(&self, operation: impl Future<Output = Vec<u8>> + Send + 'static) -> u32 {
-        let started = lock(&self.table).start_op();
-        operations::start(started, self.instance(), operation)
-    }
-
-    /// An operation refused before it starts: its failure is delivered after the current call.
-    fn refuse(&self, why: Arc<str>) -> u32 {
-        let started = lock(&self.table).refuse(why);
-        operations::refused(&started, self.instance())
-    }
-
     fn instance(&self) -> &Weak<dyn Deliver> {
         // Attached as soon as the instance exists, before the plugin is bound and can call in.
         self.instance
             .get()
             .expect("an instance attached to its context")
-    }
-
-    /// Why a message of `len` bytes is refused, if it is more than the plugin may hand over.
-    fn too_large(&self, what: &str, len: u32) -> Option<Arc<str>> {
-        let plugin = &self.plugin;
-        limits::message_too_large(&plugin.name, plugin.max_body_bytes, what, len).map(Into::into)
     }
 }
 
@@ -109,35 +91,57 @@ fn with<R: Default>(context: *mut c_void, body: impl FnOnce(&Context) -> R) -> R
     })
 }
 
-/// `len` bytes at `ptr`, copied (empty for a null pointer).
-///
-/// # Safety
-/// `ptr..ptr + len` is readable, as the plugin promises for the duration of the import.
-unsafe fn bytes(ptr: *const u8, len: u32) -> Vec<u8> {
-    if ptr.is_null() {
-        return Vec::new();
+/// The instance, as the imports the protocol core writes reach it during a call into it.
+/// Made only by the functions below, for the pointers the plugin hands them.
+struct Inside<'a>(&'a Context);
+
+impl import::Host for Inside<'_> {
+    type Bindings = host::Bindings;
+
+    fn context(&self) -> &PluginContext {
+        &self.0.plugin
     }
-    // SAFETY: guaranteed by the caller.
-    unsafe { std::slice::from_raw_parts(ptr, len as usize) }.to_vec()
+
+    fn table<R>(&mut self, use_table: impl FnOnce(&mut Table) -> R) -> R {
+        use_table(&mut lock(&self.0.table))
+    }
+
+    /// `len` bytes at `ptr`, copied (empty for a null pointer).
+    fn read(&mut self, ptr: Address, len: u32) -> Vec<u8> {
+        if ptr == 0 {
+            return Vec::new();
+        }
+        // SAFETY: the core reads only what the plugin handed the import being run (at most
+        // `len` bytes at `ptr`), which it promises are readable for the duration of the call.
+        unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) }.to_vec()
+    }
+
+    fn spawn(&mut self, op: u32, run: AbortRegistration, operation: Operation) {
+        let context = self.0;
+        operations::spawn(&context.plugin, context.instance(), op, run, operation);
+    }
+
+    fn deliver_refusals_later(&mut self) {
+        operations::deliver_refusals_later(self.0.instance());
+    }
 }
 
-/// A log line or panic message: at most `MAX_TEXT_BYTES` of it are read.
-unsafe fn text(ptr: *const u8, len: u32) -> String {
-    // SAFETY: guaranteed by the caller; fewer bytes than `len` are read.
-    valor_host::result::text(len, |kept| unsafe { bytes(ptr, kept) })
+/// A pointer the plugin handed an import, as the core takes it.
+fn address(ptr: *const u8) -> Address {
+    ptr as usize as Address
 }
 
 unsafe extern "C" fn panic(context: *mut c_void, ptr: *const u8, len: u32) {
     with(context, |context| {
-        // SAFETY: the plugin's message, readable for the call.
-        *lock(&context.panic_message) = Some(unsafe { text(ptr, len) });
+        let message = import::text(&mut Inside(context), address(ptr), len);
+        *lock(&context.panic_message) = Some(message);
     })
 }
 
 unsafe extern "C" fn log(context: *mut c_void, level: u32, ptr: *const u8, len: u32) {
     with(context, |context| {
-        // SAFETY: as for `panic`.
-        host::log(&context.plugin.name, level, &unsafe { text(ptr, len) });
+        let line = import::text(&mut Inside(context), address(ptr), len);
+        host::log(&context.plugin.name, level, &line);
     })
 }
 
@@ -160,44 +164,23 @@ unsafe extern "C" fn random(context: *mut c_void, ptr: *mut u8, len: u32) {
 }
 
 unsafe extern "C" fn sleep(context: *mut c_void, ms: f64) -> u32 {
-    with(context, |context| {
-        context.start_op(async move {
-            host::sleep(ms).await;
-            vec![valor_abi::outcome::OK]
-        })
-    })
+    with(context, |context| import::sleep(&mut Inside(context), ms))
 }
 
 unsafe extern "C" fn fetch(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
     with(context, |context| {
-        if let Some(why) = context.too_large("an outbound request", len) {
-            return context.refuse(why);
-        }
-        // SAFETY: the plugin's encoded request, readable for the call.
-        let request = unsafe { bytes(ptr, len) };
-        let depth = {
-            let mut table = lock(&context.table);
-            table.record_effect();
-            table.depth()
-        };
-        context.start_op(outbound::fetch(Arc::clone(&context.plugin), request, depth))
+        import::fetch(&mut Inside(context), address(ptr), len)
     })
 }
 
 unsafe extern "C" fn kv(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
     with(context, |context| {
-        if let Some(why) = context.too_large("a storage command", len) {
-            return context.refuse(why);
-        }
-        // SAFETY: the plugin's storage command, readable for the call.
-        let command = unsafe { bytes(ptr, len) };
-        lock(&context.table).record_effect();
-        context.start_op(kv::run(Arc::clone(&context.plugin), command))
+        import::kv(&mut Inside(context), address(ptr), len)
     })
 }
 
 unsafe extern "C" fn cancel(context: *mut c_void, op: u32) {
-    with(context, |context| lock(&context.table).cancel_op(op))
+    with(context, |context| import::cancel(&mut Inside(context), op))
 }
 
 unsafe extern "C" fn trapped(context: *mut c_void) {

@@ -1,13 +1,16 @@
-//! The functions a plugin imports (`valor_abi::imports`), linked with their exact signatures.
+//! The functions a plugin imports (`valor_abi::imports`), linked with their exact signatures;
+//! those the protocol core writes (`valor_host::guest::imports`) reach the instance through
+//! [`Host`].
 //!
 //! They run *inside* a call into the plugin: they read and write its memory and start host
 //! operations, but never call back into it. A range outside its memory reads as empty.
 
 use super::instance::State;
-use crate::host::{self, kv, outbound};
-use std::sync::Arc;
+use crate::host::{self, operations, PluginContext};
+use futures::future::AbortRegistration;
 use valor_abi::{imports, IMPORT_MODULE};
-use valor_host::limits;
+use valor_host::guest::imports::{self as import, Host, Operation};
+use valor_host::guest::{Address, Table};
 use wasmtime::{Caller, Engine, Extern, Linker};
 
 /// The eight functions of the ABI, for instances of `engine`.
@@ -18,7 +21,7 @@ pub fn linker(engine: &Engine) -> Linker<State> {
             IMPORT_MODULE,
             imports::PANIC,
             |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                let message = read_text(&mut caller, ptr, len);
+                let message = import::text(&mut Inside(&mut caller), ptr.into(), len);
                 caller.data_mut().panic_message = Some(message);
             },
         )?;
@@ -26,7 +29,7 @@ pub fn linker(engine: &Engine) -> Linker<State> {
             IMPORT_MODULE,
             imports::LOG,
             |mut caller: Caller<'_, State>, level: u32, ptr: u32, len: u32| {
-                let line = read_text(&mut caller, ptr, len);
+                let line = import::text(&mut Inside(&mut caller), ptr.into(), len);
                 host::log(&caller.data().context.name, level, &line);
             },
         )?;
@@ -53,46 +56,26 @@ pub fn linker(engine: &Engine) -> Linker<State> {
         linker.func_wrap(
             IMPORT_MODULE,
             imports::SLEEP,
-            |mut caller: Caller<'_, State>, ms: f64| {
-                caller.data_mut().start_op(async move {
-                    host::sleep(ms).await;
-                    vec![valor_abi::outcome::OK]
-                })
-            },
+            |mut caller: Caller<'_, State>, ms: f64| import::sleep(&mut Inside(&mut caller), ms),
         )?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::FETCH,
             |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                if let Some(why) = too_large(caller.data(), "an outbound request", len) {
-                    return caller.data_mut().refuse(why);
-                }
-                let request = read_bytes(&mut caller, ptr, len);
-                let state = caller.data_mut();
-                state.table.record_effect();
-                let (context, depth) = (Arc::clone(&state.context), state.table.depth());
-                state.start_op(outbound::fetch(context, request, depth))
+                import::fetch(&mut Inside(&mut caller), ptr.into(), len)
             },
         )?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::KV,
             |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                if let Some(why) = too_large(caller.data(), "a storage command", len) {
-                    return caller.data_mut().refuse(why);
-                }
-                let command = read_bytes(&mut caller, ptr, len);
-                let state = caller.data_mut();
-                state.table.record_effect();
-                state.start_op(kv::run(Arc::clone(&state.context), command))
+                import::kv(&mut Inside(&mut caller), ptr.into(), len)
             },
         )?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::CANCEL,
-            |mut caller: Caller<'_, State>, op: u32| {
-                caller.data_mut().table.cancel_op(op);
-            },
+            |mut caller: Caller<'_, State>, op: u32| import::cancel(&mut Inside(&mut caller), op),
         )?;
         Ok(())
     })();
@@ -107,29 +90,38 @@ fn memory(caller: &mut Caller<'_, State>) -> Option<wasmtime::Memory> {
     }
 }
 
-/// Why a message of `len` bytes is refused, if it is more than the plugin may hand the host:
-/// it is refused before anything is copied.
-fn too_large(state: &State, what: &str, len: u32) -> Option<Arc<str>> {
-    let context = &state.context;
-    limits::message_too_large(&context.name, context.max_body_bytes, what, len).map(Into::into)
-}
+/// The instance, as the imports the protocol core writes reach it during a call into it.
+struct Inside<'a, 'b>(&'a mut Caller<'b, State>);
 
-/// Bytes the plugin points at; empty if it points outside its memory (the operation then fails
-/// on malformed input, with a message, rather than trapping the host).
-fn read_bytes(caller: &mut Caller<'_, State>, ptr: u32, len: u32) -> Vec<u8> {
-    let Some(memory) = memory(caller) else {
-        return Vec::new();
-    };
-    let range = ptr as usize..(ptr as usize).saturating_add(len as usize);
-    memory
-        .data(&*caller)
-        .get(range)
-        .map(<[u8]>::to_vec)
-        .unwrap_or_default()
-}
+impl Host for Inside<'_, '_> {
+    type Bindings = host::Bindings;
 
-/// A log line or panic message: at most `MAX_TEXT_BYTES` of it are read, whatever length the
-/// plugin names.
-fn read_text(caller: &mut Caller<'_, State>, ptr: u32, len: u32) -> String {
-    valor_host::result::text(len, |kept| read_bytes(caller, ptr, kept))
+    fn context(&self) -> &PluginContext {
+        &self.0.data().context
+    }
+
+    fn table<R>(&mut self, use_table: impl FnOnce(&mut Table) -> R) -> R {
+        use_table(&mut self.0.data_mut().table)
+    }
+
+    fn read(&mut self, ptr: Address, len: u32) -> Vec<u8> {
+        let Some(memory) = memory(self.0) else {
+            return Vec::new();
+        };
+        let at = usize::try_from(ptr).unwrap_or(usize::MAX);
+        memory
+            .data(&*self.0)
+            .get(at..at.saturating_add(len as usize))
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    fn spawn(&mut self, op: u32, run: AbortRegistration, operation: Operation) {
+        let state = self.0.data();
+        operations::spawn(&state.context, &state.instance, op, run, operation);
+    }
+
+    fn deliver_refusals_later(&mut self) {
+        operations::deliver_refusals_later(&self.0.data().instance);
+    }
 }

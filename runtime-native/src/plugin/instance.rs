@@ -10,10 +10,9 @@
 //! plugin; finished operations deliver their results to the instance through it.
 
 use super::memory_cap::MemoryCap;
-use crate::host::operations::{self, Deliver};
+use crate::host::operations::Deliver;
 use crate::host::PluginContext;
 use crate::reply::Reply;
-use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use valor_abi::exports;
 pub use valor_host::fault::Fault;
@@ -62,18 +61,6 @@ impl State {
             panic_message: None,
             instance: Weak::<Instance>::new(),
         }
-    }
-
-    /// Starts a host operation and returns its id; its result (the ABI's result bytes) is
-    /// delivered when it finishes. Past the quota the operation is refused instead.
-    pub fn start_op(&mut self, operation: impl Future<Output = Vec<u8>> + Send + 'static) -> u32 {
-        operations::start(self.table.start_op(), &self.instance, operation)
-    }
-
-    /// An operation that fails without starting: its failure saying `why` is delivered once
-    /// the plugin's current call has returned.
-    pub fn refuse(&mut self, why: Arc<str>) -> u32 {
-        operations::refused(&self.table.refuse(why), &self.instance)
     }
 }
 

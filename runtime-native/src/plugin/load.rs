@@ -6,7 +6,7 @@ use crate::native::Library;
 use crate::source;
 use sha2::Digest;
 use std::sync::Arc;
-use valor_abi::{ABI_VERSION, IMPORT_MODULE};
+use valor_host::guest::exports::{refuse_imports, Import};
 use valor_host::integrity::{self, sri_form, Algorithm};
 use valor_host::manifest::{self, PluginSpec};
 use valor_host::script;
@@ -98,34 +98,12 @@ async fn checked(spec: &PluginSpec, bytes: &[u8]) -> Result<String, String> {
 /// A module may import only the ABI's functions (their signatures are checked when it is
 /// linked): anything else is most often a plugin built for another ABI version.
 fn check_imports(module: &Module) -> Result<(), String> {
-    let foreign: Vec<String> = module
-        .imports()
-        .filter(|import| {
-            import.module() != IMPORT_MODULE
-                || !valor_abi::imports::ALL.contains(&import.name())
-                || !matches!(import.ty(), ExternType::Func(_))
-        })
-        .map(|import| format!("{}.{}", import.module(), import.name()))
-        .collect();
-    if foreign.is_empty() {
-        return Ok(());
-    }
-    let listed = foreign.join(", ");
-    if foreign
-        .iter()
-        .any(|name| name.starts_with(&format!("{IMPORT_MODULE}.")))
-    {
-        Err(format!(
-            "it imports {listed}, which this runtime does not provide: the plugin was built for \
-             another plugin ABI version than this runtime's ({ABI_VERSION}); rebuild it with a \
-             vlugin release for ABI version {ABI_VERSION}, or update the runtime"
-        ))
-    } else {
-        Err(format!(
-            "it imports {listed}: a plugin may import only the runtime's `{IMPORT_MODULE}` \
-             functions (build it with vlugin, without wasm-bindgen or WASI)"
-        ))
-    }
+    let imports = module.imports().map(|import| Import {
+        module: import.module(),
+        name: import.name(),
+        function: matches!(import.ty(), ExternType::Func(_)),
+    });
+    refuse_imports(imports).map_or(Ok(()), Err)
 }
 
 /// A module whose memory starts larger than its `memory_mb` is refused before it runs.

@@ -1,15 +1,19 @@
-//! The functions a plugin imports (`valor_abi::imports`), as closures over its instance state.
+//! The functions a plugin imports (`valor_abi::imports`), as closures over its instance state;
+//! those the protocol core writes (`valor_host::guest::imports`) reach the state through
+//! [`Host`].
 //!
 //! They run *inside* a call into the plugin: they may read and write its memory and start host
 //! operations, but never call back into it. They hold the state weakly, so a discarded
 //! instance is not kept alive by its own import object.
 
-use super::instance::State;
-use crate::host;
+use super::instance::{wasm, State};
+use crate::host::{self, PluginContext};
+use futures::future::{AbortRegistration, Abortable};
+use std::future::Future;
 use std::rc::{Rc, Weak};
-use std::sync::Arc;
 use valor_abi::{imports, IMPORT_MODULE};
-use valor_host::limits;
+use valor_host::guest::imports::{self as import, Host, Operation};
+use valor_host::guest::{self, Address, Table};
 use wasm_bindgen::prelude::*;
 
 /// The closures behind the import object; they must live as long as the instance.
@@ -25,23 +29,19 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     };
 
     let weak = state.clone();
-    let panic = Closure::<dyn Fn(u32, u32)>::new(move |ptr, len| {
+    let panic = Closure::<dyn Fn(u32, u32)>::new(move |ptr: u32, len| {
         if let Some(state) = weak.upgrade() {
-            let message = read_text(&state, ptr, len);
+            let message = import::text(&mut Inside(&state), ptr.into(), len);
             *state.panic_message.borrow_mut() = Some(message);
         }
     });
     add(imports::PANIC, panic.as_ref().clone(), Box::new(panic));
 
     let weak = state.clone();
-    let log = Closure::<dyn Fn(u32, u32, u32)>::new(move |level, ptr, len| {
+    let log = Closure::<dyn Fn(u32, u32, u32)>::new(move |level, ptr: u32, len| {
         if let Some(state) = weak.upgrade() {
-            let line: JsValue = format!(
-                "[valor:{}] {}",
-                state.context.name,
-                read_text(&state, ptr, len)
-            )
-            .into();
+            let text = import::text(&mut Inside(&state), ptr.into(), len);
+            let line: JsValue = format!("[valor:{}] {text}", state.context.name).into();
             match level {
                 1 => web_sys::console::error_1(&line),
                 2 => web_sys::console::warn_1(&line),
@@ -56,7 +56,7 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     add(imports::NOW, now.as_ref().clone(), Box::new(now));
 
     let weak = state.clone();
-    let random = Closure::<dyn Fn(u32, u32)>::new(move |ptr, len| {
+    let random = Closure::<dyn Fn(u32, u32)>::new(move |ptr: u32, len| {
         let Some(state) = weak.upgrade() else { return };
         let filled = state
             .view(ptr, len)
@@ -77,47 +77,30 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
 
     let weak = state.clone();
     let sleep = Closure::<dyn Fn(f64) -> u32>::new(move |ms| {
-        weak.upgrade().map_or(0, |state| {
-            let timer = host::timer::sleep(ms);
-            state.start_op(async move {
-                timer.await;
-                vec![valor_abi::outcome::OK]
-            })
-        })
+        weak.upgrade()
+            .map_or(0, |state| import::sleep(&mut Inside(&state), ms))
     });
     add(imports::SLEEP, sleep.as_ref().clone(), Box::new(sleep));
 
     let weak = state.clone();
-    let fetch = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr, len| {
+    let fetch = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr: u32, len| {
         weak.upgrade().map_or(0, |state| {
-            if let Some(why) = too_large(&state, "an outbound request", len) {
-                return state.refuse(why);
-            }
-            state.table.borrow_mut().record_effect();
-            let request = read_bytes(&state, ptr, len);
-            let (context, depth) = (Rc::clone(&state.context), state.table.borrow().depth());
-            state.start_op(host::outbound::fetch(context, request, depth))
+            import::fetch(&mut Inside(&state), ptr.into(), len)
         })
     });
     add(imports::FETCH, fetch.as_ref().clone(), Box::new(fetch));
 
     let weak = state.clone();
-    let kv = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr, len| {
-        weak.upgrade().map_or(0, |state| {
-            if let Some(why) = too_large(&state, "a storage command", len) {
-                return state.refuse(why);
-            }
-            state.table.borrow_mut().record_effect();
-            let command = read_bytes(&state, ptr, len);
-            state.start_op(host::kv::run(Rc::clone(&state.context), command))
-        })
+    let kv = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr: u32, len| {
+        weak.upgrade()
+            .map_or(0, |state| import::kv(&mut Inside(&state), ptr.into(), len))
     });
     add(imports::KV, kv.as_ref().clone(), Box::new(kv));
 
     let weak = state;
     let cancel = Closure::<dyn Fn(u32)>::new(move |op| {
         if let Some(state) = weak.upgrade() {
-            state.table.borrow_mut().cancel_op(op);
+            import::cancel(&mut Inside(&state), op);
         }
     });
     add(imports::CANCEL, cancel.as_ref().clone(), Box::new(cancel));
@@ -127,24 +110,69 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     (object, closures)
 }
 
-/// Why a message of `len` bytes is refused, if it is more than the plugin may hand the host:
-/// it is refused before anything is copied.
-fn too_large(state: &State, what: &str, len: u32) -> Option<Arc<str>> {
-    let context = &state.context;
-    limits::message_too_large(&context.name, context.max_body_bytes, what, len).map(Into::into)
+/// The instance, as the imports the protocol core writes reach it from inside a call into the
+/// plugin: no borrow of its state outlives a method.
+#[derive(Clone, Copy)]
+struct Inside<'a>(&'a Rc<State>);
+
+impl Host for Inside<'_> {
+    type Bindings = host::Bindings;
+
+    fn context(&self) -> &PluginContext {
+        &self.0.context
+    }
+
+    fn table<R>(&mut self, use_table: impl FnOnce(&mut Table) -> R) -> R {
+        use_table(&mut self.0.table.borrow_mut())
+    }
+
+    fn read(&mut self, ptr: Address, len: u32) -> Vec<u8> {
+        self.0
+            .view(wasm(ptr), len)
+            .map(|view| view.to_vec())
+            .unwrap_or_default()
+    }
+
+    fn spawn(&mut self, op: u32, run: AbortRegistration, operation: Operation) {
+        let Inside(state) = *self;
+        let context = || Rc::clone(&state.context);
+        match operation {
+            Operation::Sleep(ms) => run_op(state, op, run, import::slept(host::timer::sleep(ms))),
+            Operation::Fetch { request, depth } => {
+                let fetch = host::outbound::fetch(context(), request, depth);
+                run_op(state, op, run, fetch)
+            }
+            Operation::Kv(command) => run_op(state, op, run, host::kv::run(context(), command)),
+        }
+    }
+
+    fn deliver_refusals_later(&mut self) {
+        let state = Rc::downgrade(self.0);
+        wasm_bindgen_futures::spawn_local(async move {
+            // A timer, not a microtask: a plugin that retries at once must not keep the
+            // worker from the events (finished operations included) that would free room.
+            host::timer::sleep(0.0).await;
+            if let Some(state) = state.upgrade() {
+                guest::calls::deliver_refusals(&mut &*state);
+            }
+        });
+    }
 }
 
-/// Bytes the plugin points at; empty if it points outside its memory (the operation then fails
-/// on malformed input, with a message, rather than trapping the runtime).
-fn read_bytes(state: &State, ptr: u32, len: u32) -> Vec<u8> {
-    state
-        .view(ptr, len)
-        .map(|view| view.to_vec())
-        .unwrap_or_default()
-}
-
-/// A log line or panic message: at most `MAX_TEXT_BYTES` of it are read, whatever length the
-/// plugin names (one `log` with a 2 GiB length would otherwise copy 2 GiB into the runtime).
-fn read_text(state: &State, ptr: u32, len: u32) -> String {
-    valor_host::result::text(len, |kept| read_bytes(state, ptr, kept))
+/// Runs `operation` (operation `op` of the instance of `state`) until it finishes or `run`
+/// aborts it, and delivers its result.
+fn run_op(
+    state: &Rc<State>,
+    op: u32,
+    run: AbortRegistration,
+    operation: impl Future<Output = Vec<u8>> + 'static,
+) {
+    let state = Rc::downgrade(state);
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Ok(result) = Abortable::new(operation, run).await {
+            if let Some(state) = state.upgrade() {
+                guest::calls::complete(&mut &*state, op, &result);
+            }
+        }
+    });
 }

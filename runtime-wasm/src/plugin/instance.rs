@@ -4,20 +4,18 @@
 //! Rules that keep this sound: no `RefCell` borrow is held across a call into the plugin (its
 //! imports re-enter this module), and after a fault the instance is never called again.
 
-use crate::host::{self, PluginContext};
+use crate::host::PluginContext;
 use crate::inbound::RequestFrame;
 use crate::meter;
 use crate::reply::Reply;
 use crate::sys::{self, PluginExports};
-use futures::future::Abortable;
 use js_sys::WebAssembly;
 use std::any::Any;
 use std::cell::{OnceCell, RefCell};
-use std::future::Future;
 use std::rc::{Rc, Weak};
 use valor_abi as abi;
 pub use valor_host::fault::Fault;
-use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Started, Table};
+use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Table};
 use wasm_bindgen::prelude::*;
 
 /// The state an instance shares with its imports and its host operations.
@@ -135,48 +133,6 @@ impl State {
         Some((memory, size))
     }
 
-    /// Starts a host operation and returns its id; its result is delivered when it finishes.
-    /// Past the quota the operation is refused instead.
-    pub(super) fn start_op(
-        self: &Rc<Self>,
-        operation: impl Future<Output = Vec<u8>> + 'static,
-    ) -> u32 {
-        let mut started = self.table.borrow_mut().start_op();
-        if let Some(registration) = started.run.take() {
-            let (state, op) = (Rc::downgrade(self), started.op);
-            wasm_bindgen_futures::spawn_local(async move {
-                if let Ok(result) = Abortable::new(operation, registration).await {
-                    if let Some(state) = state.upgrade() {
-                        guest::calls::complete(&mut &*state, op, &result);
-                    }
-                }
-            });
-        }
-        self.schedule_refusals(&started)
-    }
-
-    /// An operation that fails without starting (it takes no room in the quota): returns its
-    /// id, whose failure saying `why` is delivered once the plugin's current call has returned.
-    pub(super) fn refuse(self: &Rc<Self>, why: std::sync::Arc<str>) -> u32 {
-        let started = self.table.borrow_mut().refuse(why);
-        self.schedule_refusals(&started)
-    }
-
-    fn schedule_refusals(self: &Rc<Self>, started: &Started) -> u32 {
-        if started.deliver_refusals {
-            let state = Rc::downgrade(self);
-            wasm_bindgen_futures::spawn_local(async move {
-                // A timer, not a microtask: a plugin that retries at once must not keep the
-                // worker from the events (finished operations included) that would free room.
-                host::timer::sleep(0.0).await;
-                if let Some(state) = state.upgrade() {
-                    guest::calls::deliver_refusals(&mut &*state);
-                }
-            });
-        }
-        started.op
-    }
-
     /// The plugin's exports, for one call into it. (A metered module gives itself the fuel of
     /// one call on entry: see `meter`.)
     fn exports(&self) -> &PluginExports {
@@ -230,7 +186,7 @@ impl guest::Instance for State {
 }
 
 /// An address the plugin gave or was given: a wasm32 one always fits in 32 bits.
-fn wasm(ptr: Address) -> u32 {
+pub(super) fn wasm(ptr: Address) -> u32 {
     u32::try_from(ptr).unwrap_or(u32::MAX)
 }
 

@@ -10,7 +10,7 @@ use crate::{offline, sys};
 use futures::future;
 use js_sys::WebAssembly;
 use std::rc::Rc;
-use valor_host::guest::exports as checks;
+use valor_host::guest::exports::{self as checks, Import};
 use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -241,15 +241,17 @@ pub async fn instantiate(
 /// provide: most often a plugin built for a newer plugin ABI.
 fn explain_link_error(module: &WebAssembly::Module, error: &JsValue) -> String {
     let imports = imports_of(module);
-    let names = imports
-        .iter()
-        .map(|(module, name)| (module.as_str(), name.as_str()));
-    checks::refuse_imports(names)
+    let listed = imports.iter().map(|(module, name, kind)| Import {
+        module,
+        name,
+        function: kind == "function",
+    });
+    checks::refuse_imports(listed)
         .unwrap_or_else(|| format!("it could not be linked: {}", sys::describe(error)))
 }
 
-/// What `module` imports, as `(module, name)` pairs.
-fn imports_of(module: &WebAssembly::Module) -> Vec<(String, String)> {
+/// What `module` imports, as `(module, name, kind)`.
+fn imports_of(module: &WebAssembly::Module) -> Vec<(String, String, String)> {
     let field = |import: &JsValue, key: &str| {
         js_sys::Reflect::get(import, &key.into())
             .ok()
@@ -258,6 +260,9 @@ fn imports_of(module: &WebAssembly::Module) -> Vec<(String, String)> {
     };
     WebAssembly::Module::imports(module)
         .iter()
-        .map(|import| (field(&import, "module"), field(&import, "name")))
+        .map(|import| {
+            let kind = field(&import, "kind");
+            (field(&import, "module"), field(&import, "name"), kind)
+        })
         .collect()
 }

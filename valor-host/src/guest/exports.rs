@@ -65,16 +65,30 @@ pub fn not_a_function(name: &str) -> String {
     format!("its `{name}` export is not a function")
 }
 
-/// Why a module cannot be linked, from what it imports (`(module, name)` pairs), or `None` if it
-/// imports only the ABI's functions: a function of the ABI's module this host lacks means a
-/// plugin built for another ABI version; anything else, a module not built as a plugin.
-pub fn refuse_imports<'a>(imports: impl IntoIterator<Item = (&'a str, &'a str)>) -> Option<String> {
+/// One import of a module, as its host lists them.
+#[derive(Debug, Clone, Copy)]
+pub struct Import<'a> {
+    /// The module it is imported from.
+    pub module: &'a str,
+    /// Its name in that module.
+    pub name: &'a str,
+    /// Whether it is a function (the ABI's imports all are).
+    pub function: bool,
+}
+
+/// Why a module cannot be linked, from what it imports, or `None` if it imports only the ABI's
+/// functions: a function of the ABI's module this host lacks (or an ABI name imported as
+/// something else than a function) means a plugin built for another ABI version; anything
+/// else, a module not built as a plugin.
+pub fn refuse_imports<'a>(imports: impl IntoIterator<Item = Import<'a>>) -> Option<String> {
     let unknown: Vec<String> = imports
         .into_iter()
-        .filter(|(module, name)| {
-            *module != IMPORT_MODULE || !valor_abi::imports::ALL.contains(name)
+        .filter(|import| {
+            import.module != IMPORT_MODULE
+                || !valor_abi::imports::ALL.contains(&import.name)
+                || !import.function
         })
-        .map(|(module, name)| format!("{module}.{name}"))
+        .map(|Import { module, name, .. }| format!("{module}.{name}"))
         .collect();
     if unknown.is_empty() {
         return None;

@@ -9,6 +9,8 @@
 //! - [`dispatch`]: one request through an instance, poll after poll, and its task dropped
 //!   however the dispatch ends;
 //! - [`read`]: a response frame, checked and read out of plugin memory;
+//! - [`imports`]: the plugin's imports that start host operations or read its text, over a
+//!   host's [`imports::Host`];
 //! - [`exports`]: the ABI version and export checks, and their texts.
 //!
 //! Two rules keep it sound on every host: the table is never borrowed across a call into the
@@ -18,6 +20,7 @@
 pub mod calls;
 pub mod dispatch;
 pub mod exports;
+pub mod imports;
 pub mod read;
 mod table;
 #[cfg(test)]

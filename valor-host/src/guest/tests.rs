@@ -1,11 +1,16 @@
 //! The protocol core against a fake guest: a plugin simulated in Rust, driven by what each
-//! request asks of it, whose imports use the operation table during calls as a real one does.
+//! request asks of it, whose imports (the core's, [`super::imports`]) use the operation table
+//! during calls as a real one does.
 
-use super::calls;
-use super::{dispatch, Address, Guest, Instance, Table};
+mod imports;
+
+use super::imports::{self as import, Operation};
+use super::{calls, dispatch, Address, Guest, Instance, Table};
+use crate::context::PluginContext;
 use crate::fault::Fault;
 use crate::limits::{MAX_OPS_IN_FLIGHT, MAX_WOKEN_PER_DRAIN};
 use futures::executor::block_on;
+use futures::future::AbortRegistration;
 use futures::task::noop_waker_ref;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -19,9 +24,10 @@ use valor_abi::{codec, outcome};
 enum Act {
     /// Answer 200 with the request's own bytes as the body.
     Answer,
-    /// Start `n` host operations (none with effects), then wait for the first one.
+    /// Start `n` host operations (sleeps: no effects), then wait for the first one.
     Start(usize),
-    /// Start one operation with an effect outside the plugin (a fetch), then wait for it.
+    /// Start one operation with an effect outside the plugin (a fetch of [`FETCHED`]), then
+    /// wait for it.
     Fetch,
     /// Trap.
     Trap,
@@ -43,9 +49,21 @@ struct Fake {
     /// Results delivered through `valor_complete`.
     completed: Vec<(u32, Vec<u8>)>,
     dropped: Vec<u32>,
+    /// What the imports spawned, in order.
+    spawned: Vec<(u32, Operation)>,
+    /// How many deliveries of refusals the imports scheduled.
+    refusals_scheduled: u32,
+    /// The reads the imports made, and whether the reading task's effect was recorded first.
+    reads: Vec<(Address, u32, bool)>,
+    /// The task last polled (0: none yet), whose imports run now.
+    polling: u32,
 }
 
+/// The request the fake plugin fetches.
+const FETCHED: &[u8] = b"GET https://example.com/";
+
 struct FakeInstance {
+    context: PluginContext<()>,
     table: RefCell<Table>,
     plugin: RefCell<Fake>,
     /// The request bytes of each act, as the host writes them.
@@ -55,6 +73,15 @@ struct FakeInstance {
 impl FakeInstance {
     fn new() -> Self {
         Self {
+            context: PluginContext {
+                name: "fake".into(),
+                allowlist: Default::default(),
+                max_body_bytes: 1024,
+                fuel: None,
+                memory_mb: 1,
+                origin: "https://app.example".into(),
+                host: (),
+            },
             table: RefCell::new(Table::new("fake", 1024)),
             plugin: RefCell::new(Fake {
                 memory: vec![0; 8],
@@ -73,12 +100,47 @@ impl FakeInstance {
 
     /// The `fetch`/`sleep` import, as a plugin calls it during a call into it.
     fn import_start(&self, effect: bool) -> u32 {
-        let mut table = self.table.borrow_mut();
-        if effect {
-            table.record_effect();
+        let depth = self.table.borrow().depth();
+        self.plugin.borrow_mut().depths_seen.push(depth);
+        if !effect {
+            return import::sleep(&mut &*self, 10.0);
         }
-        self.plugin.borrow_mut().depths_seen.push(table.depth());
-        table.start_op().op
+        let at = self.plugin.borrow().memory.len();
+        self.plugin.borrow_mut().memory.extend_from_slice(FETCHED);
+        import::fetch(&mut &*self, at as Address, FETCHED.len() as u32)
+    }
+}
+
+impl import::Host for &FakeInstance {
+    type Bindings = ();
+
+    fn context(&self) -> &PluginContext<()> {
+        &self.context
+    }
+
+    fn table<R>(&mut self, use_table: impl FnOnce(&mut Table) -> R) -> R {
+        use_table(&mut self.table.borrow_mut())
+    }
+
+    fn read(&mut self, ptr: Address, len: u32) -> Vec<u8> {
+        let mut plugin = self.plugin.borrow_mut();
+        // Borrowing the table here fails if the core still holds it.
+        let effect = self.table.borrow().had_effects(plugin.polling);
+        plugin.reads.push((ptr, len, effect));
+        let range = ptr as usize..(ptr as usize).saturating_add(len as usize);
+        plugin
+            .memory
+            .get(range)
+            .map(<[u8]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    fn spawn(&mut self, op: u32, _run: AbortRegistration, operation: Operation) {
+        self.plugin.borrow_mut().spawned.push((op, operation));
+    }
+
+    fn deliver_refusals_later(&mut self) {
+        self.plugin.borrow_mut().refusals_scheduled += 1;
     }
 }
 
@@ -132,6 +194,7 @@ impl Guest for &FakeInstance {
     }
 
     fn poll(&mut self, task: u32) -> Result<Address, Fault> {
+        self.plugin.borrow_mut().polling = task;
         let (act, waiting) = self.plugin.borrow().tasks[&task].clone();
         if !waiting.is_empty() {
             let done = self
