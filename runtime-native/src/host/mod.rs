@@ -12,10 +12,6 @@ use futures::future::BoxFuture;
 use std::sync::Weak;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// At most this many bytes per `random` call (the browser's `crypto.getRandomValues` limit,
-/// kept so that a plugin behaves the same on both hosts).
-pub const MAX_RANDOM_BYTES: u32 = 65_536;
-
 /// What a plugin's host functions know of it (`valor_host::context`), with the server's own.
 pub type PluginContext = valor_host::context::PluginContext<Bindings>;
 

@@ -81,11 +81,11 @@ pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// Runs an import's body with its context; nothing unwinds into the plugin (a panic of the
 /// server's code is logged, and the import does nothing).
-fn with<R: Default>(context: *mut c_void, body: impl FnOnce(&Context) -> R) -> R {
+fn with<R: Default>(context: *mut c_void, body: impl FnOnce(&mut Inside) -> R) -> R {
     // SAFETY: the plugin passes back the context of the table it was bound with; the
     // instance keeps it alive and unbinds the library before letting it go.
     let context = unsafe { &*context.cast::<Context>() };
-    catch_unwind(AssertUnwindSafe(|| body(context))).unwrap_or_else(|_| {
+    catch_unwind(AssertUnwindSafe(|| body(&mut Inside(context)))).unwrap_or_else(|_| {
         tracing::error!(plugin = %context.plugin.name, "a native plugin's import failed");
         R::default()
     })
@@ -113,7 +113,7 @@ impl import::Host for Inside<'_> {
         }
         // SAFETY: the core reads only what the plugin handed the import being run (at most
         // `len` bytes at `ptr`), which it promises are readable for the duration of the call.
-        unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) }.to_vec()
+        unsafe { std::slice::from_raw_parts(pointer(ptr), len as usize) }.to_vec()
     }
 
     fn spawn(&mut self, op: u32, run: AbortRegistration, operation: Operation) {
@@ -124,25 +124,41 @@ impl import::Host for Inside<'_> {
     fn deliver_refusals_later(&mut self) {
         operations::deliver_refusals_later(self.0.instance());
     }
+
+    fn fill_random(&mut self, ptr: Address, len: u32) -> bool {
+        if ptr == 0 {
+            return false;
+        }
+        // SAFETY: the plugin's buffer, which it promises is writable for the call.
+        let bytes = unsafe { std::slice::from_raw_parts_mut(pointer(ptr), len as usize) };
+        getrandom::fill(bytes).is_ok()
+    }
+
+    fn panicked(&mut self, message: String) {
+        *lock(&self.0.panic_message) = Some(message);
+    }
+
+    fn log(&mut self, level: u32, line: &str) {
+        host::log(&self.0.plugin.name, level, line);
+    }
 }
 
 /// A pointer the plugin handed an import, as the core takes it.
-fn address(ptr: *const u8) -> Address {
+fn address<T>(ptr: *const T) -> Address {
     ptr as usize as Address
 }
 
+/// A pointer the core hands back: one the plugin handed the import being run.
+fn pointer(ptr: Address) -> *mut u8 {
+    ptr as usize as *mut u8
+}
+
 unsafe extern "C" fn panic(context: *mut c_void, ptr: *const u8, len: u32) {
-    with(context, |context| {
-        let message = import::text(&mut Inside(context), address(ptr), len);
-        *lock(&context.panic_message) = Some(message);
-    })
+    with(context, |host| import::panic(host, address(ptr), len))
 }
 
 unsafe extern "C" fn log(context: *mut c_void, level: u32, ptr: *const u8, len: u32) {
-    with(context, |context| {
-        let line = import::text(&mut Inside(context), address(ptr), len);
-        host::log(&context.plugin.name, level, &line);
-    })
+    with(context, |host| import::log(host, level, address(ptr), len))
 }
 
 unsafe extern "C" fn now(context: *mut c_void) -> f64 {
@@ -150,41 +166,27 @@ unsafe extern "C" fn now(context: *mut c_void) -> f64 {
 }
 
 unsafe extern "C" fn random(context: *mut c_void, ptr: *mut u8, len: u32) {
-    with(context, |context| {
-        let filled = !ptr.is_null()
-            && len <= host::MAX_RANDOM_BYTES
-            // SAFETY: the plugin's buffer, writable for the call.
-            && getrandom::fill(unsafe { std::slice::from_raw_parts_mut(ptr, len as usize) })
-                .is_ok();
-        if !filled {
-            // Never hand out predictable bytes silently: the plugin must not use them.
-            tracing::error!(plugin = %context.plugin.name, "random: could not fill {len} bytes");
-        }
-    })
+    with(context, |host| import::random(host, address(ptr), len))
 }
 
 unsafe extern "C" fn sleep(context: *mut c_void, ms: f64) -> u32 {
-    with(context, |context| import::sleep(&mut Inside(context), ms))
+    with(context, |host| import::sleep(host, ms))
 }
 
 unsafe extern "C" fn fetch(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
-    with(context, |context| {
-        import::fetch(&mut Inside(context), address(ptr), len)
-    })
+    with(context, |host| import::fetch(host, address(ptr), len))
 }
 
 unsafe extern "C" fn kv(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
-    with(context, |context| {
-        import::kv(&mut Inside(context), address(ptr), len)
-    })
+    with(context, |host| import::kv(host, address(ptr), len))
 }
 
 unsafe extern "C" fn cancel(context: *mut c_void, op: u32) {
-    with(context, |context| import::cancel(&mut Inside(context), op))
+    with(context, |host| import::cancel(host, op))
 }
 
 unsafe extern "C" fn trapped(context: *mut c_void) {
-    with(context, |context| {
+    with(context, |Inside(context)| {
         context
             .trapped
             .store(true, std::sync::atomic::Ordering::Relaxed)

@@ -1,6 +1,6 @@
-//! The functions a plugin imports (`valor_abi::imports`), linked with their exact signatures;
-//! those the protocol core writes (`valor_host::guest::imports`) reach the instance through
-//! [`Host`].
+//! The functions a plugin imports (`valor_abi::imports`), linked with their exact signatures:
+//! `now` is the server's, the others the protocol core's (`valor_host::guest::imports`),
+//! reaching the instance through [`Host`].
 //!
 //! They run *inside* a call into the plugin: they read and write its memory and start host
 //! operations, but never call back into it. A range outside its memory reads as empty.
@@ -20,80 +20,62 @@ pub fn linker(engine: &Engine) -> Linker<State> {
         linker.func_wrap(
             IMPORT_MODULE,
             imports::PANIC,
-            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                let message = import::text(&mut Inside(&mut caller), ptr.into(), len);
-                caller.data_mut().panic_message = Some(message);
-            },
+            |caller: Call, ptr: u32, len: u32| import::panic(&mut Inside(caller), ptr.into(), len),
         )?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::LOG,
-            |mut caller: Caller<'_, State>, level: u32, ptr: u32, len: u32| {
-                let line = import::text(&mut Inside(&mut caller), ptr.into(), len);
-                host::log(&caller.data().context.name, level, &line);
+            |caller: Call, level: u32, ptr: u32, len: u32| {
+                import::log(&mut Inside(caller), level, ptr.into(), len)
             },
         )?;
         linker.func_wrap(IMPORT_MODULE, imports::NOW, host::now)?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::RANDOM,
-            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                let name = caller.data().context.name.clone();
-                let filled = len <= host::MAX_RANDOM_BYTES
-                    && memory(&mut caller).is_some_and(|memory| {
-                        let bytes = memory.data_mut(&mut caller);
-                        let range = ptr as usize..(ptr as usize).saturating_add(len as usize);
-                        bytes
-                            .get_mut(range)
-                            .is_some_and(|bytes| getrandom::fill(bytes).is_ok())
-                    });
-                if !filled {
-                    // Never hand out predictable bytes silently: the plugin must not use them.
-                    tracing::error!(plugin = %name, "random: could not fill {len} bytes");
-                }
-            },
+            |caller: Call, ptr: u32, len: u32| import::random(&mut Inside(caller), ptr.into(), len),
         )?;
-        linker.func_wrap(
-            IMPORT_MODULE,
-            imports::SLEEP,
-            |mut caller: Caller<'_, State>, ms: f64| import::sleep(&mut Inside(&mut caller), ms),
-        )?;
+        linker.func_wrap(IMPORT_MODULE, imports::SLEEP, |caller: Call, ms: f64| {
+            import::sleep(&mut Inside(caller), ms)
+        })?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::FETCH,
-            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                import::fetch(&mut Inside(&mut caller), ptr.into(), len)
-            },
+            |caller: Call, ptr: u32, len: u32| import::fetch(&mut Inside(caller), ptr.into(), len),
         )?;
         linker.func_wrap(
             IMPORT_MODULE,
             imports::KV,
-            |mut caller: Caller<'_, State>, ptr: u32, len: u32| {
-                import::kv(&mut Inside(&mut caller), ptr.into(), len)
-            },
+            |caller: Call, ptr: u32, len: u32| import::kv(&mut Inside(caller), ptr.into(), len),
         )?;
-        linker.func_wrap(
-            IMPORT_MODULE,
-            imports::CANCEL,
-            |mut caller: Caller<'_, State>, op: u32| import::cancel(&mut Inside(&mut caller), op),
-        )?;
+        linker.func_wrap(IMPORT_MODULE, imports::CANCEL, |caller: Call, op: u32| {
+            import::cancel(&mut Inside(caller), op)
+        })?;
         Ok(())
     })();
     defined.expect("the ABI's imports are defined once each");
     linker
 }
 
-fn memory(caller: &mut Caller<'_, State>) -> Option<wasmtime::Memory> {
-    match caller.get_export(valor_abi::exports::MEMORY) {
-        Some(Extern::Memory(memory)) => Some(memory),
-        _ => None,
+/// What an import is called with: the instance, during a call into it.
+type Call<'a> = Caller<'a, State>;
+
+/// The instance, as the imports the protocol core writes reach it during a call into it.
+struct Inside<'a>(Call<'a>);
+
+impl Inside<'_> {
+    /// The `len` bytes of its memory at `ptr`, if they lie inside it.
+    fn bytes(&mut self, ptr: Address, len: u32) -> Option<&mut [u8]> {
+        let Some(Extern::Memory(memory)) = self.0.get_export(valor_abi::exports::MEMORY) else {
+            return None;
+        };
+        let at = usize::try_from(ptr).ok()?;
+        let range = at..at.checked_add(len as usize)?;
+        memory.data_mut(&mut self.0).get_mut(range)
     }
 }
 
-/// The instance, as the imports the protocol core writes reach it during a call into it.
-struct Inside<'a, 'b>(&'a mut Caller<'b, State>);
-
-impl Host for Inside<'_, '_> {
+impl Host for Inside<'_> {
     type Bindings = host::Bindings;
 
     fn context(&self) -> &PluginContext {
@@ -105,15 +87,8 @@ impl Host for Inside<'_, '_> {
     }
 
     fn read(&mut self, ptr: Address, len: u32) -> Vec<u8> {
-        let Some(memory) = memory(self.0) else {
-            return Vec::new();
-        };
-        let at = usize::try_from(ptr).unwrap_or(usize::MAX);
-        memory
-            .data(&*self.0)
-            .get(at..at.saturating_add(len as usize))
-            .map(<[u8]>::to_vec)
-            .unwrap_or_default()
+        self.bytes(ptr, len)
+            .map_or_else(Vec::new, |bytes| bytes.to_vec())
     }
 
     fn spawn(&mut self, op: u32, run: AbortRegistration, operation: Operation) {
@@ -123,5 +98,18 @@ impl Host for Inside<'_, '_> {
 
     fn deliver_refusals_later(&mut self) {
         operations::deliver_refusals_later(&self.0.data().instance);
+    }
+
+    fn fill_random(&mut self, ptr: Address, len: u32) -> bool {
+        self.bytes(ptr, len)
+            .is_some_and(|bytes| getrandom::fill(bytes).is_ok())
+    }
+
+    fn panicked(&mut self, message: String) {
+        self.0.data_mut().panic_message = Some(message);
+    }
+
+    fn log(&mut self, level: u32, line: &str) {
+        host::log(&self.0.data().context.name, level, line);
     }
 }

@@ -1,6 +1,6 @@
-//! The functions a plugin imports (`valor_abi::imports`), as closures over its instance state;
-//! those the protocol core writes (`valor_host::guest::imports`) reach the state through
-//! [`Host`].
+//! The functions a plugin imports (`valor_abi::imports`), as closures over its instance state:
+//! `now` is JavaScript's, the others the protocol core's (`valor_host::guest::imports`),
+//! reaching the state through [`Host`].
 //!
 //! They run *inside* a call into the plugin: they may read and write its memory and start host
 //! operations, but never call back into it. They hold the state weakly, so a discarded
@@ -30,25 +30,13 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
 
     let weak = state.clone();
     let panic = Closure::<dyn Fn(u32, u32)>::new(move |ptr: u32, len| {
-        if let Some(state) = weak.upgrade() {
-            let message = import::text(&mut Inside(&state), ptr.into(), len);
-            *state.panic_message.borrow_mut() = Some(message);
-        }
+        inside(&weak, |host| import::panic(host, ptr.into(), len))
     });
     add(imports::PANIC, panic.as_ref().clone(), Box::new(panic));
 
     let weak = state.clone();
     let log = Closure::<dyn Fn(u32, u32, u32)>::new(move |level, ptr: u32, len| {
-        if let Some(state) = weak.upgrade() {
-            let text = import::text(&mut Inside(&state), ptr.into(), len);
-            let line: JsValue = format!("[valor:{}] {text}", state.context.name).into();
-            match level {
-                1 => web_sys::console::error_1(&line),
-                2 => web_sys::console::warn_1(&line),
-                3 => web_sys::console::info_1(&line),
-                _ => web_sys::console::debug_1(&line),
-            }
-        }
+        inside(&weak, |host| import::log(host, level, ptr.into(), len))
     });
     add(imports::LOG, log.as_ref().clone(), Box::new(log));
 
@@ -57,52 +45,30 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
 
     let weak = state.clone();
     let random = Closure::<dyn Fn(u32, u32)>::new(move |ptr: u32, len| {
-        let Some(state) = weak.upgrade() else { return };
-        let filled = state
-            .view(ptr, len)
-            .ok()
-            .map(|view| crate::sys::get_random_values(&view));
-        if !matches!(filled, Some(Ok(()))) {
-            // Never hand out predictable bytes silently: the plugin must not use them.
-            web_sys::console::error_1(
-                &format!(
-                    "[valor:{}] random: could not fill {len} bytes",
-                    state.context.name
-                )
-                .into(),
-            );
-        }
+        inside(&weak, |host| import::random(host, ptr.into(), len))
     });
     add(imports::RANDOM, random.as_ref().clone(), Box::new(random));
 
     let weak = state.clone();
-    let sleep = Closure::<dyn Fn(f64) -> u32>::new(move |ms| {
-        weak.upgrade()
-            .map_or(0, |state| import::sleep(&mut Inside(&state), ms))
-    });
+    let sleep =
+        Closure::<dyn Fn(f64) -> u32>::new(move |ms| inside(&weak, |host| import::sleep(host, ms)));
     add(imports::SLEEP, sleep.as_ref().clone(), Box::new(sleep));
 
     let weak = state.clone();
     let fetch = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr: u32, len| {
-        weak.upgrade().map_or(0, |state| {
-            import::fetch(&mut Inside(&state), ptr.into(), len)
-        })
+        inside(&weak, |host| import::fetch(host, ptr.into(), len))
     });
     add(imports::FETCH, fetch.as_ref().clone(), Box::new(fetch));
 
     let weak = state.clone();
     let kv = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr: u32, len| {
-        weak.upgrade()
-            .map_or(0, |state| import::kv(&mut Inside(&state), ptr.into(), len))
+        inside(&weak, |host| import::kv(host, ptr.into(), len))
     });
     add(imports::KV, kv.as_ref().clone(), Box::new(kv));
 
     let weak = state;
-    let cancel = Closure::<dyn Fn(u32)>::new(move |op| {
-        if let Some(state) = weak.upgrade() {
-            import::cancel(&mut Inside(&state), op);
-        }
-    });
+    let cancel =
+        Closure::<dyn Fn(u32)>::new(move |op| inside(&weak, |host| import::cancel(host, op)));
     add(imports::CANCEL, cancel.as_ref().clone(), Box::new(cancel));
 
     let object = js_sys::Object::new();
@@ -112,8 +78,14 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
 
 /// The instance, as the imports the protocol core writes reach it from inside a call into the
 /// plugin: no borrow of its state outlives a method.
-#[derive(Clone, Copy)]
 struct Inside<'a>(&'a Rc<State>);
+
+/// Runs an import on the instance of `state`, unless it was discarded (then it does nothing).
+fn inside<R: Default>(state: &Weak<State>, import: impl FnOnce(&mut Inside) -> R) -> R {
+    state
+        .upgrade()
+        .map_or_else(R::default, |state| import(&mut Inside(&state)))
+}
 
 impl Host for Inside<'_> {
     type Bindings = host::Bindings;
@@ -134,7 +106,7 @@ impl Host for Inside<'_> {
     }
 
     fn spawn(&mut self, op: u32, run: AbortRegistration, operation: Operation) {
-        let Inside(state) = *self;
+        let state = self.0;
         let context = || Rc::clone(&state.context);
         match operation {
             Operation::Sleep(ms) => run_op(state, op, run, import::slept(host::timer::sleep(ms))),
@@ -156,6 +128,25 @@ impl Host for Inside<'_> {
                 guest::calls::deliver_refusals(&mut &*state);
             }
         });
+    }
+
+    fn fill_random(&mut self, ptr: Address, len: u32) -> bool {
+        let view = self.0.view(wasm(ptr), len);
+        view.is_ok_and(|view| crate::sys::get_random_values(&view).is_ok())
+    }
+
+    fn panicked(&mut self, message: String) {
+        *self.0.panic_message.borrow_mut() = Some(message);
+    }
+
+    fn log(&mut self, level: u32, line: &str) {
+        let line: JsValue = format!("[valor:{}] {line}", self.0.context.name).into();
+        match level {
+            1 => web_sys::console::error_1(&line),
+            2 => web_sys::console::warn_1(&line),
+            3 => web_sys::console::info_1(&line),
+            _ => web_sys::console::debug_1(&line),
+        }
     }
 }
 

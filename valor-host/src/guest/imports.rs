@@ -1,6 +1,6 @@
-//! The functions a plugin imports (`valor_abi::imports`) that start, refuse or cancel host
-//! operations, or read its text, written once for every host: each host only binds them (a
-//! JavaScript closure, a wasmtime function, a C function) and implements [`Host`].
+//! The functions a plugin imports (`valor_abi::imports`), but `now`, written once for every
+//! host: each host only binds them (a JavaScript closure, a wasmtime function, a C function)
+//! and implements [`Host`].
 //!
 //! They run *inside* a call into the plugin: they read its memory and start host operations,
 //! but never call back into it (results and refusals are delivered later, by the host).
@@ -33,7 +33,18 @@ pub trait Host {
     /// Schedules [`calls::deliver_refusals`](super::calls::deliver_refusals) on a later turn of
     /// the host's event loop (never from inside the current call).
     fn deliver_refusals_later(&mut self);
+    /// Fills `len` bytes at `ptr` (handed to the import being run) with cryptographically
+    /// secure random bytes; whether it could.
+    fn fill_random(&mut self, ptr: Address, len: u32) -> bool;
+    /// Keeps the message of the plugin's panic, for the trap that follows.
+    fn panicked(&mut self, message: String);
+    /// Logs `line` at `level` (as `log::Level`: 1 = error .. 5 = trace), with the plugin's name.
+    fn log(&mut self, level: u32, line: &str);
 }
+
+/// At most this many bytes per `random` call (the browser's `crypto.getRandomValues` limit,
+/// kept on every host so that a plugin behaves the same everywhere).
+pub const MAX_RANDOM_BYTES: u32 = 65_536;
 
 /// A host operation the plugin asked for, for its host to run.
 #[derive(Debug, PartialEq)]
@@ -75,9 +86,33 @@ pub fn cancel(host: &mut impl Host, op: u32) {
     host.table(|table| table.cancel_op(op));
 }
 
+/// `panic(ptr, len)`: the message of a panic, reported just before the trap.
+pub fn panic(host: &mut impl Host, ptr: Address, len: u32) {
+    let message = text(host, ptr, len);
+    host.panicked(message);
+}
+
+/// `log(level, ptr, len)`: a log line.
+pub fn log(host: &mut impl Host, level: u32, ptr: Address, len: u32) {
+    let line = text(host, ptr, len);
+    host.log(level, &line);
+}
+
+/// `random(ptr, len)`: random bytes, at most [`MAX_RANDOM_BYTES`]. Never handed out
+/// predictable silently: if they cannot be filled, an error is logged (the plugin must not use
+/// them).
+pub fn random(host: &mut impl Host, ptr: Address, len: u32) {
+    if !(len <= MAX_RANDOM_BYTES && host.fill_random(ptr, len)) {
+        host.log(LEVEL_ERROR, &format!("random: could not fill {len} bytes"));
+    }
+}
+
+/// The level of errors in [`Host::log`].
+const LEVEL_ERROR: u32 = 1;
+
 /// A log line or panic message the plugin points at: at most `MAX_TEXT_BYTES` of it are read,
 /// whatever length it names (one `log` with a 2 GiB length would otherwise copy 2 GiB).
-pub fn text(host: &mut impl Host, ptr: Address, len: u32) -> String {
+fn text(host: &mut impl Host, ptr: Address, len: u32) -> String {
     result::text(len, |kept| host.read(ptr, kept))
 }
 

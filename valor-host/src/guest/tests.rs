@@ -57,6 +57,10 @@ struct Fake {
     reads: Vec<(Address, u32, bool)>,
     /// The task last polled (0: none yet), whose imports run now.
     polling: u32,
+    /// What the imports logged, the panic message they kept, the random bytes they filled.
+    logs: Vec<(u32, String)>,
+    panic: Option<String>,
+    random: Vec<(Address, u32)>,
 }
 
 /// The request the fake plugin fetches.
@@ -141,6 +145,23 @@ impl import::Host for &FakeInstance {
 
     fn deliver_refusals_later(&mut self) {
         self.plugin.borrow_mut().refusals_scheduled += 1;
+    }
+
+    fn fill_random(&mut self, ptr: Address, len: u32) -> bool {
+        let mut plugin = self.plugin.borrow_mut();
+        let fits = ptr + u64::from(len) <= plugin.memory.len() as u64;
+        if fits {
+            plugin.random.push((ptr, len));
+        }
+        fits
+    }
+
+    fn panicked(&mut self, message: String) {
+        self.plugin.borrow_mut().panic = Some(message);
+    }
+
+    fn log(&mut self, level: u32, line: &str) {
+        self.plugin.borrow_mut().logs.push((level, line.into()));
     }
 }
 

@@ -94,20 +94,34 @@ fn a_message_outside_memory_reads_as_empty() {
 }
 
 #[test]
-fn texts_are_read_up_to_their_cap() {
+fn log_lines_and_panic_messages_are_read_up_to_their_cap() {
     let fake = FakeInstance::new();
     fake.plugin.borrow_mut().memory = vec![b'a'; 2 * MAX_TEXT_BYTES as usize];
-    let text = import::text(&mut &fake, 0, u32::MAX);
+    import::log(&mut &fake, 2, 0, u32::MAX);
     assert_eq!(fake.plugin.borrow().reads, [(0, MAX_TEXT_BYTES, false)]);
     let more = u32::MAX - MAX_TEXT_BYTES;
+    let kept = "a".repeat(MAX_TEXT_BYTES as usize);
+    let line = format!("{kept} [... {more} more bytes not shown]");
+    assert_eq!(fake.plugin.borrow().logs, [(2, line)]);
+    import::panic(&mut &fake, 1 << 20, 4);
+    assert_eq!(fake.plugin.borrow().panic.as_deref(), Some(""));
+}
+
+#[test]
+fn random_bytes_not_filled_are_an_error_logged() {
+    let fake = FakeInstance::new();
+    let within = fake.plugin.borrow().memory.len() as u32;
+    import::random(&mut &fake, 0, within);
+    import::random(&mut &fake, 0, within + 1);
+    import::random(&mut &fake, 0, import::MAX_RANDOM_BYTES + 1);
+    let plugin = fake.plugin.borrow();
+    // Past the limit, nothing is even tried.
+    assert_eq!(plugin.random, [(0, within)]);
+    let error = |len| (1, format!("random: could not fill {len} bytes"));
     assert_eq!(
-        text,
-        format!(
-            "{} [... {more} more bytes not shown]",
-            "a".repeat(MAX_TEXT_BYTES as usize)
-        )
+        plugin.logs,
+        [error(within + 1), error(import::MAX_RANDOM_BYTES + 1)]
     );
-    assert_eq!(import::text(&mut &fake, 1 << 20, 4), "");
 }
 
 #[test]
