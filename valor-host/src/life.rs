@@ -360,6 +360,9 @@ mod tests {
             std::task::Poll::Ready(())
         });
         assert_eq!(block_on(life.within(ready(Ok(1)), deadline)), Ok(1));
-        assert!(!polled.get(), "the deadline is not polled when the answer is ready");
+        assert!(
+            !polled.get(),
+            "the deadline is not polled when the answer is ready"
+        );
     }
 }
