@@ -1,7 +1,8 @@
 //! What the server does for plugins: the host operations behind their imports.
 //!
 //! Each operation is a future producing the ABI's result bytes (an `outcome` byte, then the
-//! payload); `plugin::instance` starts, cancels and delivers them, through the protocol core.
+//! payload); the plugins' imports (`valor_host::guest::imports`) start and cancel them,
+//! [`operations`] runs them, and their results are delivered through the protocol core.
 
 pub mod kv;
 pub mod operations;

@@ -1,7 +1,8 @@
 //! What the runtime does for plugins: the host operations behind their imports.
 //!
 //! Each operation is a future producing the ABI's result bytes (an `outcome` byte, then the
-//! payload); `plugin::instance` starts them, delivers their results and cancels them.
+//! payload); the plugin's imports (`valor_host::guest::imports`, bound in `plugin::imports`)
+//! start and cancel them, and their results are delivered through the protocol core.
 
 pub mod kv;
 pub mod outbound;

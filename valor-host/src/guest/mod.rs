@@ -6,7 +6,7 @@
 //!
 //! - [`Table`]: the instance's host operations (ids, the quota, refusals, effects, waiters);
 //! - [`calls`]: writing into the plugin, delivering results, draining woken tasks;
-//! - [`dispatch`]: one request through an instance, poll after poll, and its task dropped
+//! - [`dispatch`](mod@dispatch): one request through an instance, poll after poll, and its task dropped
 //!   however the dispatch ends;
 //! - [`read`]: a response frame, checked and read out of plugin memory;
 //! - [`imports`]: the plugin's imports that start host operations or read its text, over a

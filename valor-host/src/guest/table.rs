@@ -1,6 +1,7 @@
 //! The host operations of one instance: their ids, the quota, refusals, which tasks had effects
 //! outside the plugin, and the dispatches waiting for their task to be woken. Nothing here calls
-//! the plugin: the host starts and finishes operations, the core delivers their results.
+//! the plugin: its imports ([`imports`](super::imports)) start and cancel operations, the host
+//! runs them, the core delivers their results.
 
 use crate::error::MAX_DEPTH;
 use crate::fault::Fault;
@@ -46,8 +47,9 @@ pub struct Table {
 pub struct Started {
     /// Its id, for the plugin (0 if the instance is being discarded: nothing is delivered).
     pub op: u32,
-    /// Where to run it: the host spawns it, abortable with this, and hands its result to
-    /// [`calls::complete`](super::calls::complete). `None` when it was refused.
+    /// Where to run it: the host spawns it ([`Host::spawn`](super::imports::Host::spawn)),
+    /// abortable with this, and hands its result to [`calls::complete`](super::calls::complete).
+    /// `None` when it was refused.
     pub run: Option<AbortRegistration>,
     /// Whether the host must schedule [`calls::deliver_refusals`](super::calls::deliver_refusals)
     /// on a later turn of its event loop (never from inside the current call).
@@ -85,12 +87,12 @@ impl Table {
 
     /// The depth of the request the current call into the plugin is made for: an outbound
     /// request it starts is one level deeper.
-    pub fn depth(&self) -> u32 {
+    pub(super) fn depth(&self) -> u32 {
         self.depth
     }
 
     /// Starts an operation. Past [`MAX_OPS_IN_FLIGHT`] it is refused instead.
-    pub fn start_op(&mut self) -> Started {
+    pub(super) fn start_op(&mut self) -> Started {
         if self.broken.is_some() {
             return Started::discarded();
         }
@@ -109,7 +111,7 @@ impl Table {
 
     /// An operation that fails without starting (it takes no room in the quota), saying `why`
     /// once the plugin's current call has returned.
-    pub fn refuse(&mut self, why: Arc<str>) -> Started {
+    pub(super) fn refuse(&mut self, why: Arc<str>) -> Started {
         if self.broken.is_some() {
             return Started::discarded();
         }
@@ -145,7 +147,7 @@ impl Table {
     }
 
     /// The plugin no longer wants `op` (`cancel`).
-    pub fn cancel_op(&mut self, op: u32) {
+    pub(super) fn cancel_op(&mut self, op: u32) {
         if let Some(handle) = self.ops.remove(&op) {
             handle.abort();
         }
@@ -163,7 +165,7 @@ impl Table {
     }
 
     /// The plugin is starting an operation with effects outside it (a fetch, a storage command).
-    pub fn record_effect(&mut self) {
+    pub(super) fn record_effect(&mut self) {
         self.effects.insert(self.polling);
     }
 
