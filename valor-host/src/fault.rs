@@ -35,6 +35,28 @@ pub enum Fault {
 }
 
 impl Fault {
+    /// Why a call into the plugin failed, read in the same order on every host: the fuel of the
+    /// call used up; else the panic the plugin reported just before (`panic` takes it); else a
+    /// growth of its memory refused; else the trap as the engine describes it.
+    pub fn of_failed_call(
+        out_of_fuel: bool,
+        panic: impl FnOnce() -> Option<String>,
+        growth_refused: impl FnOnce() -> bool,
+        error: impl FnOnce() -> String,
+    ) -> Self {
+        if out_of_fuel {
+            return Fault::OutOfFuel;
+        }
+        let panic = panic();
+        if panic.is_none() && growth_refused() {
+            return Fault::OutOfMemory;
+        }
+        Fault::Trap {
+            panic,
+            error: error(),
+        }
+    }
+
     /// The error the request answers with, for the plugin of `spec`.
     pub fn into_error(self, spec: &PluginSpec) -> DispatchError {
         let plugin = spec.name.clone();
@@ -88,5 +110,33 @@ impl Fault {
                  `memory_mb`)"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(out_of_fuel: bool, panic: Option<&str>, growth_refused: bool) -> Fault {
+        Fault::of_failed_call(
+            out_of_fuel,
+            || panic.map(str::to_owned),
+            || growth_refused,
+            || "unreachable executed".to_owned(),
+        )
+    }
+
+    #[test]
+    fn a_failed_call_is_read_fuel_first_then_the_panic_then_memory() {
+        assert!(matches!(read(true, Some("boom"), true), Fault::OutOfFuel));
+        assert!(matches!(
+            read(false, Some("boom"), true),
+            Fault::Trap { panic: Some(m), .. } if m == "boom"
+        ));
+        assert!(matches!(read(false, None, true), Fault::OutOfMemory));
+        assert!(matches!(
+            read(false, None, false),
+            Fault::Trap { panic: None, error } if error == "unreachable executed"
+        ));
     }
 }

@@ -266,18 +266,13 @@ fn set_fuel(store: &mut Store<State>, fuel: Option<u64>) {
 
 /// Why a call failed: fuel used up, memory refused, a panic, or another trap.
 fn classify(store: &mut Store<State>, error: &wasmtime::Error) -> Fault {
-    if error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel) {
-        return Fault::OutOfFuel;
-    }
     let state = store.data_mut();
-    let panic = state.panic_message.take();
-    if panic.is_none() && state.memory.refused {
-        return Fault::OutOfMemory;
-    }
-    Fault::Trap {
-        panic,
-        error: describe(error),
-    }
+    Fault::of_failed_call(
+        error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel),
+        || state.panic_message.take(),
+        || state.memory.refused,
+        || describe(error),
+    )
 }
 
 /// A trap as one line: wasmtime's message, without its backtrace.

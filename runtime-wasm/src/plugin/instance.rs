@@ -161,17 +161,12 @@ impl State {
     /// Why a call threw: fuel used up, memory refused, a panic, or another trap.
     fn trap(&self, error: JsValue) -> Fault {
         let meter = self.meter.get();
-        if meter.is_some_and(Meter::out_of_fuel) {
-            return Fault::OutOfFuel;
-        }
-        let panic = self.panic_message.borrow_mut().take();
-        if panic.is_none() && meter.is_some_and(Meter::growth_refused) {
-            return Fault::OutOfMemory;
-        }
-        Fault::Trap {
-            panic,
-            error: sys::describe(&error),
-        }
+        Fault::of_failed_call(
+            meter.is_some_and(Meter::out_of_fuel),
+            || self.panic_message.borrow_mut().take(),
+            || meter.is_some_and(Meter::growth_refused),
+            || sys::describe(&error),
+        )
     }
 }
 
