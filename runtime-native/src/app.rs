@@ -7,7 +7,7 @@ use crate::host::{Bindings, LocalDispatch, PluginContext};
 use crate::inbound::{self, Unreadable};
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
-use crate::reply::{Reply, Tag};
+use crate::reply::{self, Reply, Tag};
 use crate::storage::Storage;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
@@ -17,6 +17,7 @@ use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
 use valor_host::registry::{self, PluginState};
+use valor_host::reply::Local;
 
 /// How much more fuel the JavaScript engine is metered with than a script's entry gives (see
 /// `valor_host::script::metered_fuel`): wasmtime counts the instructions run, and a script's own
@@ -187,23 +188,23 @@ impl App {
             return Box::pin(registry.serve(&host, self.origin(), peer, request)).await;
         }
         let Some((mounted, relative_path)) = self.route(&path) else {
-            return Reply::text(404, &format!("no plugin is mounted at {path}\n")).into_http(None);
+            let reply = Reply::text(404, &format!("no plugin is mounted at {path}\n"));
+            return reply::into_http(reply, None);
         };
         let plugin = match mounted {
             Mounted::Plugin(plugin) => plugin,
-            Mounted::Invalid(error) => return Reply::error(&error, None).into_http(None),
+            Mounted::Invalid(error) => return reply::into_http(Reply::error(&error, None), None),
         };
-        let tag = tag(&plugin);
+        let tag = Tag::of(plugin.spec());
         let (parts, body) = request.into_parts();
         let body = match read_body(&plugin, &parts, body).await {
             Ok(body) => body,
-            Err(error) => return Reply::error(&error, Some(tag)).into_http(Some(tag)),
+            Err(error) => return reply::into_http(Reply::error(&error, Some(tag)), Some(tag)),
         };
         let inbound = inbound::encode(&parts, &relative_path, &body);
         drop(body);
-        respond(&plugin, &inbound.encoded, inbound.safe, 0)
-            .await
-            .into_http(Some(tag))
+        let reply = respond(&plugin, &inbound.encoded, inbound.safe, 0).await;
+        reply::into_http(reply, Some(tag))
     }
 }
 
@@ -248,21 +249,8 @@ impl registry::Host for RegistryHost<'_> {
 
 /// The plugin's reply to an encoded request, tagged; a failure becomes its error reply.
 async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
-    let tag = tag(plugin);
-    match plugin.answer(request, safe, depth).await {
-        Ok(mut reply) => {
-            reply.tag(tag);
-            reply
-        }
-        Err(error) => Reply::error(&error, Some(tag)),
-    }
-}
-
-fn tag(plugin: &Plugin) -> Tag<'_> {
-    Tag {
-        plugin: plugin.name(),
-        sandbox: plugin.spec().sandbox,
-    }
+    let answer = plugin.answer(request, safe, depth).await;
+    Reply::tagged(answer, Tag::of(plugin.spec()))
 }
 
 /// The request's body, refused (413) past the plugin's `max_body_bytes`, before the plugin is
@@ -297,40 +285,17 @@ impl LocalDispatch for App {
         query: Option<&str>,
         depth: u32,
     ) -> Option<BoxFuture<'static, Vec<u8>>> {
-        if let Some(refused) = self.registry.as_ref().and_then(|r| r.refuses_plugin(path)) {
-            let reply = Reply::error(&refused, None).to_abi();
-            return Some(async move { reply }.boxed());
-        }
-        let (mounted, relative_path) = self.route(path)?;
-        let (parts, body) = request.into_parts();
-        let relative_uri = match query {
-            Some(query) if !query.is_empty() => format!("{relative_path}?{query}"),
-            _ => relative_path,
-        };
+        let refused = self.registry.as_ref().and_then(|r| r.refuses_plugin(path));
         Some(
-            async move {
-                let plugin = match mounted {
-                    Mounted::Plugin(plugin) => plugin,
-                    Mounted::Invalid(error) => return Reply::error(&error, None).to_abi(),
-                };
-                if body.len() as u64 > u64::from(plugin.spec().max_body_bytes) {
-                    let error = DispatchError::RequestTooLarge {
-                        plugin: plugin.name().to_owned(),
-                        size: body.len() as u64,
-                        limit: plugin.spec().max_body_bytes,
-                    };
-                    return Reply::error(&error, Some(tag(&plugin))).to_abi();
+            match Reply::route_local(refused, &self.mounts, request, path, query)? {
+                Local::Refused(reply) => async move { reply }.boxed(),
+                Local::Plugin(plugin, request) => async move {
+                    let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+                    let encoded = valor_abi::codec::encode_request(&request);
+                    respond(&plugin, &encoded, safe, depth).await.to_abi()
                 }
-                let mut request = http::Request::from_parts(parts, body);
-                match relative_uri.parse() {
-                    Ok(uri) => *request.uri_mut() = uri,
-                    Err(_) => return Reply::text(400, "invalid URI\n").to_abi(),
-                }
-                let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
-                let encoded = valor_abi::codec::encode_request(&request);
-                respond(&plugin, &encoded, safe, depth).await.to_abi()
-            }
-            .boxed(),
+                .boxed(),
+            },
         )
     }
 }

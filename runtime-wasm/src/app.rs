@@ -9,7 +9,7 @@ use crate::manifest::{Manifest, PluginSpec};
 use crate::offline;
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
-use crate::reply::Reply;
+use crate::reply::{into_web, Reply};
 use crate::storage::Storage;
 use crate::sys;
 use futures::future::{FutureExt, LocalBoxFuture};
@@ -17,6 +17,7 @@ use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use valor_host::registry::{self, PluginState};
+use valor_host::reply::Local;
 use vlugin::Request;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -175,13 +176,13 @@ impl Runtime {
                     let registry = app.registry.as_ref().expect("targeted only when on");
                     let host = app.as_registry_host(registry);
                     let origin = &app.origin;
-                    let response = registry.serve(&host, origin, request, client_id).await;
-                    Ok(Reply::from_http(&response).into_web(None).into())
+                    let reply = registry.serve(&host, origin, request, client_id).await;
+                    Ok(into_web(reply, None).into())
                 })
                 .into(),
             ),
             Target::Mount(Mounted::Invalid(error), _) => {
-                Some(Reply::error(&error, None).into_web(None).into())
+                Some(into_web(Reply::error(&error, None), None).into())
             }
             Target::Mount(Mounted::Plugin(plugin), relative_uri) => {
                 Some(at_once_or_later(respond(plugin, relative_uri, request)))
@@ -389,7 +390,7 @@ async fn respond(
     } else {
         reply
     };
-    reply.into_web(Some(plugin.tag()))
+    into_web(reply, Some(plugin.tag()))
 }
 
 /// The path and query (`?` included, or empty) of `url`, a request's serialised URL, if it is
@@ -413,29 +414,21 @@ fn split_url<'a>(url: &'a str, origin: &str) -> Option<(&'a str, &'a str)> {
 impl LocalDispatch for App {
     fn dispatch_local(
         &self,
-        mut request: Request,
+        request: Request,
         (path, query): (&str, &str),
         depth: u32,
     ) -> Option<LocalBoxFuture<'static, Vec<u8>>> {
-        if let Some(refused) = self.registry.as_ref().and_then(|r| r.refuses_plugin(path)) {
-            let reply = Reply::error(&refused, None).to_abi();
-            return Some(async move { reply }.boxed_local());
-        }
-        let (mounted, relative_path) = self.mounts.find(path)?;
-        let relative_uri = format!("{relative_path}{query}");
-        match mounted {
-            Mounted::Invalid(error) => {
-                let reply = Reply::error(&error, None).to_abi();
-                Some(async move { reply }.boxed_local())
-            }
-            Mounted::Plugin(plugin) => {
-                *request.uri_mut() = relative_uri.parse().ok()?;
-                let frame = RequestFrame::from_http(&request);
-                Some(
-                    async move { plugin.respond(&frame, depth, None).await.to_abi() }.boxed_local(),
-                )
-            }
-        }
+        let refused = self.registry.as_ref().and_then(|r| r.refuses_plugin(path));
+        let query = query.strip_prefix('?');
+        Some(
+            match Reply::route_local(refused, &self.mounts, request, path, query)? {
+                Local::Refused(reply) => async move { reply }.boxed_local(),
+                Local::Plugin(plugin, request) => {
+                    let frame = RequestFrame::from_http(&request);
+                    async move { plugin.respond(&frame, depth, None).await.to_abi() }.boxed_local()
+                }
+            },
+        )
     }
 }
 

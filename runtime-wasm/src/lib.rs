@@ -18,8 +18,8 @@
 //!   caps its memory, run as a module of its own (`valor_meter.wasm`, by `plugin::rewriter`);
 //! - `host`: what plugins' imports do: timers, outbound fetch under an [`allowlist`], and the
 //!   key-value [`storage`];
-//! - `inbound` and `reply`: a page's request straight to the ABI's bytes, and a plugin's
-//!   response frame (or an error, logged and tagged there) straight to a web `Response`;
+//! - `inbound` and `reply`: a page's request straight to the ABI's bytes, and a reply
+//!   (`valor-host`'s: a plugin's response frame or an error, tagged) straight to a web `Response`;
 //! - `web_http`: plugins' outbound requests as web requests, and the answers as `http` types;
 //! - [`error`]: every failure and its HTTP status;
 //! - `sys`: the raw JavaScript bindings.

@@ -1,8 +1,17 @@
-//! What every host does to a reply on its way out, whatever its type: the headers that tag it
-//! with its plugin (a plugin cannot pass for another), the statuses a host sends, the statuses
-//! that carry no body, and the plain text an error answers with.
+//! What a request gets back, on every host: a [`Reply`] (`message`), whoever produced it (a
+//! plugin's frame, the registry, an error), and where a plugin's request to another plugin goes
+//! (`local`); here, the rules every reply follows on its way out: the headers that tag it with
+//! its plugin (a plugin cannot pass for another), the statuses a host sends, the statuses that
+//! carry no body, and the content type of a host's own texts.
+
+mod local;
+mod message;
+
+pub use local::Local;
+pub use message::{Body, Host, Reply};
 
 use crate::error::DispatchError;
+use crate::manifest::PluginSpec;
 
 /// The header on every response a plugin produced, naming the plugin.
 pub const PLUGIN_HEADER: &str = "x-valor-plugin";
@@ -16,7 +25,7 @@ const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
 const SANDBOX: (&str, &str) = ("content-security-policy", "sandbox");
 
 /// The `content-type` of a host's own plain-text answers.
-pub const TEXT: &str = "text/plain; charset=utf-8";
+const TEXT: &str = "text/plain; charset=utf-8";
 
 /// Which plugin a reply comes from, and whether its entry sandboxes its documents.
 #[derive(Debug, Clone, Copy)]
@@ -27,8 +36,16 @@ pub struct Tag<'a> {
     pub sandbox: bool,
 }
 
-impl Tag<'_> {
-    /// The headers a tagged reply carries, after those of its own that [`set_by_host`] drops.
+impl<'a> Tag<'a> {
+    /// The tag of the plugin of entry `spec`.
+    pub fn of(spec: &'a PluginSpec) -> Self {
+        Tag {
+            plugin: &spec.name,
+            sandbox: spec.sandbox,
+        }
+    }
+
+    /// The headers a tagged reply carries, after those of its own that `set_by_host` drops.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &str)> {
         let sandbox = self.sandbox.then_some(SANDBOX);
         [(PLUGIN_HEADER, self.plugin), NOSNIFF]
@@ -40,7 +57,7 @@ impl Tag<'_> {
 /// Whether a header is one the host sets on a tagged reply (a plugin's own copy, in any case,
 /// is dropped): the plugin's name, nosniff, and the sandbox policy (one is enough, however many
 /// plugins a reply passed through).
-pub fn set_by_host(name: &[u8], value: &[u8]) -> bool {
+fn set_by_host(name: &[u8], value: &[u8]) -> bool {
     name.eq_ignore_ascii_case(PLUGIN_HEADER.as_bytes())
         || name.eq_ignore_ascii_case(NOSNIFF.0.as_bytes())
         || (name.eq_ignore_ascii_case(SANDBOX.0.as_bytes()) && value == SANDBOX.1.as_bytes())
@@ -48,7 +65,7 @@ pub fn set_by_host(name: &[u8], value: &[u8]) -> bool {
 
 /// Accepts a status a host sends (200 to 599, as browsers allow a service worker), or says why
 /// not.
-pub fn check_status(status: u16) -> Result<(), String> {
+fn check_status(status: u16) -> Result<(), String> {
     match status {
         200..=599 => Ok(()),
         _ => Err(format!(
@@ -59,17 +76,12 @@ pub fn check_status(status: u16) -> Result<(), String> {
 
 /// Whether a response with `status` carries no body (the Fetch standard's null-body statuses):
 /// a plugin's body is dropped rather than refused.
-pub fn has_null_body(status: u16) -> bool {
+fn has_null_body(status: u16) -> bool {
     matches!(status, 204 | 205 | 304)
 }
 
-/// What `error` answers: its status, and its text (the body, with a `TEXT` content type).
-pub fn error(error: &DispatchError) -> (u16, String) {
-    (error.status().as_u16(), format!("{error}\n"))
-}
-
 /// The error a reply the host cannot send (`reason`) becomes, for the plugin of `tag`.
-pub fn unsendable(tag: Option<Tag>, reason: String) -> DispatchError {
+fn unsendable(tag: Option<Tag>, reason: String) -> DispatchError {
     DispatchError::InvalidResponse {
         plugin: tag.map(|tag| tag.plugin).unwrap_or_default().to_owned(),
         reason,

@@ -8,7 +8,7 @@ mod access;
 pub use access::Access;
 
 use crate::inbound::{self, Unreadable};
-use crate::reply::Reply;
+use crate::reply::{self, Reply};
 use crate::source;
 use crate::storage::Storage;
 use bytes::Bytes;
@@ -16,7 +16,7 @@ use http_body_util::Full;
 use std::net::SocketAddr;
 use url::Url;
 use valor_host::manifest::RegistrySettings;
-use valor_host::registry::{self, Answer, BodyError, Host, MAX_ENTRY_BYTES};
+use valor_host::registry::{self, BodyError, Host, MAX_ENTRY_BYTES};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -73,19 +73,16 @@ impl Registry {
         B::Error: Into<BoxError>,
     {
         let (parts, body) = request.into_parts();
-        if let Err(refusal) = self.access.check(peer, &parts.headers, origin) {
-            return into_http(refusal);
-        }
-        let answer = self
-            .core
-            .serve(
-                host,
-                parts.method.as_str(),
-                parts.uri.path(),
-                read(&parts, body),
-            )
-            .await;
-        into_http(answer)
+        let answer = match self.access.check(peer, &parts.headers, origin) {
+            Err(refusal) => refusal,
+            Ok(()) => {
+                let (method, path) = (parts.method.as_str(), parts.uri.path());
+                self.core
+                    .serve(host, method, path, read(&parts, body))
+                    .await
+            }
+        };
+        reply::into_http(Reply::from_answer(answer), None)
     }
 
     /// An entry's `url` resolved against the manifest's location, as the manifest's own.
@@ -128,21 +125,4 @@ where
         Err(Unreadable::TooLarge { size }) => Err(BodyError::TooLarge { size }),
         Err(Unreadable::Invalid(reason)) => Err(BodyError::Invalid(reason)),
     }
-}
-
-fn into_http(answer: Answer) -> http::Response<Full<Bytes>> {
-    let content_type = answer
-        .content_type
-        .map(|value| ("content-type", value.to_owned()));
-    let headers = content_type
-        .into_iter()
-        .chain(answer.headers)
-        .map(|(name, value)| (name.as_bytes().to_vec(), value.into_bytes()))
-        .collect();
-    Reply {
-        status: answer.status,
-        headers,
-        body: answer.body.into_bytes(),
-    }
-    .into_http(None)
 }

@@ -6,9 +6,9 @@ mod access;
 
 use crate::inbound::{self, Unreadable};
 use crate::manifest::RegistrySettings;
+use crate::reply::Reply;
 use crate::storage::Storage;
-use valor_host::registry::{self, Answer, BodyError, Host, MAX_ENTRY_BYTES};
-use vlugin::Response;
+use valor_host::registry::{self, BodyError, Host, MAX_ENTRY_BYTES};
 
 /// The registry of one runtime.
 pub struct Registry {
@@ -45,9 +45,9 @@ impl Registry {
         origin: &str,
         request: web_sys::Request,
         client_id: Option<String>,
-    ) -> Response {
+    ) -> Reply {
         if let Err(reason) = access::check(&request, client_id.as_deref(), origin).await {
-            return into_response(Answer::forbidden(&reason));
+            return Reply::from_answer(registry::Answer::forbidden(&reason));
         }
         let path = web_sys::Url::new(&request.url())
             .map(|url| url.pathname())
@@ -60,8 +60,7 @@ impl Registry {
                 Err(Unreadable::Invalid(reason)) => Err(BodyError::Invalid(reason)),
             }
         };
-        let answer = self.core.serve(host, &method, &path, body).await;
-        into_response(answer)
+        Reply::from_answer(self.core.serve(host, &method, &path, body).await)
     }
 
     /// An entry's `url` resolved against the manifest's URL, as the manifest's own.
@@ -99,20 +98,4 @@ impl Registry {
                 .into(),
         )
     }
-}
-
-fn into_response(answer: Answer) -> Response {
-    let mut response = Response::new(answer.body.into());
-    *response.status_mut() = http::StatusCode::from_u16(answer.status)
-        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    let headers = response.headers_mut();
-    let content_type = answer
-        .content_type
-        .map(|value| ("content-type", value.to_owned()));
-    for (name, value) in content_type.into_iter().chain(answer.headers) {
-        if let Ok(value) = http::HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    }
-    response
 }
