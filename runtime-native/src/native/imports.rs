@@ -22,8 +22,6 @@ pub struct Context {
     pub plugin: Arc<PluginContext>,
     /// Its host operations, as the protocol core keeps them.
     pub table: Mutex<Table>,
-    /// A panic message reported during the current call.
-    pub panic_message: Mutex<Option<String>>,
     /// Set when the plugin caught a panic at its boundary: the current call failed.
     pub trapped: AtomicBool,
     /// The instance: finished operations deliver their results to it.
@@ -35,7 +33,6 @@ impl Context {
         Self {
             table: Mutex::new(Table::new(&plugin.name, plugin.max_body_bytes)),
             plugin,
-            panic_message: Mutex::new(None),
             trapped: AtomicBool::new(false),
             instance: OnceLock::new(),
         }
@@ -132,10 +129,6 @@ impl import::Host for Inside<'_> {
         // SAFETY: the plugin's buffer, which it promises is writable for the call.
         let bytes = unsafe { std::slice::from_raw_parts_mut(pointer(ptr), len as usize) };
         getrandom::fill(bytes).is_ok()
-    }
-
-    fn panicked(&mut self, message: String) {
-        *lock(&self.0.panic_message) = Some(message);
     }
 
     fn log(&mut self, level: u32, line: &str) {

@@ -104,7 +104,7 @@ impl NativeInstance {
             return Ok(value);
         }
         Err(Fault::Trap {
-            panic: imports::lock(&self.context.panic_message).take(),
+            panic: imports::lock(&self.context.table).take_panic(),
             error: "it panicked (the panic was caught where the call entered the plugin)".into(),
         })
     }

@@ -105,10 +105,6 @@ impl Host for Inside<'_> {
             .is_some_and(|bytes| getrandom::fill(bytes).is_ok())
     }
 
-    fn panicked(&mut self, message: String) {
-        self.0.data_mut().panic_message = Some(message);
-    }
-
     fn log(&mut self, level: u32, line: &str) {
         host::log(&self.0.data().context.name, level, line);
     }

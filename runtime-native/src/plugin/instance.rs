@@ -43,8 +43,6 @@ pub struct State {
     pub context: Arc<PluginContext>,
     /// Caps its memory at `memory_mb`, and remembers a refused growth.
     pub memory: MemoryCap,
-    /// A panic message reported just before a trap.
-    pub panic_message: Option<String>,
     /// Its host operations, as the protocol core keeps them.
     pub table: Table,
     /// The instance, once created: finished operations deliver their results to it.
@@ -58,7 +56,6 @@ impl State {
             memory: MemoryCap::new(context.memory_bytes()),
             table: Table::new(&context.name, context.max_body_bytes),
             context,
-            panic_message: None,
             instance: Weak::<Instance>::new(),
         }
     }
@@ -269,7 +266,7 @@ fn classify(store: &mut Store<State>, error: &wasmtime::Error) -> Fault {
     let state = store.data_mut();
     Fault::of_failed_call(
         error.downcast_ref::<Trap>() == Some(&Trap::OutOfFuel),
-        || state.panic_message.take(),
+        || state.table.take_panic(),
         || state.memory.refused,
         || describe(error),
     )

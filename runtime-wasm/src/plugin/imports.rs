@@ -135,10 +135,6 @@ impl Host for Inside<'_> {
         view.is_ok_and(|view| crate::sys::get_random_values(&view).is_ok())
     }
 
-    fn panicked(&mut self, message: String) {
-        *self.0.panic_message.borrow_mut() = Some(message);
-    }
-
     fn log(&mut self, level: u32, line: &str) {
         let line: JsValue = format!("[valor:{}] {line}", self.0.context.name).into();
         match level {

@@ -27,8 +27,6 @@ pub struct State {
     memory_bytes: RefCell<Option<js_sys::Uint8Array>>,
     /// The closures behind its import object, kept alive as long as the instance.
     _imports: Box<dyn Any>,
-    /// A panic message reported just before a trap.
-    pub(super) panic_message: RefCell<Option<String>>,
     /// Its host operations, as the protocol core keeps them.
     pub(super) table: RefCell<Table>,
     /// The counters of a metered module.
@@ -87,7 +85,6 @@ impl State {
                 exports: OnceCell::new(),
                 memory_bytes: RefCell::new(None),
                 _imports: Box::new(closures),
-                panic_message: RefCell::new(None),
                 table: RefCell::new(Table::new(&context.name, context.max_body_bytes)),
                 meter: OnceCell::new(),
                 context,
@@ -163,7 +160,7 @@ impl State {
         let meter = self.meter.get();
         Fault::of_failed_call(
             meter.is_some_and(Meter::out_of_fuel),
-            || self.panic_message.borrow_mut().take(),
+            || self.table.borrow_mut().take_panic(),
             || meter.is_some_and(Meter::growth_refused),
             || sys::describe(&error),
         )
@@ -319,7 +316,7 @@ impl Instance {
     /// request: its task is dropped inside the plugin.
     pub async fn dispatch(&self, request: &RequestFrame, depth: u32) -> Result<Reply, Fault> {
         let frame = guest::dispatch(&*self.state, request, depth).await?;
-        Ok(Reply::from_frame(frame.head, frame.body))
+        Ok(Reply::from_frame(frame))
     }
 }
 

@@ -122,22 +122,12 @@ impl Plugin {
         depth: u32,
         page: Option<&web_sys::Request>,
     ) -> Reply {
-        let tag = self.tag();
-        match self.answer(request, depth, page).await {
-            Ok(mut reply) => {
-                reply.tag(tag);
-                reply
-            }
-            Err(error) => Reply::error(&error, Some(tag)),
-        }
+        Reply::tagged(self.answer(request, depth, page).await, self.tag())
     }
 
     /// What its replies are tagged with.
     pub fn tag(&self) -> Tag<'_> {
-        Tag {
-            plugin: &self.spec().name,
-            sandbox: self.spec().sandbox,
-        }
+        Tag::of(self.spec())
     }
 
     async fn answer(

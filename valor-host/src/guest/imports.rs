@@ -36,8 +36,6 @@ pub trait Host {
     /// Fills `len` bytes at `ptr` (handed to the import being run) with cryptographically
     /// secure random bytes; whether it could.
     fn fill_random(&mut self, ptr: Address, len: u32) -> bool;
-    /// Keeps the message of the plugin's panic, for the trap that follows.
-    fn panicked(&mut self, message: String);
     /// Logs `line` at `level` (as `log::Level`: 1 = error .. 5 = trace), with the plugin's name.
     fn log(&mut self, level: u32, line: &str);
 }
@@ -89,7 +87,7 @@ pub fn cancel(host: &mut impl Host, op: u32) {
 /// `panic(ptr, len)`: the message of a panic, reported just before the trap.
 pub fn panic(host: &mut impl Host, ptr: Address, len: u32) {
     let message = text(host, ptr, len);
-    host.panicked(message);
+    host.table(|table| table.panicked(message));
 }
 
 /// `log(level, ptr, len)`: a log line.

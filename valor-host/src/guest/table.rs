@@ -38,6 +38,8 @@ pub struct Table {
     effects: HashSet<u32>,
     /// Set once the instance faulted: it is never called again.
     broken: Option<Fault>,
+    /// The message of the plugin's panic, reported (`panic`) just before its trap.
+    panic: Option<String>,
     /// The largest body a response may have (the entry's `max_body_bytes`).
     pub(super) max_body_bytes: u32,
 }
@@ -71,6 +73,7 @@ impl Table {
             polling: 0,
             effects: HashSet::new(),
             broken: None,
+            panic: None,
             max_body_bytes,
         }
     }
@@ -162,6 +165,16 @@ impl Table {
     /// How many operations are under way.
     pub fn ops_in_flight(&self) -> usize {
         self.ops.len()
+    }
+
+    /// Keeps the message of the plugin's panic, for the trap that follows.
+    pub(super) fn panicked(&mut self, message: String) {
+        self.panic = Some(message);
+    }
+
+    /// The message of the panic the plugin reported before the call that failed, if it did.
+    pub fn take_panic(&mut self) -> Option<String> {
+        self.panic.take()
     }
 
     /// The plugin is starting an operation with effects outside it (a fetch, a storage command).

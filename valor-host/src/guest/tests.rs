@@ -57,9 +57,8 @@ struct Fake {
     reads: Vec<(Address, u32, bool)>,
     /// The task last polled (0: none yet), whose imports run now.
     polling: u32,
-    /// What the imports logged, the panic message they kept, the random bytes they filled.
+    /// What the imports logged, the random bytes they filled.
     logs: Vec<(u32, String)>,
-    panic: Option<String>,
     random: Vec<(Address, u32)>,
 }
 
@@ -154,10 +153,6 @@ impl import::Host for &FakeInstance {
             plugin.random.push((ptr, len));
         }
         fits
-    }
-
-    fn panicked(&mut self, message: String) {
-        self.plugin.borrow_mut().panic = Some(message);
     }
 
     fn log(&mut self, level: u32, line: &str) {

@@ -104,7 +104,7 @@ fn log_lines_and_panic_messages_are_read_up_to_their_cap() {
     let line = format!("{kept} [... {more} more bytes not shown]");
     assert_eq!(fake.plugin.borrow().logs, [(2, line)]);
     import::panic(&mut &fake, 1 << 20, 4);
-    assert_eq!(fake.plugin.borrow().panic.as_deref(), Some(""));
+    assert_eq!(fake.table.borrow_mut().take_panic().as_deref(), Some(""));
 }
 
 #[test]
