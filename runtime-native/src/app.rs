@@ -4,7 +4,7 @@
 
 use crate::files::{self, Files};
 use crate::host::{Bindings, LocalDispatch, PluginContext};
-use crate::inbound::{self, Unreadable};
+use crate::inbound;
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
 use crate::reply::{self, Reply, Tag};
@@ -267,14 +267,7 @@ where
     let limit = plugin.spec().max_body_bytes;
     inbound::read_body(parts, body, limit)
         .await
-        .map_err(|unreadable| match unreadable {
-            Unreadable::TooLarge { size } => DispatchError::RequestTooLarge {
-                plugin: plugin.name().to_owned(),
-                size,
-                limit,
-            },
-            Unreadable::Invalid(reason) => DispatchError::BadRequest { reason },
-        })
+        .map_err(|unreadable| unreadable.into_error(plugin.name(), limit))
 }
 
 impl LocalDispatch for App {

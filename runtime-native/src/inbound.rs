@@ -98,15 +98,7 @@ pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
     }
 }
 
-/// Why a request's body was not read.
-#[derive(Debug)]
-pub enum Unreadable {
-    /// It is larger than the limit: `size` bytes (declared, or the limit plus one once more
-    /// arrived).
-    TooLarge { size: u64 },
-    /// The connection failed; says why.
-    Invalid(String),
-}
+use valor_host::error::Unreadable;
 
 /// A request's body, refused past `limit` bytes: at once by its `content-length` if it has
 /// one, else as it arrives.

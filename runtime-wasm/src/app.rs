@@ -4,7 +4,7 @@
 
 use crate::error::DispatchError;
 use crate::host::{Bindings, LocalDispatch, PluginContext};
-use crate::inbound::{self, RequestFrame, Unreadable};
+use crate::inbound::{self, RequestFrame};
 use crate::manifest::{Manifest, PluginSpec};
 use crate::offline;
 use crate::plugin::{Modules, Plugin};
@@ -373,16 +373,9 @@ async fn respond(
     let limit = plugin.max_body_bytes();
     let reply = match inbound::read(&request, &relative_uri, limit).await {
         Ok(frame) => plugin.respond(&frame, 0, Some(&request)).await,
-        Err(Unreadable::TooLarge { size }) => {
-            let error = DispatchError::RequestTooLarge {
-                plugin: plugin.name().to_owned(),
-                size,
-                limit,
-            };
+        Err(unreadable) => {
+            let error = unreadable.into_error(plugin.name(), limit);
             Reply::error(&error, Some(plugin.tag()))
-        }
-        Err(Unreadable::Invalid(reason)) => {
-            Reply::error(&DispatchError::BadRequest { reason }, Some(plugin.tag()))
         }
     };
     let reply = if request.method() == "HEAD" {

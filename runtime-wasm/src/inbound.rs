@@ -8,17 +8,7 @@ use valor_abi::codec;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// Why a page's request could not be read.
-#[derive(Debug)]
-pub enum Unreadable {
-    /// Its body is larger than the plugin accepts.
-    TooLarge {
-        /// The body's size in bytes.
-        size: u64,
-    },
-    /// It is not a request a plugin can be handed; says why.
-    Invalid(String),
-}
+use valor_host::error::Unreadable;
 
 /// An encoded request: `head` (everything up to the body, its length included), then `body`.
 pub struct RequestFrame {

@@ -7,6 +7,34 @@ use http::{Response, StatusCode};
 /// How many plugin-to-plugin fetches may nest.
 pub const MAX_DEPTH: u32 = 8;
 
+/// Why a request's body was not read, on any host (the body of a request to a plugin, or of a
+/// registration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unreadable {
+    /// It is larger than the limit: `size` bytes (declared, or the limit plus one once more
+    /// arrived).
+    TooLarge {
+        /// Its size, or the size read when the limit was passed.
+        size: u64,
+    },
+    /// It could not be read (the connection failed, the browser refused it); says why.
+    Invalid(String),
+}
+
+impl Unreadable {
+    /// The error of a request to `plugin`, whose `max_body_bytes` is `limit`: 413 or 400.
+    pub fn into_error(self, plugin: &str, limit: u32) -> DispatchError {
+        match self {
+            Unreadable::TooLarge { size } => DispatchError::RequestTooLarge {
+                plugin: plugin.to_owned(),
+                size,
+                limit,
+            },
+            Unreadable::Invalid(reason) => DispatchError::BadRequest { reason },
+        }
+    }
+}
+
 /// Why a request routed to a plugin got no answer from it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DispatchError {

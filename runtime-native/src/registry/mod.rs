@@ -7,7 +7,7 @@ mod access;
 
 pub use access::Access;
 
-use crate::inbound::{self, Unreadable};
+use crate::inbound;
 use crate::reply::{self, Reply};
 use crate::source;
 use crate::storage::Storage;
@@ -15,8 +15,9 @@ use bytes::Bytes;
 use http_body_util::Full;
 use std::net::SocketAddr;
 use url::Url;
+use valor_host::error::Unreadable;
 use valor_host::manifest::RegistrySettings;
-use valor_host::registry::{self, BodyError, Host, MAX_ENTRY_BYTES};
+use valor_host::registry::{self, Host, MAX_ENTRY_BYTES};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -115,14 +116,12 @@ impl Registry {
 }
 
 /// A registration's body, within [`MAX_ENTRY_BYTES`].
-async fn read<B>(parts: &http::request::Parts, body: B) -> Result<Vec<u8>, BodyError>
+async fn read<B>(parts: &http::request::Parts, body: B) -> Result<Vec<u8>, Unreadable>
 where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<BoxError>,
 {
-    match inbound::read_body(parts, body, MAX_ENTRY_BYTES).await {
-        Ok(body) => Ok(body.to_vec()),
-        Err(Unreadable::TooLarge { size }) => Err(BodyError::TooLarge { size }),
-        Err(Unreadable::Invalid(reason)) => Err(BodyError::Invalid(reason)),
-    }
+    Ok(inbound::read_body(parts, body, MAX_ENTRY_BYTES)
+        .await?
+        .to_vec())
 }

@@ -4,11 +4,11 @@
 
 mod access;
 
-use crate::inbound::{self, Unreadable};
+use crate::inbound;
 use crate::manifest::RegistrySettings;
 use crate::reply::Reply;
 use crate::storage::Storage;
-use valor_host::registry::{self, BodyError, Host, MAX_ENTRY_BYTES};
+use valor_host::registry::{self, Host, MAX_ENTRY_BYTES};
 
 /// The registry of one runtime.
 pub struct Registry {
@@ -54,11 +54,8 @@ impl Registry {
             .unwrap_or_default();
         let method = request.method();
         let body = async {
-            match inbound::read_body(&request, &method, MAX_ENTRY_BYTES).await {
-                Ok(body) => Ok(body.map(|body| body.to_vec()).unwrap_or_default()),
-                Err(Unreadable::TooLarge { size }) => Err(BodyError::TooLarge { size }),
-                Err(Unreadable::Invalid(reason)) => Err(BodyError::Invalid(reason)),
-            }
+            let body = inbound::read_body(&request, &method, MAX_ENTRY_BYTES).await?;
+            Ok(body.map(|body| body.to_vec()).unwrap_or_default())
         };
         Reply::from_answer(self.core.serve(host, &method, &path, body).await)
     }

@@ -21,7 +21,7 @@ mod records;
 pub use answer::Answer;
 pub use listing::PluginState;
 
-use crate::error::DispatchError;
+use crate::error::{DispatchError, Unreadable};
 use crate::kv::{Store, StoreError};
 use crate::manifest::{self, PluginSpec, RegistrySettings};
 use crate::mounts::{Mountable, Mounted, Mounts};
@@ -60,18 +60,6 @@ pub trait Host {
 
     /// Logs a problem no request is answered with (a stored record that cannot be applied).
     fn report(&self, message: &str);
-}
-
-/// Why a registration's body could not be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BodyError {
-    /// It is larger than [`MAX_ENTRY_BYTES`]: `size` bytes, or more.
-    TooLarge {
-        /// Its size, or the size read when the limit was passed.
-        size: u64,
-    },
-    /// It could not be read.
-    Invalid(String),
 }
 
 /// The registry of one host, storing its records in `S`.
@@ -181,7 +169,7 @@ impl<S: Store> Registry<S> {
         host: &H,
         method: &str,
         path: &str,
-        body: impl Future<Output = Result<Vec<u8>, BodyError>>,
+        body: impl Future<Output = Result<Vec<u8>, Unreadable>>,
     ) -> Answer {
         let name = self.name_in(path).unwrap_or_default();
         match (name, method) {
@@ -338,11 +326,11 @@ impl<S: Store> Registry<S> {
 
 /// The entry a `POST` or `PUT` sends, as JSON; an answer if it is not one.
 async fn read_entry(
-    body: impl Future<Output = Result<Vec<u8>, BodyError>>,
+    body: impl Future<Output = Result<Vec<u8>, Unreadable>>,
 ) -> Result<serde_json::Value, Answer> {
     let body = match body.await {
         Ok(body) => body,
-        Err(BodyError::TooLarge { size }) => {
+        Err(Unreadable::TooLarge { size }) => {
             return Err(Answer::text(
                 413,
                 format!(
@@ -351,7 +339,7 @@ async fn read_entry(
                 ),
             ))
         }
-        Err(BodyError::Invalid(reason)) => return Err(Answer::text(400, reason)),
+        Err(Unreadable::Invalid(reason)) => return Err(Answer::text(400, reason)),
     };
     match serde_json::from_slice::<serde_json::Value>(&body) {
         Ok(entry) if entry.is_object() => Ok(entry),
