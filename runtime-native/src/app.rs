@@ -3,7 +3,7 @@
 //! plugin's reply or the error, tagged.
 
 use crate::files::{self, Files};
-use crate::host::{Bindings, LocalDispatch, PluginContext};
+use crate::host::{self, Bindings, PluginContext};
 use crate::inbound;
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
@@ -15,9 +15,9 @@ use http_body_util::Full;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
+use valor_host::local::{self, Local, LocalDispatch};
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
 use valor_host::registry::{self, PluginState};
-use valor_host::reply::Local;
 
 /// How much more fuel the JavaScript engine is metered with than a script's entry gives (see
 /// `valor_host::script::metered_fuel`): wasmtime counts the instructions run, and a script's own
@@ -111,7 +111,7 @@ impl App {
         let bindings = Bindings {
             storage: shared.storage.clone(),
             client: shared.client.clone(),
-            local: self.me.clone() as Weak<dyn LocalDispatch>,
+            local: self.me.clone() as Weak<host::LocalDispatch>,
         };
         let context =
             PluginContext::new(&spec, shared.origin.clone(), SCRIPT_FUEL_FACTOR, bindings);
@@ -270,17 +270,20 @@ where
         .map_err(|unreadable| unreadable.into_error(plugin.name(), limit))
 }
 
-impl LocalDispatch for App {
+impl LocalDispatch<Vec<u8>> for App {
+    type Answer = BoxFuture<'static, Vec<u8>>;
+
     fn dispatch_local(
         &self,
         request: http::Request<Vec<u8>>,
         path: &str,
         query: Option<&str>,
         depth: u32,
-    ) -> Option<BoxFuture<'static, Vec<u8>>> {
+    ) -> Option<Self::Answer> {
         let refused = self.registry.as_ref().and_then(|r| r.refuses_plugin(path));
         Some(
-            match Reply::route_local(refused, &self.mounts, request, path, query)? {
+            match local::route::<reply::Server, _, _>(refused, &self.mounts, request, path, query)?
+            {
                 Local::Refused(reply) => async move { reply }.boxed(),
                 Local::Plugin(plugin, request) => async move {
                     let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");

@@ -3,21 +3,21 @@
 //! JavaScript boots and hands its fetch events to.
 
 use crate::error::DispatchError;
-use crate::host::{Bindings, LocalDispatch, PluginContext};
+use crate::host::{Bindings, PluginContext};
 use crate::inbound::{self, RequestFrame};
 use crate::manifest::{Manifest, PluginSpec};
 use crate::offline;
 use crate::plugin::{Modules, Plugin};
 use crate::registry::Registry;
-use crate::reply::{into_web, Reply};
+use crate::reply::{into_web, Reply, Worker};
 use crate::storage::Storage;
 use crate::sys;
 use futures::future::{FutureExt, LocalBoxFuture};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
+use valor_host::local::{self, Local, LocalDispatch};
 use valor_host::registry::{self, PluginState};
-use valor_host::reply::Local;
 use vlugin::Request;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
@@ -404,17 +404,19 @@ fn split_url<'a>(url: &'a str, origin: &str) -> Option<(&'a str, &'a str)> {
     })
 }
 
-impl LocalDispatch for App {
+impl LocalDispatch<vlugin::Body> for App {
+    type Answer = LocalBoxFuture<'static, Vec<u8>>;
+
     fn dispatch_local(
         &self,
         request: Request,
-        (path, query): (&str, &str),
+        path: &str,
+        query: Option<&str>,
         depth: u32,
-    ) -> Option<LocalBoxFuture<'static, Vec<u8>>> {
+    ) -> Option<Self::Answer> {
         let refused = self.registry.as_ref().and_then(|r| r.refuses_plugin(path));
-        let query = query.strip_prefix('?');
         Some(
-            match Reply::route_local(refused, &self.mounts, request, path, query)? {
+            match local::route::<Worker, _, _>(refused, &self.mounts, request, path, query)? {
                 Local::Refused(reply) => async move { reply }.boxed_local(),
                 Local::Plugin(plugin, request) => {
                     let frame = RequestFrame::from_http(&request);

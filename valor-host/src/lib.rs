@@ -18,6 +18,7 @@
 //! - [`registry`]: the run-time registry (`/_plugins`), over any host's mounts and store;
 //! - [`script`]: JavaScript plugins, run by the engine module `valor_js.wasm`;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
+//! - [`local`]: a plugin's requests to its own app, answered by the plugin mounted there;
 //! - [`life`]: a mounted plugin's loading, backoff, quarantine and replays;
 //! - [`instances`]: a loaded plugin's instances, created once each and replaced after a fault;
 //! - [`slot`]: a value made once and shared by every caller meanwhile;
@@ -39,6 +40,7 @@ pub mod integrity;
 pub mod kv;
 pub mod life;
 pub mod limits;
+pub mod local;
 pub mod manifest;
 pub mod mounts;
 pub mod outbound;

@@ -1,13 +1,10 @@
 //! What a request gets back, on every host: a [`Reply`] (`message`), whoever produced it (a
-//! plugin's frame, the registry, an error), and where a plugin's request to another plugin goes
-//! (`local`); here, the rules every reply follows on its way out: the headers that tag it with
+//! plugin's frame, the registry, an error); here, the rules every reply follows on its way out: the headers that tag it with
 //! its plugin (a plugin cannot pass for another), the statuses a host sends, the statuses that
 //! carry no body, and the content type of a host's own texts.
 
-mod local;
 mod message;
 
-pub use local::Local;
 pub use message::{Body, Host, Reply};
 
 use crate::error::DispatchError;

@@ -12,6 +12,7 @@ use crate::storage::Storage;
 use futures::future::BoxFuture;
 use std::sync::Weak;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use valor_host::local;
 
 /// What a plugin's host functions know of it (`valor_host::context`), with the server's own.
 pub type PluginContext = valor_host::context::PluginContext<Bindings>;
@@ -23,21 +24,12 @@ pub struct Bindings {
     /// The client of outbound requests.
     pub client: reqwest::Client,
     /// The server, to answer requests to plugins without going through the network.
-    pub local: Weak<dyn LocalDispatch>,
+    pub local: Weak<LocalDispatch>,
 }
 
 /// Requests from one plugin to another, answered in the server without a round trip.
-pub trait LocalDispatch: Send + Sync {
-    /// If a plugin is mounted at `path`, answers `request` (whose URI is `path?query`) with
-    /// it, in the ABI's encoding; `depth` counts nested plugin-to-plugin requests.
-    fn dispatch_local(
-        &self,
-        request: http::Request<Vec<u8>>,
-        path: &str,
-        query: Option<&str>,
-        depth: u32,
-    ) -> Option<BoxFuture<'static, Vec<u8>>>;
-}
+pub type LocalDispatch =
+    dyn local::LocalDispatch<Vec<u8>, Answer = BoxFuture<'static, Vec<u8>>> + Send + Sync;
 
 /// The `log` import: a line through `tracing`, at the plugin's level, with its name.
 pub fn log(plugin: &str, level: u32, line: &str) {

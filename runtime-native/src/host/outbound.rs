@@ -14,17 +14,11 @@ pub async fn fetch(context: Arc<PluginContext>, bytes: Vec<u8>, depth: u32) -> V
 /// The encoded response.
 async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
     let policy = context.policy();
-    let Checked { mut request, url } =
-        outbound::check::<Vec<u8>>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
-    if url.is_local(&policy) {
-        let local = context.host.local.upgrade();
-        if let Some(answer) = local.as_ref().and_then(|local| {
-            local.dispatch_local(request.clone(), &url.path, url.query.as_deref(), depth + 1)
-        }) {
-            return Ok(answer.await);
-        }
+    let checked = outbound::check::<Vec<u8>>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
+    if let Some(answer) = checked.answer_locally(&policy, context.host.local.upgrade(), depth) {
+        return Ok(answer.await);
     }
-
+    let Checked { mut request, url } = checked;
     let (url, origin) = (url.href, url.origin);
     *request.uri_mut() = url
         .parse()

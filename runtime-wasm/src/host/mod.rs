@@ -13,7 +13,7 @@ use crate::meter::{Limits, PAGE_BYTES};
 use crate::storage::Storage;
 use futures::future::LocalBoxFuture;
 use std::rc::Weak;
-use vlugin::Request;
+use valor_host::local;
 
 /// What a plugin's host functions know of it (`valor_host::context`), with the runtime's own.
 pub type PluginContext = valor_host::context::PluginContext<Bindings>;
@@ -24,8 +24,9 @@ pub struct Bindings {
     pub credentials: Credentials,
     /// The key-value store.
     pub storage: Storage,
-    /// The runtime, to answer requests to plugins without going to the network.
-    pub local: Weak<dyn LocalDispatch>,
+    /// The runtime, to answer requests to plugins without going to the network (a service
+    /// worker's own `fetch` bypasses its fetch handler).
+    pub local: Weak<LocalDispatch>,
 }
 
 /// How the plugin's module is rewritten, unless its entry turned metering off.
@@ -36,16 +37,6 @@ pub fn meter_limits(context: &PluginContext) -> Option<Limits> {
     })
 }
 
-/// Requests from one plugin to another: a service worker's own `fetch` bypasses its fetch
-/// handler, so the runtime routes them itself.
-pub trait LocalDispatch {
-    /// If a plugin is mounted at `path` (on the app's origin), answers `request` with it, in
-    /// the ABI's encoding. `request`'s URI is the absolute one; `depth` counts nested
-    /// plugin-to-plugin requests.
-    fn dispatch_local(
-        &self,
-        request: Request,
-        path_and_query: (&str, &str),
-        depth: u32,
-    ) -> Option<LocalBoxFuture<'static, Vec<u8>>>;
-}
+/// Requests from one plugin to another, answered in the worker.
+pub type LocalDispatch =
+    dyn local::LocalDispatch<vlugin::Body, Answer = LocalBoxFuture<'static, Vec<u8>>>;

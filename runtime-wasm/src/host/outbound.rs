@@ -17,22 +17,12 @@ pub async fn fetch(context: Rc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Ve
 /// The encoded response.
 async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
     let policy = context.policy();
-    let Checked { request, url } =
+    let checked =
         outbound::check::<vlugin::Body>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
-    if url.is_local(&policy) {
-        let query = url
-            .query
-            .as_deref()
-            .map(|q| format!("?{q}"))
-            .unwrap_or_default();
-        let local = context.host.local.upgrade();
-        if let Some(answer) = local
-            .as_ref()
-            .and_then(|local| local.dispatch_local(request.clone(), (&url.path, &query), depth + 1))
-        {
-            return Ok(answer.await);
-        }
+    if let Some(answer) = checked.answer_locally(&policy, context.host.local.upgrade(), depth) {
+        return Ok(answer.await);
     }
+    let Checked { request, url } = checked;
     let controller = AbortOnDrop(
         web_sys::AbortController::new().map_err(|e| Refusal::Failed(sys::describe(&e)))?,
     );
