@@ -5,7 +5,7 @@
 use crate::files::{self, Files};
 use crate::host::{self, Bindings, PluginContext};
 use crate::inbound;
-use crate::plugin::{Modules, Plugin};
+use crate::plugin::{self, Modules, Plugin};
 use crate::registry::Registry;
 use crate::reply::{self, Reply, Tag};
 use crate::storage::Storage;
@@ -115,7 +115,7 @@ impl App {
         };
         let context =
             PluginContext::new(&spec, shared.origin.clone(), SCRIPT_FUEL_FACTOR, bindings);
-        Arc::new(Plugin::new(
+        Arc::new(plugin::new(
             spec,
             context,
             Arc::clone(&shared.modules),
@@ -203,7 +203,7 @@ impl App {
         };
         let inbound = inbound::encode(&parts, &relative_path, &body);
         drop(body);
-        let reply = respond(&plugin, &inbound.encoded, inbound.safe, 0).await;
+        let reply = plugin::respond(&plugin, &inbound.encoded, inbound.safe, 0).await;
         reply::into_http(reply, Some(tag))
     }
 }
@@ -247,12 +247,6 @@ impl registry::Host for RegistryHost<'_> {
     }
 }
 
-/// The plugin's reply to an encoded request, tagged; a failure becomes its error reply.
-async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
-    let answer = plugin.answer(request, safe, depth).await;
-    Reply::tagged(answer, Tag::of(plugin.spec()))
-}
-
 /// The request's body, refused (413) past the plugin's `max_body_bytes`, before the plugin is
 /// called.
 async fn read_body<B>(
@@ -288,7 +282,9 @@ impl LocalDispatch<Vec<u8>> for App {
                 Local::Plugin(plugin, request) => async move {
                     let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
                     let encoded = valor_abi::codec::encode_request(&request);
-                    respond(&plugin, &encoded, safe, depth).await.to_abi()
+                    plugin::respond(&plugin, &encoded, safe, depth)
+                        .await
+                        .to_abi()
                 }
                 .boxed(),
             },

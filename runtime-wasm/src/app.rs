@@ -7,7 +7,7 @@ use crate::host::{Bindings, PluginContext};
 use crate::inbound::{self, RequestFrame};
 use crate::manifest::{Manifest, PluginSpec};
 use crate::offline;
-use crate::plugin::{Modules, Plugin};
+use crate::plugin::{self, Modules, Plugin};
 use crate::registry::Registry;
 use crate::reply::{into_web, Reply, Worker};
 use crate::storage::Storage;
@@ -289,7 +289,7 @@ impl App {
             local: self.me.clone(),
         };
         let context = PluginContext::new(&spec, self.origin.clone(), SCRIPT_FUEL_FACTOR, bindings);
-        Rc::new(Plugin::new(spec, context, Rc::clone(&self.modules)))
+        Rc::new(plugin::new(spec, context, Rc::clone(&self.modules)))
     }
 
     /// The app, as `registry` (its own) sees it.
@@ -318,7 +318,7 @@ impl App {
         let navigation = request.mode() == web_sys::RequestMode::Navigate;
         let answers = match &target {
             Target::Registry => true, // and refused: a navigation comes from no page
-            Target::Mount(Mounted::Plugin(plugin), _) => plugin.accepts_navigations(),
+            Target::Mount(Mounted::Plugin(plugin), _) => plugin.spec().navigations,
             Target::Mount(Mounted::Invalid(_), _) => false,
         };
         (!navigation || answers).then_some(target)
@@ -370,9 +370,9 @@ async fn respond(
     relative_uri: String,
     request: web_sys::Request,
 ) -> web_sys::Response {
-    let limit = plugin.max_body_bytes();
+    let limit = plugin.spec().max_body_bytes;
     let reply = match inbound::read(&request, &relative_uri, limit).await {
-        Ok(frame) => plugin.respond(&frame, 0, Some(&request)).await,
+        Ok(frame) => plugin::respond(&plugin, &frame, 0, Some(&request)).await,
         Err(unreadable) => {
             let error = unreadable.into_error(plugin.name(), limit);
             Reply::error(&error, Some(plugin.tag()))
@@ -420,7 +420,8 @@ impl LocalDispatch<vlugin::Body> for App {
                 Local::Refused(reply) => async move { reply }.boxed_local(),
                 Local::Plugin(plugin, request) => {
                     let frame = RequestFrame::from_http(&request);
-                    async move { plugin.respond(&frame, depth, None).await.to_abi() }.boxed_local()
+                    async move { plugin::respond(&plugin, &frame, depth, None).await.to_abi() }
+                        .boxed_local()
                 }
             },
         )

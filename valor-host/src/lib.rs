@@ -19,6 +19,7 @@
 //! - [`script`]: JavaScript plugins, run by the engine module `valor_js.wasm`;
 //! - [`result`]: the results of host operations, and the texts read from plugins;
 //! - [`local`]: a plugin's requests to its own app, answered by the plugin mounted there;
+//! - [`plugin`]: a mounted plugin: its life, its instances, the time limit of its requests;
 //! - [`life`]: a mounted plugin's loading, backoff, quarantine and replays;
 //! - [`instances`]: a loaded plugin's instances, created once each and replaced after a fault;
 //! - [`slot`]: a value made once and shared by every caller meanwhile;
@@ -44,6 +45,7 @@ pub mod local;
 pub mod manifest;
 pub mod mounts;
 pub mod outbound;
+pub mod plugin;
 pub mod quarantine;
 pub mod registry;
 pub mod reply;

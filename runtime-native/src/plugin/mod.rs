@@ -1,7 +1,8 @@
-//! A mounted plugin: its module loaded on the first request (or at start, `eager`), a few
-//! instances of it serving requests concurrently, each replaced after a crash, and a time limit
-//! for each request. What every host does alike is `valor_host::life`'s; this is the server's
-//! part, for wasmtime instances and native plugins alike.
+//! A mounted plugin on the server: `valor_host::plugin::Plugin` (loaded on the first request or
+//! at start, `eager`; a few instances serving requests concurrently, each replaced after a
+//! crash; backoff, quarantine, replays, the time limit of each request) over the server's part,
+//! [`Loader`]: reading, checking and compiling its module (or loading its native library), and
+//! creating wasmtime instances or native ones.
 
 mod imports;
 mod instance;
@@ -18,11 +19,9 @@ use load::Code;
 pub use modules::{Modules, ScriptEngineSource};
 use std::sync::Arc;
 use std::time::Duration;
-use valor_host::error::DispatchError;
 use valor_host::instances::{Breakable, Instances};
-use valor_host::life::Life;
 use valor_host::manifest::PluginSpec;
-use valor_host::registry::PluginState;
+use valor_host::plugin::Load;
 
 /// The compiled module (or library) and its instances. Each is created on its first request,
 /// and again after it broke.
@@ -30,8 +29,10 @@ type Loaded = valor_host::instances::Loaded<Arc<Code>, BoxFuture<'static, Result
 
 /// An instance of either kind of plugin.
 #[derive(Clone)]
-enum Live {
+pub enum Live {
+    /// A WebAssembly module's, on wasmtime.
     Wasm(Arc<Instance>),
+    /// A native plugin's library.
     Native(Arc<NativeInstance>),
 }
 
@@ -70,12 +71,11 @@ impl Breakable for Live {
     }
 }
 
-type Loading = BoxFuture<'static, Result<Arc<Loaded>, String>>;
-
 /// A plugin from the manifest or the registry.
-pub struct Plugin {
-    /// Its entry, loading, backoff, quarantine and replays, as every host has them.
-    life: Life<Loading>,
+pub type Plugin = valor_host::plugin::Plugin<Loader>;
+
+/// The server's part of a mounted plugin.
+pub struct Loader {
     context: Arc<PluginContext>,
     /// The engine, and the modules compiled for it.
     modules: Arc<Modules>,
@@ -83,95 +83,54 @@ pub struct Plugin {
     instances: usize,
 }
 
-impl valor_host::mounts::AsSpec for Plugin {
-    fn as_spec(&self) -> &PluginSpec {
-        self.life.spec()
-    }
+/// A plugin that will be loaded when first needed, served by up to `instances` instances (a
+/// native plugin by one: its library has one set of statics).
+pub fn new(
+    spec: PluginSpec,
+    context: PluginContext,
+    modules: Arc<Modules>,
+    instances: usize,
+) -> Plugin {
+    let instances = if spec.is_native() {
+        1
+    } else {
+        instances.max(1)
+    };
+    let context = Arc::new(context);
+    Plugin::new(
+        spec,
+        Loader {
+            context,
+            modules,
+            instances,
+        },
+    )
 }
 
-impl Plugin {
-    /// A plugin that will be loaded when first needed, served by up to `instances` instances
-    /// (a native plugin by one: its library has one set of statics).
-    pub fn new(
-        spec: PluginSpec,
-        context: PluginContext,
-        modules: Arc<Modules>,
-        instances: usize,
-    ) -> Self {
-        let instances = if spec.is_native() { 1 } else { instances };
-        Self {
-            life: Life::new(spec),
-            context: Arc::new(context),
-            modules,
-            instances: instances.max(1),
-        }
-    }
+/// The reply of `plugin` to one request (encoded, its URI relative to the mount), tagged; a
+/// failure becomes its error reply. `depth` counts plugin-to-plugin hops.
+pub async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
+    let run = |instance: Live| async move { instance.dispatch(request, depth).await };
+    let deadline = tokio::time::sleep(Duration::from_millis(plugin.spec().timeout_ms.into()));
+    let answer = plugin.answer(safe, depth, run, deadline).await;
+    Reply::tagged(answer, plugin.tag())
+}
 
-    /// The plugin's name, as in its entry.
-    pub fn name(&self) -> &str {
-        &self.spec().name
-    }
+impl Load for Loader {
+    type Code = Arc<Code>;
+    type Instance = Live;
+    type Create = BoxFuture<'static, Result<Live, String>>;
+    type Loaded = Arc<Loaded>;
+    type Loading = BoxFuture<'static, Result<Arc<Loaded>, String>>;
 
-    /// Its entry.
-    pub fn spec(&self) -> &PluginSpec {
-        self.life.spec()
-    }
-
-    /// Where it stands: loaded or not, failed, quarantined.
-    pub fn state(&self) -> PluginState {
-        self.life.state(now_ms(), |loaded| loaded.digest.clone())
-    }
-
-    /// Loads its module now rather than on its first request.
-    pub async fn preload(&self) -> Result<(), DispatchError> {
-        self.life.loaded(now_ms, || self.load()).await.map(drop)
-    }
-
-    /// Answers one request (encoded, its URI relative to the mount); `depth` counts
-    /// plugin-to-plugin hops. The time limit covers loading too.
-    pub async fn answer(
-        &self,
-        request: &[u8],
-        safe: bool,
-        depth: u32,
-    ) -> Result<Reply, DispatchError> {
-        let spec = self.spec();
-        let run = self.life.run(
-            safe,
-            depth,
-            now_ms,
-            || self.load(),
-            // Each attempt goes to the least busy instance: a replay need not meet the instance
-            // that was just replaced.
-            |loaded| async move { self.attempt(&loaded, request, depth).await },
-        );
-        let deadline = tokio::time::sleep(Duration::from_millis(spec.timeout_ms.into()));
-        self.life.within(run, deadline).await
-    }
-
-    /// Runs the request on an instance (a fresh one if the last broke).
-    async fn attempt(
-        &self,
-        loaded: &Loaded,
-        request: &[u8],
-        depth: u32,
-    ) -> Result<Result<Reply, Fault>, DispatchError> {
-        let create = || {
-            let (modules, context) = (Arc::clone(&self.modules), Arc::clone(&self.context));
-            let (code, init) = (Arc::clone(&loaded.code), Arc::clone(&loaded.init));
-            async move { Live::new(&modules, &code, context, &init).await }.boxed()
-        };
-        let run = |instance: Live| async move { instance.dispatch(request, depth).await };
-        let attempt = loaded.instances.attempt(create, run);
-        attempt
-            .await
-            .map_err(|reason| self.life.unavailable(reason))
+    fn now() -> f64 {
+        crate::host::now()
     }
 
     /// Reads, checks and compiles the module, and creates its first instance.
-    fn load(&self) -> Loading {
+    fn load(&self, spec: &PluginSpec) -> Self::Loading {
         let (spec, modules, context) = (
-            self.spec().clone(),
+            spec.clone(),
             Arc::clone(&self.modules),
             Arc::clone(&self.context),
         );
@@ -194,8 +153,10 @@ impl Plugin {
         }
         .boxed()
     }
-}
 
-fn now_ms() -> f64 {
-    crate::host::now()
+    fn create(&self, loaded: &Arc<Loaded>) -> Self::Create {
+        let (modules, context) = (Arc::clone(&self.modules), Arc::clone(&self.context));
+        let (code, init) = (Arc::clone(&loaded.code), Arc::clone(&loaded.init));
+        async move { Live::new(&modules, &code, context, &init).await }.boxed()
+    }
 }
