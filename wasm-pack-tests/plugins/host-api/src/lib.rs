@@ -86,6 +86,7 @@ async fn host_api(req: Request) -> Response {
             std::future::pending::<()>().await;
         })
         .get("/fetch", fetch_url)
+        .post("/fetch", fetch_url)
         .get("/loop", |_req, _params| async {
             // Calls itself through the runtime until the nesting limit answers.
             let again = http::Request::get("/api/host/loop").body(Body::empty())?;
@@ -160,9 +161,13 @@ async fn sleep_for(req: Request, _params: Params) -> String {
     format!("slept {ms} ms")
 }
 
-/// Fetches `?url=` and answers what came back, or why nothing did (403 denied, 502 failed).
+/// Fetches `?url=` with the request's method and body, and answers what came back, or why
+/// nothing did (403 denied, 502 failed).
 async fn fetch_url(req: Request, _params: Params) -> vlugin::Result<Json<serde_json::Value>> {
-    let outbound = http::Request::get(query(&req, "url").unwrap_or_default()).body(Body::empty())?;
+    let outbound = http::Request::builder()
+        .method(req.method().clone())
+        .uri(query(&req, "url").unwrap_or_default())
+        .body(req.body().clone())?;
     let answer = fetch(outbound).await.map_err(|error| match error {
         Error::Denied(message) => Error::new(StatusCode::FORBIDDEN, message),
         other => Error::new(StatusCode::BAD_GATEWAY, other.to_string()),
