@@ -114,7 +114,7 @@ impl Drop for InFlight<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use futures::executor::block_on;
     use futures::future::{self, BoxFuture, FutureExt};
@@ -122,11 +122,11 @@ mod tests {
     use std::sync::atomic::AtomicBool;
     use std::sync::Arc;
 
-    /// An instance numbered in the order they were created.
+    /// An instance numbered in the order they were created, broken when a test says so.
     #[derive(Default)]
-    struct Fake {
-        number: u32,
-        broken: AtomicBool,
+    pub(crate) struct Fake {
+        pub(crate) number: u32,
+        pub(crate) broken: AtomicBool,
     }
 
     impl Breakable for Fake {
@@ -135,9 +135,11 @@ mod tests {
         }
     }
 
-    type Create = BoxFuture<'static, Result<Arc<Fake>, String>>;
+    /// The creation of a fake instance.
+    pub(crate) type Create = BoxFuture<'static, Result<Arc<Fake>, String>>;
 
-    fn fake(number: u32) -> Create {
+    /// Instance number `number`, created.
+    pub(crate) fn fake(number: u32) -> Create {
         future::ready(Ok(Arc::new(Fake {
             number,
             ..Fake::default()

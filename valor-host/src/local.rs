@@ -104,21 +104,9 @@ mod tests {
     use super::*;
     use crate::manifest::{parse_entry, PluginSpec};
     use crate::mounts::AsSpec;
-    use std::borrow::Cow;
     use std::rc::Rc;
 
-    #[derive(Debug)]
-    enum Test {}
-
-    impl Host for Test {
-        type Body = Vec<u8>;
-
-        fn bytes(body: &Vec<u8>) -> Cow<'_, [u8]> {
-            Cow::Borrowed(body)
-        }
-
-        fn log(_: &DispatchError) {}
-    }
+    use crate::reply::Test;
 
     struct Plugin(PluginSpec);
 

@@ -121,23 +121,12 @@ impl<L: Load> Plugin<L> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::instances::tests::{fake, Create, Fake};
     use crate::instances::Instances;
     use futures::executor::block_on;
     use futures::future::{self, BoxFuture, FutureExt};
-    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+    use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::Arc;
-
-    /// An instance that answers with its number, or breaks on the request `"trap"`.
-    struct Fake {
-        number: u32,
-        broken: AtomicBool,
-    }
-
-    impl Breakable for Fake {
-        fn is_broken(&self) -> bool {
-            self.broken.load(Ordering::Relaxed)
-        }
-    }
 
     /// A host that counts its loads and creations.
     #[derive(Default)]
@@ -146,13 +135,9 @@ mod tests {
         created: AtomicU32,
     }
 
-    type Create = BoxFuture<'static, Result<Arc<Fake>, String>>;
-
     impl Host {
         fn instance(&self) -> Create {
-            let number = self.created.fetch_add(1, Ordering::Relaxed) + 1;
-            let broken = AtomicBool::new(false);
-            future::ready(Ok(Arc::new(Fake { number, broken }))).boxed()
+            fake(self.created.fetch_add(1, Ordering::Relaxed) + 1)
         }
     }
 

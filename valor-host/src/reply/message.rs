@@ -202,19 +202,7 @@ impl<H: Host> Reply<H> {
 mod tests {
     use super::*;
 
-    /// A host that keeps plugins' bodies as vectors, and logs nothing.
-    #[derive(Debug)]
-    enum Test {}
-
-    impl Host for Test {
-        type Body = Vec<u8>;
-
-        fn bytes(body: &Vec<u8>) -> Cow<'_, [u8]> {
-            Cow::Borrowed(body)
-        }
-
-        fn log(_: &DispatchError) {}
-    }
+    use crate::reply::Test;
 
     fn lines(reply: &Reply<Test>) -> Vec<String> {
         reply
