@@ -18,7 +18,9 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 scripts/build.sh
 . target/toolchain.env
 
-say() { printf '\033[1;34m[test]\033[0m %s\n' "$*" >&2; }
+# Each step says when it starts (seconds since the script started on its virtual display, the
+# build included), so that a CI log shows where the time goes.
+say() { printf '\033[1;34m[test]\033[0m %s (at %d s)\n' "$*" "$SECONDS" >&2; }
 
 say "host: cargo test"
 cargo test --quiet --workspace --exclude wasm-pack-tests --exclude valor-server
@@ -83,3 +85,4 @@ node bench/soak.mjs
 # innocent ones are replayed until answered (fewer than 1% may answer anything else).
 say "soak, sleeper panicking on 1 in 25: node bench/soak.mjs --panic-every 25"
 node bench/soak.mjs --panic-every 25 --json target/bench/soak-25.json
+say "all passed"
