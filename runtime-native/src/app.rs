@@ -7,7 +7,7 @@ use crate::host::{self, Bindings, PluginContext};
 use crate::inbound;
 use crate::plugin::{self, Modules, Plugin};
 use crate::registry::Registry;
-use crate::reply::{self, Reply, Tag};
+use crate::reply::{self, Reply};
 use crate::storage::Storage;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
@@ -195,7 +195,7 @@ impl App {
             Mounted::Plugin(plugin) => plugin,
             Mounted::Invalid(error) => return reply::into_http(Reply::error(&error, None), None),
         };
-        let tag = Tag::of(plugin.spec());
+        let tag = plugin.tag();
         let (parts, body) = request.into_parts();
         let body = match read_body(&plugin, &parts, body).await {
             Ok(body) => body,
@@ -280,7 +280,7 @@ impl LocalDispatch<Vec<u8>> for App {
             {
                 Local::Refused(reply) => async move { reply }.boxed(),
                 Local::Plugin(plugin, request) => async move {
-                    let safe = matches!(request.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+                    let safe = valor_host::life::is_safe(request.method().as_str());
                     let encoded = valor_abi::codec::encode_request(&request);
                     plugin::respond(&plugin, &encoded, safe, depth)
                         .await

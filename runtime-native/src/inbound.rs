@@ -94,7 +94,7 @@ pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
     encoded.extend_from_slice(body);
     Inbound {
         encoded,
-        safe: matches!(method, "GET" | "HEAD" | "OPTIONS"),
+        safe: valor_host::life::is_safe(method),
     }
 }
 

@@ -25,7 +25,7 @@ impl RequestFrame {
         Self {
             head: codec::encode_request(request),
             body: None,
-            safe: is_safe(request.method().as_str()),
+            safe: valor_host::life::is_safe(request.method().as_str()),
         }
     }
 
@@ -79,7 +79,7 @@ pub async fn read(
     Ok(RequestFrame {
         head,
         body,
-        safe: is_safe(&method),
+        safe: valor_host::life::is_safe(&method),
     })
 }
 
@@ -127,8 +127,4 @@ fn byte_string(value: &str) -> Cow<'_, [u8]> {
     } else {
         Cow::Owned(web_http::byte_string_to_bytes(value))
     }
-}
-
-fn is_safe(method: &str) -> bool {
-    matches!(method, "GET" | "HEAD" | "OPTIONS")
 }

@@ -18,6 +18,12 @@ use std::sync::{Mutex, MutexGuard};
 /// bounds the replays too; this bounds the instances one request can have created.
 pub const MAX_REPLAYS: u32 = 8;
 
+/// Whether a request of `method` asks for nothing to change (RFC 9110, 9.2.1), so that it may
+/// run again after its instance was lost, even if it had effects outside the plugin.
+pub fn is_safe(method: &str) -> bool {
+    matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
 /// A plugin's loading (`Fut` gives the loaded plugin, or why it could not be loaded), its
 /// backoff and its quarantine.
 pub struct Life<Fut: Future> {
@@ -129,7 +135,7 @@ where
     /// Answers one request: refused while quarantined or nested too deep, else run by `attempt`
     /// on the loaded plugin, and again on a fresh instance each time another request's fault
     /// took its instance down, as long as it cannot have had an effect outside the plugin (or
-    /// is `safe`, a GET or HEAD) and has replays left. `Err` from `attempt` is the host's own
+    /// is `safe`: see [`is_safe`]) and has replays left. `Err` from `attempt` is the host's own
     /// failure (an instance that cannot be created), answered as it is.
     pub async fn run<R, Attempt>(
         &self,
