@@ -69,7 +69,8 @@ pub fn complete<G: Guest>(guest: &mut G, op: u32, result: &[u8]) {
     }
 }
 
-/// Delivers the refusals due (see [`Started::deliver_refusals`](super::Started)).
+/// Delivers the refusals due: a host calls it when it was asked to
+/// ([`imports::Host::deliver_refusals_later`](super::imports::Host::deliver_refusals_later)).
 pub fn deliver_refusals<G: Guest>(guest: &mut G) {
     for (op, result) in guest.table(|table| table.take_refusals()) {
         deliver(guest, op, &result);

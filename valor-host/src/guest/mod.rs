@@ -28,7 +28,8 @@ mod tests;
 
 pub use dispatch::dispatch;
 pub use read::Frame;
-pub use table::{Started, Table};
+use table::Started;
+pub use table::Table;
 
 use crate::fault::Fault;
 
