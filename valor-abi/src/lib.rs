@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod codec;
+pub mod frame;
 pub mod init;
 pub mod native;
 pub mod storage;
@@ -43,7 +44,12 @@ pub mod protocol {}
 ///
 /// 2: host operations (`valor_complete`, `valor_woken`, the async imports), config at init.
 /// 3: the init message (config, mount, origin); storage scan and compare-and-swap.
-pub const ABI_VERSION: u32 = 3;
+/// 4: stream frames ([`frame`]): streamed answers, and work after the answer.
+pub const ABI_VERSION: u32 = 4;
+
+/// The oldest version a host still accepts: version 4 only added frames (section 17 of the
+/// protocol) that a module of version 3 never sends.
+pub const OLDEST_ABI_VERSION: u32 = 3;
 
 /// Module name of the functions the runtime provides to plugins.
 pub const IMPORT_MODULE: &str = "valor";
