@@ -53,3 +53,4 @@ pub mod result;
 pub mod routes;
 pub mod script;
 pub mod slot;
+pub mod streamed;

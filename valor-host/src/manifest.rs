@@ -77,6 +77,20 @@ pub struct PluginSpec {
         deserialize_with = "bounded_timeout_ms"
     )]
     pub timeout_ms: u32,
+    /// The most bytes one streamed answer of the plugin may carry, or `None` for no limit
+    /// (PROTOCOL.md, section 17.3): 1 to [`MAX_STREAM_BYTES`], 4 GiB by default.
+    #[serde(
+        default = "default_max_stream_bytes",
+        deserialize_with = "bounded_max_stream_bytes"
+    )]
+    pub max_stream_bytes: Option<u64>,
+    /// The longest a streamed answer may keep its reader waiting for the next chunk: 1 to
+    /// [`MAX_STREAM_IDLE_MS`], 60 s by default.
+    #[serde(
+        default = "default_stream_idle_ms",
+        deserialize_with = "bounded_stream_idle_ms"
+    )]
+    pub stream_idle_ms: u32,
     /// Instructions the plugin may run per call into it (see `crate::meter`), 1 to
     /// [`MAX_FUEL`]; `null` turns metering off for a trusted plugin, which is then instantiated
     /// as it is (streamed), and a loop in it freezes the worker.
@@ -211,6 +225,49 @@ fn bounded_timeout_ms<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resu
         "timeout_ms",
         "the milliseconds a request may take",
         MAX_TIMEOUT_MS,
+    )
+}
+
+/// 4 GiB: a streamed body far larger than any buffered one, yet bounded.
+fn default_max_stream_bytes() -> Option<u64> {
+    Some(4 << 30)
+}
+
+/// The largest `max_stream_bytes` short of none: what a JavaScript number holds exactly.
+pub const MAX_STREAM_BYTES: u64 = (1 << 53) - 1;
+
+fn bounded_max_stream_bytes<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
+    Option::<u64>::deserialize(deserializer)?
+        .map(|bytes| {
+            within(
+                bytes,
+                "max_stream_bytes",
+                "the most bytes of a streamed answer, or null",
+                MAX_STREAM_BYTES,
+            )
+            .map_err(serde::de::Error::custom)
+        })
+        .transpose()
+}
+
+/// 60 s: twice the keep-alive interval of most server-sent-event servers (30 s).
+fn default_stream_idle_ms() -> u32 {
+    60_000
+}
+
+/// The longest `stream_idle_ms`: an hour.
+pub const MAX_STREAM_IDLE_MS: u32 = 3_600_000;
+
+fn bounded_stream_idle_ms<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u32, D::Error> {
+    bounded(
+        deserializer,
+        "stream_idle_ms",
+        "the milliseconds a stream may wait for its next chunk",
+        MAX_STREAM_IDLE_MS,
     )
 }
 

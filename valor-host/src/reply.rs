@@ -15,6 +15,7 @@ pub(crate) enum Test {}
 #[cfg(test)]
 impl Host for Test {
     type Body = Vec<u8>;
+    type Stream = futures::stream::Empty<Result<crate::streamed::Chunk<Vec<u8>>, String>>;
 
     fn bytes(body: &Vec<u8>) -> std::borrow::Cow<'_, [u8]> {
         std::borrow::Cow::Borrowed(body)

@@ -1,27 +1,76 @@
 //! One request through one instance: written into the plugin, its task started and polled until
-//! it answers, and dropped inside the plugin however the dispatch ends (an answer, a fault, a
-//! timeout or a client gone: dropping the future).
+//! it answers. The task is dropped inside the plugin however the dispatch ends (an answer, a
+//! fault, a timeout or a client gone: dropping the future), unless its answer streams or it
+//! goes on working after it: then the [`Task`] is handed on with the answer.
 
 use super::calls::{self, call};
-use super::read::{self, Frame};
+use super::read::{Frame, Piece};
+use super::task::{BodyOf, Task};
 use super::{Guest, Instance};
 use crate::fault::Fault;
-use valor_abi::PENDING;
+use crate::frame::FrameHead;
+use std::ops::Deref;
 
-/// Runs `request` (a request at `depth` plugin-to-plugin hops) through the instance, and reads
-/// its response.
-pub async fn dispatch<I: Instance>(
-    instance: &I,
-    request: &I::Request,
+/// What a plugin's task answered.
+pub enum Answer<P>
+where
+    P: Deref,
+    P::Target: Instance,
+{
+    /// A whole answer; `after` holds the task if it goes on working after it (until `DONE`).
+    Whole {
+        /// The answer.
+        frame: Frame<BodyOf<P>>,
+        /// The task, if it goes on working.
+        after: Option<Task<P>>,
+    },
+    /// The status and headers of an answer whose body the task goes on producing.
+    Streamed {
+        /// The status and headers.
+        head: FrameHead,
+        /// The task, polled for each chunk.
+        body: Task<P>,
+    },
+}
+
+impl<P> std::fmt::Debug for Answer<P>
+where
+    P: Deref,
+    P::Target: Instance,
+    BodyOf<P>: std::fmt::Debug,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Answer::Whole { frame, after } => f
+                .debug_struct("Whole")
+                .field("frame", frame)
+                .field("continues", &after.is_some())
+                .finish(),
+            Answer::Streamed { head, .. } => {
+                f.debug_struct("Streamed").field("head", head).finish()
+            }
+        }
+    }
+}
+
+/// Runs `request` (a request at `depth` plugin-to-plugin hops) through the instance `instance`
+/// points to, and reads its answer.
+pub async fn dispatch<P>(
+    instance: P,
+    request: &<P::Target as Instance>::Request,
     depth: u32,
-) -> Result<Frame<I::Body>, Fault> {
-    let task = {
+) -> Result<Answer<P>, Fault>
+where
+    P: Deref,
+    P::Target: Instance,
+{
+    let id = {
         let mut guest = instance.enter();
         if guest.table(|table| table.is_broken()) {
             // Another request broke it a moment ago: this one never ran.
             return Err(Fault::Lost { replayable: true });
         }
-        let len = I::Guest::request_len(request);
+        let len = <P::Target as Instance>::Guest::request_len(request);
         let ptr = calls::alloc(&mut guest, len, depth)?;
         guest
             .write_request(ptr, request)
@@ -30,61 +79,15 @@ pub async fn dispatch<I: Instance>(
         guest.table(|table| table.task_started(depth));
         task
     };
-    let task = TaskGuard {
-        instance,
-        task,
-        depth,
-    };
-    // Whether the task was woken (`None` before its first poll).
-    let mut woken: Option<bool> = None;
-    loop {
-        let waiting = {
-            let mut guest = instance.enter();
-            // Woken, another task may have broken the instance before this one is polled again
-            // (several woken in one turn of the event loop): this one did not fail, it is lost.
-            if let Some(woken) = woken {
-                if !woken || guest.table(|table| table.is_broken()) {
-                    let replayable = !guest.table(|table| table.had_effects(task.task));
-                    return Err(Fault::Lost { replayable });
-                }
-            }
-            let frame = call(&mut guest, depth, task.task, |guest| guest.poll(task.task))?;
-            if let Some(fault) = guest.table(|table| table.broken().cloned()) {
-                return Err(fault); // broken by one of its imports during the poll
-            }
-            if guest.over_memory_cap() {
-                return Err(guest.table(|table| table.break_down(Fault::OutOfMemory)));
-            }
-            // Polling may have woken other tasks (a channel between requests, say).
-            calls::wake_woken(&mut guest)?;
-            if frame != u64::from(PENDING) {
-                let max_body_bytes = guest.table(|table| table.max_body_bytes);
-                return read::read(&mut guest, frame, max_body_bytes);
-            }
-            guest.table(|table| table.wait(task.task))
-        };
-        // The instance is left before waiting: other requests run on it meanwhile.
-        woken = Some(waiting.await.is_ok());
-    }
-}
-
-/// Drops the plugin's task when its dispatch ends, however it ends.
-struct TaskGuard<'a, I: Instance> {
-    instance: &'a I,
-    task: u32,
-    depth: u32,
-}
-
-impl<I: Instance> Drop for TaskGuard<'_, I> {
-    fn drop(&mut self) {
-        let mut guest = self.instance.enter();
-        let (task, depth) = (self.task, self.depth);
-        let broken = guest.table(|table| {
-            table.task_ended(task, depth);
-            table.is_broken()
-        });
-        if !broken {
-            let _ = call(&mut guest, depth, 0, |guest| guest.drop_task(task));
-        }
+    let task = Task::new(instance, id, depth);
+    match task.next().await? {
+        Piece::Whole { frame, continues } => Ok(Answer::Whole {
+            frame,
+            after: continues.then_some(task),
+        }),
+        Piece::Head(head) => Ok(Answer::Streamed { head, body: task }),
+        _ => Err(Fault::BadFrame(
+            "the first frame of a task is a CHUNK, END or DONE".into(),
+        )),
     }
 }

@@ -2,7 +2,7 @@
 //! not: each host reads the exports its own way (a JavaScript object, wasmtime's typed
 //! functions, a shared library's symbols), and every refusal reads the same.
 
-use valor_abi::{exports, ABI_VERSION, IMPORT_MODULE};
+use valor_abi::{exports, ABI_VERSION, IMPORT_MODULE, OLDEST_ABI_VERSION};
 
 /// A module without `valor_abi_version`.
 pub fn not_a_plugin() -> String {
@@ -21,12 +21,13 @@ pub fn version_failed(error: &str) -> String {
 /// Accepts the ABI version a plugin was built for (as its host reads it: a number, written as
 /// JavaScript writes it in the browser), or says what to do.
 pub fn check_version(version: Option<u32>, shown: &str) -> Result<(), String> {
-    if version == Some(ABI_VERSION) {
+    if version.is_some_and(|version| (OLDEST_ABI_VERSION..=ABI_VERSION).contains(&version)) {
         return Ok(());
     }
     Err(format!(
         "the plugin was built for Valor plugin ABI version {shown}, but this runtime speaks \
-         version {ABI_VERSION}: rebuild it with a vlugin release for ABI version {ABI_VERSION}"
+         versions {OLDEST_ABI_VERSION} and {ABI_VERSION}: rebuild it with a vlugin release for \
+         ABI version {ABI_VERSION}"
     ))
 }
 

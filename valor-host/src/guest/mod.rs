@@ -23,13 +23,15 @@ pub mod exports;
 pub mod imports;
 pub mod read;
 mod table;
+pub mod task;
 #[cfg(test)]
 mod tests;
 
-pub use dispatch::dispatch;
-pub use read::Frame;
+pub use dispatch::{dispatch, Answer};
+pub use read::{Frame, Piece};
 use table::Started;
 pub use table::Table;
+pub use task::Task;
 
 use crate::fault::Fault;
 
@@ -101,6 +103,9 @@ pub trait Instance {
 
     /// Enters the instance for one step.
     fn enter(&self) -> Self::Guest<'_>;
+
+    /// The length of a body (or chunk) read out of the plugin.
+    fn body_len(body: &Self::Body) -> u64;
 }
 
 /// Why `len` bytes at `ptr` cannot be read or written.

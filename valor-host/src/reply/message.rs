@@ -8,8 +8,10 @@ use crate::error::DispatchError;
 use crate::frame::FrameHead;
 use crate::guest::Frame;
 use crate::registry::Answer;
+use crate::streamed::Chunk;
+use futures::{Stream, StreamExt};
 use std::borrow::Cow;
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 use std::ops::Range;
 
 /// What replies are made of on one host: a plugin's body as the host reads it, and where the
@@ -17,6 +19,8 @@ use std::ops::Range;
 pub trait Host {
     /// A plugin's body, as the host read it out of plugin memory (`guest::Frame::body`).
     type Body: Debug;
+    /// A streamed body: the chunks of [`streamed::body`](crate::streamed::body), boxed.
+    type Stream: Stream<Item = Result<Chunk<Self::Body>, String>> + Unpin;
 
     /// `body`'s bytes.
     fn bytes(body: &Self::Body) -> Cow<'_, [u8]>;
@@ -27,22 +31,51 @@ pub trait Host {
 }
 
 /// What a reply carries.
-#[derive(Debug)]
-pub enum Body<B> {
+pub enum Body<B, S> {
     /// The host's own bytes (a text, the registry's answer).
     Bytes(Vec<u8>),
     /// A plugin's.
     Frame(B),
+    /// A plugin's, streamed.
+    Stream(S),
+}
+
+impl<B: Debug, S> Debug for Body<B, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Bytes(bytes) => f.debug_tuple("Bytes").field(bytes).finish(),
+            Body::Frame(body) => f.debug_tuple("Frame").field(body).finish(),
+            Body::Stream(_) => f.write_str("Stream"),
+        }
+    }
 }
 
 /// A status, headers and a body, on their way out.
-#[derive(Debug)]
 pub struct Reply<H: Host> {
     status: u16,
     /// The bytes `headers` point into.
     bytes: Vec<u8>,
     headers: Vec<(Range<usize>, Range<usize>)>,
-    body: Body<H::Body>,
+    body: Body<H::Body, H::Stream>,
+}
+
+impl<H: Host> Debug for Reply<H> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let headers: Vec<_> = self
+            .headers()
+            .map(|(name, value)| {
+                (
+                    String::from_utf8_lossy(name),
+                    String::from_utf8_lossy(value),
+                )
+            })
+            .collect();
+        f.debug_struct("Reply")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body", &self.body)
+            .finish()
+    }
 }
 
 impl<H: Host> Reply<H> {
@@ -105,6 +138,22 @@ impl<H: Host> Reply<H> {
         }
     }
 
+    /// A plugin's streamed answer: its status and headers, and its body's chunks.
+    pub fn streamed(head: FrameHead, body: H::Stream) -> Self {
+        let FrameHead {
+            status,
+            bytes,
+            headers,
+            ..
+        } = head;
+        Self {
+            status,
+            bytes,
+            headers,
+            body: Body::Stream(body),
+        }
+    }
+
     /// The registry's answer.
     pub fn from_answer(answer: Answer) -> Self {
         let mut reply = Self::new(answer.status);
@@ -145,7 +194,7 @@ impl<H: Host> Reply<H> {
 
     /// The body to send: none for a status that carries none (a plugin's is dropped rather
     /// than refused).
-    pub fn into_sent_body(self) -> Body<H::Body> {
+    pub fn into_sent_body(self) -> Body<H::Body, H::Stream> {
         match self.body {
             _ if has_null_body(self.status) => Body::Bytes(Vec::new()),
             body => body,
@@ -171,11 +220,26 @@ impl<H: Host> Reply<H> {
     }
 
     /// The reply in the plugin ABI's encoding (`valor_abi::codec`), for a plugin that fetched
-    /// another.
+    /// another. A streamed body is read whole first, up to `max_body_bytes` (the answering
+    /// plugin's): past it, or if it ends early, the answer is the 502 saying so, for `tag`'s
+    /// plugin.
+    pub async fn into_abi(mut self, max_body_bytes: u32, tag: Option<Tag<'_>>) -> Vec<u8> {
+        if let Body::Stream(stream) = &mut self.body {
+            match collect::<H>(stream, max_body_bytes).await {
+                Ok(bytes) => self.body = Body::Bytes(bytes),
+                Err(reason) => return Self::error(&unsendable(tag, reason), tag).to_abi(),
+            }
+        }
+        self.to_abi()
+    }
+
+    /// The reply in the plugin ABI's encoding, for a plugin that fetched another: its body
+    /// must not be streamed (see [`Reply::into_abi`]).
     pub fn to_abi(&self) -> Vec<u8> {
         let body = match &self.body {
             Body::Bytes(bytes) => Cow::Borrowed(bytes.as_slice()),
             Body::Frame(body) => H::bytes(body),
+            Body::Stream(_) => Cow::Borrowed(&[][..]),
         };
         let headers: Vec<(&[u8], &[u8])> = self.headers().collect();
         valor_abi::codec::encode_response_parts(self.status, &headers, &body)
@@ -196,6 +260,24 @@ impl<H: Host> Reply<H> {
         };
         checked(self).or_else(|reason| checked(Self::error(&unsendable(tag, reason), tag)))
     }
+}
+
+/// A streamed body read whole, up to `max_body_bytes`, or why it could not be.
+async fn collect<H: Host>(stream: &mut H::Stream, max_body_bytes: u32) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk? {
+            Chunk::Plugin(body) => bytes.extend_from_slice(&H::bytes(&body)),
+            Chunk::Host(comment) => bytes.extend_from_slice(&comment),
+        }
+        if bytes.len() as u64 > u64::from(max_body_bytes) {
+            return Err(format!(
+                "its streamed answer to another plugin is over {max_body_bytes} bytes (its \
+                 entry's max_body_bytes)"
+            ));
+        }
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
