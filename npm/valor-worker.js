@@ -134,9 +134,9 @@
       Promise.resolve(answer).then(settle, (error) => settle(failure(error)));
     }));
     // The runtime's answer; if the runtime traps while answering at once, a 500.
-    const answerOrFailure = (booted, { request, clientId }) => {
+    const answerOrFailure = (booted, event) => {
       try {
-        return booted.answer(request, clientId);
+        return booted.answer(event.request, event.clientId, event);
       } catch (error) {
         crashed(error);
         return failure(error);

@@ -11,7 +11,6 @@ use crate::reply::{self, Reply};
 use crate::storage::Storage;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
-use http_body_util::Full;
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 use valor_host::error::DispatchError;
@@ -166,7 +165,7 @@ impl App {
             Some(files) if !claimed && self.route(&path).is_none() => {
                 files.serve(request.method(), &path).await
             }
-            _ => self.answer(peer, request).await.map(files::boxed),
+            _ => self.answer(peer, request).await,
         }
     }
 
@@ -175,7 +174,7 @@ impl App {
         &self,
         peer: SocketAddr,
         request: http::Request<B>,
-    ) -> http::Response<Full<Bytes>>
+    ) -> http::Response<files::Body>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,
@@ -282,9 +281,9 @@ impl LocalDispatch<Vec<u8>> for App {
                 Local::Plugin(plugin, request) => async move {
                     let safe = valor_host::life::is_safe(request.method().as_str());
                     let encoded = valor_abi::codec::encode_request(&request);
-                    plugin::respond(&plugin, &encoded, safe, depth)
-                        .await
-                        .to_abi()
+                    let reply = plugin::respond(&plugin, &encoded, safe, depth).await;
+                    let max_body_bytes = plugin.spec().max_body_bytes;
+                    reply.into_abi(max_body_bytes, Some(plugin.tag())).await
                 }
                 .boxed(),
             },

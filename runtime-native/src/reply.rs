@@ -2,13 +2,16 @@
 //! read out of its memory, turned into an HTTP response for a client. Server errors are logged
 //! through `tracing`.
 
+use crate::files;
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
 use http::header::{HeaderName, HeaderValue};
-use http_body_util::Full;
+use http_body_util::{BodyExt, StreamBody};
 use std::borrow::Cow;
 use valor_host::error::DispatchError;
 use valor_host::reply::{self, Body};
 pub use valor_host::reply::{Tag, PLUGIN_HEADER};
+use valor_host::streamed::Chunk;
 
 /// The server's replies.
 #[derive(Debug)]
@@ -16,6 +19,7 @@ pub enum Server {}
 
 impl reply::Host for Server {
     type Body = Vec<u8>;
+    type Stream = BoxStream<'static, Result<Chunk<Vec<u8>>, String>>;
 
     fn bytes(body: &Vec<u8>) -> Cow<'_, [u8]> {
         Cow::Borrowed(body)
@@ -31,14 +35,14 @@ pub type Reply = reply::Reply<Server>;
 
 /// The response for a client: the reply, or a 500 saying why HTTP cannot carry it (a header
 /// name or value HTTP forbids, a status outside 200 to 599, as the browser host allows).
-pub fn into_http(reply: Reply, tag: Option<Tag>) -> http::Response<Full<Bytes>> {
+pub fn into_http(reply: Reply, tag: Option<Tag>) -> http::Response<files::Body> {
     reply
         .into_response(tag, try_into_http)
         .expect("a plain-text 500 is always a response")
 }
 
-fn try_into_http(reply: Reply) -> Result<http::Response<Full<Bytes>>, String> {
-    let mut response = http::Response::new(Full::default());
+fn try_into_http(reply: Reply) -> Result<http::Response<files::Body>, String> {
+    let mut response = http::Response::new(files::full(Bytes::new()));
     *response.status_mut() =
         http::StatusCode::from_u16(reply.status()).map_err(|e| e.to_string())?;
     let headers = response.headers_mut();
@@ -49,10 +53,21 @@ fn try_into_http(reply: Reply) -> Result<http::Response<Full<Bytes>>, String> {
             .map_err(|_| format!("invalid value for header {name}"))?;
         headers.append(name, value);
     }
-    *response.body_mut() = Full::new(match reply.into_sent_body() {
-        Body::Bytes(bytes) | Body::Frame(bytes) => Bytes::from(bytes),
-    });
+    *response.body_mut() = match reply.into_sent_body() {
+        Body::Bytes(bytes) | Body::Frame(bytes) => files::full(bytes),
+        Body::Stream(chunks) => streamed(chunks),
+    };
     Ok(response)
+}
+
+/// A streamed body: each chunk pulled from the plugin when the connection is ready for it. One
+/// that ends early is an error, so hyper ends the chunked body without its last chunk.
+fn streamed(chunks: BoxStream<'static, Result<Chunk<Vec<u8>>, String>>) -> files::Body {
+    let frames = chunks.map(|chunk| match chunk {
+        Ok(Chunk::Plugin(bytes) | Chunk::Host(bytes)) => Ok(http_body::Frame::data(bytes.into())),
+        Err(reason) => Err(std::io::Error::other(reason)),
+    });
+    StreamBody::new(frames).boxed_unsync()
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ pub const DEFAULT_CACHE: &str = "valor";
 ///
 /// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl, cacheName, manifestResponse,
 /// meterUrl)`,
-/// then for each fetch event `runtime.answer(request, event.clientId)`, synchronous: the
+/// then for each fetch event `runtime.answer(request, event.clientId, event)`, synchronous: the
 /// response (or a promise of it, when it is not ready at once) to pass to `respondWith`, or
 /// `undefined` for a request that is not for a plugin nor the registry.
 #[wasm_bindgen]
@@ -167,8 +167,15 @@ impl Runtime {
 
     /// Answers a request as sw.js has it answered: `None` if it is not for a plugin nor the
     /// registry (the network answers it), else the response, or a promise of it when it is not
-    /// ready at once. Never fails: errors become responses with their status.
-    pub fn answer(&self, request: web_sys::Request, client_id: Option<String>) -> Option<JsValue> {
+    /// ready at once. Never fails: errors become responses with their status. `event`, the
+    /// request's fetch event, holds the worker while a streamed answer is read or a plugin
+    /// works on after its answer (`waitUntil`).
+    pub fn answer(
+        &self,
+        request: web_sys::Request,
+        client_id: Option<String>,
+        event: Option<web_sys::ExtendableEvent>,
+    ) -> Option<JsValue> {
         let app = Rc::clone(&self.app);
         match self.app.target_of(&request)? {
             Target::Registry => Some(
@@ -184,9 +191,9 @@ impl Runtime {
             Target::Mount(Mounted::Invalid(error), _) => {
                 Some(into_web(Reply::error(&error, None), None).into())
             }
-            Target::Mount(Mounted::Plugin(plugin), relative_uri) => {
-                Some(at_once_or_later(respond(plugin, relative_uri, request)))
-            }
+            Target::Mount(Mounted::Plugin(plugin), relative_uri) => Some(at_once_or_later(
+                respond(plugin, relative_uri, request, event),
+            )),
         }
     }
 }
@@ -264,12 +271,17 @@ impl Runtime {
         })
     }
 
-    /// JavaScript: `runtime.answer(request, clientId) -> Response | Promise<Response> |
+    /// JavaScript: `runtime.answer(request, clientId, event?) -> Response | Promise<Response> |
     /// undefined`, for each fetch event (see [`Runtime::answer`]). `clientId` is the event's:
     /// the registry answers only the app's pages.
     #[wasm_bindgen(js_name = answer)]
-    pub fn answer_js(&self, request: web_sys::Request, client_id: Option<String>) -> JsValue {
-        self.answer(request, client_id)
+    pub fn answer_js(
+        &self,
+        request: web_sys::Request,
+        client_id: Option<String>,
+        event: Option<web_sys::ExtendableEvent>,
+    ) -> JsValue {
+        self.answer(request, client_id, event)
             .unwrap_or(JsValue::UNDEFINED)
     }
 }
@@ -369,10 +381,18 @@ async fn respond(
     plugin: Rc<Plugin>,
     relative_uri: String,
     request: web_sys::Request,
+    event: Option<web_sys::ExtendableEvent>,
 ) -> web_sys::Response {
     let limit = plugin.spec().max_body_bytes;
     let reply = match inbound::read(&request, &relative_uri, limit).await {
-        Ok(frame) => plugin::respond(&plugin, &frame, 0, Some(&request)).await,
+        Ok(frame) => {
+            let event = event.as_ref();
+            let page = plugin::Page {
+                request: &request,
+                event,
+            };
+            plugin::respond(&plugin, &frame, 0, Some(page)).await
+        }
         Err(unreadable) => {
             let error = unreadable.into_error(plugin.name(), limit);
             Reply::error(&error, Some(plugin.tag()))
@@ -420,8 +440,12 @@ impl LocalDispatch<vlugin::Body> for App {
                 Local::Refused(reply) => async move { reply }.boxed_local(),
                 Local::Plugin(plugin, request) => {
                     let frame = RequestFrame::from_http(&request);
-                    async move { plugin::respond(&plugin, &frame, depth, None).await.to_abi() }
-                        .boxed_local()
+                    async move {
+                        let reply = plugin::respond(&plugin, &frame, depth, None).await;
+                        let max_body_bytes = plugin.spec().max_body_bytes;
+                        reply.into_abi(max_body_bytes, Some(plugin.tag())).await
+                    }
+                    .boxed_local()
                 }
             },
         )

@@ -3,10 +3,12 @@
 //! turned into a web `Response` in one step. Server errors are logged to the console.
 
 use crate::sys;
+use futures::stream::{LocalBoxStream, StreamExt};
 use std::borrow::Cow;
 use valor_host::error::DispatchError;
 use valor_host::reply::{self, Body};
-use wasm_bindgen::JsCast;
+use valor_host::streamed::Chunk;
+use wasm_bindgen::{JsCast, JsValue};
 
 pub use valor_host::reply::{Tag, PLUGIN_HEADER};
 
@@ -17,6 +19,7 @@ pub enum Worker {}
 
 impl reply::Host for Worker {
     type Body = js_sys::Uint8Array;
+    type Stream = LocalBoxStream<'static, Result<Chunk<js_sys::Uint8Array>, String>>;
 
     fn bytes(body: &js_sys::Uint8Array) -> Cow<'_, [u8]> {
         Cow::Owned(body.to_vec())
@@ -48,9 +51,26 @@ fn to_web(reply: Reply) -> Result<web_sys::Response, String> {
         Body::Bytes(bytes) if bytes.is_empty() => None,
         Body::Bytes(bytes) => Some(sys::copy_to_js(&bytes)),
         Body::Frame(bytes) => Some(bytes),
+        Body::Stream(chunks) => {
+            let stream = readable(chunks);
+            return web_sys::Response::new_with_opt_readable_stream_and_init(Some(&stream), &init)
+                .map_err(|e| sys::describe(&e));
+        }
     };
     web_sys::Response::new_with_opt_js_u8_array_and_init(body.as_ref(), &init)
         .map_err(|e| sys::describe(&e))
+}
+
+/// A streamed body as a web `ReadableStream`: each chunk pulled from the plugin when the page
+/// reads (its `pull`), the plugin's task dropped when the page cancels it, and a body that ends
+/// early errored with the reason (a page's `read()` rejects).
+fn readable(chunks: <Worker as reply::Host>::Stream) -> web_sys::ReadableStream {
+    let chunks = chunks.map(|chunk| match chunk {
+        Ok(Chunk::Plugin(bytes)) => Ok(JsValue::from(bytes)),
+        Ok(Chunk::Host(bytes)) => Ok(JsValue::from(sys::copy_to_js(&bytes))),
+        Err(reason) => Err(JsValue::from(js_sys::Error::new(&reason))),
+    });
+    wasm_streams::ReadableStream::from_stream(chunks).into_raw()
 }
 
 /// The `ResponseInit` dictionary, as JSON: built in Rust and parsed by the engine in one call,

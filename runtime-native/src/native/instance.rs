@@ -8,13 +8,17 @@
 
 use super::imports::{self, Context};
 use super::library::{Exports, Library};
+use super::thread;
 use crate::host::PluginContext;
+use crate::plugin;
 use crate::reply::Reply;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use valor_abi::exports;
 use valor_host::fault::Fault;
-use valor_host::guest::{self, Address, Instance as _};
+use valor_host::guest::{self, Address, Answer, Instance as _};
+use valor_host::manifest::PluginSpec;
+use valor_host::streamed::{self, Limits};
 
 /// A bound, initialised instance of a native plugin.
 pub struct NativeInstance {
@@ -74,11 +78,16 @@ impl NativeInstance {
 
     /// Runs one request (encoded) through the plugin, on its thread, and copies its response
     /// out. Dropping the future cancels the request: its task is dropped inside the plugin.
-    pub async fn dispatch(self: &Arc<Self>, request: &[u8], depth: u32) -> Result<Reply, Fault> {
-        let (this, request) = (Arc::clone(self), request.to_vec());
+    pub async fn dispatch(
+        self: &Arc<Self>,
+        request: &[u8],
+        depth: u32,
+        spec: &PluginSpec,
+    ) -> Result<Reply, Fault> {
+        let (this, request, spec) = (Arc::clone(self), request.to_vec(), spec.clone());
         let dispatch = async move {
-            let frame = guest::dispatch(&*this, &request[..], depth).await?;
-            Ok(Reply::from_frame(frame))
+            let answer = guest::dispatch(Arc::clone(&this), &request[..], depth).await?;
+            Ok(Self::reply(answer, &spec))
         };
         if self.library.thread.is_current() {
             // A plugin fetching itself: already on its thread.
@@ -86,6 +95,31 @@ impl NativeInstance {
         }
         let answer = self.library.thread.run(dispatch).await;
         answer.unwrap_or(Err(Fault::Lost { replayable: true }))
+    }
+
+    /// The reply for `answer`, made on the plugin's thread. Every later call into the plugin
+    /// must be made there too: a streamed body's chunks are pulled on the thread and handed
+    /// over one at a time (so the client still paces the plugin), and work after the answer
+    /// runs there.
+    fn reply(answer: Answer<Arc<Self>>, spec: &PluginSpec) -> Reply {
+        match answer {
+            Answer::Whole { frame, after } => {
+                if let Some(task) = after {
+                    plugin::keep(task, Limits::of(spec));
+                }
+                Reply::from_frame(frame)
+            }
+            Answer::Streamed { head, body } => {
+                let event_stream = streamed::is_event_stream(&head);
+                let limits = Limits::of(spec);
+                let after = limits.clone();
+                let (sleep, log) = (plugin::sleep, plugin::log);
+                let chunks = streamed::body(body, event_stream, limits, sleep, log, |task| {
+                    plugin::keep(task, after)
+                });
+                Reply::streamed(head, thread::pump(chunks))
+            }
+        }
     }
 
     /// `valor_native_bind` with this instance's table.
@@ -137,6 +171,10 @@ impl guest::Instance for NativeInstance {
     type Request = [u8];
     type Body = Vec<u8>;
     type Guest<'a> = Entered<'a>;
+
+    fn body_len(body: &Vec<u8>) -> u64 {
+        body.len() as u64
+    }
 
     fn enter(&self) -> Entered<'_> {
         Entered {

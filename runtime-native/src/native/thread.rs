@@ -6,6 +6,8 @@
 //! operations it starts, whose results are delivered from there.
 
 use futures::future::BoxFuture;
+use futures::stream::{BoxStream, Stream, StreamExt};
+use futures::SinkExt;
 use std::future::Future;
 use std::thread::ThreadId;
 use tokio::runtime::{Builder, Handle};
@@ -74,6 +76,29 @@ impl PluginThread {
             }
         })
     }
+}
+
+/// Pulls `items` on the current thread (a plugin's), one at a time as the returned stream,
+/// which any thread may read, is read: one item is pulled ahead of its reader. Dropping the
+/// returned stream drops `items` here.
+pub fn pump<T: Send + 'static>(
+    items: impl Stream<Item = T> + Send + 'static,
+) -> BoxStream<'static, T> {
+    let (mut sender, receiver) = futures::channel::mpsc::channel(0);
+    let pulling = Aborting(tokio::spawn(async move {
+        let mut items = std::pin::pin!(items);
+        while let Some(item) = items.next().await {
+            if sender.send(item).await.is_err() {
+                break; // the reader is gone
+            }
+        }
+    }));
+    receiver
+        .map(move |item| {
+            let _pulling = &pulling;
+            item
+        })
+        .boxed()
 }
 
 impl Drop for PluginThread {

@@ -12,7 +12,6 @@
 use super::memory_cap::MemoryCap;
 use crate::host::operations::Deliver;
 use crate::host::PluginContext;
-use crate::reply::Reply;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use valor_abi::exports;
 pub use valor_host::fault::Fault;
@@ -136,13 +135,6 @@ impl Instance {
     pub fn is_broken(&self) -> bool {
         self.lock().data().table.is_broken()
     }
-
-    /// Runs one request (encoded) through the plugin, and copies its response out. Dropping
-    /// the future cancels the request: its task is dropped inside the plugin.
-    pub async fn dispatch(&self, request: &[u8], depth: u32) -> Result<Reply, Fault> {
-        let frame = guest::dispatch(self, request, depth).await?;
-        Ok(Reply::from_frame(frame))
-    }
 }
 
 /// The instance, locked for one step of the protocol.
@@ -155,6 +147,10 @@ impl guest::Instance for Instance {
     type Request = [u8];
     type Body = Vec<u8>;
     type Guest<'a> = Entered<'a>;
+
+    fn body_len(body: &Vec<u8>) -> u64 {
+        body.len() as u64
+    }
 
     fn enter(&self) -> Entered<'_> {
         Entered {

@@ -4,6 +4,7 @@
 //! [`Loader`]: reading, checking and compiling its module (or loading its native library), and
 //! creating wasmtime instances or native ones.
 
+mod answer;
 mod imports;
 mod instance;
 mod load;
@@ -19,9 +20,12 @@ use load::Code;
 pub use modules::{Modules, ScriptEngineSource};
 use std::sync::Arc;
 use std::time::Duration;
+use valor_host::guest;
 use valor_host::instances::{Breakable, Instances};
 use valor_host::manifest::PluginSpec;
 use valor_host::plugin::Load;
+
+pub use answer::{keep, log, sleep};
 
 /// The compiled module (or library) and its instances. Each is created on its first request,
 /// and again after it broke.
@@ -54,10 +58,18 @@ impl Live {
         }
     }
 
-    async fn dispatch(&self, request: &[u8], depth: u32) -> Result<Reply, Fault> {
+    async fn dispatch(
+        &self,
+        request: &[u8],
+        depth: u32,
+        spec: &PluginSpec,
+    ) -> Result<Reply, Fault> {
         match self {
-            Live::Wasm(instance) => instance.dispatch(request, depth).await,
-            Live::Native(instance) => instance.dispatch(request, depth).await,
+            Live::Wasm(instance) => {
+                let answer = guest::dispatch(Arc::clone(instance), request, depth).await?;
+                Ok(answer::reply(answer, spec))
+            }
+            Live::Native(instance) => instance.dispatch(request, depth, spec).await,
         }
     }
 }
@@ -110,7 +122,8 @@ pub fn new(
 /// The reply of `plugin` to one request (encoded, its URI relative to the mount), tagged; a
 /// failure becomes its error reply. `depth` counts plugin-to-plugin hops.
 pub async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
-    let run = |instance: Live| async move { instance.dispatch(request, depth).await };
+    let spec = plugin.spec();
+    let run = |instance: Live| async move { instance.dispatch(request, depth, spec).await };
     let deadline = tokio::time::sleep(Duration::from_millis(plugin.spec().timeout_ms.into()));
     let answer = plugin.answer(safe, depth, run, deadline).await;
     Reply::tagged(answer, plugin.tag())

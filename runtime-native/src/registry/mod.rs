@@ -12,7 +12,6 @@ use crate::reply::{self, Reply};
 use crate::source;
 use crate::storage::Storage;
 use bytes::Bytes;
-use http_body_util::Full;
 use std::net::SocketAddr;
 use url::Url;
 use valor_host::error::Unreadable;
@@ -68,7 +67,7 @@ impl Registry {
         origin: &str,
         peer: SocketAddr,
         request: http::Request<B>,
-    ) -> http::Response<Full<Bytes>>
+    ) -> http::Response<crate::files::Body>
     where
         B: http_body::Body<Data = Bytes>,
         B::Error: Into<BoxError>,

@@ -7,7 +7,6 @@
 use crate::host::PluginContext;
 use crate::inbound::RequestFrame;
 use crate::meter;
-use crate::reply::Reply;
 use crate::sys::{self, PluginExports};
 use js_sys::WebAssembly;
 use std::any::Any;
@@ -15,7 +14,7 @@ use std::cell::{OnceCell, RefCell};
 use std::rc::{Rc, Weak};
 use valor_abi as abi;
 pub use valor_host::fault::Fault;
-use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Table};
+use valor_host::guest::{self, exports as checks, out_of_bounds, Address, Answer, Table};
 use wasm_bindgen::prelude::*;
 
 /// The state an instance shares with its imports and its host operations.
@@ -175,6 +174,10 @@ impl guest::Instance for State {
     fn enter(&self) -> &State {
         self
     }
+
+    fn body_len(body: &js_sys::Uint8Array) -> u64 {
+        body.length().into()
+    }
 }
 
 /// An address the plugin gave or was given: a wasm32 one always fits in 32 bits.
@@ -314,9 +317,12 @@ impl Instance {
     /// Runs one request through the plugin: encoded request in, its response out (the body
     /// copied out of plugin memory while the frame is live). Dropping the future cancels the
     /// request: its task is dropped inside the plugin.
-    pub async fn dispatch(&self, request: &RequestFrame, depth: u32) -> Result<Reply, Fault> {
-        let frame = guest::dispatch(&*self.state, request, depth).await?;
-        Ok(Reply::from_frame(frame))
+    pub async fn dispatch(
+        &self,
+        request: &RequestFrame,
+        depth: u32,
+    ) -> Result<Answer<Rc<State>>, Fault> {
+        guest::dispatch(Rc::clone(&self.state), request, depth).await
     }
 }
 

@@ -4,6 +4,7 @@
 //! instantiating it, and a page's abort signal.
 
 mod abort;
+mod answer;
 mod imports;
 mod instance;
 mod load;
@@ -58,21 +59,30 @@ pub fn new(spec: PluginSpec, context: PluginContext, modules: Rc<Modules>) -> Pl
     Plugin::new(spec, Loader { context, modules })
 }
 
+/// A page's request, as a plugin answers it.
+pub struct Page<'a> {
+    /// The request, whose abort signal cancels the plugin's task.
+    pub request: &'a web_sys::Request,
+    /// Its fetch event, which holds the worker while the answer streams or the plugin works on
+    /// after it (none where the caller has no event: a test).
+    pub event: Option<&'a web_sys::ExtendableEvent>,
+}
+
 /// Answers one request with `plugin` (its URI relative to the plugin's prefix), tagged with the
 /// plugin's name; failures become their error replies. `depth` counts plugin-to-plugin hops,
-/// and `page` is the page's request, whose abort signal cancels this one, if any.
+/// and `page` is the page's request, if any.
 pub async fn respond(
     plugin: &Plugin,
     request: &RequestFrame,
     depth: u32,
-    page: Option<&web_sys::Request>,
+    page: Option<Page<'_>>,
 ) -> Reply {
     let run = |instance: Rc<Instance>| async move { instance.dispatch(request, depth).await };
     let deadline = timer::sleep(f64::from(plugin.spec().timeout_ms));
     let answer = plugin.answer(request.is_safe(), depth, run, deadline);
-    let aborted = match page {
-        // (Not `page.clone()`: that is `Request.clone()`, a copy of the request.)
-        Some(page) => Either::Left(abort::aborted(Clone::clone(page))),
+    let aborted = match &page {
+        // (Not `request.clone()`: that is `Request.clone()`, a copy of the request.)
+        Some(page) => Either::Left(abort::aborted(Clone::clone(page.request))),
         None => Either::Right(future::pending()),
     };
     // Dropping `answer` drops the task inside the plugin. It is polled first: most handlers
@@ -82,7 +92,9 @@ pub async fn respond(
         Either::Left((answer, _)) => answer,
         Either::Right(_) => Err(DispatchError::Aborted),
     };
-    Reply::tagged(answer, plugin.tag())
+    let event = page.and_then(|page| page.event);
+    let reply = answer.map(|answer| answer::reply(answer, plugin.spec(), event));
+    Reply::tagged(reply, plugin.tag())
 }
 
 impl Load for Loader {

@@ -51,7 +51,7 @@ pub async fn send(runtime: &valor_runtime::Runtime, request: web_sys::Request) -
 pub async fn respond(runtime: &valor_runtime::Runtime, request: web_sys::Request) -> JsValue {
     let url = request.url();
     let answer = runtime
-        .answer(request, None)
+        .answer(request, None, None)
         .unwrap_or_else(|| panic!("the runtime does not answer {url}"));
     match answer.dyn_into::<js_sys::Promise>() {
         Ok(promise) => JsFuture::from(promise).await.expect("answers never reject"),
@@ -62,7 +62,7 @@ pub async fn respond(runtime: &valor_runtime::Runtime, request: web_sys::Request
 /// Whether the runtime answers requests to `url` (rather than leave them to the network).
 pub fn answers(runtime: &valor_runtime::Runtime, url: &str) -> bool {
     let request = web_sys::Request::new_with_str(url).unwrap();
-    runtime.answer(request, None).is_some()
+    runtime.answer(request, None, None).is_some()
 }
 
 /// A GET through the runtime.
