@@ -83,8 +83,11 @@ pub fn read_piece<G: Guest>(
             Ok(Piece::Whole { frame, continues })
         }
         kind::HEAD => {
-            let head = read_response(guest, start, rest, &first[5..], 0)?.head;
-            flagged(Piece::Head(head))
+            let frame = read_response(guest, start, rest, &first[5..], max_body_bytes)?;
+            if !frame.head.body.is_empty() {
+                return Err(Fault::BadFrame("a HEAD frame carries a body".into()));
+            }
+            flagged(Piece::Head(frame.head))
         }
         kind::CHUNK if rest == 0 => Err(Fault::BadFrame("an empty CHUNK".into())),
         kind::CHUNK if rest > max_body_bytes => Err(Fault::TooLarge(rest)),
