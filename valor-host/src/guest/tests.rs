@@ -2,7 +2,13 @@
 //! request asks of it, whose imports (the core's, [`super::imports`]) use the operation table
 //! during calls as a real one does.
 
+mod after;
+mod answers;
+mod frames;
 mod imports;
+mod reader;
+mod steps;
+mod streams;
 
 use super::imports::{self as import, Operation};
 use super::{calls, Address, Answer, Frame, Guest, Instance, Table};
@@ -17,10 +23,11 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use steps::Step;
 use valor_abi::{codec, outcome};
 
 /// What a request asks the fake plugin to do when its task is first polled.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Act {
     /// Answer 200 with the request's own bytes as the body.
     Answer,
@@ -33,6 +40,8 @@ enum Act {
     Trap,
     /// Answer with a frame whose length says `n` bytes.
     Frame(u32),
+    /// One step per poll, in order (frames of ABI 4, say); polled once more, the fake panics.
+    Steps(Vec<Step>),
 }
 
 #[derive(Default)]
@@ -49,6 +58,8 @@ struct Fake {
     /// Results delivered through `valor_complete`.
     completed: Vec<(u32, Vec<u8>)>,
     dropped: Vec<u32>,
+    /// How many times each task was polled.
+    polls: HashMap<u32, usize>,
     /// What the imports spawned, in order.
     spawned: Vec<(u32, Operation)>,
     /// How many deliveries of refusals the imports scheduled.
@@ -217,7 +228,7 @@ impl Guest for &FakeInstance {
 
     fn start(&mut self, ptr: Address, len: u32) -> Result<u32, Fault> {
         let bytes = self.read(ptr, len);
-        let act = self.acts.borrow()[&bytes];
+        let act = self.acts.borrow()[&bytes].clone();
         let mut plugin = self.plugin.borrow_mut();
         plugin.next_task += 1;
         let task = plugin.next_task;
@@ -226,9 +237,16 @@ impl Guest for &FakeInstance {
     }
 
     fn poll(&mut self, task: u32) -> Result<Address, Fault> {
-        self.plugin.borrow_mut().polling = task;
+        let polled = {
+            let mut plugin = self.plugin.borrow_mut();
+            plugin.polling = task;
+            let polls = plugin.polls.entry(task).or_default();
+            *polls += 1;
+            *polls - 1
+        };
         let (act, waiting) = self.plugin.borrow().tasks[&task].clone();
-        if !waiting.is_empty() {
+        // (A scripted task takes its next step, whatever it waited on.)
+        if !waiting.is_empty() && !matches!(act, Act::Steps(_)) {
             let done = self
                 .plugin
                 .borrow()
@@ -250,6 +268,10 @@ impl Guest for &FakeInstance {
                 let ops = (0..n).map(|_| self.import_start(false)).collect();
                 self.plugin.borrow_mut().tasks.get_mut(&task).unwrap().1 = ops;
                 Ok(0)
+            }
+            Act::Steps(steps) => {
+                let step = steps.get(polled);
+                self.step(task, step.expect("a task polled after its last step"))
             }
             Act::Fetch => {
                 let op = self.import_start(true);
@@ -324,6 +346,32 @@ impl Guest for &FakeInstance {
 }
 
 impl FakeInstance {
+    /// Takes `step`, the one of `task` for this poll.
+    fn step(&self, task: u32, step: &Step) -> Result<Address, Fault> {
+        match step {
+            Step::Frame(bytes) => Ok(self.put(bytes)),
+            Step::Pending => {
+                let op = self.import_start(false);
+                self.plugin.borrow_mut().tasks.get_mut(&task).unwrap().1 = vec![op];
+                Ok(0)
+            }
+            Step::Fail(fault) => Err(fault.clone()),
+        }
+    }
+
+    /// Copies `bytes` to the end of plugin memory; their address.
+    fn put(&self, bytes: &[u8]) -> Address {
+        let mut plugin = self.plugin.borrow_mut();
+        let at = plugin.memory.len();
+        plugin.memory.extend_from_slice(bytes);
+        at as Address
+    }
+
+    /// How many times `task` was polled.
+    fn polls(&self, task: u32) -> usize {
+        self.plugin.borrow().polls.get(&task).copied().unwrap_or(0)
+    }
+
     /// Writes a response frame into plugin memory; its address.
     fn answer(&self, status: u16, body: &[u8]) -> Address {
         let encoded = codec::encode_response_parts(status, &[(b"a", b"b")], body);
