@@ -1,6 +1,10 @@
-use std::fmt;
+mod stream;
 
-/// The body of a [`Request`](crate::Request) or [`Response`](crate::Response): bytes, complete.
+use std::fmt;
+pub(crate) use stream::BodyStream;
+
+/// The body of a [`Request`](crate::Request) or [`Response`](crate::Response): bytes, complete,
+/// or for a response a stream of them ([`Body::from_stream`]).
 ///
 /// # Examples
 /// ```
@@ -12,79 +16,143 @@ use std::fmt;
 /// let value: serde_json::Value = body.json().unwrap();
 /// assert_eq!(value["n"], 1);
 /// ```
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Body(Vec<u8>);
+///
+/// **A streamed body** holds no bytes yet: they are produced after the answer's status and
+/// headers are sent. So its [`as_bytes`](Body::as_bytes) is empty (and `len`, `text`,
+/// `into_bytes` say as much), a clone of it is an empty body of bytes (a stream is produced
+/// once), and it equals only itself. [`is_streamed`](Body::is_streamed) tells it apart.
+#[derive(Default)]
+pub struct Body(Inner);
+
+enum Inner {
+    Bytes(Vec<u8>),
+    Stream(BodyStream),
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Self::Bytes(Vec::new())
+    }
+}
 
 impl Body {
     /// An empty body.
     pub const fn empty() -> Self {
-        Self(Vec::new())
+        Self(Inner::Bytes(Vec::new()))
     }
 
-    /// The bytes of the body.
+    /// The bytes of the body (none for a streamed body).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.0
+        match &self.0 {
+            Inner::Bytes(bytes) => bytes,
+            Inner::Stream(_) => &[],
+        }
     }
 
-    /// Takes the bytes out of the body.
+    /// Takes the bytes out of the body (none for a streamed body).
     pub fn into_bytes(self) -> Vec<u8> {
-        self.0
+        match self.0 {
+            Inner::Bytes(bytes) => bytes,
+            Inner::Stream(_) => Vec::new(),
+        }
     }
 
-    /// Length in bytes.
+    /// Length in bytes (0 for a streamed body).
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.as_bytes().len()
     }
 
-    /// Whether the body has no bytes.
+    /// Whether the body has no bytes (true of a streamed body).
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.as_bytes().is_empty()
+    }
+
+    /// Whether the body is streamed ([`Body::from_stream`]).
+    pub fn is_streamed(&self) -> bool {
+        matches!(self.0, Inner::Stream(_))
     }
 
     /// The body as UTF-8 text.
     pub fn text(&self) -> Result<&str, std::str::Utf8Error> {
-        std::str::from_utf8(&self.0)
+        std::str::from_utf8(self.as_bytes())
     }
 
     /// The body parsed as JSON.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.0)
+        serde_json::from_slice(self.as_bytes())
+    }
+
+    /// Takes the stream out of a streamed body, leaving it empty.
+    pub(crate) fn take_stream(&mut self) -> Option<BodyStream> {
+        match &self.0 {
+            Inner::Stream(_) => match std::mem::take(&mut self.0) {
+                Inner::Stream(stream) => Some(stream),
+                Inner::Bytes(_) => None,
+            },
+            Inner::Bytes(_) => None,
+        }
     }
 }
 
+impl Clone for Body {
+    /// A copy of the bytes; of a streamed body, an empty body (see [`Body`]).
+    fn clone(&self) -> Self {
+        match &self.0 {
+            Inner::Bytes(bytes) => Self(Inner::Bytes(bytes.clone())),
+            Inner::Stream(_) => Self::empty(),
+        }
+    }
+}
+
+impl PartialEq for Body {
+    /// Bodies of bytes are equal when their bytes are; a streamed body equals only itself.
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (Inner::Stream(a), Inner::Stream(b)) => a.is(b),
+            (Inner::Stream(_), _) | (_, Inner::Stream(_)) => false,
+            _ => self.as_bytes() == other.as_bytes(),
+        }
+    }
+}
+
+impl Eq for Body {}
+
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Body({} bytes)", self.0.len())
+        match &self.0 {
+            Inner::Stream(_) => f.write_str("Body(streamed)"),
+            _ => write!(f, "Body({} bytes)", self.len()),
+        }
     }
 }
 
 impl AsRef<[u8]> for Body {
     fn as_ref(&self) -> &[u8] {
-        &self.0
+        self.as_bytes()
     }
 }
 
 impl From<Vec<u8>> for Body {
     fn from(bytes: Vec<u8>) -> Self {
-        Self(bytes)
+        Self(Inner::Bytes(bytes))
     }
 }
 
 impl From<&[u8]> for Body {
     fn from(bytes: &[u8]) -> Self {
-        Self(bytes.to_vec())
+        Self::from(bytes.to_vec())
     }
 }
 
 impl From<String> for Body {
     fn from(text: String) -> Self {
-        Self(text.into_bytes())
+        Self::from(text.into_bytes())
     }
 }
 
 impl From<&str> for Body {
     fn from(text: &str) -> Self {
-        Self(text.as_bytes().to_vec())
+        Self::from(text.as_bytes())
     }
 }
 

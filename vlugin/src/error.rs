@@ -1,4 +1,4 @@
-use crate::response::{encoded_text, text};
+use crate::response::{encoded_text, text, Answer};
 use crate::{http, kv, IntoResponse, Response, StatusCode};
 
 /// What can go wrong in a handler: the host API's failures, and answers a handler gives up with.
@@ -133,11 +133,12 @@ impl IntoResponse for Error {
         response
     }
 
-    fn __encode(self) -> Vec<u8> {
+    fn __encode(self) -> Answer {
         match self.retry_after() {
             Some(_) => valor_abi::codec::encode_response(&self.into_response()),
             None => encoded_text(self.status(), &self.to_string()),
         }
+        .into()
     }
 }
 

@@ -1,4 +1,4 @@
-use crate::response::{encoded_text, ok, text};
+use crate::response::{encoded_text, ok, text, Answer};
 use crate::{IntoResponse, Response};
 use http::header::{HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
@@ -38,11 +38,12 @@ impl<T: Serialize> IntoResponse for Json<T> {
         }
     }
 
-    fn __encode(self) -> Vec<u8> {
+    fn __encode(self) -> Answer {
         match serde_json::to_vec(&self.0) {
             Ok(bytes) => ok(Some(JSON), &bytes),
             Err(error) => encoded_text(StatusCode::INTERNAL_SERVER_ERROR, &error_message(&error)),
         }
+        .into()
     }
 }
 

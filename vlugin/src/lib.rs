@@ -37,9 +37,11 @@ mod request;
 mod response;
 mod router;
 mod site;
+pub mod sse;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod test;
 mod time;
+mod wait_until;
 
 /// What `#[vlugin]` expands to; not a public API.
 #[doc(hidden)]
@@ -65,6 +67,7 @@ pub use serde;
 pub use site::{mount, origin, url_for};
 pub use time::{now, sleep};
 pub use vlugin_macros::vlugin;
+pub use wait_until::wait_until;
 
 /// The request a handler receives. Its URI is relative to the plugin's mount point: a plugin
 /// mounted at `/api/hello` sees `/api/hello/x?y=1` as `/x?y=1`.
@@ -83,8 +86,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub mod prelude {
     pub use crate::{
         config, fetch, fill_random, header, http, kv, log, mount, now, origin, serde, sleep,
-        url_for, vlugin, Body, Error, HeaderName, IntoResponse, Json, Method, Params, Redirect,
-        Request, RequestExt, Response, Router, StatusCode,
+        url_for, vlugin, wait_until, Body, Error, HeaderName, IntoResponse, Json, Method, Params,
+        Redirect, Request, RequestExt, Response, Router, StatusCode,
     };
 }
 

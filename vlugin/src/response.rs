@@ -1,3 +1,4 @@
+use crate::body::BodyStream;
 use crate::{Body, Response};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::StatusCode;
@@ -76,11 +77,41 @@ pub trait IntoResponse {
     /// status, a content type and a body write it without building an `http::Response`: a plugin
     /// that returns only those then links no `HeaderMap` code.
     #[doc(hidden)]
-    fn __encode(self) -> Vec<u8>
+    fn __encode(self) -> Answer
     where
         Self: Sized,
     {
-        codec::encode_response(&self.into_response())
+        let mut response = self.into_response();
+        let body = response.body_mut().take_stream();
+        Answer {
+            encoded: codec::encode_response(&response),
+            body,
+        }
+    }
+}
+
+/// A handler's answer as the executor takes it: the encoded response (of a streamed body, its
+/// status and headers, with an empty body), and the body's stream if it is streamed.
+#[doc(hidden)]
+pub struct Answer {
+    pub(crate) encoded: Vec<u8>,
+    pub(crate) body: Option<BodyStream>,
+}
+
+impl Answer {
+    /// The encoded response (for tests of the encodings).
+    pub fn encoded(&self) -> &[u8] {
+        &self.encoded
+    }
+}
+
+impl From<Vec<u8>> for Answer {
+    /// A whole answer, already encoded.
+    fn from(encoded: Vec<u8>) -> Self {
+        Self {
+            encoded,
+            body: None,
+        }
     }
 }
 
@@ -133,8 +164,8 @@ impl IntoResponse for &'static str {
         with_content_type(self, TEXT)
     }
 
-    fn __encode(self) -> Vec<u8> {
-        ok(Some(TEXT), self.as_bytes())
+    fn __encode(self) -> Answer {
+        ok(Some(TEXT), self.as_bytes()).into()
     }
 }
 
@@ -143,8 +174,8 @@ impl IntoResponse for String {
         with_content_type(self, TEXT)
     }
 
-    fn __encode(self) -> Vec<u8> {
-        ok(Some(TEXT), self.as_bytes())
+    fn __encode(self) -> Answer {
+        ok(Some(TEXT), self.as_bytes()).into()
     }
 }
 
@@ -153,8 +184,8 @@ impl IntoResponse for Vec<u8> {
         with_content_type(self, BYTES)
     }
 
-    fn __encode(self) -> Vec<u8> {
-        ok(Some(BYTES), &self)
+    fn __encode(self) -> Answer {
+        ok(Some(BYTES), &self).into()
     }
 }
 
@@ -163,8 +194,8 @@ impl IntoResponse for &'static [u8] {
         with_content_type(self, BYTES)
     }
 
-    fn __encode(self) -> Vec<u8> {
-        ok(Some(BYTES), self)
+    fn __encode(self) -> Answer {
+        ok(Some(BYTES), self).into()
     }
 }
 
@@ -173,8 +204,11 @@ impl IntoResponse for Body {
         Response::new(self)
     }
 
-    fn __encode(self) -> Vec<u8> {
-        ok(None, self.as_bytes())
+    fn __encode(mut self) -> Answer {
+        Answer {
+            encoded: ok(None, self.as_bytes()),
+            body: self.take_stream(),
+        }
     }
 }
 
@@ -183,8 +217,8 @@ impl IntoResponse for () {
         Response::new(Body::empty())
     }
 
-    fn __encode(self) -> Vec<u8> {
-        ok(None, b"")
+    fn __encode(self) -> Answer {
+        ok(None, b"").into()
     }
 }
 
@@ -193,8 +227,8 @@ impl IntoResponse for StatusCode {
         (self, ()).into_response()
     }
 
-    fn __encode(self) -> Vec<u8> {
-        encode_plain(self, None, b"")
+    fn __encode(self) -> Answer {
+        encode_plain(self, None, b"").into()
     }
 }
 
@@ -206,11 +240,11 @@ impl<T: IntoResponse> IntoResponse for (StatusCode, T) {
         response
     }
 
-    fn __encode(self) -> Vec<u8> {
+    fn __encode(self) -> Answer {
         let (status, inner) = self;
-        let mut encoded = inner.__encode();
-        codec::set_response_status(&mut encoded, status.as_u16());
-        encoded
+        let mut answer = inner.__encode();
+        codec::set_response_status(&mut answer.encoded, status.as_u16());
+        answer
     }
 }
 
@@ -228,16 +262,16 @@ impl<T: IntoResponse, E: IntoResponse> IntoResponse for Result<T, E> {
         }
     }
 
-    fn __encode(self) -> Vec<u8> {
+    fn __encode(self) -> Answer {
         match self {
             Ok(value) => value.__encode(),
             Err(error) => {
-                let mut encoded = error.__encode();
-                if !is_error(encoded_status(&encoded)) {
+                let mut answer = error.__encode();
+                if !is_error(encoded_status(&answer.encoded)) {
                     let status = StatusCode::INTERNAL_SERVER_ERROR.as_u16();
-                    codec::set_response_status(&mut encoded, status);
+                    codec::set_response_status(&mut answer.encoded, status);
                 }
-                encoded
+                answer
             }
         }
     }

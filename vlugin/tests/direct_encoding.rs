@@ -7,7 +7,7 @@ use vlugin::{Body, IntoResponse, Json, StatusCode};
 
 fn assert_same_encoding<T: IntoResponse + Clone>(answer: T) {
     let built = encode_response(&answer.clone().into_response());
-    assert_eq!(answer.__encode(), built);
+    assert_eq!(answer.__encode().encoded(), built);
 }
 
 #[derive(Clone, Serialize)]
@@ -35,7 +35,9 @@ fn every_kind_of_answer_encodes_as_its_response() {
     assert_same_encoding(Err::<&str, _>((StatusCode::NOT_FOUND, "missing")));
     assert_same_encoding(Err::<&str, _>(StatusCode::OK));
     assert_eq!(
-        Err::<&str, _>(vlugin::Error::new(StatusCode::CONFLICT, "taken")).__encode(),
+        Err::<&str, _>(vlugin::Error::new(StatusCode::CONFLICT, "taken"))
+            .__encode()
+            .encoded(),
         encode_response(
             &Err::<&str, _>(vlugin::Error::new(StatusCode::CONFLICT, "taken")).into_response()
         )

@@ -3,11 +3,12 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod bound;
+pub(crate) mod going;
 pub(crate) mod host;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub(crate) mod ops;
-mod tasks;
+pub(crate) mod tasks;
 
 use crate::response::encoded_text;
 use crate::{IntoResponse, Request};
@@ -166,7 +167,8 @@ where
     spawn(Request::default(), handler)
 }
 
-fn spawn<H, F>(request: Request, handler: H) -> u32
+/// Starts `handler` on `request` as a task: what `valor_start` does once it has the request.
+pub(crate) fn spawn<H, F>(request: Request, handler: H) -> u32
 where
     H: FnOnce(Request) -> F,
     F: Future + 'static,
@@ -176,7 +178,7 @@ where
     tasks::spawn(Box::pin(async move { future.await.__encode() }))
 }
 
-/// `valor_poll`: the address of the task's response frame, or null while it is pending.
+/// `valor_poll`: the address of the task's next frame, or null while it is pending.
 pub fn poll(task: u32) -> *const u8 {
     tasks::poll(task)
 }

@@ -5,7 +5,7 @@
 //! the imports go to the test host.
 
 use super::bound::{host, set_host};
-use super::{ops, tasks};
+use super::{going, ops, tasks};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 pub use valor_abi::native::Host;
 
@@ -26,6 +26,7 @@ pub unsafe fn bind(host: *const Host) {
     set_host(None);
     let reset = catch_unwind(|| {
         tasks::reset();
+        going::reset();
         ops::reset();
     });
     set_host(Some(table));

@@ -26,9 +26,11 @@
 //! [`Installed`] guard is dropped. Without one, the host API fails with an error saying so.
 
 pub(crate) mod answers;
+mod serve;
 
 use crate::{Body, IntoResponse, Request};
 use answers::{FetchStub, State};
+pub use serve::{serve, Frame, Served};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;

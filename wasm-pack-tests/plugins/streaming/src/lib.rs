@@ -1,0 +1,172 @@
+//! Streamed answers, server-sent events and work after the answer (ABI 4), for the conformance
+//! and browser tests. Its routes:
+//!
+//! - `GET /sse?n=N&gap=MS`: N events (`id: i`, `event: tick`, `data: {"i":i,"at":MS_NOW}`),
+//!   one every MS ms (the first at once), then the end.
+//! - `GET /bytes?mib=N&chunk=BYTES`: N MiB where byte k is `k % 251`, in chunks of BYTES
+//!   (65,536 by default), as fast as the reader takes them; made chunk by chunk.
+//! - `GET /count?id=X&gap=MS`: endless, the line `tick i\n` every MS ms (50 by default); each
+//!   chunk stores its i under kv key `produced:X` first. `GET /produced?id=X` answers it: a
+//!   reader that goes away stops the producer, so it stops growing.
+//! - `GET /fail?after=K`: K chunks `chunk i\n`, then the error "the producer failed on
+//!   purpose" (an END with that reason).
+//! - `GET /sse-fail`: two events, then that error (an SSE comment, then the END).
+//! - `GET /after?id=X&ms=MS`: answers `accepted` at once, and after the answer
+//!   (`wait_until`) sleeps MS ms and stores `done` under kv key `after:X`;
+//!   `GET /after-status?id=X` answers it, or 404.
+use futures_util::stream::{self, StreamExt};
+use serde::Deserialize;
+use std::time::{Duration, UNIX_EPOCH};
+use vlugin::prelude::*;
+use vlugin::sse::{Event, Sse};
+
+const FAILURE: &str = "the producer failed on purpose";
+
+#[vlugin]
+async fn streaming(req: Request) -> Response {
+    Router::new()
+        .get("/sse", sse)
+        .get("/bytes", bytes)
+        .get("/count", count)
+        .get("/produced", |req, _| stored(req, "produced"))
+        .get("/fail", fail)
+        .get("/sse-fail", |_, _| async { sse_fail() })
+        .get("/after", after)
+        .get("/after-status", |req, _| stored(req, "after"))
+        .handle(req)
+        .await
+}
+
+#[derive(Deserialize)]
+struct Ticks {
+    n: u32,
+    #[serde(default)]
+    gap: u64,
+}
+
+async fn sse(req: Request, _: Params) -> vlugin::Result<impl IntoResponse> {
+    let Ticks { n, gap } = req.query()?;
+    let events = stream::unfold(0, move |i| async move {
+        if i == n {
+            return None;
+        }
+        if i > 0 {
+            sleep(Duration::from_millis(gap)).await;
+        }
+        Some((Ok::<_, Error>(tick(i)), i + 1))
+    });
+    Ok(Sse::new(events))
+}
+
+fn tick(i: u32) -> Event {
+    let at = now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_millis();
+    Event::default()
+        .id(i.to_string())
+        .event("tick")
+        .data(format!(r#"{{"i":{i},"at":{at}}}"#))
+}
+
+#[derive(Deserialize)]
+struct Bytes {
+    mib: u64,
+    #[serde(default = "default_chunk")]
+    chunk: u64,
+}
+
+fn default_chunk() -> u64 {
+    65_536
+}
+
+async fn bytes(req: Request, _: Params) -> vlugin::Result<impl IntoResponse> {
+    let Bytes { mib, chunk } = req.query()?;
+    let (total, chunk) = (mib << 20, chunk.max(1));
+    let chunks = stream::iter((0..total).step_by(chunk as usize)).map(move |start| {
+        let bytes: Vec<u8> = (start..total.min(start + chunk))
+            .map(|k| (k % 251) as u8)
+            .collect();
+        Ok::<_, Error>(bytes)
+    });
+    let octets = [(header::CONTENT_TYPE, "application/octet-stream")];
+    Ok((octets, Body::from_stream(chunks)))
+}
+
+#[derive(Deserialize)]
+struct Count {
+    id: String,
+    #[serde(default = "default_gap")]
+    gap: u64,
+}
+
+fn default_gap() -> u64 {
+    50
+}
+
+async fn count(req: Request, _: Params) -> vlugin::Result<Body> {
+    let Count { id, gap } = req.query()?;
+    let key = format!("produced:{id}");
+    let lines = stream::unfold(0u64, move |i| {
+        let key = key.clone();
+        async move {
+            sleep(Duration::from_millis(gap)).await;
+            let stored = kv::set(&key, i.to_string()).await;
+            Some((stored.map(|()| format!("tick {i}\n")), i + 1))
+        }
+    });
+    Ok(Body::from_stream(lines))
+}
+
+#[derive(Deserialize)]
+struct Id {
+    id: String,
+}
+
+/// The value stored under `{prefix}:{id}`, or 404.
+async fn stored(req: Request, prefix: &str) -> vlugin::Result<Vec<u8>> {
+    let Id { id } = req.query()?;
+    let key = format!("{prefix}:{id}");
+    kv::get(&key)
+        .await?
+        .ok_or_else(|| Error::new(StatusCode::NOT_FOUND, format!("nothing under {key}")))
+}
+
+#[derive(Deserialize)]
+struct Fail {
+    after: u32,
+}
+
+async fn fail(req: Request, _: Params) -> vlugin::Result<Body> {
+    let Fail { after } = req.query()?;
+    let chunks = stream::iter(0..=after).map(move |i| match i < after {
+        true => Ok(format!("chunk {i}\n")),
+        false => Err(FAILURE),
+    });
+    Ok(Body::from_stream(chunks))
+}
+
+fn sse_fail() -> impl IntoResponse {
+    let events = stream::iter(0..3).map(|i| match i < 2 {
+        true => Ok(tick(i)),
+        false => Err(FAILURE),
+    });
+    Sse::new(events)
+}
+
+#[derive(Deserialize)]
+struct After {
+    id: String,
+    ms: u64,
+}
+
+async fn after(req: Request, _: Params) -> vlugin::Result<&'static str> {
+    let After { id, ms } = req.query()?;
+    wait_until(async move {
+        sleep(Duration::from_millis(ms)).await;
+        if let Err(error) = kv::set(&format!("after:{id}"), "done").await {
+            log::error!("after:{id} was not stored: {error}");
+        }
+    });
+    Ok("accepted")
+}
