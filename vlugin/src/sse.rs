@@ -37,9 +37,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// An answer of server-sent events: each `Ok` item of the stream is sent as it comes, and the
-/// stream's end ends the answer. An `Err` ends it early: its text is sent as a comment
-/// (`: REASON`), then the body ends with that reason (the host logs it, and adds its own
-/// comment).
+/// stream's end ends the answer. An `Err` ends it early with its text as the reason: the host
+/// logs it and sends it as the stream's last comment (`: valor: ...`, PROTOCOL.md section
+/// 17.3), after which a page's `EventSource` reconnects.
 ///
 /// Its `content-type` is `text/event-stream` and its `cache-control` `no-cache`; as any
 /// answer, it may be given a status or more headers (`(headers, Sse::new(events))`).
@@ -77,7 +77,6 @@ where
             events: Box::pin(self.events),
             keep_alive: self.keep_alive,
             timer: None,
-            failed: None,
         });
         let mut response = Response::new(body);
         let headers = response.headers_mut();
@@ -87,15 +86,12 @@ where
     }
 }
 
-/// The body of an [`Sse`]: the events as text, keep-alive comments, and an error's comment
-/// before its end.
+/// The body of an [`Sse`]: the events as text, and keep-alive comments.
 struct EventBody<S> {
     events: Pin<Box<S>>,
     keep_alive: Option<Duration>,
     /// The keep-alive timer, from the last event on.
     timer: Option<Pin<Box<dyn Future<Output = ()>>>>,
-    /// The reason of an `Err` whose comment was sent: the body ends with it next.
-    failed: Option<String>,
 }
 
 impl<S, E> Stream for EventBody<S>
@@ -106,20 +102,12 @@ where
     type Item = Result<String, String>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(reason) = self.failed.take() {
-            return Poll::Ready(Some(Err(reason)));
-        }
         match self.events.as_mut().poll_next(cx) {
             Poll::Ready(Some(Ok(event))) => {
                 self.timer = None;
                 Poll::Ready(Some(Ok(event.to_string())))
             }
-            Poll::Ready(Some(Err(error))) => {
-                let reason = error.to_string();
-                let comment = Event::default().comment(&reason).to_string();
-                self.failed = Some(reason);
-                Poll::Ready(Some(Ok(comment)))
-            }
+            Poll::Ready(Some(Err(error))) => Poll::Ready(Some(Err(error.to_string()))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => self.poll_keep_alive(cx),
         }

@@ -9,6 +9,8 @@ pub(crate) mod host;
 pub mod native;
 pub(crate) mod ops;
 pub(crate) mod tasks;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests;
 
 use crate::response::encoded_text;
 use crate::{IntoResponse, Request};

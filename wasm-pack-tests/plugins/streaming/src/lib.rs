@@ -10,7 +10,8 @@
 //!   reader that goes away stops the producer, so it stops growing.
 //! - `GET /fail?after=K`: K chunks `chunk i\n`, then the error "the producer failed on
 //!   purpose" (an END with that reason).
-//! - `GET /sse-fail`: two events, then that error (an SSE comment, then the END).
+//! - `GET /sse-fail`: two events, then that error (an END with that reason, which the host
+//!   sends as a last comment).
 //! - `GET /after?id=X&ms=MS`: answers `accepted` at once, and after the answer
 //!   (`wait_until`) sleeps MS ms and stores `done` under kv key `after:X`;
 //!   `GET /after-status?id=X` answers it, or 404.
@@ -19,6 +20,9 @@ use serde::Deserialize;
 use std::time::{Duration, UNIX_EPOCH};
 use vlugin::prelude::*;
 use vlugin::sse::{Event, Sse};
+
+#[cfg(all(test, not(target_arch = "wasm32")))] // the test host is native-only
+mod tests;
 
 const FAILURE: &str = "the producer failed on purpose";
 
@@ -83,14 +87,32 @@ fn default_chunk() -> u64 {
 async fn bytes(req: Request, _: Params) -> vlugin::Result<impl IntoResponse> {
     let Bytes { mib, chunk } = req.query()?;
     let (total, chunk) = (mib << 20, chunk.max(1));
-    let chunks = stream::iter((0..total).step_by(chunk as usize)).map(move |start| {
-        let bytes: Vec<u8> = (start..total.min(start + chunk))
-            .map(|k| (k % 251) as u8)
-            .collect();
-        Ok::<_, Error>(bytes)
-    });
+    let chunks = stream::iter((0..total).step_by(chunk as usize))
+        .map(move |start| Ok::<_, Error>(bytes_from(start, total.min(start + chunk))));
     let octets = [(header::CONTENT_TYPE, "application/octet-stream")];
     Ok((octets, Body::from_stream(chunks)))
+}
+
+/// Bytes `start..end` of the body, byte k being `k % 251`: copied from one period of it.
+fn bytes_from(start: u64, end: u64) -> Vec<u8> {
+    const PERIOD: [u8; 251] = {
+        let mut period = [0; 251];
+        let mut k = 0;
+        while k < 251 {
+            period[k] = k as u8;
+            k += 1;
+        }
+        period
+    };
+    let len = (end - start) as usize;
+    let mut bytes = Vec::with_capacity(len);
+    let mut k = (start % 251) as usize;
+    while bytes.len() < len {
+        let take = (251 - k).min(len - bytes.len());
+        bytes.extend_from_slice(&PERIOD[k..k + take]);
+        k = 0;
+    }
+    bytes
 }
 
 #[derive(Deserialize)]
@@ -123,13 +145,17 @@ struct Id {
     id: String,
 }
 
-/// The value stored under `{prefix}:{id}`, or 404.
-async fn stored(req: Request, prefix: &str) -> vlugin::Result<Vec<u8>> {
+/// The text stored under `{prefix}:{id}`, or 404.
+async fn stored(req: Request, prefix: &str) -> vlugin::Result<String> {
     let Id { id } = req.query()?;
     let key = format!("{prefix}:{id}");
-    kv::get(&key)
-        .await?
-        .ok_or_else(|| Error::new(StatusCode::NOT_FOUND, format!("nothing under {key}")))
+    match kv::get(&key).await? {
+        Some(value) => Ok(String::from_utf8_lossy(&value).into_owned()),
+        None => Err(Error::new(
+            StatusCode::NOT_FOUND,
+            format!("nothing under {key}"),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
