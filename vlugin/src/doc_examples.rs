@@ -12,3 +12,7 @@ pub struct GuideWritingAPlugin;
 /// The book: Reference, "The host API".
 #[doc = include_str!("../../docs/src/reference/host-api.md")]
 pub struct ReferenceHostApi;
+
+/// The book: Guide, "Streaming, server-sent events and work after the answer".
+#[doc = include_str!("../../docs/src/guide/streaming.md")]
+pub struct GuideStreaming;
