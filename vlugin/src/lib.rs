@@ -16,6 +16,10 @@
 //! plain `fn`; it takes a [`Request`] and returns anything that implements [`IntoResponse`].
 //! A panic in the handler becomes a 500 response carrying the panic message.
 //!
+//! An answer may also be streamed ([`Body::from_stream`], and server-sent events with [`sse`]),
+//! each chunk produced when the body's reader asks for it, and a handler may go on working after
+//! its answer ([`wait_until`]); the book's "Streaming" page tells how.
+//!
 //! Plugins reach the world only through this crate's host API, which keeps them portable:
 //! [`fetch`] (outbound HTTP), [`sleep`] and [`now`], [`fill_random`], [`config`], the [`kv`]
 //! store, and the [`log`] facade. Handlers that await them run concurrently: many requests can be

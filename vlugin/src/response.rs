@@ -15,6 +15,8 @@ const BYTES: &str = "application/octet-stream";
 /// | `&'static str`, `String` | 200 | `text/plain; charset=utf-8` |
 /// | `Vec<u8>`, `&'static [u8]` | 200 | `application/octet-stream` |
 /// | [`Body`], `()` | 200 | none |
+/// | [`Body::from_stream`] (a streamed [`Body`]) | 200 | none; its status and headers are sent first, then its chunks |
+/// | [`Sse`](crate::sse::Sse) | 200 | `text/event-stream` (and `cache-control: no-cache`) |
 /// | [`StatusCode`] | that status | none, empty body |
 /// | [`Json<T>`](crate::Json) | 200 | `application/json` |
 /// | `(StatusCode, T)` | that status | as `T` |

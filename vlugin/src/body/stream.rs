@@ -15,7 +15,11 @@ impl Body {
     ///
     /// The answer's status and headers go first; then the stream is polled only when the
     /// reader wants more, so a producer never runs ahead of its reader. Empty items are
-    /// skipped. A reader that goes away drops the stream (and what it awaits).
+    /// skipped, and each item must stay within the plugin's `max_body_bytes`. A reader that
+    /// goes away drops the stream (and what it awaits).
+    ///
+    /// A streamed body is for answers: a request sent with [`fetch`](crate::fetch) sends the
+    /// bytes of its body, and a streamed one has none yet.
     ///
     /// # Examples
     /// ```

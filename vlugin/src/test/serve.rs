@@ -47,7 +47,8 @@ pub struct Served {
 /// streamed one): through the plugin's executor, reading the frames it returns. Unlike
 /// [`block_on`](super::block_on), it runs what the handler goes on with after its answer: its
 /// streamed body ([`Served::next_chunk`], [`Served::text`]) and its
-/// [`wait_until`](crate::wait_until) work ([`Served::finish`]).
+/// [`wait_until`](crate::wait_until) work ([`Served::finish`]). (A handler that is a plain
+/// `fn`: `serve(|req| async move { handler(req) }, request)`.)
 ///
 /// ```
 /// use std::convert::Infallible;
