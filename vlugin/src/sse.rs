@@ -2,24 +2,17 @@
 //! `EventSource` (names as axum's `axum::response::sse`).
 //!
 //! ```
-//! use std::convert::Infallible;
+//! use futures_util::stream; // the `futures-util` crate
 //! use std::time::Duration;
 //! use vlugin::prelude::*;
 //! use vlugin::sse::{Event, Sse};
-//! # struct Prices;
-//! # impl futures_core::Stream for Prices {
-//! #     type Item = Result<Event, Infallible>;
-//! #     fn poll_next(
-//! #         self: std::pin::Pin<&mut Self>,
-//! #         _: &mut std::task::Context<'_>,
-//! #     ) -> std::task::Poll<Option<Self::Item>> {
-//! #         std::task::Poll::Ready(None)
-//! #     }
-//! # }
 //!
-//! // `Prices` is any `Stream<Item = Result<Event, E>>`.
-//! async fn prices(_req: Request, _params: Params) -> impl IntoResponse {
-//!     Sse::new(Prices).keep_alive(Duration::from_secs(15))
+//! async fn ticks(_req: Request, _params: Params) -> impl IntoResponse {
+//!     let events = stream::unfold(0, |i| async move {
+//!         sleep(Duration::from_secs(1)).await;
+//!         Some((Ok::<_, Error>(Event::default().data(i.to_string())), i + 1))
+//!     });
+//!     Sse::new(events).keep_alive(Duration::from_secs(15))
 //! }
 //! ```
 

@@ -23,22 +23,12 @@ impl Body {
     ///
     /// # Examples
     /// ```
+    /// use futures_util::stream::{self, StreamExt}; // the `futures-util` crate
     /// use std::convert::Infallible;
     /// use vlugin::prelude::*;
-    /// # struct Lines(u32);
-    /// # impl futures_core::Stream for Lines {
-    /// #     type Item = Result<String, Infallible>;
-    /// #     fn poll_next(
-    /// #         mut self: std::pin::Pin<&mut Self>,
-    /// #         _cx: &mut std::task::Context<'_>,
-    /// #     ) -> std::task::Poll<Option<Self::Item>> {
-    /// #         self.0 += 1;
-    /// #         std::task::Poll::Ready((self.0 <= 3).then(|| Ok(format!("line {}\n", self.0))))
-    /// #     }
-    /// # }
     ///
-    /// // `Lines` is any `Stream<Item = Result<String, Infallible>>`.
-    /// let response = ([(header::CONTENT_TYPE, "text/plain")], Body::from_stream(Lines(0)))
+    /// let lines = stream::iter(1..=3).map(|n| Ok::<_, Infallible>(format!("line {n}\n")));
+    /// let response = ([(header::CONTENT_TYPE, "text/plain")], Body::from_stream(lines))
     ///     .into_response();
     /// assert!(response.body().is_streamed());
     /// ```

@@ -51,25 +51,15 @@ pub struct Served {
 /// `fn`: `serve(|req| async move { handler(req) }, request)`.)
 ///
 /// ```
+/// use futures_util::stream::{self, StreamExt};
 /// use std::convert::Infallible;
 /// use vlugin::prelude::*;
 /// use vlugin::sse::{Event, Sse};
 /// use vlugin::test::{request, serve, Host};
-/// # struct Ticks(u32);
-/// # impl futures_core::Stream for Ticks {
-/// #     type Item = Result<Event, Infallible>;
-/// #     fn poll_next(
-/// #         mut self: std::pin::Pin<&mut Self>,
-/// #         _: &mut std::task::Context<'_>,
-/// #     ) -> std::task::Poll<Option<Self::Item>> {
-/// #         self.0 += 1;
-/// #         std::task::Poll::Ready((self.0 <= 2).then(|| Ok(Event::default().data(self.0.to_string()))))
-/// #     }
-/// # }
 ///
-/// // `Ticks` is a `Stream<Item = Result<Event, Infallible>>` of the events 1 and 2.
 /// async fn ticks(_req: Request) -> impl IntoResponse {
-///     Sse::new(Ticks(0))
+///     let events = stream::iter(1..=2).map(|i| Event::default().data(i.to_string()));
+///     Sse::new(events.map(Ok::<_, Infallible>))
 /// }
 ///
 /// let _host = Host::new().install();
