@@ -68,6 +68,37 @@ window.bench = {
     if (failed) throw new Error(`${failed} sleeping requests failed`);
     return { ms: elapsed, maxInFlight: stats.max_in_flight };
   },
+  // Streamed answers of `mib` MiB where byte k is k % 251 (the streaming plugin's /bytes, and
+  // the floor's), n of them one after another, each read to the end: the median ms from
+  // fetch() to the first chunk read, and MiB/s over all of them. The first and last byte of
+  // every chunk read are checked, and the length, so that a wrong body fails the run.
+  async stream(path, mib, n = 1) {
+    const firstChunkMs = [];
+    let bytes = 0;
+    const start = performance.now();
+    for (let i = 0; i < n; i++) {
+      const begun = performance.now();
+      const response = await fetch(`${path}?mib=${mib}`);
+      if (!response.ok) throw new Error(`${path}: ${response.status}`);
+      const reader = response.body.getReader();
+      let offset = 0;
+      for (let read = await reader.read(); !read.done; read = await reader.read()) {
+        const chunk = read.value;
+        if (!chunk.length) continue;
+        if (offset === 0) firstChunkMs.push(performance.now() - begun);
+        const last = offset + chunk.length - 1;
+        if (chunk[0] !== offset % 251 || chunk[chunk.length - 1] !== last % 251) {
+          throw new Error(`${path}: wrong bytes at ${offset} to ${last}`);
+        }
+        offset += chunk.length;
+      }
+      if (offset !== mib * 1048576) throw new Error(`${path}: ${offset} bytes, not ${mib} MiB`);
+      bytes += offset;
+    }
+    const ms = performance.now() - start;
+    firstChunkMs.sort((a, b) => a - b);
+    return { firstChunkMs: firstChunkMs[Math.floor(n / 2)], ms, mibPerSecond: bytes / 1048576 / (ms / 1000) };
+  },
   // Asks this scope's worker to measure something inside itself (see worker-bench.js).
   inWorker(message) {
     return new Promise((resolve, reject) => {

@@ -3,8 +3,9 @@
 // Every figure is a median over runs; Valor and floor runs alternate.
 //
 //   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile] [--only a,b]
+//                      [--stream-mib 256]
 // --only runs the named measures alone (the keys of the JSON: dispatchHello, coldStart,
-// firstStart, ...).
+// firstStart, ...). --stream-mib: the size of streamThroughput's stream (16 with --runs 1).
 // Needs the apps built by scripts/build.sh (target/bench); scripts/bench.sh does both.
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -17,6 +18,7 @@ const RUNS = Number(option('runs', 5));
 const JSON_OUT = option('json', `${root}target/bench/results.json`);
 const PROFILE = process.argv.includes('--profile');
 const ONLY = option('only', null)?.split(',');
+const STREAM_MIB = Number(option('stream-mib', RUNS > 1 ? 256 : 16));
 const wanted = (key) => !ONLY || ONLY.includes(key);
 
 const origin = await serveBenchApps();
@@ -52,7 +54,9 @@ const HELLO = {
 for (const scope of ['valor', 'floor']) {
   const scripts = scope === 'valor' ? [HELLO.js[1], HELLO.jsFetch[1]] : [];
   await inPage(scope, async (scripts) => {
-    for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats', ...scripts]) await (await fetch(path)).arrayBuffer();
+    for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats', 'api/streaming/bytes?mib=1', ...scripts]) {
+      await (await fetch(path)).arrayBuffer();
+    }
     await (await fetch('api/mirror', { method: 'POST', body: 'x' })).arrayBuffer();
   }, scripts);
 }
@@ -135,6 +139,15 @@ if (wanted('loop')) results.loop = await compare('a loop, stopped by the default
   await (await fetch('api/hostile/fine')).arrayBuffer();
   return { ms };
 }), ['valor']);
+// Streamed answers: the streaming plugin's /bytes (wasm-pack-tests/plugins/streaming) against
+// the floor's own ReadableStream making the same bytes in the same 64 KiB chunks. The first
+// chunk of a 1 MiB stream (the producer is ready at once; median of 20), and a STREAM_MIB MiB
+// stream read to the end.
+const STREAM = 'api/streaming/bytes';
+if (wanted('streamTtfb')) results.streamTtfb = await compare('streamed answer, first chunk', (s) =>
+  inPage(s, (path) => bench.stream(path, 1, 20), STREAM));
+if (wanted('streamThroughput')) results.streamThroughput = await compare(`streamed answer, ${STREAM_MIB} MiB`, async (s) =>
+  ({ ...await inPage(s, ([path, mib]) => bench.stream(path, mib), [STREAM, STREAM_MIB]), mib: STREAM_MIB }));
 
 // JavaScript plugins: hello.js against hello.wasm and the floor.
 if (wanted('jsDispatch')) results.jsDispatch = await compare('in-worker dispatch, JavaScript hello', (v) => {
@@ -245,6 +258,14 @@ function print(r) {
     if (!r[key]) continue;
     const { valor, floor } = r[key];
     row(`${label}: ms (max in flight)`, `${f(valor.ms)} (${valor.maxInFlight})`, `${f(floor.ms)} (${floor.maxInFlight})`, f(floor.ms / valor.ms, 2));
+  }
+  if (r.streamTtfb) {
+    const { valor, floor } = r.streamTtfb;
+    row('streamed answer: ms from fetch() to the first chunk read', f(valor.firstChunkMs, 2), f(floor.firstChunkMs, 2), f(floor.firstChunkMs / valor.firstChunkMs, 2));
+  }
+  if (r.streamThroughput) {
+    const { valor, floor } = r.streamThroughput;
+    row(`streamed answer, ${valor.mib} MiB read to the end: MiB/s (ms)`, `${f(valor.mibPerSecond)} (${f(valor.ms)})`, `${f(floor.mibPerSecond)} (${f(floor.ms)})`, f(valor.mibPerSecond / floor.mibPerSecond, 2));
   }
   if (r.fuel) {
     const fuel = r.fuel.valor;

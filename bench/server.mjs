@@ -3,34 +3,44 @@
 // by wrk on loopback. Every figure is a median over runs; Valor and floor runs alternate.
 //
 //   node bench/server.mjs [--runs 3] [--seconds 5] [--json target/bench/server.json]
+//                         [--stream-mib 256]
 //
 // - throughput and latency: requests/s, p50 and p99, at 1 and at 64 connections;
 // - fuel: the same plugin mounted with "fuel": null (unmetered) beside the metered one;
 // - JavaScript: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
+// - streaming: the streaming plugin's GET /bytes (wasm-pack-tests/plugins/streaming) against the
+//   floor's, streaming the same bytes in the same 64 KiB chunks, read by Node's http client over
+//   one connection: the time to the first bytes, and MiB/s of a --stream-mib MiB stream (256;
+//   16 with --runs 1);
 // - native: hello built as a shared library (`--allow-native-plugins`) beside hello.wasm;
 // - cold start: a fresh server's start, and its first request, which compiles the module (for
 //   hello.js, the engine, then the script is evaluated).
-// Needs target/server/{valor,valor-bench-floor,libhello.so} and www/plugins/hello.wasm
-// (scripts/bench-server.sh builds them) and wrk (scripts/bootstrap.sh installs it). Load generator and server share
-// this machine's cores: ratios, not absolute figures, are what carries to another machine.
+// Needs target/server/{valor,valor-bench-floor,libhello.so}, www/plugins/hello.wasm and
+// target/plugins/streaming.wasm (scripts/bench-server.sh builds them) and wrk
+// (scripts/bootstrap.sh installs it). Load generator and server share this machine's cores:
+// ratios, not absolute figures, are what carries to another machine.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { median, option, root } from './harness.mjs';
+import { oneConnection, readStream } from './read-stream.mjs';
 
 const RUNS = Number(option('runs', 3));
 const SECONDS = Number(option('seconds', 5));
 const JSON_OUT = option('json', `${root}target/bench/server.json`);
 const BODY = 'OK response from a plugin';
+const STREAM_MIB = Number(option('stream-mib', RUNS > 1 ? 256 : 16));
+const MIB = 1 << 20;
 
-// A directory with the manifest, hello.wasm and hello.js: "hello" metered (the defaults),
-// "unmetered" the same module with "fuel": null, "hello-js" the script.
+// A directory with the manifest, hello.wasm, hello.js and streaming.wasm: "hello" metered (the
+// defaults), "unmetered" the same module with "fuel": null, "hello-js" the script.
 const dir = mkdtempSync(join(tmpdir(), 'valor-bench-'));
 mkdirSync(join(dir, 'plugins'));
 copyFileSync(`${root}www/plugins/hello.wasm`, join(dir, 'plugins/hello.wasm'));
 copyFileSync(`${root}bench/plugins/hello.js`, join(dir, 'plugins/hello.js'));
+copyFileSync(`${root}target/plugins/streaming.wasm`, join(dir, 'plugins/streaming.wasm'));
 // hello built natively too (scripts/build-native.sh; this benchmark runs on Linux, hence .so).
 copyFileSync(`${root}target/server/libhello.so`, join(dir, 'plugins/libhello.so'));
 writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
@@ -39,6 +49,7 @@ writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
     { name: 'unmetered', prefix: '/api/unmetered', url: 'plugins/hello.wasm', fuel: null },
     { name: 'hello-js', prefix: '/api/js/hello', url: 'plugins/hello.js' },
     { name: 'hello-native', prefix: '/api/native/hello', url: 'plugins/libhello.so' },
+    { name: 'streaming', prefix: '/api/streaming', url: 'plugins/streaming.wasm' },
   ],
 }));
 
@@ -87,6 +98,29 @@ async function check(url) {
   if (response.status !== 200 || text !== BODY) throw new Error(`${url} answered ${response.status} ${text}`);
 }
 
+// Streamed answers, each target over one connection of its own: per run, the median ms to the
+// first bytes of 20 streams of 1 MiB (the producer is ready at once), then MiB/s reading one
+// of STREAM_MIB MiB to the end; medians over RUNS runs, alternating which target goes first.
+async function compareStreams(targets) {
+  const agents = Object.fromEntries(Object.keys(targets).map((name) => [name, oneConnection()]));
+  const samples = Object.fromEntries(Object.keys(targets).map((name) => [name, { firstMs: [], mibPerSecond: [] }]));
+  for (const [name, url] of Object.entries(targets)) await readStream(`${url}?mib=1`, MIB, agents[name]);
+  for (let run = 0; run < RUNS; run++) {
+    const names = Object.keys(targets);
+    for (const name of run % 2 ? names.reverse() : names) {
+      const firsts = [];
+      for (let i = 0; i < 20; i++) firsts.push((await readStream(`${targets[name]}?mib=1`, MIB, agents[name])).firstMs);
+      samples[name].firstMs.push(median(firsts));
+      const { ms } = await readStream(`${targets[name]}?mib=${STREAM_MIB}`, STREAM_MIB * MIB, agents[name]);
+      samples[name].mibPerSecond.push(STREAM_MIB / (ms / 1000));
+    }
+  }
+  for (const agent of Object.values(agents)) agent.destroy();
+  return Object.fromEntries(Object.entries(samples).map(([name, { firstMs, mibPerSecond }]) => [name, {
+    firstMs: median(firstMs), mibPerSecond: median(mibPerSecond), mib: STREAM_MIB,
+  }]));
+}
+
 // Medians of each field over RUNS runs per target, alternating which goes first.
 function compare(targets, connections) {
   const samples = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
@@ -124,6 +158,8 @@ try {
     results[`js_${connections}`] = compare({ js, rust: targets.valor, floor: targets.floor }, connections);
     process.stderr.write(`  measured: hello.js at ${connections} connection(s)\n`);
   }
+  results.stream = await compareStreams({ valor: `${valor.url}/api/streaming/bytes`, floor: `${floor.url}/bytes` });
+  process.stderr.write('  measured: streamed answers\n');
 } finally {
   await valor.stop();
   await floor.stop();
@@ -168,6 +204,10 @@ for (const connections of [1, 64]) {
 for (const connections of [1, 64]) {
   const { native, wasm } = results[`native_${connections}`];
   rows.push(`hello native, ${connections} connection${connections > 1 ? 's' : ''}: ${f(native.rps)} req/s (p50 ${f(native.p50, 3)} ms, p99 ${f(native.p99, 3)} ms); hello.wasm ${f(wasm.rps)} req/s; ratio ${f(native.rps / wasm.rps, 2)} of hello.wasm`);
+}
+{
+  const { valor: v, floor: fl } = results.stream;
+  rows.push(`streamed answer, 1 connection: first bytes of 1 MiB after valor ${f(v.firstMs, 3)} ms, floor ${f(fl.firstMs, 3)} ms (ratio ${f(fl.firstMs / v.firstMs, 2)}); ${STREAM_MIB} MiB read to the end: valor ${f(v.mibPerSecond)} MiB/s, floor ${f(fl.mibPerSecond)} MiB/s; ratio ${f(v.mibPerSecond / fl.mibPerSecond, 2)}`);
 }
 const c = results.cold_start_ms;
 rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);

@@ -40,6 +40,7 @@ async function handle(request) {
   if (route === '/mirror') {
     return new Response(await request.arrayBuffer(), { headers: { 'content-type': 'application/octet-stream' } });
   }
+  if (route === '/streaming/bytes') return streamedBytes(url.searchParams);
   if (route === '/sleeper/sleep') {
     stats.in_flight++;
     stats.max_in_flight = Math.max(stats.max_in_flight, stats.in_flight);
@@ -53,6 +54,26 @@ async function handle(request) {
   }
   if (route === '/sleeper/stats') return Response.json(stats);
   return new Response('no route', { status: 404 });
+}
+
+// What the streaming plugin's `GET /bytes?mib=N&chunk=BYTES` answers: N MiB where byte k is
+// k % 251, in chunks of BYTES (65,536 by default), each made when the stream is pulled (when
+// the page has taken the one before: a stream's default high-water mark is one chunk).
+function streamedBytes(params) {
+  const total = Number(params.get('mib')) * 1048576;
+  const size = Math.max(1, Number(params.get('chunk') ?? 65536));
+  let next = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      const end = Math.min(total, next + size);
+      const chunk = new Uint8Array(end - next);
+      for (let i = 0; i < chunk.length; i++) chunk[i] = (next + i) % 251;
+      next = end;
+      if (chunk.length) controller.enqueue(chunk);
+      if (next === total) controller.close();
+    },
+  });
+  return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
 }
 
 self.addEventListener('fetch', (event) => {
