@@ -53,3 +53,62 @@ fn work_after_the_answer_continues_it_until_done() {
     assert_eq!(poll(task), Some(frame::stream(DONE, b"")));
     tasks::drop_task(task);
 }
+
+/// Pending once (without waking its task: the test polls it again), then ready.
+struct PendingOnce(bool);
+
+impl std::future::Future for PendingOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        match std::mem::replace(&mut self.0, true) {
+            true => std::task::Poll::Ready(()),
+            false => std::task::Poll::Pending,
+        }
+    }
+}
+
+#[test]
+fn work_belongs_to_the_task_that_added_it() {
+    // `a` adds work, then waits; `b` answers meanwhile, with no work of its own.
+    let a = spawn(Request::default(), |_| async {
+        crate::wait_until(async {});
+        PendingOnce(false).await;
+        "a"
+    });
+    let b = spawn(Request::default(), |_| async { "b" });
+    let (a_answer, b_answer) = (
+        encode_response_parts(200, TEXT, b"a"),
+        encode_response_parts(200, TEXT, b"b"),
+    );
+    assert_eq!(poll(a), None);
+    assert_eq!(poll(b), Some(frame::response(&b_answer)));
+    let continues = frame::stream(RESPONSE | CONTINUES, &a_answer);
+    assert_eq!(poll(a), Some(continues));
+    assert_eq!(poll(a), Some(frame::stream(DONE, b"")));
+    tasks::drop_task(a);
+    tasks::drop_task(b);
+}
+
+#[test]
+fn a_task_dropped_before_its_answer_drops_its_work() {
+    struct Flag(std::rc::Rc<std::cell::Cell<bool>>);
+    impl Drop for Flag {
+        fn drop(&mut self) {
+            self.0.set(true);
+        }
+    }
+    let dropped = std::rc::Rc::new(std::cell::Cell::new(false));
+    let flag = Flag(std::rc::Rc::clone(&dropped));
+    let task = spawn(Request::default(), move |_| async move {
+        crate::wait_until(async move { drop(flag) });
+        std::future::pending::<()>().await;
+    });
+    assert_eq!(poll(task), None);
+    assert!(!dropped.get());
+    tasks::drop_task(task);
+    assert!(dropped.get(), "the work was dropped with its task");
+}
