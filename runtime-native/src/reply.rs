@@ -8,6 +8,7 @@ use futures::stream::{BoxStream, StreamExt};
 use http::header::{HeaderName, HeaderValue};
 use http_body_util::{BodyExt, StreamBody};
 use std::borrow::Cow;
+use std::task::Poll;
 use valor_host::error::DispatchError;
 use valor_host::reply::{self, Body};
 pub use valor_host::reply::{Tag, PLUGIN_HEADER};
@@ -61,11 +62,27 @@ fn try_into_http(reply: Reply) -> Result<http::Response<files::Body>, String> {
 }
 
 /// A streamed body: each chunk pulled from the plugin when the connection is ready for it. One
-/// that ends early is an error, so hyper ends the chunked body without its last chunk.
-fn streamed(chunks: BoxStream<'static, Result<Chunk<Vec<u8>>, String>>) -> files::Body {
-    let frames = chunks.map(|chunk| match chunk {
-        Ok(Chunk::Plugin(bytes) | Chunk::Host(bytes)) => Ok(http_body::Frame::data(bytes.into())),
-        Err(reason) => Err(std::io::Error::other(reason)),
+/// that ends early is an error, so hyper ends the chunked body without its last chunk; the
+/// error waits one turn, so that hyper first sends what it holds (it drops its buffer when a
+/// body fails).
+fn streamed(mut chunks: BoxStream<'static, Result<Chunk<Vec<u8>>, String>>) -> files::Body {
+    let mut failed = None;
+    let frames = futures::stream::poll_fn(move |cx| {
+        if let Some(reason) = failed.take() {
+            return Poll::Ready(Some(Err(std::io::Error::other(reason))));
+        }
+        match chunks.poll_next_unpin(cx) {
+            Poll::Ready(Some(Ok(Chunk::Plugin(bytes) | Chunk::Host(bytes)))) => {
+                Poll::Ready(Some(Ok(http_body::Frame::data(bytes.into()))))
+            }
+            Poll::Ready(Some(Err(reason))) => {
+                failed = Some(reason);
+                cx.waker().wake_by_ref();
+                Poll::Pending // hyper flushes while it waits
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
     });
     StreamBody::new(frames).boxed_unsync()
 }
