@@ -24,6 +24,9 @@
 //!
 //! A host is installed for the current thread (each `#[test]` runs on its own) until the
 //! [`Installed`] guard is dropped. Without one, the host API fails with an error saying so.
+//!
+//! [`serve`] runs a handler as a host does, through the plugin's executor: for a streamed body
+//! (read chunk by chunk) and work after the answer ([`wait_until`](crate::wait_until)).
 
 pub(crate) mod answers;
 mod serve;
@@ -176,7 +179,9 @@ pub fn request(method: &str, uri: &str, body: impl Into<Body>) -> Request {
 }
 
 /// Runs a handler's future to its answer. Host operations finish at once in the test host, so
-/// a future still waiting when nothing is left to wake it never would: that panics.
+/// a future still waiting when nothing is left to wake it never would: that panics. (A handler
+/// that streams its body or calls [`wait_until`](crate::wait_until) is run with [`serve`],
+/// which reads the body and runs the work.)
 pub fn block_on<F: Future>(future: F) -> F::Output {
     struct Flag(AtomicBool);
     impl Wake for Flag {
