@@ -66,14 +66,26 @@ function streamedBytes(params) {
   const body = new ReadableStream({
     pull(controller) {
       const end = Math.min(total, next + size);
-      const chunk = new Uint8Array(end - next);
-      for (let i = 0; i < chunk.length; i++) chunk[i] = (next + i) % 251;
+      const chunk = periodic(next, end - next);
       next = end;
       if (chunk.length) controller.enqueue(chunk);
       if (next === total) controller.close();
     },
   });
   return new Response(body, { headers: { 'content-type': 'application/octet-stream' } });
+}
+
+// `length` bytes from byte `start` of that stream, copied as the plugin copies them from one
+// period: the period (from start's place in it) written once, then what is written so far
+// copied after itself (a whole number of periods, so the pattern goes on).
+const PERIOD = Uint8Array.from({ length: 251 }, (_, k) => k);
+function periodic(start, length) {
+  const bytes = new Uint8Array(length);
+  const k = start % 251;
+  bytes.set(PERIOD.subarray(k, Math.min(251, k + length)));
+  if (length > 251 - k) bytes.set(PERIOD.subarray(0, Math.min(k, length - (251 - k))), 251 - k);
+  for (let written = 251; written < length; written *= 2) bytes.copyWithin(written, 0, written);
+  return bytes;
 }
 
 self.addEventListener('fetch', (event) => {
