@@ -78,7 +78,7 @@ window.bench = {
     const start = performance.now();
     for (let i = 0; i < n; i++) {
       const begun = performance.now();
-      const response = await fetch(`${path}?mib=${mib}`);
+      const response = await fetch(`${path}${path.includes('?') ? '&' : '?'}mib=${mib}`);
       if (!response.ok) throw new Error(`${path}: ${response.status}`);
       const reader = response.body.getReader();
       let offset = 0;
