@@ -112,6 +112,11 @@ where
                 Either::Left((Ok(_), _)) => Step::Early(limits.fault(Fault::BadFrame(
                     "a frame other than CHUNK or END in a streamed body".into(),
                 ))),
+                Either::Left((Err(Fault::Lost { .. }), _)) => Step::Early(format!(
+                    "plugin '{}' lost the instance its stream was running on (another request \
+                     crashed it)",
+                    limits.plugin
+                )),
                 Either::Left((Err(fault), _)) => Step::Early(limits.fault(fault)),
                 Either::Right(_) => Step::Early(format!(
                     "plugin '{}' sent no chunk for {} ms (its entry's stream_idle_ms)",
@@ -200,6 +205,11 @@ where
                 let fault = Fault::BadFrame("a frame other than DONE after the answer".into());
                 Err(limits.fault(fault))
             }
+            Err(Fault::Lost { .. }) => Err(format!(
+                "plugin '{}' lost the instance its work after the answer was running on \
+                 (another request crashed it)",
+                limits.plugin
+            )),
             Err(fault) => Err(limits.fault(fault)),
         }
     };

@@ -83,10 +83,12 @@ pub fn read_piece<G: Guest>(
             Ok(Piece::Whole { frame, continues })
         }
         kind::HEAD => {
-            let frame = read_response(guest, start, rest, &first[5..], max_body_bytes)?;
-            if !frame.head.body.is_empty() {
-                return Err(Fault::BadFrame("a HEAD frame carries a body".into()));
-            }
+            // No body may follow the head: refused before any of it is copied.
+            let frame =
+                read_response(guest, start, rest, &first[5..], 0).map_err(|fault| match fault {
+                    Fault::TooLarge(_) => Fault::BadFrame("a HEAD frame carries a body".into()),
+                    fault => fault,
+                })?;
             flagged(Piece::Head(frame.head))
         }
         kind::CHUNK if rest == 0 => Err(Fault::BadFrame("an empty CHUNK".into())),
