@@ -62,7 +62,7 @@ impl<S> Sse<S> {
 
 impl<S, E> IntoResponse for Sse<S>
 where
-    S: Stream<Item = Result<Event, E>> + 'static,
+    S: Stream<Item = Result<Event, E>> + Send + 'static,
     E: Display,
 {
     fn into_response(self) -> Response {
@@ -84,7 +84,7 @@ struct EventBody<S> {
     events: Pin<Box<S>>,
     keep_alive: Option<Duration>,
     /// The keep-alive timer, from the last event on.
-    timer: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    timer: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl<S, E> Stream for EventBody<S>

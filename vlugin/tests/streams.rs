@@ -4,7 +4,10 @@
 use futures_util::stream::{self, StreamExt};
 use std::cell::Cell;
 use std::convert::Infallible;
+use std::panic::{RefUnwindSafe, UnwindSafe};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use vlugin::prelude::*;
 use vlugin::test::{request, serve, Frame, Host};
@@ -75,36 +78,36 @@ fn an_err_item_ends_the_body_early_with_its_text() {
 
 #[test]
 fn a_producer_is_paced_by_its_reader() {
-    let produced = Rc::new(Cell::new(0));
-    let counter = Rc::clone(&produced);
+    let produced = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&produced);
     let handler = move |_| async move {
         let lines = stream::iter(0..).map(move |i| {
-            counter.set(counter.get() + 1);
+            counter.fetch_add(1, Ordering::SeqCst);
             Ok::<_, Infallible>(format!("{i}\n"))
         });
         Body::from_stream(lines)
     };
     let mut served = serve(handler, get());
-    assert_eq!(
-        produced.get(),
-        0,
-        "nothing is produced before the reader asks"
-    );
+    let produced = || produced.load(Ordering::SeqCst);
+    assert_eq!(produced(), 0, "nothing is produced before the reader asks");
     assert_eq!(served.next_chunk().unwrap(), b"0\n");
     assert_eq!(served.next_chunk().unwrap(), b"1\n");
-    assert_eq!(produced.get(), 2, "one item per chunk the reader took");
+    assert_eq!(produced(), 2, "one item per chunk the reader took");
+}
+
+/// Set when dropped.
+struct Flag(Arc<AtomicBool>);
+
+impl Drop for Flag {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 #[test]
 fn a_reader_that_goes_away_drops_the_producer() {
-    struct Flag(Rc<Cell<bool>>);
-    impl Drop for Flag {
-        fn drop(&mut self) {
-            self.0.set(true);
-        }
-    }
-    let dropped = Rc::new(Cell::new(false));
-    let flag = Flag(Rc::clone(&dropped));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let flag = Flag(Arc::clone(&dropped));
     let handler = move |_| async move {
         let lines = stream::repeat(()).map(move |()| {
             let _held = &flag;
@@ -114,9 +117,10 @@ fn a_reader_that_goes_away_drops_the_producer() {
     };
     let mut served = serve(handler, get());
     assert_eq!(served.next_chunk().unwrap(), b"tick\n");
-    assert!(!dropped.get());
+    assert!(!dropped.load(Ordering::SeqCst));
     drop(served);
-    assert!(dropped.get(), "dropping the task dropped its stream");
+    let dropped = dropped.load(Ordering::SeqCst);
+    assert!(dropped, "dropping the task dropped its stream");
 }
 
 #[test]
@@ -226,4 +230,13 @@ fn a_streamed_body_has_no_bytes_and_equals_only_itself() {
     let copy = body.clone();
     assert!(!copy.is_streamed());
     assert_eq!(copy, Body::empty());
+}
+
+#[test]
+fn bodies_are_still_send_sync_and_unwind_safe() {
+    fn shared<T: Send + Sync>() {}
+    fn unwind_safe<T: UnwindSafe + RefUnwindSafe>() {}
+    shared::<Request>();
+    shared::<Response>();
+    unwind_safe::<Body>();
 }

@@ -18,6 +18,11 @@ impl Body {
     /// skipped, and each item must stay within the plugin's `max_body_bytes`. A reader that
     /// goes away drops the stream (and what it awaits).
     ///
+    /// The stream is `Send`, so that a `Body` stays `Send` and `Sync` (as `http` and code
+    /// that keeps bodies in a `static` expect): what it shares with other requests lives in a
+    /// `thread_local!` or an `Arc`, not an `Rc`. The host's futures (`sleep`, `fetch`, `kv`)
+    /// are `Send`.
+    ///
     /// A streamed body is for answers: a request sent with [`fetch`](crate::fetch) sends the
     /// bytes of its body, and a streamed one has none yet.
     ///
@@ -34,7 +39,7 @@ impl Body {
     /// ```
     pub fn from_stream<S, T, E>(stream: S) -> Self
     where
-        S: Stream<Item = Result<T, E>> + 'static,
+        S: Stream<Item = Result<T, E>> + Send + 'static,
         T: Into<Vec<u8>>,
         E: Display,
     {
@@ -50,7 +55,7 @@ impl Body {
 
 /// A body's stream, as the executor sends it.
 pub(crate) struct BodyStream {
-    chunks: Pin<Box<dyn NextChunk>>,
+    chunks: Pin<Box<dyn NextChunk + Send>>,
     /// Makes what sends the body (`guest::going`): reached only through here, so that a plugin
     /// that never streams does not link it.
     pub(crate) sender: fn() -> Pin<Box<dyn Rest>>,
@@ -71,6 +76,16 @@ impl BodyStream {
         std::ptr::addr_eq(&*self.chunks, &*other.chunks)
     }
 }
+
+// SAFETY: a `&BodyStream` gives no access to the stream (`is` compares addresses), which only
+// `&mut` methods poll: so sharing a `&BodyStream` between threads shares nothing. (Streams need
+// not be `Sync`, and a `Body` is `Sync`, as it was before streams.)
+unsafe impl Sync for BodyStream {}
+
+// A panic inside the stream ends its task (and, in WebAssembly, its instance): no one sees a
+// stream a panic broke. (So a `Body` is unwind-safe, as it was before streams.)
+impl std::panic::UnwindSafe for BodyStream {}
+impl std::panic::RefUnwindSafe for BodyStream {}
 
 /// The plugin's stream, and whether it has ended (never polled again then).
 struct Chunks<S> {
