@@ -147,11 +147,10 @@ impl Rest for Going {
             self.body = body;
             return (frame::stream(HEAD, encoded), self);
         }
-        // The work starts once the answer is sent: the host polls a task after its answer
-        // when it is woken.
+        // Made without a body, it was made for work: that starts once the answer is sent,
+        // and the host polls a task after its answer when it is woken.
         cx.waker().wake_by_ref();
-        let (kind, _) = self.ending(RESPONSE);
-        (frame::stream(kind, encoded), self)
+        (frame::stream(RESPONSE | CONTINUES, encoded), self)
     }
 }
 
