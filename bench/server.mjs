@@ -3,17 +3,18 @@
 // by wrk on loopback. Every figure is a median over runs; Valor and floor runs alternate.
 //
 //   node bench/server.mjs [--runs 3] [--seconds 5] [--json target/bench/server.json]
-//                         [--stream-mib 256]
+//                         [--stream-mib 256] [--only hello,fuel,native,js,stream,cold]
 //
-// - throughput and latency: requests/s, p50 and p99, at 1 and at 64 connections;
+// The measures (--only runs the named ones alone; all by default):
+// - hello: requests/s, p50 and p99, at 1 and at 64 connections;
 // - fuel: the same plugin mounted with "fuel": null (unmetered) beside the metered one;
-// - JavaScript: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
-// - streaming: the streaming plugin's GET /bytes (wasm-pack-tests/plugins/streaming) against the
-//   floor's, streaming the same bytes in the same 64 KiB chunks, read by Node's http client over
-//   one connection: the time to the first bytes, and MiB/s of a --stream-mib MiB stream (256;
-//   16 with --runs 1);
+// - js: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
 // - native: hello built as a shared library (`--allow-native-plugins`) beside hello.wasm;
-// - cold start: a fresh server's start, and its first request, which compiles the module (for
+// - stream: the streaming plugin's GET /bytes (wasm-pack-tests/plugins/streaming) against the
+//   floor's, the same bytes in the same 64 KiB chunks, read by Node's http client over one
+//   connection: the time to the first bytes, and MiB/s of a --stream-mib MiB stream (256; 16
+//   with --runs 1);
+// - cold: a fresh server's start, and its first request, which compiles the module (for
 //   hello.js, the engine, then the script is evaluated).
 // Needs target/server/{valor,valor-bench-floor,libhello.so}, www/plugins/hello.wasm and
 // target/plugins/streaming.wasm (scripts/bench-server.sh builds them) and wrk
@@ -32,6 +33,8 @@ const SECONDS = Number(option('seconds', 5));
 const JSON_OUT = option('json', `${root}target/bench/server.json`);
 const BODY = 'OK response from a plugin';
 const STREAM_MIB = Number(option('stream-mib', RUNS > 1 ? 256 : 16));
+const ONLY = option('only', null)?.split(',');
+const wanted = (key) => !ONLY || ONLY.includes(key);
 const MIB = 1 << 20;
 
 // A directory with the manifest, hello.wasm, hello.js and streaming.wasm: "hello" metered (the
@@ -141,25 +144,32 @@ try {
   for (const url of Object.values(targets)) await check(url);
   await check(`${valor.url}/api/unmetered`);
   for (const connections of [1, 64]) {
+    if (!wanted('hello')) break;
     results[`hello_${connections}`] = compare(targets, connections);
     process.stderr.write(`  measured: hello at ${connections} connection(s)\n`);
   }
-  results.fuel_64 = compare({ metered: targets.valor, unmetered: `${valor.url}/api/unmetered` }, 64);
-  process.stderr.write('  measured: fuel\n');
+  if (wanted('fuel')) {
+    results.fuel_64 = compare({ metered: targets.valor, unmetered: `${valor.url}/api/unmetered` }, 64);
+    process.stderr.write('  measured: fuel\n');
+  }
   const native = `${valor.url}/api/native/hello`;
   await check(native);
   for (const connections of [1, 64]) {
+    if (!wanted('native')) break;
     results[`native_${connections}`] = compare({ native, wasm: targets.valor }, connections);
     process.stderr.write(`  measured: hello native at ${connections} connection(s)\n`);
   }
   const js = `${valor.url}/api/js/hello`;
   await check(js);
   for (const connections of [1, 64]) {
+    if (!wanted('js')) break;
     results[`js_${connections}`] = compare({ js, rust: targets.valor, floor: targets.floor }, connections);
     process.stderr.write(`  measured: hello.js at ${connections} connection(s)\n`);
   }
-  results.stream = await compareStreams({ valor: `${valor.url}/api/streaming/bytes`, floor: `${floor.url}/bytes` });
-  process.stderr.write('  measured: streamed answers\n');
+  if (wanted('stream')) {
+    results.stream = await compareStreams({ valor: `${valor.url}/api/streaming/bytes`, floor: `${floor.url}/bytes` });
+    process.stderr.write('  measured: streamed answers\n');
+  }
 } finally {
   await valor.stop();
   await floor.stop();
@@ -185,34 +195,43 @@ async function coldStart(path) {
   }
   return Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, median(v)]));
 }
-results.cold_start_ms = await coldStart('/api/hello');
-results.js_cold_start_ms = await coldStart('/api/js/hello');
+if (wanted('cold')) {
+  results.cold_start_ms = await coldStart('/api/hello');
+  results.js_cold_start_ms = await coldStart('/api/js/hello');
+}
 rmSync(dir, { recursive: true, force: true });
 
 const f = (n, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const rows = [];
 for (const connections of [1, 64]) {
+  if (!results[`hello_${connections}`]) continue;
   const { valor: v, floor: fl } = results[`hello_${connections}`];
   rows.push(`hello, ${connections} connection${connections > 1 ? 's' : ''}: valor ${f(v.rps)} req/s (p50 ${f(v.p50, 3)} ms, p99 ${f(v.p99, 3)} ms); floor ${f(fl.rps)} req/s (p50 ${f(fl.p50, 3)} ms, p99 ${f(fl.p99, 3)} ms); ratio ${f(v.rps / fl.rps, 2)}`);
 }
-const { metered, unmetered } = results.fuel_64;
-rows.push(`fuel, 64 connections: metered ${f(metered.rps)} req/s, unmetered ${f(unmetered.rps)} req/s; ratio ${f(metered.rps / unmetered.rps, 2)}`);
+if (results.fuel_64) {
+  const { metered, unmetered } = results.fuel_64;
+  rows.push(`fuel, 64 connections: metered ${f(metered.rps)} req/s, unmetered ${f(unmetered.rps)} req/s; ratio ${f(metered.rps / unmetered.rps, 2)}`);
+}
 for (const connections of [1, 64]) {
+  if (!results[`js_${connections}`]) continue;
   const { js, rust, floor: fl } = results[`js_${connections}`];
   rows.push(`hello.js, ${connections} connection${connections > 1 ? 's' : ''}: ${f(js.rps)} req/s (p50 ${f(js.p50, 3)} ms, p99 ${f(js.p99, 3)} ms); hello.wasm ${f(rust.rps)} req/s; floor ${f(fl.rps)} req/s; ratios ${f(js.rps / rust.rps, 2)} of hello.wasm, ${f(js.rps / fl.rps, 2)} of the floor`);
 }
 for (const connections of [1, 64]) {
+  if (!results[`native_${connections}`]) continue;
   const { native, wasm } = results[`native_${connections}`];
   rows.push(`hello native, ${connections} connection${connections > 1 ? 's' : ''}: ${f(native.rps)} req/s (p50 ${f(native.p50, 3)} ms, p99 ${f(native.p99, 3)} ms); hello.wasm ${f(wasm.rps)} req/s; ratio ${f(native.rps / wasm.rps, 2)} of hello.wasm`);
 }
-{
+if (results.stream) {
   const { valor: v, floor: fl } = results.stream;
   rows.push(`streamed answer, 1 connection: first bytes of 1 MiB after valor ${f(v.firstMs, 3)} ms, floor ${f(fl.firstMs, 3)} ms (ratio ${f(fl.firstMs / v.firstMs, 2)}); ${STREAM_MIB} MiB read to the end: valor ${f(v.mibPerSecond)} MiB/s, floor ${f(fl.mibPerSecond)} MiB/s; ratio ${f(v.mibPerSecond / fl.mibPerSecond, 2)}`);
 }
-const c = results.cold_start_ms;
-rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);
-const j = results.js_cold_start_ms;
-rows.push(`cold start, hello.js: listening after ${f(j.listening, 1)} ms; first request ${f(j.first, 2)} ms (compiles the engine, evaluates the script); second ${f(j.second, 2)} ms`);
+if (results.cold_start_ms) {
+  const c = results.cold_start_ms;
+  rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);
+  const j = results.js_cold_start_ms;
+  rows.push(`cold start, hello.js: listening after ${f(j.listening, 1)} ms; first request ${f(j.first, 2)} ms (compiles the engine, evaluates the script); second ${f(j.second, 2)} ms`);
+}
 console.log(`valor serve vs the floor (hyper alone), wrk on loopback, ${RUNS} runs of ${SECONDS} s, medians:\n${rows.map((r) => `  ${r}`).join('\n')}`);
 mkdirSync(`${root}target/bench`, { recursive: true });
 writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
