@@ -52,8 +52,9 @@ impl<S> Sse<S> {
     }
 
     /// Sends a `: keep-alive` comment whenever the stream has produced nothing for
-    /// `interval` (through the host's timer, [`sleep`](crate::sleep)): so that a proxy or
-    /// the host's `stream_idle_ms` does not take a quiet stream for a dead one.
+    /// `interval` since the reader asked for more (through the host's timer,
+    /// [`sleep`](crate::sleep)): so that a proxy or the host's `stream_idle_ms` does not take
+    /// a quiet stream for a dead one (given an interval shorter than theirs).
     pub fn keep_alive(mut self, interval: Duration) -> Self {
         self.keep_alive = Some(interval);
         self
