@@ -4,6 +4,7 @@
 // (status, body unless the case says why it differs, and the headers the protocol defines).
 //
 //   node conformance/run.mjs            (after scripts/build.sh and the server's build)
+//   node conformance/run.mjs TEXT       only the cases whose name contains TEXT
 //
 // A case whose path a browser would change (dot segments: `/api/a/../b`) says `as_written`: the
 // page's fetch sends what the browser makes of it, the server gets it byte for byte.
@@ -16,6 +17,10 @@
 // them instead of the .wasm, under `--allow-native-plugins`, and every case must answer there
 // as it does on the server from the .wasm (status, body unless the case says why it differs,
 // protocol headers), except where NATIVE_DIFFERS says why not.
+//
+// Then the cases of streams.mjs (streamed answers: read as they arrive, timed, the host's memory
+// measured) run on the browser and the server, and on the native server when its streaming
+// plugin is native; what each host saw must be alike.
 import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,10 +31,14 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS } from '../e2e/browsers.mjs';
 // playwright-core is installed with the e2e tests' packages (scripts/bootstrap.sh).
 import { chromium } from '../e2e/node_modules/playwright-core/index.mjs';
+import { descendants, streamCases } from './streams.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const site = join(root, 'target/conformance');
-const { cases } = JSON.parse(readFileSync(join(root, 'conformance/cases.json'), 'utf8'));
+const only = process.argv[2] ?? '';
+const cases = JSON.parse(readFileSync(join(root, 'conformance/cases.json'), 'utf8')).cases
+  .filter((testCase) => testCase.name.includes(only));
+const streamed = streamCases.filter((testCase) => testCase.name.includes(only));
 
 /**
  * The cases a native plugin answers otherwise than its .wasm, by design, and what it answers
@@ -151,7 +160,12 @@ async function browserHost() {
   await page.evaluate(() => window.controlled);
   return {
     name: 'browser',
+    kind: 'browser',
     origin,
+    // A probe of streams.mjs, run in the page.
+    probe: (fn, args) => page.evaluate(fn, { base: '', ...args }),
+    // Chromium's processes (the browser's, the worker's and the page's renderers, the network's).
+    processes: () => descendants(process.pid, /^(chrome|chromium)/),
     async send(request, times) {
       return page.evaluate(async ({ request, times }) => {
         const one = async () => {
@@ -193,8 +207,11 @@ async function nativeHost(name = 'server', manifest = join(site, 'plugins.json')
   });
   return {
     name,
+    kind: 'server',
     origin,
     log: () => log,
+    probe: (fn, args) => fn({ base: origin, ...args }),
+    processes: () => [child.pid],
     async send(request, times) {
       const one = async () => {
         const payload = body(request.body);
@@ -302,10 +319,31 @@ try {
     for (const complaint of wrong) console.log(`       ${complaint}`);
     failures += wrong.length ? 1 : 0;
   }
+  // The native server runs the stream cases only if its streaming plugin is native (as .wasm
+  // it is the server's case again).
+  const nativeStreaming = JSON.parse(readFileSync(natives, 'utf8')).plugins
+    .some((entry) => entry.name === 'streaming' && !entry.url.endsWith('.wasm'));
+  const streaming = nativeStreaming ? hosts : hosts.slice(0, 2);
+  for (const testCase of streamed) {
+    const results = [];
+    for (const host of streaming) {
+      results.push(await testCase.run(host).catch((error) => ({ seen: null, figures: '', wrong: [`threw: ${error.stack ?? error}`] })));
+    }
+    const wrong = results.flatMap((result, h) => result.wrong.map((w) => `${streaming[h].name}: ${w}`));
+    for (let h = 1; h < streaming.length; h++) {
+      const [x, y] = [JSON.stringify(results[0].seen), JSON.stringify(results[h].seen)];
+      if (x !== y) wrong.push(`hosts differ: ${streaming[0].name} saw ${x}, ${streaming[h].name} ${y}`);
+    }
+    console.log(`${wrong.length ? 'FAIL' : 'ok  '} ${testCase.name} (streamed, on ${streaming.map((host) => host.name).join(', ')})`);
+    results.forEach((result, h) => console.log(`       ${streaming[h].name}: ${result.figures}`));
+    for (const complaint of wrong) console.log(`       ${complaint}`);
+    failures += wrong.length ? 1 : 0;
+  }
 } finally {
   for (const host of hosts) await host.close();
 }
-console.log(`${cases.length - failures} of ${cases.length} cases pass on the three hosts`);
+const total = cases.length + streamed.length;
+console.log(`${total - failures} of ${total} cases pass on the three hosts`);
 if (failures) {
   console.log(`server log:\n${hosts[1].log()}`);
   console.log(`native server log:\n${hosts[2].log()}`);

@@ -1,0 +1,181 @@
+// What a client of a streamed answer does (PROTOCOL.md, section 17), as functions run unchanged
+// in node against the server host and in a page against the browser host (Playwright's
+// page.evaluate, WebDriver's executeAsyncScript). Each is self-contained — it names nothing
+// outside itself, since a page gets only its text — takes one object whose `base` is the
+// host's origin ('' in a page) and resolves to plain data: what it saw, with the times it saw
+// it, for the caller to check.
+
+/**
+ * Reads the server-sent events of `path` as they arrive: each event's fields and arrival time
+ * (`Date.now()`, the clock the plugin's `now` reads on the same machine), the comments, and how
+ * the body ended ('complete', or 'error: ...').
+ */
+export async function readEvents({ base, path }) {
+  const out = { started: Date.now(), events: [], comments: [], ended: 'complete', rest: '' };
+  const response = await fetch(base + path);
+  out.status = response.status;
+  out.contentType = response.headers.get('content-type');
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const take = (block, arrived) => {
+    const event = { arrived };
+    let fields = 0;
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) {
+        out.comments.push(line);
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const name = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      event[name] = name === 'data' && name in event ? `${event.data}\n${value}` : value;
+      fields += 1;
+    }
+    if (fields) out.events.push(event);
+  };
+  let text = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      const arrived = Date.now();
+      text += decoder.decode(value, { stream: !done }).replaceAll('\r', '');
+      for (let end = text.indexOf('\n\n'); end >= 0; end = text.indexOf('\n\n')) {
+        take(text.slice(0, end), arrived);
+        text = text.slice(end + 2);
+      }
+      if (done) break;
+    }
+  } catch (error) {
+    out.ended = `error: ${error?.message ?? error}`;
+  }
+  out.finished = Date.now();
+  out.rest = text;
+  return out;
+}
+
+/**
+ * Reads `path` whole as text, and how it ended ('complete', or 'error: ...' with what had
+ * arrived before).
+ */
+export async function readText({ base, path }) {
+  const response = await fetch(base + path);
+  const out = { status: response.status, contentType: response.headers.get('content-type'), text: '', ended: 'complete' };
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out.text += decoder.decode(value, { stream: true });
+    }
+  } catch (error) {
+    out.ended = `error: ${error?.message ?? error}`;
+  }
+  return out;
+}
+
+/**
+ * Reads the bytes of `path` as they arrive, checking each against the plugin's pattern (byte k
+ * is k % 251): how many came, in how many chunks, the first wrong offset (null if none), the
+ * milliseconds to the first chunk and to the end, and how it ended.
+ */
+export async function readBytes({ base, path }) {
+  const started = performance.now();
+  const response = await fetch(base + path);
+  const out = { status: response.status, bytes: 0, chunks: 0, wrongAt: null, ended: 'complete' };
+  const reader = response.body.getReader();
+  let expected = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (out.chunks === 0) out.firstMs = performance.now() - started;
+      out.chunks += 1;
+      if (out.wrongAt === null) {
+        for (let i = 0; i < value.length; i++) {
+          if (value[i] !== expected) {
+            out.wrongAt = out.bytes + i;
+            break;
+          }
+          expected = expected === 250 ? 0 : expected + 1;
+        }
+      }
+      out.bytes += value.length;
+    }
+  } catch (error) {
+    out.ended = `error: ${error?.message ?? error}`;
+  }
+  out.totalMs = performance.now() - started;
+  return out;
+}
+
+/**
+ * Reads `path` until `lines` whole lines came, then gives the body up: `how` is 'cancel' (the
+ * reader's `cancel()`) or 'abort' (the request's AbortSignal: the connection closes). What
+ * was read, and whether the body ended by itself first.
+ */
+export async function readLinesThenStop({ base, path, lines, how }) {
+  const controller = new AbortController();
+  const response = await fetch(base + path, { signal: controller.signal });
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const out = { status: response.status, text: '', endedFirst: false };
+  while (out.text.split('\n').length - 1 < lines) {
+    const { done, value } = await reader.read();
+    if (done) {
+      out.endedFirst = true;
+      return out;
+    }
+    out.text += decoder.decode(value, { stream: true });
+  }
+  if (how === 'abort') controller.abort();
+  else await reader.cancel();
+  return out;
+}
+
+/**
+ * Reads the number `path` answers every `apartMs` until two readings in a row agree (it has
+ * stopped changing) or `withinMs` passed: every reading, and whether it settled.
+ */
+export async function settledNumber({ base, path, apartMs, withinMs }) {
+  const read = async () => {
+    const response = await fetch(base + path);
+    const text = await response.text();
+    return response.status === 200 ? Number(text) : `${response.status} ${text}`;
+  };
+  const started = performance.now();
+  const out = { readings: [await read()], settled: false };
+  while (performance.now() - started < withinMs) {
+    await new Promise((resolve) => setTimeout(resolve, apartMs));
+    out.readings.push(await read());
+    const [before, last] = out.readings.slice(-2);
+    if (typeof last === 'number' && last === before) {
+      out.settled = true;
+      break;
+    }
+  }
+  return out;
+}
+
+/**
+ * Asks `path` (a route that answers, then works on), then at once and every 25 ms `statusPath`
+ * (what the work leaves) until it answers 200 or `withinMs` passed: the answer and its time,
+ * what the status said at once, and when it first answered 200 and what.
+ */
+export async function answerThenWork({ base, path, statusPath, withinMs }) {
+  const started = performance.now();
+  const response = await fetch(base + path);
+  const out = { answer: { status: response.status, text: await response.text() } };
+  out.answerMs = performance.now() - started;
+  const status = async () => {
+    const got = await fetch(base + statusPath);
+    return { status: got.status, text: await got.text(), ms: performance.now() - started };
+  };
+  out.atOnce = await status();
+  out.last = out.atOnce;
+  while (out.last.status !== 200 && performance.now() - started < withinMs) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    out.last = await status();
+  }
+  return out;
+}

@@ -1,0 +1,112 @@
+// Streamed answers (PROTOCOL.md, section 17) in a real service worker in each engine, on the
+// conformance site (its manifest mounts the streaming plugin at /api/stream): an EventSource on
+// a plugin's route gets its events one by one, a page reading a streamed answer with
+// `response.body.getReader()` gets its first chunk before the plugin produced the last, and a
+// page that cancels its reader stops the plugin (the plugin's own count stops), and a body the
+// worker cuts short (past its entry's max_stream_bytes) makes the page's read() reject. Each
+// test prints what it measured.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES, startEngine } from './browsers.mjs';
+import { startConformanceSite } from './fixtures/conformance-site.mjs';
+import { inPage, openApp } from './fixtures/storage-site.mjs';
+import { readBytes, readEvents, readLinesThenStop, settledNumber } from '../conformance/probes.mjs';
+
+const [EVENTS, GAP] = [5, 200];
+
+// In the page: an EventSource on `path` until `n` 'tick' events came (then closed, before it
+// reconnects), or 20 s passed: each event's arrival (Date.now()), id and data, and the errors
+// it reported.
+async function eventSource({ path, n }) {
+  const out = { started: Date.now(), events: [], errors: 0 };
+  const source = new EventSource(path);
+  await new Promise((resolve) => {
+    source.addEventListener('tick', (event) => {
+      out.events.push({ arrived: Date.now(), id: event.lastEventId, data: event.data });
+      if (out.events.length === n) resolve();
+    });
+    source.addEventListener('error', () => { out.errors += 1; });
+    setTimeout(resolve, 20_000);
+  });
+  source.close();
+  return out;
+}
+
+// Asserts the events' ids and numbers, and that the first came before half of the plugin's
+// time producing them (its clock and the page's are the machine's wall clock); the figures.
+function timing(events) {
+  const at = events.map(({ data }) => JSON.parse(data).at);
+  const arrived = events.map((event) => event.arrived);
+  assert.deepEqual(events.map(({ id, data }) => [id, JSON.parse(data).i]),
+    Array.from({ length: EVENTS }, (_, i) => [String(i), i]));
+  const [first, last] = [at[0], at.at(-1)];
+  assert.ok(last - first >= (EVENTS - 1) * GAP * 0.9, `the plugin produced its events over ${last - first} ms`);
+  assert.ok(arrived[0] < (first + last) / 2,
+    `the first event arrived ${arrived[0] - first} ms into the plugin's ${last - first} ms of producing: not before half`);
+  return `the first arrived ${last - arrived[0]} ms before the last was produced; gaps between arrivals `
+    + `${arrived.slice(1).map((t, i) => t - arrived[i]).join(', ')} ms (produced every ${GAP})`;
+}
+
+describe('streamed answers in the browser', { timeout: 300_000 }, () => {
+  let site;
+  before(async () => { site = await startConformanceSite(); });
+  after(() => site?.close());
+
+  for (const name of Object.keys(ENGINES)) {
+    test(`${name}: events arrive one by one, a reader gets the first chunk early, cancelling it stops the plugin`, async (t) => {
+      const engine = await startEngine(name);
+      const driver = await engine.session();
+      try {
+        await openApp(driver, site.origin);
+
+        await t.test('an EventSource gets the events one by one', async () => {
+          const seen = await inPage(driver, eventSource, { path: `/api/stream/sse?n=${EVENTS}&gap=${GAP}`, n: EVENTS });
+          assert.equal(seen.events.length, EVENTS, `${seen.events.length} events came in 20 s, ${seen.errors} errors`);
+          console.log(`${name}: EventSource: ${timing(seen.events)}`);
+        });
+
+        await t.test('a reader gets the first chunk before the last is produced', async () => {
+          const seen = await inPage(driver, readEvents, { base: '', path: `/api/stream/sse?n=${EVENTS}&gap=${GAP}` });
+          assert.equal(seen.status, 200);
+          assert.deepEqual([seen.ended, seen.comments, seen.rest], ['complete', [], '']);
+          console.log(`${name}: getReader(): the first chunk ${seen.events[0].arrived - seen.started} ms after the request; ${timing(seen.events)}`);
+        });
+
+        await t.test('cancelling the reader stops the plugin', async () => {
+          const id = `${name}-${Date.now()}`;
+          const read = await inPage(driver, readLinesThenStop,
+            { base: '', path: `/api/stream/count?id=${id}&gap=50`, lines: 3, how: 'cancel' });
+          assert.equal(read.status, 200);
+          assert.deepEqual(read.text.split('\n').slice(0, 3), ['tick 0', 'tick 1', 'tick 2']);
+          assert.ok(!read.endedFirst, 'the endless body ended by itself');
+          const counted = await inPage(driver, settledNumber,
+            { base: '', path: `/api/stream/produced?id=${id}`, apartMs: 500, withinMs: 5000 });
+          console.log(`${name}: cancelled after 3 lines; the plugin's count ${counted.readings.join(' → ')} (read every 500 ms)`);
+          assert.ok(counted.settled, `the plugin's count kept changing: ${counted.readings.join(', ')}`);
+          // Three lines read, a few more produced ahead of the page (the pipe to the page).
+          assert.ok(counted.readings.at(-1) <= 10, `the plugin stopped at ${counted.readings.at(-1)} only`);
+        });
+
+        await t.test("a body cut short rejects the page's read, after no more than came before", async () => {
+          // At /api/stream-capped (max_stream_bytes 1000) three chunks of 300 bytes pass; read
+          // ten times, since what arrives before the error may vary.
+          const reads = [];
+          for (let i = 0; i < 10; i++) {
+            reads.push(await inPage(driver, readBytes, { base: '', path: '/api/stream-capped/bytes?mib=1&chunk=300' }));
+          }
+          const ends = [...new Set(reads.map((read) => read.ended))];
+          console.log(`${name}: a body cut short after 900 bytes: the page read ${reads.map((read) => read.bytes).join(', ')} bytes, `
+            + `then ${ends.join(' / ')}`);
+          for (const read of reads) {
+            assert.equal(read.status, 200);
+            assert.match(read.ended, /^error: /, 'the read rejected');
+            assert.ok(read.bytes <= 900 && read.wrongAt === null, `${read.bytes} bytes, the first wrong at ${read.wrongAt}`);
+          }
+        });
+      } finally {
+        await driver.quit();
+        engine.stop();
+      }
+    });
+  }
+});
