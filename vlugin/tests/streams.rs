@@ -62,6 +62,36 @@ fn a_streamed_body_is_a_head_its_chunks_and_an_end() {
 }
 
 #[test]
+fn an_item_over_a_mebibyte_is_sent_in_chunks_of_one() {
+    // A plugin does not know its entry's max_body_bytes: no CHUNK is over 1 MiB.
+    let item: Vec<u8> = (0..(5 << 19)).map(|k| (k % 251) as u8).collect();
+    let expected = item.clone();
+    let handler = move |_| {
+        let item = item.clone();
+        async move { Body::from_stream(stream::iter([Ok::<_, Infallible>(item), Ok(vec![7])])) }
+    };
+    let frames = serve(handler, get()).finish();
+    let sizes: Vec<usize> = frames
+        .iter()
+        .filter_map(|frame| match frame {
+            Frame::Chunk(bytes) => Some(bytes.len()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sizes, [1 << 20, 1 << 20, 1 << 19, 1]);
+    let body: Vec<u8> = frames
+        .into_iter()
+        .filter_map(|frame| match frame {
+            Frame::Chunk(bytes) => Some(bytes),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(body[..expected.len()], expected[..]);
+    assert_eq!(body[expected.len()..], [7]);
+}
+
+#[test]
 fn an_err_item_ends_the_body_early_with_its_text() {
     let handler = |_| async {
         let items = [Ok("a"), Err("the disk is gone"), Ok("never sent")];

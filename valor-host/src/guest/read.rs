@@ -92,7 +92,6 @@ pub fn read_piece<G: Guest>(
             flagged(Piece::Head(frame.head))
         }
         kind::CHUNK if rest == 0 => Err(Fault::BadFrame("an empty CHUNK".into())),
-        kind::CHUNK if rest > max_body_bytes => Err(Fault::TooLarge(rest)),
         kind::CHUNK => flagged(Piece::Chunk(guest.read_body(start, rest))),
         kind::END => {
             let reason = guest.read(start, rest.min(MAX_TEXT_BYTES));

@@ -49,7 +49,12 @@ fn take_added(id: u32) -> Vec<Work> {
 /// The rest of task `id` if work was added to it (`tasks::TakeRest`).
 fn take_rest(id: u32) -> Option<Pin<Box<dyn Rest>>> {
     let work = take_added(id);
-    (!work.is_empty()).then(|| Box::pin(Going { body: None, work }) as Pin<Box<dyn Rest>>)
+    let going = Going {
+        body: None,
+        left: (Vec::new(), 0),
+        work,
+    };
+    (!going.work.is_empty()).then(|| Box::pin(going) as Pin<Box<dyn Rest>>)
 }
 
 /// Forgets the work of every task: the instance they ran on is gone (`tasks::reset`).
@@ -59,9 +64,16 @@ pub(crate) fn reset() {
     drop(gone);
 }
 
+/// The most bytes one `CHUNK` carries: a longer item of the body is sent in pieces, so that a
+/// chunk fits in what a host accepts of any message (`max_body_bytes` + 1 MiB, PROTOCOL.md
+/// section 17.1), whatever the entry's `max_body_bytes`.
+const MAX_CHUNK_BYTES: usize = 1 << 20;
+
 /// A task's streamed body, until its end, and its work after the answer, until it finishes.
 pub(crate) struct Going {
     body: Option<BodyStream>,
+    /// What is left of the body's last item, and where it starts.
+    left: (Vec<u8>, usize),
     work: Vec<Work>,
 }
 
@@ -70,6 +82,7 @@ impl Going {
     pub(crate) fn boxed() -> Pin<Box<dyn Rest>> {
         Box::pin(Self {
             body: None,
+            left: (Vec::new(), 0),
             work: Vec::new(),
         })
     }
@@ -114,11 +127,22 @@ impl Going {
                 false => Poll::Pending,
             };
         };
-        let polled = Self::poll_body(body, cx);
+        let polled = match &self.left {
+            (left, at) if *at < left.len() => Poll::Ready(Ok(std::mem::take(&mut self.left.0))),
+            _ => Self::poll_body(body, cx),
+        };
         self.take_added(cx);
         match polled {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Ok(chunk)) => Poll::Ready((frame::stream(CHUNK, &chunk), false)),
+            Poll::Ready(Ok(item)) => {
+                let at = std::mem::take(&mut self.left.1);
+                let end = item.len().min(at + MAX_CHUNK_BYTES);
+                let chunk = frame::stream(CHUNK, &item[at..end]);
+                if end < item.len() {
+                    self.left = (item, end);
+                }
+                Poll::Ready((chunk, false))
+            }
             Poll::Ready(Err(reason)) => {
                 self.body = None; // the producer is done with: dropped now
                 let (kind, last) = self.ending(END);

@@ -130,11 +130,18 @@ fn an_empty_chunk_is_a_bad_frame() {
 }
 
 #[test]
-fn a_chunk_over_max_body_bytes_is_too_large() {
+fn a_chunk_may_pass_max_body_bytes_as_far_as_any_message() {
+    // A plugin cannot know its entry's max_body_bytes: a chunk is bounded as any message is.
     let over = vec![7; MAX_BODY as usize + 1];
     let piece = read(&frame::stream(CHUNK, &over));
     assert!(
-        matches!(piece, Err(Fault::TooLarge(n)) if n == MAX_BODY + 1),
+        matches!(piece, Ok(Piece::Chunk(ref bytes)) if bytes.len() == over.len()),
+        "{piece:?}"
+    );
+    let beyond = vec![7; max_message_bytes(MAX_BODY) as usize];
+    let piece = read(&frame::stream(CHUNK, &beyond));
+    assert!(
+        matches!(piece, Err(Fault::TooLarge(n)) if n == max_message_bytes(MAX_BODY) + 1),
         "{piece:?}"
     );
 }
