@@ -12,7 +12,7 @@ cd "$root"
 say() { printf '\033[1;34m[build-native]\033[0m %s\n' "$*" >&2; }
 
 # The demo's Rust plugins, and the conformance suite's that need no fuel or memory limit.
-plugins=(hello echo with_state proxy todos routed panicking failing host-api)
+plugins=(hello echo with_state proxy todos routed panicking failing host-api streaming)
 packages=()
 for plugin in "${plugins[@]}"; do packages+=(-p "$plugin"); done
 say "cargo build --profile server --lib ${packages[*]}"
