@@ -23,6 +23,9 @@ pub fn host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     add("cancel", Function::new(ctx.clone(), event_loop::cancel)?)?;
     add("respond", Function::new(ctx.clone(), respond)?)?;
     add("fail", Function::new(ctx.clone(), event_loop::fail)?)?;
+    add("chunk", Function::new(ctx.clone(), chunk)?)?;
+    add("endBody", Function::new(ctx.clone(), end_body)?)?;
+    add("extend", Function::new(ctx.clone(), crate::after::extend)?)?;
     host.set("retryAfterSeconds", kv::RETRY_AFTER_SECONDS)?;
     Ok(host)
 }
@@ -140,16 +143,34 @@ fn storage<'js>(
     })
 }
 
+/// The script's reply to request `id`: `body` whole, or (`streamed`) the script's stream,
+/// read later (`body`).
 fn respond<'js>(
     ctx: Ctx<'js>,
     id: String,
     status: u16,
     headers: Vec<Vec<String>>,
     body: Option<ArrayBuffer<'js>>,
+    streamed: bool,
 ) -> rquickjs::Result<()> {
-    let body = body.map(|b| bytes_of(&b));
+    let body = match streamed {
+        // A request that is over has no one to answer: its reply is dropped below.
+        true => crate::body::streamed(&id).unwrap_or_default(),
+        false => Body::from(body.map(|b| bytes_of(&b)).unwrap_or_default()),
+    };
     let response = crate::exchange::response(status, pairs_of(headers), body)
         .map_err(|message| Exception::throw_type(&ctx, &message))?;
     event_loop::answer(id, Ok(response));
     Ok(())
+}
+
+/// The next chunk of request `id`'s streamed body: `length` bytes of `buffer` from `offset`.
+fn chunk(id: String, buffer: ArrayBuffer<'_>, offset: usize, length: usize) {
+    let chunk = crate::exchange::bytes_in(&buffer, offset, length);
+    crate::body::deliver(id, Some(Ok(chunk)));
+}
+
+/// The end of request `id`'s streamed body: complete, or cut short for `reason`.
+fn end_body(id: String, reason: Option<String>) {
+    crate::body::deliver(id, reason.map(Err));
 }

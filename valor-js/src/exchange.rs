@@ -47,14 +47,14 @@ pub fn request_data<'js>(
 pub fn response(
     status: u16,
     headers: impl Iterator<Item = (String, String)>,
-    body: Option<Vec<u8>>,
+    body: Body,
 ) -> Result<Response, String> {
     let mut builder = http::Response::builder().status(status);
     for (name, value) in headers {
         builder = builder.header(name, value);
     }
     builder
-        .body(Body::from(body.unwrap_or_default()))
+        .body(body)
         .map_err(|error| format!("the reply is not a valid response: {error}"))
 }
 
@@ -139,9 +139,17 @@ pub fn pairs_of(headers: Vec<Vec<String>>) -> impl Iterator<Item = (String, Stri
 
 /// A copy of the bytes of `buffer` (none if it was detached).
 pub fn bytes_of(buffer: &ArrayBuffer<'_>) -> Vec<u8> {
+    bytes_in(buffer, 0, usize::MAX)
+}
+
+/// A copy of `length` bytes of `buffer` from `offset`, as far as it has them.
+pub fn bytes_in(buffer: &ArrayBuffer<'_>, offset: usize, length: usize) -> Vec<u8> {
     // SAFETY: the slice is copied at once, before any JavaScript can run and detach or
     // resize the buffer.
-    unsafe { buffer.as_bytes() }
+    let bytes = unsafe { buffer.as_bytes() }.unwrap_or_default();
+    let end = offset.saturating_add(length).min(bytes.len());
+    bytes
+        .get(offset..end)
         .map(<[u8]>::to_vec)
         .unwrap_or_default()
 }

@@ -9,15 +9,21 @@
 //! - `prelude/`: the worker-like globals, in JavaScript (`fetch`, timers, `console`, `kv`, URL,
 //!   the message interface), over the native functions of [`bridge`].
 //! - [`event_loop`]: requests waiting for their answers, and the host operations the script
-//!   started, driven by whichever request the host polls.
+//!   started, driven by whichever request the host polls; [`life`]: a request until the
+//!   engine is done with it.
+//! - [`body`]: an answer whose body is the script's `ReadableStream`, read as its reader asks;
+//!   [`after`]: the script's `waitUntil` promises, as work after the answer.
 //! - [`budget`]: the CPU budget of each call, enforced by QuickJS's interrupt handler.
 
 #![deny(missing_docs)]
 
+mod after;
+mod body;
 mod bridge;
 mod budget;
 mod event_loop;
 mod exchange;
+mod life;
 mod script;
 mod settings;
 

@@ -20,6 +20,7 @@ const PRELUDE: &str = concat!(
     include_str!("prelude/globals.js"),
     include_str!("prelude/encoding.js"),
     include_str!("prelude/url.js"),
+    include_str!("prelude/streams.js"),
     include_str!("prelude/fetch.js"),
     include_str!("prelude/worker.js"),
     include_str!("prelude/install.js"),
@@ -52,6 +53,8 @@ struct Entries {
     dispatch: Persistent<Function<'static>>,
     settle: Persistent<Function<'static>>,
     abandon: Persistent<Function<'static>>,
+    pull_body: Persistent<Function<'static>>,
+    cancel_body: Persistent<Function<'static>>,
 }
 
 /// One running script. (Field order is drop order: handles before their runtime.)
@@ -177,6 +180,18 @@ impl Script {
         abandon.call((id,))
     }
 
+    /// Asks the script for the next chunk of request `id`'s streamed body (see `body`).
+    pub fn pull_body<'js>(&self, ctx: &Ctx<'js>, id: &str) -> rquickjs::Result<()> {
+        let pull = self.entries.pull_body.clone().restore(ctx)?;
+        pull.call((id,))
+    }
+
+    /// Cancels the script's stream behind request `id`'s body: its reader went away.
+    pub fn cancel_body<'js>(&self, ctx: &Ctx<'js>, id: &str) -> rquickjs::Result<()> {
+        let cancel = self.entries.cancel_body.clone().restore(ctx)?;
+        cancel.call((id,))
+    }
+
     /// Settles host operation `op` in the script: `Ok(value)` resolves, `Err` rejects.
     pub fn settle<'js>(
         &self,
@@ -196,10 +211,10 @@ impl Script {
         self.runtime.is_job_pending()
     }
 
-    /// Runs the promise jobs that are ready (reactions to settled promises).
-    pub fn run_jobs(&self) {
+    /// Runs the promise jobs that are ready (reactions to settled promises), until `done`.
+    pub fn run_jobs(&self, done: &dyn Fn() -> bool) {
         while self.runtime.is_job_pending() {
-            if !self.context.with(|ctx| ctx.execute_pending_job()) {
+            if !self.context.with(|ctx| ctx.execute_pending_job()) || done() {
                 break;
             }
         }
@@ -255,6 +270,8 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings, natives: Natives) -> Result<Entr
         dispatch: entry("dispatch")?,
         settle: entry("settle")?,
         abandon: entry("abandon")?,
+        pull_body: entry("pullBody")?,
+        cancel_body: entry("cancelBody")?,
     })
 }
 

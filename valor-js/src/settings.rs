@@ -2,7 +2,7 @@
 //! plugin's instance (written in valor-abi's PROTOCOL.md, "JavaScript plugins").
 
 use serde::Deserialize;
-use std::sync::OnceLock;
+use std::cell::OnceCell;
 
 /// The engine's init config.
 #[derive(Debug, Deserialize)]
@@ -23,11 +23,15 @@ pub struct Settings {
     pub memory_mb: u32,
 }
 
-static SETTINGS: OnceLock<Settings> = OnceLock::new();
+thread_local! {
+    /// Per thread, as the rest of the engine's state: an instance has one, and each native
+    /// test runs a script of its own on its own.
+    static SETTINGS: OnceCell<&'static Settings> = const { OnceCell::new() };
+}
 
 /// The settings, read from the init config once.
 pub fn get() -> Result<&'static Settings, String> {
-    if let Some(settings) = SETTINGS.get() {
+    if let Some(settings) = SETTINGS.with(|s| s.get().copied()) {
         return Ok(settings);
     }
     let settings: Settings = vlugin::config().map_err(|error| {
@@ -36,7 +40,8 @@ pub fn get() -> Result<&'static Settings, String> {
              {{source, url, config, fuel, memory_mb}} as the init config"
         )
     })?;
-    Ok(SETTINGS.get_or_init(|| settings))
+    // Read once per instance (per thread), so kept for good.
+    Ok(SETTINGS.with(|s| *s.get_or_init(|| Box::leak(Box::new(settings)))))
 }
 
 impl Settings {

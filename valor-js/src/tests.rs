@@ -1,6 +1,9 @@
 //! The engine run natively on `vlugin::test`'s in-memory host: what a script sees and answers,
-//! without a browser or a server. The settings are read once per process, so every case here
-//! shares one script.
+//! without a browser or a server. The settings are read once per thread, so each test runs the
+//! script of its module, on its own thread.
+
+mod events;
+mod streams;
 
 use super::{serve, start};
 use vlugin::kv::Failure;

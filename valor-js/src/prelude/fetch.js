@@ -1,4 +1,5 @@
-// Headers, Request, Response and fetch, as in workers, over bodies held whole (no streams).
+// Headers, Request, Response and fetch, as in workers. A body is held whole, or is a
+// ReadableStream the script gave (a Response's is streamed to the host as its reader asks).
 
 // Bytes of a body given as a string, ArrayBuffer, typed array, URLSearchParams or null.
 function bodyBytes(body) {
@@ -6,7 +7,40 @@ function bodyBytes(body) {
   if (typeof body === 'string') return host.encode(body);
   if (body instanceof URLSearchParams) return host.encode(body.toString());
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return bufferOf(body).slice(0);
-  throw new TypeError('a body is a string, an ArrayBuffer, a typed array, URLSearchParams or null');
+  throw new TypeError('a body is a string, an ArrayBuffer, a typed array, URLSearchParams, a ReadableStream or null');
+}
+
+// A body as held: a ReadableStream as given, otherwise its bytes.
+const bodyOf = (body) => (body instanceof ReadableStream ? body : bodyBytes(body));
+
+// A chunk of a streamed body as bytes: strings are encoded as UTF-8; anything but a string, an
+// ArrayBuffer or a typed array is a TypeError.
+function chunkBytes(chunk) {
+  if (typeof chunk === 'string') return new Uint8Array(host.encode(chunk));
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError(`a chunk of a body is a string, an ArrayBuffer or a typed array, not ${chunk === null ? 'null' : typeof chunk}`);
+}
+
+// All the bytes of a stream, in one ArrayBuffer.
+async function collect(stream) {
+  const reader = stream.getReader();
+  const chunks = [];
+  let length = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    const bytes = chunkBytes(value);
+    chunks.push(bytes);
+    length += bytes.byteLength;
+  }
+  const all = new Uint8Array(length);
+  let at = 0;
+  for (const bytes of chunks) {
+    all.set(bytes, at);
+    at += bytes.byteLength;
+  }
+  return all.buffer;
 }
 
 // Header names already checked, lower-cased: most requests repeat the same few.
@@ -104,26 +138,57 @@ class Headers {
   }
 }
 
-// What Request and Response share: a body read once, as text, JSON or bytes.
+// What Request and Response share: a body read once, as text, JSON or bytes, or through its
+// stream (`body`, made over the bytes when first asked for); reading either uses it.
 class Body {
-  #bytes;
+  #bytes = null; // ArrayBuffer, or null
+  #stream = null; // the ReadableStream given, or made over #bytes
+  #given = false; // #stream was given
   #used = false;
-  constructor(bytes) {
-    this.#bytes = bytes;
+  constructor(body) {
+    if (body instanceof ReadableStream) {
+      this.#stream = body;
+      this.#given = true;
+    } else this.#bytes = body;
   }
   get bodyUsed() {
-    return this.#used;
+    return this.#used || (this.#stream !== null && isDisturbed(this.#stream));
   }
   get body() {
-    return null; // streams are not provided: read the body with text(), json() or arrayBuffer()
+    if (this.#stream === null && this.#bytes !== null) {
+      const bytes = this.#bytes;
+      const stream = new ReadableStream(
+        {
+          pull(controller) {
+            controller.enqueue(new Uint8Array(bytes));
+            controller.close();
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      if (this.#used) stream.cancel(); // read already: empty, and disturbed
+      this.#stream = stream;
+    }
+    return this.#stream;
   }
   #take() {
-    if (this.#used) return Promise.reject(new TypeError('the body was already read'));
+    if (this.bodyUsed) return Promise.reject(new TypeError('the body was already read'));
+    if (this.#stream?.locked) return Promise.reject(new TypeError('the body is locked to a reader'));
     this.#used = true;
+    if (this.#given) return collect(this.#stream);
+    this.#stream?.cancel();
     return Promise.resolve(this.#bytes ?? new ArrayBuffer(0));
   }
   _bytes() {
     return this.#bytes;
+  }
+  // The body as held: the stream given, or the bytes (null if none).
+  _payload() {
+    return this.#given ? this.#stream : this.#bytes;
+  }
+  _cloneable() {
+    if (this.#given) throw new TypeError('a body given as a stream cannot be cloned');
+    if (this.bodyUsed) throw new TypeError('the body was already read: it cannot be cloned');
   }
   arrayBuffer() {
     return this.#take();
@@ -160,7 +225,7 @@ class Request extends Body {
   #headers;
   constructor(input, init = {}) {
     const from = input instanceof Request ? input : null;
-    const body = 'body' in init ? bodyBytes(init.body) : from ? from._bytes() : null;
+    const body = 'body' in init ? bodyOf(init.body) : from ? from._payload() : null;
     super(body);
     this.#url = from ? from.url : hostUrl !== null && input === hostUrl ? input : new URL(String(input), appOrigin()).href;
     this.#method = String(init.method ?? (from ? from.method : 'GET')).toUpperCase();
@@ -185,6 +250,7 @@ class Request extends Body {
     return this.#headers;
   }
   clone() {
+    this._cloneable();
     return new Request(this);
   }
 }
@@ -197,7 +263,7 @@ class Response extends Body {
   #headers;
   #url = '';
   constructor(body = null, init = {}) {
-    super(bodyBytes(body));
+    super(bodyOf(body));
     const status = init.status ?? 200;
     if (!Number.isInteger(status) || status < 200 || status > 599) {
       throw new RangeError(`a response status is an integer from 200 to 599, not ${status}`);
@@ -245,17 +311,20 @@ class Response extends Body {
     return 'default';
   }
   clone() {
+    this._cloneable();
     return Response._fetched(this.#url, this.#status, this.#headers._pairs(), this._bytes());
   }
 }
 
 // An outbound request through the host: under the entry's allowed_hosts, redirects not
-// followed. A URL on the app's own origin goes as its path, so the app's plugins answer it.
+// followed, its body sent whole (a stream is read first). A URL on the app's own origin goes
+// as its path, so the app's plugins answer it.
 async function fetch(input, init) {
   const request = new Request(input, init);
   const url = new URL(request.url);
   const target = url.origin === site.origin ? url.pathname + url.search : url.href;
-  const op = host.fetch(request.method, target, request.headers._pairs(), request._bytes());
+  const sent = request._payload() instanceof ReadableStream ? await request.arrayBuffer() : request._bytes();
+  const op = host.fetch(request.method, target, request.headers._pairs(), sent);
   let status, pairs, body;
   try {
     [status, pairs, body] = await operation(op);

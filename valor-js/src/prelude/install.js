@@ -4,10 +4,10 @@ for (const [name, value] of Object.entries({
   self: globalThis,
   console, setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, queueMicrotask,
   crypto, TextEncoder, TextDecoder, atob, btoa, URL, URLSearchParams,
-  Headers, Request, Response, fetch,
+  Headers, Request, Response, fetch, ReadableStream,
   addEventListener, removeEventListener, postMessage, onmessage: null,
   kv, valor,
 })) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
-return { dispatch, settle, setModule, abandon };
+return { dispatch, settle, setModule, abandon, pullBody, cancelBody };

@@ -61,10 +61,70 @@ function answer(id, status, headers, body) {
       throw new RangeError(`the reply's status is an integer from 200 to 599, not ${status}`);
     }
     const pairs = (headers instanceof Headers ? headers : new Headers(headers))._pairs();
-    host.respond(id, status, pairs, bodyBytes(body));
+    if (body instanceof ReadableStream) {
+      const reader = body.getReader(); // a TypeError if the stream is locked
+      try {
+        host.respond(id, status, pairs, null, true);
+      } catch (error) {
+        reader.releaseLock();
+        throw error;
+      }
+      bodies.set(id, reader);
+    } else host.respond(id, status, pairs, bodyBytes(body), false);
   } catch (error) {
     host.fail(id, describe(error));
   }
+}
+
+// Streamed answers: request id -> the reader of the script's stream, read once each time the
+// host asks for the next chunk (so the source's pull runs only as fast as the answer's reader).
+const bodies = new Map();
+
+// Called by the engine: hands back the stream's next chunk (empty ones skipped), or its end;
+// a stream that errors, or gives a chunk that is not bytes or a string, ends the body early,
+// with the error as the reason.
+function pullBody(id) {
+  const reader = bodies.get(id);
+  if (reader === undefined) {
+    host.endBody(id, 'the stream of the answer was cancelled');
+    return;
+  }
+  reader.read().then(({ value, done }) => {
+    if (bodies.get(id) !== reader) return;
+    if (done) {
+      bodies.delete(id);
+      host.endBody(id, null);
+      return;
+    }
+    const bytes = chunkBytes(value);
+    if (bytes.byteLength === 0) pullBody(id);
+    else host.chunk(id, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }).catch((error) => {
+    if (bodies.get(id) !== reader) return;
+    bodies.delete(id);
+    reader.cancel(error).catch(() => {});
+    host.endBody(id, error instanceof Error ? `${error.name}: ${error.message}` : formatted([error]));
+  });
+}
+
+// Called by the engine when the reader of the answer went away: cancels the stream.
+function cancelBody(id) {
+  const reader = bodies.get(id);
+  if (reader === undefined) return;
+  bodies.delete(id);
+  reader.cancel(new DOMException('the reader of the answer went away', 'AbortError')).catch(() => {});
+}
+
+// `waitUntil(promise)` of request `id`: the request goes on until `promise` settles (a
+// rejection is logged), after its answer if need be. Once the request is over (answered, its
+// body ended, and every promise it waited for settled) there is nothing to extend.
+function waitUntil(id, promise) {
+  if (!host.extend(id, true)) {
+    throw new DOMException('the request is over: waitUntil extends a request until its answer and the work it waits for are done', 'InvalidStateError');
+  }
+  Promise.resolve(promise)
+    .catch((error) => console.error(describe(error)))
+    .then(() => host.extend(id, false));
 }
 
 // The host gave up on request `id`.
@@ -98,7 +158,7 @@ function isResponse(value) {
 async function answerWith(id, produced) {
   const response = await produced;
   if (!isResponse(response)) throw new TypeError(`the fetch handler returned ${formatted([response])}, not a Response`);
-  answer(id, response.status, response.headers, response._bytes());
+  answer(id, response.status, response.headers, response._payload());
 }
 
 // Called by the engine for each request.
@@ -106,7 +166,8 @@ function dispatch(id, data) {
   unanswered.add(id);
   try {
     if (defaultExport && typeof defaultExport.fetch === 'function') {
-      answerWith(id, defaultExport.fetch(requestOf(data), moduleEnv, moduleContext)).catch((error) => fail(id, error));
+      const context = { waitUntil: (promise) => waitUntil(id, promise), passThroughOnException() {} };
+      answerWith(id, defaultExport.fetch(requestOf(data), moduleEnv, context)).catch((error) => fail(id, error));
     } else if (listeners.fetch.length) {
       dispatchFetch(id, requestOf(data));
     } else if (typeof globalThis.onmessage === 'function' || listeners.message.length) {
@@ -134,7 +195,7 @@ function dispatchFetch(id, request) {
       responded = Promise.resolve(response);
     },
     waitUntil(promise) {
-      Promise.resolve(promise).catch((e) => console.error(describe(e)));
+      waitUntil(id, promise);
     },
   };
   for (const listener of listeners.fetch) {
@@ -209,9 +270,5 @@ const kv = Object.freeze({
   },
 });
 
-// The module interface's `env` and `ctx`, the same for every request.
+// The module interface's `env`, the same for every request (its `ctx` is the request's own).
 const moduleEnv = Object.freeze({ ...valor, kv });
-const moduleContext = Object.freeze({
-  waitUntil: (promise) => Promise.resolve(promise).catch((e) => console.error(describe(e))),
-  passThroughOnException() {},
-});
