@@ -4,8 +4,8 @@
 //! paces the script, whose source's `pull` is called only then.
 //!
 //! Asked for a chunk, the body calls the prelude's `pullBody(id)`, which reads the stream once
-//! and hands back the chunk ([`deliver`]: `host.chunk`) or the end (`host.endBody`, with a
-//! reason if the stream errored). A body dropped before its end (the reader went away) calls
+//! and hands back the chunk or the end, with a reason if the stream errored ([`deliver`]:
+//! `host.chunk`). A body dropped before its end (the reader went away) calls
 //! `cancelBody(id)`, which cancels the stream (its source's `cancel`).
 
 use crate::event_loop::{self, Role};
@@ -14,7 +14,6 @@ use crate::script::{self, Script};
 use crate::{after, budget};
 use futures::Stream;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -23,9 +22,9 @@ use vlugin::Body;
 /// What a streamed body yields: the next bytes, or why it ends early.
 type Item = Result<Vec<u8>, String>;
 
-/// A streamed body's state, kept here by request id: `Body::from_stream` wants a stream that
-/// is `Send`, and the engine's state is not (it is thread-local, as the instance has one
-/// thread), so the stream itself holds only the id.
+/// A streamed body's state, kept here: `Body::from_stream` wants a stream that is `Send`, and
+/// the engine's state is not (it is thread-local, as the instance has one thread), so the
+/// stream itself holds only its request's id.
 struct Streaming {
     life: Rc<Life>,
     script: Rc<Script>,
@@ -36,7 +35,13 @@ struct Streaming {
 }
 
 thread_local! {
-    static STREAMING: RefCell<HashMap<String, Streaming>> = RefCell::default();
+    /// The bodies being streamed (a few: a list is smaller than a map, and as quick).
+    static STREAMING: RefCell<Vec<Streaming>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `f` of the state of request `id`'s body, if it is streamed.
+fn with_streaming<R>(id: &str, f: impl FnOnce(&mut Streaming) -> R) -> Option<R> {
+    STREAMING.with_borrow_mut(|all| all.iter_mut().find(|s| s.life.id == id).map(f))
 }
 
 /// The body of request `id`'s answer, streamed from the script; `None` if the request is over.
@@ -50,8 +55,7 @@ pub fn streamed(id: &str) -> Option<Body> {
         asked: false,
         delivered: None,
     };
-    let replaced = STREAMING.with_borrow_mut(|all| all.insert(id.to_owned(), streaming));
-    drop(replaced); // (never: one answer per request)
+    STREAMING.with_borrow_mut(|all| all.push(streaming));
     Some(Body::from_stream(ScriptBody {
         id: id.to_owned(),
         ended: false,
@@ -60,14 +64,13 @@ pub fn streamed(id: &str) -> Option<Body> {
 
 /// The script's next chunk, or the end, for the body of request `id` (which asked for it).
 pub fn deliver(id: String, item: Option<Item>) {
-    let asked = STREAMING.with_borrow_mut(|all| match all.get_mut(&id) {
-        Some(streaming) if streaming.asked => {
+    let asked = with_streaming(&id, |streaming| {
+        if streaming.asked {
             streaming.delivered = Some(item);
-            true
         }
-        _ => false, // dropped meanwhile
+        streaming.asked
     });
-    if asked {
+    if asked == Some(true) {
         event_loop::wake(&id, Role::Body);
     }
 }
@@ -84,19 +87,22 @@ impl Stream for ScriptBody {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         let this = self.get_mut();
-        let Some((life, script)) = STREAMING.with_borrow(|all| {
-            let streaming = all.get(&this.id)?;
-            Some((Rc::clone(&streaming.life), Rc::clone(&streaming.script)))
+        let Some((life, script)) = with_streaming(&this.id, |streaming| {
+            (Rc::clone(&streaming.life), Rc::clone(&streaming.script))
         }) else {
             return Poll::Ready(Some(Err("the engine lost the stream".into())));
         };
-        let polled = event_loop::polling(&life, Role::Body, cx, || step(&life.id, &script));
-        if let Poll::Ready(item) = &polled {
-            event_loop::forget(&life.id, Role::Body);
-            if !matches!(item, Some(Ok(_))) {
-                this.ended = true;
+        let polled = event_loop::polling(&life, Role::Body, cx, || {
+            let polled = step(&life.id, &script);
+            if matches!(polled, Poll::Ready(None | Some(Err(_)))) {
+                // Its work after the answer, if any, is polled when woken from now on.
                 life.streaming.set(false);
             }
+            polled
+        });
+        if let Poll::Ready(item) = &polled {
+            event_loop::forget(&life.id, Role::Body);
+            this.ended = !matches!(item, Some(Ok(_)));
         }
         // `waitUntil` called while the body streams: its task takes the work on now.
         after::hand_over(&life, &script);
@@ -110,34 +116,35 @@ fn step(id: &str, script: &Rc<Script>) -> Poll<Option<Item>> {
     if let Some(why) = script.stopped() {
         return Poll::Ready(Some(Err(event_loop::stopped_reason(why))));
     }
-    let ask = STREAMING.with_borrow_mut(|all| {
-        all.get_mut(id)
-            .is_some_and(|streaming| !std::mem::replace(&mut streaming.asked, true))
+    let ask = with_streaming(id, |streaming| {
+        !std::mem::replace(&mut streaming.asked, true)
     });
-    if ask {
+    if ask == Some(true) {
         if let Err(error) = script.with(|ctx| script.pull_body(ctx, id)) {
             if !budget::spent() {
                 return Poll::Ready(Some(Err(error)));
             }
         }
     }
-    let delivered =
-        || STREAMING.with_borrow(|all| all.get(id).is_some_and(|s| s.delivered.is_some()));
+    let delivered = || with_streaming(id, |streaming| streaming.delivered.is_some()) == Some(true);
     if let Some(why) = event_loop::run(script, &delivered) {
         return Poll::Ready(Some(Err(event_loop::stopped_reason(why))));
     }
-    let delivered = STREAMING.with_borrow_mut(|all| {
-        let streaming = all.get_mut(id)?;
+    let delivered = with_streaming(id, |streaming| {
         let item = streaming.delivered.take()?;
         streaming.asked = false;
         Some(item)
     });
-    delivered.map_or(Poll::Pending, Poll::Ready)
+    delivered.flatten().map_or(Poll::Pending, Poll::Ready)
 }
 
 impl Drop for ScriptBody {
     fn drop(&mut self) {
-        let Some(streaming) = STREAMING.with_borrow_mut(|all| all.remove(&self.id)) else {
+        let streaming = STREAMING.with_borrow_mut(|all| {
+            let at = all.iter().position(|s| s.life.id == self.id)?;
+            Some(all.swap_remove(at))
+        });
+        let Some(streaming) = streaming else {
             return;
         };
         event_loop::forget(&self.id, Role::Body);

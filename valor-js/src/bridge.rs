@@ -24,7 +24,6 @@ pub fn host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     add("respond", Function::new(ctx.clone(), respond)?)?;
     add("fail", Function::new(ctx.clone(), event_loop::fail)?)?;
     add("chunk", Function::new(ctx.clone(), chunk)?)?;
-    add("endBody", Function::new(ctx.clone(), end_body)?)?;
     add("extend", Function::new(ctx.clone(), crate::after::extend)?)?;
     host.set("retryAfterSeconds", kv::RETRY_AFTER_SECONDS)?;
     Ok(host)
@@ -164,13 +163,12 @@ fn respond<'js>(
     Ok(())
 }
 
-/// The next chunk of request `id`'s streamed body: `length` bytes of `buffer` from `offset`.
-fn chunk(id: String, buffer: ArrayBuffer<'_>, offset: usize, length: usize) {
-    let chunk = crate::exchange::bytes_in(&buffer, offset, length);
-    crate::body::deliver(id, Some(Ok(chunk)));
-}
-
-/// The end of request `id`'s streamed body: complete, or cut short for `reason`.
-fn end_body(id: String, reason: Option<String>) {
-    crate::body::deliver(id, reason.map(Err));
+/// What the script's stream gave for request `id`'s body: the next chunk (`bytes`), or the
+/// end (none), cut short for `reason` if it has one.
+fn chunk(id: String, bytes: Option<ArrayBuffer<'_>>, reason: Option<String>) {
+    let item = match (bytes, reason) {
+        (Some(bytes), _) => Some(Ok(bytes_of(&bytes))),
+        (None, reason) => reason.map(Err),
+    };
+    crate::body::deliver(id, item);
 }

@@ -4,7 +4,6 @@
 //! when none does, and a script's `waitUntil` is refused from then on.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 /// One request the engine is still working on.
@@ -21,25 +20,31 @@ pub struct Life {
 }
 
 thread_local! {
-    static LIVES: RefCell<HashMap<String, Weak<Life>>> = RefCell::default();
+    /// The requests in flight (a few: a list is smaller than a map, and as quick).
+    static LIVES: RefCell<Vec<Weak<Life>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Life {
     /// Request `id` begins.
     pub fn begin(id: String) -> Rc<Life> {
         let life = Rc::new(Life {
-            id: id.clone(),
+            id,
             waits: Cell::new(0),
             extended: Cell::new(false),
             streaming: Cell::new(false),
         });
-        LIVES.with_borrow_mut(|lives| lives.insert(id, Rc::downgrade(&life)));
+        LIVES.with_borrow_mut(|lives| lives.push(Rc::downgrade(&life)));
         life
     }
 
     /// Request `id`, unless it is over.
     pub fn find(id: &str) -> Option<Rc<Life>> {
-        LIVES.with_borrow(|lives| lives.get(id).and_then(Weak::upgrade))
+        LIVES.with_borrow(|lives| {
+            lives
+                .iter()
+                .filter_map(Weak::upgrade)
+                .find(|life| life.id == id)
+        })
     }
 }
 
@@ -48,7 +53,7 @@ impl Drop for Life {
         // (The map holds no `Life`, so it is never borrowed here; a destructor must not panic.)
         LIVES.with(|lives| {
             if let Ok(mut lives) = lives.try_borrow_mut() {
-                lives.remove(&self.id);
+                lives.retain(|life| !std::ptr::eq(life.as_ptr(), self));
             }
         });
     }

@@ -14,18 +14,8 @@ use std::rc::Rc;
 use std::sync::OnceLock;
 
 /// The prelude: a function of the host object and the plugin's site, which installs the
-/// globals and returns the entry points.
-const PRELUDE: &str = concat!(
-    "(function (host, site) {\n'use strict';\n",
-    include_str!("prelude/globals.js"),
-    include_str!("prelude/encoding.js"),
-    include_str!("prelude/url.js"),
-    include_str!("prelude/streams.js"),
-    include_str!("prelude/fetch.js"),
-    include_str!("prelude/worker.js"),
-    include_str!("prelude/install.js"),
-    "\n})"
-);
+/// globals and returns the entry points (`prelude/*.js`, laid out by `build.rs`).
+const PRELUDE: &str = include_str!(concat!(env!("OUT_DIR"), "/prelude.js"));
 
 /// The most shadow stack QuickJS may use before it throws `RangeError` (a deep recursion):
 /// well inside the engine's 1 MiB stack, and shallow enough that the wasm engines' own stacks

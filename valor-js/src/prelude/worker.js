@@ -86,24 +86,24 @@ const bodies = new Map();
 function pullBody(id) {
   const reader = bodies.get(id);
   if (reader === undefined) {
-    host.endBody(id, 'the stream of the answer was cancelled');
+    host.chunk(id, null, 'the stream of the answer was cancelled');
     return;
   }
   reader.read().then(({ value, done }) => {
     if (bodies.get(id) !== reader) return;
     if (done) {
       bodies.delete(id);
-      host.endBody(id, null);
+      host.chunk(id, null, null);
       return;
     }
     const bytes = chunkBytes(value);
     if (bytes.byteLength === 0) pullBody(id);
-    else host.chunk(id, bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    else host.chunk(id, bufferOf(bytes), null);
   }).catch((error) => {
     if (bodies.get(id) !== reader) return;
     bodies.delete(id);
     reader.cancel(error).catch(() => {});
-    host.endBody(id, error instanceof Error ? `${error.name}: ${error.message}` : formatted([error]));
+    host.chunk(id, null, error instanceof Error ? `${error.name}: ${error.message}` : formatted([error]));
   });
 }
 
