@@ -206,9 +206,9 @@ pub fn polling<R>(life: &Rc<Life>, role: Role, cx: &Context<'_>, poll: impl FnOn
     polled
 }
 
-/// Runs what is ready in `script` (in [`polling`]) until `done` (what the waiter waits for is
-/// there: it goes first, the rest on the next poll); why it was stopped, if it was (then every
-/// waiter is woken to see it).
+/// Runs what is ready in `script` (in [`polling`]) until `done`: what the waiter waits for is
+/// there, and goes first (operations that progressed meanwhile are the next poll's); why the
+/// script was stopped, if it was (then every waiter is woken to see it).
 pub fn run(script: &Rc<Script>, done: &dyn Fn() -> bool) -> Option<Stop> {
     if !budget::spent() {
         drive(script, done);
@@ -287,8 +287,8 @@ fn tidy(script: &Rc<Script>) {
     }
 }
 
-/// Settles the operations that finished and runs the promise jobs, until neither is left or
-/// `done`.
+/// Settles the operations that finished and runs the promise jobs (all of them, as a browser
+/// runs its microtasks), until neither is left or `done`.
 fn drive(script: &Rc<Script>, done: &dyn Fn() -> bool) {
     tidy(script);
     loop {
@@ -319,14 +319,14 @@ fn drive(script: &Rc<Script>, done: &dyn Fn() -> bool) {
                 vlugin::log::error!("the engine could not settle an operation: {error}");
             }
         }
-        script.run_jobs(done);
+        script.run_jobs();
         if budget::spent() || script.stopped().is_some() {
             return;
         }
         let more = OPERATIONS.with_borrow(|operations| !operations.running.is_empty());
         let progress = PROGRESS.get() && more;
         if done() {
-            LEFT.set(progress || script.has_jobs());
+            LEFT.set(progress);
             return;
         }
         if !progress && !script.has_jobs() {

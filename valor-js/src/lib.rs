@@ -24,6 +24,7 @@ mod budget;
 mod event_loop;
 mod exchange;
 mod life;
+mod rejections;
 mod script;
 mod settings;
 

@@ -6,6 +6,7 @@
 //! below both.
 
 use crate::budget;
+use crate::rejections::Rejections;
 use crate::settings::{self, Settings};
 use rquickjs::context::{intrinsic, EvalOptions};
 use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value};
@@ -50,6 +51,7 @@ struct Entries {
 /// One running script. (Field order is drop order: handles before their runtime.)
 pub struct Script {
     entries: Entries,
+    rejections: Rejections,
     context: Context,
     runtime: Runtime,
     stopped: RefCell<Option<Stop>>,
@@ -99,11 +101,8 @@ impl Script {
         runtime.set_memory_limit(memory.saturating_sub(ENGINE_BYTES).max(1 << 20));
         runtime.set_max_stack_size(MAX_STACK_BYTES);
         runtime.set_interrupt_handler(Some(Box::new(budget::interrupt)));
-        runtime.set_host_promise_rejection_tracker(Some(Box::new(|ctx, _, reason, handled| {
-            if !handled {
-                vlugin::log::error!("Uncaught (in promise) {}", describe(&ctx, reason));
-            }
-        })));
+        let rejections = Rejections::default();
+        runtime.set_host_promise_rejection_tracker(Some(rejections.tracker()));
         let context = Context::custom::<(
             intrinsic::Date,
             intrinsic::Eval,
@@ -119,9 +118,11 @@ impl Script {
             intrinsic::DOMException,
         )>(&runtime)
         .map_err(failed)?;
-        let entries = context.with(|ctx| evaluate(&ctx, settings, natives))?;
+        let entries = context.with(|ctx| evaluate(&ctx, settings, natives));
+        rejections.report();
         Ok(Script {
-            entries,
+            entries: entries?,
+            rejections,
             context,
             runtime,
             stopped: RefCell::new(None),
@@ -201,13 +202,22 @@ impl Script {
         self.runtime.is_job_pending()
     }
 
-    /// Runs the promise jobs that are ready (reactions to settled promises), until `done`.
-    pub fn run_jobs(&self, done: &dyn Fn() -> bool) {
+    /// Runs the promise jobs that are ready (reactions to settled promises), then reports the
+    /// promises rejected without a handler.
+    pub fn run_jobs(&self) {
         while self.runtime.is_job_pending() {
-            if !self.context.with(|ctx| ctx.execute_pending_job()) || done() {
-                break;
+            if !self.context.with(|ctx| ctx.execute_pending_job()) {
+                return; // stopped (its budget): the rest is lost with the script
             }
         }
+        self.rejections.report();
+    }
+}
+
+impl Drop for Script {
+    fn drop(&mut self) {
+        // Its handles on promises go before the runtime does.
+        self.rejections.forget();
     }
 }
 
