@@ -36,6 +36,8 @@ struct Operations {
     running: FuturesUnordered<Operation>,
     cancels: HashMap<u32, AbortHandle>,
     last: u32,
+    /// Finished, to be settled by the next poll (see `drive`).
+    finished: Vec<(u32, Result<Outcome, String>)>,
 }
 
 /// What a request's task waits for.
@@ -293,17 +295,7 @@ fn drive(script: &Rc<Script>, done: &dyn Fn() -> bool) {
     tidy(script);
     loop {
         PROGRESS.set(false);
-        let finished = OPERATIONS.with_borrow_mut(|operations| {
-            let waker = loop_waker();
-            let mut cx = Context::from_waker(&waker);
-            let mut finished = Vec::new();
-            while let Poll::Ready(Some((op, outcome))) = operations.running.poll_next_unpin(&mut cx)
-            {
-                operations.cancels.remove(&op);
-                finished.push((op, outcome));
-            }
-            finished
-        });
+        let finished = poll_operations();
         if !finished.is_empty() {
             let settled = script.with(|ctx| {
                 for (op, outcome) in finished {
@@ -323,16 +315,34 @@ fn drive(script: &Rc<Script>, done: &dyn Fn() -> bool) {
         if budget::spent() || script.stopped().is_some() {
             return;
         }
-        let more = OPERATIONS.with_borrow(|operations| !operations.running.is_empty());
-        let progress = PROGRESS.get() && more;
         if done() {
-            LEFT.set(progress);
+            // What the waiter waits for goes first. The operations the jobs started are set
+            // going (a write not waited for is sent now); the next poll settles them.
+            PROGRESS.set(false);
+            let finished = poll_operations();
+            LEFT.set(PROGRESS.get() || !finished.is_empty());
+            OPERATIONS.with_borrow_mut(|operations| operations.finished = finished);
             return;
         }
-        if !progress && !script.has_jobs() {
+        let more = OPERATIONS.with_borrow(|operations| !operations.running.is_empty());
+        if (!PROGRESS.get() || !more) && !script.has_jobs() {
             return;
         }
     }
+}
+
+/// Polls the operations: those that finished (with those left from the last poll).
+fn poll_operations() -> Vec<(u32, Result<Outcome, String>)> {
+    OPERATIONS.with_borrow_mut(|operations| {
+        let waker = loop_waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut finished = std::mem::take(&mut operations.finished);
+        while let Poll::Ready(Some((op, outcome))) = operations.running.poll_next_unpin(&mut cx) {
+            operations.cancels.remove(&op);
+            finished.push((op, outcome));
+        }
+        finished
+    })
 }
 
 /// Starts a host operation for the script; returns its id.

@@ -7,7 +7,8 @@ use vlugin::test::{request, serve, Frame, Host};
 const SCRIPT: &str = r#"
 addEventListener('fetch', (event) => {
   if (new URL(event.request.url).pathname === '/after') {
-    event.waitUntil(new Promise((resolve) => setTimeout(resolve, 500)).then(() => kv.set('after', 'done')));
+    const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    event.waitUntil(sleep(250).then(() => sleep(250)).then(() => kv.set('after', 'done')));
     event.respondWith(new Response('answered'));
     return;
   }

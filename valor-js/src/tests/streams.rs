@@ -7,6 +7,7 @@ use vlugin::test::{request, serve, Frame, Host, Installed, Served};
 
 const SCRIPT: &str = r#"
 let pulls = 0;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const cancels = [];
 const hold = {};
 
@@ -88,7 +89,9 @@ export default {
           for (const word of ['one ', 'two ', 'three']) yield word;
         })()));
       case '/after':
-        ctx.waitUntil(new Promise((resolve) => setTimeout(resolve, 1000)).then(() => kv.set('after', 'done')));
+        // (The test host's timers end when first polled: the first ends in the poll that
+        // answers, the second after the answer, in the work's own polls.)
+        ctx.waitUntil(sleep(500).then(() => sleep(500)).then(() => kv.set('after', 'done')));
         ctx.waitUntil(Promise.reject(new Error('logged, not answered')));
         return new Response('answered');
       case '/streamed-after':
@@ -98,6 +101,9 @@ export default {
       case '/release':
         hold.release();
         return new Response('released');
+      case '/unawaited':
+        kv.set('unawaited', 'sent');
+        return new Response('answered');
       case '/keep-context':
         hold.ctx = ctx;
         return new Response('kept');
@@ -305,6 +311,16 @@ fn wait_until_work_runs_after_a_streamed_body() {
     assert_eq!(text("/release"), "released");
     assert_eq!(served.finish().last(), Some(&Frame::Done));
     assert_eq!(host.kv_get("streamed-after").as_deref(), Some(&b"done"[..]));
+}
+
+/// An operation the script does not wait for is started with the answer all the same (a
+/// write is sent), though without `waitUntil` nothing goes on after the answer.
+#[test]
+fn a_write_not_waited_for_is_sent_with_the_answer() {
+    let host = host();
+    let served = get("/unawaited");
+    assert_eq!(served.frames(), [Frame::Response { continues: false }]);
+    assert_eq!(host.kv_get("unawaited").as_deref(), Some(&b"sent"[..]));
 }
 
 #[test]
