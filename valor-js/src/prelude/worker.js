@@ -1,6 +1,7 @@
 // The plugin's side of a request: the Worker message interface (onmessage / postMessage with
 // x-request-id and x-correlation-id), a `fetch` event listener, or a module's default export
-// `{ fetch(request, env) }`; and the key-value store.
+// `{ fetch(request, env, ctx) }`; answers streamed from a ReadableStream, and waitUntil; and
+// the key-value store.
 
 // Host operations in flight: op id -> { resolve, reject }, settled by the engine.
 const operations = new Map();
