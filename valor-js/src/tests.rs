@@ -3,6 +3,7 @@
 //! script of its module, on its own thread.
 
 mod events;
+mod messages;
 mod streams;
 
 use super::{serve, start};

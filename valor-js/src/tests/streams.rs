@@ -101,6 +101,11 @@ export default {
       case '/release':
         hold.release();
         return new Response('released');
+      case '/locked': {
+        const stream = new ReadableStream();
+        stream.getReader();
+        return new Response(stream);
+      }
       case '/unawaited':
         kv.set('unawaited', 'sent');
         return new Response('answered');
@@ -311,6 +316,18 @@ fn wait_until_work_runs_after_a_streamed_body() {
     assert_eq!(text("/release"), "released");
     assert_eq!(served.finish().last(), Some(&Frame::Done));
     assert_eq!(host.kv_get("streamed-after").as_deref(), Some(&b"done"[..]));
+}
+
+#[test]
+fn a_stream_locked_to_a_reader_cannot_be_an_answer() {
+    let _host = host();
+    let served = get("/locked");
+    assert_eq!(served.response().status(), 500);
+    let text = served.response().body().text().unwrap();
+    assert!(
+        text.starts_with("Uncaught TypeError: the stream is locked to a reader"),
+        "{text}"
+    );
 }
 
 /// An operation the script does not wait for is started with the answer all the same (a
