@@ -5,9 +5,11 @@
 //! world only through the SDK's host API, under its entry's limits.
 //!
 //! - [`script`]: the QuickJS runtime of the plugin: the prelude's globals, then the script;
-//!   re-created after the script is stopped.
+//!   re-created after the script is stopped. [`rejections`]: promises rejected without a
+//!   handler, reported once the jobs have run.
 //! - `prelude/`: the worker-like globals, in JavaScript (`fetch`, timers, `console`, `kv`, URL,
-//!   the message interface), over the native functions of [`bridge`].
+//!   streams, the message interface), over the native functions of [`bridge`]; laid out by
+//!   `build.rs`.
 //! - [`event_loop`]: requests waiting for their answers, and the host operations the script
 //!   started, driven by whichever request the host polls; [`life`]: a request until the
 //!   engine is done with it.

@@ -4,6 +4,7 @@
 
 mod events;
 mod messages;
+mod readable;
 mod streams;
 
 use super::{serve, start};
