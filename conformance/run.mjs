@@ -31,14 +31,14 @@ import { fileURLToPath } from 'node:url';
 import { CHROMIUM_ARGS } from '../e2e/browsers.mjs';
 // playwright-core is installed with the e2e tests' packages (scripts/bootstrap.sh).
 import { chromium } from '../e2e/node_modules/playwright-core/index.mjs';
-import { descendants, streamCases } from './streams.mjs';
+import { descendants, STREAMING, streamCases } from './streams.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const site = join(root, 'target/conformance');
 const only = process.argv[2] ?? '';
 const cases = JSON.parse(readFileSync(join(root, 'conformance/cases.json'), 'utf8')).cases
   .filter((testCase) => testCase.name.includes(only));
-const streamed = streamCases.filter((testCase) => testCase.name.includes(only));
+const streamed = STREAMING.flatMap(streamCases).filter((testCase) => testCase.name.includes(only));
 
 /**
  * The cases a native plugin answers otherwise than its .wasm, by design, and what it answers

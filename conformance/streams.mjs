@@ -1,8 +1,8 @@
 // The conformance cases of streamed answers (PROTOCOL.md, section 17), which a request→expect
 // case of cases.json cannot say: each reads a body as it arrives, times and checks it, and
-// measures what the host holds meanwhile. They use the plugin wasm-pack-tests/plugins/streaming
-// at three mounts (plugins.json): /api/stream, /api/stream-capped (max_stream_bytes 1000) and
-// /api/stream-idle (stream_idle_ms 300).
+// measures what the host holds meanwhile. They run against the plugin
+// wasm-pack-tests/plugins/streaming and against the script conformance/plugins/streams.js, each
+// at three mounts (plugins.json, STREAMING below).
 //
 // A case's `run(host)` resolves to { seen, figures, wrong }: `seen` is what every host must see
 // alike (compared by run.mjs, as the answers of cases.json are), `figures` what was measured
@@ -133,12 +133,25 @@ async function endedByLimit(host, path, field) {
   };
 }
 
-export const streamCases = [
+/** The streaming plugins: the Rust one and the script (conformance/plugins/streams.js), each
+ * mounted at `base`, `base-capped` (max_stream_bytes 1000) and `base-idle` (stream_idle_ms 300),
+ * with the same routes; `fails` is the reason its failing producer gives, `mib` the size of the
+ * large body it streams. */
+export const STREAMING = [
+  { label: '', base: '/api/stream', plugin: 'streaming', fails: 'the producer failed on purpose', mib: 1024 },
   {
-    name: 'server-sent events arrive one by one, the first before the last is produced',
+    label: 'a script: ', base: '/api/js/stream', plugin: 'streams-js',
+    fails: 'Error: the producer failed on purpose', mib: 256,
+  },
+];
+
+/** The cases, against the streaming plugin `mount` (one of STREAMING). */
+export const streamCases = ({ label, base, plugin, fails, mib: largeMib }) => [
+  {
+    name: `${label}server-sent events arrive one by one, the first before the last is produced`,
     async run(host) {
       const [n, gap] = [5, 200];
-      const got = await host.probe(readEvents, { path: `/api/stream/sse?n=${n}&gap=${gap}` });
+      const got = await host.probe(readEvents, { path: `${base}/sse?n=${n}&gap=${gap}` });
       const wrong = [];
       expectEqual(wrong, 'status', got.status, 200);
       if (!got.contentType?.startsWith('text/event-stream')) wrong.push(`content-type ${got.contentType}`);
@@ -163,15 +176,15 @@ export const streamCases = [
     },
   },
   {
-    name: "a large streamed body crosses intact with the host's memory bounded",
+    name: `${label}a large streamed body crosses intact with the host's memory bounded`,
     async run(host) {
       // The server's peak is bounded absolutely. A browser's grows with garbage it collects
       // late (each chunk is a Uint8Array in the worker and another in the page): in Chromium
       // its renderer's peak grew by 250 to 370 MiB over 1 GiB, by 450 over 2 GiB, and fell once
       // collected; a body held whole would add its size.
-      const [size, bound] = [1024, host.kind === 'server' ? 300 * MiB : 512 * MiB];
+      const [size, bound] = [largeMib, host.kind === 'server' ? 300 * MiB : 512 * MiB];
       const memory = sampleMemory(host);
-      const got = await host.probe(readBytes, { path: `/api/stream/bytes?mib=${size}` });
+      const got = await host.probe(readBytes, { path: `${base}/bytes?mib=${size}` });
       const { before, peak } = memory.stop();
       const wrong = [];
       expectEqual(wrong, 'status', got.status, 200);
@@ -191,13 +204,13 @@ export const streamCases = [
     },
   },
   {
-    name: 'a client that goes away mid-stream stops the producer',
+    name: `${label}a client that goes away mid-stream stops the producer`,
     async run(host) {
-      const id = `${host.kind}-${Date.now()}`;
+      const id = `${plugin}-${host.kind}-${Date.now()}`;
       // A page cancels its reader; a client of the server closes its connection.
       const how = host.kind === 'browser' ? 'cancel' : 'abort';
-      const read = await host.probe(readLinesThenStop, { path: `/api/stream/count?id=${id}&gap=50`, lines: 3, how });
-      const counted = await host.probe(settledNumber, { path: `/api/stream/produced?id=${id}`, apartMs: 500, withinMs: 5000 });
+      const read = await host.probe(readLinesThenStop, { path: `${base}/count?id=${id}&gap=50`, lines: 3, how });
+      const counted = await host.probe(settledNumber, { path: `${base}/produced?id=${id}`, apartMs: 500, withinMs: 5000 });
       const wrong = [];
       expectEqual(wrong, 'status', read.status, 200);
       expectEqual(wrong, 'the lines read', read.text.split('\n').slice(0, 3), ['tick 0', 'tick 1', 'tick 2']);
@@ -214,11 +227,11 @@ export const streamCases = [
     },
   },
   {
-    name: 'a body past max_stream_bytes is cut short',
+    name: `${label}a body past max_stream_bytes is cut short`,
     async run(host) {
-      // max_stream_bytes 1000 at /api/stream-capped: three chunks of 300 bytes pass, the fourth
+      // max_stream_bytes 1000 at base-capped: three chunks of 300 bytes pass, the fourth
       // would make 1200.
-      const got = await readCutShort(host, readBytes, '/api/stream-capped/bytes?mib=1&chunk=300');
+      const got = await readCutShort(host, readBytes, `${base}-capped/bytes?mib=1&chunk=300`);
       const wrong = [];
       expectEqual(wrong, 'status', got.status, 200);
       // A client of the server gets every byte before the cut. A page may get fewer: Chromium
@@ -238,22 +251,22 @@ export const streamCases = [
     },
   },
   {
-    name: 'an event stream past max_stream_bytes ends with a comment naming it',
-    run: (host) => endedByLimit(host, '/api/stream-capped/sse?n=100&gap=1', 'max_stream_bytes'),
+    name: `${label}an event stream past max_stream_bytes ends with a comment naming it`,
+    run: (host) => endedByLimit(host, `${base}-capped/sse?n=100&gap=1`, 'max_stream_bytes'),
   },
   {
-    name: 'an event stream idle past stream_idle_ms ends with a comment naming it',
+    name: `${label}an event stream idle past stream_idle_ms ends with a comment naming it`,
     async run(host) {
-      // stream_idle_ms 300 at /api/stream-idle; the plugin waits 1000 ms between events.
-      const result = await endedByLimit(host, '/api/stream-idle/sse?n=3&gap=1000', 'stream_idle_ms');
+      // stream_idle_ms 300 at base-idle; the plugin waits 1000 ms between events.
+      const result = await endedByLimit(host, `${base}-idle/sse?n=3&gap=1000`, 'stream_idle_ms');
       if (!(result.got.events.length < 3)) result.wrong.push(`${result.got.events.length} events came, the stream did not end early`);
       return result;
     },
   },
   {
-    name: "a body whose producer fails is cut short after what it produced",
+    name: `${label}a body whose producer fails is cut short after what it produced`,
     async run(host) {
-      const got = await readCutShort(host, readText, '/api/stream/fail?after=3');
+      const got = await readCutShort(host, readText, `${base}/fail?after=3`);
       const wrong = [];
       const produced = 'chunk 0\nchunk 1\nchunk 2\n';
       expectEqual(wrong, 'status', got.status, 200);
@@ -269,23 +282,23 @@ export const streamCases = [
     },
   },
   {
-    name: 'an event stream whose producer fails ends with a comment saying why',
+    name: `${label}an event stream whose producer fails ends with a comment saying why`,
     async run(host) {
-      const got = await host.probe(readEvents, { path: '/api/stream/sse-fail' });
+      const got = await host.probe(readEvents, { path: `${base}/sse-fail` });
       const wrong = [];
       expectEqual(wrong, 'status', got.status, 200);
       expectEqual(wrong, 'events', got.events.length, 2);
-      expectEqual(wrong, 'comments', got.comments, [": valor: plugin 'streaming' ended its stream early: the producer failed on purpose"]);
+      expectEqual(wrong, 'comments', got.comments, [`: valor: plugin '${plugin}' ended its stream early: ${fails}`]);
       expectEqual(wrong, 'end', [got.ended, got.rest], ['complete', '']);
       return { seen: eventsSeen(got), figures: `${got.events.length} events, then ${JSON.stringify(got.comments)}`, wrong };
     },
   },
   {
-    name: 'work after the answer: the answer comes first, the work ends later',
+    name: `${label}work after the answer: the answer comes first, the work ends later`,
     async run(host) {
-      const [id, work] = [`${host.kind}-${Date.now()}`, 300];
+      const [id, work] = [`${plugin}-${host.kind}-${Date.now()}`, 300];
       const got = await host.probe(answerThenWork, {
-        path: `/api/stream/after?id=${id}&ms=${work}`, statusPath: `/api/stream/after-status?id=${id}`, withinMs: 5000,
+        path: `${base}/after?id=${id}&ms=${work}`, statusPath: `${base}/after-status?id=${id}`, withinMs: 5000,
       });
       const wrong = [];
       expectEqual(wrong, 'answer', got.answer, { status: 200, text: 'accepted' });
