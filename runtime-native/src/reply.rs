@@ -64,15 +64,21 @@ fn try_into_http(reply: Reply) -> Result<http::Response<files::Body>, String> {
 /// A streamed body: each chunk pulled from the plugin when the connection is ready for it. One
 /// that ends early is an error, so hyper ends the chunked body without its last chunk; the
 /// error waits one turn, so that hyper first sends what it holds (it drops its buffer when a
-/// body fails).
+/// body fails). So does the chunk after the first: hyper writes only once its buffer is full
+/// (about 400 KiB) or the body waits, and the head and first chunk should not wait for more.
 fn streamed(mut chunks: BoxStream<'static, Result<Chunk<Vec<u8>>, String>>) -> files::Body {
-    let mut failed = None;
+    let (mut failed, mut first, mut flush) = (None, true, false);
     let frames = futures::stream::poll_fn(move |cx| {
         if let Some(reason) = failed.take() {
             return Poll::Ready(Some(Err(std::io::Error::other(reason))));
         }
+        if std::mem::take(&mut flush) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending; // hyper flushes while it waits
+        }
         match chunks.poll_next_unpin(cx) {
             Poll::Ready(Some(Ok(Chunk::Plugin(bytes) | Chunk::Host(bytes)))) => {
+                flush = std::mem::take(&mut first);
                 Poll::Ready(Some(Ok(http_body::Frame::data(bytes.into()))))
             }
             Poll::Ready(Some(Err(reason))) => {
