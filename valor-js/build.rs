@@ -6,11 +6,13 @@
 use std::path::Path;
 
 /// The prelude's files, in the order they are evaluated.
-const FILES: [&str; 7] = [
+const FILES: [&str; 9] = [
     "globals.js",
     "encoding.js",
     "url.js",
     "streams.js",
+    "writable.js",
+    "transform.js",
     "fetch.js",
     "worker.js",
     "install.js",

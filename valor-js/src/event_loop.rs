@@ -250,9 +250,9 @@ pub fn stopped_reason(why: Stop) -> String {
     }
 }
 
-/// Cancels the script's stream behind the body of request `id`, whose reader went away: at
-/// once, unless the script is busy (the body was dropped from inside a poll), then on the
-/// next poll.
+/// Cancels the script's stream behind the body of request `id`, whose reader went away, and
+/// runs the promise jobs that sets off: at once, unless the script is busy (the body was
+/// dropped from inside a poll), then on the next poll.
 pub fn cancel_body(script: &Rc<Script>, id: &str) {
     if POLLING.with_borrow(Option::is_some) {
         DROPPED.with_borrow_mut(|dropped| dropped.push(id.to_owned()));
@@ -260,6 +260,9 @@ pub fn cancel_body(script: &Rc<Script>, id: &str) {
     }
     budget::new_call();
     let cancelled = script.with(|ctx| script.cancel_body(ctx, id));
+    // What the cancel sets off (a writer's writes failing, its loop ending) runs now, as a
+    // browser runs its microtasks after a task, not at the next request.
+    script.run_jobs();
     if budget::spent() {
         script.stop(Stop::OutOfBudget);
         wake_all();

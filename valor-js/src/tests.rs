@@ -6,6 +6,7 @@ mod events;
 mod messages;
 mod readable;
 mod streams;
+mod transform;
 
 use super::{serve, start};
 use vlugin::kv::Failure;

@@ -4,7 +4,7 @@ for (const [name, value] of Object.entries({
   self: globalThis,
   console, setTimeout, clearTimeout, setInterval, clearInterval: clearTimeout, queueMicrotask,
   crypto, TextEncoder, TextDecoder, atob, btoa, URL, URLSearchParams,
-  Headers, Request, Response, fetch, ReadableStream,
+  Headers, Request, Response, fetch, ReadableStream, WritableStream, TransformStream,
   addEventListener, removeEventListener, postMessage, onmessage: null,
   kv, valor,
 })) {

@@ -1,15 +1,15 @@
 // ReadableStream: the WHATWG subset a plugin needs. An underlying source's start, pull and
 // cancel with a default controller, a default reader, async iteration, ReadableStream.from.
 // The queue is counted in chunks (a strategy's highWaterMark, 1 by default; no size()), so
-// pull is called when the queue is below it or a read waits. Not here: byte streams and BYOB
-// readers, tee, pipes, writable and transform streams.
+// pull is called when the queue is below it or a read waits; pipes to writable streams. Not
+// here: byte streams and BYOB readers, tee, a pipe's `signal`.
 
 // Whether a stream was ever read or cancelled (a body made of it is then used).
 let isDisturbed;
 
-// Calls `method` of `source` (if any) and gives a promise of its result, a throw rejecting it.
-function promiseCall(method, source, arg) {
-  return new Promise((resolve) => resolve(typeof method === 'function' ? method.call(source, arg) : undefined));
+// Calls `method` of `target` (if any) and gives a promise of its result, a throw rejecting it.
+function promiseCall(method, target, ...args) {
+  return new Promise((resolve) => resolve(typeof method === 'function' ? method.call(target, ...args) : undefined));
 }
 
 class ReadableStream {
@@ -119,6 +119,48 @@ class ReadableStream {
 
   [Symbol.asyncIterator](options) {
     return this.values(options);
+  }
+
+  pipeThrough({ writable, readable }, options) {
+    if (this.locked || writable.locked) throw new TypeError('a locked stream cannot be piped');
+    this.pipeTo(writable, options).catch(() => {});
+    return readable;
+  }
+
+  // Writes each chunk to `destination` as it is ready for one, then closes it; an error on one
+  // side aborts the other (the destination) or cancels it (this stream), unless prevented.
+  async pipeTo(destination, { preventClose = false, preventAbort = false, preventCancel = false } = {}) {
+    if (this.locked || destination.locked) throw new TypeError('a locked stream cannot be piped');
+    const reader = this.getReader();
+    const writer = destination.getWriter();
+    // Rejects when the destination errors (or is closed by another), also while a read waits.
+    const destinationFailed = writer.closed.then(() => Promise.reject(new TypeError('the destination was closed')));
+    destinationFailed.catch(() => {});
+    let written = Promise.resolve();
+    try {
+      for (;;) {
+        let read;
+        try {
+          read = await Promise.race([writer.ready.then(() => reader.read().catch((error) => ({ error }))), destinationFailed]);
+        } catch (error) {
+          if (!preventCancel) await reader.cancel(error).catch(() => {});
+          throw error;
+        }
+        if (!('done' in read)) {
+          await written.catch(() => {});
+          if (!preventAbort) await writer.abort(read.error);
+          throw read.error;
+        }
+        if (read.done) break;
+        written = writer.write(read.value);
+        written.catch(() => {});
+      }
+      if (preventClose) await written;
+      else await writer.close();
+    } finally {
+      reader.releaseLock();
+      writer.releaseLock();
+    }
   }
 
   #desiredSize() {
