@@ -15,6 +15,9 @@
 //   `new Error('the producer failed on purpose')` (the body ends early: "Error: the producer
 //   failed on purpose").
 // - GET /sse-fail: two events as /sse's, then the same error.
+// - GET /transform?n=N&gap=MS: /sse's events, written by a loop to a TransformStream whose
+//   readable side is the body (as service workers and Cloudflare Workers write them), kept
+//   going with event.waitUntil: each write waits for the reader.
 // - GET /after?id=X&ms=MS: answers `accepted` at once, and (event.waitUntil) sleeps MS ms and
 //   then stores `done` under kv key `after:X`; GET /after-status?id=X answers it, or 404.
 // - POST /echo: the request's body back, streamed from request.body.
@@ -66,6 +69,20 @@ async function handle(request, event) {
   switch (`${request.method} ${url.pathname.slice(valor.mount.length)}`) {
     case 'GET /sse':
       return eventStream(ticks(Number(query.get('n')), Number(query.get('gap') ?? 0), (c) => c.close()));
+    case 'GET /transform': {
+      const { readable, writable } = new TransformStream();
+      const writer = writable.getWriter();
+      const encoder = new TextEncoder();
+      const [n, gap] = [Number(query.get('n')), Number(query.get('gap') ?? 0)];
+      event.waitUntil((async () => {
+        for (let i = 0; i < n; i += 1) {
+          if (i > 0) await sleep(gap);
+          await writer.write(encoder.encode(tick(i)));
+        }
+        await writer.close();
+      })().catch(() => {})); // a reader that went away fails the write: the loop ends
+      return eventStream(readable);
+    }
     case 'GET /sse-fail':
       return eventStream(ticks(2, 0, (c) => c.error(new Error(FAILURE))));
     case 'GET /bytes':
