@@ -138,6 +138,17 @@ export default {
             c.enqueue(chunk);
           },
         })));
+      case '/source-failing':
+      {
+        let sent = false;
+        return new Response(new ReadableStream({
+          pull(c) {
+            if (sent) c.error(new Error('the source failed'));
+            else c.enqueue('a\n');
+            sent = true;
+          },
+        }).pipeThrough(upper()));
+      }
       case '/checks':
         return Response.json(await checks());
       default:
@@ -237,13 +248,18 @@ fn a_stream_piped_through_transform_streams() {
 }
 
 #[test]
-fn an_error_in_a_transform_ends_the_body_early_with_its_reason() {
+fn an_error_in_a_transform_or_its_source_ends_the_body_early_with_its_reason() {
     let _host = host();
     let mut served = get("/failing");
     assert_eq!(chunk(&mut served), "line 1\n");
     assert_eq!(served.next_chunk(), None);
     assert_eq!(served.ended_early(), Some("Error: the transform failed"));
     assert_eq!(state()["ended"], "Error: the transform failed");
+
+    let mut served = get("/source-failing");
+    assert_eq!(chunk(&mut served), "A\n");
+    assert_eq!(served.next_chunk(), None);
+    assert_eq!(served.ended_early(), Some("Error: the source failed"));
 }
 
 #[test]
