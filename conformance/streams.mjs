@@ -145,36 +145,44 @@ export const STREAMING = [
   },
 ];
 
+/** /sse's case, against `path` (a route with /sse's events): they arrive one by one, the
+ * first before the last is produced. */
+async function eventsOneByOne(host, path) {
+  const [n, gap] = [5, 200];
+  const got = await host.probe(readEvents, { path: `${path}?n=${n}&gap=${gap}` });
+  const wrong = [];
+  expectEqual(wrong, 'status', got.status, 200);
+  if (!got.contentType?.startsWith('text/event-stream')) wrong.push(`content-type ${got.contentType}`);
+  expectEqual(wrong, 'events', got.events.map(({ id, event, data }) => [id, event, JSON.parse(data ?? 'null')?.i]),
+    Array.from({ length: n }, (_, i) => [String(i), 'tick', i]));
+  expectEqual(wrong, 'end', [got.ended, got.comments, got.rest], ['complete', [], '']);
+  const at = got.events.map(({ data }) => JSON.parse(data ?? '{}').at);
+  const arrived = got.events.map((event) => event.arrived);
+  // The plugin's clock and the client's are the same machine's wall clock.
+  const [first, last] = [at[0], at.at(-1)];
+  if (!(last - first >= (n - 1) * gap * 0.9)) wrong.push(`the plugin produced its events over ${last - first} ms, not ${(n - 1) * gap}`);
+  if (!(arrived[0] < (first + last) / 2)) {
+    wrong.push(`the first event arrived at ${arrived[0] - first} ms of the plugin's ${last - first} ms of producing: not before half`);
+  }
+  const gaps = arrived.slice(1).map((t, i) => t - arrived[i]);
+  return {
+    seen: eventsSeen(got),
+    figures: `the first event arrived ${arrived[0] - got.started} ms after the request, ${last - arrived[0]} ms before the last was produced; `
+      + `gaps between arrivals ${gaps.join(', ')} ms (produced every ${gap}); latency from production ${arrived.map((t, i) => t - at[i]).join(', ')} ms`,
+    wrong,
+  };
+}
+
 /** The cases, against the streaming plugin `mount` (one of STREAMING). */
 export const streamCases = ({ label, base, plugin, fails, mib: largeMib }) => [
   {
     name: `${label}server-sent events arrive one by one, the first before the last is produced`,
-    async run(host) {
-      const [n, gap] = [5, 200];
-      const got = await host.probe(readEvents, { path: `${base}/sse?n=${n}&gap=${gap}` });
-      const wrong = [];
-      expectEqual(wrong, 'status', got.status, 200);
-      if (!got.contentType?.startsWith('text/event-stream')) wrong.push(`content-type ${got.contentType}`);
-      expectEqual(wrong, 'events', got.events.map(({ id, event, data }) => [id, event, JSON.parse(data ?? 'null')?.i]),
-        Array.from({ length: n }, (_, i) => [String(i), 'tick', i]));
-      expectEqual(wrong, 'end', [got.ended, got.comments, got.rest], ['complete', [], '']);
-      const at = got.events.map(({ data }) => JSON.parse(data ?? '{}').at);
-      const arrived = got.events.map((event) => event.arrived);
-      // The plugin's clock and the client's are the same machine's wall clock.
-      const [first, last] = [at[0], at.at(-1)];
-      if (!(last - first >= (n - 1) * gap * 0.9)) wrong.push(`the plugin produced its events over ${last - first} ms, not ${(n - 1) * gap}`);
-      if (!(arrived[0] < (first + last) / 2)) {
-        wrong.push(`the first event arrived at ${arrived[0] - first} ms of the plugin's ${last - first} ms of producing: not before half`);
-      }
-      const gaps = arrived.slice(1).map((t, i) => t - arrived[i]);
-      return {
-        seen: eventsSeen(got),
-        figures: `the first event arrived ${arrived[0] - got.started} ms after the request, ${last - arrived[0]} ms before the last was produced; `
-          + `gaps between arrivals ${gaps.join(', ')} ms (produced every ${gap}); latency from production ${arrived.map((t, i) => t - at[i]).join(', ')} ms`,
-        wrong,
-      };
-    },
+    run: (host) => eventsOneByOne(host, `${base}/sse`),
   },
+  ...(plugin === 'streams-js' ? [{
+    name: `${label}server-sent events written to a TransformStream arrive one by one, the first before the last is produced`,
+    run: (host) => eventsOneByOne(host, `${base}/transform`),
+  }] : []),
   {
     name: `${label}a large streamed body crosses intact with the host's memory bounded`,
     async run(host) {
