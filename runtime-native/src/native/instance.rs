@@ -17,7 +17,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use valor_abi::exports;
 use valor_host::fault::Fault;
 use valor_host::guest::{self, Address, Answer, Instance as _};
-use valor_host::manifest::PluginSpec;
 use valor_host::streamed::{self, Limits};
 
 /// A bound, initialised instance of a native plugin.
@@ -82,12 +81,12 @@ impl NativeInstance {
         self: &Arc<Self>,
         request: &[u8],
         depth: u32,
-        spec: &PluginSpec,
+        limits: &Arc<Limits>,
     ) -> Result<Reply, Fault> {
-        let (this, request, spec) = (Arc::clone(self), request.to_vec(), spec.clone());
+        let (this, request, limits) = (Arc::clone(self), request.to_vec(), Arc::clone(limits));
         let dispatch = async move {
             let answer = guest::dispatch(Arc::clone(&this), &request[..], depth).await?;
-            Ok(Self::reply(answer, &spec))
+            Ok(Self::reply(answer, &limits))
         };
         if self.library.thread.is_current() {
             // A plugin fetching itself: already on its thread.
@@ -101,18 +100,17 @@ impl NativeInstance {
     /// must be made there too: a streamed body's chunks are pulled on the thread and handed
     /// over one at a time (so the client still paces the plugin), and work after the answer
     /// runs there.
-    fn reply(answer: Answer<Arc<Self>>, spec: &PluginSpec) -> Reply {
+    fn reply(answer: Answer<Arc<Self>>, limits: &Limits) -> Reply {
         match answer {
             Answer::Whole { frame, after } => {
                 if let Some(task) = after {
-                    plugin::keep(task, Limits::of(spec));
+                    plugin::keep(task, limits.clone());
                 }
                 Reply::from_frame(frame)
             }
             Answer::Streamed { head, body } => {
                 let event_stream = streamed::is_event_stream(&head);
-                let limits = Limits::of(spec);
-                let after = limits.clone();
+                let (after, limits) = (limits.clone(), limits.clone());
                 let (sleep, log) = (plugin::sleep, plugin::log);
                 let chunks = streamed::body(body, event_stream, limits, sleep, log, |task| {
                     plugin::keep(task, after)

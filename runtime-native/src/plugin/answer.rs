@@ -8,11 +8,10 @@ use futures::StreamExt;
 use std::ops::Deref;
 use std::time::Duration;
 use valor_host::guest::{Answer, Instance, Task};
-use valor_host::manifest::PluginSpec;
 use valor_host::streamed::{self, Limits};
 
-/// The reply for `answer`, from the plugin of `spec`.
-pub fn reply<P>(answer: Answer<P>, spec: &PluginSpec) -> Reply
+/// The reply for `answer`, from a plugin of these `limits`.
+pub fn reply<P>(answer: Answer<P>, limits: &Limits) -> Reply
 where
     P: Deref + Send + Sync + 'static,
     P::Target: Instance<Body = Vec<u8>> + Sync,
@@ -20,15 +19,14 @@ where
     match answer {
         Answer::Whole { frame, after } => {
             if let Some(task) = after {
-                keep(task, Limits::of(spec));
+                keep(task, limits.clone());
             }
             Reply::from_frame(frame)
         }
         Answer::Streamed { head, body } => {
             let event_stream = streamed::is_event_stream(&head);
-            let limits = Limits::of(spec);
             let after = limits.clone();
-            let chunks = streamed::body(body, event_stream, limits, sleep, log, |task| {
+            let chunks = streamed::body(body, event_stream, limits.clone(), sleep, log, |task| {
                 keep(task, after)
             });
             Reply::streamed(head, chunks.boxed())

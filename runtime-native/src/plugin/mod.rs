@@ -24,6 +24,7 @@ use valor_host::guest;
 use valor_host::instances::{Breakable, Instances};
 use valor_host::manifest::PluginSpec;
 use valor_host::plugin::Load;
+use valor_host::streamed::Limits;
 
 pub use answer::{keep, log, sleep};
 
@@ -62,14 +63,14 @@ impl Live {
         &self,
         request: &[u8],
         depth: u32,
-        spec: &PluginSpec,
+        limits: &Arc<Limits>,
     ) -> Result<Reply, Fault> {
         match self {
             Live::Wasm(instance) => {
                 let answer = guest::dispatch(Arc::clone(instance), request, depth).await?;
-                Ok(answer::reply(answer, spec))
+                Ok(answer::reply(answer, limits))
             }
-            Live::Native(instance) => instance.dispatch(request, depth, spec).await,
+            Live::Native(instance) => instance.dispatch(request, depth, limits).await,
         }
     }
 }
@@ -93,6 +94,9 @@ pub struct Loader {
     modules: Arc<Modules>,
     /// How many instances serve it at most.
     instances: usize,
+    /// Its entry's limits of a streamed answer and of work after an answer, made once: a
+    /// native plugin's requests carry them to its thread.
+    limits: Arc<Limits>,
 }
 
 /// A plugin that will be loaded when first needed, served by up to `instances` instances (a
@@ -109,12 +113,14 @@ pub fn new(
         instances.max(1)
     };
     let context = Arc::new(context);
+    let limits = Arc::new(Limits::of(&spec));
     Plugin::new(
         spec,
         Loader {
             context,
             modules,
             instances,
+            limits,
         },
     )
 }
@@ -122,8 +128,8 @@ pub fn new(
 /// The reply of `plugin` to one request (encoded, its URI relative to the mount), tagged; a
 /// failure becomes its error reply. `depth` counts plugin-to-plugin hops.
 pub async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
-    let spec = plugin.spec();
-    let run = |instance: Live| async move { instance.dispatch(request, depth, spec).await };
+    let limits = &plugin.host().limits;
+    let run = |instance: Live| async move { instance.dispatch(request, depth, limits).await };
     let deadline = tokio::time::sleep(Duration::from_millis(plugin.spec().timeout_ms.into()));
     let answer = plugin.answer(safe, depth, run, deadline).await;
     Reply::tagged(answer, plugin.tag())
