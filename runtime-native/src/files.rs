@@ -136,12 +136,9 @@ pub async fn send(file: &Path, head: bool) -> std::io::Result<(u64, Body)> {
 
 /// A body of bytes in memory.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    boxed(Full::new(bytes.into()))
-}
-
-/// A body in memory, as a [`Body`].
-pub fn boxed(body: Full<Bytes>) -> Body {
-    body.map_err(|never| match never {}).boxed_unsync()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed_unsync()
 }
 
 /// Tells browsers to take the content type as given: a file uploaded as `.txt` that looks

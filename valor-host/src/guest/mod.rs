@@ -8,7 +8,8 @@
 //! - [`calls`]: writing into the plugin, delivering results, draining woken tasks;
 //! - [`dispatch`](mod@dispatch): one request through an instance, poll after poll, and its task dropped
 //!   however the dispatch ends;
-//! - [`read`]: a response frame, checked and read out of plugin memory;
+//! - [`read`]: a frame (a response frame, or a stream frame of ABI 4), checked and read out of
+//!   plugin memory;
 //! - [`imports`]: the plugin's imports that start host operations or read its text, over a
 //!   host's [`imports::Host`];
 //! - [`exports`]: the ABI version and export checks, and their texts.

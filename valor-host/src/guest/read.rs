@@ -103,18 +103,6 @@ pub fn read_piece<G: Guest>(
     }
 }
 
-/// Reads the response frame at `frame` (a plain one: a task of ABI 3, or a plugin's answer to
-/// another plugin), for a plugin whose responses may carry `max_body_bytes`.
-pub fn read<G: Guest>(
-    guest: &mut G,
-    frame: Address,
-    max_body_bytes: u32,
-) -> Result<Frame<G::Body>, Fault> {
-    let (len, first) = length_word(guest, frame)?;
-    check_len(guest, frame, len, max_body_bytes)?;
-    read_response(guest, frame + 4, len, &first[4..], max_body_bytes)
-}
-
 /// The length word of the frame at `frame`, and a copy of the frame's first bytes.
 fn length_word<G: Guest>(guest: &mut G, frame: Address) -> Result<(u32, Vec<u8>), Fault> {
     let after = guest.readable(frame);
