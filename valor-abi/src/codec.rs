@@ -51,6 +51,10 @@ pub enum DecodeError {
     /// The status code is outside 100..=999.
     #[error("invalid status code {0}")]
     Status(u32),
+    /// A streamed body field (section 18 of the protocol) where only bytes may be: in a message
+    /// a plugin sends, or handed to a decoder that cannot read a stream.
+    #[error("a streamed body field where the body's bytes must be")]
+    StreamedBody,
     /// An init message is malformed.
     #[error("invalid init message: {0}")]
     Init(&'static str),
@@ -60,6 +64,29 @@ pub enum DecodeError {
     /// More distinct header names than an `http::HeaderMap` can hold (about 24,000).
     #[error("too many distinct header names")]
     TooManyHeaders,
+}
+
+/// The length a host writes in the `body` field of a request or response it hands a plugin
+/// whose body it streams (PROTOCOL.md, section 18): the field is this length, then the body's
+/// handle (a `u32`), and the plugin reads the bytes with the `read` import. No body can have this
+/// length, and a plugin never sends such a field.
+pub const STREAMED_BODY: u32 = u32::MAX;
+
+/// The `body` field of a message a host wrote: its bytes, or the handle of a streamed body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyField<'a> {
+    /// The whole body.
+    Bytes(&'a [u8]),
+    /// A body to read with the `read` import: its handle.
+    Streamed(u32),
+}
+
+/// The `body` field of a streamed body: [`STREAMED_BODY`], then `handle`.
+pub fn streamed_body_field(handle: u32) -> [u8; 8] {
+    let mut field = [0; 8];
+    field[..4].copy_from_slice(&STREAMED_BODY.to_le_bytes());
+    field[4..].copy_from_slice(&handle.to_le_bytes());
+    field
 }
 
 /// Encodes a request (its URI as given: a host passes the mount-relative one).
@@ -141,9 +168,19 @@ pub fn set_response_status(encoded: &mut [u8], status: u16) {
     encoded[..4].copy_from_slice(&u32::from(status).to_le_bytes());
 }
 
-/// Decodes a request encoded by [`encode_request`], validating every part as `http` does.
+/// Decodes a request encoded by [`encode_request`], validating every part as `http` does. A
+/// streamed body field is refused (only a host writes one): see [`decode_request_with`].
 #[cfg(feature = "http")]
 pub fn decode_request<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Request<B>, DecodeError> {
+    decode_request_with(bytes, bytes_only)
+}
+
+/// Decodes a request a host wrote, whose body field may be streamed: `body` makes the body.
+#[cfg(feature = "http")]
+pub fn decode_request_with<B>(
+    bytes: &[u8],
+    body: impl FnOnce(BodyField<'_>) -> Result<B, DecodeError>,
+) -> Result<Request<B>, DecodeError> {
     let mut input = Reader::new(bytes);
     let method = input.field()?;
     let method = Method::from_bytes(method)
@@ -154,7 +191,7 @@ pub fn decode_request<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Request
         reason: e.to_string(),
     })?;
     let headers = input.headers()?;
-    let body = B::from(input.field()?);
+    let body = body(input.body_field()?)?;
     input.finish()?;
 
     let mut request = Request::new(body);
@@ -164,10 +201,30 @@ pub fn decode_request<B: for<'a> From<&'a [u8]>>(bytes: &[u8]) -> Result<Request
     Ok(request)
 }
 
-/// Decodes a response encoded by [`encode_response`], validating every part as `http` does.
+/// The body of a message that may not stream: its bytes.
+#[cfg(feature = "http")]
+fn bytes_only<B: for<'a> From<&'a [u8]>>(field: BodyField<'_>) -> Result<B, DecodeError> {
+    match field {
+        BodyField::Bytes(bytes) => Ok(B::from(bytes)),
+        BodyField::Streamed(_) => Err(DecodeError::StreamedBody),
+    }
+}
+
+/// Decodes a response encoded by [`encode_response`], validating every part as `http` does. A
+/// streamed body field is refused: see [`decode_response_with`].
 #[cfg(feature = "http")]
 pub fn decode_response<B: for<'a> From<&'a [u8]>>(
     bytes: &[u8],
+) -> Result<Response<B>, DecodeError> {
+    decode_response_with(bytes, bytes_only)
+}
+
+/// Decodes a response a host wrote (the result of `fetch_stream`), whose body field may be
+/// streamed: `body` makes the body.
+#[cfg(feature = "http")]
+pub fn decode_response_with<B>(
+    bytes: &[u8],
+    body: impl FnOnce(BodyField<'_>) -> Result<B, DecodeError>,
 ) -> Result<Response<B>, DecodeError> {
     let mut input = Reader::new(bytes);
     let code = input.u32()?;
@@ -176,7 +233,7 @@ pub fn decode_response<B: for<'a> From<&'a [u8]>>(
         .and_then(|code| StatusCode::from_u16(code).ok())
         .ok_or(DecodeError::Status(code))?;
     let headers = input.headers()?;
-    let body = B::from(input.field()?);
+    let body = body(input.body_field()?)?;
     input.finish()?;
 
     let mut response = Response::new(body);
@@ -268,6 +325,14 @@ impl<'a> Reader<'a> {
     pub(crate) fn field(&mut self) -> Result<&'a [u8], DecodeError> {
         let len = self.u32()? as usize;
         self.take(len)
+    }
+
+    /// The body field: its bytes, or a streamed body's handle.
+    pub(crate) fn body_field(&mut self) -> Result<BodyField<'a>, DecodeError> {
+        match self.u32()? {
+            STREAMED_BODY => Ok(BodyField::Streamed(self.u32()?)),
+            len => Ok(BodyField::Bytes(self.take(len as usize)?)),
+        }
     }
 
     #[cfg(feature = "http")]

@@ -44,7 +44,8 @@ pub mod protocol {}
 ///
 /// 2: host operations (`valor_complete`, `valor_woken`, the async imports), config at init.
 /// 3: the init message (config, mount, origin); storage scan and compare-and-swap.
-/// 4: stream frames ([`frame`]): streamed answers, and work after the answer.
+/// 4: stream frames ([`frame`]): streamed answers, and work after the answer; streamed request
+/// bodies and outbound streams (`read`, `close`, `fetch_stream`).
 pub const ABI_VERSION: u32 = 4;
 
 /// The oldest version a host still accepts: version 4 only added frames (section 17 of the
@@ -132,10 +133,32 @@ pub mod imports {
     pub const KV: &str = "kv";
     /// `(op: u32)`: the plugin no longer wants the operation's result.
     pub const CANCEL: &str = "cancel";
+    /// `(body: u32) -> op` (ABI 4): the next bytes of a streamed body (a request's, or a
+    /// `fetch_stream` response's; [`codec::STREAMED_BODY`](super::codec::STREAMED_BODY)):
+    /// completes with at least one byte, or with none at its end.
+    pub const READ: &str = "read";
+    /// `(body: u32)` (ABI 4): the plugin reads no more of a streamed body; the host lets go of
+    /// its source.
+    pub const CLOSE: &str = "close";
+    /// `(ptr: u32, len: u32) -> op` (ABI 4): an outbound request as [`FETCH`], completing with
+    /// a response whose body is streamed (read with [`READ`]).
+    pub const FETCH_STREAM: &str = "fetch_stream";
 
     /// Every function of this ABI version: a plugin importing anything else was built for
     /// another version (or is not a Valor plugin), and the runtime says so.
-    pub const ALL: [&str; 8] = [PANIC, LOG, NOW, RANDOM, SLEEP, FETCH, KV, CANCEL];
+    pub const ALL: [&str; 11] = [
+        PANIC,
+        LOG,
+        NOW,
+        RANDOM,
+        SLEEP,
+        FETCH,
+        KV,
+        CANCEL,
+        READ,
+        CLOSE,
+        FETCH_STREAM,
+    ];
 }
 
 /// How much of a log line or panic message the runtime reads (8 KiB): the rest is dropped and

@@ -63,6 +63,15 @@ pub struct Host {
     /// before that export returns: the call failed, as a trap fails a WebAssembly call, and the
     /// host treats the instance as trapped (with the message `panic` reported, if any).
     pub trapped: unsafe extern "C" fn(context: *mut c_void),
+    /// `read` (ABI 4): starts reading the next bytes of streamed body `body`; returns its
+    /// operation id. (The fields from here on were added with streamed request bodies: they
+    /// come last, so that a plugin that does not read them keeps working.)
+    pub read: unsafe extern "C" fn(context: *mut c_void, body: u32) -> u32,
+    /// `close` (ABI 4): the plugin reads no more of streamed body `body`.
+    pub close: unsafe extern "C" fn(context: *mut c_void, body: u32),
+    /// `fetch_stream` (ABI 4): starts an outbound request whose response body is streamed;
+    /// returns its operation id.
+    pub fetch_stream: unsafe extern "C" fn(context: *mut c_void, ptr: *const u8, len: u32) -> u32,
 }
 
 // SAFETY: the table is plain function pointers and an opaque context that only the host
