@@ -21,6 +21,11 @@ pub struct PluginContext<H> {
     pub fuel: Option<u64>,
     /// The most memory its instance may have, in MiB (its entry's `memory_mb`).
     pub memory_mb: u32,
+    /// The longest wait for the next chunk of a streamed body it reads, in milliseconds (its
+    /// entry's `stream_idle_ms`).
+    pub stream_idle_ms: u32,
+    /// Whether it reads its requests' bodies as streams (its entry's `stream_requests`).
+    pub stream_requests: bool,
     /// The app's origin (`"self"` in the allowlist; where paths resolve).
     pub origin: String,
     /// What only its host gives it.
@@ -37,6 +42,8 @@ impl<H> PluginContext<H> {
             max_body_bytes: spec.max_body_bytes,
             fuel: crate::script::metered_fuel(spec, script_fuel_factor),
             memory_mb: spec.memory_mb,
+            stream_idle_ms: spec.stream_idle_ms,
+            stream_requests: spec.stream_requests,
             origin,
             host,
         }

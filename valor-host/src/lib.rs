@@ -9,6 +9,8 @@
 //! - [`frame`]: a plugin's response frame, read in place;
 //! - [`context`]: what a plugin's imports know of it, with what only its host gives it;
 //! - [`guest`]: the plugin protocol itself, one instance's state machine over any engine;
+//! - [`streamed`]: a streamed answer's body, paced by its reader, and work after an answer;
+//! - [`bodies`]: bodies a plugin reads as they arrive (streamed requests, `fetch_stream`);
 //! - [`fault`]: why an instance gave no answer, and the error each fault answers with;
 //! - [`error`]: every way a request can fail, and the HTTP status and text it answers with;
 //! - [`limits`]: the fixed limits of the protocol every host enforces alike;
@@ -31,6 +33,7 @@
 
 pub mod allowlist;
 pub mod backoff;
+pub mod bodies;
 pub mod context;
 pub mod error;
 pub mod fault;

@@ -56,3 +56,12 @@ pub fn message_too_large(
         )
     })
 }
+
+/// Why a `fetch_stream` is refused while the instance has [`MAX_OPS_IN_FLIGHT`] streamed bodies
+/// open.
+pub fn too_many_bodies(plugin: &str) -> String {
+    format!(
+        "plugin '{plugin}' has {MAX_OPS_IN_FLIGHT} streamed bodies open, the limit: this request \
+         was not sent (a body is closed when it is read to its end or dropped)"
+    )
+}

@@ -76,7 +76,8 @@ pub fn route<H: Host, P: Mountable, R: AsRef<[u8]>>(
     };
     let spec = plugin.spec();
     let size = request.body().as_ref().len() as u64;
-    if size > u64::from(spec.max_body_bytes) {
+    let streams = crate::bodies::streams(spec, request.method().as_str());
+    if size > u64::from(spec.max_body_bytes) && !streams {
         let error = DispatchError::RequestTooLarge {
             plugin: spec.name.clone(),
             size,

@@ -77,8 +77,8 @@ pub struct PluginSpec {
         deserialize_with = "bounded_timeout_ms"
     )]
     pub timeout_ms: u32,
-    /// The most bytes one streamed answer of the plugin may carry, or `None` for no limit
-    /// (PROTOCOL.md, section 17.3): 1 to [`MAX_STREAM_BYTES`], 4 GiB by default.
+    /// The most bytes one streamed answer of the plugin, or one request body it reads as a
+    /// stream, may carry, or `None` for no limit (PROTOCOL.md, sections 17.3 and 18.3): 1 to [`MAX_STREAM_BYTES`], 4 GiB by default.
     #[serde(
         default = "default_max_stream_bytes",
         deserialize_with = "bounded_max_stream_bytes"
@@ -91,6 +91,11 @@ pub struct PluginSpec {
         deserialize_with = "bounded_stream_idle_ms"
     )]
     pub stream_idle_ms: u32,
+    /// Whether the plugin reads the bodies of its requests as they arrive (PROTOCOL.md, section
+    /// 18): then a request's body is bounded by `max_stream_bytes`, not `max_body_bytes`, and
+    /// the module must speak ABI 4. Off by default.
+    #[serde(default)]
+    pub stream_requests: bool,
     /// Instructions the plugin may run per call into it (see `crate::meter`), 1 to
     /// [`MAX_FUEL`]; `null` turns metering off for a trusted plugin, which is then instantiated
     /// as it is (streamed), and a loop in it freezes the worker.

@@ -6,6 +6,7 @@ use super::{kv, outbound, PluginContext};
 use futures::future::{AbortRegistration, Abortable};
 use std::future::Future;
 use std::sync::{Arc, Weak};
+use valor_host::bodies;
 use valor_host::guest;
 use valor_host::guest::imports::{self, Operation};
 
@@ -47,6 +48,23 @@ pub fn spawn(
             run_op(instance, op, run, fetch)
         }
         Operation::Kv(command) => run_op(instance, op, run, kv::run(context(), command)),
+        Operation::Read {
+            body,
+            handle,
+            idle_ms,
+        } => {
+            let idle = super::sleep(f64::from(idle_ms));
+            run_op(instance, op, run, bodies::read(body, handle, idle, idle_ms))
+        }
+        Operation::FetchStream {
+            request,
+            depth,
+            handle,
+            body,
+        } => {
+            let fetch = outbound::fetch_stream(context(), request, depth, handle, body);
+            run_op(instance, op, run, fetch)
+        }
     }
 }
 

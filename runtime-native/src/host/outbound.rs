@@ -2,21 +2,104 @@
 //! (same origin, mounted path) or sent over the network, never following redirects.
 
 use super::PluginContext;
+use futures::stream;
 use std::sync::Arc;
 use valor_abi::codec;
+use valor_host::bodies::{self, Fill};
 use valor_host::outbound::{self, Checked, Refusal, Resolved};
 
 /// Performs the request encoded in `bytes`; returns the ABI result.
 pub async fn fetch(context: Arc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {
-    outbound::result(send(&context, &bytes, depth).await)
+    let answer = match send(&context, &bytes, depth).await {
+        Ok(Sent::Local(response)) => Ok(response),
+        Ok(Sent::Network { url, response }) => read_whole(&url, response).await,
+        Err(refusal) => Err(refusal),
+    };
+    outbound::result(answer)
 }
 
-/// The encoded response.
-async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
+/// Performs the request encoded in `bytes` for `fetch_stream`: its answer's body goes into
+/// `body`, which the plugin reads as `handle`; returns the ABI result.
+pub async fn fetch_stream(
+    context: Arc<PluginContext>,
+    bytes: Vec<u8>,
+    depth: u32,
+    handle: u32,
+    body: Fill,
+) -> Vec<u8> {
+    match send(&context, &bytes, depth).await {
+        Ok(Sent::Local(response)) => {
+            let (result, fill) = bodies::fetched_whole(outbound::result(Ok(response)), handle, body);
+            if let Some(fill) = fill {
+                tokio::spawn(fill);
+            }
+            result
+        }
+        Ok(Sent::Network { url, response }) => {
+            let status = response.status().as_u16();
+            let headers: Vec<(&[u8], &[u8])> = response
+                .headers()
+                .iter()
+                .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
+                .collect();
+            let result = bodies::fetched(status, &headers, handle);
+            tokio::spawn(body.from(chunks(url, response)));
+            result
+        }
+        Err(refusal) => outbound::result(Err(refusal)),
+    }
+}
+
+/// An answer to an outbound request.
+enum Sent {
+    /// A plugin's of this app, encoded.
+    Local(Vec<u8>),
+    /// The network's, its body still to read.
+    Network {
+        url: String,
+        response: reqwest::Response,
+    },
+}
+
+/// The chunks of a fetched body as they arrive.
+fn chunks(url: String, response: reqwest::Response) -> impl futures::Stream<Item = bodies::Chunk> {
+    stream::unfold(Some(response), move |response| {
+        let url = url.clone();
+        async move {
+            let mut response = response?;
+            match response.chunk().await {
+                Ok(Some(bytes)) => Some((Ok(bytes.to_vec()), Some(response))),
+                Ok(None) => None,
+                Err(e) => Some((Err(reading_failed(&url, &e)), None)),
+            }
+        }
+    })
+}
+
+/// A fetched response, its body read whole and encoded.
+async fn read_whole(url: &str, response: reqwest::Response) -> Result<Vec<u8>, Refusal> {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Refusal::Failed(reading_failed(url, &e)))?;
+    let mut answer = http::Response::new(body);
+    *answer.status_mut() = status;
+    *answer.headers_mut() = headers;
+    Ok(codec::encode_response(&answer))
+}
+
+fn reading_failed(url: &str, error: &reqwest::Error) -> String {
+    format!("reading the answer of {url} failed: {}", error_chain(error))
+}
+
+/// The answer to the request encoded in `bytes`, checked against the plugin's policy.
+async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Sent, Refusal> {
     let policy = context.policy();
     let checked = outbound::check::<Vec<u8>>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
     if let Some(answer) = checked.answer_locally(&policy, context.host.local.upgrade(), depth) {
-        return Ok(answer.await);
+        return Ok(Sent::Local(answer.await));
     }
     let Checked { mut request, url } = checked;
     let (url, origin) = (url.href, url.origin);
@@ -33,18 +116,7 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
     {
         return Err(outbound::redirect_refused(&url));
     }
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await.map_err(|e| {
-        Refusal::Failed(format!(
-            "reading the answer of {url} failed: {}",
-            error_chain(&e)
-        ))
-    })?;
-    let mut answer = http::Response::new(body);
-    *answer.status_mut() = status;
-    *answer.headers_mut() = headers;
-    Ok(codec::encode_response(&answer))
+    Ok(Sent::Network { url, response })
 }
 
 /// `uri` resolved against `base` (`None` if it is no URL).

@@ -57,6 +57,9 @@ impl Context {
             kv,
             cancel,
             trapped,
+            read,
+            close,
+            fetch_stream,
         }
     }
 
@@ -176,6 +179,18 @@ unsafe extern "C" fn kv(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
 
 unsafe extern "C" fn cancel(context: *mut c_void, op: u32) {
     with(context, |host| import::cancel(host, op))
+}
+
+unsafe extern "C" fn read(context: *mut c_void, body: u32) -> u32 {
+    with(context, |host| import::read(host, body))
+}
+
+unsafe extern "C" fn close(context: *mut c_void, body: u32) {
+    with(context, |host| import::close(host, body))
+}
+
+unsafe extern "C" fn fetch_stream(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
+    with(context, |host| import::fetch_stream(host, address(ptr), len))
 }
 
 unsafe extern "C" fn trapped(context: *mut c_void) {

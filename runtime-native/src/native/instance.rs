@@ -85,7 +85,7 @@ impl NativeInstance {
     ) -> Result<Reply, Fault> {
         let (this, request, limits) = (Arc::clone(self), request.to_vec(), Arc::clone(limits));
         let dispatch = async move {
-            let answer = guest::dispatch(Arc::clone(&this), &request[..], depth).await?;
+            let answer = guest::dispatch(Arc::clone(&this), &request[..], None, depth).await?;
             Ok(Self::reply(answer, &limits))
         };
         if self.library.thread.is_current() {

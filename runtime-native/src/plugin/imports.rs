@@ -13,7 +13,7 @@ use valor_host::guest::imports::{self as import, Host, Operation};
 use valor_host::guest::{Address, Table};
 use wasmtime::{Caller, Engine, Extern, Linker};
 
-/// The eight functions of the ABI, for instances of `engine`.
+/// The functions of the ABI, for instances of `engine`.
 pub fn linker(engine: &Engine) -> Linker<State> {
     let mut linker = Linker::new(engine);
     let defined = (|| -> wasmtime::Result<()> {
@@ -51,6 +51,19 @@ pub fn linker(engine: &Engine) -> Linker<State> {
         linker.func_wrap(IMPORT_MODULE, imports::CANCEL, |caller: Call, op: u32| {
             import::cancel(&mut Inside(caller), op)
         })?;
+        linker.func_wrap(IMPORT_MODULE, imports::READ, |caller: Call, body: u32| {
+            import::read(&mut Inside(caller), body)
+        })?;
+        linker.func_wrap(IMPORT_MODULE, imports::CLOSE, |caller: Call, body: u32| {
+            import::close(&mut Inside(caller), body)
+        })?;
+        linker.func_wrap(
+            IMPORT_MODULE,
+            imports::FETCH_STREAM,
+            |caller: Call, ptr: u32, len: u32| {
+                import::fetch_stream(&mut Inside(caller), ptr.into(), len)
+            },
+        )?;
         Ok(())
     })();
     defined.expect("the ABI's imports are defined once each");

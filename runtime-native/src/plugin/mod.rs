@@ -67,7 +67,7 @@ impl Live {
     ) -> Result<Reply, Fault> {
         match self {
             Live::Wasm(instance) => {
-                let answer = guest::dispatch(Arc::clone(instance), request, depth).await?;
+                let answer = guest::dispatch(Arc::clone(instance), request, None, depth).await?;
                 Ok(answer::reply(answer, limits))
             }
             Live::Native(instance) => instance.dispatch(request, depth, limits).await,

@@ -64,7 +64,8 @@ pub fn init<G: Guest>(guest: &mut G, message: &[u8]) -> Result<(), Fault> {
 /// Hands the plugin the result of host operation `op`, unless it no longer wants it (it
 /// cancelled it, or the instance was discarded).
 pub fn complete<G: Guest>(guest: &mut G, op: u32, result: &[u8]) {
-    if guest.table(|table| table.finish_op(op)) {
+    let ok = result.first() == Some(&valor_abi::outcome::OK);
+    if guest.table(|table| table.finish_op(op, ok)) {
         deliver(guest, op, result);
     }
 }

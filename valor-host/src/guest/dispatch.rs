@@ -7,9 +7,12 @@ use super::calls::{self, call};
 use super::read::{Frame, Piece};
 use super::task::{BodyOf, Task};
 use super::{Guest, Instance};
+use crate::bodies::Source;
 use crate::fault::Fault;
 use crate::frame::FrameHead;
+use crate::limits;
 use std::ops::Deref;
+use std::sync::Arc;
 
 /// What a plugin's task answered.
 pub enum Answer<P>
@@ -55,16 +58,22 @@ where
 
 /// Runs `request` (a request at `depth` plugin-to-plugin hops) through the instance `instance`
 /// points to, and reads its answer.
+///
+/// A request whose body the plugin reads as a stream (section 18) comes with `body`, its source;
+/// the host encoded its body field as a streamed body of handle 0 (`codec::streamed_body_field`),
+/// and the handle the instance gives the body is written in its place. The body is the task's:
+/// closed when the task is dropped.
 pub async fn dispatch<P>(
     instance: P,
     request: &<P::Target as Instance>::Request,
+    body: Option<&Arc<Source>>,
     depth: u32,
 ) -> Result<Answer<P>, Fault>
 where
     P: Deref,
     P::Target: Instance,
 {
-    let id = {
+    let (id, handle) = {
         let mut guest = instance.enter();
         if guest.table(|table| table.is_broken()) {
             // Another request broke it a moment ago: this one never ran.
@@ -75,11 +84,20 @@ where
         guest
             .write_request(ptr, request)
             .map_err(|fault| guest.table(|table| table.break_down(fault)))?;
-        let task = call(&mut guest, depth, 0, |guest| guest.start(ptr, len))?;
+        let handle = match body {
+            Some(body) => Some(open_request_body(&mut guest, ptr, len, body)?),
+            None => None,
+        };
+        let task = call(&mut guest, depth, 0, |guest| guest.start(ptr, len));
+        let task = task.inspect_err(|_| {
+            if let Some(handle) = handle {
+                guest.table(|table| table.close_body(handle));
+            }
+        })?;
         guest.table(|table| table.task_started(depth));
-        task
+        (task, handle)
     };
-    let task = Task::new(instance, id, depth);
+    let task = Task::new(instance, id, depth, handle);
     match task.next().await? {
         Piece::Whole { frame, continues } => Ok(Answer::Whole {
             frame,
@@ -90,4 +108,23 @@ where
             "the first frame of a task is a CHUNK, END or DONE".into(),
         )),
     }
+}
+
+/// Opens `body` for the task about to start, and writes its handle over the placeholder that ends
+/// the request at `ptr` (`len` bytes).
+fn open_request_body<G: Guest>(
+    guest: &mut G,
+    ptr: super::Address,
+    len: u32,
+    body: &Arc<Source>,
+) -> Result<u32, Fault> {
+    let Some(handle) = guest.table(|table| table.open_body(Arc::clone(body))) else {
+        let fault = Fault::Violation(limits::too_many_bodies("this plugin"));
+        return Err(guest.table(|table| table.break_down(fault)));
+    };
+    let at = ptr + u64::from(len.saturating_sub(4));
+    guest
+        .write(at, &handle.to_le_bytes())
+        .map_err(|fault| guest.table(|table| table.break_down(fault)))?;
+    Ok(handle)
 }

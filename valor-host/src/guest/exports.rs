@@ -31,6 +31,17 @@ pub fn check_version(version: Option<u32>, shown: &str) -> Result<(), String> {
     ))
 }
 
+/// Accepts a module of ABI `version` for plugin `name`, whose entry may set `stream_requests`:
+/// only an ABI 4 module reads a streamed body (PROTOCOL.md, section 18.2).
+pub fn check_streams_requests(version: u32, name: &str, stream_requests: bool) -> Result<(), String> {
+    if !stream_requests || version >= 4 {
+        return Ok(());
+    }
+    Err(format!(
+        "plugin '{name}' sets stream_requests, which needs ABI 4; its module speaks ABI          {version}: rebuild it with a vlugin release for ABI version {ABI_VERSION}, or remove          stream_requests from its entry"
+    ))
+}
+
 /// Accepts the exports a plugin has, or names those it lacks.
 pub fn check_present(mut has: impl FnMut(&str) -> bool) -> Result<(), String> {
     let missing: Vec<&str> = exports::REQUIRED

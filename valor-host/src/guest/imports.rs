@@ -6,6 +6,7 @@
 //! but never call back into it (results and refusals are delivered later, by the host).
 
 use super::{Address, Started, Table};
+use crate::bodies::{self, Fill, Source};
 use crate::context::PluginContext;
 use crate::limits;
 use crate::result;
@@ -45,7 +46,7 @@ pub trait Host {
 pub const MAX_RANDOM_BYTES: u32 = 65_536;
 
 /// A host operation the plugin asked for, for its host to run.
-#[derive(Debug, PartialEq)]
+#[derive(Debug)]
 pub enum Operation {
     /// `sleep(ms)`: a timer (see [`slept`]).
     Sleep(f64),
@@ -59,6 +60,47 @@ pub enum Operation {
     },
     /// `kv`: an encoded storage command.
     Kv(Vec<u8>),
+    /// `read(body)`: the next bytes of streamed body `handle`: run by [`bodies::read`] with the
+    /// host's timer of `idle_ms`.
+    Read {
+        /// The body.
+        body: Arc<Source>,
+        /// Its handle, for the plugin.
+        handle: u32,
+        /// The longest wait for its next chunk (the entry's `stream_idle_ms`).
+        idle_ms: u32,
+    },
+    /// `fetch_stream`: an outbound request as [`Operation::Fetch`], whose answer's body the
+    /// host fills into `body` (its result made by [`bodies::fetched`] or
+    /// [`bodies::fetched_whole`]), handed to the plugin as streamed body `handle`.
+    FetchStream {
+        /// The request, as the plugin encoded it.
+        request: Vec<u8>,
+        /// The depth of the request the plugin was called for.
+        depth: u32,
+        /// The handle the plugin will read the body with.
+        handle: u32,
+        /// Where the host puts the body.
+        body: Fill,
+    },
+}
+
+impl PartialEq for Operation {
+    /// Operations are equal when they ask for the same thing (bodies are compared by handle).
+    fn eq(&self, other: &Self) -> bool {
+        use Operation::*;
+        match (self, other) {
+            (Sleep(a), Sleep(b)) => a == b,
+            (Kv(a), Kv(b)) => a == b,
+            (Fetch { request, depth }, Fetch { request: r, depth: d }) => (request, depth) == (r, d),
+            (Read { handle, .. }, Read { handle: h, .. }) => handle == h,
+            (
+                FetchStream { request, depth, handle, .. },
+                FetchStream { request: r, depth: d, handle: h, .. },
+            ) => (request, depth, handle) == (r, d, h),
+            _ => false,
+        }
+    }
 }
 
 /// `sleep(ms)`: a timer operation's id.
@@ -77,6 +119,51 @@ pub fn kv(host: &mut impl Host, ptr: Address, len: u32) -> u32 {
     with_effects(host, "a storage command", ptr, len, |command, _| {
         Operation::Kv(command)
     })
+}
+
+/// `fetch_stream(ptr, len)`: an outbound request whose answer's body the plugin reads as it
+/// arrives (section 18); its operation id.
+pub fn fetch_stream(host: &mut impl Host, ptr: Address, len: u32) -> u32 {
+    let (fill, source) = bodies::channel("the fetched body", None);
+    let Some(handle) = host.table(|table| table.open_body(source)) else {
+        let why = limits::too_many_bodies(&host.context().name);
+        let refused = host.table(|table| table.refuse(Arc::from(why)));
+        return started(host, refused, None);
+    };
+    let to_operation = |request, depth| Operation::FetchStream {
+        request,
+        depth,
+        handle,
+        body: fill,
+    };
+    let op = with_effects(host, "an outbound request", ptr, len, to_operation);
+    // A refused request hands over no body: the plugin never learns its handle.
+    host.table(|table| match table.is_running(op) {
+        true => table.fetching(op, handle),
+        false => table.close_body(handle),
+    });
+    op
+}
+
+/// `read(body)`: the next bytes of a streamed body; its operation id. A read counts as an
+/// effect: the bytes it takes are gone, so its task is never run again.
+pub fn read(host: &mut impl Host, handle: u32) -> u32 {
+    let body = host.table(|table| {
+        table.record_effect();
+        table.body(handle)
+    });
+    let Some(body) = body else {
+        let why = format!("no streamed body {handle}: it is closed, or was never opened");
+        let refused = host.table(|table| table.refuse(Arc::from(why)));
+        return started(host, refused, None);
+    };
+    let idle_ms = host.context().stream_idle_ms;
+    start(host, Operation::Read { body, handle, idle_ms })
+}
+
+/// `close(body)`: the plugin reads no more of a streamed body.
+pub fn close(host: &mut impl Host, handle: u32) {
+    host.table(|table| table.close_body(handle));
 }
 
 /// `cancel(op)`: the plugin no longer wants `op`.

@@ -3,6 +3,7 @@
 //! the plugin: its imports ([`imports`](super::imports)) start and cancel operations, the host
 //! runs them, the core delivers their results.
 
+use crate::bodies::Source;
 use crate::error::MAX_DEPTH;
 use crate::fault::Fault;
 use crate::limits::{self, MAX_OPS_IN_FLIGHT};
@@ -42,6 +43,12 @@ pub struct Table {
     panic: Option<String>,
     /// The largest body a response may have (the entry's `max_body_bytes`).
     pub(super) max_body_bytes: u32,
+    /// The streamed bodies the plugin may read (section 18), by handle.
+    bodies: HashMap<u32, Arc<Source>>,
+    next_body: u32,
+    /// The body each `fetch_stream` under way will hand over: closed if it fails or is
+    /// cancelled (the plugin never learns its handle).
+    fetching: HashMap<u32, u32>,
 }
 
 /// An operation the plugin asked for, as the table took it.
@@ -75,6 +82,9 @@ impl Table {
             broken: None,
             panic: None,
             max_body_bytes,
+            bodies: HashMap::new(),
+            next_body: 1,
+            fetching: HashMap::new(),
         }
     }
 
@@ -155,11 +165,62 @@ impl Table {
             handle.abort();
         }
         self.refused.remove(&op);
+        if let Some(body) = self.fetching.remove(&op) {
+            self.close_body(body);
+        }
     }
 
-    /// Whether `op` finished while the plugin still wanted it (it is then no longer pending).
-    pub(super) fn finish_op(&mut self, op: u32) -> bool {
-        self.ops.remove(&op).is_some()
+    /// Whether `op` finished while the plugin still wanted it (it is then no longer pending);
+    /// `ok` is whether it succeeded (a `fetch_stream` that failed hands over no body).
+    pub(super) fn finish_op(&mut self, op: u32, ok: bool) -> bool {
+        let wanted = self.ops.remove(&op).is_some();
+        if let Some(body) = self.fetching.remove(&op) {
+            if !(wanted && ok) {
+                self.close_body(body);
+            }
+        }
+        wanted
+    }
+
+    /// Opens a streamed body for the plugin to read: its handle, or `None` past
+    /// [`MAX_OPS_IN_FLIGHT`] bodies open.
+    pub(super) fn open_body(&mut self, source: Arc<Source>) -> Option<u32> {
+        if self.bodies.len() >= MAX_OPS_IN_FLIGHT {
+            return None;
+        }
+        let mut handle = self.next_body;
+        while self.bodies.contains_key(&handle) {
+            handle = handle.wrapping_add(1).max(1);
+        }
+        self.next_body = handle.wrapping_add(1).max(1);
+        self.bodies.insert(handle, source);
+        Some(handle)
+    }
+
+    /// The body `fetch_stream` operation `op` hands over as `handle`, closed unless it succeeds.
+    pub(super) fn fetching(&mut self, op: u32, handle: u32) {
+        self.fetching.insert(op, handle);
+    }
+
+    /// Streamed body `handle`, if it is open.
+    pub(super) fn body(&self, handle: u32) -> Option<Arc<Source>> {
+        self.bodies.get(&handle).cloned()
+    }
+
+    /// Closes streamed body `handle` (`close`, or its task dropped): once no read holds it, its
+    /// source is let go.
+    pub(super) fn close_body(&mut self, handle: u32) {
+        self.bodies.remove(&handle);
+    }
+
+    /// How many streamed bodies are open.
+    pub fn bodies_open(&self) -> usize {
+        self.bodies.len()
+    }
+
+    /// Whether `op` is under way (started, and neither finished, cancelled nor refused).
+    pub(super) fn is_running(&self, op: u32) -> bool {
+        self.ops.contains_key(&op)
     }
 
     /// How many operations are under way.
@@ -234,6 +295,8 @@ impl Table {
         self.broken.get_or_insert(fault.clone());
         self.ops.drain().for_each(|(_, op)| op.abort());
         self.refused.clear();
+        self.bodies.clear();
+        self.fetching.clear();
         // Dropping the senders wakes the receivers with an error: their task was lost.
         self.waiters.clear();
         fault

@@ -18,6 +18,8 @@ where
     instance: P,
     id: u32,
     depth: u32,
+    /// The streamed body of its request, closed with it.
+    body: Option<u32>,
 }
 
 /// The body of a frame read from the instance `P` points to.
@@ -28,12 +30,14 @@ where
     P: Deref,
     P::Target: Instance,
 {
-    /// Owns task `id` of `instance`, started for a request at `depth`.
-    pub(super) fn new(instance: P, id: u32, depth: u32) -> Self {
+    /// Owns task `id` of `instance`, started for a request at `depth` whose streamed body (if
+    /// it has one) is `body`.
+    pub(super) fn new(instance: P, id: u32, depth: u32, body: Option<u32>) -> Self {
         Self {
             instance,
             id,
             depth,
+            body,
         }
     }
 
@@ -84,8 +88,12 @@ where
     fn drop(&mut self) {
         let mut guest = self.instance.enter();
         let (task, depth) = (self.id, self.depth);
+        let body = self.body;
         let broken = guest.table(|table| {
             table.task_ended(task, depth);
+            if let Some(body) = body {
+                table.close_body(body);
+            }
             table.is_broken()
         });
         if !broken {

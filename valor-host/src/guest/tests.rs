@@ -88,6 +88,8 @@ impl FakeInstance {
     fn new() -> Self {
         Self {
             context: PluginContext {
+                stream_idle_ms: 60_000,
+                stream_requests: false,
                 name: "fake".into(),
                 allowlist: Default::default(),
                 max_body_bytes: 1024,
@@ -191,7 +193,7 @@ async fn dispatch(
     request: &[u8],
     depth: u32,
 ) -> Result<Frame<Vec<u8>>, Fault> {
-    match super::dispatch(fake, request, depth).await? {
+    match super::dispatch(fake, request, None, depth).await? {
         Answer::Whole { frame, .. } => Ok(frame),
         Answer::Streamed { .. } => panic!("a streamed answer"),
     }

@@ -16,7 +16,7 @@ use valor_abi::frame::{self, CONTINUES, END};
 fn working_after(fake: &FakeInstance, steps: Vec<Step>) -> Task<&FakeInstance> {
     let steps = [vec![whole(b"accepted", true)], steps].concat();
     let request = fake.request(Act::Steps(steps));
-    match block_on(dispatch(fake, &request, 0)) {
+    match block_on(dispatch(fake, &request, None, 0)) {
         Ok(Answer::Whole { after, .. }) => after.expect("a task that goes on working"),
         other => panic!("a whole answer, not {other:?}"),
     }

@@ -12,14 +12,14 @@ use valor_abi::frame;
 /// What the fake answers when its task takes `steps`.
 fn answer(fake: &FakeInstance, steps: Vec<Step>) -> Result<Answer<&FakeInstance>, Fault> {
     let request = fake.request(Act::Steps(steps));
-    block_on(dispatch(fake, &request, 0))
+    block_on(dispatch(fake, &request, None, 0))
 }
 
 #[test]
 fn a_plain_answer_of_abi_3_is_whole_and_its_task_dropped() {
     let fake = FakeInstance::new();
     let request = fake.request(Act::Answer);
-    let answer = block_on(dispatch(&fake, &request, 0));
+    let answer = block_on(dispatch(&fake, &request, None, 0));
     let Ok(Answer::Whole { frame, after }) = answer else {
         panic!("a whole answer, not {answer:?}");
     };
@@ -77,7 +77,7 @@ fn a_head_hands_the_task_on_to_stream_its_body() {
 fn a_head_after_a_wait_is_read_once_the_task_is_woken() {
     let fake = FakeInstance::new();
     let request = fake.request(Act::Steps(vec![Step::Pending, head(&[]), end("")]));
-    let mut waiting = Box::pin(dispatch(&fake, &request, 0));
+    let mut waiting = Box::pin(dispatch(&fake, &request, None, 0));
     assert!(poll_once(&mut waiting).is_pending());
     assert!(
         poll_once(&mut waiting).is_pending(),

@@ -83,7 +83,7 @@ pub(super) fn plugin(bytes: &[u8]) -> Got {
 /// The head and the task of the streamed answer of a task that takes `steps`.
 pub(super) fn streamed(fake: &FakeInstance, steps: Vec<Step>) -> (FrameHead, Task<&FakeInstance>) {
     let request = fake.request(Act::Steps(steps));
-    match block_on(dispatch(fake, &request, 0)) {
+    match block_on(dispatch(fake, &request, None, 0)) {
         Ok(Answer::Streamed { head, body }) => (head, body),
         other => panic!("a streamed answer, not {other:?}"),
     }

@@ -268,7 +268,7 @@ fn a_stream_whose_instance_another_request_breaks_is_lost() {
     ));
     assert_eq!(pull(&mut body), Poll::Pending);
     let trap = fake.request(Act::Trap);
-    let mut trapping = Box::pin(crate::guest::dispatch(&fake, &trap, 0));
+    let mut trapping = Box::pin(crate::guest::dispatch(&fake, &trap, None, 0));
     assert!(matches!(poll_once(&mut trapping), Poll::Ready(Err(_))));
     let Poll::Ready(Some(Got::Host(comment))) = pull(&mut body) else {
         panic!("an event stream ends with a comment");

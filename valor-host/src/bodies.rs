@@ -1,0 +1,223 @@
+//! Bodies a plugin reads as they arrive (PROTOCOL.md, section 18): a request's body when its
+//! entry sets `stream_requests`, a response's from `fetch_stream`. The host *fills* a body from
+//! its source (a page's request stream, a hyper body, a fetched response) through a channel of
+//! one chunk; the plugin's `read` operations take the chunks, one at a time, bounded by the
+//! entry's stream limits. Nothing is pulled from the source ahead of the plugin's reads but the
+//! chunk the channel holds and the one the filler waits to put in it.
+//!
+//! Each host only spawns [`Fill::from`] with its own stream, and runs [`read`] with its own
+//! timer; the handles live in the instance's [`Table`](crate::guest::Table).
+
+use crate::manifest::PluginSpec;
+use crate::result::{failed, ok};
+use futures::channel::mpsc;
+use futures::future::{self, AbortHandle, AbortRegistration, Abortable, Either};
+use futures::lock::Mutex;
+use futures::{SinkExt, Stream, StreamExt};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use valor_abi::codec;
+
+/// The most bytes one `read` hands the plugin: larger pieces of a source are split.
+pub const MAX_CHUNK_BYTES: usize = 1 << 20;
+
+/// The next bytes of a body from its source, or why the source failed.
+pub type Chunk = Result<Vec<u8>, String>;
+
+/// A streamed body, as the plugin's reads take it (shared by the instance's table and the reads
+/// in flight). Dropping the last of it stops its filler, which drops the host's source.
+#[derive(Debug)]
+pub struct Source {
+    reading: Mutex<Reading>,
+    /// What the body is called in failures: "the request body", "the body of URL".
+    name: String,
+    _filler: StopOnDrop,
+}
+
+#[derive(Debug)]
+struct Reading {
+    chunks: Option<mpsc::Receiver<Chunk>>,
+    /// What a source handed over beyond [`MAX_CHUNK_BYTES`], for the next reads.
+    rest: Vec<u8>,
+    read: u64,
+    max_bytes: Option<u64>,
+}
+
+/// The host's side of a body: fill it from a stream with [`Fill::from`].
+#[derive(Debug)]
+pub struct Fill {
+    chunks: mpsc::Sender<Chunk>,
+    stop: AbortRegistration,
+}
+
+#[derive(Debug)]
+struct StopOnDrop(AbortHandle);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A body the host streams to a plugin, called `name` in failures, of at most `max_bytes` (its
+/// entry's `max_stream_bytes`, for a request body): the filler for the host, the source for the
+/// plugin's table.
+pub fn channel(name: impl Into<String>, max_bytes: Option<u64>) -> (Fill, Arc<Source>) {
+    let (sender, receiver) = mpsc::channel(0);
+    let (stop, registration) = AbortHandle::new_pair();
+    let source = Source {
+        reading: Mutex::new(Reading {
+            chunks: Some(receiver),
+            rest: Vec::new(),
+            read: 0,
+            max_bytes,
+        }),
+        name: name.into(),
+        _filler: StopOnDrop(stop),
+    };
+    let fill = Fill {
+        chunks: sender,
+        stop: registration,
+    };
+    (fill, Arc::new(source))
+}
+
+/// A body the host holds whole (a plugin's request to a plugin that streams its requests),
+/// handed over in chunks.
+pub fn whole(name: impl Into<String>, bytes: Vec<u8>) -> Arc<Source> {
+    let (fill, source) = channel(name, None);
+    drop(fill); // nothing more will come
+    let mut reading = source.reading.try_lock().expect("a new body is not being read");
+    reading.rest = bytes;
+    drop(reading);
+    source
+}
+
+impl Fill {
+    /// Fills the body from `stream` until it ends, fails or the plugin lets go of the body (the
+    /// stream is then dropped: its source is no longer read). The host spawns this.
+    pub async fn from<S: Stream<Item = Chunk>>(self, stream: S) {
+        let Fill { mut chunks, stop } = self;
+        let pump = async move {
+            let mut stream = pin!(stream);
+            while let Some(chunk) = stream.next().await {
+                let failed = chunk.is_err();
+                if chunks.send(chunk).await.is_err() || failed {
+                    return; // the plugin let go of the body, or it failed
+                }
+            }
+        };
+        let _ = Abortable::new(pump, stop).await;
+    }
+}
+
+/// The result of a `read` of `source` (body `handle` of the plugin): at least one byte, none at
+/// its end, or why it failed. `idle` is the host's timer of `idle_ms`, the entry's
+/// `stream_idle_ms`: the longest wait for the source's next chunk.
+pub async fn read(source: Arc<Source>, handle: u32, idle: impl Future<Output = ()>, idle_ms: u32) -> Vec<u8> {
+    let mut reading = source.reading.lock().await;
+    if !reading.rest.is_empty() {
+        return ok(&reading.take_rest());
+    }
+    let Some(chunks) = reading.chunks.as_mut() else {
+        return failed(&format!("no streamed body {handle}: it was read to its end"));
+    };
+    let next = match future::select(chunks.next(), pin!(idle)).await {
+        Either::Left((next, _)) => next,
+        Either::Right(((), _)) => {
+            reading.chunks = None;
+            return failed(&format!("no bytes of {} for {idle_ms} ms", source.name));
+        }
+    };
+    match next {
+        None => {
+            reading.chunks = None;
+            ok(&[])
+        }
+        Some(Err(why)) => {
+            reading.chunks = None;
+            failed(&format!("{} ended early: {why}", source.name))
+        }
+        Some(Ok(bytes)) => {
+            reading.read += bytes.len() as u64;
+            if let Some(max) = reading.max_bytes.filter(|max| reading.read > *max) {
+                reading.chunks = None; // the filler stops: nothing more is read
+                return failed(&format!(
+                    "{} is larger than max_stream_bytes ({max} bytes)",
+                    source.name
+                ));
+            }
+            reading.rest = bytes;
+            // An empty chunk is no end: the next read waits for more.
+            ok(&reading.take_rest())
+        }
+    }
+}
+
+impl Reading {
+    /// At most [`MAX_CHUNK_BYTES`] of what is held, the rest kept for the next read.
+    fn take_rest(&mut self) -> Vec<u8> {
+        if self.rest.len() <= MAX_CHUNK_BYTES {
+            return std::mem::take(&mut self.rest);
+        }
+        let tail = self.rest.split_off(MAX_CHUNK_BYTES);
+        std::mem::replace(&mut self.rest, tail)
+    }
+}
+
+/// Whether a request of `method` to the plugin of `spec` hands its body over as a stream: its
+/// entry sets `stream_requests`, and the method may carry a body.
+pub fn streams(spec: &PluginSpec, method: &str) -> bool {
+    spec.stream_requests && !matches!(method, "GET" | "HEAD")
+}
+
+/// What names a request's body in the failures of its reads.
+pub const REQUEST_BODY: &str = "the request body";
+
+/// The encoding of a plugin's `request` to the plugin of `spec`, and the body that plugin reads
+/// as a stream if it streams its requests (the body is whole: it is handed over in chunks).
+pub fn encode_local(spec: &PluginSpec, request: http::Request<Vec<u8>>) -> (Vec<u8>, Option<Arc<Source>>) {
+    if !streams(spec, request.method().as_str()) {
+        return (codec::encode_request(&request), None);
+    }
+    let (parts, body) = request.into_parts();
+    let mut encoded = codec::encode_request(&http::Request::from_parts(parts, [0u8; 0]));
+    // The empty body's length is the last field: replaced by a streamed body's, its handle
+    // written when the task starts (`guest::dispatch`).
+    encoded.truncate(encoded.len() - 4);
+    encoded.extend_from_slice(&codec::streamed_body_field(0));
+    (encoded, Some(whole(REQUEST_BODY, body)))
+}
+
+/// The result of a `fetch_stream` that got an answer: `OK` and the response, its body the
+/// streamed body `handle`.
+pub fn fetched(status: u16, headers: &[(&[u8], &[u8])], handle: u32) -> Vec<u8> {
+    let mut response = codec::encode_response_parts(status, headers, &[]);
+    // The empty body's length is the last field: replaced by the streamed body's.
+    response.truncate(response.len() - 4);
+    response.extend_from_slice(&codec::streamed_body_field(handle));
+    ok(&response)
+}
+
+/// The result of a `fetch_stream` answered whole (by a plugin of the same app): its response
+/// with its body handed over through `fill`, which the host then spawns; or the result as it
+/// was, if it is a failure.
+pub fn fetched_whole(result: Vec<u8>, handle: u32, fill: Fill) -> (Vec<u8>, Option<impl Future<Output = ()>>) {
+    let decoded = result
+        .split_first()
+        .filter(|(outcome, _)| **outcome == valor_abi::outcome::OK)
+        .and_then(|(_, response)| codec::decode_response::<Vec<u8>>(response).ok());
+    let Some(response) = decoded else {
+        return (result, None);
+    };
+    let (parts, body) = response.into_parts();
+    let headers: Vec<(&[u8], &[u8])> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
+        .collect();
+    let fetched = fetched(parts.status.as_u16(), &headers, handle);
+    let body = (!body.is_empty()).then_some(Ok(body));
+    (fetched, Some(fill.from(futures::stream::iter(body))))
+}
