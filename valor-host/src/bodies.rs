@@ -9,7 +9,7 @@
 //! timer; the handles live in the instance's [`Table`](crate::guest::Table).
 
 use crate::manifest::PluginSpec;
-use crate::result::{failed, ok};
+use crate::result::{denied, failed, ok};
 use futures::channel::mpsc;
 use futures::future::{self, AbortHandle, AbortRegistration, Abortable, Either};
 use futures::lock::Mutex;
@@ -143,7 +143,7 @@ pub async fn read(source: Arc<Source>, handle: u32, idle: impl Future<Output = (
             reading.read += bytes.len() as u64;
             if let Some(max) = reading.max_bytes.filter(|max| reading.read > *max) {
                 reading.chunks = None; // the filler stops: nothing more is read
-                return failed(&format!(
+                return denied(&format!(
                     "{} is larger than max_stream_bytes ({max} bytes)",
                     source.name
                 ));
