@@ -50,7 +50,8 @@ pub async fn read_response(response: &web_sys::Response) -> Result<Response, Str
     Ok(answer)
 }
 
-fn read_headers(headers: &web_sys::Headers) -> Result<HeaderMap, String> {
+/// A web response's headers as an `http` map.
+pub fn read_headers(headers: &web_sys::Headers) -> Result<HeaderMap, String> {
     let entries = js_sys::try_iter(headers)
         .ok()
         .flatten()

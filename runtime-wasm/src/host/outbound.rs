@@ -1,26 +1,103 @@
-//! A plugin's outbound `fetch`: checked against its allowlist, then answered by another plugin
+//! A plugin's outbound `fetch` and `fetch_stream`: checked against its allowlist, then answered by another plugin
 //! (same origin, mounted path) or sent to the network.
 
 use super::PluginContext;
 use crate::{sys, web_http};
+use futures::StreamExt;
 use std::rc::Rc;
 use valor_abi::codec;
+use valor_host::bodies::{self, Fill};
 use valor_host::outbound::{self, Checked, Refusal, Resolved};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 /// Performs the request encoded in `bytes`; returns the ABI result.
 pub async fn fetch(context: Rc<PluginContext>, bytes: Vec<u8>, depth: u32) -> Vec<u8> {
-    outbound::result(send(&context, &bytes, depth).await)
+    let answer = match send(&context, &bytes, depth).await {
+        Ok(Sent::Local(response)) => Ok(response),
+        Ok(Sent::Network {
+            response,
+            abort: _abort,
+        }) => web_http::read_response(&response)
+            .await
+            .map(|response| codec::encode_response(&response))
+            .map_err(Refusal::Failed),
+        Err(refusal) => Err(refusal),
+    };
+    outbound::result(answer)
 }
 
-/// The encoded response.
-async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u8>, Refusal> {
+/// Performs the request encoded in `bytes` for `fetch_stream`: its answer's body goes into
+/// `body`, which the plugin reads as `handle`; returns the ABI result.
+pub async fn fetch_stream(
+    context: Rc<PluginContext>,
+    bytes: Vec<u8>,
+    depth: u32,
+    handle: u32,
+    body: Fill,
+) -> Vec<u8> {
+    match send(&context, &bytes, depth).await {
+        Ok(Sent::Local(response)) => {
+            let (result, fill) =
+                bodies::fetched_whole(outbound::result(Ok(response)), handle, body);
+            if let Some(fill) = fill {
+                wasm_bindgen_futures::spawn_local(fill);
+            }
+            result
+        }
+        Ok(Sent::Network { response, abort }) => {
+            let headers = match web_http::read_headers(&response.headers()) {
+                Ok(headers) => headers,
+                Err(why) => return outbound::result(Err(Refusal::Failed(why))),
+            };
+            let headers: Vec<(&[u8], &[u8])> = headers
+                .iter()
+                .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
+                .collect();
+            let result = bodies::fetched(response.status(), &headers, handle);
+            wasm_bindgen_futures::spawn_local(body.from(chunks(&response, abort)));
+            result
+        }
+        Err(refusal) => outbound::result(Err(refusal)),
+    }
+}
+
+/// An answer to an outbound request.
+enum Sent {
+    /// A plugin's of this app, encoded.
+    Local(Vec<u8>),
+    /// The network's, its body still to read; the request is aborted when `abort` is dropped.
+    Network {
+        response: web_sys::Response,
+        abort: AbortOnDrop,
+    },
+}
+
+/// The chunks of a fetched body as they arrive (none if it has no body, as a 204's). Dropping
+/// the stream cancels its reader (wasm-streams' `IntoStream` does on drop) and aborts the
+/// request, so a body the plugin closed is no longer downloaded.
+fn chunks(
+    response: &web_sys::Response,
+    abort: AbortOnDrop,
+) -> impl futures::Stream<Item = bodies::Chunk> {
+    let body = response
+        .body()
+        .map(|body| wasm_streams::ReadableStream::from_raw(body).into_stream());
+    futures::stream::iter(body).flatten().map(move |chunk| {
+        let _request = &abort;
+        chunk
+            .map(|bytes| js_sys::Uint8Array::new(&bytes).to_vec())
+            .map_err(|e| sys::describe(&e))
+    })
+}
+
+/// The answer to the request encoded in `bytes`, checked against the plugin's policy.
+async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Sent, Refusal> {
     let policy = context.policy();
     let checked =
         outbound::check::<vlugin::Body>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
     if let Some(answer) = checked.answer_locally(&policy, context.host.local.upgrade(), depth) {
-        return Ok(answer.await);
+        return Ok(Sent::Local(answer.await));
     }
     let Checked { request, url } = checked;
     let controller = AbortOnDrop(
@@ -51,10 +128,10 @@ async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Vec<u
     if response.type_() == web_sys::ResponseType::Opaqueredirect {
         return Err(outbound::redirect_refused(&href));
     }
-    let response = web_http::read_response(&response)
-        .await
-        .map_err(Refusal::Failed)?;
-    Ok(codec::encode_response(&response))
+    Ok(Sent::Network {
+        response,
+        abort: controller,
+    })
 }
 
 /// Aborts the network request when the plugin no longer wants it (the future is dropped).

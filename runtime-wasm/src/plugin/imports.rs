@@ -12,6 +12,7 @@ use futures::future::{AbortRegistration, Abortable};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use valor_abi::{imports, IMPORT_MODULE};
+use valor_host::bodies;
 use valor_host::guest::imports::{self as import, Host, Operation};
 use valor_host::guest::{self, Address, Table};
 use wasm_bindgen::prelude::*;
@@ -66,6 +67,27 @@ pub fn build(state: Weak<State>) -> (js_sys::Object, Closures) {
     });
     add(imports::KV, kv.as_ref().clone(), Box::new(kv));
 
+    let weak = state.clone();
+    let fetch_stream = Closure::<dyn Fn(u32, u32) -> u32>::new(move |ptr: u32, len| {
+        inside(&weak, |host| import::fetch_stream(host, ptr.into(), len))
+    });
+    add(
+        imports::FETCH_STREAM,
+        fetch_stream.as_ref().clone(),
+        Box::new(fetch_stream),
+    );
+
+    let weak = state.clone();
+    let read = Closure::<dyn Fn(u32) -> u32>::new(move |body| {
+        inside(&weak, |host| import::read(host, body))
+    });
+    add(imports::READ, read.as_ref().clone(), Box::new(read));
+
+    let weak = state.clone();
+    let close =
+        Closure::<dyn Fn(u32)>::new(move |body| inside(&weak, |host| import::close(host, body)));
+    add(imports::CLOSE, close.as_ref().clone(), Box::new(close));
+
     let weak = state;
     let cancel =
         Closure::<dyn Fn(u32)>::new(move |op| inside(&weak, |host| import::cancel(host, op)));
@@ -115,6 +137,23 @@ impl Host for Inside<'_> {
                 run_op(state, op, run, fetch)
             }
             Operation::Kv(command) => run_op(state, op, run, host::kv::run(context(), command)),
+            Operation::Read {
+                body,
+                handle,
+                idle_ms,
+            } => {
+                let idle = host::timer::sleep(f64::from(idle_ms));
+                run_op(state, op, run, bodies::read(body, handle, idle, idle_ms))
+            }
+            Operation::FetchStream {
+                request,
+                depth,
+                handle,
+                body,
+            } => {
+                let fetch = host::outbound::fetch_stream(context(), request, depth, handle, body);
+                run_op(state, op, run, fetch)
+            }
         }
     }
 

@@ -322,7 +322,7 @@ impl Instance {
         request: &RequestFrame,
         depth: u32,
     ) -> Result<Answer<Rc<State>>, Fault> {
-        guest::dispatch(Rc::clone(&self.state), request, depth).await
+        guest::dispatch(Rc::clone(&self.state), request, None, depth).await
     }
 }
 
