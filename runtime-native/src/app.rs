@@ -13,6 +13,7 @@ use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt};
 use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
+use valor_host::bodies;
 use valor_host::error::DispatchError;
 use valor_host::local::{self, Local, LocalDispatch};
 use valor_host::manifest::{Manifest, Mount, PluginSpec};
@@ -156,8 +157,8 @@ impl App {
         request: http::Request<B>,
     ) -> http::Response<files::Body>
     where
-        B: http_body::Body<Data = Bytes>,
-        B::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError> + Send,
     {
         let path = request.uri().path().to_owned();
         let claimed = self.registry.as_ref().is_some_and(|r| r.claims(&path));
@@ -176,8 +177,8 @@ impl App {
         request: http::Request<B>,
     ) -> http::Response<files::Body>
     where
-        B: http_body::Body<Data = Bytes>,
-        B::Error: Into<BoxError>,
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError> + Send,
     {
         let path = request.uri().path().to_owned();
         if let Some(registry) = self.registry.as_ref().filter(|r| r.claims(&path)) {
@@ -196,13 +197,21 @@ impl App {
         };
         let tag = plugin.tag();
         let (parts, body) = request.into_parts();
+        if bodies::streams(plugin.spec(), parts.method.as_str()) {
+            let inbound = inbound::encode_streamed(&parts, &relative_path);
+            let limit = plugin.spec().max_stream_bytes;
+            let (fill, source) = bodies::channel(bodies::REQUEST_BODY, limit);
+            tokio::spawn(fill.from(inbound::chunks(body)));
+            let reply = plugin::respond(&plugin, &inbound.encoded, Some(&source), inbound.safe, 0);
+            return reply::into_http(reply.await, Some(tag));
+        }
         let body = match read_body(&plugin, &parts, body).await {
             Ok(body) => body,
             Err(error) => return reply::into_http(Reply::error(&error, Some(tag)), Some(tag)),
         };
         let inbound = inbound::encode(&parts, &relative_path, &body);
         drop(body);
-        let reply = plugin::respond(&plugin, &inbound.encoded, inbound.safe, 0).await;
+        let reply = plugin::respond(&plugin, &inbound.encoded, None, inbound.safe, 0).await;
         reply::into_http(reply, Some(tag))
     }
 }
@@ -280,8 +289,9 @@ impl LocalDispatch<Vec<u8>> for App {
                 Local::Refused(reply) => async move { reply }.boxed(),
                 Local::Plugin(plugin, request) => async move {
                     let safe = valor_host::life::is_safe(request.method().as_str());
-                    let encoded = valor_abi::codec::encode_request(&request);
-                    let reply = plugin::respond(&plugin, &encoded, safe, depth).await;
+                    let (encoded, body) = bodies::encode_local(plugin.spec(), request);
+                    let reply = plugin::respond(&plugin, &encoded, body.as_ref(), safe, depth);
+                    let reply = reply.await;
                     let max_body_bytes = plugin.spec().max_body_bytes;
                     reply.into_abi(max_body_bytes, Some(plugin.tag())).await
                 }

@@ -56,6 +56,23 @@ pub struct Inbound {
 
 /// Encodes `parts` and `body` for the plugin mounted where `relative_path` is left of the path.
 pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
+    encode_with(parts, relative_path, Body::Bytes(body))
+}
+
+/// Encodes `parts` for the plugin mounted where `relative_path` is left of the path, which reads
+/// the body as a stream (PROTOCOL.md, section 18): its body field is a streamed body's, of
+/// handle 0 (the core writes the handle the instance gives it).
+pub fn encode_streamed(parts: &Parts, relative_path: &str) -> Inbound {
+    encode_with(parts, relative_path, Body::Streamed)
+}
+
+/// What a request's body field holds.
+enum Body<'a> {
+    Bytes(&'a [u8]),
+    Streamed,
+}
+
+fn encode_with(parts: &Parts, relative_path: &str, body: Body) -> Inbound {
     let uri = match parts.uri.query() {
         Some(query) if !query.is_empty() => format!("{relative_path}?{query}"),
         _ => relative_path.to_owned(),
@@ -80,17 +97,16 @@ pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
         .map(|(name, value)| (name.as_bytes(), value.as_slice()))
         .collect();
     let method = parts.method.as_str();
-    let body = if matches!(method, "GET" | "HEAD") {
-        &[][..]
-    } else {
-        body
+    let body = match body {
+        _ if matches!(method, "GET" | "HEAD") => Body::Bytes(&[]),
+        body => body,
     };
-    let mut encoded = valor_abi::codec::encode_request_head(
-        method.as_bytes(),
-        uri.as_bytes(),
-        &raw,
-        body.len() as u32,
-    );
+    let (body_len, body) = match body {
+        Body::Bytes(bytes) => (bytes.len() as u32, bytes),
+        Body::Streamed => (valor_abi::codec::STREAMED_BODY, &[0; 4][..]), // handle 0
+    };
+    let mut encoded =
+        valor_abi::codec::encode_request_head(method.as_bytes(), uri.as_bytes(), &raw, body_len);
     encoded.extend_from_slice(body);
     Inbound {
         encoded,
@@ -99,6 +115,22 @@ pub fn encode(parts: &Parts, relative_path: &str, body: &[u8]) -> Inbound {
 }
 
 use valor_host::error::Unreadable;
+
+/// A request's body as chunks for a plugin that reads it as a stream: each frame's data as it
+/// arrives (trailers skipped), or why the connection failed.
+pub fn chunks<B>(body: B) -> impl futures::Stream<Item = valor_host::bodies::Chunk>
+where
+    B: http_body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    use futures::StreamExt;
+    http_body_util::BodyStream::new(body).filter_map(|frame| async move {
+        match frame {
+            Ok(frame) => frame.into_data().ok().map(|data| Ok(data.to_vec())),
+            Err(error) => Some(Err(format!("the client's upload failed: {}", error.into()))),
+        }
+    })
+}
 
 /// A request's body, refused past `limit` bytes: at once by its `content-length` if it has
 /// one, else as it arrives.

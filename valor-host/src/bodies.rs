@@ -88,7 +88,10 @@ pub fn channel(name: impl Into<String>, max_bytes: Option<u64>) -> (Fill, Arc<So
 pub fn whole(name: impl Into<String>, bytes: Vec<u8>) -> Arc<Source> {
     let (fill, source) = channel(name, None);
     drop(fill); // nothing more will come
-    let mut reading = source.reading.try_lock().expect("a new body is not being read");
+    let mut reading = source
+        .reading
+        .try_lock()
+        .expect("a new body is not being read");
     reading.rest = bytes;
     drop(reading);
     source
@@ -115,13 +118,20 @@ impl Fill {
 /// The result of a `read` of `source` (body `handle` of the plugin): at least one byte, none at
 /// its end, or why it failed. `idle` is the host's timer of `idle_ms`, the entry's
 /// `stream_idle_ms`: the longest wait for the source's next chunk.
-pub async fn read(source: Arc<Source>, handle: u32, idle: impl Future<Output = ()>, idle_ms: u32) -> Vec<u8> {
+pub async fn read(
+    source: Arc<Source>,
+    handle: u32,
+    idle: impl Future<Output = ()>,
+    idle_ms: u32,
+) -> Vec<u8> {
     let mut reading = source.reading.lock().await;
     if !reading.rest.is_empty() {
         return ok(&reading.take_rest());
     }
     let Some(chunks) = reading.chunks.as_mut() else {
-        return failed(&format!("no streamed body {handle}: it was read to its end"));
+        return failed(&format!(
+            "no streamed body {handle}: it was read to its end"
+        ));
     };
     let next = match future::select(chunks.next(), pin!(idle)).await {
         Either::Left((next, _)) => next,
@@ -177,7 +187,10 @@ pub const REQUEST_BODY: &str = "the request body";
 
 /// The encoding of a plugin's `request` to the plugin of `spec`, and the body that plugin reads
 /// as a stream if it streams its requests (the body is whole: it is handed over in chunks).
-pub fn encode_local(spec: &PluginSpec, request: http::Request<Vec<u8>>) -> (Vec<u8>, Option<Arc<Source>>) {
+pub fn encode_local(
+    spec: &PluginSpec,
+    request: http::Request<Vec<u8>>,
+) -> (Vec<u8>, Option<Arc<Source>>) {
     if !streams(spec, request.method().as_str()) {
         return (codec::encode_request(&request), None);
     }
@@ -203,7 +216,11 @@ pub fn fetched(status: u16, headers: &[(&[u8], &[u8])], handle: u32) -> Vec<u8> 
 /// The result of a `fetch_stream` answered whole (by a plugin of the same app): its response
 /// with its body handed over through `fill`, which the host then spawns; or the result as it
 /// was, if it is a failure.
-pub fn fetched_whole(result: Vec<u8>, handle: u32, fill: Fill) -> (Vec<u8>, Option<impl Future<Output = ()>>) {
+pub fn fetched_whole(
+    result: Vec<u8>,
+    handle: u32,
+    fill: Fill,
+) -> (Vec<u8>, Option<impl Future<Output = ()>>) {
     let decoded = result
         .split_first()
         .filter(|(outcome, _)| **outcome == valor_abi::outcome::OK)

@@ -29,7 +29,8 @@ pub async fn fetch_stream(
 ) -> Vec<u8> {
     match send(&context, &bytes, depth).await {
         Ok(Sent::Local(response)) => {
-            let (result, fill) = bodies::fetched_whole(outbound::result(Ok(response)), handle, body);
+            let (result, fill) =
+                bodies::fetched_whole(outbound::result(Ok(response)), handle, body);
             if let Some(fill) = fill {
                 tokio::spawn(fill);
             }

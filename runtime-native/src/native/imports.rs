@@ -190,7 +190,9 @@ unsafe extern "C" fn close(context: *mut c_void, body: u32) {
 }
 
 unsafe extern "C" fn fetch_stream(context: *mut c_void, ptr: *const u8, len: u32) -> u32 {
-    with(context, |host| import::fetch_stream(host, address(ptr), len))
+    with(context, |host| {
+        import::fetch_stream(host, address(ptr), len)
+    })
 }
 
 unsafe extern "C" fn trapped(context: *mut c_void) {

@@ -15,6 +15,7 @@ use crate::reply::Reply;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 use valor_abi::exports;
+use valor_host::bodies::Source;
 use valor_host::fault::Fault;
 use valor_host::guest::{self, Address, Answer, Instance as _};
 use valor_host::streamed::{self, Limits};
@@ -75,17 +76,20 @@ impl NativeInstance {
         imports::lock(&self.context.table).is_broken()
     }
 
-    /// Runs one request (encoded) through the plugin, on its thread, and copies its response
-    /// out. Dropping the future cancels the request: its task is dropped inside the plugin.
+    /// Runs one request (encoded; `body`, the body it reads as a stream, if it does) through the
+    /// plugin, on its thread, and copies its response out. Dropping the future cancels the request: its task is dropped inside the plugin.
     pub async fn dispatch(
         self: &Arc<Self>,
         request: &[u8],
+        body: Option<&Arc<Source>>,
         depth: u32,
         limits: &Arc<Limits>,
     ) -> Result<Reply, Fault> {
         let (this, request, limits) = (Arc::clone(self), request.to_vec(), Arc::clone(limits));
+        let body = body.cloned();
         let dispatch = async move {
-            let answer = guest::dispatch(Arc::clone(&this), &request[..], None, depth).await?;
+            let answer = guest::dispatch(Arc::clone(&this), &request[..], body.as_ref(), depth);
+            let answer = answer.await?;
             Ok(Self::reply(answer, &limits))
         };
         if self.library.thread.is_current() {

@@ -40,8 +40,14 @@ pub struct Library {
 
 impl Library {
     /// Loads `bytes` (the file at `url`) as a private copy, for the plugin `name`, and checks
-    /// its ABI version and exports.
-    pub fn load(name: &str, url: &str, bytes: &[u8]) -> Result<Arc<Self>, String> {
+    /// its ABI version (one that reads streamed bodies, if its entry sets `stream_requests`) and
+    /// exports.
+    pub fn load(
+        name: &str,
+        url: &str,
+        bytes: &[u8],
+        stream_requests: bool,
+    ) -> Result<Arc<Self>, String> {
         let library = open_copy(url, bytes)?;
         let version = symbol::<unsafe extern "C" fn() -> u32>(&library, exports::ABI_VERSION)
             .ok_or_else(checks::not_a_plugin)?;
@@ -49,6 +55,7 @@ impl Library {
         // vlugin returns a constant); the library is trusted code (--allow-native-plugins).
         let version = unsafe { version() };
         checks::check_version(Some(version), &version.to_string())?;
+        checks::check_streams_requests(version, name, stream_requests)?;
         checks::check_present(|name| {
             name == exports::MEMORY || symbol::<unsafe extern "C" fn()>(&library, name).is_some()
         })?;

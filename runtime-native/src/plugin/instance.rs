@@ -89,6 +89,8 @@ impl Instance {
             .call(&mut store, ())
             .map_err(|error| checks::version_failed(&error.to_string()))?;
         checks::check_version(Some(version), &version.to_string())?;
+        let context = &store.data().context;
+        checks::check_streams_requests(version, &context.name, context.stream_requests)?;
         checks::check_present(|name| instance.get_export(&mut store, name).is_some())?;
         let memory = instance
             .get_memory(&mut store, exports::MEMORY)

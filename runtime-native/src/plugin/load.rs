@@ -40,12 +40,13 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
     let bytes = source::read(url).await?;
     let digest = checked(spec, &bytes).await?;
     if spec.is_native() {
-        let (name, url) = (spec.name.clone(), url.clone());
+        let (name, url, streams) = (spec.name.clone(), url.clone(), spec.stream_requests);
         // Loading runs the library's initialisers and copies the file: not on the threads
         // that serve requests.
-        let library = tokio::task::spawn_blocking(move || Library::load(&name, &url, &bytes))
-            .await
-            .map_err(|e| format!("loading {} failed: {e}", spec.url))??;
+        let library =
+            tokio::task::spawn_blocking(move || Library::load(&name, &url, &bytes, streams))
+                .await
+                .map_err(|e| format!("loading {} failed: {e}", spec.url))??;
         return Ok(Compiled {
             module: Code::Native(library),
             digest,

@@ -20,6 +20,7 @@ use load::Code;
 pub use modules::{Modules, ScriptEngineSource};
 use std::sync::Arc;
 use std::time::Duration;
+use valor_host::bodies::Source;
 use valor_host::guest;
 use valor_host::instances::{Breakable, Instances};
 use valor_host::manifest::PluginSpec;
@@ -62,15 +63,16 @@ impl Live {
     async fn dispatch(
         &self,
         request: &[u8],
+        body: Option<&Arc<Source>>,
         depth: u32,
         limits: &Arc<Limits>,
     ) -> Result<Reply, Fault> {
         match self {
             Live::Wasm(instance) => {
-                let answer = guest::dispatch(Arc::clone(instance), request, None, depth).await?;
+                let answer = guest::dispatch(Arc::clone(instance), request, body, depth).await?;
                 Ok(answer::reply(answer, limits))
             }
-            Live::Native(instance) => instance.dispatch(request, depth, limits).await,
+            Live::Native(instance) => instance.dispatch(request, body, depth, limits).await,
         }
     }
 }
@@ -125,11 +127,18 @@ pub fn new(
     )
 }
 
-/// The reply of `plugin` to one request (encoded, its URI relative to the mount), tagged; a
-/// failure becomes its error reply. `depth` counts plugin-to-plugin hops.
-pub async fn respond(plugin: &Plugin, request: &[u8], safe: bool, depth: u32) -> Reply {
+/// The reply of `plugin` to one request (encoded, its URI relative to the mount; `body`, the
+/// body it reads as a stream, if it does), tagged; a failure becomes its error reply. `depth`
+/// counts plugin-to-plugin hops.
+pub async fn respond(
+    plugin: &Plugin,
+    request: &[u8],
+    body: Option<&Arc<Source>>,
+    safe: bool,
+    depth: u32,
+) -> Reply {
     let limits = &plugin.host().limits;
-    let run = |instance: Live| async move { instance.dispatch(request, depth, limits).await };
+    let run = |instance: Live| async move { instance.dispatch(request, body, depth, limits).await };
     let deadline = tokio::time::sleep(Duration::from_millis(plugin.spec().timeout_ms.into()));
     let answer = plugin.answer(safe, depth, run, deadline).await;
     Reply::tagged(answer, plugin.tag())

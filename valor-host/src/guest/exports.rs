@@ -33,7 +33,11 @@ pub fn check_version(version: Option<u32>, shown: &str) -> Result<(), String> {
 
 /// Accepts a module of ABI `version` for plugin `name`, whose entry may set `stream_requests`:
 /// only an ABI 4 module reads a streamed body (PROTOCOL.md, section 18.2).
-pub fn check_streams_requests(version: u32, name: &str, stream_requests: bool) -> Result<(), String> {
+pub fn check_streams_requests(
+    version: u32,
+    name: &str,
+    stream_requests: bool,
+) -> Result<(), String> {
     if !stream_requests || version >= 4 {
         return Ok(());
     }

@@ -92,11 +92,27 @@ impl PartialEq for Operation {
         match (self, other) {
             (Sleep(a), Sleep(b)) => a == b,
             (Kv(a), Kv(b)) => a == b,
-            (Fetch { request, depth }, Fetch { request: r, depth: d }) => (request, depth) == (r, d),
+            (
+                Fetch { request, depth },
+                Fetch {
+                    request: r,
+                    depth: d,
+                },
+            ) => (request, depth) == (r, d),
             (Read { handle, .. }, Read { handle: h, .. }) => handle == h,
             (
-                FetchStream { request, depth, handle, .. },
-                FetchStream { request: r, depth: d, handle: h, .. },
+                FetchStream {
+                    request,
+                    depth,
+                    handle,
+                    ..
+                },
+                FetchStream {
+                    request: r,
+                    depth: d,
+                    handle: h,
+                    ..
+                },
             ) => (request, depth, handle) == (r, d, h),
             _ => false,
         }
@@ -158,7 +174,14 @@ pub fn read(host: &mut impl Host, handle: u32) -> u32 {
         return started(host, refused, None);
     };
     let idle_ms = host.context().stream_idle_ms;
-    start(host, Operation::Read { body, handle, idle_ms })
+    start(
+        host,
+        Operation::Read {
+            body,
+            handle,
+            idle_ms,
+        },
+    )
 }
 
 /// `close(body)`: the plugin reads no more of a streamed body.
