@@ -16,6 +16,7 @@ use futures::future::{FutureExt, LocalBoxFuture};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
+use valor_host::bodies;
 use valor_host::local::{self, Local, LocalDispatch};
 use valor_host::registry::{self, PluginState};
 use vlugin::Request;
@@ -383,8 +384,17 @@ async fn respond(
     request: web_sys::Request,
     event: Option<web_sys::ExtendableEvent>,
 ) -> web_sys::Response {
-    let limit = plugin.spec().max_body_bytes;
-    let reply = match inbound::read(&request, &relative_uri, limit).await {
+    let spec = plugin.spec();
+    let limit = spec.max_body_bytes;
+    let read = match bodies::streams(spec, &request.method()) {
+        true => Ok(inbound::streamed(
+            &request,
+            &relative_uri,
+            spec.max_stream_bytes,
+        )),
+        false => inbound::read(&request, &relative_uri, limit).await,
+    };
+    let reply = match read {
         Ok(frame) => {
             let event = event.as_ref();
             let page = plugin::Page {
@@ -439,7 +449,7 @@ impl LocalDispatch<vlugin::Body> for App {
             match local::route::<Worker, _, _>(refused, &self.mounts, request, path, query)? {
                 Local::Refused(reply) => async move { reply }.boxed_local(),
                 Local::Plugin(plugin, request) => {
-                    let frame = RequestFrame::from_http(&request);
+                    let frame = RequestFrame::from_http(plugin.spec(), request);
                     async move {
                         let reply = plugin::respond(&plugin, &frame, depth, None).await;
                         let max_body_bytes = plugin.spec().max_body_bytes;

@@ -1,10 +1,15 @@
 //! A page's request, straight to the plugin ABI's bytes (`valor_abi::codec`): its method, URI
 //! and headers are read in a few calls into JavaScript and encoded at once, and its body is
-//! copied from the browser into plugin memory once, when the request is handed over.
+//! copied from the browser into plugin memory once, when the request is handed over; or, for a
+//! plugin that streams its requests (section 18), read by the plugin as it arrives.
 
+use crate::manifest::PluginSpec;
 use crate::{sys, web_http};
+use futures::StreamExt;
 use std::borrow::Cow;
+use std::sync::Arc;
 use valor_abi::codec;
+use valor_host::bodies::{self, Source};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -17,16 +22,27 @@ pub struct RequestFrame {
     body: Option<js_sys::Uint8Array>,
     /// Whether its method asks for nothing to change (RFC 9110, 9.2.1): it may be sent again.
     safe: bool,
+    /// The body the plugin reads as a stream, if it streams its requests: `head` ends with its
+    /// streamed body field, of handle 0 until the task starts.
+    stream: Option<Arc<Source>>,
 }
 
 impl RequestFrame {
-    /// An `http` request (a plugin's request to another plugin), encoded.
-    pub fn from_http(request: &vlugin::Request) -> Self {
+    /// An `http` request (a plugin's request to the plugin of `spec`), encoded.
+    pub fn from_http(spec: &PluginSpec, request: vlugin::Request) -> Self {
+        let safe = valor_host::life::is_safe(request.method().as_str());
+        let (head, stream) = bodies::encode_local(spec, request.map(vlugin::Body::into_bytes));
         Self {
-            head: codec::encode_request(request),
+            head,
             body: None,
-            safe: valor_host::life::is_safe(request.method().as_str()),
+            safe,
+            stream,
         }
+    }
+
+    /// The body the plugin reads as a stream, if any.
+    pub fn stream(&self) -> Option<&Arc<Source>> {
+        self.stream.as_ref()
     }
 
     /// Its length in bytes.
@@ -59,10 +75,64 @@ pub async fn read(
     max_body: u32,
 ) -> Result<RequestFrame, Unreadable> {
     let method = request.method();
-    let headers = header_lines(&request.headers());
     let body = read_body(request, &method, max_body).await?;
     let body_len = body.as_ref().map_or(0, js_sys::Uint8Array::length);
+    Ok(RequestFrame {
+        head: encode_head(request, &method, relative_uri, body_len),
+        body,
+        safe: valor_host::life::is_safe(&method),
+        stream: None,
+    })
+}
 
+/// A page's request for a plugin that reads its body as it arrives (see [`body_chunks`]), of at
+/// most `max_stream_bytes`: the body is not waited for, and no `max_body_bytes` applies.
+pub fn streamed(
+    request: &web_sys::Request,
+    relative_uri: &str,
+    max_stream_bytes: Option<u64>,
+) -> RequestFrame {
+    let method = request.method();
+    let mut head = encode_head(request, &method, relative_uri, codec::STREAMED_BODY);
+    head.extend_from_slice(&0u32.to_le_bytes()); // the handle, written when the task starts
+    let (fill, source) = bodies::channel(bodies::REQUEST_BODY, max_stream_bytes);
+    wasm_bindgen_futures::spawn_local(fill.from(body_chunks(request)));
+    RequestFrame {
+        head,
+        body: None,
+        safe: valor_host::life::is_safe(&method),
+        stream: Some(source),
+    }
+}
+
+/// The chunks of a page's request body as they arrive: from `request.body` where the engine has
+/// it (a `ReadableStream`, or null for no body), else (Firefox has no `Request.prototype.body`)
+/// read whole, as one piece.
+fn body_chunks(
+    request: &web_sys::Request,
+) -> futures::stream::LocalBoxStream<'static, bodies::Chunk> {
+    let body = js_sys::Reflect::get(request, &"body".into()).unwrap_or_default();
+    if !body.is_undefined() {
+        return web_http::body_chunks(body.dyn_into().ok()).boxed_local();
+    }
+    let whole = request.array_buffer().map_err(|e| sys::describe(&e));
+    futures::stream::once(async move {
+        let buffer = JsFuture::from(whole?)
+            .await
+            .map_err(|e| sys::describe(&e))?;
+        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    })
+    .boxed_local()
+}
+
+/// The encoded request up to its body: the body's length, `body_len`, last.
+fn encode_head(
+    request: &web_sys::Request,
+    method: &str,
+    relative_uri: &str,
+    body_len: u32,
+) -> Vec<u8> {
+    let headers = header_lines(&request.headers());
     // Name,value per line: a name is a token (no comma), and neither a name nor a value can
     // hold a line break (`Headers` refuses them).
     let pairs: Vec<(&str, Cow<[u8]>)> = headers
@@ -74,13 +144,7 @@ pub async fn read(
         .iter()
         .map(|(name, value)| (name.as_bytes(), &value[..]))
         .collect();
-    let head =
-        codec::encode_request_head(method.as_bytes(), relative_uri.as_bytes(), &pairs, body_len);
-    Ok(RequestFrame {
-        head,
-        body,
-        safe: valor_host::life::is_safe(&method),
-    })
+    codec::encode_request_head(method.as_bytes(), relative_uri.as_bytes(), &pairs, body_len)
 }
 
 /// The body of a request, if its method can carry one, unless it is over `max_body` bytes.

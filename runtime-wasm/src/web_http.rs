@@ -7,6 +7,7 @@
 
 use crate::manifest::Credentials;
 use crate::sys;
+use futures::StreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use vlugin::{Body, Request, Response};
 use wasm_bindgen::JsCast;
@@ -48,6 +49,20 @@ pub async fn read_response(response: &web_sys::Response) -> Result<Response, Str
     *answer.status_mut() = status;
     *answer.headers_mut() = headers;
     Ok(answer)
+}
+
+/// The chunks of a web body as they arrive (none if there is none: `body` is `None`). Dropping
+/// the stream cancels the body's reader (wasm-streams' `IntoStream` does on drop): what the
+/// body comes from is no longer read.
+pub fn body_chunks(
+    body: Option<web_sys::ReadableStream>,
+) -> impl futures::Stream<Item = valor_host::bodies::Chunk> {
+    let chunks = body.map(|body| wasm_streams::ReadableStream::from_raw(body).into_stream());
+    futures::stream::iter(chunks).flatten().map(|chunk| {
+        chunk
+            .map(|bytes| js_sys::Uint8Array::new(&bytes).to_vec())
+            .map_err(|e| sys::describe(&e))
+    })
 }
 
 /// A web response's headers as an `http` map.

@@ -73,21 +73,16 @@ enum Sent {
     },
 }
 
-/// The chunks of a fetched body as they arrive (none if it has no body, as a 204's). Dropping
-/// the stream cancels its reader (wasm-streams' `IntoStream` does on drop) and aborts the
-/// request, so a body the plugin closed is no longer downloaded.
+/// The chunks of a fetched body as they arrive (none if it has none, as a 204). Dropping the
+/// stream cancels its reader and aborts the request: a body the plugin closed is no longer
+/// downloaded.
 fn chunks(
     response: &web_sys::Response,
     abort: AbortOnDrop,
 ) -> impl futures::Stream<Item = bodies::Chunk> {
-    let body = response
-        .body()
-        .map(|body| wasm_streams::ReadableStream::from_raw(body).into_stream());
-    futures::stream::iter(body).flatten().map(move |chunk| {
+    web_http::body_chunks(response.body()).map(move |chunk| {
         let _request = &abort;
         chunk
-            .map(|bytes| js_sys::Uint8Array::new(&bytes).to_vec())
-            .map_err(|e| sys::describe(&e))
     })
 }
 

@@ -302,7 +302,7 @@ impl Instance {
                 .run_start(&exports)
                 .map_err(|fault| state.explain("its start function", fault))?;
         }
-        check_exports(&exports)?;
+        check_exports(&exports, &state.context)?;
         let _ = state.exports.set(exports.unchecked_into());
         guest::calls::init(&mut &*state, init)
             .map_err(|fault| state.explain(abi::exports::INIT, fault))?;
@@ -322,12 +322,13 @@ impl Instance {
         request: &RequestFrame,
         depth: u32,
     ) -> Result<Answer<Rc<State>>, Fault> {
-        guest::dispatch(Rc::clone(&self.state), request, None, depth).await
+        guest::dispatch(Rc::clone(&self.state), request, request.stream(), depth).await
     }
 }
 
-/// Refuses modules that are not plugins of this ABI version, saying what is wrong.
-fn check_exports(exports: &js_sys::Object) -> Result<(), String> {
+/// Refuses modules that are not plugins of this ABI version (or of one too old for what the
+/// entry of `context` asks), saying what is wrong.
+fn check_exports(exports: &js_sys::Object, context: &PluginContext) -> Result<(), String> {
     let get = |name: &str| js_sys::Reflect::get(exports, &JsValue::from_str(name)).ok();
     let version = get(abi::exports::ABI_VERSION)
         .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
@@ -338,7 +339,11 @@ fn check_exports(exports: &js_sys::Object) -> Result<(), String> {
     let number = version
         .as_f64()
         .filter(|v| v.fract() == 0.0 && *v >= 0.0 && *v <= f64::from(u32::MAX));
-    checks::check_version(number.map(|v| v as u32), &sys::describe(&version))?;
+    let number = number.map(|v| v as u32);
+    checks::check_version(number, &sys::describe(&version))?;
+    if let Some(version) = number {
+        checks::check_streams_requests(version, &context.name, context.stream_requests)?;
+    }
     checks::check_present(|name| get(name).is_some_and(|value| !value.is_undefined()))?;
     // Every call the runtime makes assumes these types: check them once, here.
     if !get(abi::exports::MEMORY)
