@@ -125,44 +125,42 @@ pub async fn read(
     idle_ms: u32,
 ) -> Vec<u8> {
     let mut reading = source.reading.lock().await;
-    if !reading.rest.is_empty() {
-        return ok(&reading.take_rest());
-    }
-    let Some(chunks) = reading.chunks.as_mut() else {
-        return failed(&format!(
-            "no streamed body {handle}: it was read to its end"
-        ));
-    };
-    let next = match future::select(chunks.next(), pin!(idle)).await {
-        Either::Left((next, _)) => next,
-        Either::Right(((), _)) => {
-            reading.chunks = None;
-            return failed(&format!("no bytes of {} for {idle_ms} ms", source.name));
-        }
-    };
-    match next {
-        None => {
-            reading.chunks = None;
-            ok(&[])
-        }
-        Some(Err(why)) => {
-            reading.chunks = None;
-            failed(&format!("{} ended early: {why}", source.name))
-        }
-        Some(Ok(bytes)) => {
-            reading.read += bytes.len() as u64;
-            if let Some(max) = reading.max_bytes.filter(|max| reading.read > *max) {
-                reading.chunks = None; // the filler stops: nothing more is read
-                return denied(&format!(
-                    "{} is larger than max_stream_bytes ({max} bytes)",
-                    source.name
-                ));
+    let mut idle = pin!(idle);
+    while reading.rest.is_empty() {
+        let Some(chunks) = reading.chunks.as_mut() else {
+            return failed(&format!("streamed body {handle} has ended"));
+        };
+        let next = match future::select(chunks.next(), idle.as_mut()).await {
+            Either::Left((next, _)) => next,
+            Either::Right(((), _)) => {
+                reading.chunks = None;
+                return failed(&format!("no bytes of {} for {idle_ms} ms", source.name));
             }
-            reading.rest = bytes;
-            // An empty chunk is no end: the next read waits for more.
-            ok(&reading.take_rest())
+        };
+        match next {
+            None => {
+                reading.chunks = None;
+                return ok(&[]);
+            }
+            Some(Err(why)) => {
+                reading.chunks = None;
+                return failed(&format!("{} ended early: {why}", source.name));
+            }
+            // An empty chunk is no end: the loop waits for more.
+            Some(Ok(bytes)) => {
+                reading.read += bytes.len() as u64;
+                if let Some(max) = reading.max_bytes.filter(|max| reading.read > *max) {
+                    reading.chunks = None; // the filler stops: nothing more is read
+                    return denied(&format!(
+                        "{} is larger than max_stream_bytes ({max} bytes)",
+                        source.name
+                    ));
+                }
+                reading.rest = bytes;
+            }
         }
     }
+    ok(&reading.take_rest())
 }
 
 impl Reading {
@@ -238,3 +236,6 @@ pub fn fetched_whole(
     let body = (!body.is_empty()).then_some(Ok(body));
     (fetched, Some(fill.from(futures::stream::iter(body))))
 }
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@
 
 mod after;
 mod answers;
+mod bodies;
 mod frames;
 mod imports;
 mod reader;
