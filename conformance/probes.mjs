@@ -1,5 +1,5 @@
-// What a client of a streamed answer does (PROTOCOL.md, section 17), as functions run unchanged
-// in node against the server host and in a page against the browser host (Playwright's
+// What a client of a streamed answer or upload does (PROTOCOL.md, sections 17 and 18), as
+// functions run unchanged in node against the server host and in a page against the browser host (Playwright's
 // page.evaluate, WebDriver's executeAsyncScript). Each is self-contained — it names nothing
 // outside itself, since a page gets only its text — takes one object whose `base` is the
 // host's origin ('' in a page) and resolves to plain data: what it saw, with the times it saw
@@ -82,7 +82,9 @@ export async function readText({ base, path }) {
 export async function readBytes({ base, path }) {
   const started = performance.now();
   const response = await fetch(base + path);
-  const out = { status: response.status, bytes: 0, chunks: 0, wrongAt: null, ended: 'complete' };
+  const out = {
+    status: response.status, contentType: response.headers.get('content-type'), bytes: 0, chunks: 0, wrongAt: null, ended: 'complete',
+  };
   const reader = response.body.getReader();
   let expected = 0;
   try {
@@ -178,4 +180,113 @@ export async function answerThenWork({ base, path, statusPath, withinMs }) {
     out.last = await status();
   }
   return out;
+}
+
+/**
+ * Sends `bytes` bytes of the pattern (byte k is k % 251) to `path` with `method` (POST) and
+ * `contentType`, as bytes or, with `as: 'blob'`, as a Blob (a page's file); then reads the
+ * answer: `read: 'text'` its text, `read: 'bytes'` its bytes as they arrive, checked against the
+ * pattern (how many, in how many chunks, the first wrong offset or null, how it ended).
+ */
+export async function postPattern({ base, path, bytes, contentType, method = 'POST', as = 'bytes', read = 'text' }) {
+  const pattern = new Uint8Array(bytes);
+  for (let k = 0, value = 0; k < bytes; k++, value = value === 250 ? 0 : value + 1) pattern[k] = value;
+  const body = as === 'blob' ? new Blob([pattern]) : pattern;
+  const headers = contentType ? { 'content-type': contentType } : {};
+  const response = await fetch(base + path, { method, headers, body });
+  const out = { status: response.status, contentType: response.headers.get('content-type') };
+  if (read === 'text') {
+    out.text = await response.text();
+    return out;
+  }
+  Object.assign(out, { bytes: 0, chunks: 0, wrongAt: null, ended: 'complete' });
+  const reader = response.body.getReader();
+  let expected = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      out.chunks += 1;
+      for (let i = 0; out.wrongAt === null && i < value.length; i++) {
+        if (value[i] !== expected) out.wrongAt = out.bytes + i;
+        expected = expected === 250 ? 0 : expected + 1;
+      }
+      out.bytes += value.length;
+    }
+  } catch (error) {
+    out.ended = `error: ${error?.message ?? error}`;
+  }
+  return out;
+}
+
+/**
+ * Reads `path` until at least `bytes` bytes came, then gives the body up (`how`: 'cancel' the
+ * reader, or 'abort' the request). When the first chunk came it asks `reportUrl` (what the
+ * upstream had sent by then). What was read, and whether the body ended by itself first.
+ */
+export async function readThenStop({ base, path, bytes, how, reportUrl }) {
+  const controller = new AbortController();
+  const response = await fetch(base + path, { signal: controller.signal });
+  const reader = response.body.getReader();
+  const out = { status: response.status, read: 0, firstChunk: null, endedFirst: false };
+  while (out.read < bytes) {
+    const { done, value } = await reader.read();
+    if (done) {
+      out.endedFirst = true;
+      return out;
+    }
+    if (out.firstChunk === null) {
+      out.firstChunk = value.length;
+      if (reportUrl) out.reportAtFirst = await (await fetch(reportUrl, { cache: 'no-store' })).json();
+    }
+    out.read += value.length;
+  }
+  if (how === 'abort') controller.abort();
+  else await reader.cancel();
+  return out;
+}
+
+/**
+ * Asks `url` (the upstream's report of one response) every `apartMs` until its response ended
+ * (`ended` is no longer 'open') or `withinMs` passed: every reading's `sent` and the last report.
+ */
+export async function upstreamEnded({ url, apartMs, withinMs }) {
+  const started = performance.now();
+  const out = { sent: [] };
+  for (;;) {
+    out.last = await (await fetch(url, { cache: 'no-store' })).json();
+    out.sent.push(out.last?.sent);
+    if (out.last?.ended !== 'open' || performance.now() - started > withinMs) return out;
+    await new Promise((resolve) => setTimeout(resolve, apartMs));
+  }
+}
+
+/**
+ * Chromium's streamed upload: sends `chunks` chunks of `chunkBytes` bytes of the pattern to
+ * `path` as a ReadableStream (`duplex: 'half'`), one every `gapMs`, and reads the answer's text;
+ * or what the engine threw (some refuse such a body), and how many chunks the stream gave by then.
+ */
+export async function postStream({ base, path, chunks, chunkBytes, gapMs }) {
+  let given = 0;
+  let offset = 0;
+  const body = new ReadableStream({
+    async pull(controller) {
+      if (given === chunks) {
+        controller.close();
+        return;
+      }
+      if (given > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
+      const chunk = new Uint8Array(chunkBytes);
+      for (let i = 0; i < chunkBytes; i++) chunk[i] = (offset + i) % 251;
+      offset += chunkBytes;
+      given += 1;
+      controller.enqueue(chunk);
+    },
+  });
+  try {
+    const response = await fetch(base + path, { method: 'POST', body, duplex: 'half' });
+    return { status: response.status, text: await response.text(), given };
+  } catch (error) {
+    return { threw: `${error?.name}: ${error?.message ?? error}`, given };
+  }
 }

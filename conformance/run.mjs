@@ -19,8 +19,11 @@
 // protocol headers), except where NATIVE_DIFFERS says why not.
 //
 // Then the cases of streams.mjs (streamed answers: read as they arrive, timed, the host's memory
-// measured) run on the browser and the server, and on the native server when its streaming
-// plugin is native; what each host saw must be alike.
+// measured) and of uploads.mjs (streamed uploads and outbound streams, digests checked) run on
+// the browser and the server, and on the native server when its streaming plugin is native; what
+// each host saw must be alike. The browser host's static site also serves the upstream those
+// outbound streams read (upstream.mjs): "self" there; the server hosts' manifest
+// (target/conformance/plugins-server.json) adds its host to the entries that read it.
 import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest } from 'node:http';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,13 +35,16 @@ import { CHROMIUM_ARGS } from '../e2e/browsers.mjs';
 // playwright-core is installed with the e2e tests' packages (scripts/bootstrap.sh).
 import { chromium } from '../e2e/node_modules/playwright-core/index.mjs';
 import { descendants, STREAMING, streamCases } from './streams.mjs';
+import { UPLOADING, uploadCases } from './uploads.mjs';
+import { serveUpstream } from './upstream.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const site = join(root, 'target/conformance');
 const only = process.argv[2] ?? '';
 const cases = JSON.parse(readFileSync(join(root, 'conformance/cases.json'), 'utf8')).cases
   .filter((testCase) => testCase.name.includes(only));
-const streamed = STREAMING.flatMap(streamCases).filter((testCase) => testCase.name.includes(only));
+const streamed = [...STREAMING.flatMap(streamCases), ...UPLOADING.flatMap(uploadCases)]
+  .filter((testCase) => testCase.name.includes(only));
 
 /**
  * The cases a native plugin answers otherwise than its .wasm, by design, and what it answers
@@ -63,7 +69,7 @@ const NATIVE_DIFFERS = {
 function nativeManifest() {
   const suffix = { darwin: 'dylib', win32: 'dll' }[process.platform] ?? 'so';
   const prefix = process.platform === 'win32' ? '' : 'lib';
-  const manifest = JSON.parse(readFileSync(join(site, 'plugins.json'), 'utf8'));
+  const manifest = JSON.parse(readFileSync(join(site, 'plugins-server.json'), 'utf8'));
   let native = 0;
   for (const entry of manifest.plugins) {
     const wasm = entry.url?.match(/^plugins\/(.+)\.wasm$/);
@@ -77,6 +83,21 @@ function nativeManifest() {
     throw new Error(`no native plugin in ${join(site, 'plugins')}: run scripts/build-native.sh (after scripts/build.sh)`);
   }
   const path = join(site, 'plugins-native.json');
+  writeFileSync(path, JSON.stringify(manifest, null, 2));
+  return path;
+}
+
+/**
+ * target/conformance/plugins-server.json: plugins.json whose entries with `stream_requests` and
+ * `"allowed_hosts": ["self"]` also allow `upstream` (host:port), which is "self" to the browser
+ * host only.
+ */
+function serverManifest(upstream) {
+  const manifest = JSON.parse(readFileSync(join(site, 'plugins.json'), 'utf8'));
+  for (const entry of manifest.plugins) {
+    if (entry.stream_requests && entry.allowed_hosts?.includes('self')) entry.allowed_hosts.push(upstream);
+  }
+  const path = join(site, 'plugins-server.json');
   writeFileSync(path, JSON.stringify(manifest, null, 2));
   return path;
 }
@@ -133,10 +154,11 @@ function sendAsWritten(origin, request, payload) {
   });
 }
 
-/** Serves target/conformance as a static site, for the browser host. */
+/** Serves target/conformance as a static site, for the browser host, and the upstream. */
 async function staticSite() {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.wasm': 'application/wasm' };
   const server = createServer(async (request, response) => {
+    if (await serveUpstream(request, response)) return;
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^\/+/, '');
     try {
       const bytes = await readFile(join(site, path || 'index.html'));
@@ -151,9 +173,8 @@ async function staticSite() {
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
-/** The browser host: a page of the static site, controlled by the Valor service worker. */
-async function browserHost() {
-  const { server, origin } = await staticSite();
+/** The browser host: a page of `site` (the static site), controlled by the Valor service worker. */
+async function browserHost({ server, origin }) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const page = await browser.newPage();
   await page.goto(`${origin}/index.html`);
@@ -162,6 +183,7 @@ async function browserHost() {
     name: 'browser',
     kind: 'browser',
     origin,
+    upstream: origin,
     // A probe of streams.mjs, run in the page.
     probe: (fn, args) => page.evaluate(fn, { base: '', ...args }),
     // Chromium's processes (the browser's, the worker's and the page's renderers, the network's).
@@ -190,7 +212,7 @@ async function browserHost() {
  * The server host: `valor serve` on a free port, with a data file of its own, mounting
  * `manifest` (`options` adds arguments).
  */
-async function nativeHost(name = 'server', manifest = join(site, 'plugins.json'), options = []) {
+async function nativeHost(upstream, name = 'server', manifest = join(site, 'plugins-server.json'), options = []) {
   const data = mkdtempSync(join(tmpdir(), 'valor-conformance-'));
   const child = spawn(join(root, 'target/server/valor'), ['serve', '-p', manifest,
     '--listen', '127.0.0.1:0', '--data', join(data, 'kv.redb'), ...options], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -209,6 +231,7 @@ async function nativeHost(name = 'server', manifest = join(site, 'plugins.json')
     name,
     kind: 'server',
     origin,
+    upstream,
     log: () => log,
     probe: (fn, args) => fn({ base: origin, ...args }),
     processes: () => [child.pid],
@@ -291,9 +314,11 @@ function compare(differs, [a, b], [x, y]) {
 }
 
 cases.forEach(checkAsWritten);
+const staticServer = await staticSite();
+serverManifest(new URL(staticServer.origin).host);
 const natives = nativeManifest();
-const hosts = [await browserHost(), await nativeHost(),
-  await nativeHost('server (native)', natives, ['--allow-native-plugins'])];
+const hosts = [await browserHost(staticServer), await nativeHost(staticServer.origin),
+  await nativeHost(staticServer.origin, 'server (native)', natives, ['--allow-native-plugins'])];
 let failures = 0;
 try {
   for (const testCase of cases) {
@@ -323,8 +348,9 @@ try {
   // it is the server's case again).
   const nativeStreaming = JSON.parse(readFileSync(natives, 'utf8')).plugins
     .some((entry) => entry.name === 'streaming' && !entry.url.endsWith('.wasm'));
-  const streaming = nativeStreaming ? hosts : hosts.slice(0, 2);
+  const streamingHosts = nativeStreaming ? hosts : hosts.slice(0, 2);
   for (const testCase of streamed) {
+    const streaming = streamingHosts.filter((host) => !testCase.only || host.kind === testCase.only);
     const results = [];
     for (const host of streaming) {
       results.push(await testCase.run(host).catch((error) => ({ seen: null, figures: '', wrong: [`threw: ${error.stack ?? error}`] })));

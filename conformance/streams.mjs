@@ -47,7 +47,7 @@ export function descendants(root, name) {
 }
 
 /** Samples the resident memory of `host.processes()` every 50 ms until `stop()`: the peak. */
-function sampleMemory(host) {
+export function sampleMemory(host) {
   const pids = host.processes();
   const before = residentBytes(pids);
   let peak = before;

@@ -3,14 +3,22 @@
 // a plugin's route gets its events one by one, a page reading a streamed answer with
 // `response.body.getReader()` gets its first chunk before the plugin produced the last, and a
 // page that cancels its reader stops the plugin (the plugin's own count stops), and a body the
-// worker cuts short (past its entry's max_stream_bytes) makes the page's read() reject. Each
-// test prints what it measured.
+// worker cuts short (past its entry's max_stream_bytes) makes the page's read() reject.
+// Streamed request bodies and outbound streams (section 18), at the conformance site's mounts
+// with stream_requests (/api/upload, the script's /api/js/upload): a page's Blob larger than
+// max_body_bytes reaches the plugin in chunks; a page's ReadableStream body (duplex: 'half') does
+// what each engine does with it, asserted per engine; a download the plugin proxies from the
+// site's upstream (conformance/upstream.mjs) comes to the page as it arrives, and cancelling the
+// page's reader closes the upstream's response. Each test prints what it measured.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ENGINES, startEngine } from './browsers.mjs';
 import { startConformanceSite } from './fixtures/conformance-site.mjs';
 import { inPage, openApp } from './fixtures/storage-site.mjs';
-import { readBytes, readEvents, readLinesThenStop, settledNumber } from '../conformance/probes.mjs';
+import {
+  postPattern, postStream, readBytes, readEvents, readLinesThenStop, readThenStop, settledNumber, upstreamEnded,
+} from '../conformance/probes.mjs';
+import { patternSha256 } from '../conformance/uploads.mjs';
 
 const [EVENTS, GAP] = [5, 200];
 
@@ -102,6 +110,97 @@ describe('streamed answers in the browser', { timeout: 300_000 }, () => {
             assert.match(read.ended, /^error: /, 'the read rejected');
             assert.ok(read.bytes <= 900 && read.wrongAt === null, `${read.bytes} bytes, the first wrong at ${read.wrongAt}`);
           }
+        });
+      } finally {
+        await driver.quit();
+        engine.stop();
+      }
+    });
+  }
+});
+
+const MiB = 1024 * 1024;
+
+// What each engine does with a page's `fetch(url, { method: 'POST', body: readableStream,
+// duplex: 'half' })` to a plugin's path, as measured: `streams` (the plugin reads the stream's
+// bytes), `text` (the stream is sent as the text it converts to), or `throws` (what fetch
+// rejects with, matched).
+const STREAMED_UPLOAD = {
+  chromium: { streams: true },
+  firefox: { text: '[object ReadableStream]' },
+  webkit: { throws: /NotSupportedError|not supported/i },
+};
+
+describe('streamed uploads and outbound streams in the browser', { timeout: 300_000 }, () => {
+  let site;
+  before(async () => { site = await startConformanceSite(); });
+  after(() => site?.close());
+
+  for (const name of Object.keys(ENGINES)) {
+    test(`${name}: a Blob upload reaches the plugin in chunks, a stream upload does what the engine does, a proxied download streams`, async (t) => {
+      const engine = await startEngine(name);
+      const driver = await engine.session();
+      try {
+        await openApp(driver, site.origin);
+
+        await t.test('a Blob larger than max_body_bytes reaches the plugin in chunks, intact', async () => {
+          const size = 24 * MiB;
+          for (const base of ['/api/upload', '/api/js/upload']) {
+            const got = await inPage(driver, postPattern, { base: '', path: `${base}/upload`, bytes: size, as: 'blob' });
+            assert.equal(got.status, 200, got.text.slice(0, 300));
+            const answer = JSON.parse(got.text);
+            console.log(`${name}: a Blob of 24 MiB to ${base}/upload: ${answer.chunks} chunks, the largest ${answer.largest} bytes`);
+            assert.deepEqual([answer.bytes, answer.sha256], [size, patternSha256(size)]);
+            assert.ok(answer.chunks > 1 && answer.largest <= MiB, `${answer.chunks} chunks, the largest ${answer.largest} bytes`);
+          }
+        });
+
+        await t.test("a ReadableStream body: what the engine does with it", async () => {
+          const [chunks, chunkBytes] = [8, 64 * 1024];
+          const got = await inPage(driver, postStream, { base: '', path: '/api/upload/upload', chunks, chunkBytes, gapMs: 50 });
+          const expected = STREAMED_UPLOAD[name];
+          console.log(`${name}: a ReadableStream upload of ${chunks} × ${chunkBytes} bytes, one every 50 ms: `
+            + `${got.threw ? `fetch threw ${got.threw}` : `${got.status} ${got.text}`} (the stream gave ${got.given} chunks)`);
+          if (expected.throws) {
+            assert.match(got.threw ?? `no throw: ${got.status} ${got.text}`, expected.throws);
+          } else if (expected.text !== undefined) {
+            assert.equal(got.status, 200, got.threw ?? got.text);
+            const answer = JSON.parse(got.text);
+            const text = new TextEncoder().encode(expected.text);
+            assert.deepEqual([answer.bytes, answer.chunks], [text.length, 1]);
+          } else {
+            assert.equal(got.status, 200, got.threw ?? got.text);
+            const answer = JSON.parse(got.text);
+            assert.deepEqual([answer.bytes, answer.sha256], [chunks * chunkBytes, patternSha256(chunks * chunkBytes)]);
+            assert.equal(got.given, chunks);
+          }
+        });
+
+        await t.test('a proxied download comes as it arrives, and cancelling the reader closes the upstream', async () => {
+          const size = 256 * MiB;
+          const id = `e2e-${name}-${Date.now()}`;
+          const url = `${site.origin}/upstream/bytes?mib=${size / MiB}&id=${id}`;
+          const report = `${site.origin}/upstream/report?id=${id}`;
+          const read = await inPage(driver, readThenStop,
+            { base: '', path: `/api/upload/proxy?url=${encodeURIComponent(url)}`, bytes: 2 * MiB, how: 'cancel', reportUrl: report });
+          const ended = await inPage(driver, upstreamEnded, { url: report, apartMs: 100, withinMs: 10_000 });
+          console.log(`${name}: proxied ${size / MiB} MiB: the first chunk (${read.firstChunk} bytes) came when the upstream had sent `
+            + `${(read.reportAtFirst.sent / MiB).toFixed(1)} MiB; cancelled after ${(read.read / MiB).toFixed(1)} MiB; the upstream sent `
+            + `${(ended.last.sent / MiB).toFixed(1)} MiB, then its response was ${ended.last.ended}`);
+          assert.equal(read.status, 200);
+          assert.ok(!read.endedFirst, 'the body ended before 2 MiB were read');
+          assert.ok(read.reportAtFirst.sent < size, 'the upstream had sent everything before the first chunk came');
+          assert.equal(ended.last.ended, 'closed early');
+          assert.ok(ended.last.sent < size / 8, `the upstream sent ${ended.last.sent} bytes before it stopped`);
+        });
+
+        await t.test('a proxied download arrives intact', async () => {
+          const size = 32 * MiB;
+          const url = `${site.origin}/upstream/bytes?mib=${size / MiB}&id=e2e-whole-${name}-${Date.now()}`;
+          const got = await inPage(driver, readBytes, { base: '', path: `/api/upload/proxy?url=${encodeURIComponent(url)}` });
+          console.log(`${name}: proxied ${size / MiB} MiB whole in ${got.chunks} chunks, ${Math.round(got.totalMs)} ms`);
+          assert.deepEqual([got.status, got.contentType, got.ended, got.bytes, got.wrongAt],
+            [200, 'application/octet-stream', 'complete', size, null]);
         });
       } finally {
         await driver.quit();
