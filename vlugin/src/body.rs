@@ -1,10 +1,17 @@
+mod chunks;
+mod read;
 mod stream;
 
+pub use chunks::BodyChunks;
+pub(crate) use read::Handle;
 use std::fmt;
 pub(crate) use stream::BodyStream;
 
 /// The body of a [`Request`](crate::Request) or [`Response`](crate::Response): bytes, complete,
-/// or for a response a stream of them ([`Body::from_stream`]).
+/// or a stream of them: an answer's produced over time ([`Body::from_stream`]), or a body the
+/// host hands over as it arrives (a request's, when the plugin's entry sets `stream_requests`,
+/// and a response's from [`fetch_stream`](crate::fetch_stream)), read with
+/// [`into_stream`](Body::into_stream) or [`collect`](Body::collect).
 ///
 /// # Examples
 /// ```
@@ -17,16 +24,23 @@ pub(crate) use stream::BodyStream;
 /// assert_eq!(value["n"], 1);
 /// ```
 ///
-/// **A streamed body** holds no bytes yet: they are produced after the answer's status and
-/// headers are sent. So its [`as_bytes`](Body::as_bytes) is empty (and `len`, `text`,
-/// `into_bytes` say as much), a clone of it is an empty body of bytes (a stream is produced
-/// once), and it equals only itself. [`is_streamed`](Body::is_streamed) tells it apart.
+/// **A streamed body** holds no bytes yet: an answer's are produced after its status and
+/// headers are sent, a request's or fetched response's arrive as the plugin reads them. So its
+/// [`as_bytes`](Body::as_bytes) is empty (and `len`, `text`, `json`, `into_bytes` and
+/// [`RequestExt`](crate::RequestExt)'s `form` and `json` say as much), a clone of it is an empty
+/// body of bytes (a stream is read once), and it equals only itself.
+/// [`is_streamed`](Body::is_streamed) tells it apart. A plugin whose entry sets
+/// `stream_requests` reads its requests' bodies with [`into_stream`](Body::into_stream) or
+/// [`collect`](Body::collect); returned as an answer's body, a streamed body is passed on chunk
+/// by chunk as it is read.
 #[derive(Default)]
 pub struct Body(Inner);
 
 enum Inner {
     Bytes(Vec<u8>),
     Stream(BodyStream),
+    /// A body the host hands over as it arrives, read with the `read` import.
+    Host(Handle),
 }
 
 impl Default for Inner {
@@ -45,7 +59,7 @@ impl Body {
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Inner::Bytes(bytes) => bytes,
-            Inner::Stream(_) => &[],
+            Inner::Stream(_) | Inner::Host(_) => &[],
         }
     }
 
@@ -53,7 +67,7 @@ impl Body {
     pub fn into_bytes(self) -> Vec<u8> {
         match self.0 {
             Inner::Bytes(bytes) => bytes,
-            Inner::Stream(_) => Vec::new(),
+            Inner::Stream(_) | Inner::Host(_) => Vec::new(),
         }
     }
 
@@ -67,9 +81,10 @@ impl Body {
         self.as_bytes().is_empty()
     }
 
-    /// Whether the body is streamed ([`Body::from_stream`]).
+    /// Whether the body is streamed: made with [`Body::from_stream`], or handed over by the host
+    /// as it arrives (see [`Body`]).
     pub fn is_streamed(&self) -> bool {
-        matches!(self.0, Inner::Stream(_))
+        !matches!(self.0, Inner::Bytes(_))
     }
 
     /// The body as UTF-8 text.
@@ -82,14 +97,16 @@ impl Body {
         serde_json::from_slice(self.as_bytes())
     }
 
-    /// Takes the stream out of a streamed body, leaving it empty.
+    /// Takes the stream out of a streamed body, leaving it empty: a body the host hands over
+    /// becomes a stream that reads a chunk each time it is polled.
     pub(crate) fn take_stream(&mut self) -> Option<BodyStream> {
-        match &self.0 {
-            Inner::Stream(_) => match std::mem::take(&mut self.0) {
-                Inner::Stream(stream) => Some(stream),
-                Inner::Bytes(_) => None,
-            },
-            Inner::Bytes(_) => None,
+        match std::mem::take(&mut self.0) {
+            Inner::Stream(stream) => Some(stream),
+            Inner::Host(handle) => Some(BodyStream::read(handle)),
+            bytes @ Inner::Bytes(_) => {
+                self.0 = bytes;
+                None
+            }
         }
     }
 }
@@ -99,7 +116,7 @@ impl Clone for Body {
     fn clone(&self) -> Self {
         match &self.0 {
             Inner::Bytes(bytes) => Self(Inner::Bytes(bytes.clone())),
-            Inner::Stream(_) => Self::empty(),
+            Inner::Stream(_) | Inner::Host(_) => Self::empty(),
         }
     }
 }
@@ -108,9 +125,10 @@ impl PartialEq for Body {
     /// Bodies of bytes are equal when their bytes are; a streamed body equals only itself.
     fn eq(&self, other: &Self) -> bool {
         match (&self.0, &other.0) {
+            (Inner::Bytes(a), Inner::Bytes(b)) => a == b,
             (Inner::Stream(a), Inner::Stream(b)) => a.is(b),
-            (Inner::Stream(_), _) | (_, Inner::Stream(_)) => false,
-            _ => self.as_bytes() == other.as_bytes(),
+            (Inner::Host(a), Inner::Host(b)) => a == b,
+            _ => false,
         }
     }
 }
@@ -120,8 +138,8 @@ impl Eq for Body {}
 impl fmt::Debug for Body {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Inner::Stream(_) => f.write_str("Body(streamed)"),
-            _ => write!(f, "Body({} bytes)", self.len()),
+            Inner::Bytes(bytes) => write!(f, "Body({} bytes)", bytes.len()),
+            Inner::Stream(_) | Inner::Host(_) => f.write_str("Body(streamed)"),
         }
     }
 }

@@ -18,10 +18,12 @@
 //!
 //! An answer may also be streamed ([`Body::from_stream`], and server-sent events with [`sse`]),
 //! each chunk produced when the body's reader asks for it, and a handler may go on working after
-//! its answer ([`wait_until`]); the book's "Streaming" page tells how.
+//! its answer ([`wait_until`]). A body may be read as it arrives ([`Body::into_stream`]): an
+//! upload, when the plugin's entry sets `stream_requests`, and a download ([`fetch_stream`]).
+//! The book's "Streaming" page tells how.
 //!
 //! Plugins reach the world only through this crate's host API, which keeps them portable:
-//! [`fetch`] (outbound HTTP), [`sleep`] and [`now`], [`fill_random`], [`config`], the [`kv`]
+//! [`fetch`] and [`fetch_stream`] (outbound HTTP), [`sleep`] and [`now`], [`fill_random`], [`config`], the [`kv`]
 //! store, and the [`log`] facade. Handlers that await them run concurrently: many requests can be
 //! in flight in one plugin instance, which keeps its state (statics, `thread_local!`) between
 //! requests.
@@ -53,13 +55,13 @@ pub mod __private {
     pub use crate::guest::*;
 }
 
-pub use body::Body;
+pub use body::{Body, BodyChunks};
 pub use config::config;
 pub use error::Error;
 pub use http::{self, header, HeaderName, Method, StatusCode};
 pub use json::Json;
 pub use log;
-pub use outbound::fetch;
+pub use outbound::{fetch, fetch_stream};
 pub use random::fill_random;
 pub use redirect::Redirect;
 pub use request::RequestExt;
@@ -89,9 +91,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// keeps its module name (`kv::get`).
 pub mod prelude {
     pub use crate::{
-        config, fetch, fill_random, header, http, kv, log, mount, now, origin, serde, sleep,
-        url_for, vlugin, wait_until, Body, Error, HeaderName, IntoResponse, Json, Method, Params,
-        Redirect, Request, RequestExt, Response, Router, StatusCode,
+        config, fetch, fetch_stream, fill_random, header, http, kv, log, mount, now, origin, serde,
+        sleep, url_for, vlugin, wait_until, Body, Error, HeaderName, IntoResponse, Json, Method,
+        Params, Redirect, Request, RequestExt, Response, Router, StatusCode,
     };
 }
 

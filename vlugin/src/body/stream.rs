@@ -1,7 +1,7 @@
 //! A streamed body: the plugin's stream behind a trait object, each item made bytes or the
 //! reason the body ends early.
 
-use super::{Body, Inner};
+use super::{Body, Handle, Inner};
 use crate::guest::tasks::Rest;
 use futures_core::Stream;
 use std::fmt::Display;
@@ -23,8 +23,9 @@ impl Body {
     /// `thread_local!` or an `Arc`, not an `Rc`. The host's futures (`sleep`, `fetch`, `kv`)
     /// are `Send`.
     ///
-    /// A streamed body is for answers: a request sent with [`fetch`](crate::fetch) sends the
-    /// bytes of its body, and a streamed one has none yet.
+    /// A streamed body is for answers: a request sent with [`fetch`](crate::fetch) or
+    /// [`fetch_stream`](crate::fetch_stream) sends the bytes of its body, and a streamed one has
+    /// none yet.
     ///
     /// # Examples
     /// ```
@@ -62,6 +63,14 @@ pub(crate) struct BodyStream {
 }
 
 impl BodyStream {
+    /// A body the host hands over, sent on as it is read: one `read` per chunk.
+    pub(crate) fn read(handle: Handle) -> Self {
+        Self {
+            chunks: Box::pin(Body(Inner::Host(handle)).into_stream()),
+            sender: crate::guest::going::Going::boxed,
+        }
+    }
+
     /// The next item: bytes, or the reason the body ends early (`Err`), or `None` at its end.
     /// After its end (either), `None` again, without polling the plugin's stream.
     pub(crate) fn poll_chunk(
@@ -93,7 +102,9 @@ struct Chunks<S> {
     ended: bool,
 }
 
-trait NextChunk {
+/// What a streamed body's stream gives the executor: the next bytes, the reason the body ends
+/// early, or `None` at its end.
+pub(super) trait NextChunk {
     fn poll_chunk(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,

@@ -21,6 +21,9 @@ mod imp {
             pub fn fetch(ptr: u32, len: u32) -> u32;
             pub fn kv(ptr: u32, len: u32) -> u32;
             pub fn cancel(op: u32);
+            pub fn read(body: u32) -> u32;
+            pub fn close(body: u32);
+            pub fn fetch_stream(ptr: u32, len: u32) -> u32;
         }
     }
 
@@ -75,6 +78,22 @@ mod imp {
     /// Tells the runtime an operation's result is no longer wanted.
     pub(crate) fn cancel(op: u32) {
         unsafe { sys::cancel(op) }
+    }
+
+    /// Starts reading the next bytes of a streamed body.
+    pub(crate) fn read(body: u32) -> Started {
+        unsafe { sys::read(body) }
+    }
+
+    /// Lets go of a streamed body: the plugin reads no more of it.
+    pub(crate) fn close(body: u32) {
+        unsafe { sys::close(body) }
+    }
+
+    /// Starts an outbound request whose response's body is streamed.
+    pub(crate) fn fetch_stream(request: &[u8]) -> Started {
+        let (ptr, len) = raw(request);
+        unsafe { sys::fetch_stream(ptr, len) }
     }
 }
 
@@ -159,6 +178,29 @@ mod imp {
     pub(crate) fn cancel(op: u32) {
         if let Some(host) = bound::host() {
             unsafe { (host.cancel)(host.context, op) }
+        }
+    }
+
+    pub(crate) fn read(body: u32) -> Started {
+        match bound::host() {
+            Some(host) => Started::Op(unsafe { (host.read)(host.context, body) }),
+            None => Started::Finished(answers::read(body)),
+        }
+    }
+
+    pub(crate) fn close(body: u32) {
+        match bound::host() {
+            Some(host) => unsafe { (host.close)(host.context, body) },
+            None => answers::close(body),
+        }
+    }
+
+    pub(crate) fn fetch_stream(request: &[u8]) -> Started {
+        match bound::host() {
+            Some(host) => Started::Op(unsafe {
+                (host.fetch_stream)(host.context, request.as_ptr(), len(request))
+            }),
+            None => Started::Finished(answers::fetch_stream(request)),
         }
     }
 

@@ -142,7 +142,7 @@ where
     F::Output: IntoResponse,
 {
     // SAFETY: guaranteed by the caller.
-    match codec::decode_request(&unsafe { take_bytes(ptr, len) }) {
+    match codec::decode_request_with(&unsafe { take_bytes(ptr, len) }, crate::Body::from_field) {
         Ok(request) => spawn(request, handler),
         Err(error) => tasks::spawn_done(&encoded_text(
             StatusCode::BAD_REQUEST,

@@ -2,6 +2,7 @@
 //! wasm32 the imports of `guest::host` come here. It knows nothing of the guest side, which
 //! sits above it.
 
+use super::bodies::{Bodies, Step, TestBody, Then};
 use crate::{Body, Request, Response};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -20,8 +21,10 @@ pub(crate) struct State {
     pub(crate) store_failure: Option<Failure>,
     /// The clock, in milliseconds since the Unix epoch.
     pub(crate) now_ms: f64,
-    /// The stub answering `fetch`; taken out while it runs.
+    /// The stub answering `fetch` and `fetch_stream`; taken out while it runs.
     pub(crate) fetch: Option<FetchStub>,
+    /// The streamed bodies the plugin reads: requests' the test made, `fetch_stream`'s.
+    pub(crate) bodies: Bodies,
 }
 
 thread_local! {
@@ -83,6 +86,33 @@ pub(crate) fn sleep(ms: f64) -> Vec<u8> {
 
 /// An outbound request (encoded with `valor_abi::codec`), answered by the test's stub.
 pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
+    with_host(|_| stubbed(request).map(|response| codec::encode_response(&response)))
+}
+
+/// An outbound request whose response's body is streamed: the stub's body, read a chunk per
+/// `read` (its items, if the stub streams it), under a handle of the host's.
+pub(crate) fn fetch_stream(request: &[u8]) -> Vec<u8> {
+    let answer = stubbed(request).map(|mut response| {
+        let body = match response.body_mut().take_stream() {
+            Some(stream) => TestBody::new([], Then::Stream(Some(stream))),
+            None => TestBody::new(
+                [std::mem::take(response.body_mut()).into_bytes()],
+                Then::End,
+            ),
+        };
+        let handle = with_state(|state| state.bodies.open(body));
+        // The response with an empty body, whose field (its last four bytes, a zero length)
+        // becomes the streamed body's.
+        let mut encoded = codec::encode_response(&response);
+        encoded.truncate(encoded.len() - 4);
+        encoded.extend(codec::streamed_body_field(handle.unwrap_or(0)));
+        encoded
+    });
+    with_host(|_| answer)
+}
+
+/// The stub's answer to an outbound request.
+fn stubbed(request: &[u8]) -> Result<Response, String> {
     // The stub runs outside the borrow: it may use the host itself.
     let stub = INSTALLED.with_borrow(|installed| {
         installed
@@ -90,17 +120,66 @@ pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
             .map(|state| state.borrow_mut().fetch.take())
     });
     let Some(Some(mut stub)) = stub else {
-        return with_host(|_| Err("no fetch stub in this test's Host".to_owned()));
+        return Err("no fetch stub in this test's Host".to_owned());
     };
     let answer = codec::decode_request::<Body>(request)
-        .map(|request| codec::encode_response(&stub(request)))
+        .map(&mut stub)
         .map_err(|e| e.to_string());
-    INSTALLED.with_borrow(|installed| {
-        if let Some(state) = installed {
-            state.borrow_mut().fetch = Some(stub);
-        }
+    with_state(|state| state.fetch = Some(stub));
+    answer
+}
+
+/// Runs `f` on the installed host's state, if there is one.
+pub(crate) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
+    let state = INSTALLED.with_borrow(Option::clone)?;
+    let mut state = state.borrow_mut();
+    Some(f(&mut state))
+}
+
+/// The next bytes of streamed body `handle` (section 18.1): `OK` and a chunk, `OK` and
+/// nothing at its end, `DENIED` past its `max_stream_bytes`, or `FAILED`.
+pub(crate) fn read(handle: u32) -> Vec<u8> {
+    loop {
+        let step = with_state(|state| match state.bodies.open_mut(handle) {
+            Some(body) => body.step(handle),
+            None => Step::Failed(format!("no streamed body {handle}")),
+        });
+        let (code, payload) = match step {
+            None => return with_host(|_| Ok(Vec::new())), // no host: says so
+            Some(Step::Chunk(bytes)) => (outcome::OK, bytes),
+            Some(Step::Denied(message)) => (outcome::DENIED, message.into_bytes()),
+            Some(Step::Failed(message)) => (outcome::FAILED, message.into_bytes()),
+            Some(Step::Poll(mut stream)) => {
+                // Polled outside the borrow: the stream may use the host.
+                let item = super::try_block_on(std::future::poll_fn(|cx| stream.poll_chunk(cx)))
+                    .unwrap_or_else(|| {
+                        Some(Err(
+                            "the streamed body waits for something that nothing in \
+                                  the test host will finish"
+                                .to_owned(),
+                        ))
+                    });
+                let unkept = with_state(|state| match state.bodies.open_mut(handle) {
+                    Some(body) => body.polled(stream, item),
+                    None => Some(stream), // closed meanwhile
+                });
+                drop(unkept); // outside the borrow: a stream's destructor may use the host
+                continue;
+            }
+        };
+        return [&[code][..], &payload].concat();
+    }
+}
+
+/// The plugin reads no more of streamed body `handle`; an unknown or closed one is left alone.
+pub(crate) fn close(handle: u32) {
+    let stream = with_state(|state| {
+        let body = state.bodies.open_mut(handle)?;
+        body.closed = true;
+        body.queued.clear();
+        Some(std::mem::replace(&mut body.then, Then::End))
     });
-    with_host(|_| answer)
+    drop(stream); // outside the borrow: a stream's destructor may use the host
 }
 
 /// A key-value command (encoded with `valor_abi::storage`), run on the in-memory store.

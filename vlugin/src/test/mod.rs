@@ -27,9 +27,15 @@
 //!
 //! [`serve`] runs a handler as a host does, through the plugin's executor: for a streamed body
 //! (read chunk by chunk) and work after the answer ([`wait_until`](crate::wait_until)).
+//! [`Installed::streamed_request`] makes a request whose body the plugin reads as it arrives
+//! (a [`StreamedBody`] of the test's chunks), and says what the plugin read; a
+//! [`fetch_stream`](crate::fetch_stream) is answered by the [`fetch`](Host::fetch) stub, whose
+//! body is read a chunk at a time (a [`Body::from_stream`] one item per read).
 
 pub(crate) mod answers;
+mod bodies;
 mod serve;
+mod streamed;
 
 use crate::{Body, IntoResponse, Request};
 use answers::{FetchStub, State};
@@ -41,6 +47,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
+pub use streamed::{BodyReads, StreamedBody};
 use valor_abi::storage::Failure;
 
 /// An in-memory host for tests: configure it, then [`install`](Host::install) it.
@@ -112,7 +119,10 @@ impl Host {
         self
     }
 
-    /// Answers the plugin's outbound requests (its [`fetch`](crate::fetch)) with `stub`.
+    /// Answers the plugin's outbound requests (its [`fetch`](crate::fetch) and
+    /// [`fetch_stream`](crate::fetch_stream)) with `stub`. For `fetch_stream`, the stub's body
+    /// is handed over a chunk per read: a body of bytes in one chunk (of at most 1 MiB), a
+    /// [`Body::from_stream`] one item per read (an `Err` item fails that read).
     pub fn fetch<R: IntoResponse>(mut self, mut stub: impl FnMut(Request) -> R + 'static) -> Self {
         self.fetch = Some(Box::new(move |request| stub(request).into_response()));
         self
@@ -132,6 +142,7 @@ impl Host {
             store_failure: self.store_failure,
             now_ms: self.now_ms,
             fetch: self.fetch,
+            bodies: bodies::Bodies::default(),
         }));
         answers::install(Rc::clone(&state));
         Installed { state }
@@ -183,6 +194,13 @@ pub fn request(method: &str, uri: &str, body: impl Into<Body>) -> Request {
 /// that streams its body or calls [`wait_until`](crate::wait_until) is run with [`serve`],
 /// which reads the body and runs the work.)
 pub fn block_on<F: Future>(future: F) -> F::Output {
+    try_block_on(future).unwrap_or_else(|| {
+        panic!("the handler waits for something that nothing in the test host will finish")
+    })
+}
+
+/// Runs `future` to its end, or `None` if it waits for something nothing will wake.
+pub(crate) fn try_block_on<F: Future>(future: F) -> Option<F::Output> {
     struct Flag(AtomicBool);
     impl Wake for Flag {
         fn wake(self: Arc<Self>) {
@@ -195,10 +213,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     loop {
         if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
-            return output;
+            return Some(output);
         }
         if !flag.0.swap(false, Ordering::SeqCst) {
-            panic!("the handler waits for something that nothing in the test host will finish");
+            return None;
         }
     }
 }
