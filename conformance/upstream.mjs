@@ -29,8 +29,11 @@ async function sendPattern(response, size, report) {
     report.sent += piece.length;
     if (!response.write(piece)) {
       await new Promise((resolve) => {
-        response.once('drain', resolve);
-        response.once('close', resolve);
+        const done = () => {
+          response.off('drain', done).off('close', done);
+          resolve();
+        };
+        response.on('drain', done).on('close', done);
       });
     }
   }
