@@ -1,5 +1,5 @@
-//! Streamed answers, server-sent events and work after the answer (ABI 4), for the conformance
-//! and browser tests. Its routes:
+//! Streamed answers, server-sent events and work after the answer, and bodies read as they
+//! arrive (ABI 4), for the conformance and browser tests. Its routes:
 //!
 //! - `GET /sse?n=N&gap=MS`: N events (`id: i`, `event: tick`, `data: {"i":i,"at":MS_NOW}`),
 //!   one every MS ms (the first at once), then the end.
@@ -15,8 +15,20 @@
 //! - `GET /after?id=X&ms=MS`: answers `accepted` at once, and after the answer
 //!   (`wait_until`) sleeps MS ms and stores `done` under kv key `after:X`;
 //!   `GET /after-status?id=X` answers it, or 404.
+//! - `POST /upload`: reads the request's body a chunk at a time (streamed when the entry sets
+//!   `stream_requests`; otherwise one chunk) and hashes it as it goes; answers
+//!   `{"bytes": N, "sha256": "<hex>", "chunks": K, "largest": M}` (K chunks read, M bytes the
+//!   largest). A body that ends early answers its error: 413 past `max_stream_bytes`, 400 when
+//!   it broke off.
+//! - `POST /echo`: answers 200 with the request's body passed on as it is read (streamed when
+//!   the request's is), and the request's `content-type`, if any.
+//! - `GET /proxy?url=URL` (percent-encoded): `fetch_stream`s URL and answers its status, its
+//!   `content-type` (if any) and its body, passed on as it is read; 502 with the error's text
+//!   if the fetch fails.
 use futures_util::stream::{self, StreamExt};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt::Write;
 use std::time::{Duration, UNIX_EPOCH};
 use vlugin::prelude::*;
 use vlugin::sse::{Event, Sse};
@@ -37,6 +49,9 @@ async fn streaming(req: Request) -> Response {
         .get("/sse-fail", |_, _| async { sse_fail() })
         .get("/after", after)
         .get("/after-status", |req, _| stored(req, "after"))
+        .post("/upload", |req, _| upload(req))
+        .post("/echo", |req, _| async { echo(req) })
+        .get("/proxy", |req, _| proxy(req))
         .handle(req)
         .await
 }
@@ -195,4 +210,70 @@ async fn after(req: Request, _: Params) -> vlugin::Result<&'static str> {
         }
     });
     Ok("accepted")
+}
+
+/// What `POST /upload` read.
+#[derive(Serialize)]
+struct Upload {
+    bytes: u64,
+    sha256: String,
+    chunks: u64,
+    largest: usize,
+}
+
+async fn upload(req: Request) -> vlugin::Result<Json<Upload>> {
+    let mut chunks = req.into_body().into_stream();
+    let mut hash = Sha256::new();
+    let mut read = Upload {
+        bytes: 0,
+        sha256: String::new(),
+        chunks: 0,
+        largest: 0,
+    };
+    while let Some(chunk) = chunks.next_chunk().await {
+        let chunk = chunk?;
+        hash.update(&chunk);
+        read.bytes += chunk.len() as u64;
+        read.chunks += 1;
+        read.largest = read.largest.max(chunk.len());
+    }
+    for byte in hash.finalize() {
+        let _ = write!(read.sha256, "{byte:02x}");
+    }
+    Ok(Json(read))
+}
+
+/// The request's body, passed on unread, with its `content-type`.
+fn echo(req: Request) -> Response {
+    let (request, body) = req.into_parts();
+    let mut response = Response::new(body);
+    if let Some(kind) = request.headers.get(header::CONTENT_TYPE) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, kind.clone());
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct Proxied {
+    url: String,
+}
+
+async fn proxy(req: Request) -> vlugin::Result<Response> {
+    let Proxied { url } = req.query()?;
+    let request = http::Request::get(url.as_str()).body(Body::empty())?;
+    let upstream = match fetch_stream(request).await {
+        Ok(upstream) => upstream,
+        Err(error) => return Ok((StatusCode::BAD_GATEWAY, error.to_string()).into_response()),
+    };
+    let (fetched, body) = upstream.into_parts();
+    let mut response = Response::new(body);
+    *response.status_mut() = fetched.status;
+    if let Some(kind) = fetched.headers.get(header::CONTENT_TYPE) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, kind.clone());
+    }
+    Ok(response)
 }
