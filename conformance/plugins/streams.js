@@ -20,7 +20,13 @@
 //   going with event.waitUntil: each write waits for the reader.
 // - GET /after?id=X&ms=MS: answers `accepted` at once, and (event.waitUntil) sleeps MS ms and
 //   then stores `done` under kv key `after:X`; GET /after-status?id=X answers it, or 404.
-// - POST /echo: the request's body back, streamed from request.body.
+// - POST /echo: the request's body back, streamed from request.body, its content-type copied
+//   (application/octet-stream if it has none).
+// - POST /upload: reads request.body chunk by chunk, hashing it as it goes, and answers
+//   {"bytes": N, "sha256": "<hex>", "chunks": K, "largest": M}; a read that fails answers its
+//   message, with 413 when the body is larger than max_stream_bytes, 400 otherwise.
+// - GET /proxy?url=U: fetch(U), answered with its status, content-type and body, streamed
+//   through a chunk at a time; a fetch that fails answers 502 with its message.
 
 const FAILURE = 'the producer failed on purpose';
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -55,6 +61,97 @@ function bytes(mib, chunk) {
       sent += length;
     },
   }, { highWaterMark: 0 });
+}
+
+// SHA-256 (FIPS 180-4) fed chunk by chunk: the engine's crypto has no incremental digest.
+const K = Uint32Array.from([
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+]);
+const rotate = (x, n) => (x >>> n) | (x << (32 - n));
+
+class Sha256 {
+  #state = Uint32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]);
+  #block = new Uint8Array(64);
+  #filled = 0;
+  #length = 0; // bytes
+  #w = new Uint32Array(64);
+
+  update(bytes) {
+    for (let at = 0; at < bytes.length;) {
+      const n = Math.min(64 - this.#filled, bytes.length - at);
+      this.#block.set(bytes.subarray(at, at + n), this.#filled);
+      this.#filled += n;
+      at += n;
+      if (this.#filled === 64) this.#compress();
+    }
+    this.#length += bytes.length;
+  }
+
+  // The digest in lowercase hex (the hash takes no more bytes after).
+  hex() {
+    const bits = this.#length * 8;
+    this.update(Uint8Array.of(0x80));
+    while (this.#filled !== 56) this.update(Uint8Array.of(0));
+    const length = new DataView(new ArrayBuffer(8));
+    length.setUint32(0, Math.floor(bits / 2 ** 32));
+    length.setUint32(4, bits >>> 0);
+    this.update(new Uint8Array(length.buffer));
+    return [...this.#state].map((word) => word.toString(16).padStart(8, '0')).join('');
+  }
+
+  #compress() {
+    const [w, block] = [this.#w, this.#block];
+    for (let i = 0; i < 16; i += 1) w[i] = (block[4 * i] << 24) | (block[4 * i + 1] << 16) | (block[4 * i + 2] << 8) | block[4 * i + 3];
+    for (let i = 16; i < 64; i += 1) {
+      const s0 = rotate(w[i - 15], 7) ^ rotate(w[i - 15], 18) ^ (w[i - 15] >>> 3);
+      const s1 = rotate(w[i - 2], 17) ^ rotate(w[i - 2], 19) ^ (w[i - 2] >>> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    let [a, b, c, d, e, f, g, h] = this.#state;
+    for (let i = 0; i < 64; i += 1) {
+      const t1 = (h + (rotate(e, 6) ^ rotate(e, 11) ^ rotate(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i]) | 0;
+      const t2 = ((rotate(a, 2) ^ rotate(a, 13) ^ rotate(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      [h, g, f, e, d, c, b, a] = [g, f, e, (d + t1) | 0, c, b, a, (t1 + t2) | 0];
+    }
+    [a, b, c, d, e, f, g, h].forEach((word, i) => (this.#state[i] += word));
+    this.#filled = 0;
+  }
+}
+
+// POST /upload: the body hashed and counted as it is read.
+async function upload(body) {
+  const hash = new Sha256();
+  let [bytes, chunks, largest] = [0, 0, 0];
+  try {
+    for await (const chunk of body ?? []) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      chunks += 1;
+      largest = Math.max(largest, chunk.length);
+    }
+  } catch (error) {
+    return text(error.message, error.status === 413 ? 413 : 400);
+  }
+  return Response.json({ bytes, sha256: hash.hex(), chunks, largest });
+}
+
+// GET /proxy: the fetched answer passed on as it is read.
+async function proxy(url) {
+  let fetched;
+  try {
+    fetched = await fetch(url);
+  } catch (error) {
+    return text(error.message, 502);
+  }
+  const type = fetched.headers.get('content-type');
+  return new Response(fetched.body, { status: fetched.status, headers: type === null ? {} : { 'content-type': type } });
 }
 
 async function stored(key) {
@@ -124,7 +221,11 @@ async function handle(request, event) {
     case 'GET /after-status':
       return stored(`after:${id}`);
     case 'POST /echo':
-      return new Response(request.body, { headers: { 'content-type': 'application/octet-stream' } });
+      return new Response(request.body, { headers: { 'content-type': request.headers.get('content-type') ?? 'application/octet-stream' } });
+    case 'POST /upload':
+      return upload(request.body);
+    case 'GET /proxy':
+      return proxy(query.get('url'));
     default:
       return text(`no route ${request.method} ${url.pathname}`, 404);
   }

@@ -19,6 +19,8 @@ pub fn host<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Object<'js>> {
     add("decode", Function::new(ctx.clone(), decode)?)?;
     add("sleep", Function::new(ctx.clone(), sleep)?)?;
     add("fetch", Function::new(ctx.clone(), fetch)?)?;
+    add("read", Function::new(ctx.clone(), crate::reading::read)?)?;
+    add("close", Function::new(ctx.clone(), crate::reading::close)?)?;
     add("kv", Function::new(ctx.clone(), storage)?)?;
     add("cancel", Function::new(ctx.clone(), event_loop::cancel)?)?;
     add("respond", Function::new(ctx.clone(), respond)?)?;
@@ -84,8 +86,9 @@ fn fetch<'js>(
     let request = request
         .body(Body::from(body))
         .map_err(|error| Exception::throw_type(&ctx, &format!("fetch {method} {url}: {error}")))?;
+    // The response's body is read as the script pulls it (`reading`), whatever its size.
     Ok(event_loop::start(async move {
-        match vlugin::fetch(request).await {
+        match vlugin::fetch_stream(request).await {
             Ok(response) => Ok(Outcome::Fetched(response)),
             Err(error) => Err(error.to_string()),
         }

@@ -14,6 +14,7 @@ use crate::after;
 use crate::budget;
 use crate::exchange::{self, Outcome};
 use crate::life::Life;
+use crate::reading;
 use crate::script::{self, Script, Stop};
 use futures::future::{AbortHandle, Abortable, LocalBoxFuture};
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -136,7 +137,7 @@ impl Future for Exchange {
 impl Exchange {
     fn step(&mut self) -> Option<Response> {
         if matches!(self.state, State::New(_)) {
-            let State::New(request) = std::mem::replace(&mut self.state, State::Done) else {
+            let State::New(mut request) = std::mem::replace(&mut self.state, State::Done) else {
                 unreachable!("matched above");
             };
             let script = match script::current() {
@@ -146,7 +147,7 @@ impl Exchange {
             tidy(&script);
             let id = &self.life.id;
             let dispatched = script.with(|ctx| {
-                let data = exchange::request_data(ctx, id, &request)?;
+                let data = exchange::request_data(ctx, id, &mut request)?;
                 script.dispatch(ctx, id, data)
             });
             if let Err(error) = dispatched {
@@ -272,8 +273,12 @@ pub fn cancel_body(script: &Rc<Script>, id: &str) {
 }
 
 /// Tells the script of the requests the host gave up on and the bodies whose reader went
-/// away while it was busy.
+/// away while it was busy; collects its garbage if fetched bodies pile up.
 fn tidy(script: &Rc<Script>) {
+    if reading::collection_due() {
+        script.collect_garbage();
+        reading::collected();
+    }
     let abandoned = ABANDONED.take();
     let dropped = DROPPED.take();
     if abandoned.is_empty() && dropped.is_empty() {

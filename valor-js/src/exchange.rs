@@ -8,11 +8,12 @@ use vlugin::{http, Body, Request, Response, StatusCode};
 pub const REQUEST_ID: &str = "x-request-id";
 
 /// `event.data`: `{url, method, headers: [[name, value], ...], body: ArrayBuffer | null}`, with
-/// the request's id in an `x-request-id` header (replacing any the page sent).
+/// the request's id in an `x-request-id` header (replacing any the page sent). A streamed body
+/// is taken from `request` and held ([`reading`](crate::reading)): `body` is then its number.
 pub fn request_data<'js>(
     ctx: &Ctx<'js>,
     id: &str,
-    request: &Request,
+    request: &mut Request,
 ) -> rquickjs::Result<Object<'js>> {
     let data = Object::new(ctx.clone())?;
     let path = request.uri().path_and_query().map_or("/", |p| p.as_str());
@@ -35,7 +36,10 @@ pub fn request_data<'js>(
     }
     data.set("headers", headers)?;
     let body = request.body().as_bytes();
-    if body.is_empty() {
+    if request.body().is_streamed() {
+        let body = std::mem::take(request.body_mut());
+        data.set("body", crate::reading::hold(body, Some(id)))?;
+    } else if body.is_empty() {
         data.set("body", Null)?;
     } else {
         data.set("body", ArrayBuffer::new_copy(ctx.clone(), body)?)?;
@@ -75,6 +79,8 @@ pub enum Outcome {
     Done,
     /// The response to a `fetch`.
     Fetched(Response),
+    /// The next chunk of a streamed body, or none at its end.
+    Chunk(Option<Vec<u8>>),
     /// A stored value, or none.
     Value(Option<Vec<u8>>),
     /// Stored keys.
@@ -84,8 +90,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// What the script's promise resolves to: `undefined`; `[status, [[name, value]], body]`;
-    /// an ArrayBuffer or `null`; an array of keys; an array of `[key, ArrayBuffer]`.
+    /// What the script's promise resolves to: `undefined`; `[status, [[name, value]], body]`
+    /// (its body an ArrayBuffer, or the number of a streamed body held for the script); an
+    /// ArrayBuffer or `null`; an array of keys; an array of `[key, ArrayBuffer]`.
     pub fn into_js<'js>(self, ctx: &Ctx<'js>) -> rquickjs::Result<Value<'js>> {
         let bytes = |bytes: Vec<u8>| ArrayBuffer::new(ctx.clone(), bytes);
         match self {
@@ -100,11 +107,15 @@ impl Outcome {
                 let fetched = Array::new(ctx.clone())?;
                 fetched.set(0, parts.status.as_u16())?;
                 fetched.set(1, headers)?;
-                fetched.set(2, bytes(body.into_bytes())?)?;
+                if body.is_streamed() {
+                    fetched.set(2, crate::reading::hold(body, None))?;
+                } else {
+                    fetched.set(2, bytes(body.into_bytes())?)?;
+                }
                 fetched.into_js(ctx)
             }
-            Outcome::Value(None) => Ok(Value::new_null(ctx.clone())),
-            Outcome::Value(Some(value)) => bytes(value)?.into_js(ctx),
+            Outcome::Value(None) | Outcome::Chunk(None) => Ok(Value::new_null(ctx.clone())),
+            Outcome::Value(Some(value)) | Outcome::Chunk(Some(value)) => bytes(value)?.into_js(ctx),
             Outcome::Keys(keys) => keys.into_js(ctx),
             Outcome::Entries(entries) => {
                 let array = Array::new(ctx.clone())?;

@@ -15,6 +15,8 @@
 //!   engine is done with it.
 //! - [`body`]: an answer whose body is the script's `ReadableStream`, read as its reader asks;
 //!   [`after`]: the script's `waitUntil` promises, as work after the answer.
+//! - [`reading`]: bodies the script reads as they arrive: a request's streamed body, a
+//!   fetched response's.
 //! - [`budget`]: the CPU budget of each call, enforced by QuickJS's interrupt handler.
 
 #![deny(missing_docs)]
@@ -26,6 +28,7 @@ mod budget;
 mod event_loop;
 mod exchange;
 mod life;
+mod reading;
 mod rejections;
 mod script;
 mod settings;

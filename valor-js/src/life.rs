@@ -1,7 +1,8 @@
 //! A request from its dispatch to the script until the engine is done with it: its answer,
 //! then its streamed body ([`body`](crate::body)) and its work after the answer
 //! ([`after`](crate::after)). Each of them holds the request's [`Life`]; the request is over
-//! when none does, and a script's `waitUntil` is refused from then on.
+//! when none does, and a script's `waitUntil` is refused from then on, and its streamed body
+//! closed ([`reading`](crate::reading)).
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -50,6 +51,7 @@ impl Life {
 
 impl Drop for Life {
     fn drop(&mut self) {
+        crate::reading::release(&self.id);
         // (The map holds no `Life`, so it is never borrowed here; a destructor must not panic.)
         LIVES.with(|lives| {
             if let Ok(mut lives) = lives.try_borrow_mut() {

@@ -197,6 +197,13 @@ impl Script {
         }
     }
 
+    /// Collects the script's garbage (cycles included), then runs the jobs that sets off (its
+    /// `FinalizationRegistry` callbacks).
+    pub fn collect_garbage(&self) {
+        self.runtime.run_gc();
+        self.run_jobs();
+    }
+
     /// Whether promise jobs are ready to run.
     pub fn has_jobs(&self) -> bool {
         self.runtime.is_job_pending()

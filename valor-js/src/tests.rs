@@ -5,6 +5,7 @@
 mod events;
 mod messages;
 mod readable;
+mod reading;
 mod streams;
 mod transform;
 

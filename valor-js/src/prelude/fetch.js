@@ -1,5 +1,6 @@
 // Headers, Request, Response and fetch, as in workers. A body is held whole, or is a
-// ReadableStream the script gave (a Response's is streamed to the host as its reader asks).
+// ReadableStream: the script's (a Response's is streamed to the host as its reader asks), or
+// the host's (a streamed request body, a fetched response's), read as the script pulls it.
 
 // Bytes of a body given as a string, ArrayBuffer, typed array, URLSearchParams or null.
 function bodyBytes(body) {
@@ -20,6 +21,38 @@ function chunkBytes(chunk) {
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   throw new TypeError(`a chunk of a body is a string, an ArrayBuffer or a typed array, not ${chunk === null ? 'null' : typeof chunk}`);
+}
+
+// A body the host hands over as it is read (PROTOCOL.md, section 18), by its number: a
+// ReadableStream of Uint8Array reading one chunk from the host per pull. Cancelling it, or
+// letting go of it unread, closes the body. A read that fails errors the stream with the host's
+// message, and a `status`: 413 when the body is larger than the entry's max_stream_bytes, 400
+// otherwise (a broken upload or connection, no bytes within stream_idle_ms).
+const unreachable = new FinalizationRegistry((number) => host.close(number));
+function hostBody(number) {
+  const stream = new ReadableStream(
+    {
+      async pull(controller) {
+        let bytes;
+        try {
+          bytes = await operation(host.read(number));
+        } catch (failed) {
+          const [, status, message] = /^(\d{3}) ([\s\S]*)$/.exec(failed.message) ?? [null, '400', failed.message];
+          const error = new Error(message);
+          error.status = Number(status);
+          throw error;
+        }
+        if (bytes === null) controller.close();
+        else controller.enqueue(new Uint8Array(bytes));
+      },
+      cancel() {
+        host.close(number);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+  unreachable.register(stream, number);
+  return stream;
 }
 
 // All the bytes of a stream, in one ArrayBuffer.
@@ -285,7 +318,7 @@ class Response extends Body {
     return new Response(null, { status, headers: { location: new URL(url, appOrigin()).href } });
   }
   static _fetched(url, status, pairs, body) {
-    const response = new Response(body, { status, headers: pairs });
+    const response = new Response(typeof body === 'number' ? hostBody(body) : body, { status, headers: pairs });
     response.#url = url;
     return response;
   }
@@ -318,7 +351,8 @@ class Response extends Body {
 
 // An outbound request through the host: under the entry's allowed_hosts, redirects not
 // followed, its body sent whole (a stream is read first). A URL on the app's own origin goes
-// as its path, so the app's plugins answer it.
+// as its path, so the app's plugins answer it. The response's body is read from the host as
+// the script pulls it (`fetch_stream`): a proxy answering with it holds a chunk at a time.
 async function fetch(input, init) {
   const request = new Request(input, init);
   const url = new URL(request.url);

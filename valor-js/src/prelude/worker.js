@@ -162,9 +162,10 @@ async function answerWith(id, produced) {
   answer(id, response.status, response.headers, response._payload());
 }
 
-// Called by the engine for each request.
+// Called by the engine for each request; a streamed body comes as its number, made a stream.
 function dispatch(id, data) {
   unanswered.add(id);
+  if (typeof data.body === 'number') data.body = hostBody(data.body);
   try {
     if (defaultExport && typeof defaultExport.fetch === 'function') {
       const context = { waitUntil: (promise) => waitUntil(id, promise), passThroughOnException() {} };
