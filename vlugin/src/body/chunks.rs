@@ -2,7 +2,6 @@
 //! ([`Body::collect`]).
 
 use super::read::Reader;
-use super::stream::NextChunk;
 use super::{Body, BodyStream, Inner};
 use crate::{Error, StatusCode};
 use futures_core::Stream;
@@ -107,7 +106,9 @@ impl Stream for BodyChunks {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         match &mut self.0 {
             Chunks::Bytes(bytes) => Poll::Ready(bytes.take().map(Ok)),
-            Chunks::Host(reader) => reader.poll_next(cx),
+            Chunks::Host(reader) => reader
+                .poll_next(cx)
+                .map(|item| item.map(|item| item.map_err(Error::from))),
             Chunks::Stream(stream) => loop {
                 // An empty item of the plugin's stream is no chunk.
                 return match stream.poll_chunk(cx) {
@@ -119,18 +120,6 @@ impl Stream for BodyChunks {
                 };
             },
         }
-    }
-}
-
-/// A body the host hands over, sent on as an answer's body: a chunk read each time the
-/// executor polls for the next one.
-impl NextChunk for BodyChunks {
-    fn poll_chunk(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Vec<u8>, String>>> {
-        self.poll_next(cx)
-            .map(|item| item.map(|item| item.map_err(|error| error.to_string())))
     }
 }
 

@@ -1,6 +1,7 @@
 //! A body the host hands over as it arrives (PROTOCOL.md, section 18): its handle, closed when
 //! it is dropped, and its reads, one at a time.
 
+use super::stream::NextChunk;
 use super::{Body, Inner};
 use crate::guest::{host, ops::HostOp};
 use crate::{Error, StatusCode};
@@ -50,11 +51,11 @@ impl Reader {
         }
     }
 
-    /// The next chunk (at least one byte), the error that ends the body, or `None` at its end.
+    /// The next chunk (at least one byte), why the body ended early, or `None` at its end.
     pub(super) fn poll_next(
         &mut self,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Vec<u8>, Error>>> {
+    ) -> Poll<Option<Result<Vec<u8>, Ended>>> {
         let Some(body) = &self.body else {
             return Poll::Ready(None);
         };
@@ -73,19 +74,58 @@ impl Reader {
     }
 }
 
+/// Why a body ended early: the status of the [`Error`] it is to a handler, and the host's text.
+/// (Not an `Error` until a handler asks: the executor, which sends a body on, needs only the
+/// text, and an `Error`'s `Display` would add its every variant's to each plugin that answers
+/// with a body.)
+pub(super) struct Ended {
+    status: StatusCode,
+    message: String,
+}
+
+impl From<Ended> for Error {
+    fn from(ended: Ended) -> Self {
+        Error::new(ended.status, ended.message)
+    }
+}
+
 /// What a `read`'s result says: a chunk, the end (`None`), or why the body ended early: past
 /// `max_stream_bytes` (`DENIED`) a 413, broken off (`FAILED`) a 400, each with the host's text.
-fn chunk_of(mut result: Vec<u8>) -> Option<Result<Vec<u8>, Error>> {
-    if result.is_empty() {
-        return Some(Err(Error::Protocol("an empty operation result".into())));
-    }
-    let code = result.remove(0);
-    let message = || String::from_utf8_lossy(&result).into_owned();
+fn chunk_of(mut result: Vec<u8>) -> Option<Result<Vec<u8>, Ended>> {
+    let Some(&code) = result.first() else {
+        return Some(Err(protocol("an empty read result".into())));
+    };
+    result.remove(0);
+    let ended = |status| {
+        let message = String::from_utf8_lossy(&result).into_owned();
+        Some(Err(Ended { status, message }))
+    };
     match code {
         outcome::OK if result.is_empty() => None,
         outcome::OK => Some(Ok(result)),
-        outcome::DENIED => Some(Err(Error::new(StatusCode::PAYLOAD_TOO_LARGE, message()))),
-        outcome::FAILED => Some(Err(Error::new(StatusCode::BAD_REQUEST, message()))),
-        other => Some(Err(Error::Protocol(format!("unknown outcome {other}")))),
+        outcome::DENIED => ended(StatusCode::PAYLOAD_TOO_LARGE),
+        outcome::FAILED => ended(StatusCode::BAD_REQUEST),
+        other => Some(Err(protocol(format!("unknown outcome {other}")))),
+    }
+}
+
+/// A result the SDK cannot read (a host/SDK mismatch): a 500, as [`Error::Protocol`] is.
+fn protocol(what: String) -> Ended {
+    Ended {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        message: format!("unexpected answer from the runtime: {what}"),
+    }
+}
+
+/// A body the host hands over, sent on as an answer's body: a chunk read each time the
+/// executor polls for the next one.
+impl NextChunk for Reader {
+    fn poll_chunk(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Vec<u8>, String>>> {
+        self.get_mut()
+            .poll_next(cx)
+            .map(|item| item.map(|item| item.map_err(|ended| ended.message)))
     }
 }

@@ -66,7 +66,7 @@ impl BodyStream {
     /// A body the host hands over, sent on as it is read: one `read` per chunk.
     pub(crate) fn read(handle: Handle) -> Self {
         Self {
-            chunks: Box::pin(Body(Inner::Host(handle)).into_stream()),
+            chunks: Box::pin(super::read::Reader::new(handle)),
             sender: crate::guest::going::Going::boxed,
         }
     }

@@ -86,7 +86,8 @@ pub(crate) fn sleep(ms: f64) -> Vec<u8> {
 
 /// An outbound request (encoded with `valor_abi::codec`), answered by the test's stub.
 pub(crate) fn fetch(request: &[u8]) -> Vec<u8> {
-    with_host(|_| stubbed(request).map(|response| codec::encode_response(&response)))
+    let answer = stubbed(request).map(|response| codec::encode_response(&response));
+    with_host(|_| answer)
 }
 
 /// An outbound request whose response's body is streamed: the stub's body, read a chunk per
