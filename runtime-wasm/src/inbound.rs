@@ -6,7 +6,6 @@
 use crate::manifest::PluginSpec;
 use crate::{sys, web_http};
 use futures::StreamExt;
-use std::borrow::Cow;
 use std::sync::Arc;
 use valor_abi::codec;
 use valor_host::bodies::{self, Source};
@@ -132,19 +131,9 @@ fn encode_head(
     relative_uri: &str,
     body_len: u32,
 ) -> Vec<u8> {
-    let headers = header_lines(&request.headers());
-    // Name,value per line: a name is a token (no comma), and neither a name nor a value can
-    // hold a line break (`Headers` refuses them).
-    let pairs: Vec<(&str, Cow<[u8]>)> = headers
-        .split('\n')
-        .filter_map(|line| line.split_once(','))
-        .map(|(name, value)| (name, byte_string(value)))
-        .collect();
-    let pairs: Vec<(&[u8], &[u8])> = pairs
-        .iter()
-        .map(|(name, value)| (name.as_bytes(), &value[..]))
-        .collect();
-    codec::encode_request_head(method.as_bytes(), relative_uri.as_bytes(), &pairs, body_len)
+    web_http::encode_with_headers(&request.headers(), &|pairs| {
+        codec::encode_request_head(method.as_bytes(), relative_uri.as_bytes(), pairs, body_len)
+    })
 }
 
 /// The body of a request, if its method can carry one, unless it is over `max_body` bytes.
@@ -173,22 +162,4 @@ pub async fn read_body(
         return Err(Unreadable::TooLarge { size });
     }
     Ok(Some(js_sys::Uint8Array::new(&buffer)))
-}
-
-/// The headers as one string, `name,value` per line: two calls into JavaScript whatever their
-/// number, rather than several per header.
-fn header_lines(headers: &web_sys::Headers) -> String {
-    js_sys::Array::from(headers)
-        .join("\n")
-        .as_string()
-        .unwrap_or_default()
-}
-
-/// A header value's bytes: its code units (a ByteString), borrowed when they are ASCII.
-fn byte_string(value: &str) -> Cow<'_, [u8]> {
-    if value.is_ascii() {
-        Cow::Borrowed(value.as_bytes())
-    } else {
-        Cow::Owned(web_http::byte_string_to_bytes(value))
-    }
 }

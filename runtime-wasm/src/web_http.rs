@@ -9,6 +9,7 @@ use crate::manifest::Credentials;
 use crate::sys;
 use futures::StreamExt;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use std::borrow::Cow;
 use vlugin::{Body, Request, Response};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -65,8 +66,7 @@ pub fn body_chunks(
     })
 }
 
-/// A web response's headers as an `http` map.
-pub fn read_headers(headers: &web_sys::Headers) -> Result<HeaderMap, String> {
+fn read_headers(headers: &web_sys::Headers) -> Result<HeaderMap, String> {
     let entries = js_sys::try_iter(headers)
         .ok()
         .flatten()
@@ -103,6 +103,42 @@ async fn read_body(
         .await
         .map_err(|e| format!("the body could not be read: {}", sys::describe(&e)))?;
     Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// A header's name and value, as bytes.
+pub type HeaderPair<'a> = (&'a [u8], &'a [u8]);
+
+/// What `encode` makes of `headers`, as name and value bytes: read in two calls into JavaScript
+/// whatever their number, rather than several per header, and with no `http` types.
+pub fn encode_with_headers(
+    headers: &web_sys::Headers,
+    encode: &dyn Fn(&[HeaderPair]) -> Vec<u8>,
+) -> Vec<u8> {
+    // `name,value` per line: a name is a token (no comma), and neither a name nor a value can
+    // hold a line break (`Headers` refuses them).
+    let lines = js_sys::Array::from(headers)
+        .join("\n")
+        .as_string()
+        .unwrap_or_default();
+    let values: Vec<(&str, Cow<[u8]>)> = lines
+        .split('\n')
+        .filter_map(|line| line.split_once(','))
+        .map(|(name, value)| (name, byte_string(value)))
+        .collect();
+    let pairs: Vec<HeaderPair> = values
+        .iter()
+        .map(|(name, value)| (name.as_bytes(), &value[..]))
+        .collect();
+    encode(&pairs)
+}
+
+/// A header value's bytes: its code units (a ByteString), borrowed when they are ASCII.
+fn byte_string(value: &str) -> Cow<'_, [u8]> {
+    if value.is_ascii() {
+        Cow::Borrowed(value.as_bytes())
+    } else {
+        Cow::Owned(byte_string_to_bytes(value))
+    }
 }
 
 /// A header value's code units (a ByteString: each is 0 to 255) as bytes. Any other could not

@@ -46,15 +46,10 @@ pub async fn fetch_stream(
             result
         }
         Ok(Sent::Network { response, abort }) => {
-            let headers = match web_http::read_headers(&response.headers()) {
-                Ok(headers) => headers,
-                Err(why) => return outbound::result(Err(Refusal::Failed(why))),
-            };
-            let headers: Vec<(&[u8], &[u8])> = headers
-                .iter()
-                .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
-                .collect();
-            let result = bodies::fetched(response.status(), &headers, handle);
+            let status = response.status();
+            let result = web_http::encode_with_headers(&response.headers(), &|headers| {
+                bodies::fetched(status, headers, handle)
+            });
             wasm_bindgen_futures::spawn_local(body.from(chunks(&response, abort)));
             result
         }

@@ -8,7 +8,7 @@
 
 use super::instance::{wasm, State};
 use crate::host::{self, PluginContext};
-use futures::future::{AbortRegistration, Abortable};
+use futures::future::{AbortRegistration, Abortable, LocalBoxFuture};
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use valor_abi::{imports, IMPORT_MODULE};
@@ -193,6 +193,8 @@ fn run_op(
     run: AbortRegistration,
     operation: impl Future<Output = Vec<u8>> + 'static,
 ) {
+    // Boxed: one copy of this code for every kind of operation.
+    let operation: LocalBoxFuture<'static, Vec<u8>> = Box::pin(operation);
     let state = Rc::downgrade(state);
     wasm_bindgen_futures::spawn_local(async move {
         if let Ok(result) = Abortable::new(operation, run).await {
