@@ -86,6 +86,7 @@ impl Error {
     /// | [`Error::Storage`]: the key-value store is full ([`kv::Failure::Full`]); nothing was written | 507 Insufficient Storage |
     /// | [`Error::Storage`]: the key-value store failed otherwise | 503 Service Unavailable |
     /// | [`Error::Status`]: the handler's own | as given |
+    /// | [`Error::Status`]: a streamed body that ended early ([`Body::into_stream`](crate::Body::into_stream)): past `max_stream_bytes` / broken off | 413 Payload Too Large / 400 Bad Request |
     /// | [`Error::Denied`], [`Error::Config`], [`Error::Http`], [`Error::Protocol`]: the plugin or its entry is wrong | 500 Internal Server Error |
     pub fn status(&self) -> StatusCode {
         match self {

@@ -16,6 +16,7 @@ const BYTES: &str = "application/octet-stream";
 /// | `Vec<u8>`, `&'static [u8]` | 200 | `application/octet-stream` |
 /// | [`Body`], `()` | 200 | none |
 /// | [`Body::from_stream`] (a streamed [`Body`]) | 200 | none; its status and headers are sent first, then its chunks |
+/// | a streamed [`Body`] the host handed over (an upload, a [`fetch_stream`](crate::fetch_stream)'s) | 200 | none; sent on as it is read, a chunk at a time |
 /// | [`Sse`](crate::sse::Sse) | 200 | `text/event-stream` (and `cache-control: no-cache`) |
 /// | [`StatusCode`] | that status | none, empty body |
 /// | [`Json<T>`](crate::Json) | 200 | `application/json` |
