@@ -232,3 +232,13 @@ fn a_fetched_stream_that_fails_ends_the_proxied_answer_early() {
     assert_eq!(served.text(), "a");
     assert_eq!(served.ended_early(), Some("connection reset"));
 }
+
+#[test]
+fn the_chunks_and_the_futures_that_read_them_are_send() {
+    fn send_unpin<T: Send + Unpin>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let chunks = Body::empty().into_stream();
+    send_unpin(&chunks);
+    send(&Body::empty().collect());
+    send(&fetch_stream(fetched("/x")));
+}
