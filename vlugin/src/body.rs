@@ -26,8 +26,8 @@ pub(crate) use stream::BodyStream;
 ///
 /// **A streamed body** holds no bytes yet: an answer's are produced after its status and
 /// headers are sent, a request's or fetched response's arrive as the plugin reads them. So its
-/// [`as_bytes`](Body::as_bytes) is empty (and `len`, `text`, `json`, `into_bytes` and
-/// [`RequestExt`](crate::RequestExt)'s `form` and `json` say as much), a clone of it is an empty
+/// [`as_bytes`](Body::as_bytes) is empty (and `len`, `text`, `json` and `into_bytes` say as
+/// much; [`RequestExt`](crate::RequestExt)'s `form` and `json` fail), a clone of it is an empty
 /// body of bytes (a stream is read once), and it equals only itself.
 /// [`is_streamed`](Body::is_streamed) tells it apart. A plugin whose entry sets
 /// `stream_requests` reads its requests' bodies with [`into_stream`](Body::into_stream) or

@@ -242,3 +242,19 @@ fn the_chunks_and_the_futures_that_read_them_are_send() {
     send(&Body::empty().collect());
     send(&fetch_stream(fetched("/x")));
 }
+
+#[test]
+fn parsing_a_streamed_request_says_to_collect_it_first() {
+    let host = Host::new().install();
+    let (request, reads) = host.streamed_request("POST", "/", StreamedBody::new([r#"{"a":1}"#]));
+    let error = request.json::<serde_json::Value>().unwrap_err();
+    assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(error.to_string().contains("Body::collect"), "{error}");
+    assert!(request.form::<Vec<(String, String)>>().is_err());
+    assert_eq!(reads.chunks(), Vec::<usize>::new());
+    let bytes = block_on(request.into_body().collect()).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["a"],
+        1
+    );
+}
