@@ -328,6 +328,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The body field: its bytes, or a streamed body's handle.
+    #[cfg(feature = "http")]
     pub(crate) fn body_field(&mut self) -> Result<BodyField<'a>, DecodeError> {
         match self.u32()? {
             STREAMED_BODY => Ok(BodyField::Streamed(self.u32()?)),
