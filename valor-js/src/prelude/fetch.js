@@ -219,9 +219,14 @@ class Body {
   _payload() {
     return this.#given ? this.#stream : this.#bytes;
   }
-  _cloneable() {
-    if (this.#given) throw new TypeError('a body given as a stream cannot be cloned');
+  // The body of a clone: the bytes, or a stream's second branch (this body keeps the first).
+  _cloned() {
     if (this.bodyUsed) throw new TypeError('the body was already read: it cannot be cloned');
+    if (this.#stream?.locked) throw new TypeError('the body is locked to a reader: it cannot be cloned');
+    if (!this.#given) return this.#bytes;
+    const [mine, theirs] = this.#stream.tee();
+    this.#stream = mine;
+    return theirs;
   }
   arrayBuffer() {
     return this.#take();
@@ -283,8 +288,7 @@ class Request extends Body {
     return this.#headers;
   }
   clone() {
-    this._cloneable();
-    return new Request(this);
+    return new Request(this, { body: this._cloned() });
   }
 }
 
@@ -344,8 +348,7 @@ class Response extends Body {
     return 'default';
   }
   clone() {
-    this._cloneable();
-    return Response._fetched(this.#url, this.#status, this.#headers._pairs(), this._bytes());
+    return Response._fetched(this.#url, this.#status, this.#headers._pairs(), this._cloned());
   }
 }
 

@@ -1,8 +1,8 @@
 // ReadableStream: the WHATWG subset a plugin needs. An underlying source's start, pull and
 // cancel with a default controller, a default reader, async iteration, ReadableStream.from.
 // The queue is counted in chunks (a strategy's highWaterMark, 1 by default; no size()), so
-// pull is called when the queue is below it or a read waits; pipes to writable streams. Not
-// here: byte streams and BYOB readers, tee, a pipe's `signal`.
+// pull is called when the queue is below it or a read waits; pipes to writable streams; tee.
+// Not here: byte streams and BYOB readers, a pipe's `signal`.
 
 // Whether a stream was ever read or cancelled (a body made of it is then used).
 let isDisturbed;
@@ -111,6 +111,47 @@ class ReadableStream {
     if (this.#state === 'errored') settle.reject(this.#stored);
     this.#reader = reader;
     return reader;
+  }
+
+  // Two streams of this one's chunks, each chunk read once and handed to both (queued in the
+  // one not read yet); this stream is locked, and cancelled once both branches are.
+  tee() {
+    const reader = this.getReader();
+    const controllers = [];
+    const cancelled = [false, false];
+    const reasons = [];
+    let reading = false;
+    const pull = () => {
+      if (reading) return; // the read under way hands its chunk to both
+      reading = true;
+      return reader.read().then(
+        ({ value, done }) => {
+          reading = false;
+          controllers.forEach((controller, i) => {
+            if (cancelled[i]) return;
+            if (done) controller.close();
+            else controller.enqueue(value);
+          });
+        },
+        (error) => controllers.forEach((controller) => controller.error(error)),
+      );
+    };
+    const branch = (i) =>
+      new ReadableStream(
+        {
+          start(controller) {
+            controllers[i] = controller;
+          },
+          pull,
+          cancel(reason) {
+            cancelled[i] = true;
+            reasons[i] = reason;
+            if (cancelled[1 - i]) return reader.cancel(reasons);
+          },
+        },
+        { highWaterMark: 0 },
+      );
+    return [branch(0), branch(1)];
   }
 
   values({ preventCancel = false } = {}) {

@@ -81,6 +81,13 @@ export default {
         const fetched = await fetch(upstream);
         return new Response(fetched.body, { status: fetched.status, headers: { 'content-type': fetched.headers.get('content-type') } });
       }
+      case '/clones': {
+        const fetched = await fetch(upstream);
+        const copy = fetched.clone();
+        const [first, second] = [await copy.text(), await fetched.text()];
+        const clone = request.clone();
+        return Response.json({ first, second, request: await request.text(), clone: await clone.text() });
+      }
       case '/pass':
         return fetch(upstream);
       default:
@@ -282,6 +289,21 @@ fn a_fetched_body_that_fails_rejects_with_the_hosts_reason() {
             .contains("the connection broke"),
         "{failed}"
     );
+}
+
+/// A clone of a streamed body reads the same chunks (the stream is teed, as in a browser).
+#[test]
+fn a_streamed_body_is_cloned_by_teeing_it() {
+    let host = host(|| chunked(&["up", "stream"]));
+    let (mut served, reads) = post(&host, "/clones", StreamedBody::new(["up", "load"]));
+    assert_eq!(
+        json(&mut served),
+        serde_json::json!({
+            "first": "upstream", "second": "upstream", "request": "upload", "clone": "upload",
+        })
+    );
+    assert_eq!(reads.chunks(), [2, 4], "each chunk read once");
+    assert_eq!(host.open_bodies(), 0);
 }
 
 #[test]
