@@ -104,15 +104,15 @@ pub fn streamed(
     }
 }
 
-/// The chunks of a page's request body as they arrive: from `request.body` where the engine has
-/// it (a `ReadableStream`, or null for no body), else (Firefox has no `Request.prototype.body`)
-/// read whole, as one piece.
+/// The chunks of a page's request body as they arrive, from `request.body` where the engine
+/// gives one; else read whole, as one piece: Firefox has no `Request.prototype.body`, and a
+/// `null` one is read too, lest a body the engine does not hand over as a stream be lost.
 fn body_chunks(
     request: &web_sys::Request,
 ) -> futures::stream::LocalBoxStream<'static, bodies::Chunk> {
     let body = js_sys::Reflect::get(request, &"body".into()).unwrap_or_default();
-    if !body.is_undefined() {
-        return web_http::body_chunks(body.dyn_into().ok()).boxed_local();
+    if let Ok(body) = body.dyn_into::<web_sys::ReadableStream>() {
+        return web_http::body_chunks(Some(body)).boxed_local();
     }
     let whole = request.array_buffer().map_err(|e| sys::describe(&e));
     futures::stream::once(async move {
