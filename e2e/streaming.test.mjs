@@ -128,8 +128,15 @@ const MiB = 1024 * 1024;
 const STREAMED_UPLOAD = {
   chromium: { streams: true },
   firefox: { text: '[object ReadableStream]' },
-  webkit: { throws: /NotSupportedError|not supported/i },
+  webkit: { throws: /^NotSupportedError: ReadableStream uploading is not supported/ },
 };
+
+// What each engine's worker does with a network response a plugin reads with fetch_stream, as
+// measured: `paced`, the upstream sends little more than the page read, and cancelling the
+// page's reader closes the upstream's response (Chromium: 5 MiB sent of 256 when the page had
+// read 2; Firefox: 10 to 26 MiB); `readsAhead`, the engine reads the response whatever the
+// reader (WebKit: 238 MiB of 256 sent before the page's first chunk, then the rest).
+const PROXIED = { chromium: 'paced', firefox: 'paced', webkit: 'readsAhead' };
 
 describe('streamed uploads and outbound streams in the browser', { timeout: 300_000 }, () => {
   let site;
@@ -144,12 +151,12 @@ describe('streamed uploads and outbound streams in the browser', { timeout: 300_
         await openApp(driver, site.origin);
 
         await t.test('a Blob larger than max_body_bytes reaches the plugin in chunks, intact', async () => {
-          const size = 24 * MiB;
-          for (const base of ['/api/upload', '/api/js/upload']) {
+          // The script hashes in JavaScript, far slower: it gets less.
+          for (const [base, size] of [['/api/upload', 24 * MiB], ['/api/js/upload', 1.5 * MiB]]) {
             const got = await inPage(driver, postPattern, { base: '', path: `${base}/upload`, bytes: size, as: 'blob' });
             assert.equal(got.status, 200, got.text.slice(0, 300));
             const answer = JSON.parse(got.text);
-            console.log(`${name}: a Blob of 24 MiB to ${base}/upload: ${answer.chunks} chunks, the largest ${answer.largest} bytes`);
+            console.log(`${name}: a Blob of ${size / MiB} MiB to ${base}/upload: ${answer.chunks} chunks, the largest ${answer.largest} bytes`);
             assert.deepEqual([answer.bytes, answer.sha256], [size, patternSha256(size)]);
             assert.ok(answer.chunks > 1 && answer.largest <= MiB, `${answer.chunks} chunks, the largest ${answer.largest} bytes`);
           }
@@ -189,9 +196,13 @@ describe('streamed uploads and outbound streams in the browser', { timeout: 300_
             + `${(ended.last.sent / MiB).toFixed(1)} MiB, then its response was ${ended.last.ended}`);
           assert.equal(read.status, 200);
           assert.ok(!read.endedFirst, 'the body ended before 2 MiB were read');
-          assert.ok(read.reportAtFirst.sent < size, 'the upstream had sent everything before the first chunk came');
-          assert.equal(ended.last.ended, 'closed early');
-          assert.ok(ended.last.sent < size / 8, `the upstream sent ${ended.last.sent} bytes before it stopped`);
+          if (PROXIED[name] === 'paced') {
+            assert.ok(read.reportAtFirst.sent < size / 4, `the upstream had sent ${read.reportAtFirst.sent} bytes when the first chunk came`);
+            assert.equal(ended.last.ended, 'closed early');
+            assert.ok(ended.last.sent < size / 4, `the upstream sent ${ended.last.sent} bytes before it stopped`);
+          } else {
+            assert.ok(ended.last.sent > size / 2, `the upstream sent ${ended.last.sent} bytes only: ${name} paces it now`);
+          }
         });
 
         await t.test('a proxied download arrives intact', async () => {
