@@ -13,6 +13,7 @@ use crate::event_loop;
 use crate::exchange::Outcome;
 use futures::{Stream, StreamExt};
 use std::cell::{Cell, RefCell};
+use std::task::Poll;
 use vlugin::Body;
 
 /// The chunks of a streamed body, as the SDK reads them from the host (dropping them closes
@@ -24,8 +25,11 @@ struct Held {
     number: u32,
     /// The request it came with (closed when that request is over), if it is a request's.
     owner: Option<String>,
-    /// Its chunks; `None` while a read has them.
-    chunks: Option<Chunks>,
+    /// Its chunks, polled here by a read, so that closing the body drops them at once (and the
+    /// host lets go of its source then, a read in flight or not).
+    chunks: Chunks,
+    /// The operation of its last read, cancelled if the body is closed while it waits.
+    read: Option<u32>,
 }
 
 /// The fetched bodies held at which the engine first collects the script's garbage.
@@ -64,7 +68,8 @@ pub fn hold(body: Body, owner: Option<&str>) -> u32 {
     let held = Held {
         number,
         owner: owner.map(str::to_owned),
-        chunks: Some(Box::new(body.into_stream())),
+        chunks: Box::new(body.into_stream()),
+        read: None,
     };
     HELD.with_borrow_mut(|all| all.push(held));
     number
@@ -74,43 +79,50 @@ pub fn hold(body: Body, owner: Option<&str>) -> u32 {
 /// `null` at its end; a failed read rejects with `"STATUS message"` (413 when the body passed
 /// `max_stream_bytes`, 400 otherwise), which the prelude makes an error with that `status`.
 pub fn read(number: u32) -> u32 {
-    event_loop::start(async move {
-        let taken = HELD.with_borrow_mut(|all| {
-            let held = all.iter_mut().find(|held| held.number == number)?;
-            held.chunks.take()
-        });
-        let Some(mut chunks) = taken else {
-            return Err("400 the body was closed, or is being read already".into());
+    let op = event_loop::start(async move {
+        let item = std::future::poll_fn(|cx| {
+            HELD.with_borrow_mut(|all| match all.iter_mut().find(|h| h.number == number) {
+                Some(held) => held.chunks.poll_next_unpin(cx).map(Some),
+                None => Poll::Ready(None),
+            })
+        })
+        .await;
+        let Some(item) = item else {
+            return Err("400 the body was closed".into());
         };
-        let item = chunks.next().await;
-        if matches!(item, Some(Ok(_))) {
-            // Back for the next read, unless the body was closed meanwhile (then dropped).
-            let mut back = Some(chunks);
-            HELD.with_borrow_mut(|all| {
-                if let Some(held) = all.iter_mut().find(|held| held.number == number) {
-                    held.chunks = back.take();
-                }
-            });
-            drop(back);
-        } else {
-            drop(chunks);
-            close(number);
+        if !matches!(item, Some(Ok(_))) {
+            drop(take(number)); // over: the host may let go of it
         }
         match item {
             Some(Ok(bytes)) => Ok(Outcome::Chunk(Some(bytes))),
             None => Ok(Outcome::Chunk(None)),
             Some(Err(error)) => Err(format!("{} {}", error.status().as_u16(), error)),
         }
-    })
+    });
+    HELD.with_borrow_mut(|all| {
+        if let Some(held) = all.iter_mut().find(|h| h.number == number) {
+            held.read = Some(op);
+        }
+    });
+    op
 }
 
-/// The script reads no more of body `number`: the host lets go of it.
+/// The script reads no more of body `number`: the host lets go of it, and a read waiting for
+/// it is cancelled.
 pub fn close(number: u32) {
-    let gone = HELD.with_borrow_mut(|all| {
+    let gone = take(number);
+    if let Some(op) = gone.as_ref().and_then(|held| held.read) {
+        event_loop::cancel(op);
+    }
+    drop(gone); // outside the borrow: dropping the chunks calls the host
+}
+
+/// Body `number`, no longer held.
+fn take(number: u32) -> Option<Held> {
+    HELD.with_borrow_mut(|all| {
         let at = all.iter().position(|held| held.number == number)?;
         Some(all.swap_remove(at))
-    });
-    drop(gone); // outside the borrow: dropping the chunks calls the host
+    })
 }
 
 /// Request `id` is over: the bodies it came with are closed.
