@@ -42,7 +42,9 @@ pub fn check_streams_requests(
         return Ok(());
     }
     Err(format!(
-        "plugin '{name}' sets stream_requests, which needs ABI 4; its module speaks ABI          {version}: rebuild it with a vlugin release for ABI version {ABI_VERSION}, or remove          stream_requests from its entry"
+        "plugin '{name}' sets stream_requests, which needs ABI 4; its module speaks ABI \
+         {version}: rebuild it with a vlugin release for ABI version {ABI_VERSION}, or remove \
+         stream_requests from its entry"
     ))
 }
 

@@ -13,12 +13,33 @@ use valor_abi::{outcome, DecodeError};
 
 /// A streamed body's handle. Dropping it closes the body (`close`): the host reads no more of
 /// it (the rest of an upload, a fetched connection).
-#[derive(PartialEq, Eq)]
-pub(crate) struct Handle(u32);
+///
+/// The import is reached through `close`, set where a handle is made (decoding what the host
+/// wrote): code that only builds and drops bodies (a host that uses vlugin's types, as the
+/// browser runtime does) must not link the guest's imports.
+pub(crate) struct Handle {
+    id: u32,
+    close: fn(u32),
+}
+
+impl Handle {
+    /// The handle the host named.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+impl PartialEq for Handle {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for Handle {}
 
 impl Drop for Handle {
     fn drop(&mut self) {
-        host::close(self.0);
+        (self.close)(self.id);
     }
 }
 
@@ -28,7 +49,10 @@ impl Body {
     pub(crate) fn from_field(field: BodyField<'_>) -> Result<Self, DecodeError> {
         Ok(match field {
             BodyField::Bytes(bytes) => Self::from(bytes),
-            BodyField::Streamed(handle) => Self(Inner::Host(Handle(handle))),
+            BodyField::Streamed(id) => Self(Inner::Host(Handle {
+                id,
+                close: host::close,
+            })),
         })
     }
 }
@@ -61,7 +85,7 @@ impl Reader {
         };
         let read = self
             .read
-            .get_or_insert_with(|| HostOp::new(host::read(body.0)));
+            .get_or_insert_with(|| HostOp::new(host::read(body.id())));
         let Poll::Ready(result) = Pin::new(read).poll(cx) else {
             return Poll::Pending;
         };

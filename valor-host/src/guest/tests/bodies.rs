@@ -116,3 +116,15 @@ fn a_broken_instance_lets_go_of_its_bodies() {
     assert!(block_on(dispatch(&fake, &trap, None, 0)).is_err());
     assert_eq!(fake.table.borrow().bodies_open(), 0);
 }
+
+#[test]
+fn only_a_module_of_abi_4_may_read_its_requests_as_streams() {
+    use crate::guest::exports::check_streams_requests;
+    assert!(check_streams_requests(3, "up", false).is_ok());
+    assert!(check_streams_requests(4, "up", true).is_ok());
+    assert_eq!(
+        check_streams_requests(3, "up", true).unwrap_err(),
+        "plugin 'up' sets stream_requests, which needs ABI 4; its module speaks ABI 3: rebuild \
+         it with a vlugin release for ABI version 4, or remove stream_requests from its entry"
+    );
+}
