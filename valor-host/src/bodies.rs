@@ -12,11 +12,10 @@ use crate::manifest::PluginSpec;
 use crate::result::{denied, failed, ok};
 use futures::channel::mpsc;
 use futures::future::{self, AbortHandle, AbortRegistration, Abortable, Either};
-use futures::lock::Mutex;
 use futures::{SinkExt, Stream, StreamExt};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use valor_abi::codec;
 
 /// The most bytes one `read` hands the plugin: larger pieces of a source are split.
@@ -29,7 +28,8 @@ pub type Chunk = Result<Vec<u8>, String>;
 /// in flight). Dropping the last of it stops its filler, which drops the host's source.
 #[derive(Debug)]
 pub struct Source {
-    reading: Mutex<Reading>,
+    /// `None` while a read has it: a plugin reads a body one chunk at a time.
+    reading: Mutex<Option<Reading>>,
     /// What the body is called in failures: "the request body", "the body of URL".
     name: String,
     _filler: StopOnDrop,
@@ -67,12 +67,12 @@ pub fn channel(name: impl Into<String>, max_bytes: Option<u64>) -> (Fill, Arc<So
     let (sender, receiver) = mpsc::channel(0);
     let (stop, registration) = AbortHandle::new_pair();
     let source = Source {
-        reading: Mutex::new(Reading {
+        reading: Mutex::new(Some(Reading {
             chunks: Some(receiver),
             rest: Vec::new(),
             read: 0,
             max_bytes,
-        }),
+        })),
         name: name.into(),
         _filler: StopOnDrop(stop),
     };
@@ -88,12 +88,9 @@ pub fn channel(name: impl Into<String>, max_bytes: Option<u64>) -> (Fill, Arc<So
 pub fn whole(name: impl Into<String>, bytes: Vec<u8>) -> Arc<Source> {
     let (fill, source) = channel(name, None);
     drop(fill); // nothing more will come
-    let mut reading = source
-        .reading
-        .try_lock()
-        .expect("a new body is not being read");
-    reading.rest = bytes;
-    drop(reading);
+    if let Some(reading) = source.lock().as_mut() {
+        reading.rest = bytes;
+    }
     source
 }
 
@@ -124,7 +121,17 @@ pub async fn read(
     idle: impl Future<Output = ()>,
     idle_ms: u32,
 ) -> Vec<u8> {
-    let mut reading = source.reading.lock().await;
+    let Some(reading) = source.lock().take() else {
+        return failed(&format!(
+            "a read of streamed body {handle} is under way: a plugin reads one chunk at a time"
+        ));
+    };
+    // Handed back however the read ends (done, or cancelled while it waits).
+    let mut reading = Lent {
+        source: &source,
+        reading: Some(reading),
+    };
+    let reading = reading.reading.as_mut().expect("lent until dropped");
     let mut idle = pin!(idle);
     while reading.rest.is_empty() {
         let Some(chunks) = reading.chunks.as_mut() else {
@@ -161,6 +168,24 @@ pub async fn read(
         }
     }
     ok(&reading.take_rest())
+}
+
+impl Source {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Reading>> {
+        self.reading.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A body's reading state, lent to one read and handed back when it ends.
+struct Lent<'a> {
+    source: &'a Source,
+    reading: Option<Reading>,
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        *self.source.lock() = self.reading.take();
+    }
 }
 
 impl Reading {

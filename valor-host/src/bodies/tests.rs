@@ -242,3 +242,24 @@ impl IntoOwned for BodyField<'_> {
         }
     }
 }
+
+#[test]
+fn a_body_is_read_one_chunk_at_a_time_and_a_cancelled_read_hands_it_back() {
+    let (fill, source) = channel(REQUEST_BODY, None);
+    let mut first = Box::pin(read(Arc::clone(&source), 1, pending(), 1000));
+    let waker = futures::task::noop_waker();
+    let mut context = std::task::Context::from_waker(&waker);
+    assert!(
+        first.as_mut().poll(&mut context).is_pending(),
+        "no chunk yet"
+    );
+    let (failed, why) = read_once(&source);
+    assert_eq!(failed, outcome::FAILED);
+    assert_eq!(
+        String::from_utf8_lossy(&why),
+        "a read of streamed body 1 is under way: a plugin reads one chunk at a time"
+    );
+    drop(first); // cancelled: the body is the next read's
+    drop(fill);
+    assert_eq!(read_once(&source), (outcome::OK, Vec::new()), "the end");
+}
