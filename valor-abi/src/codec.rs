@@ -89,6 +89,22 @@ pub fn streamed_body_field(handle: u32) -> [u8; 8] {
     field
 }
 
+/// The handle of the streamed body of an encoded response, if its body field is one (`None` if
+/// its body is bytes, or it does not decode).
+pub fn streamed_handle(response: &[u8]) -> Option<u32> {
+    let mut input = Reader::new(response);
+    input.u32().ok()?; // status
+    for _ in 0..input.u32().ok()? {
+        input.field().ok()?;
+        input.field().ok()?;
+    }
+    let handle = match input.u32().ok()? {
+        STREAMED_BODY => input.u32().ok()?,
+        _ => return None,
+    };
+    input.finish().ok().map(|()| handle)
+}
+
 /// Encodes a request (its URI as given: a host passes the mount-relative one).
 #[cfg(feature = "http")]
 pub fn encode_request<B: AsRef<[u8]>>(request: &Request<B>) -> Vec<u8> {

@@ -236,31 +236,5 @@ pub fn fetched(status: u16, headers: &[(&[u8], &[u8])], handle: u32) -> Vec<u8> 
     ok(&response)
 }
 
-/// The result of a `fetch_stream` answered whole (by a plugin of the same app): its response
-/// with its body handed over through `fill`, which the host then spawns; or the result as it
-/// was, if it is a failure.
-pub fn fetched_whole(
-    result: Vec<u8>,
-    handle: u32,
-    fill: Fill,
-) -> (Vec<u8>, Option<impl Future<Output = ()>>) {
-    let decoded = result
-        .split_first()
-        .filter(|(outcome, _)| **outcome == valor_abi::outcome::OK)
-        .and_then(|(_, response)| codec::decode_response::<Vec<u8>>(response).ok());
-    let Some(response) = decoded else {
-        return (result, None);
-    };
-    let (parts, body) = response.into_parts();
-    let headers: Vec<(&[u8], &[u8])> = parts
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str().as_bytes(), value.as_bytes()))
-        .collect();
-    let fetched = fetched(parts.status.as_u16(), &headers, handle);
-    let body = (!body.is_empty()).then_some(Ok(body));
-    (fetched, Some(fill.from(futures::stream::iter(body))))
-}
-
 #[cfg(test)]
 mod tests;

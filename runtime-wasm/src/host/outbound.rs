@@ -37,14 +37,9 @@ pub async fn fetch_stream(
     body: Fill,
 ) -> Vec<u8> {
     match send(&context, &bytes, depth).await {
-        Ok(Sent::Local(response)) => {
-            let (result, fill) =
-                bodies::fetched_whole(outbound::result(Ok(response)), handle, body);
-            if let Some(fill) = fill {
-                wasm_bindgen_futures::spawn_local(fill);
-            }
-            result
-        }
+        // Answered whole (by a plugin of the app): handed over as `fetch` hands it, in one
+        // result rather than reads of a chunk and of the end.
+        Ok(Sent::Local(response)) => outbound::result(Ok(response)),
         Ok(Sent::Network { response, abort }) => {
             let status = response.status();
             let result = web_http::encode_with_headers(&response.headers(), &|headers| {

@@ -64,8 +64,11 @@ pub fn init<G: Guest>(guest: &mut G, message: &[u8]) -> Result<(), Fault> {
 /// Hands the plugin the result of host operation `op`, unless it no longer wants it (it
 /// cancelled it, or the instance was discarded).
 pub fn complete<G: Guest>(guest: &mut G, op: u32, result: &[u8]) {
-    let ok = result.first() == Some(&valor_abi::outcome::OK);
-    if guest.table(|table| table.finish_op(op, ok)) {
+    let streamed = match result.split_first() {
+        Some((&valor_abi::outcome::OK, response)) => valor_abi::codec::streamed_handle(response),
+        _ => None,
+    };
+    if guest.table(|table| table.finish_op(op, streamed)) {
         deliver(guest, op, result);
     }
 }

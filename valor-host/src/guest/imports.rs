@@ -71,8 +71,9 @@ pub enum Operation {
         idle_ms: u32,
     },
     /// `fetch_stream`: an outbound request as [`Operation::Fetch`], whose answer's body the
-    /// host fills into `body` (its result made by [`bodies::fetched`] or
-    /// [`bodies::fetched_whole`]), handed to the plugin as streamed body `handle`.
+    /// host fills into `body`, handed to the plugin as streamed body `handle` (its result made
+    /// by [`bodies::fetched`]); or, answered whole by a plugin of the app, its result as
+    /// `fetch`'s (the core then closes the body).
     FetchStream {
         /// The request, as the plugin encoded it.
         request: Vec<u8>,

@@ -171,11 +171,12 @@ impl Table {
     }
 
     /// Whether `op` finished while the plugin still wanted it (it is then no longer pending);
-    /// `ok` is whether it succeeded (a `fetch_stream` that failed hands over no body).
-    pub(super) fn finish_op(&mut self, op: u32, ok: bool) -> bool {
+    /// `streamed` is the body its result hands over, if it does (a `fetch_stream` that failed,
+    /// or was answered whole, hands over none: its body is closed).
+    pub(super) fn finish_op(&mut self, op: u32, streamed: Option<u32>) -> bool {
         let wanted = self.ops.remove(&op).is_some();
         if let Some(body) = self.fetching.remove(&op) {
-            if !(wanted && ok) {
+            if !(wanted && streamed == Some(body)) {
                 self.close_body(body);
             }
         }

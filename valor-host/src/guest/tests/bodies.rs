@@ -98,7 +98,12 @@ fn a_fetched_body_the_plugin_never_learns_of_is_closed() {
     let (op, _) = started(&fake);
     import::cancel(&mut &fake, op);
     assert_eq!(fake.table.borrow().bodies_open(), 0);
-    // Answered: the plugin reads it until it closes it.
+    // Answered whole (a plugin of the app): its result is `fetch`'s, and the body closed.
+    let (op, _) = started(&fake);
+    let whole = codec::encode_response(&http::Response::new(b"abc".to_vec()));
+    calls::complete(&mut &fake, op, &crate::result::ok(&whole));
+    assert_eq!(fake.table.borrow().bodies_open(), 0);
+    // Answered with its body streamed: the plugin reads it until it closes it.
     let (op, handle) = started(&fake);
     calls::complete(&mut &fake, op, &bodies::fetched(200, &[], handle));
     assert_eq!(fake.table.borrow().bodies_open(), 1);
