@@ -115,13 +115,27 @@ fn body_chunks(
         return web_http::body_chunks(Some(body)).boxed_local();
     }
     let whole = request.array_buffer().map_err(|e| sys::describe(&e));
-    futures::stream::once(async move {
+    let read = async move {
         let buffer = JsFuture::from(whole?)
             .await
             .map_err(|e| sys::describe(&e))?;
-        Ok(js_sys::Uint8Array::new(&buffer).to_vec())
-    })
-    .boxed_local()
+        Ok(js_sys::Uint8Array::new(&buffer))
+    };
+    // The whole body stays in JavaScript's memory; each chunk is copied into the runtime's
+    // only as the plugin reads it, so the runtime's memory holds a chunk, not the upload.
+    futures::stream::once(read)
+        .flat_map(|whole: bodies::Chunk<js_sys::Uint8Array>| match whole {
+            Ok(whole) => slices(whole).boxed_local(),
+            Err(why) => futures::stream::iter([Err(why)]).boxed_local(),
+        })
+        .boxed_local()
+}
+
+/// `whole`, copied out a chunk of at most `bodies::MAX_CHUNK_BYTES` at a time.
+fn slices(whole: js_sys::Uint8Array) -> impl futures::Stream<Item = bodies::Chunk> {
+    let step = bodies::MAX_CHUNK_BYTES as u32;
+    futures::stream::iter((0..whole.length()).step_by(step as usize))
+        .map(move |start| Ok(whole.subarray(start, start.saturating_add(step)).to_vec()))
 }
 
 /// The encoded request up to its body: the body's length, `body_len`, last.

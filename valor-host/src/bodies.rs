@@ -21,8 +21,9 @@ use valor_abi::codec;
 /// The most bytes one `read` hands the plugin: larger pieces of a source are split.
 pub const MAX_CHUNK_BYTES: usize = 1 << 20;
 
-/// The next bytes of a body from its source, or why the source failed.
-pub type Chunk = Result<Vec<u8>, String>;
+/// The next bytes of a body from its source (`Vec<u8>`, or as a host holds them), or why the
+/// source failed.
+pub type Chunk<B = Vec<u8>> = Result<B, String>;
 
 /// A streamed body, as the plugin's reads take it (shared by the instance's table and the reads
 /// in flight). Dropping the last of it stops its filler, which drops the host's source.
