@@ -133,9 +133,10 @@ const STREAMED_UPLOAD = {
 
 // What each engine's worker does with a network response a plugin reads with fetch_stream, as
 // measured: `paced`, the upstream sends little more than the page read, and cancelling the
-// page's reader closes the upstream's response (Chromium: 5 MiB sent of 256 when the page had
-// read 2; Firefox: 10 to 26 MiB); `readsAhead`, the engine reads the response whatever the
-// reader (WebKit: 238 MiB of 256 sent before the page's first chunk, then the rest).
+// page's reader closes the upstream's response (when the page had read 2 MiB, Chromium's
+// upstream had sent 4 to 68 MiB, Firefox's 10 to 26); `readsAhead`, the engine reads the
+// response whatever the reader (WebKit: 238 MiB of 256 sent before the page's first chunk,
+// then the rest).
 const PROXIED = { chromium: 'paced', firefox: 'paced', webkit: 'readsAhead' };
 
 describe('streamed uploads and outbound streams in the browser', { timeout: 300_000 }, () => {
@@ -186,7 +187,8 @@ describe('streamed uploads and outbound streams in the browser', { timeout: 300_
         });
 
         await t.test('a proxied download comes as it arrives, and cancelling the reader closes the upstream', async () => {
-          const size = 256 * MiB;
+          // WebKit reads the whole of it (into its memory): it gets less.
+          const size = (PROXIED[name] === 'paced' ? 1024 : 256) * MiB;
           const id = `e2e-${name}-${Date.now()}`;
           const url = `${site.origin}/upstream/bytes?mib=${size / MiB}&id=${id}`;
           const report = `${site.origin}/upstream/report?id=${id}`;
@@ -199,9 +201,9 @@ describe('streamed uploads and outbound streams in the browser', { timeout: 300_
           assert.equal(read.status, 200);
           assert.ok(!read.endedFirst, 'the body ended before 2 MiB were read');
           if (PROXIED[name] === 'paced') {
-            assert.ok(read.reportAtFirst.sent < size / 4, `the upstream had sent ${read.reportAtFirst.sent} bytes when the first chunk came`);
+            assert.ok(read.reportAtFirst.sent < size / 8, `the upstream had sent ${read.reportAtFirst.sent} bytes when the first chunk came`);
             assert.equal(ended.last.ended, 'closed early');
-            assert.ok(ended.last.sent < size / 4, `the upstream sent ${ended.last.sent} bytes before it stopped`);
+            assert.ok(ended.last.sent < size / 8, `the upstream sent ${ended.last.sent} bytes before it stopped`);
           } else {
             assert.ok(ended.last.sent > size / 2, `the upstream sent ${ended.last.sent} bytes only: ${name} paces it now`);
           }
