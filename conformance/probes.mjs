@@ -290,3 +290,27 @@ export async function postStream({ base, path, chunks, chunkBytes, gapMs }) {
     return { threw: `${error?.name}: ${error?.message ?? error}`, given };
   }
 }
+
+/**
+ * Reads the first chunk of `path`, then holds the body unread while it asks `reportUrl` (the
+ * upstream's report of the response the plugin reads) every `apartMs` until `sent` stops changing
+ * between two readings, or the response ended, or `withinMs` passed; then cancels the reader.
+ * The first chunk's size, and every `sent` read while holding.
+ */
+export async function readFirstThenHold({ base, path, reportUrl, apartMs, withinMs }) {
+  const response = await fetch(base + path);
+  const reader = response.body.getReader();
+  const first = await reader.read();
+  const out = { status: response.status, firstChunk: first.value?.length ?? 0, held: [] };
+  const started = performance.now();
+  for (;;) {
+    const report = await (await fetch(reportUrl, { cache: 'no-store' })).json();
+    out.held.push(report.sent);
+    out.ended = report.ended;
+    const settled = out.held.length > 1 && out.held.at(-1) === out.held.at(-2);
+    if (settled || report.ended !== 'open' || performance.now() - started > withinMs) break;
+    await new Promise((resolve) => setTimeout(resolve, apartMs));
+  }
+  await reader.cancel();
+  return out;
+}

@@ -181,7 +181,9 @@ export const uploadCases = ({ label, base, plugin, upload, huge }) => [
     name: `${label}a proxy whose client goes away stops reading the upstream`,
     async run(host) {
       // Large, so that a host that never closes the upstream is plain (it costs nothing when
-      // the host does): what was sent varies with the pipes' buffers (Chromium: 4 to 68 MiB).
+      // the host does): what was sent varies with the buffers between the upstream and the
+      // client (Chromium: 4 to 68 MiB here, and up to about 120 MiB while a page holds a body
+      // unread: e2e/streaming.test.mjs).
       const size = 1024 * MiB;
       const id = `${plugin}-gone-${host.name.replace(/\W+/g, '-')}-${Date.now()}`;
       const url = `${host.upstream}/upstream/bytes?mib=${size / MiB}&id=${id}`;
@@ -196,9 +198,9 @@ export const uploadCases = ({ label, base, plugin, upload, huge }) => [
       expectEqual(wrong, "the upstream's response", ended.last?.ended, 'closed early');
       // 2 MiB read, more in flight (the host's chunk, the pipes and the sockets' buffers).
       const sent = ended.last?.sent;
-      if (!(sent < size / 8)) wrong.push(`the upstream sent ${sent} bytes of ${size} before it stopped`);
+      if (!(sent < size / 4)) wrong.push(`the upstream sent ${sent} bytes of ${size} before it stopped`);
       return {
-        seen: { status: read.status, upstream: ended.last?.ended, little: sent < size / 8 },
+        seen: { status: read.status, upstream: ended.last?.ended, little: sent < size / 4 },
         figures: `${how} after ${mib(read.read)}; the upstream sent ${mib(sent)} of ${mib(size)}, then its response was ${ended.last?.ended} `
           + `(${ended.sent.length} readings)`,
         wrong,

@@ -16,7 +16,8 @@ import { ENGINES, startEngine } from './browsers.mjs';
 import { startConformanceSite } from './fixtures/conformance-site.mjs';
 import { inPage, openApp } from './fixtures/storage-site.mjs';
 import {
-  postPattern, postStream, readBytes, readEvents, readLinesThenStop, readThenStop, settledNumber, upstreamEnded,
+  postPattern, postStream, readBytes, readEvents, readFirstThenHold, readLinesThenStop, readThenStop, settledNumber,
+  upstreamEnded,
 } from '../conformance/probes.mjs';
 import { patternSha256 } from '../conformance/uploads.mjs';
 
@@ -131,13 +132,13 @@ const STREAMED_UPLOAD = {
   webkit: { throws: /^NotSupportedError: ReadableStream uploading is not supported/ },
 };
 
-// What each engine's worker does with a network response a plugin reads with fetch_stream, as
-// measured: `paced`, the upstream sends little more than the page read, and cancelling the
-// page's reader closes the upstream's response (when the page had read 2 MiB, Chromium's
-// upstream had sent 4 to 68 MiB, Firefox's 10 to 26); `readsAhead`, the engine reads the
-// response whatever the reader (WebKit: 238 MiB of 256 sent before the page's first chunk,
-// then the rest).
-const PROXIED = { chromium: 'paced', firefox: 'paced', webkit: 'readsAhead' };
+// What each engine does with a network response a plugin reads with fetch_stream while the page
+// reads nothing more of the plugin's answer, as measured: `paced`, the upstream stops sending
+// once the buffers between it and the page are full (Chromium's hold about 120 MiB), and
+// cancelling the page's reader closes its response; `readsAhead`, the engine reads the whole
+// response whatever the page reads (Firefox read 1 GiB so; WebKit's page got its first chunk
+// when the upstream had sent 134 to 238 MiB of 256).
+const PROXIED = { chromium: 'paced', firefox: 'readsAhead', webkit: 'readsAhead' };
 
 describe('streamed uploads and outbound streams in the browser', { timeout: 300_000 }, () => {
   let site;
@@ -186,27 +187,47 @@ describe('streamed uploads and outbound streams in the browser', { timeout: 300_
           }
         });
 
-        await t.test('a proxied download comes as it arrives, and cancelling the reader closes the upstream', async () => {
-          // WebKit reads the whole of it (into its memory): it gets less.
+        await t.test('a proxied download comes as it arrives, as paced as the engine paces it, and cancelling the reader closes the upstream', async () => {
+          // An engine that reads it whole reads it into its memory: it gets less.
           const size = (PROXIED[name] === 'paced' ? 1024 : 256) * MiB;
           const id = `e2e-${name}-${Date.now()}`;
           const url = `${site.origin}/upstream/bytes?mib=${size / MiB}&id=${id}`;
           const report = `${site.origin}/upstream/report?id=${id}`;
-          const read = await inPage(driver, readThenStop,
-            { base: '', path: `/api/upload/proxy?url=${encodeURIComponent(url)}`, bytes: 2 * MiB, how: 'cancel', reportUrl: report });
+          // The page reads one chunk, then holds the body unread until the upstream's count stops.
+          const held = await inPage(driver, readFirstThenHold,
+            { base: '', path: `/api/upload/proxy?url=${encodeURIComponent(url)}`, reportUrl: report, apartMs: 300, withinMs: 20_000 });
           const ended = await inPage(driver, upstreamEnded, { url: report, apartMs: 100, withinMs: 10_000 });
-          console.log(`${name}: proxied ${size / MiB} MiB: the first chunk (${read.firstChunk} bytes) came when the upstream had sent `
-            + `${(read.reportAtFirst.sent / MiB).toFixed(1)} MiB; cancelled after ${(read.read / MiB).toFixed(1)} MiB; the upstream sent `
-            + `${(ended.last.sent / MiB).toFixed(1)} MiB, then its response was ${ended.last.ended}`);
-          assert.equal(read.status, 200);
-          assert.ok(!read.endedFirst, 'the body ended before 2 MiB were read');
+          const sentWhileHeld = held.held.at(-1);
+          console.log(`${name}: proxied ${size / MiB} MiB: the page read a first chunk of ${held.firstChunk} bytes and held the body; `
+            + `the upstream's count ${held.held.map((sent) => (sent / MiB).toFixed(1)).join(' → ')} MiB (every 300 ms); `
+            + `the page cancelled; the upstream sent ${(ended.last.sent / MiB).toFixed(1)} MiB, then its response was ${ended.last.ended}`);
+          assert.equal(held.status, 200);
+          assert.ok(held.firstChunk > 0, 'no first chunk');
           if (PROXIED[name] === 'paced') {
-            assert.ok(read.reportAtFirst.sent < size / 8, `the upstream had sent ${read.reportAtFirst.sent} bytes when the first chunk came`);
+            // Back-pressure reached the upstream: its count stopped while the page read nothing.
+            assert.ok(held.ended === 'open' && sentWhileHeld < size / 4,
+              `the upstream sent ${sentWhileHeld} bytes (${held.ended}) while the page held the body after one chunk`);
             assert.equal(ended.last.ended, 'closed early');
-            assert.ok(ended.last.sent < size / 8, `the upstream sent ${ended.last.sent} bytes before it stopped`);
+            assert.ok(ended.last.sent < size / 4, `the upstream sent ${ended.last.sent} bytes before it stopped`);
           } else {
-            assert.ok(ended.last.sent > size / 2, `the upstream sent ${ended.last.sent} bytes only: ${name} paces it now`);
+            assert.deepEqual([held.ended, sentWhileHeld], ['complete', size],
+              `${name} paces the upstream now: ${sentWhileHeld} bytes sent (${held.ended}) while the page held the body`);
           }
+        });
+
+        await t.test('cancelling the reader of a proxied download closes the upstream', async () => {
+          // Read ahead or not, the engine closes the upstream once the page cancels.
+          const size = 1024 * MiB;
+          const id = `e2e-cancel-${name}-${Date.now()}`;
+          const url = `${site.origin}/upstream/bytes?mib=${size / MiB}&id=${id}`;
+          const report = `${site.origin}/upstream/report?id=${id}`;
+          const read = await inPage(driver, readThenStop,
+            { base: '', path: `/api/upload/proxy?url=${encodeURIComponent(url)}`, bytes: 2 * MiB, how: 'cancel' });
+          const ended = await inPage(driver, upstreamEnded, { url: report, apartMs: 100, withinMs: 10_000 });
+          console.log(`${name}: proxied ${size / MiB} MiB, cancelled after ${(read.read / MiB).toFixed(1)} MiB: the upstream sent `
+            + `${(ended.last.sent / MiB).toFixed(1)} MiB, then its response was ${ended.last.ended}`);
+          assert.deepEqual([read.status, read.endedFirst, ended.last.ended], [200, false, 'closed early']);
+          assert.ok(ended.last.sent < size / 2, `the upstream sent ${ended.last.sent} bytes before it stopped`);
         });
 
         await t.test('a proxied download arrives intact', async () => {
