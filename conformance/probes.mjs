@@ -221,23 +221,18 @@ export async function postPattern({ base, path, bytes, contentType, method = 'PO
 
 /**
  * Reads `path` until at least `bytes` bytes came, then gives the body up (`how`: 'cancel' the
- * reader, or 'abort' the request). When the first chunk came it asks `reportUrl` (what the
- * upstream had sent by then). What was read, and whether the body ended by itself first.
+ * reader, or 'abort' the request). What was read, and whether the body ended by itself first.
  */
-export async function readThenStop({ base, path, bytes, how, reportUrl }) {
+export async function readThenStop({ base, path, bytes, how }) {
   const controller = new AbortController();
   const response = await fetch(base + path, { signal: controller.signal });
   const reader = response.body.getReader();
-  const out = { status: response.status, read: 0, firstChunk: null, endedFirst: false };
+  const out = { status: response.status, read: 0, endedFirst: false };
   while (out.read < bytes) {
     const { done, value } = await reader.read();
     if (done) {
       out.endedFirst = true;
       return out;
-    }
-    if (out.firstChunk === null) {
-      out.firstChunk = value.length;
-      if (reportUrl) out.reportAtFirst = await (await fetch(reportUrl, { cache: 'no-store' })).json();
     }
     out.read += value.length;
   }

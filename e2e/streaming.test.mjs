@@ -134,8 +134,10 @@ const STREAMED_UPLOAD = {
 
 // What each engine does with a network response a plugin reads with fetch_stream while the page
 // reads nothing more of the plugin's answer, as measured: `paced`, the upstream stops sending
-// once the buffers between it and the page are full (Chromium's hold about 120 MiB), and
-// cancelling the page's reader closes its response; `readsAhead`, the engine reads the whole
+// once the buffers between it and the page are full, and cancelling the page's reader closes
+// its response (Chromium's network holds about 64 MiB of a response a page reads nothing of, as
+// a page's own fetch of the upstream shows; through the worker, whose fetch and answer hold one
+// such each, the upstream stops at about 120 MiB); `readsAhead`, the engine reads the whole
 // response whatever the page reads (Firefox read 1 GiB so; WebKit's page got its first chunk
 // when the upstream had sent 134 to 238 MiB of 256).
 const PROXIED = { chromium: 'paced', firefox: 'readsAhead', webkit: 'readsAhead' };
