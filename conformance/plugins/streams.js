@@ -131,8 +131,9 @@ class Sha256 {
 }
 
 // The bytes one call into the engine hashes: a call's work is bounded (the entry's `fuel`), and
-// a chunk may be 1 MiB, so the event loop turns (a timer) between slices.
-const SLICE = 65536;
+// a chunk may be 1 MiB, so the event loop turns (a timer) between slices. (The browser's meter
+// charges QuickJS's loop pessimistically: 64 KiB of this hash in one call used up its fuel.)
+const SLICE = 16384;
 
 // POST /upload: the body hashed and counted as it is read.
 async function upload(body) {
