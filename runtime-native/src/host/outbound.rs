@@ -59,15 +59,13 @@ enum Sent {
 
 /// The chunks of a fetched body as they arrive.
 fn chunks(url: String, response: reqwest::Response) -> impl futures::Stream<Item = bodies::Chunk> {
-    stream::unfold(Some(response), move |response| {
-        let url = url.clone();
-        async move {
-            let mut response = response?;
-            match response.chunk().await {
-                Ok(Some(bytes)) => Some((Ok(bytes.to_vec()), Some(response))),
-                Ok(None) => None,
-                Err(e) => Some((Err(reading_failed(&url, &e)), None)),
-            }
+    // The URL travels with the response, for a failure's text: not copied for each chunk.
+    stream::unfold(Some((response, url)), |state| async move {
+        let (mut response, url) = state?;
+        match response.chunk().await {
+            Ok(Some(bytes)) => Some((Ok(bytes.to_vec()), Some((response, url)))),
+            Ok(None) => None,
+            Err(e) => Some((Err(reading_failed(&url, &e)), None)),
         }
     })
 }
