@@ -1,0 +1,1 @@
+//! Instantiating and calling a component in the worker (see the crate documentation).
