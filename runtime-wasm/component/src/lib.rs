@@ -32,4 +32,6 @@ pub mod host;
 pub mod plan;
 #[cfg(target_arch = "wasm32")]
 mod run;
+#[cfg(target_arch = "wasm32")]
+pub use run::Component;
 pub mod wasi;
