@@ -4,6 +4,36 @@
 use crate::abi::{FuncType, Resource};
 use std::ops::Range;
 
+mod bind;
+mod canon;
+mod frame;
+mod handler;
+mod instantiate;
+mod names;
+mod parse;
+mod types;
+
+/// Reads a component (validated first) into its plan, or says why this host cannot run it: not
+/// a component, not a `wasi:http/proxy` component, or using what this host does not provide
+/// (component-model async, string encodings other than UTF-8, resources of its own, calls
+/// between components of a composition, WASI other than 0.2).
+pub fn read(component: &[u8]) -> Result<Plan, String> {
+    let parsed = parse::parse(component)?;
+    let mut builder = instantiate::Builder::default();
+    let exports = builder
+        .instantiate_root(&parsed.root)
+        .map_err(|why| format!("this component cannot run here: {why}"))?;
+    Ok(Plan {
+        handler: handler::handler(&exports)?,
+        modules: parsed.modules,
+        instances: builder.instances,
+        funcs: builder.funcs,
+        memories: builder.memories,
+        tables: builder.tables,
+        globals: builder.globals,
+    })
+}
+
 /// A `wasi:http/proxy` component, read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
@@ -101,3 +131,6 @@ pub struct Lift {
     /// Its canonical options.
     pub options: Options,
 }
+
+#[cfg(test)]
+mod tests;
