@@ -4,6 +4,20 @@
 //! Types arrive resolved ([`Type`]: no type indices, no aliases), so the layout, flattening,
 //! lifting and lowering here need nothing but the type and the instance's memory.
 
+mod call;
+mod cases;
+mod flat;
+mod layout;
+mod lift;
+mod lower;
+mod memory;
+#[cfg(test)]
+mod tests;
+
+pub use call::{export_params, export_results, import_args, import_results};
+pub use flat::{core_signature, CoreType, CoreVal, Direction, MAX_FLAT_PARAMS, MAX_FLAT_RESULTS};
+pub use layout::{align, size};
+pub use memory::Memory;
 use std::rc::Rc;
 
 /// A component-level value type, resolved.
