@@ -4,6 +4,28 @@
 
 use futures::future::LocalBoxFuture;
 
+mod args;
+mod body;
+mod cli;
+mod clocks;
+mod codes;
+mod console;
+mod fields;
+mod io;
+mod log;
+mod names;
+mod outgoing;
+mod poll;
+mod random;
+mod request;
+mod response;
+mod session;
+mod table;
+#[cfg(test)]
+mod tests;
+
+pub use session::{Outcome, Session};
+
 /// A request as the handler receives it: bodies are whole (buffered) in this host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncomingRequest {

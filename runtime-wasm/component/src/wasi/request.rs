@@ -1,0 +1,327 @@
+//! `wasi:http/types`' requests: `incoming-request` (the one the handler gets), `outgoing-request`
+//! (one it sends) and `request-options`. A request's headers are immutable (`headers` returns
+//! an immutable copy); the setters validate as wasmtime-wasi-http does with the `http` crate
+//! (methods and schemes exactly; paths and authorities by the same byte classes, without
+//! `http`'s finer rules on ports and IPv6 literals).
+
+use super::args::{err, ok, option, Answer, Args};
+use super::body::{new_body, BodyOf, HostIncomingBody, HostOutgoingBody, SharedBody};
+use super::codes::{Method, Scheme};
+use super::fields::Fields;
+use super::session::Session;
+use crate::abi::Val;
+use crate::host::Fault;
+use std::rc::Rc;
+
+/// The resource `incoming-request`.
+pub(super) struct HostIncomingRequest {
+    /// Its method.
+    pub method: Method,
+    /// Its scheme.
+    pub scheme: Scheme,
+    /// Its authority.
+    pub authority: String,
+    /// Its path and query.
+    pub path_with_query: String,
+    /// Its headers (immutable).
+    pub headers: Fields,
+    /// Its body, until `consume` takes it.
+    pub body: Option<Rc<[u8]>>,
+}
+
+/// The resource `outgoing-request`.
+pub(super) struct HostOutgoingRequest {
+    /// Its method (`get` unless set).
+    pub method: Method,
+    /// Its scheme, if set.
+    pub scheme: Option<Scheme>,
+    /// Its authority, if set.
+    pub authority: Option<String>,
+    /// Its path and query, if set.
+    pub path_with_query: Option<String>,
+    /// Its headers (immutable).
+    pub headers: Fields,
+    /// Its body, once `body` was called.
+    pub body: Option<SharedBody>,
+}
+
+/// The resource `request-options`: kept and answered, not applied (a browser's `fetch` has
+/// no such timeouts; the plugin's own time limit bounds the whole request).
+#[derive(Default)]
+pub(super) struct HostRequestOptions {
+    timeouts: [Option<u64>; 3],
+}
+
+/// Whether `name` is a method `http::Method` accepts (a token).
+fn valid_method(name: &str) -> bool {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    !name.is_empty() && name.bytes().all(token)
+}
+
+/// Whether `http::uri::Scheme` accepts `name`.
+fn valid_scheme(name: &str) -> bool {
+    name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+}
+
+/// Whether wasmtime's `parse_path_with_query` accepts `path` (`http::uri::PathAndQuery`'s
+/// byte classes; what follows a `#` is dropped when sent).
+fn valid_path(path: &str) -> bool {
+    if !(path.is_empty() || path.starts_with('/') || path.starts_with('?')) {
+        return false;
+    }
+    let mut in_query = false;
+    for b in path.bytes() {
+        match b {
+            b'#' => return true,
+            b'?' => in_query = true,
+            0x21 | 0x24..=0x3B | 0x3D | 0x40..=0x5F | 0x61..=0x7A | 0x7C | 0x7E => {}
+            b'"' | b'{' | b'}' => {}
+            0x3F..=0x7E if in_query => {}
+            _ => return false,
+        }
+    }
+    true
+}
+
+/// Whether `http::uri::Authority` accepts `authority` (its characters; one `:` outside an
+/// IPv6 literal's brackets).
+fn valid_authority(authority: &str) -> bool {
+    let allowed = |b: u8| b.is_ascii_graphic() && !b"\"<>\\^`{|}/?#".contains(&b);
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let colons = if host.starts_with('[') {
+        host.rsplit(']').next().unwrap_or("").matches(':').count()
+    } else {
+        host.matches(':').count()
+    };
+    !authority.is_empty() && authority.bytes().all(allowed) && colons <= 1
+}
+
+impl Session {
+    fn incoming(&mut self, args: &mut Args) -> Result<&mut HostIncomingRequest, Fault> {
+        let handle = args.handle(0)?;
+        self.run.table.get::<HostIncomingRequest>(args, handle)
+    }
+
+    fn outgoing(&mut self, args: &mut Args) -> Result<&mut HostOutgoingRequest, Fault> {
+        let handle = args.handle(0)?;
+        self.run.table.get::<HostOutgoingRequest>(args, handle)
+    }
+
+    /// The request of a setter (checked before its argument, as wasmtime does).
+    fn outgoing_at(&mut self, args: &Args, handle: u32) -> Result<&mut HostOutgoingRequest, Fault> {
+        self.run.table.get::<HostOutgoingRequest>(args, handle)
+    }
+
+    /// `[method]incoming-request.method`.
+    pub(super) fn incoming_request_method(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(self.incoming(args)?.method.to_val()))
+    }
+
+    /// `[method]incoming-request.path-with-query`.
+    pub(super) fn incoming_request_path(&mut self, args: &mut Args) -> Answer {
+        let path = self.incoming(args)?.path_with_query.clone();
+        Ok(Some(option(Some(Val::String(path)))))
+    }
+
+    /// `[method]incoming-request.scheme`.
+    pub(super) fn incoming_request_scheme(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(option(Some(self.incoming(args)?.scheme.to_val()))))
+    }
+
+    /// `[method]incoming-request.authority`.
+    pub(super) fn incoming_request_authority(&mut self, args: &mut Args) -> Answer {
+        let authority = self.incoming(args)?.authority.clone();
+        Ok(Some(option(Some(Val::String(authority)))))
+    }
+
+    /// `[method]incoming-request.headers`: an immutable copy.
+    pub(super) fn incoming_request_headers(&mut self, args: &mut Args) -> Answer {
+        let headers = self.incoming(args)?.headers.clone();
+        Ok(Some(Val::Handle(self.run.table.push(args, headers)?)))
+    }
+
+    /// `[method]incoming-request.consume`: the body, once.
+    pub(super) fn incoming_request_consume(&mut self, args: &mut Args) -> Answer {
+        let Some(bytes) = self.incoming(args)?.body.take() else {
+            return Ok(Some(err(None)));
+        };
+        let body = self.run.table.push(
+            args,
+            HostIncomingBody {
+                bytes,
+                streamed: false,
+            },
+        )?;
+        Ok(Some(ok(Some(Val::Handle(body)))))
+    }
+
+    /// `[constructor]outgoing-request`: takes the headers, immutable from then on.
+    pub(super) fn outgoing_request_new(&mut self, args: &mut Args) -> Answer {
+        let handle = args.handle(0)?;
+        let mut headers = self.run.table.remove::<Fields>(args, handle)?;
+        headers.freeze();
+        let request = HostOutgoingRequest {
+            method: Method::from_name("GET"),
+            scheme: None,
+            authority: None,
+            path_with_query: None,
+            headers,
+            body: None,
+        };
+        Ok(Some(Val::Handle(self.run.table.push(args, request)?)))
+    }
+
+    /// `[method]outgoing-request.body`: once, and only if the `content-length` is readable.
+    pub(super) fn outgoing_request_body(&mut self, args: &mut Args) -> Answer {
+        let request = self.outgoing(args)?;
+        if request.body.is_some() {
+            return Ok(Some(err(None)));
+        }
+        let Ok(expected) = request.headers.content_length() else {
+            return Ok(Some(err(None)));
+        };
+        let buf = new_body(BodyOf::Request, expected);
+        request.body = Some(buf.clone());
+        let body = self.run.table.push(
+            args,
+            HostOutgoingBody {
+                buf,
+                written: false,
+            },
+        )?;
+        Ok(Some(ok(Some(Val::Handle(body)))))
+    }
+
+    /// `[method]outgoing-request.method`.
+    pub(super) fn outgoing_request_method(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(self.outgoing(args)?.method.to_val()))
+    }
+
+    /// `[method]outgoing-request.set-method`.
+    pub(super) fn outgoing_request_set_method(&mut self, args: &mut Args) -> Answer {
+        let handle = args.handle(0)?;
+        self.outgoing_at(args, handle)?;
+        let value = args.take(1)?;
+        let method = Method::from_val(value).ok_or_else(|| args.trap("not a method"))?;
+        if let Method::Other(name) = &method {
+            if !valid_method(name) {
+                return Ok(Some(err(None)));
+            }
+        }
+        self.outgoing_at(args, handle)?.method = method;
+        Ok(Some(ok(None)))
+    }
+
+    /// `[method]outgoing-request.path-with-query`.
+    pub(super) fn outgoing_request_path(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(option(
+            self.outgoing(args)?
+                .path_with_query
+                .clone()
+                .map(Val::String),
+        )))
+    }
+
+    /// `[method]outgoing-request.set-path-with-query`.
+    pub(super) fn outgoing_request_set_path(&mut self, args: &mut Args) -> Answer {
+        let handle = args.handle(0)?;
+        self.outgoing_at(args, handle)?;
+        let path = optional_string(args, 1)?;
+        if path.as_deref().is_some_and(|p| !valid_path(p)) {
+            return Ok(Some(err(None)));
+        }
+        self.outgoing_at(args, handle)?.path_with_query = path;
+        Ok(Some(ok(None)))
+    }
+
+    /// `[method]outgoing-request.scheme`.
+    pub(super) fn outgoing_request_scheme(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(option(
+            self.outgoing(args)?.scheme.as_ref().map(Scheme::to_val),
+        )))
+    }
+
+    /// `[method]outgoing-request.set-scheme`.
+    pub(super) fn outgoing_request_set_scheme(&mut self, args: &mut Args) -> Answer {
+        let handle = args.handle(0)?;
+        self.outgoing_at(args, handle)?;
+        let scheme = match args.option(1)? {
+            None => None,
+            Some(v) => Some(Scheme::from_val(v).ok_or_else(|| args.trap("not a scheme"))?),
+        };
+        if let Some(Scheme::Other(name)) = &scheme {
+            if !valid_scheme(name) {
+                return Ok(Some(err(None)));
+            }
+        }
+        self.outgoing_at(args, handle)?.scheme = scheme;
+        Ok(Some(ok(None)))
+    }
+
+    /// `[method]outgoing-request.authority`.
+    pub(super) fn outgoing_request_authority(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(option(
+            self.outgoing(args)?.authority.clone().map(Val::String),
+        )))
+    }
+
+    /// `[method]outgoing-request.set-authority`.
+    pub(super) fn outgoing_request_set_authority(&mut self, args: &mut Args) -> Answer {
+        let handle = args.handle(0)?;
+        self.outgoing_at(args, handle)?;
+        let authority = optional_string(args, 1)?;
+        if authority.as_deref().is_some_and(|a| !valid_authority(a)) {
+            return Ok(Some(err(None)));
+        }
+        self.outgoing_at(args, handle)?.authority = authority;
+        Ok(Some(ok(None)))
+    }
+
+    /// `[method]outgoing-request.headers`: an immutable copy.
+    pub(super) fn outgoing_request_headers(&mut self, args: &mut Args) -> Answer {
+        let headers = self.outgoing(args)?.headers.clone();
+        Ok(Some(Val::Handle(self.run.table.push(args, headers)?)))
+    }
+
+    /// `[constructor]request-options`.
+    pub(super) fn request_options_new(&mut self, args: &mut Args) -> Answer {
+        Ok(Some(Val::Handle(
+            self.run.table.push(args, HostRequestOptions::default())?,
+        )))
+    }
+
+    /// `[method]request-options.connect-timeout` (0), `first-byte-timeout` (1) and
+    /// `between-bytes-timeout` (2).
+    pub(super) fn request_options_get(&mut self, args: &mut Args, which: usize) -> Answer {
+        let handle = args.handle(0)?;
+        let options = self.run.table.get::<HostRequestOptions>(args, handle)?;
+        Ok(Some(option(options.timeouts[which].map(Val::U64))))
+    }
+
+    /// The setters of the same.
+    pub(super) fn request_options_set(&mut self, args: &mut Args, which: usize) -> Answer {
+        let handle = args.handle(0)?;
+        let duration = match args.option(1)? {
+            None => None,
+            Some(Val::U64(nanos)) => Some(nanos),
+            Some(_) => return Err(args.trap("the duration is not a u64")),
+        };
+        self.run
+            .table
+            .get::<HostRequestOptions>(args, handle)?
+            .timeouts[which] = duration;
+        Ok(Some(ok(None)))
+    }
+}
+
+/// Argument `i`, an `option<string>`.
+fn optional_string(args: &mut Args, i: usize) -> Result<Option<String>, Fault> {
+    match args.option(i)? {
+        None => Ok(None),
+        Some(Val::String(s)) => Ok(Some(s)),
+        Some(_) => Err(args.trap(format_args!("argument {i} is not an option<string>"))),
+    }
+}
