@@ -4,10 +4,13 @@
 use crate::abi::{FuncType, Resource};
 use std::ops::Range;
 
+mod alias;
 mod bind;
 mod canon;
+mod core;
 mod frame;
 mod handler;
+mod imports;
 mod instantiate;
 mod names;
 mod parse;

@@ -1,12 +1,13 @@
 //! The plan of hand-written components of each shape, of each refusal, and of the project's
 //! test component.
 
+mod nested;
 mod real;
 mod refusals;
 mod shapes;
 
-use super::{read, Plan};
-use crate::abi::{Resource, Type};
+use super::{read, CoreExport, CoreFunc, CoreInstance, CoreItem, Plan};
+use crate::abi::{FuncType, Resource, Type};
 
 /// Reads a component written in the text format.
 fn read_wat(text: &str) -> Result<Plan, String> {
@@ -67,3 +68,56 @@ const MAIN: &str = r#"
 /// The handler's type, as `canon lift` gives it.
 const HANDLE_TYPE: &str =
     r#"(param "request" (own $request)) (param "response-out" (own $outparam))"#;
+
+/// `func(request: own<incoming-request>, response-out: own<response-outparam>)`.
+fn handle_type() -> FuncType {
+    FuncType {
+        params: vec![own_http("incoming-request"), own_http("response-outparam")],
+        results: vec![],
+    }
+}
+
+/// The export `name` of the core instance `instance`.
+fn export(instance: u32, name: &str) -> CoreExport {
+    CoreExport {
+        instance,
+        name: name.to_string(),
+    }
+}
+
+/// The core instance that instantiates `module`.
+fn instance_of(plan: &Plan, module: u32) -> (u32, &[(String, u32)]) {
+    plan.instances
+        .iter()
+        .enumerate()
+        .find_map(|(index, instance)| match instance {
+            CoreInstance::Instantiate { module: m, args } if *m == module => {
+                Some((index as u32, &args[..]))
+            }
+            _ => None,
+        })
+        .expect("the module is instantiated")
+}
+
+/// The item `name` of the bag of items `instance`.
+fn item(plan: &Plan, instance: u32, name: &str) -> CoreItem {
+    let CoreInstance::FromExports(items) = &plan.instances[instance as usize] else {
+        panic!(
+            "instance {instance} is not a bag of items: {:?}",
+            plan.instances[instance as usize]
+        );
+    };
+    items
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, item)| *item)
+        .expect("the item is there")
+}
+
+/// The function `item` is.
+fn func(plan: &Plan, item: CoreItem) -> &CoreFunc {
+    let CoreItem::Func(index) = item else {
+        panic!("{item:?} is not a function")
+    };
+    &plan.funcs[index as usize]
+}
