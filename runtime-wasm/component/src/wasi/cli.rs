@@ -4,7 +4,7 @@
 //! - `stdin.get-stdin`: an empty stream (reading it answers `closed`), as wasmtime's default.
 //! - `stdout.get-stdout`, `stderr.get-stderr`: lines to the plugin's log ([`super::console`]).
 //! - `environment`: no variables, no arguments, no initial directory.
-//! - `exit.exit`: ends the run with a trap (wasmtime ends the call with an error too); a
+//! - `exit.exit`, `exit.exit-with-code`: end the run with a trap (wasmtime ends the call with an error too); a
 //!   response set before it is not sent (wasmtime sends it if it had set it).
 //! - `terminal-stdin`, `terminal-stdout`, `terminal-stderr`: none (not a terminal).
 //! - `wasi:filesystem/preopens.get-directories`: none. Without a directory no `descriptor`
@@ -50,6 +50,17 @@ impl Session {
     /// `wasi:cli/exit.exit`.
     pub(super) fn exit(&mut self, args: &mut Args) -> Answer {
         let status = if args.result(0)?.is_ok() { 0 } else { 1 };
+        Err(args.trap(format_args!(
+            "the component exited with status {status} (wasi:cli/exit ends the run, as in wasmtime)"
+        )))
+    }
+
+    /// `wasi:cli/exit.exit-with-code`.
+    pub(super) fn exit_with_code(&mut self, args: &mut Args) -> Answer {
+        let status = match args.take(0)? {
+            Val::U8(code) => code,
+            _ => return Err(args.trap("argument 0 is not a u8")),
+        };
         Err(args.trap(format_args!(
             "the component exited with status {status} (wasi:cli/exit ends the run, as in wasmtime)"
         )))

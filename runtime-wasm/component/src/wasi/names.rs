@@ -1,8 +1,8 @@
 //! Every function this host provides, by interface and name, and how an import's versioned
 //! interface (`wasi:http/types@0.2.12`) finds it: any `0.2.x` is accepted (WASI 0.2's patch
 //! releases add nothing to these interfaces' functions), other versions are refused, and so
-//! are functions WASI marks unstable (`response-outparam.send-informational`,
-//! `exit-with-code`: wasmtime links them only when asked to).
+//! are functions WASI marks unstable (`response-outparam.send-informational`: wasmtime links
+//! it only when asked to).
 
 use super::args::{Answer, Args};
 use super::session::Session;
@@ -373,6 +373,7 @@ pub(super) static FUNCS: &[(&str, &str, Implementation)] = &[
     ("wasi:cli/environment", "get-arguments", Session::empty_list),
     ("wasi:cli/environment", "initial-cwd", Session::none),
     ("wasi:cli/exit", "exit", Session::exit),
+    ("wasi:cli/exit", "exit-with-code", Session::exit_with_code),
     (
         "wasi:cli/terminal-stdin",
         "get-terminal-stdin",

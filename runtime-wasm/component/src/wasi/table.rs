@@ -195,12 +195,6 @@ impl Table {
     ) -> Result<(&'static str, &'static str), Fault> {
         Ok(self.entry(args, handle)?.res.names())
     }
-
-    /// How many resources are alive.
-    #[cfg(test)]
-    pub fn live(&self) -> usize {
-        self.live
-    }
 }
 
 fn wrong_type<T: Resident>(args: &Args, handle: u32, interface: &str, name: &str) -> Fault {

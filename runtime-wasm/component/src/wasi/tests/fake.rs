@@ -17,11 +17,16 @@ pub const STREAMS: &str = "wasi:io/streams@0.2.12";
 pub const POLL: &str = "wasi:io/poll@0.2.12";
 pub const CLOCK: &str = "wasi:clocks/monotonic-clock@0.2.12";
 
+thread_local! {
+    /// The gates of the answers sent but not yet arrived.
+    static GATES: RefCell<Vec<Rc<Cell<bool>>>> = RefCell::default();
+}
+
 /// The outside world of a test.
 #[derive(Default)]
 pub struct Fake {
     /// The monotonic clock, in nanoseconds: it moves when a sleep completes.
-    pub now: Cell<u64>,
+    pub now: Rc<Cell<u64>>,
     /// The requests sent, in order.
     pub sent: RefCell<Vec<OutgoingRequest>>,
     /// The answers, by URL (a URL missing fails the request).
@@ -46,13 +51,13 @@ impl Outside for Fake {
             .cloned()
             .unwrap_or_else(|| Err(FetchError::Failed(format!("no answer for {}", request.url))));
         self.sent.borrow_mut().push(request);
-        // Not there at the first look; there at the next.
-        let mut looked = false;
-        futures::future::poll_fn(move |cx| {
-            if std::mem::replace(&mut looked, true) {
+        // The answer arrives while a run waits (see `block_on`).
+        let gate = Rc::new(Cell::new(false));
+        GATES.with(|gates| gates.borrow_mut().push(gate.clone()));
+        futures::future::poll_fn(move |_| {
+            if gate.get() {
                 Poll::Ready(answer.clone())
             } else {
-                cx.waker().wake_by_ref();
                 Poll::Pending
             }
         })
@@ -61,8 +66,12 @@ impl Outside for Fake {
 
     fn sleep(&self, nanos: u64) -> LocalBoxFuture<'static, ()> {
         self.sleeps.borrow_mut().push(nanos);
-        self.now.set(self.now.get() + nanos);
-        futures::future::ready(()).boxed_local()
+        let (now, until) = (self.now.clone(), self.now.get() + nanos);
+        futures::future::poll_fn(move |_| {
+            now.set(now.get().max(until));
+            Poll::Ready(())
+        })
+        .boxed_local()
     }
 
     fn monotonic_now(&self) -> u64 {
@@ -310,13 +319,15 @@ pub fn blocks(result: Result<Option<Val>, Fault>) {
     }
 }
 
-/// Polls `future` until it completes (the fake's futures never wait on anything real).
+/// Polls `future` until it completes: the answers of the requests sent arrive while it waits.
 pub fn block_on(mut future: LocalBoxFuture<'static, ()>) {
     let mut cx = std::task::Context::from_waker(futures::task::noop_waker_ref());
-    for _ in 0..1000 {
-        if future.poll_unpin(&mut cx).is_ready() {
-            return;
-        }
+    if future.poll_unpin(&mut cx).is_ready() {
+        return;
     }
-    panic!("the future does not complete");
+    GATES.with(|gates| gates.borrow_mut().drain(..).for_each(|gate| gate.set(true)));
+    assert!(
+        future.poll_unpin(&mut cx).is_ready(),
+        "the future does not complete"
+    );
 }
