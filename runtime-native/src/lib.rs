@@ -26,6 +26,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+mod component;
 pub mod files;
 mod host;
 mod inbound;

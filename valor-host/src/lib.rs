@@ -34,6 +34,7 @@
 pub mod allowlist;
 pub mod backoff;
 pub mod bodies;
+pub mod component;
 pub mod context;
 pub mod error;
 pub mod fault;

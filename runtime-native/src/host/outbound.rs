@@ -47,7 +47,7 @@ pub async fn fetch_stream(
 }
 
 /// An answer to an outbound request.
-enum Sent {
+pub(crate) enum Sent {
     /// A plugin's of this app, encoded.
     Local(Vec<u8>),
     /// The network's, its body still to read.
@@ -58,7 +58,10 @@ enum Sent {
 }
 
 /// The chunks of a fetched body as they arrive.
-fn chunks(url: String, response: reqwest::Response) -> impl futures::Stream<Item = bodies::Chunk> {
+pub(crate) fn chunks(
+    url: String,
+    response: reqwest::Response,
+) -> impl futures::Stream<Item = bodies::Chunk> {
     // The URL travels with the response, for a failure's text: not copied for each chunk.
     stream::unfold(Some((response, url)), |state| async move {
         let (mut response, url) = state?;
@@ -89,7 +92,11 @@ fn reading_failed(url: &str, error: &reqwest::Error) -> String {
 }
 
 /// The answer to the request encoded in `bytes`, checked against the plugin's policy.
-async fn send(context: &PluginContext, bytes: &[u8], depth: u32) -> Result<Sent, Refusal> {
+pub(crate) async fn send(
+    context: &PluginContext,
+    bytes: &[u8],
+    depth: u32,
+) -> Result<Sent, Refusal> {
     let policy = context.policy();
     let checked = outbound::check::<Vec<u8>>(bytes, &policy, |uri| resolve(uri, &context.origin))?;
     if let Some(answer) = checked.answer_locally(&policy, context.host.local.upgrade(), depth) {

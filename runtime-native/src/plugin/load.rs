@@ -2,6 +2,7 @@
 //! every plugin, by `Modules`), and its imports and memory checked before any of its code runs.
 
 use super::modules::Modules;
+use crate::component::Component;
 use crate::native::Library;
 use crate::source;
 use sha2::Digest;
@@ -19,6 +20,8 @@ pub enum Code {
     Wasm(Arc<Module>),
     /// A native plugin's shared library, loaded.
     Native(Arc<Library>),
+    /// A WASI 0.2 component, compiled and linked.
+    Component(Arc<Component>),
 }
 
 /// What a plugin's instances are made from.
@@ -49,6 +52,19 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
                 .map_err(|e| format!("loading {} failed: {e}", spec.url))??;
         return Ok(Compiled {
             module: Code::Native(library),
+            digest,
+            script: None,
+        });
+    }
+    if valor_host::component::is_component(&bytes) {
+        if spec.stream_requests {
+            return Err(valor_host::component::no_stream_requests(url));
+        }
+        let component = modules
+            .compile_component(url, bytes, digest.clone())
+            .await?;
+        return Ok(Compiled {
+            module: Code::Component(component),
             digest,
             script: None,
         });

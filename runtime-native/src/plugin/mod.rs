@@ -9,8 +9,10 @@ mod imports;
 mod instance;
 mod load;
 mod memory_cap;
+pub use memory_cap::MemoryCap;
 mod modules;
 
+use crate::component::{self, Component};
 use crate::host::PluginContext;
 use crate::native::NativeInstance;
 use crate::reply::Reply;
@@ -40,6 +42,8 @@ pub enum Live {
     Wasm(Arc<Instance>),
     /// A native plugin's library.
     Native(Arc<NativeInstance>),
+    /// A component's: a store and an instance are made for each request.
+    Component(Arc<Component>, Arc<PluginContext>),
 }
 
 impl Live {
@@ -57,6 +61,7 @@ impl Live {
             Code::Native(library) => NativeInstance::new(library, context, Arc::clone(init))
                 .await
                 .map(Live::Native),
+            Code::Component(component) => Ok(Live::Component(Arc::clone(component), context)),
         }
     }
 
@@ -73,6 +78,9 @@ impl Live {
                 Ok(answer::reply(answer, limits))
             }
             Live::Native(instance) => instance.dispatch(request, body, depth, limits).await,
+            Live::Component(component, context) => {
+                component::respond(component, context, request, depth, limits).await
+            }
         }
     }
 }
@@ -82,6 +90,8 @@ impl Breakable for Live {
         match self {
             Live::Wasm(instance) => instance.is_broken(),
             Live::Native(instance) => instance.is_broken(),
+            // Nothing outlives a request.
+            Live::Component(..) => false,
         }
     }
 }

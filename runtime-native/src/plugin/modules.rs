@@ -3,6 +3,7 @@
 
 use super::imports;
 use super::instance::State;
+use crate::component::{self, Component};
 use sha2::Digest;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -20,6 +21,9 @@ pub struct Modules {
     /// `engine()`) and shared by every instance.
     linker: Linker<State>,
     compiled: Mutex<HashMap<String, Weak<Module>>>,
+    /// The imports of components, and the components compiled, as for modules.
+    component_linker: Arc<wasmtime::component::Linker<component::State>>,
+    components: Mutex<HashMap<String, Weak<Component>>>,
     script_engine: ScriptEngine,
     /// Whether native plugins (shared libraries) may be loaded (`--allow-native-plugins`).
     native_plugins: bool,
@@ -47,8 +51,10 @@ impl Modules {
     /// `script_engine`; native plugins refused until [`Modules::with_native_plugins`].
     pub fn new(engine: Engine, script_engine: ScriptEngineSource) -> Self {
         Self {
+            component_linker: component::new_linker(&engine),
             linker: imports::linker(&engine),
             compiled: Mutex::default(),
+            components: Mutex::default(),
             script_engine: ScriptEngine {
                 source: script_engine,
                 compiled: tokio::sync::OnceCell::new(),
@@ -127,6 +133,32 @@ impl Modules {
             }
         };
         Ok(module)
+    }
+
+    /// The component of `bytes` (from `url`, whose SHA-256 is `digest`), compiled and linked
+    /// once for every plugin.
+    pub async fn compile_component(
+        &self,
+        url: &str,
+        bytes: Vec<u8>,
+        digest: String,
+    ) -> Result<Arc<Component>, String> {
+        let kept = {
+            let mut components = self.components.lock().unwrap_or_else(|p| p.into_inner());
+            components.retain(|_, component| component.strong_count() > 0);
+            components.get(&digest).and_then(Weak::upgrade)
+        };
+        if let Some(component) = kept {
+            return Ok(component);
+        }
+        let (linker, name) = (Arc::clone(&self.component_linker), url.to_owned());
+        let component = tokio::task::spawn_blocking(move || Component::new(&linker, &name, &bytes))
+            .await
+            .map_err(|e| format!("compiling {url} failed: {e}"))??;
+        let component = Arc::new(component);
+        let mut components = self.components.lock().unwrap_or_else(|p| p.into_inner());
+        components.insert(digest, Arc::downgrade(&component));
+        Ok(component)
     }
 
     fn get(&self, digest: &str) -> Option<Arc<Module>> {

@@ -154,6 +154,13 @@ impl<H: Host> Reply<H> {
         }
     }
 
+    /// This reply with its body streamed: a component's answer, whose status and headers were
+    /// given one by one.
+    pub fn with_stream(mut self, body: H::Stream) -> Self {
+        self.body = Body::Stream(body);
+        self
+    }
+
     /// The registry's answer.
     pub fn from_answer(answer: Answer) -> Self {
         let mut reply = Self::new(answer.status);
