@@ -33,10 +33,10 @@ pub fn answer(response: Response) -> Result<web_sys::Response, JsValue> {
     let init = ResponseInit::new();
     init.set_status(response.status);
     init.set_headers(&web_headers(&response.headers)?.into());
-    let mut body = response.body;
-    // Statuses such as 204 and 304 may have no body, not even an empty one.
-    let body = (!body.is_empty()).then_some(body.as_mut_slice());
-    web_sys::Response::new_with_opt_u8_array_and_init(body, &init)
+    // Statuses such as 204 and 304 may have no body, not even an empty one. The body is
+    // copied into JavaScript: a view of this module's memory would change under it.
+    let body = (!response.body.is_empty()).then(|| Uint8Array::from(response.body.as_slice()));
+    web_sys::Response::new_with_opt_js_u8_array_and_init(body.as_ref(), &init)
 }
 
 /// The web request of an outgoing one.
