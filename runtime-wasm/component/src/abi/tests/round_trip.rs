@@ -46,7 +46,7 @@ pub(super) fn result_round_trip(ty: &Type, val: &Val) -> (Vec<CoreVal>, VecMemor
         vec![CoreVal::I32(8)]
     };
     let lifted = export_results(&func, &returned, &mut memory).unwrap();
-    assert_eq!(lifted, [val.clone()]);
+    assert_eq!(lifted, std::slice::from_ref(val));
     (core, memory)
 }
 
