@@ -2,8 +2,9 @@
 //! functions, `canon resource.drop` of the host's resources; every other built-in refused.
 
 use super::frame::{at, Frame, Func};
-use super::types::{func_type, host_resource, ASYNC};
+use super::types::{host_resource, Converter, ASYNC};
 use super::{CoreFunc, Lift, Options};
+use std::cell::Cell;
 use wasmparser::component_types::ComponentAnyTypeId;
 use wasmparser::{CanonicalFunction, CanonicalOption};
 
@@ -15,9 +16,18 @@ pub(super) enum Made {
     CoreFunc(CoreFunc),
 }
 
-/// The function `canon` makes in `frame`.
-pub(super) fn canonical(canon: &CanonicalFunction, frame: &Frame<'_>) -> Result<Made, String> {
+/// The function `canon` makes in `frame` (converting at most `budget` more types).
+pub(super) fn canonical(
+    canon: &CanonicalFunction,
+    frame: &Frame<'_>,
+    budget: &Cell<u32>,
+) -> Result<Made, String> {
     let types = &frame.definition.types;
+    let converter = Converter {
+        types,
+        resources: &frame.resources,
+        budget,
+    };
     match canon {
         CanonicalFunction::Lift {
             core_func_index,
@@ -31,7 +41,7 @@ pub(super) fn canonical(canon: &CanonicalFunction, frame: &Frame<'_>) -> Result<
             };
             Ok(Made::Func(Func::Lifted(Lift {
                 func: at(&frame.core_funcs, *core_func_index, "core function")?,
-                ty: func_type(types, &frame.resources, id)?,
+                ty: converter.func(id)?,
                 options: canonical_options(options, frame)?,
             })))
         }
@@ -42,11 +52,7 @@ pub(super) fn canonical(canon: &CanonicalFunction, frame: &Frame<'_>) -> Result<
             Func::Host { interface, name } => Ok(Made::CoreFunc(CoreFunc::Lower {
                 interface: interface.to_string(),
                 name,
-                ty: func_type(
-                    types,
-                    &frame.resources,
-                    types.component_function_at(*func_index),
-                )?,
+                ty: converter.func(types.component_function_at(*func_index))?,
                 options: canonical_options(options, frame)?,
             })),
             Func::Lifted(_) => Err(COMPOSED.to_string()),

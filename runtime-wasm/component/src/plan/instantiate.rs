@@ -8,7 +8,9 @@ use super::canon::{canonical, Made};
 use super::frame::{at, Closure, Entity, Frame, Instance, Scope};
 use super::imports::nested_import;
 use super::parse::{Definition, Item};
+use super::types::MAX_TYPES;
 use super::{CoreExport, CoreFunc, CoreInstance};
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::rc::Rc;
 use wasmparser::component_types::ComponentEntityType;
@@ -28,7 +30,6 @@ pub(super) struct Args<'p, 'd> {
 }
 
 /// The plan's core index spaces, as they are filled, and the scopes of the components.
-#[derive(Default)]
 pub(super) struct Builder<'d> {
     /// The core instances.
     pub instances: Vec<CoreInstance>,
@@ -44,9 +45,25 @@ pub(super) struct Builder<'d> {
     pub scopes: Vec<Scope<'d>>,
     /// How many items were instantiated so far.
     spent: u32,
+    /// How many more types may be converted.
+    types: Cell<u32>,
 }
 
 impl<'d> Builder<'d> {
+    /// Nothing instantiated yet.
+    pub fn new() -> Self {
+        Builder {
+            instances: Vec::new(),
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            scopes: Vec::new(),
+            spent: 0,
+            types: Cell::new(MAX_TYPES),
+        }
+    }
+
     /// Instantiates the outermost component (whose imports are the host's interfaces): its
     /// exports.
     pub fn instantiate_root(
@@ -122,7 +139,7 @@ impl<'d> Builder<'d> {
                 let instance = self.instance(instance, frame)?;
                 frame.instances.push(Rc::new(instance));
             }
-            Item::Canon(canon) => match canonical(canon, frame)? {
+            Item::Canon(canon) => match canonical(canon, frame, &self.types)? {
                 Made::Func(func) => frame.funcs.push(func),
                 Made::CoreFunc(func) => {
                     frame.core_funcs.push(index(self.funcs.len())?);

@@ -22,7 +22,7 @@ mod types;
 /// between components of a composition, WASI other than 0.2).
 pub fn read(component: &[u8]) -> Result<Plan, String> {
     let parsed = parse::parse(component)?;
-    let mut builder = instantiate::Builder::default();
+    let mut builder = instantiate::Builder::new();
     let exports = builder
         .instantiate_root(&parsed.root)
         .map_err(|why| format!("this component cannot run here: {why}"))?;

@@ -1,10 +1,15 @@
 //! What this host cannot run is refused when read, with a message a plugin's author can act on.
 
 use super::{component, read_wat, HANDLE_TYPE, MAIN};
-use crate::plan::read;
+use crate::plan::{read, Plan};
 
 /// The refusal of the component `body` (after the usual imports), which exports a handler.
 fn refusal(body: &str) -> String {
+    with_handler(body).expect_err("refused")
+}
+
+/// The plan of the component `body` (after the usual imports), which exports a handler.
+fn with_handler(body: &str) -> Result<Plan, String> {
     let text = component(&format!(
         r#"{body}
         {MAIN}
@@ -13,7 +18,7 @@ fn refusal(body: &str) -> String {
         (instance $handler (export "handle" (func $handle)))
         (export "wasi:http/incoming-handler@0.2.3" (instance $handler))"#
     ));
-    read_wat(&text).expect_err("refused")
+    read_wat(&text)
 }
 
 #[test]
@@ -196,4 +201,53 @@ fn a_call_between_components_of_a_composition_is_refused() {
         (core func (canon lower (func $f)))"#,
     );
     assert!(why.contains("a composition"), "{why}");
+}
+
+/// An interface `local:deep/types` whose function `f` takes a value of the type `levels` types
+/// deep, each made of two of the one below (`tuple`) or of one (`list`).
+fn deep_import(levels: usize, tuple: bool) -> String {
+    let mut types = String::from("(type $t0 (list u8))");
+    for level in 1..=levels {
+        let below = format!("$t{}", level - 1);
+        let ty = if tuple {
+            format!("(tuple {below} {below})")
+        } else {
+            format!("(list {below})")
+        };
+        types.push_str(&format!("(type $t{level} {ty})"));
+    }
+    format!(
+        r#"(import "local:deep/types" (instance $deep {types}
+          (export "f" (func (param "x" $t{levels})))))
+        (alias export $deep "f" (func $f))"#
+    )
+}
+
+#[test]
+fn types_too_deep_are_refused_without_overflowing_the_stack() {
+    // (The validator refuses them before the conversion's own bound does.)
+    let why = refusal(&format!(
+        "{} (core func (canon lower (func $f)))",
+        deep_import(150, false)
+    ));
+    assert!(why.contains("too deep"), "{why}");
+}
+
+#[test]
+fn types_too_many_to_convert_are_refused() {
+    // Each lowering of `f` converts 393,215 types: twice goes, thrice is too many.
+    let lowered = |times: usize| {
+        with_handler(&format!(
+            r#"{}
+            (core module $memory (memory (export "memory") 1))
+            (core instance $memory (instantiate $memory))
+            (alias core export $memory "memory" (core memory $memory))
+            {}"#,
+            deep_import(17, true),
+            "(core func (canon lower (func $f) (memory $memory)))".repeat(times)
+        ))
+    };
+    assert!(lowered(2).is_ok());
+    let why = lowered(3).unwrap_err();
+    assert!(why.contains("too large to plan"), "{why}");
 }
