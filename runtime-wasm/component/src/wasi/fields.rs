@@ -10,6 +10,7 @@
 use super::args::{err, ok, Answer, Args};
 use super::codes::HeaderError;
 use super::session::Session;
+use super::uri::is_token_byte;
 use crate::abi::Val;
 use crate::host::Fault;
 
@@ -62,8 +63,7 @@ pub(super) struct Fields {
 
 /// `name` as `http::HeaderName` parses it: lower-cased, or `None` if it is not a token.
 fn parse_name(name: &str) -> Option<String> {
-    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    if name.is_empty() || name.len() >= MAX_NAME_LEN || !name.bytes().all(token) {
+    if name.is_empty() || name.len() >= MAX_NAME_LEN || !name.bytes().all(is_token_byte) {
         return None;
     }
     Some(name.to_ascii_lowercase())

@@ -1,6 +1,56 @@
 //! The host of the `wasi:http/proxy` world (and the `wasi:cli` imports Rust's std adds), over
 //! component values: one [`Session`] per request, its resources in one table, its outside world
 //! behind [`Outside`].
+//!
+//! # What it provides
+//!
+//! Any `0.2.x` version of these interfaces; wasmtime-wasi-http 48 and wasmtime-wasi 48 are the
+//! reference for every behaviour a component can see, differences below.
+//!
+//! Real:
+//! - `wasi:http/types`: every function but the unstable `response-outparam.send-informational`
+//!   (`fields` with wasmtime's rules and 128 KiB limit, requests, responses, bodies, futures).
+//! - `wasi:http/outgoing-handler.handle`: through [`Outside::fetch`] (the plugin's
+//!   `allowed_hosts` applies there), sent once however many runs the request takes.
+//! - `wasi:io/poll`, `wasi:io/error`, `wasi:io/streams`: every function, over whole bodies.
+//! - `wasi:clocks/monotonic-clock`, `wasi:clocks/wall-clock`: the worker's clocks (resolution
+//!   reported: 1 ms); timers through [`Outside::sleep`].
+//! - `wasi:random/random`, `wasi:random/insecure`, `wasi:random/insecure-seed`: the worker's
+//!   `crypto` (the seed drawn once per request).
+//! - `wasi:cli/stdout`, `wasi:cli/stderr`: lines to [`Outside::log`] (a line cut at 4 KiB, at
+//!   most 1 MiB a request).
+//!
+//! Stubs (what Rust's std imports outside the proxy world):
+//! - `wasi:cli/stdin.get-stdin`: an empty stream (as wasmtime's default).
+//! - `wasi:cli/environment`: no variables, no arguments, no initial directory.
+//! - `wasi:cli/exit.exit`, `exit-with-code`: the run ends with a trap ("the component exited
+//!   with status N").
+//! - `wasi:cli/terminal-stdin`, `terminal-stdout`, `terminal-stderr`: none;
+//!   `wasi:cli/terminal-input`, `terminal-output`: resources never made.
+//! - `wasi:filesystem/preopens.get-directories`: none; so no `descriptor` exists, and every
+//!   `wasi:filesystem/types` method traps on its handle; `filesystem-error-code` is `none`.
+//!
+//! # Differences from wasmtime-wasi-http
+//!
+//! - Bodies are whole: an incoming body's stream gives all its bytes at once; the answer goes
+//!   out when the handler returns, not as it is written. A response whose body was dropped
+//!   unfinished, or finished shorter or longer than its `content-length`, is
+//!   [`Outcome::Failed`] (`HTTP-protocol-error`): wasmtime would have sent the status and
+//!   headers, then aborted the body. Outgoing bodies hold at most 64 MiB (more traps).
+//! - Trailers: those a component sends are dropped (a browser's `fetch` and `Response` carry
+//!   none); those it receives are always none.
+//! - Outgoing requests get no `host` header from the host (the browser's `fetch` sets it);
+//!   `request-options` are kept and answered but their timeouts are not applied (the plugin's
+//!   own time limit bounds the request).
+//! - Waiting on the response of a request whose body is not finished traps ("it would wait
+//!   forever"); wasmtime waits. A response arrives only while a run waits (`block`, `poll`): a
+//!   handler that calls `future-incoming-response.get` in a loop without waiting never sees it.
+//! - `exit` traps; a response set before it is not sent (wasmtime has sent it already).
+//! - Random bytes: at most 16 MiB per request (wasmtime: 64 MiB per call).
+//! - Bounds wasmtime does not have: 100,000 live resources per run, 1,000,000 observations
+//!   (clock readings, random draws, readiness) per request; past either the call traps.
+//! - A run that asks the host something else than the previous run at the same point (it is
+//!   not deterministic given the host's answers) traps: see the crate's "Blocking calls".
 
 use futures::future::LocalBoxFuture;
 
@@ -23,6 +73,7 @@ mod session;
 mod table;
 #[cfg(test)]
 mod tests;
+mod uri;
 
 pub use session::{Outcome, Session};
 

@@ -91,9 +91,12 @@ fn fetched(result: Result<Response, FetchError>) -> Result<Fetched, Val> {
 
 /// The URL of a request, or the `error-code` wasmtime-wasi-http answers `handle` with.
 fn url(request: &HostOutgoingRequest) -> Result<String, Val> {
+    // `http` reads `other("HTTP")` as `HTTP`; wasmtime supports no other scheme.
     let scheme = match &request.scheme {
         None | Some(Scheme::Https) => "https",
         Some(Scheme::Http) => "http",
+        Some(Scheme::Other(name)) if name.eq_ignore_ascii_case("https") => "https",
+        Some(Scheme::Other(name)) if name.eq_ignore_ascii_case("http") => "http",
         Some(Scheme::Other(_)) => return Err(error_code::protocol_error()),
     };
     let Some(authority) = &request.authority else {

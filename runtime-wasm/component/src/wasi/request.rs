@@ -1,14 +1,14 @@
 //! `wasi:http/types`' requests: `incoming-request` (the one the handler gets), `outgoing-request`
 //! (one it sends) and `request-options`. A request's headers are immutable (`headers` returns
 //! an immutable copy); the setters validate as wasmtime-wasi-http does with the `http` crate
-//! (methods and schemes exactly; paths and authorities by the same byte classes, without
-//! `http`'s finer rules on ports and IPv6 literals).
+//! (see [`super::uri`]).
 
 use super::args::{err, ok, option, Answer, Args};
 use super::body::{new_body, BodyOf, HostIncomingBody, HostOutgoingBody, SharedBody};
 use super::codes::{Method, Scheme};
 use super::fields::Fields;
 use super::session::Session;
+use super::uri::{valid_authority, valid_method, valid_path, valid_scheme};
 use crate::abi::Val;
 use crate::host::Fault;
 use std::rc::Rc;
@@ -50,53 +50,6 @@ pub(super) struct HostOutgoingRequest {
 #[derive(Default)]
 pub(super) struct HostRequestOptions {
     timeouts: [Option<u64>; 3],
-}
-
-/// Whether `name` is a method `http::Method` accepts (a token).
-fn valid_method(name: &str) -> bool {
-    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
-    !name.is_empty() && name.bytes().all(token)
-}
-
-/// Whether `http::uri::Scheme` accepts `name`.
-fn valid_scheme(name: &str) -> bool {
-    name.len() <= 64
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
-}
-
-/// Whether wasmtime's `parse_path_with_query` accepts `path` (`http::uri::PathAndQuery`'s
-/// byte classes; what follows a `#` is dropped when sent).
-fn valid_path(path: &str) -> bool {
-    if !(path.is_empty() || path.starts_with('/') || path.starts_with('?')) {
-        return false;
-    }
-    let mut in_query = false;
-    for b in path.bytes() {
-        match b {
-            b'#' => return true,
-            b'?' => in_query = true,
-            0x21 | 0x24..=0x3B | 0x3D | 0x40..=0x5F | 0x61..=0x7A | 0x7C | 0x7E => {}
-            b'"' | b'{' | b'}' => {}
-            0x3F..=0x7E if in_query => {}
-            _ => return false,
-        }
-    }
-    true
-}
-
-/// Whether `http::uri::Authority` accepts `authority` (its characters; one `:` outside an
-/// IPv6 literal's brackets).
-fn valid_authority(authority: &str) -> bool {
-    let allowed = |b: u8| b.is_ascii_graphic() && !b"\"<>\\^`{|}/?#".contains(&b);
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    let colons = if host.starts_with('[') {
-        host.rsplit(']').next().unwrap_or("").matches(':').count()
-    } else {
-        host.matches(':').count()
-    };
-    !authority.is_empty() && authority.bytes().all(allowed) && colons <= 1
 }
 
 impl Session {

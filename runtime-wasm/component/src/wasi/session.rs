@@ -26,8 +26,7 @@ use std::rc::Rc;
 /// [`Fault::Block`], the run layer waits on the future and begins another run.
 ///
 /// What each interface does, and where it differs from wasmtime-wasi-http 48 (the reference),
-/// is in the documentation of its module: [`super::fields`], `request`, `response`, `body`,
-/// `outgoing`, `io`, `poll`, `clocks`, `random`, `cli`, `console`.
+/// is in [the module's documentation](super).
 pub struct Session {
     pub(super) outside: Rc<dyn Outside>,
     request: HostIncomingRequest,
@@ -146,11 +145,11 @@ impl Session {
                 let body = match body {
                     None => Vec::new(),
                     Some(body) => {
-                        let body = body.borrow();
+                        let mut body = body.borrow_mut();
                         if body.state == BodyState::Aborted {
                             return Outcome::Failed("HTTP-protocol-error".to_string());
                         }
-                        body.bytes.clone()
+                        std::mem::take(&mut body.bytes)
                     }
                 };
                 Outcome::Answered(Response {

@@ -287,7 +287,7 @@ fn a_denied_request_is_http_request_denied() {
         .borrow_mut()
         .insert("http://intranet.example/".into(), denied);
     let (_, runs) = serve(&mut s, |s, _, _| {
-        let req = outgoing(s, Some("intranet.example"), "");
+        let req = outgoing(s, Some("intranet.example"), "/");
         let http = opt(Some(variant(0, None)));
         val(
             s,
