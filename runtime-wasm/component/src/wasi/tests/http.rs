@@ -378,3 +378,60 @@ fn the_environment_is_empty_and_exit_traps() {
     let why = trap(call(&mut s, "wasi:cli/exit@0.2.0", "exit", vec![ok(None)]));
     assert!(why.contains("exited with status 0"), "{why}");
 }
+
+#[test]
+fn a_write_past_the_content_length_fails_with_an_error_that_carries_its_code() {
+    let (mut s, _) = session(request("GET", "/", &[], b""));
+    s.begin_run();
+    let headers = fields(&mut s, &[("content-length", b"2")]);
+    let response = handle(val(
+        &mut s,
+        TYPES,
+        "[constructor]outgoing-response",
+        vec![h(headers)],
+    ));
+    let body = handle(val(
+        &mut s,
+        TYPES,
+        "[method]outgoing-response.body",
+        vec![h(response)],
+    ));
+    let stream = handle(val(
+        &mut s,
+        TYPES,
+        "[method]outgoing-body.write",
+        vec![h(body)],
+    ));
+    let written = val(
+        &mut s,
+        STREAMS,
+        "[method]output-stream.write",
+        vec![h(stream), b(b"abc")],
+    );
+    let Val::Result(Err(Some(failed))) = written else {
+        panic!("{written:?}")
+    };
+    let Val::Variant(0, Some(error)) = *failed else {
+        panic!("{failed:?}")
+    };
+    let error = handle(*error);
+    let code = val(&mut s, TYPES, "http-error-code", vec![h(error)]);
+    assert_eq!(code, opt(Some(variant(28, Some(opt(Some(Val::U64(3))))))));
+    let text = val(
+        &mut s,
+        "wasi:io/error@0.2.12",
+        "[method]error.to-debug-string",
+        vec![h(error)],
+    );
+    assert_eq!(
+        text,
+        self::s("body larger than its content-length: 3 bytes")
+    );
+    let fs_code = val(
+        &mut s,
+        "wasi:filesystem/types@0.2.0",
+        "filesystem-error-code",
+        vec![h(error)],
+    );
+    assert_eq!(fs_code, opt(None));
+}
