@@ -18,7 +18,7 @@ use wasmparser::{ComponentExternalKind, ComponentInstance};
 
 /// At most this many items are instantiated (a small file could otherwise instantiate a nested
 /// component in a nested component ... exponentially many times).
-const BUDGET: u32 = 1_000_000;
+const BUDGET: u32 = 100_000;
 
 /// The arguments of a nested component's instantiation.
 pub(super) struct Args<'p, 'd> {

@@ -251,3 +251,22 @@ fn types_too_many_to_convert_are_refused() {
     let why = lowered(3).unwrap_err();
     assert!(why.contains("too large to plan"), "{why}");
 }
+
+#[test]
+fn instantiating_exponentially_many_components_is_refused() {
+    // Each component instantiates the one before twice: 2^20 instantiations of the first.
+    let mut components = String::from("(component $c0)");
+    for level in 1..=20 {
+        let below = level - 1;
+        components.push_str(&format!(
+            "(component $c{level} (alias outer $root $c{below} (component $below))
+              (instance (instantiate $below)) (instance (instantiate $below)))"
+        ));
+    }
+    let why = read_wat(&format!(
+        "(component $root {} {components} (instance (instantiate $c20)))",
+        super::IMPORTS
+    ))
+    .unwrap_err();
+    assert!(why.contains("too many components"), "{why}");
+}
