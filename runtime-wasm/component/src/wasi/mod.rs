@@ -48,7 +48,8 @@
 //! - `exit` traps; a response set before it is not sent (wasmtime has sent it already).
 //! - Random bytes: at most 16 MiB per request (wasmtime: 64 MiB per call).
 //! - Bounds wasmtime does not have: 100,000 live resources per run, 1,000,000 observations
-//!   (clock readings, random draws, readiness) per request; past either the call traps.
+//!   (clock readings, random draws, readiness) and 1,000 outgoing requests per request; past
+//!   any of them the call traps.
 //! - A run that asks the host something else than the previous run at the same point (it is
 //!   not deterministic given the host's answers) traps: see the crate's "Blocking calls".
 

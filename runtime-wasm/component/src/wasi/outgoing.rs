@@ -30,6 +30,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::task::Poll;
 
+/// The most outgoing requests one request may send: the session keeps every response until
+/// the request ends (a later run may read it again), so a handler sending requests in a loop
+/// traps here.
+pub(super) const FETCH_LIMIT: usize = 1_000;
+
 /// A response as the session keeps it (its body shared by the runs that read it).
 pub(super) struct Fetched {
     status: u16,
@@ -132,6 +137,12 @@ impl Session {
         };
         let method = request.method.name().to_string();
         let fetch = self.run.fetches_made;
+        if fetch >= FETCH_LIMIT {
+            return Err(args.trap(format_args!(
+                "the component sent {FETCH_LIMIT} outgoing requests, the most this host sends \
+                 for one request"
+            )));
+        }
         self.run.fetches_made += 1;
         match self.fetches.get(fetch) {
             Some(known) if known.method != method || known.url != url => {

@@ -349,3 +349,42 @@ fn runs_that_send_different_requests_disagree() {
         "{why}"
     );
 }
+
+#[test]
+fn a_request_sends_at_most_a_thousand_requests() {
+    let (mut s, fake) = session(request("GET", "/", &[], b""));
+    s.begin_run();
+    for _ in 0..crate::wasi::outgoing::FETCH_LIMIT {
+        let req = outgoing(&mut s, Some("a.example"), "/");
+        let future = handle(val(&mut s, HANDLER, "handle", vec![h(req), opt(None)]));
+        drop_handle(
+            &mut s,
+            "wasi:http/types",
+            "future-incoming-response",
+            future,
+        )
+        .unwrap();
+    }
+    let req = outgoing(&mut s, Some("a.example"), "/");
+    let why = trap(call(&mut s, HANDLER, "handle", vec![h(req), opt(None)]));
+    assert_eq!(why, "handle: the component sent 1000 outgoing requests, the most this host sends for one request");
+    assert_eq!(fake.sent.borrow().len(), 1000);
+}
+
+#[test]
+fn a_request_whose_body_is_dropped_unfinished_fails_unsent() {
+    let (mut s, fake) = session(request("GET", "/", &[], b""));
+    s.begin_run();
+    let req = outgoing(&mut s, Some("a.example"), "/");
+    let body = handle(val(
+        &mut s,
+        TYPES,
+        "[method]outgoing-request.body",
+        vec![h(req)],
+    ));
+    let future = handle(val(&mut s, HANDLER, "handle", vec![h(req), opt(None)]));
+    drop_handle(&mut s, "wasi:http/types", "outgoing-body", body).unwrap();
+    let result = response_of(&mut s, future).map_err(|e| format!("{e:?}"));
+    assert_eq!(result, Ok(err(Some(variant(35, None)))));
+    assert!(fake.sent.borrow().is_empty());
+}
