@@ -81,6 +81,18 @@ select_toolchain() {
   say "using $(rustc --version) from /usr/bin"
 }
 
+# The test components (wasm-pack-tests/components) are built for wasm32-wasip2, straight to
+# WASI 0.2 components: rustup's target (like wasm32's, it may hang without the network).
+add_wasip2_target() {
+  rustc --print target-list | grep -qx wasm32-wasip2 || return 0
+  [ -d "$(rustc --print target-libdir --target wasm32-wasip2 2>/dev/null)" ] &&
+    ls "$(rustc --print target-libdir --target wasm32-wasip2)"/libstd-* >/dev/null 2>&1 && return 0
+  command -v rustup >/dev/null 2>&1 || { say "no rustup: the wasm32-wasip2 target cannot be added"; exit 1; }
+  say "rustup target add wasm32-wasip2 (30 s limit)"
+  timeout 30 rustup target add wasm32-wasip2 >/dev/null 2>&1 ||
+    { say "rustup target add wasm32-wasip2 failed: the test components need it"; exit 1; }
+}
+
 install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: any), then cargo install's options
   local crate="$1" binary="$2" version="$3" have
   shift 3
@@ -124,6 +136,7 @@ main() {
   install_node_packages e2e
   install_node_packages tools
   select_toolchain
+  add_wasip2_target
   mkdir -p "$VALOR_ROOT/target"
   {
     printf 'export PATH=%q\n' "$PATH"

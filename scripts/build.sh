@@ -42,6 +42,19 @@ mkdir -p "$wasm_out"
 for file in "${wasm_files[@]}"; do
   optimise "target/wasm32-unknown-unknown/release/$file" "$wasm_out/$file"
 done
+# The test components: WASI 0.2 components, as any wasm32-wasip2 crate builds them (wasm-opt reads
+# core modules only: they ship as rustc made them).
+components=()
+for manifest in wasm-pack-tests/components/*/Cargo.toml; do
+  components+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)")
+done
+say "test components: cargo build --release --target wasm32-wasip2 ${components[*]}"
+cargo build --quiet --release --target wasm32-wasip2 "${components[@]}"
+for name in "${components[@]}"; do
+  [ "$name" = -p ] && continue
+  cp "target/wasm32-wasip2/release/${name//-/_}.wasm" "$wasm_out/"
+  wasm_files+=("${name//-/_}.wasm")
+done
 mkdir -p target/runtime
 optimise target/wasm32-unknown-unknown/release/valor_meter.wasm target/runtime/valor_meter.wasm
 optimise target/wasm32-unknown-unknown/release/valor_js.wasm target/runtime/valor_js.wasm
