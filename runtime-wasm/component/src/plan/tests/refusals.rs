@@ -58,6 +58,14 @@ fn bytes_that_are_no_component_are_refused_without_a_panic() {
             assert_eq!(cut, plan, "cut at {end}");
         }
     }
+    // Any byte changed: read or refused, never a panic.
+    for at in 0..whole.len() {
+        for byte in [0x00, 0x01, 0x7f, 0x80, 0xff] {
+            let mut changed = whole.clone();
+            changed[at] = byte;
+            let _ = read(&changed);
+        }
+    }
 }
 
 #[test]
