@@ -33,6 +33,9 @@ export function fakeOutside(status, body) {
         error.name = "Denied";
         throw error;
       }
+      if (request.url.includes("unreachable")) {
+        throw new TypeError("fetch failed");
+      }
       return new Response(body, { status, headers: { "x-upstream": "yes" } });
     },
     log(stderr, line) {
@@ -191,6 +194,33 @@ async fn a_denied_fetch_is_the_denied_error_code() {
     assert_eq!(response.status(), 502);
     // The component prints the error code it got (`{code:?}`).
     assert_eq!(text(&response).await, "ErrorCode::HttpRequestDenied\n");
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_fetch_is_an_internal_error() {
+    let outside = fake_outside(200, "");
+    let component = compile(FUEL, PAGES).await;
+    let path = "/fetch?url=https%3A%2F%2Funreachable.example%2F";
+    let response = handle(&component, "GET", path, None, &outside)
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 502);
+    assert_eq!(
+        text(&response).await,
+        "ErrorCode::InternalError(Some(\"fetch failed\"))\n"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_of_the_apps_own_path_goes_to_its_origin() {
+    let outside = fake_outside(200, "from the app");
+    let component = compile(FUEL, PAGES).await;
+    let path = "/fetch?path=%2Fapi%2Fother%3Fx%3D2";
+    let response = handle(&component, "GET", path, None, &outside)
+        .await
+        .unwrap();
+    assert_eq!(text(&response).await, "from the app");
+    assert_eq!(fetched(&outside), "GET https://app.example/api/other?x=2");
 }
 
 #[wasm_bindgen_test]
