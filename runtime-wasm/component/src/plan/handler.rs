@@ -3,6 +3,7 @@
 
 use super::frame::{Entity, Func, Instance};
 use super::names::{check_wasi_version, without_version};
+use super::parse::{Definition, Item};
 use super::Lift;
 use crate::abi::{FuncType, Resource, Type};
 use std::collections::HashMap;
@@ -10,25 +11,36 @@ use std::collections::HashMap;
 /// The interface a `wasi:http/proxy` component exports.
 const INCOMING_HANDLER: &str = "wasi:http/incoming-handler";
 
-/// The lifted `handle` the outermost component exports.
-pub(super) fn handler(exports: &HashMap<String, Entity<'_>>) -> Result<Lift, String> {
-    let found = exports
-        .iter()
-        .find(|(name, _)| without_version(name) == INCOMING_HANDLER);
-    let Some((name, entity)) = found else {
-        let mut names: Vec<String> = exports.keys().map(|name| format!("`{name}`")).collect();
-        names.sort();
-        let names = if names.is_empty() {
-            "nothing".to_string()
-        } else {
-            names.join(", ")
-        };
-        return Err(format!(
-            "not a wasi:http/proxy component: it exports {names} (a wasi:http/proxy component \
-             exports `{INCOMING_HANDLER}@0.2.x` with a `handle` function)"
-        ));
+/// The name of the outermost component's export of the incoming handler (read before the
+/// component is instantiated, so that a component of another world is told so first).
+pub(super) fn exported(root: &Definition<'_>) -> Result<String, String> {
+    let mut names = Vec::new();
+    for item in &root.items {
+        let Item::Export(export) = item else { continue };
+        if without_version(export.name.name) == INCOMING_HANDLER {
+            check_wasi_version(export.name.name)
+                .map_err(|why| format!("this component cannot run here: {why}"))?;
+            return Ok(export.name.name.to_string());
+        }
+        names.push(format!("`{}`", export.name.name));
+    }
+    names.sort();
+    let names = if names.is_empty() {
+        "nothing".to_string()
+    } else {
+        names.join(", ")
     };
-    check_wasi_version(name).map_err(|why| format!("this component cannot run here: {why}"))?;
+    Err(format!(
+        "not a wasi:http/proxy component: it exports {names} (a wasi:http/proxy component \
+         exports `{INCOMING_HANDLER}@0.2.x` with a `handle` function)"
+    ))
+}
+
+/// The lifted `handle` of the export `name` of the outermost component.
+pub(super) fn handler(exports: &HashMap<String, Entity<'_>>, name: &str) -> Result<Lift, String> {
+    let entity = exports
+        .get(name)
+        .ok_or_else(|| format!("the export `{name}` is missing"))?;
     let handle = match entity {
         Entity::Instance(instance) => match &**instance {
             Instance::Exports(items) => items.get("handle"),

@@ -22,12 +22,13 @@ mod types;
 /// between components of a composition, WASI other than 0.2).
 pub fn read(component: &[u8]) -> Result<Plan, String> {
     let parsed = parse::parse(component)?;
+    let handler = handler::exported(&parsed.root)?;
     let mut builder = instantiate::Builder::new();
     let exports = builder
         .instantiate_root(&parsed.root)
         .map_err(|why| format!("this component cannot run here: {why}"))?;
     Ok(Plan {
-        handler: handler::handler(&exports)?,
+        handler: handler::handler(&exports, &handler)?,
         modules: parsed.modules,
         instances: builder.instances,
         funcs: builder.funcs,
