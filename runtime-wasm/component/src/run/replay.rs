@@ -118,5 +118,5 @@ fn ending(state: &RunState, thrown: Option<String>) -> RunEnd {
             (pages * valor_meter::PAGE_BYTES) >> 20
         )));
     }
-    RunEnd::Stopped(Stopped::Trap(trapped))
+    RunEnd::Stopped(Stopped::Trap(format!("the component trapped: {trapped}")))
 }
