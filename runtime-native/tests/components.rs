@@ -117,7 +117,7 @@ async fn a_broken_component_gets_the_statuses_of_any_plugin_and_others_keep_answ
             "/api/wasi/error",
             500,
             "plugin 'wasi' returned an invalid response: it set its response to the error \
-             ErrorCode::InternalError(Some(\"the component failed on purpose\"))",
+             internal-error(Some(\"the component failed on purpose\"))",
         ),
         (
             "/api/wasi/unanswered",

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::oneshot;
 use valor_abi::codec;
-use valor_host::component::{answered_error, panic_message, unanswered};
+use valor_host::component::{answered_error, error_code_text, panic_message, unanswered};
 use valor_host::fault::Fault;
 use valor_host::streamed::{Chunk, Limits};
 use wasmtime::{Store, Trap};
@@ -74,7 +74,7 @@ pub async fn respond(
     let running = AbortOnDrop(run.abort_handle());
     match answered.await {
         Ok(Ok(response)) => Ok(reply(response, running)),
-        Ok(Err(code)) => Err(answered_error(&format!("{code:?}"))),
+        Ok(Err(code)) => Err(answered_error(&error_code_text(&format!("{code:?}")))),
         // The handler's store is gone without an answer: why is the task's result.
         Err(_) => match run.await {
             Ok(Ok(())) => Err(unanswered()),
