@@ -69,7 +69,7 @@ fn serve(state: &RunState, index: u32) -> Result<(), Stop> {
 }
 
 /// The parameters the adapter function stored, one slot each, little-endian raw bits.
-fn read_slots(slots: &js_sys::Uint8Array, types: &[CoreType]) -> Vec<CoreVal> {
+pub(super) fn read_slots(slots: &js_sys::Uint8Array, types: &[CoreType]) -> Vec<CoreVal> {
     let mut bytes = vec![0; types.len() * SLOT_BYTES as usize];
     slots.subarray(0, bytes.len() as u32).copy_to(&mut bytes);
     types
@@ -89,7 +89,7 @@ fn read_slots(slots: &js_sys::Uint8Array, types: &[CoreType]) -> Vec<CoreVal> {
 }
 
 /// Stores the result in slot 0, where the adapter function loads it from.
-fn write_slot(slots: &js_sys::Uint8Array, value: CoreVal) {
+pub(super) fn write_slot(slots: &js_sys::Uint8Array, value: CoreVal) {
     let bytes = match value {
         CoreVal::I32(v) => u64::from(v as u32),
         CoreVal::I64(v) => v as u64,

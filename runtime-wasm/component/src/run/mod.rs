@@ -13,6 +13,8 @@ mod memory;
 mod outside;
 mod replay;
 mod state;
+#[cfg(test)]
+mod tests;
 mod web;
 
 pub use api::Component;
