@@ -347,3 +347,58 @@ async fn an_import_valor_does_not_provide_is_named() {
         "{message}"
     );
 }
+
+/// A component whose core module has the start function `start` (its body) and whose handler
+/// traps unless the start function stored 1 at address 0, and answers nothing.
+fn with_start(start: &str) -> Vec<u8> {
+    wat::parse_str(format!(
+        r#"(component
+          (import "wasi:http/types@0.2.3" (instance $types
+            (export "incoming-request" (type (sub resource)))
+            (export "response-outparam" (type (sub resource)))
+          ))
+          (alias export $types "incoming-request" (type $request))
+          (alias export $types "response-outparam" (type $outparam))
+          (core module $main
+            (memory (export "memory") 1)
+            (func $start {start})
+            (start $start)
+            (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32) i32.const 0)
+            (func (export "handle") (param i32 i32)
+              (if (i32.ne (i32.load (i32.const 0)) (i32.const 1)) (then unreachable)))
+          )
+          (core instance $m (instantiate $main))
+          (func $handle (param "request" (own $request)) (param "response-out" (own $outparam))
+            (canon lift (core func $m "handle")))
+          (instance $handler (export "handle" (func $handle)))
+          (export "wasi:http/incoming-handler@0.2.3" (instance $handler))
+        )"#
+    ))
+    .unwrap()
+}
+
+async fn refusal_of(component: &[u8], fuel: f64) -> (String, String) {
+    let component = Component::compile(Uint8Array::from(component), fuel, PAGES)
+        .await
+        .expect("compiles");
+    let outside = fake_outside(200, "");
+    let error = handle(&component, "GET", "/", None, &outside)
+        .await
+        .err()
+        .expect("no answer");
+    (error.name().into(), error.message().into())
+}
+
+#[wasm_bindgen_test]
+async fn a_start_function_runs_before_the_handler() {
+    let component = with_start("i32.const 0 i32.const 1 i32.store");
+    let (name, message) = refusal_of(&component, FUEL).await;
+    // Not a trap: the handler found what the start function stored.
+    assert_eq!(name, "Unanswered", "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn a_start_function_is_metered() {
+    let (name, message) = refusal_of(&with_start("(loop br 0)"), 1e6).await;
+    assert_eq!(name, "FuelExhausted", "{message}");
+}
