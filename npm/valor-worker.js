@@ -17,7 +17,8 @@
   // The caches of Valor's versions: this scheme's, and the one before it (`valor-v1`).
   const VALOR_CACHE = /^valor-(v\d+|web-[^:]+)(:rewritten)?$/;
   // What the worker loads from `base`, and the page module beside them.
-  const RUNTIME_FILES = ['valor-worker.js', 'valor_runtime.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm', 'page.js'];
+  const RUNTIME_FILES = ['valor-worker.js', 'valor_runtime.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm',
+    'valor_component.js', 'valor_component_bg.wasm', 'page.js'];
   let mounted = false;
 
   // Whether `path` is one of `paths` or below one, at a `/` boundary, as plugins' prefixes match.
@@ -58,10 +59,14 @@
     // Defines the global `wasm_bindgen`. The version in the URL keeps an HTTP cache from pairing
     // an older glue with this version's module (imported scripts may come from the HTTP cache).
     // It fails after the worker's first evaluation, or when the file is not where `base` says.
-    try {
-      importScripts(`${file('valor_runtime.js')}?v=${VERSION}`);
-    } catch (error) {
-      throw new Error(`Valor.mount could not load ${file('valor_runtime.js')} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
+    // And `valor_component`, the glue of the host of WASI components: only a script, now (a
+    // worker could not import it later); its module is fetched when a component is mounted.
+    for (const glue of ['valor_runtime.js', 'valor_component.js']) {
+      try {
+        importScripts(`${file(glue)}?v=${VERSION}`);
+      } catch (error) {
+        throw new Error(`Valor.mount could not load ${file(glue)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
+      }
     }
     mounted = true;
 

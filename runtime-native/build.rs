@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-const ASSETS: [&str; 7] = [
+const ASSETS: [&str; 9] = [
     "sw.js",
     "valor/page.js",
     "valor/valor-worker.js",
@@ -11,6 +11,8 @@ const ASSETS: [&str; 7] = [
     "valor/valor_runtime_bg.wasm",
     "valor/valor_meter.wasm",
     "valor/valor_js.wasm",
+    "valor/valor_component.js",
+    "valor/valor_component_bg.wasm",
 ];
 
 fn main() {

@@ -263,8 +263,20 @@ impl Runtime {
             // one after another).
             let cache = app.modules.cache_name().to_owned();
             let problems = js_sys::Array::new();
+            let mut components = false;
             for url in &urls {
-                if let Err(problem) = offline::keep(&cache, url).await {
+                match offline::keep(&cache, url).await {
+                    // A component is known by its bytes, not its name.
+                    Ok(()) => components = components || offline::kept_component(&cache, url).await,
+                    Err(problem) => {
+                        problems.push(&JsValue::from(problem));
+                    }
+                }
+            }
+            // The host of components too, if a module is one.
+            if components {
+                let host = app.modules.component_host_url();
+                if let Err(problem) = offline::keep(&cache, host).await {
                     problems.push(&JsValue::from(problem));
                 }
             }

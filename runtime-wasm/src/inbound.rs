@@ -55,6 +55,27 @@ impl RequestFrame {
         self.safe
     }
 
+    /// The request encoded whole, its URI made absolute against `origin`: a component sees
+    /// the scheme and authority it was sent to (a streamed body is not read: components read
+    /// their requests whole).
+    pub fn absolute(&self, origin: &str) -> js_sys::Uint8Array {
+        let mut bytes = self.head.clone();
+        if let Some(body) = &self.body {
+            bytes.extend(body.to_vec());
+        }
+        let encoded = match codec::decode_request::<Vec<u8>>(&bytes) {
+            Ok(mut request) => {
+                let uri = format!("{}{}", origin.trim_end_matches('/'), request.uri());
+                if let Ok(uri) = uri.parse() {
+                    *request.uri_mut() = uri;
+                }
+                codec::encode_request(&request)
+            }
+            Err(_) => bytes,
+        };
+        sys::copy_to_js(&encoded)
+    }
+
     /// Writes it into `memory` (a view of plugin memory), at `at`.
     pub fn write_into(&self, memory: &js_sys::Uint8Array, at: u32) {
         memory

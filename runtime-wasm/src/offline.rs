@@ -56,6 +56,24 @@ pub async fn keep(cache: &str, url: &str) -> Result<(), String> {
         .map_err(|e| sys::describe(&e))
 }
 
+/// Whether the copy of `url` kept in `cache` is a WASI component (by its first bytes).
+pub async fn kept_component(cache: &str, url: &str) -> bool {
+    let Some(kept) = stored(cache, url).await else {
+        return false;
+    };
+    let Ok(reading) = kept.array_buffer() else {
+        return false;
+    };
+    match JsFuture::from(reading).await {
+        Ok(bytes) => {
+            let bytes = js_sys::Uint8Array::new(&bytes);
+            let header = bytes.subarray(0, bytes.length().min(8)).to_vec();
+            valor_host::component::is_component(&header)
+        }
+        Err(_) => false,
+    }
+}
+
 async fn store(cache: &str, url: &str, response: &web_sys::Response) -> Result<(), JsValue> {
     let cache: sys::Cache = JsFuture::from(sys::open_cache(cache)?)
         .await?

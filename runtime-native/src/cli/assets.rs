@@ -21,7 +21,7 @@ macro_rules! asset {
 
 /// Every file, as an app serves them (and `npx valor-web init` lays them out): `sw.js` beside
 /// the manifest, the rest in `valor/`, the page module `page.js` included.
-pub const RUNTIME: [Asset; 7] = [
+pub const RUNTIME: [Asset; 9] = [
     asset!("sw.js"),
     asset!("valor/page.js"),
     asset!("valor/valor-worker.js"),
@@ -29,6 +29,8 @@ pub const RUNTIME: [Asset; 7] = [
     asset!("valor/valor_runtime_bg.wasm"),
     asset!("valor/valor_meter.wasm"),
     asset!("valor/valor_js.wasm"),
+    asset!("valor/valor_component.js"),
+    asset!("valor/valor_component_bg.wasm"),
 ];
 
 /// The JavaScript engine, which `valor serve` runs `.js` and `.mjs` plugins with.

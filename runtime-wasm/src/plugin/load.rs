@@ -1,5 +1,6 @@
 //! Fetching and compiling a plugin's module, and instantiating it.
 
+use super::component::{Component, ComponentHost};
 use super::imports;
 use super::instance::{Instance, State};
 use super::rewriter::{Refusal, Rewriter};
@@ -15,13 +16,22 @@ use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// A compiled module, and the SHA-256 of its file.
+/// A compiled module (or component), and the SHA-256 of its file.
 #[derive(Clone)]
 pub struct Compiled {
-    /// The module, compiled (rewritten for its limits first, if metered).
-    pub module: WebAssembly::Module,
+    /// The module, compiled (rewritten for its limits first, if metered), or the component.
+    pub code: Code,
     /// The SHA-256 of the file as fetched, before any rewriting (Subresource Integrity form).
     pub digest: String,
+}
+
+/// What a plugin's instances are made from.
+#[derive(Clone)]
+pub enum Code {
+    /// A core module, compiled.
+    Module(WebAssembly::Module),
+    /// A WASI 0.2 component, compiled by the component host.
+    Component(Component),
 }
 
 /// How a module is compiled: where it is, and what is done to it first.
@@ -43,6 +53,7 @@ pub struct Source {
 pub async fn compile(
     source: &Source,
     rewriter: &Rewriter,
+    components: &ComponentHost,
     cache: &str,
 ) -> Result<Compiled, String> {
     let (url, integrity) = (&source.url, source.integrity.as_ref());
@@ -70,6 +81,13 @@ pub async fn compile(
             .await
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
         sys::mark(file, "checked");
+        if is_component(&bytes) {
+            let component = components.compile(&bytes, source.limits, url).await?;
+            return Ok(Compiled {
+                code: Code::Component(component),
+                digest,
+            });
+        }
         let compiled = match source.limits {
             Some(limits) => {
                 let kept = Kept { cache, speculation };
@@ -93,7 +111,19 @@ pub async fn compile(
     } else {
         let copy = response.clone().map_err(|e| sys::describe(&e))?;
         let compiled = sys::compile_streaming(&response);
-        let digest = integrity::check(&read(&copy, url).await?, None).await?;
+        let bytes = read(&copy, url).await?;
+        let digest = integrity::check(&bytes, None).await?;
+        if is_component(&bytes) {
+            // Its streamed compilation fails, as a component is no module: not an error.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(compiled).await;
+            });
+            let component = components.compile(&bytes, source.limits, url).await?;
+            return Ok(Compiled {
+                code: Code::Component(component),
+                digest,
+            });
+        }
         (compiled, digest)
     };
     let module = JsFuture::from(compiled).await.map_err(|error| {
@@ -103,9 +133,16 @@ pub async fn compile(
         )
     })?;
     Ok(Compiled {
-        module: module.unchecked_into(),
+        code: Code::Module(module.unchecked_into()),
         digest,
     })
+}
+
+/// Whether `bytes` are a component rather than a core module (by their header).
+fn is_component(bytes: &js_sys::ArrayBuffer) -> bool {
+    let length = bytes.byte_length().min(8);
+    let header = js_sys::Uint8Array::new_with_byte_offset_and_length(bytes, 0, length).to_vec();
+    valor_host::component::is_component(&header)
 }
 
 /// Where rewritten modules are kept: the cache, and the kept copy whose compilation began while

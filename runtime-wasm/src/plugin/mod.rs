@@ -5,6 +5,7 @@
 
 mod abort;
 mod answer;
+mod component;
 mod imports;
 mod instance;
 mod load;
@@ -18,11 +19,12 @@ use crate::inbound::RequestFrame;
 use crate::manifest::PluginSpec;
 use crate::reply::Reply;
 use futures::future::{self, Either, FutureExt, LocalBoxFuture};
-use instance::Instance;
-use js_sys::WebAssembly;
+use instance::{Instance, State};
+use load::Code;
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::Arc;
+use valor_host::fault::Fault;
 use valor_host::instances::{Breakable, Instances};
 use valor_host::plugin::Load;
 
@@ -33,16 +35,50 @@ pub type Plugin = valor_host::plugin::Plugin<Loader>;
 
 /// The compiled module and its instance: one, a worker runs on one thread. After a trap the
 /// next request starts a fresh instance from the module, and every request meanwhile awaits
-/// that same one.
-type Loaded = valor_host::instances::Loaded<WebAssembly::Module, Making<Rc<Instance>>>;
+/// that same one. (A component's host makes an instance per request.)
+type Loaded = valor_host::instances::Loaded<Code, Making<Live>>;
 
 /// What makes a value shared by the callers meanwhile (see `valor_host::slot`).
 type Making<T> = LocalBoxFuture<'static, Result<T, String>>;
 type Slot<T> = valor_host::slot::Slot<Making<T>>;
 
-impl Breakable for Instance {
+/// A plugin ready to answer: a module's instance, or a component.
+#[derive(Clone)]
+pub enum Live {
+    /// A module's instance.
+    Module(Rc<Instance>),
+    /// A component, and the context of its plugin: its host makes an instance per request.
+    Component(component::Component, Rc<PluginContext>),
+}
+
+/// What a plugin answered: a module's answer (whole or streamed), or a component's response.
+enum Answered {
+    Module(valor_host::guest::Answer<Rc<State>>),
+    Component(Reply),
+}
+
+impl Live {
+    async fn dispatch(&self, request: &RequestFrame, depth: u32) -> Result<Answered, Fault> {
+        match self {
+            Live::Module(instance) => instance
+                .dispatch(request, depth)
+                .await
+                .map(Answered::Module),
+            Live::Component(component, context) => component
+                .respond(context, request, depth)
+                .await
+                .map(Answered::Component),
+        }
+    }
+}
+
+impl Breakable for Live {
     fn is_broken(&self) -> bool {
-        Instance::is_broken(self)
+        match self {
+            Live::Module(instance) => instance.is_broken(),
+            // Nothing outlives a request.
+            Live::Component(..) => false,
+        }
     }
 }
 
@@ -77,7 +113,7 @@ pub async fn respond(
     depth: u32,
     page: Option<Page<'_>>,
 ) -> Reply {
-    let run = |instance: Rc<Instance>| async move { instance.dispatch(request, depth).await };
+    let run = |live: Live| async move { live.dispatch(request, depth).await };
     let deadline = timer::sleep(f64::from(plugin.spec().timeout_ms));
     let answer = plugin.answer(request.is_safe(), depth, run, deadline);
     let aborted = match &page {
@@ -93,14 +129,17 @@ pub async fn respond(
         Either::Right(_) => Err(DispatchError::Aborted),
     };
     let event = page.and_then(|page| page.event);
-    let reply = answer.map(|answer| answer::reply(answer, plugin.spec(), event));
+    let reply = answer.map(|answer| match answer {
+        Answered::Module(answer) => answer::reply(answer, plugin.spec(), event),
+        Answered::Component(reply) => reply,
+    });
     Reply::tagged(reply, plugin.tag())
 }
 
 impl Load for Loader {
-    type Code = WebAssembly::Module;
-    type Instance = Rc<Instance>;
-    type Create = Making<Rc<Instance>>;
+    type Code = Code;
+    type Instance = Live;
+    type Create = Making<Live>;
     type Loaded = Rc<Loaded>;
     type Loading = Making<Rc<Loaded>>;
 
@@ -137,11 +176,14 @@ impl Load for Loader {
             crate::sys::mark(name, "compiled");
             let init: Arc<[u8]> =
                 valor_host::script::init_message(&spec, &context.origin, script).into();
-            let instance = load::instantiate(&context, &compiled.module, &init).await?;
+            if spec.stream_requests && matches!(compiled.code, Code::Component(_)) {
+                return Err(valor_host::component::no_stream_requests(&spec.url));
+            }
+            let instance = Live::new(&context, &compiled.code, &init).await?;
             crate::sys::mark(name, "instantiated");
-            let instance = future::ready(Ok(Rc::new(instance))).boxed_local();
+            let instance = future::ready(Ok(instance)).boxed_local();
             Ok(Rc::new(Loaded {
-                code: compiled.module,
+                code: compiled.code,
                 digest: compiled.digest,
                 init,
                 instances: Instances::new(1, instance),
@@ -151,12 +193,26 @@ impl Load for Loader {
     }
 
     fn create(&self, loaded: &Rc<Loaded>) -> Self::Create {
-        let (context, module, init) = (
+        let (context, code, init) = (
             Rc::clone(&self.context),
             loaded.code.clone(),
             Arc::clone(&loaded.init),
         );
-        async move { Ok(Rc::new(load::instantiate(&context, &module, &init).await?)) }.boxed_local()
+        async move { Live::new(&context, &code, &init).await }.boxed_local()
+    }
+}
+
+impl Live {
+    /// A plugin made of `code`: a module instantiated and initialised with `init`.
+    async fn new(context: &Rc<PluginContext>, code: &Code, init: &[u8]) -> Result<Live, String> {
+        match code {
+            Code::Module(module) => Ok(Live::Module(Rc::new(
+                load::instantiate(context, module, init).await?,
+            ))),
+            Code::Component(component) => {
+                Ok(Live::Component(component.clone(), Rc::clone(context)))
+            }
+        }
     }
 }
 

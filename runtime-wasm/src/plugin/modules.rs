@@ -1,6 +1,7 @@
 //! Compiled modules, shared by the plugins that mount the same file with the same limits (the
 //! demo mounts `with_state.wasm` twice): each is fetched and compiled once per worker.
 
+use super::component::{self, ComponentHost};
 use super::load::{self, Compiled, Source};
 use super::rewriter::Rewriter;
 use super::Slot;
@@ -16,6 +17,8 @@ pub struct Modules {
     cache: Rc<str>,
     /// Rewrites modules for their limits.
     rewriter: Rc<Rewriter>,
+    /// Runs components (`valor_component_bg.wasm`, beside the rewriter).
+    components: Rc<ComponentHost>,
     /// The JavaScript engine module (`valor_js.wasm`, beside the rewriter), which runs `.js`
     /// and `.mjs` plugins.
     script_engine: String,
@@ -29,9 +32,13 @@ impl Modules {
         let script_engine = web_sys::Url::new_with_base(ENGINE_FILE, rewriter_url)
             .map(|url| url.href())
             .unwrap_or_else(|_| ENGINE_FILE.to_owned());
+        let components = web_sys::Url::new_with_base(component::HOST_FILE, rewriter_url)
+            .map(|url| url.href())
+            .unwrap_or_else(|_| component::HOST_FILE.to_owned());
         Self {
             cache: cache.into(),
             rewriter: Rc::new(Rewriter::new(rewriter_url, cache)),
+            components: Rc::new(ComponentHost::new(&components, cache)),
             script_engine,
             compiled: RefCell::default(),
         }
@@ -48,7 +55,9 @@ impl Modules {
         );
         slot.get(|| {
             let (cache, rewriter) = (Rc::clone(&self.cache), Rc::clone(&self.rewriter));
-            async move { load::compile(&source, &rewriter, &cache).await }.boxed_local()
+            let components = Rc::clone(&self.components);
+            async move { load::compile(&source, &rewriter, &components, &cache).await }
+                .boxed_local()
         })
         .await
     }
@@ -61,6 +70,11 @@ impl Modules {
     /// Where the module rewriter is (kept for offline starts with the plugins' modules).
     pub fn rewriter_url(&self) -> &str {
         self.rewriter.url()
+    }
+
+    /// Where the component host's module is (kept for offline starts with the plugins').
+    pub fn component_host_url(&self) -> &str {
+        self.components.url()
     }
 
     /// Where the JavaScript engine module is.

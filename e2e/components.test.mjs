@@ -1,0 +1,85 @@
+// A WASI 0.2 `wasi:http/proxy` component (wasm-pack-tests/components/wasi-http, built with the
+// standard `wasi` crate for wasm32-wasip2) through Valor's service worker in each engine, on the
+// conformance site (its manifest mounts it at /api/wasi): it answers what it saw of the request,
+// echoes a body, sleeps on a pollable (the handler blocks, and is run again once the timer
+// fired), sends an outgoing request to another plugin of the app, and is stopped at its limits
+// (fuel: 504, memory_mb: 503, a panic: 500) while the other plugins keep answering. Each engine
+// prints how long the first request took (the component host loaded, the component compiled)
+// and the later ones, against the Rust hello plugin's in the same page.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ENGINES, startEngine } from './browsers.mjs';
+import { startConformanceSite } from './fixtures/conformance-site.mjs';
+import { inPage, openApp } from './fixtures/storage-site.mjs';
+
+// In the page: each request of `requests` in turn ({ path, method?, body? }), with the time its
+// answer took (to the whole body read).
+async function send(requests) {
+  const out = [];
+  for (const { path, method = 'GET', body, headers = {} } of requests) {
+    const started = performance.now();
+    const response = await fetch(path, { method, body, headers });
+    const text = await response.text();
+    out.push({
+      status: response.status, text, ms: performance.now() - started,
+      plugin: response.headers.get('x-valor-plugin'), type: response.headers.get('content-type'),
+    });
+  }
+  return out;
+}
+
+// The median of `values`.
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+describe('a WASI component in the browser', { timeout: 300_000 }, () => {
+  let site;
+  before(async () => { site = await startConformanceSite(); });
+  after(() => site?.close());
+
+  for (const name of Object.keys(ENGINES)) {
+    test(`${name}: a wasi:http/proxy component answers through sw.js, within its limits`, async () => {
+      const engine = await startEngine(name);
+      const driver = await engine.session();
+      try {
+        await openApp(driver, site.origin);
+        const [first, ...warm] = await inPage(driver, send, Array(21).fill({ path: '/api/wasi/hello' }));
+        for (const answer of [first, ...warm]) {
+          assert.deepEqual([answer.status, answer.text, answer.plugin], [200, 'hello from a component\n', 'wasi']);
+        }
+        const hello = await inPage(driver, send, Array(20).fill({ path: '/api/hello' }));
+        console.log(`${name}: the component's first answer took ${first.ms.toFixed(1)} ms (its host loaded, `
+          + `the component compiled); later ones ${median(warm.map((a) => a.ms)).toFixed(2)} ms (median of 20), `
+          + `the Rust hello plugin's ${median(hello.map((a) => a.ms)).toFixed(2)} ms, page to page`);
+
+        const [request, echo, slept, fetched] = await inPage(driver, send, [
+          { path: '/api/wasi/request?x=1', method: 'PUT', headers: { 'x-test-one': '1' } },
+          { path: '/api/wasi/echo', method: 'POST', body: 'a body for the component', headers: { 'content-type': 'application/x-test' } },
+          { path: '/api/wasi/sleep?ms=50' },
+          { path: '/api/wasi/fetch?path=/api/hello' },
+        ]);
+        const authority = new URL(site.origin).host;
+        assert.equal(request.text,
+          `method PUT\nscheme http\nauthority ${authority}\npath /request?x=1\nheader x-test-one: 1\n`);
+        assert.deepEqual([echo.status, echo.text, echo.type], [200, 'a body for the component', 'application/x-test']);
+        assert.equal(slept.status, 200);
+        assert.ok(Number(slept.text.split(' ')[1]) >= 50, slept.text);
+        assert.deepEqual([fetched.status, fetched.text], [200, 'OK response from a plugin']);
+
+        const [loop, grow, trap, after, other] = await inPage(driver, send, [
+          { path: '/api/wasi/loop' }, { path: '/api/wasi/grow' }, { path: '/api/wasi/trap' },
+          { path: '/api/wasi/hello' }, { path: '/api/hello' },
+        ]);
+        assert.equal(loop.status, 504, loop.text);
+        assert.match(loop.text, /plugin 'wasi' used up its fuel/);
+        assert.equal(grow.status, 503, grow.text);
+        assert.equal(trap.status, 500, trap.text);
+        assert.equal(trap.text, "plugin 'wasi' panicked: the component panicked on purpose\n");
+        assert.deepEqual([after.status, other.status], [200, 200]);
+        console.log(`${name}: a loop stopped by fuel in ${loop.ms.toFixed(0)} ms, memory growth in ${grow.ms.toFixed(0)} ms`);
+      } finally {
+        await driver.quit();
+        engine.stop();
+      }
+    });
+  }
+});
