@@ -2,9 +2,10 @@
 //! component, `component.handle` per request.
 
 use super::compile::{self, Compiled};
-use super::errors::{error, Stopped};
+use super::errors::Stopped;
 use super::outside::WebOutside;
-use super::{replay, web};
+use super::{encoded, replay};
+use js_sys::Uint8Array;
 use std::rc::Rc;
 use valor_meter::Limits;
 use wasm_bindgen::prelude::*;
@@ -22,7 +23,7 @@ impl Component {
     /// `Error` saying why it cannot run here: not a component, not of the `wasi:http/proxy`
     /// world, or an import Valor does not provide (named).
     pub async fn compile(
-        bytes: js_sys::Uint8Array,
+        bytes: Uint8Array,
         fuel: f64,
         memory_pages: f64,
     ) -> Result<Component, JsValue> {
@@ -38,35 +39,36 @@ impl Component {
         })
     }
 
-    /// Runs the handler for `request` (its method, headers, URL scheme and authority, and
-    /// whole body) at `path_with_query`, the path relative to the plugin's prefix. `outside`
-    /// is `{ fetch(request): Promise<Response>, log(stderr, line) }`: the runtime's outbound
-    /// fetch (a request the plugin may not make rejects with an `Error` named `Denied`) and its
-    /// log. Resolves to the handler's `Response`, or rejects with an `Error` whose `name` is
-    /// `FuelExhausted`, `MemoryExhausted`, `Trap`, `Failed` (the handler answered an error
-    /// code), `Unanswered` or `Refused` (the core modules do not link), and whose `message`
-    /// says what happened.
-    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    /// Runs the handler for `request`, encoded as `valor_abi::codec::encode_request` encodes
+    /// it, its URI absolute (`scheme://authority/path?query`, the path relative to the
+    /// plugin's prefix). `outside` is `{ fetch(request), log(stderr, line) }`: the runtime's
+    /// outbound fetch, which takes an encoded request (its URI absolute) and resolves to the
+    /// `fetch` import's result (`OK` and an encoded response, `DENIED` or `FAILED` and a
+    /// message), and its log. Resolves to the handler's response, encoded as
+    /// `valor_abi::codec::encode_response` encodes it. Rejects with an `Error` if `request`
+    /// does not decode, or one whose `name` is `FuelExhausted`, `MemoryExhausted`, `Panic` (a
+    /// trap after a Rust panic; `message` is the panic's), `Trap`, `Failed` (the handler
+    /// answered an error code; `message` is it as the WIT writes it), `Unanswered` or
+    /// `Refused` (the core modules do not link), and whose `message` says what happened.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Uint8Array>")]
     pub fn handle(
         &self,
-        request: web_sys::Request,
-        path_with_query: String,
+        request: Vec<u8>,
         #[wasm_bindgen(
-            unchecked_param_type = "{ fetch(request: Request): Promise<Response>, log(stderr: boolean, line: string): void }"
+            unchecked_param_type = "{ fetch(request: Uint8Array): Promise<Uint8Array>, log(stderr: boolean, line: string): void }"
         )]
         outside: JsValue,
     ) -> js_sys::Promise {
         let compiled = Rc::clone(&self.compiled);
         wasm_bindgen_futures::future_to_promise(async move {
-            let request = web::incoming(&request, path_with_query).await?;
+            let request = encoded::incoming(&request)
+                .map_err(|why| JsValue::from(js_sys::Error::new(&why)))?;
             let outside = Rc::new(WebOutside::new(outside));
             let response = replay::serve(compiled, request, outside)
                 .await
                 .map_err(Stopped::into_error)?;
-            // A status or header the web refuses is the handler's answer, not the host's.
-            web::answer(response)
-                .map(JsValue::from)
-                .map_err(|e| error("Failed", &super::errors::describe(&e)))
+            // Copied into JavaScript: a view of this module's memory would change under it.
+            Ok(Uint8Array::from(encoded::answer(&response).as_slice()).into())
         })
     }
 }

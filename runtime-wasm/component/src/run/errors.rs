@@ -14,6 +14,9 @@ pub enum Stopped {
     /// A trap in the component, or the host's refusal of a call (a bad handle, a body written
     /// twice).
     Trap(String),
+    /// A trap that followed a Rust panic: the panic's message (what it printed to standard
+    /// error).
+    Panic(String),
     /// The handler answered with an error code.
     Failed(String),
     /// The handler returned without setting its response.
@@ -29,6 +32,7 @@ impl Stopped {
             Stopped::FuelExhausted(why) => ("FuelExhausted", why),
             Stopped::MemoryExhausted(why) => ("MemoryExhausted", why),
             Stopped::Trap(why) => ("Trap", why),
+            Stopped::Panic(message) => ("Panic", message),
             Stopped::Failed(why) => ("Failed", why),
             Stopped::Unanswered => (
                 "Unanswered",

@@ -6,6 +6,7 @@ mod adapter;
 mod api;
 mod bridge;
 mod compile;
+mod encoded;
 mod errors;
 mod handler;
 mod instantiate;
@@ -15,6 +16,5 @@ mod replay;
 mod state;
 #[cfg(test)]
 mod tests;
-mod web;
 
 pub use api::Component;

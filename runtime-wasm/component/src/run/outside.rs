@@ -3,11 +3,13 @@
 //! `js_sys` is used for the global scope, so that the same code runs in a service worker, a
 //! page and node (the tests).
 
+use super::encoded;
 use super::errors::describe;
-use super::web;
 use crate::wasi::{FetchError, OutgoingRequest, Outside, Response};
 use futures::future::{FutureExt, LocalBoxFuture};
-use js_sys::{Function, Reflect};
+use js_sys::{Function, Reflect, Uint8Array};
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -17,15 +19,48 @@ const RANDOM_CHUNK: usize = 65_536;
 /// The longest `setTimeout` waits in one go (2^31 - 1 ms); a longer sleep waits again.
 const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
 
+/// The most bytes of a run's standard error kept to find a panic's message in (its last
+/// lines: the message is printed just before the trap).
+const STDERR_KEPT: usize = 64 << 10;
+
 /// The outside world of one request: the runtime's `{ fetch(request), log(stderr, line) }`.
 pub struct WebOutside {
     runtime: JsValue,
+    /// The last lines the current run wrote to its standard error, and their bytes.
+    stderr: RefCell<(VecDeque<String>, usize)>,
 }
 
 impl WebOutside {
     /// Over the runtime's object for one request.
     pub fn new(runtime: JsValue) -> Self {
-        Self { runtime }
+        Self {
+            runtime,
+            stderr: RefCell::default(),
+        }
+    }
+
+    /// A run starts: what earlier runs wrote to standard error is forgotten.
+    pub fn begin_run(&self) {
+        *self.stderr.borrow_mut() = Default::default();
+    }
+
+    /// The message of the Rust panic the current run printed to standard error, if it did.
+    pub fn panic(&self) -> Option<String> {
+        let (lines, _) = &*self.stderr.borrow();
+        let text: Vec<&str> = lines.iter().map(String::as_str).collect();
+        valor_host::component::panic_message(&text.join("\n"))
+    }
+
+    fn keep_stderr(&self, line: &str) {
+        let (lines, bytes) = &mut *self.stderr.borrow_mut();
+        lines.push_back(line.to_owned());
+        *bytes += line.len() + 1;
+        while *bytes > STDERR_KEPT {
+            let Some(first) = lines.pop_front() else {
+                break;
+            };
+            *bytes -= first.len() + 1;
+        }
     }
 
     fn method(&self, name: &str) -> Result<Function, JsValue> {
@@ -40,21 +75,20 @@ impl Outside for WebOutside {
         &self,
         request: OutgoingRequest,
     ) -> LocalBoxFuture<'static, Result<Response, FetchError>> {
-        let sent = web::outgoing(&request).and_then(|request| {
-            let fetch = self.method("fetch")?;
-            fetch.call1(&self.runtime, &request)
-        });
+        let encoded = Uint8Array::from(encoded::outgoing(&request).as_slice());
+        let sent = self
+            .method("fetch")
+            .and_then(|fetch| fetch.call1(&self.runtime, &encoded));
         async move {
-            let promise = sent.map_err(|e| FetchError::Failed(describe(&e)))?;
-            let response = JsFuture::from(js_sys::Promise::resolve(&promise))
+            let failed = |e: JsValue| FetchError::Failed(describe(&e));
+            let promise = sent.map_err(failed)?;
+            let result = JsFuture::from(js_sys::Promise::resolve(&promise))
                 .await
-                .map_err(refusal)?;
-            let response = response
-                .dyn_into::<web_sys::Response>()
-                .map_err(|_| FetchError::Failed("the runtime's fetch gave no Response".into()))?;
-            web::received(&response)
-                .await
-                .map_err(|e| FetchError::Failed(describe(&e)))
+                .map_err(failed)?;
+            let result = result.dyn_into::<Uint8Array>().map_err(|_| {
+                FetchError::Failed("the runtime's fetch gave no result bytes".into())
+            })?;
+            encoded::received(&result.to_vec())
         }
         .boxed_local()
     }
@@ -106,24 +140,12 @@ impl Outside for WebOutside {
     }
 
     fn log(&self, stderr: bool, line: &str) {
+        if stderr {
+            self.keep_stderr(line);
+        }
         if let Ok(log) = self.method("log") {
             let _ = log.call2(&self.runtime, &JsValue::from_bool(stderr), &line.into());
         }
-    }
-}
-
-/// A failed `fetch`: refused by the plugin's allowlist (an Error named `Denied`) or not.
-fn refusal(error: JsValue) -> FetchError {
-    let name = Reflect::get(&error, &"name".into())
-        .ok()
-        .and_then(|name| name.as_string());
-    let message = Reflect::get(&error, &"message".into())
-        .ok()
-        .and_then(|message| message.as_string())
-        .unwrap_or_else(|| describe(&error));
-    match name.as_deref() {
-        Some("Denied") => FetchError::Denied(message),
-        _ => FetchError::Failed(message),
     }
 }
 

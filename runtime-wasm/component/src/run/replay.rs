@@ -6,6 +6,7 @@ use super::compile::{self, Compiled};
 use super::errors::Stopped;
 use super::handler::{self, Thrown};
 use super::instantiate::{self, Failure};
+use super::outside::WebOutside;
 use super::state::{RunState, Stop};
 use crate::host::Fault;
 use crate::wasi::{IncomingRequest, Outcome, Outside, Response, Session};
@@ -34,20 +35,21 @@ enum RunEnd {
 pub async fn serve(
     compiled: Rc<Compiled>,
     request: IncomingRequest,
-    outside: Rc<dyn Outside>,
+    outside: Rc<WebOutside>,
 ) -> Result<Response, Stopped> {
-    let session = Session::new(request, outside);
+    let session = Session::new(request, Rc::clone(&outside) as Rc<dyn Outside>);
     let host_funcs =
         compile::resolve(&compiled.plan, &compiled.adapter, &session).map_err(Stopped::Refused)?;
     let session = Rc::new(RefCell::new(session));
     for _ in 0..MAX_RUNS {
         let (request, response_out) = session.borrow_mut().begin_run();
+        outside.begin_run();
         let state = RunState::new(
             Rc::clone(&compiled),
             Rc::clone(&session),
             Rc::clone(&host_funcs),
         );
-        match run(Rc::new(state), request, response_out) {
+        match run(Rc::new(state), request, response_out, &outside) {
             RunEnd::Returned => {
                 return match session.borrow_mut().outcome() {
                     Outcome::Answered(response) => Ok(response),
@@ -66,7 +68,7 @@ pub async fn serve(
 }
 
 /// One run: instantiation, then the handler.
-fn run(state: Rc<RunState>, request: u32, response_out: u32) -> RunEnd {
+fn run(state: Rc<RunState>, request: u32, response_out: u32, outside: &WebOutside) -> RunEnd {
     let host = Rc::clone(&state);
     let call = Closure::<dyn Fn(u32) -> Result<(), JsValue>>::new(move |index| {
         super::bridge::call(&host, index)
@@ -87,14 +89,15 @@ fn run(state: Rc<RunState>, request: u32, response_out: u32) -> RunEnd {
             }
         },
     };
-    let end = ending(&state, thrown);
+    let end = ending(&state, thrown, outside);
     // The closure holds the state; the instances that could call it are dropped with it.
     drop(call);
     end
 }
 
-/// How a run ended, the exception its call threw (if any) and the meters considered.
-fn ending(state: &RunState, thrown: Option<String>) -> RunEnd {
+/// How a run ended, the exception its call threw (if any), the meters and what it printed
+/// considered.
+fn ending(state: &RunState, thrown: Option<String>, outside: &WebOutside) -> RunEnd {
     // The meter traps the moment fuel goes below zero, whatever else was going on.
     if state.out_of_fuel() {
         return RunEnd::Stopped(Stopped::FuelExhausted(format!(
@@ -118,5 +121,9 @@ fn ending(state: &RunState, thrown: Option<String>) -> RunEnd {
             (pages * valor_meter::PAGE_BYTES) >> 20
         )));
     }
-    RunEnd::Stopped(Stopped::Trap(format!("the component trapped: {trapped}")))
+    // Rust's panic handler prints the message, then aborts (a trap).
+    RunEnd::Stopped(match outside.panic() {
+        Some(message) => Stopped::Panic(message),
+        None => Stopped::Trap(format!("the component trapped: {trapped}")),
+    })
 }
