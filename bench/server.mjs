@@ -3,19 +3,21 @@
 // by wrk on loopback. Every figure is a median over runs; Valor and floor runs alternate.
 //
 //   node bench/server.mjs [--runs 3] [--seconds 5] [--json target/bench/server.json]
-//                         [--stream-mib 256] [--only hello,fuel,native,js,stream,cold]
+//                         [--stream-mib 256] [--only hello,fuel,native,js,component,stream,cold]
 //
 // The measures (--only runs the named ones alone; all by default):
 // - hello: requests/s, p50 and p99, at 1 and at 64 connections;
 // - fuel: the same plugin mounted with "fuel": null (unmetered) beside the metered one;
 // - js: hello.js (bench/plugins, the same bytes) run by the JavaScript engine;
 // - native: hello built as a shared library (`--allow-native-plugins`) beside hello.wasm;
+// - component: hello as a WASI 0.2 component (wasm-pack-tests/components/hello, the same bytes),
+//   run by wasmtime-wasi-http with a store and an instance per request, beside hello.wasm;
 // - stream: the streaming plugin's GET /bytes (wasm-pack-tests/plugins/streaming) against the
 //   floor's, the same bytes in the same 64 KiB chunks, read by Node's http client over one
 //   connection: the time to the first bytes, and MiB/s of a --stream-mib MiB stream (256; 16
 //   with --runs 1);
 // - cold: a fresh server's start, and its first request, which compiles the module (for
-//   hello.js, the engine, then the script is evaluated).
+//   hello.js, the engine, then the script is evaluated; for the component, the component).
 // Needs target/server/{valor,valor-bench-floor,libhello.so}, www/plugins/hello.wasm and
 // target/plugins/streaming.wasm (scripts/bench-server.sh builds them) and wrk
 // (scripts/bootstrap.sh installs it). Load generator and server share this machine's cores:
@@ -44,6 +46,7 @@ mkdirSync(join(dir, 'plugins'));
 copyFileSync(`${root}www/plugins/hello.wasm`, join(dir, 'plugins/hello.wasm'));
 copyFileSync(`${root}bench/plugins/hello.js`, join(dir, 'plugins/hello.js'));
 copyFileSync(`${root}target/plugins/streaming.wasm`, join(dir, 'plugins/streaming.wasm'));
+copyFileSync(`${root}target/plugins/component_hello.wasm`, join(dir, 'plugins/component_hello.wasm'));
 // hello built natively too (scripts/build-native.sh; this benchmark runs on Linux, hence .so).
 copyFileSync(`${root}target/server/libhello.so`, join(dir, 'plugins/libhello.so'));
 writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
@@ -53,6 +56,7 @@ writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
     { name: 'hello-js', prefix: '/api/js/hello', url: 'plugins/hello.js' },
     { name: 'hello-native', prefix: '/api/native/hello', url: 'plugins/libhello.so' },
     { name: 'streaming', prefix: '/api/streaming', url: 'plugins/streaming.wasm' },
+    { name: 'hello-component', prefix: '/api/component/hello', url: 'plugins/component_hello.wasm' },
   ],
 }));
 
@@ -166,6 +170,13 @@ try {
     results[`js_${connections}`] = compare({ js, rust: targets.valor, floor: targets.floor }, connections);
     process.stderr.write(`  measured: hello.js at ${connections} connection(s)\n`);
   }
+  const component = `${valor.url}/api/component/hello`;
+  await check(component);
+  for (const connections of [1, 64]) {
+    if (!wanted('component')) break;
+    results[`component_${connections}`] = compare({ component, wasm: targets.valor, floor: targets.floor }, connections);
+    process.stderr.write(`  measured: hello as a component at ${connections} connection(s)\n`);
+  }
   if (wanted('stream')) {
     results.stream = await compareStreams({ valor: `${valor.url}/api/streaming/bytes`, floor: `${floor.url}/bytes` });
     process.stderr.write('  measured: streamed answers\n');
@@ -198,6 +209,7 @@ async function coldStart(path) {
 if (wanted('cold')) {
   results.cold_start_ms = await coldStart('/api/hello');
   results.js_cold_start_ms = await coldStart('/api/js/hello');
+  results.component_cold_start_ms = await coldStart('/api/component/hello');
 }
 rmSync(dir, { recursive: true, force: true });
 
@@ -222,6 +234,11 @@ for (const connections of [1, 64]) {
   const { native, wasm } = results[`native_${connections}`];
   rows.push(`hello native, ${connections} connection${connections > 1 ? 's' : ''}: ${f(native.rps)} req/s (p50 ${f(native.p50, 3)} ms, p99 ${f(native.p99, 3)} ms); hello.wasm ${f(wasm.rps)} req/s; ratio ${f(native.rps / wasm.rps, 2)} of hello.wasm`);
 }
+for (const connections of [1, 64]) {
+  if (!results[`component_${connections}`]) continue;
+  const { component: c, wasm, floor: fl } = results[`component_${connections}`];
+  rows.push(`hello as a component, ${connections} connection${connections > 1 ? 's' : ''}: ${f(c.rps)} req/s (p50 ${f(c.p50, 3)} ms, p99 ${f(c.p99, 3)} ms); hello.wasm ${f(wasm.rps)} req/s; floor ${f(fl.rps)} req/s; ratios ${f(c.rps / wasm.rps, 2)} of hello.wasm, ${f(c.rps / fl.rps, 2)} of the floor`);
+}
 if (results.stream) {
   const { valor: v, floor: fl } = results.stream;
   rows.push(`streamed answer, 1 connection: first bytes of 1 MiB after valor ${f(v.firstMs, 3)} ms, floor ${f(fl.firstMs, 3)} ms (ratio ${f(fl.firstMs / v.firstMs, 2)}); ${STREAM_MIB} MiB read to the end: valor ${f(v.mibPerSecond)} MiB/s, floor ${f(fl.mibPerSecond)} MiB/s; ratio ${f(v.mibPerSecond / fl.mibPerSecond, 2)}`);
@@ -231,6 +248,8 @@ if (results.cold_start_ms) {
   rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);
   const j = results.js_cold_start_ms;
   rows.push(`cold start, hello.js: listening after ${f(j.listening, 1)} ms; first request ${f(j.first, 2)} ms (compiles the engine, evaluates the script); second ${f(j.second, 2)} ms`);
+  const k = results.component_cold_start_ms;
+  rows.push(`cold start, hello as a component: listening after ${f(k.listening, 1)} ms; first request ${f(k.first, 2)} ms (compiles the component); second ${f(k.second, 2)} ms`);
 }
 console.log(`valor serve vs the floor (hyper alone), wrk on loopback, ${RUNS} runs of ${SECONDS} s, medians:\n${rows.map((r) => `  ${r}`).join('\n')}`);
 mkdirSync(`${root}target/bench`, { recursive: true });

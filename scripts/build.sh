@@ -110,7 +110,7 @@ say "benchmark apps: target/bench/{valor,floor}"
 rm -rf target/bench/valor target/bench/floor && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
 cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
 cp "${runtime_files[@]}" target/bench/valor/valor/
-for plugin in hello echo mirror host_api hostile cpu streaming; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
+for plugin in hello echo mirror host_api hostile cpu streaming component_hello; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
 cp bench/plugins/*.js bench/plugins/*.mjs target/bench/valor/plugins/   # hello as JavaScript plugins
 cp bench/floor/* bench/page.js bench/worker-bench.js target/bench/floor/
 

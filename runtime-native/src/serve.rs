@@ -170,13 +170,18 @@ const MAX_WASM_STACK_BYTES: usize = 2 << 20;
 /// The stack of the threads that run plugins.
 pub const THREAD_STACK_BYTES: usize = 8 << 20;
 
-/// The engine every plugin is compiled for: fuel counted, a deeper stack than wasmtime's
-/// default (512 KiB), everything else wasmtime's defaults.
+/// The engine every plugin is compiled for (see [`engine_config`]).
 fn engine() -> Result<wasmtime::Engine, String> {
+    wasmtime::Engine::new(&engine_config()).map_err(|e| format!("starting wasmtime failed: {e}"))
+}
+
+/// What every plugin is compiled for: fuel counted, a deeper stack than wasmtime's default
+/// (512 KiB), everything else wasmtime's defaults.
+pub(crate) fn engine_config() -> wasmtime::Config {
     let mut config = wasmtime::Config::new();
     config.consume_fuel(true);
     config.max_wasm_stack(MAX_WASM_STACK_BYTES);
-    wasmtime::Engine::new(&config).map_err(|e| format!("starting wasmtime failed: {e}"))
+    config
 }
 
 /// Plugins' outbound client: no redirects followed (each hop would have to pass the allowlist,

@@ -51,7 +51,7 @@ impl Modules {
     /// `script_engine`; native plugins refused until [`Modules::with_native_plugins`].
     pub fn new(engine: Engine, script_engine: ScriptEngineSource) -> Self {
         Self {
-            component_linker: component::new_linker(&engine),
+            component_linker: component::new_linker().expect("wasmtime starts"),
             linker: imports::linker(&engine),
             compiled: Mutex::default(),
             components: Mutex::default(),
