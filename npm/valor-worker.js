@@ -68,6 +68,9 @@
         throw new Error(`Valor.mount could not load ${file(glue)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
       }
     }
+    // The glue's `let` is a global binding, not a property of the global object, where the
+    // runtime looks it up.
+    self.valor_component = valor_component;
     mounted = true;
 
     // From the network (revalidated), kept for later; the kept copy when the network fails.

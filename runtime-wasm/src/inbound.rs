@@ -59,21 +59,16 @@ impl RequestFrame {
     /// the scheme and authority it was sent to (a streamed body is not read: components read
     /// their requests whole).
     pub fn absolute(&self, origin: &str) -> js_sys::Uint8Array {
-        let mut bytes = self.head.clone();
+        let origin = origin.trim_end_matches('/').as_bytes();
+        // The head was encoded here: it always has its method and URI.
+        let head = codec::prefix_uri(&self.head, origin).unwrap_or_else(|_| self.head.clone());
+        let length = head.len() as u32 + self.body.as_ref().map_or(0, js_sys::Uint8Array::length);
+        let bytes = js_sys::Uint8Array::new_with_length(length);
+        bytes.subarray(0, head.len() as u32).copy_from(&head);
         if let Some(body) = &self.body {
-            bytes.extend(body.to_vec());
+            bytes.set(body, head.len() as u32);
         }
-        let encoded = match codec::decode_request::<Vec<u8>>(&bytes) {
-            Ok(mut request) => {
-                let uri = format!("{}{}", origin.trim_end_matches('/'), request.uri());
-                if let Ok(uri) = uri.parse() {
-                    *request.uri_mut() = uri;
-                }
-                codec::encode_request(&request)
-            }
-            Err(_) => bytes,
-        };
-        sys::copy_to_js(&encoded)
+        bytes
     }
 
     /// Writes it into `memory` (a view of plugin memory), at `at`.

@@ -143,6 +143,23 @@ pub fn encode_response_parts(status: u16, headers: &[(&[u8], &[u8])], body: &[u8
     out.0
 }
 
+/// An encoded request (or the head of one) with `prefix` written before its URI: a host hands
+/// a request whose URI is relative to the plugin's mount (`/items?x=1`) to a handler that
+/// sees it absolute (a component: `https://app.example/items?x=1`), without decoding it.
+pub fn prefix_uri(encoded: &[u8], prefix: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let mut input = Reader::new(encoded);
+    let method = input.field()?;
+    let uri = input.field()?;
+    let rest = &encoded[8 + method.len() + uri.len()..];
+    let mut out = Writer(Vec::with_capacity(encoded.len() + prefix.len()));
+    out.field(method);
+    out.u32((prefix.len() + uri.len()) as u32);
+    out.0.extend_from_slice(prefix);
+    out.0.extend_from_slice(uri);
+    out.0.extend_from_slice(rest);
+    Ok(out.0)
+}
+
 /// The bytes of an encoded request up to its body, the body's length last: a host that holds
 /// the body elsewhere writes its `body_len` bytes right after these (see [`encode_request`]).
 pub fn encode_request_head(

@@ -1,7 +1,7 @@
 //! The wire format shared by the runtime and plugins: lossless both ways, and total on garbage.
 use http::StatusCode;
 use http::{HeaderValue, Method};
-use valor_abi::codec::{encode_request, encode_response, DecodeError};
+use valor_abi::codec::{self, encode_request, encode_response, DecodeError};
 
 mod common;
 
@@ -248,4 +248,28 @@ fn methods_keep_their_case() {
             .unwrap()
             .status()
     );
+}
+
+#[test]
+fn a_relative_uri_is_made_absolute_without_decoding_the_request() {
+    let request = http::Request::builder()
+        .method("PUT")
+        .uri("/items?x=1")
+        .header("x-a", "1")
+        .body(b"body".to_vec())
+        .unwrap();
+    let encoded = codec::encode_request(&request);
+    let absolute = codec::prefix_uri(&encoded, b"https://app.example").unwrap();
+    let decoded = codec::decode_request::<Vec<u8>>(&absolute).unwrap();
+    assert_eq!(decoded.uri(), "https://app.example/items?x=1");
+    assert_eq!(decoded.method(), "PUT");
+    assert_eq!(decoded.headers()["x-a"], "1");
+    assert_eq!(decoded.body(), b"body");
+    // A head alone (the body kept elsewhere) keeps its body length.
+    let head = &encoded[..encoded.len() - 4];
+    assert_eq!(
+        codec::prefix_uri(head, b"http://h").unwrap().len(),
+        head.len() + 8
+    );
+    assert!(codec::prefix_uri(&encoded[..6], b"x").is_err());
 }
