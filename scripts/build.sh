@@ -20,8 +20,8 @@ for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml be
 done
 # And the runtime's module rewriter, which runs as a module of its own (runtime-wasm/meter),
 # and the JavaScript engine, which runs .js plugins (valor-js).
-packages+=(-p valor-meter -p valor-js -p valor-component)
-say "plugins, the module rewriter, the JavaScript engine and the component host: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
+packages+=(-p valor-meter -p valor-js)
+say "plugins, the module rewriter and the JavaScript engine: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
 cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}" --features valor-meter/module
 # Shrink what ships; the browser tests load these optimised files. binaryen 132, from npm (see
 # tools/), with the features rustc enables by default.
@@ -67,7 +67,10 @@ cp target/runtime-unoptimised/valor_runtime.js target/runtime/
 optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
 # The host of WASI components (runtime-wasm/component): a wasm-bindgen module of its own, whose
 # glue defines the global `valor_component` beside the runtime's `wasm_bindgen`.
-say "component host: wasm-bindgen --target no-modules --no-modules-global valor_component"
+say "component host: cargo build -p valor-component, wasm-bindgen --target no-modules --no-modules-global valor_component"
+# A build of its own: in the one above, valor-meter's `module` feature (the rewriter's exports)
+# would be on for the rewriting the component host links.
+cargo build --quiet --release --target wasm32-unknown-unknown -p valor-component
 wasm-bindgen --target no-modules --no-modules-global valor_component --no-typescript \
   --out-dir target/component-unoptimised target/wasm32-unknown-unknown/release/valor_component.wasm
 cp target/component-unoptimised/valor_component.js target/runtime/
