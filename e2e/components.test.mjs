@@ -28,6 +28,11 @@ async function send(requests) {
   return out;
 }
 
+// Whether each engine has JSPI (`WebAssembly.Suspending` and `WebAssembly.promising`), as
+// measured: a component's blocking calls could suspend on it instead of running the handler
+// again; Valor replays everywhere (the component host's "Blocking calls"), which WebKit needs.
+const JSPI = { chromium: true, firefox: true, webkit: false };
+
 // The median of `values`.
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
@@ -42,12 +47,15 @@ describe('a WASI component in the browser', { timeout: 300_000 }, () => {
       const driver = await engine.session();
       try {
         await openApp(driver, site.origin);
+        const jspi = await inPage(driver, () => typeof WebAssembly.Suspending === 'function'
+          && typeof WebAssembly.promising === 'function');
+        assert.equal(jspi, JSPI[name], `JSPI in ${name}`);
         const [first, ...warm] = await inPage(driver, send, Array(21).fill({ path: '/api/wasi/hello' }));
         for (const answer of [first, ...warm]) {
           assert.deepEqual([answer.status, answer.text, answer.plugin], [200, 'hello from a component\n', 'wasi']);
         }
         const hello = await inPage(driver, send, Array(20).fill({ path: '/api/hello' }));
-        console.log(`${name}: the component's first answer took ${first.ms.toFixed(1)} ms (its host loaded, `
+        console.log(`${name}: JSPI ${jspi ? 'present' : 'absent'}; the component's first answer took ${first.ms.toFixed(1)} ms (its host loaded, `
           + `the component compiled); later ones ${median(warm.map((a) => a.ms)).toFixed(2)} ms (median of 20), `
           + `the Rust hello plugin's ${median(hello.map((a) => a.ms)).toFixed(2)} ms, page to page`);
 
