@@ -2,7 +2,8 @@
 // standard `wasi` crate for wasm32-wasip2) through Valor's service worker in each engine, on the
 // conformance site (its manifest mounts it at /api/wasi): it answers what it saw of the request,
 // echoes a body, sleeps on a pollable (the handler blocks, and is run again once the timer
-// fired), sends an outgoing request to another plugin of the app, and is stopped at its limits
+// fired), sends an outgoing request to another plugin of the app and one to the network (the
+// site's upstream, allowed as "self"), and is stopped at its limits
 // (fuel: 504, memory_mb: 503, a panic: 500) while the other plugins keep answering. Each engine
 // prints how long the first request took (the component host loaded, the component compiled)
 // and the later ones, against the Rust hello plugin's in the same page.
@@ -19,9 +20,12 @@ async function send(requests) {
   for (const { path, method = 'GET', body, headers = {} } of requests) {
     const started = performance.now();
     const response = await fetch(path, { method, body, headers });
-    const text = await response.text();
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    const text = new TextDecoder().decode(bytes);
     out.push({
-      status: response.status, text, ms: performance.now() - started,
+      status: response.status, text, ms: performance.now() - started, length: bytes.length,
+      // Where the bytes first differ from the upstream's pattern (byte k is k % 251), if they do.
+      wrongAt: bytes.findIndex((byte, k) => byte !== k % 251),
       plugin: response.headers.get('x-valor-plugin'), type: response.headers.get('content-type'),
     });
   }
@@ -59,11 +63,14 @@ describe('a WASI component in the browser', { timeout: 300_000 }, () => {
           + `the component compiled); later ones ${median(warm.map((a) => a.ms)).toFixed(2)} ms (median of 20), `
           + `the Rust hello plugin's ${median(hello.map((a) => a.ms)).toFixed(2)} ms, page to page`);
 
-        const [request, echo, slept, fetched] = await inPage(driver, send, [
+        const upstream = `${site.origin}/upstream/bytes?mib=1`;
+        const [request, echo, slept, fetched, network] = await inPage(driver, send, [
           { path: '/api/wasi/request?x=1', method: 'PUT', headers: { 'x-test-one': '1' } },
           { path: '/api/wasi/echo', method: 'POST', body: 'a body for the component', headers: { 'content-type': 'application/x-test' } },
           { path: '/api/wasi/sleep?ms=50' },
           { path: '/api/wasi/fetch?path=/api/hello' },
+          // Not a plugin's path: the worker's network, within the entry's allowed_hosts.
+          { path: `/api/wasi/fetch?url=${encodeURIComponent(upstream)}` },
         ]);
         const authority = new URL(site.origin).host;
         assert.equal(request.text,
@@ -72,6 +79,7 @@ describe('a WASI component in the browser', { timeout: 300_000 }, () => {
         assert.equal(slept.status, 200);
         assert.ok(Number(slept.text.split(' ')[1]) >= 50, slept.text);
         assert.deepEqual([fetched.status, fetched.text], [200, 'OK response from a plugin']);
+        assert.deepEqual([network.status, network.length, network.wrongAt], [200, 1 << 20, -1]);
 
         const [loop, grow, trap, after, other] = await inPage(driver, send, [
           { path: '/api/wasi/loop' }, { path: '/api/wasi/grow' }, { path: '/api/wasi/trap' },

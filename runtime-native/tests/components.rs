@@ -94,6 +94,33 @@ async fn a_component_sleeps_and_sends_requests_within_its_allowlist() {
 }
 
 #[tokio::test]
+async fn a_component_reaches_an_allowed_host_outside_the_app() {
+    // An upstream on a port of its own: a host of its own to the allowlist.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let upstream = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request).await;
+            let answer = "HTTP/1.1 203 Non-Authoritative Information\r\ncontent-length: 13\r\n\
+                          connection: close\r\n\r\nfrom upstream";
+            let _ = stream.write_all(answer.as_bytes()).await;
+        }
+    });
+    let manifest = format!(
+        r#"{{ "plugins": [
+            {{ "name": "out", "prefix": "/api/out", "url": "plugins/component_http.wasm",
+               "allowed_hosts": ["{upstream}"] }} ] }}"#
+    );
+    let dir = app_dir(&manifest, &["component_http"]);
+    let server = Server::start(dir.path(), &[], &[]);
+    let url = format!("http%3A%2F%2F{upstream}%2Fdata");
+    let (status, body) = get(&server, &format!("/api/out/fetch?url={url}")).await;
+    assert_eq!((status, body.as_str()), (203, "from upstream"));
+}
+
+#[tokio::test]
 async fn a_broken_component_gets_the_statuses_of_any_plugin_and_others_keep_answering() {
     let (_dir, server) = start();
     let cases = [
