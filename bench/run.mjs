@@ -47,12 +47,13 @@ const inPage = (scope, fn, arg) => pages[scope].evaluate(fn, arg);
 // Worker message style) and hello-fetch.mjs (a module exporting `fetch`), in bench/plugins,
 // answer the bytes hello.wasm and the floor answer.
 const HELLO = {
+  component: ['valor', 'api/component/hello'],
   js: ['valor', 'api/js/hello'], jsFetch: ['valor', 'api/js/fetch-hello'], rust: ['valor', 'api/hello'], floor: ['floor', 'api/hello'],
 };
 
 // Warm-up: load and instantiate every plugin once (and the JavaScript engine, for Valor).
 for (const scope of ['valor', 'floor']) {
-  const scripts = scope === 'valor' ? [HELLO.js[1], HELLO.jsFetch[1]] : [];
+  const scripts = scope === 'valor' ? [HELLO.js[1], HELLO.jsFetch[1], HELLO.component[1]] : [];
   await inPage(scope, async (scripts) => {
     for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats', 'api/streaming/bytes?mib=1', ...scripts]) {
       await (await fetch(path)).arrayBuffer();
@@ -148,6 +149,13 @@ if (wanted('streamTtfb')) results.streamTtfb = await compare('streamed answer, f
   inPage(s, (path) => bench.stream(path, 1, 20), STREAM));
 if (wanted('streamThroughput')) results.streamThroughput = await compare(`streamed answer, ${STREAM_MIB} MiB`, async (s) =>
   ({ ...await inPage(s, ([path, mib]) => bench.stream(path, mib), [STREAM, STREAM_MIB]), mib: STREAM_MIB }));
+
+// WASI components: the hello component (wasm-pack-tests/components/hello, the same bytes, run by
+// the component host: an instance per request) against hello.wasm and the floor.
+if (wanted('componentDispatch')) results.componentDispatch = await compare('in-worker dispatch, hello component', (v) => {
+  const [scope, path] = HELLO[v];
+  return inPage(scope, (path) => bench.inWorker({ kind: 'dispatch', path, n: 300 }), path);
+}, ['component', 'rust', 'floor']);
 
 // JavaScript plugins: hello.js against hello.wasm and the floor.
 if (wanted('jsDispatch')) results.jsDispatch = await compare('in-worker dispatch, JavaScript hello', (v) => {
@@ -275,6 +283,11 @@ function print(r) {
     }
   }
   printJavaScript(r, f);
+  if (r.componentDispatch) {
+    const { component, rust, floor } = r.componentDispatch;
+    console.log('\n| WASI components | hello component | hello.wasm | floor | hello.wasm time / component time |\n|---|---|---|---|---|');
+    console.log(`| dispatch in the worker: µs/request | ${f(component.medianUs)} | ${f(rust.medianUs)} | ${f(floor.medianUs)} | ${f(rust.medianUs / component.medianUs, 2)} |`);
+  }
   if (r.loop) console.log(`\nA handler that loops for ever is stopped by the default fuel after ${f(r.loop.valor.ms, 0)} ms (answered 504).`);
   console.log('\n| file | raw bytes | gzip bytes |\n|---|---|---|');
   for (const [file, { raw, gzip }] of Object.entries(r.sizes)) console.log(`| ${file} | ${raw} | ${gzip} |`);
