@@ -33,11 +33,11 @@ fn serve(state: &RunState, index: u32) -> Result<(), Stop> {
         .entries
         .get(index as usize)
         .ok_or_else(|| trap(format!("no adapter function {index}")))?;
-    let slots = state.slots.get().ok_or_else(|| trap("no slots".into()))?;
-    let params = read_slots(slots, &entry.params);
+    let adapter = &compiled.adapter_instance;
+    let params = read_slots(&adapter.params[index as usize], &entry.params);
     match &compiled.plan.funcs[entry.func as usize] {
         CoreFunc::Lower { ty, options, .. } => {
-            let host = state.host_funcs[index as usize]
+            let host = compiled.host_funcs[index as usize]
                 .ok_or_else(|| trap("a lowered import that was not resolved".into()))?;
             let mut memory = GuestMemory::new(state, *options);
             let args = abi::import_args(ty, &params, &mut memory).map_err(trap)?;
@@ -49,7 +49,7 @@ fn serve(state: &RunState, index: u32) -> Result<(), Stop> {
                 .map_err(Stop::Host)?;
             let lowered = abi::import_results(ty, &results, &params, &mut memory).map_err(trap)?;
             if let Some(&result) = lowered.first() {
-                write_slot(slots, result);
+                write_slot(&adapter.result, result);
             }
             Ok(())
         }
@@ -68,10 +68,11 @@ fn serve(state: &RunState, index: u32) -> Result<(), Stop> {
     }
 }
 
-/// The parameters the adapter function stored, one slot each, little-endian raw bits.
+/// The parameters the adapter function stored, one slot each, little-endian raw bits: `slots`
+/// is a view of the slots that holds exactly them.
 pub(super) fn read_slots(slots: &js_sys::Uint8Array, types: &[CoreType]) -> Vec<CoreVal> {
     let mut bytes = vec![0; types.len() * SLOT_BYTES as usize];
-    slots.subarray(0, bytes.len() as u32).copy_to(&mut bytes);
+    slots.copy_to(&mut bytes);
     types
         .iter()
         .zip(bytes.chunks_exact(SLOT_BYTES as usize))
@@ -88,8 +89,8 @@ pub(super) fn read_slots(slots: &js_sys::Uint8Array, types: &[CoreType]) -> Vec<
         .collect()
 }
 
-/// Stores the result in slot 0, where the adapter function loads it from.
-pub(super) fn write_slot(slots: &js_sys::Uint8Array, value: CoreVal) {
+/// Stores the result in slot 0 (`slot`, a view of it), where the adapter function loads it from.
+pub(super) fn write_slot(slot: &js_sys::Uint8Array, value: CoreVal) {
     let bytes = match value {
         CoreVal::I32(v) => u64::from(v as u32),
         CoreVal::I64(v) => v as u64,
@@ -97,5 +98,5 @@ pub(super) fn write_slot(slots: &js_sys::Uint8Array, value: CoreVal) {
         CoreVal::F64(v) => v.to_bits(),
     }
     .to_le_bytes();
-    slots.subarray(0, SLOT_BYTES).copy_from(&bytes);
+    slot.copy_from(&bytes);
 }

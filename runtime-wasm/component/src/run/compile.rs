@@ -1,8 +1,11 @@
 //! A component made ready to run: read into its plan, each core module metered and compiled,
-//! its adapter generated and compiled, every import it lowers known to the host.
+//! every import it lowers resolved to its host function, its adapter generated and
+//! instantiated, and how to link each run worked out.
 
 use super::adapter::{self, Adapter};
+use super::adapter_instance::AdapterInstance;
 use super::errors::describe;
+use super::link::Linker;
 use super::outside::WebOutside;
 use crate::host::{Host, HostFunc};
 use crate::plan::{self, CoreFunc, Plan};
@@ -17,12 +20,14 @@ use wasm_bindgen_futures::JsFuture;
 pub struct Compiled {
     /// Its plan.
     pub plan: Plan,
-    /// Its core modules, metered and compiled, in the plan's module index space.
-    pub modules: Vec<WebAssembly::Module>,
     /// Its adapter's functions.
     pub adapter: Adapter,
-    /// Its adapter, compiled.
-    pub adapter_module: WebAssembly::Module,
+    /// The host function of each adapter function (`None`: a resource drop).
+    pub host_funcs: Vec<Option<HostFunc>>,
+    /// Its adapter, instantiated (shared by every run).
+    pub adapter_instance: AdapterInstance,
+    /// How each run's core instances are made.
+    pub linker: Linker,
     /// The limits its modules were metered with.
     pub limits: Limits,
 }
@@ -36,7 +41,7 @@ pub async fn compile(bytes: &[u8], limits: Limits) -> Result<Compiled, String> {
         empty_request(),
         Rc::new(WebOutside::new(JsValue::UNDEFINED)),
     );
-    resolve(&plan, &adapter, &probe)?;
+    let host_funcs = resolve(&plan, &adapter, &probe)?;
     let mut modules = Vec::with_capacity(plan.modules.len());
     for (index, range) in plan.modules.iter().enumerate() {
         let module = bytes
@@ -51,22 +56,25 @@ pub async fn compile(bytes: &[u8], limits: Limits) -> Result<Compiled, String> {
         modules.push(compile_module(&metered).await?);
     }
     let adapter_module = compile_module(&adapter.bytes).await?;
+    let adapter_instance = AdapterInstance::new(&adapter, &adapter_module)?;
+    let linker = Linker::new(&plan, &modules, (&adapter, &adapter_instance));
     Ok(Compiled {
         plan,
-        modules,
         adapter,
-        adapter_module,
+        host_funcs,
+        adapter_instance,
+        linker,
         limits,
     })
 }
 
 /// The host function of each adapter function (`None` for a resource drop), or the first
-/// import `host` does not provide.
-pub fn resolve(
+/// import `host` does not provide. Any session resolves a name alike: this is done once.
+fn resolve(
     plan: &Plan,
     adapter: &Adapter,
     host: &impl Host,
-) -> Result<Rc<[Option<HostFunc>]>, String> {
+) -> Result<Vec<Option<HostFunc>>, String> {
     adapter
         .entries
         .iter()

@@ -5,9 +5,8 @@ use super::errors::describe;
 use super::memory::GuestMemory;
 use super::state::RunState;
 use crate::abi::{self, CoreType, CoreVal, Direction, Val};
-use crate::plan::CoreFunc;
-use js_sys::{Array, Function, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Reflect};
+use wasm_bindgen::JsValue;
 
 /// Why the handler's call did not return.
 pub enum Thrown {
@@ -20,7 +19,7 @@ pub enum Thrown {
 /// Calls the handler with the run's `incoming-request` and `response-outparam` handles.
 pub fn call(state: &RunState, request: u32, response_out: u32) -> Result<(), Thrown> {
     let lift = &state.compiled.plan.handler;
-    let func = function(state, lift.func).map_err(Thrown::Abi)?;
+    let func = state.func(lift.func).map_err(Thrown::Abi)?;
     let mut memory = GuestMemory::new(state, lift.options);
     let args = [Val::Handle(request), Val::Handle(response_out)];
     let params = abi::export_params(&lift.ty, &args, &mut memory).map_err(Thrown::Abi)?;
@@ -40,23 +39,12 @@ pub fn call(state: &RunState, request: u32, response_out: u32) -> Result<(), Thr
     // The values are not needed (`handle` returns nothing): lifting checks them all the same.
     abi::export_results(&lift.ty, &results, &mut memory).map_err(Thrown::Abi)?;
     if let Some(post_return) = lift.options.post_return {
-        let post_return = function(state, post_return).map_err(Thrown::Abi)?;
+        let post_return = state.func(post_return).map_err(Thrown::Abi)?;
         let results: Array = results.iter().map(|&value| to_js(value)).collect();
         Reflect::apply(&post_return, &JsValue::UNDEFINED, &results)
             .map_err(|thrown| Thrown::Guest(describe(&thrown)))?;
     }
     Ok(())
-}
-
-/// Core function `index`, an export of an instance.
-fn function(state: &RunState, index: u32) -> Result<Function, String> {
-    match state.compiled.plan.funcs.get(index as usize) {
-        Some(CoreFunc::Export(export)) => state
-            .export(export)?
-            .dyn_into::<Function>()
-            .map_err(|_| format!("`{}` is not a function", export.name)),
-        _ => Err(format!("core function {index} is not an instance's export")),
-    }
 }
 
 /// A core value as JavaScript passes it to WebAssembly (an `i64` as a BigInt).

@@ -1,12 +1,12 @@
-//! Creating a run's core instances: the adapter first, then the plan's instances in order,
-//! each import object built from earlier instances' exports, bags of items and the adapter's
-//! functions. `new WebAssembly.Instance` is synchronous, which workers allow for any size.
+//! Creating a run's core instances: the plan's instances in order, each import object made of
+//! what every run shares (see `link`) and of earlier instances' exports. The adapter's instance
+//! is the compiled component's. `new WebAssembly.Instance` is synchronous, which workers allow
+//! for any size.
 
-use super::adapter::{self, HOST_CALL, HOST_MODULE, SLOTS_EXPORT};
 use super::errors::describe;
+use super::link::{Parts, Source, Step};
 use super::state::{Meter, RunState};
-use crate::plan::{CoreFunc, CoreInstance, CoreItem};
-use js_sys::{Function, Object, Reflect, Uint8Array, WebAssembly};
+use js_sys::{Function, Object, Reflect, WebAssembly};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Why instantiation did not complete.
@@ -17,60 +17,62 @@ pub enum Failure {
     Threw(String),
 }
 
-/// Creates the adapter, whose host calls go to `call`, and every core instance of the plan.
-pub fn instantiate(state: &RunState, call: &Function) -> Result<(), Failure> {
-    let host = Object::new();
-    set(&host, HOST_CALL, call);
-    let imports = Object::new();
-    set(&imports, HOST_MODULE, &host);
-    let exports = new_instance(&state.compiled.adapter_module, &imports)?;
-    let slots = Reflect::get(&exports, &SLOTS_EXPORT.into())
-        .ok()
-        .and_then(|memory| memory.dyn_into::<WebAssembly::Memory>().ok())
-        .ok_or_else(|| Failure::Link("the adapter has no slots".into()))?;
-    let _ = state.slots.set(Uint8Array::new(&slots.buffer()));
-    let _ = state.adapter.set(exports);
-    for instance in &state.compiled.plan.instances {
-        let exports = match instance {
-            CoreInstance::Instantiate { module, args } => {
-                let imports = Object::new();
-                for (name, from) in args {
-                    let from = state.instances.borrow().get(*from as usize).cloned();
-                    let from = from.ok_or_else(|| {
-                        Failure::Link(format!("core instance {name} is created later"))
-                    })?;
-                    set(&imports, name, &from);
-                }
-                let module = state.compiled.modules.get(*module as usize);
-                let module = module.ok_or_else(|| Failure::Link("no such core module".into()))?;
+/// Creates every core instance of the plan.
+pub fn instantiate(state: &RunState) -> Result<(), Failure> {
+    for step in &state.linker().steps {
+        let exports = match step {
+            Step::Instantiate(module, imports) => {
+                let imports = object(state, imports)?;
+                let module = module.as_ref().map_err(|why| Failure::Link(why.clone()))?;
                 new_instance(module, &imports)?
             }
-            CoreInstance::FromExports(items) => {
-                let bag = Object::new();
-                for (name, item) in items {
-                    set(
-                        &bag,
-                        name,
-                        &self::item(state, *item).map_err(Failure::Link)?,
-                    );
-                }
-                bag
-            }
+            Step::Bag(items) => object(state, items)?,
         };
-        let meter = Meter::of(&exports);
+        let meter = match step {
+            Step::Instantiate(..) => Meter::of(&exports, state.linker()),
+            // A bag's items are other instances' exports: their meters are counted there.
+            Step::Bag(_) => None,
+        };
         state.instances.borrow_mut().push(exports.clone());
         if let Some(meter) = meter {
             state.meters.borrow_mut().push(meter);
-            run_start(&exports)?;
+            run_start(state, &exports)?;
         }
     }
     Ok(())
 }
 
+/// The object of `parts` for this run: the shared one itself if the run adds nothing to it.
+fn object(state: &RunState, parts: &Parts) -> Result<Object, Failure> {
+    if parts.own.is_empty() {
+        return Ok(parts.shared.clone());
+    }
+    let object = Object::assign(&Object::new(), &parts.shared);
+    for (name, source) in &parts.own {
+        // Setting a property of a fresh plain object cannot fail.
+        let _ = Reflect::set(&object, name, &value(state, source)?);
+    }
+    Ok(object)
+}
+
+/// An item of the run's own, from the instances created so far.
+fn value(state: &RunState, source: &Source) -> Result<JsValue, Failure> {
+    match source {
+        Source::Instance { index, name } => state
+            .instances
+            .borrow()
+            .get(*index as usize)
+            .map(|exports| exports.into())
+            .ok_or_else(|| Failure::Link(format!("core instance {name} is created later"))),
+        Source::Export(export, key) => state.export(export, key).map_err(Failure::Link),
+        Source::Missing(why) => Err(Failure::Link(why.clone())),
+    }
+}
+
 /// Calls the start function a metered module exports instead of running it (see
 /// `valor_meter::START_EXPORT`): as the engine would have, right after instantiating.
-fn run_start(exports: &Object) -> Result<(), Failure> {
-    let start = Reflect::get(exports, &valor_meter::START_EXPORT.into())
+fn run_start(state: &RunState, exports: &Object) -> Result<(), Failure> {
+    let start = Reflect::get(exports, &state.linker().start_key)
         .ok()
         .and_then(|start| start.dyn_into::<Function>().ok());
     match start {
@@ -82,48 +84,8 @@ fn run_start(exports: &Object) -> Result<(), Failure> {
     }
 }
 
-/// An item of a core index space, from the instances created so far or the adapter.
-fn item(state: &RunState, item: CoreItem) -> Result<JsValue, String> {
-    let plan = &state.compiled.plan;
-    let missing = |space: &str, index: u32| format!("there is no core {space} {index}");
-    let export = match item {
-        CoreItem::Func(index) => match plan.funcs.get(index as usize) {
-            Some(CoreFunc::Export(export)) => export,
-            Some(_) => return adapted(state, index),
-            None => return Err(missing("function", index)),
-        },
-        CoreItem::Memory(index) => plan
-            .memories
-            .get(index as usize)
-            .ok_or(missing("memory", index))?,
-        CoreItem::Table(index) => plan
-            .tables
-            .get(index as usize)
-            .ok_or(missing("table", index))?,
-        CoreItem::Global(index) => plan
-            .globals
-            .get(index as usize)
-            .ok_or(missing("global", index))?,
-    };
-    state.export(export)
-}
-
-/// The adapter function that stands for core function `index` (a lowered import or a
-/// resource drop).
-fn adapted(state: &RunState, index: u32) -> Result<JsValue, String> {
-    let adapter_index = state.compiled.adapter.of_func[index as usize]
-        .ok_or_else(|| format!("core function {index} has no adapter"))?;
-    let exports = state.adapter.get().ok_or("the adapter is not created")?;
-    Reflect::get(exports, &adapter::export_name(adapter_index).into()).map_err(|e| describe(&e))
-}
-
 fn new_instance(module: &WebAssembly::Module, imports: &Object) -> Result<Object, Failure> {
     WebAssembly::Instance::new(module, imports)
         .map(|instance| instance.exports())
         .map_err(|e| Failure::Link(describe(&e)))
-}
-
-fn set(object: &Object, name: &str, value: &JsValue) {
-    // Setting a property of a fresh plain object cannot fail.
-    let _ = Reflect::set(object, &JsValue::from_str(name), value);
 }

@@ -4,9 +4,9 @@
 use super::errors::describe;
 use super::state::{RunState, Stop};
 use crate::abi;
-use crate::plan::{CoreFunc, Options};
-use js_sys::{Function, Uint8Array, WebAssembly};
-use wasm_bindgen::{JsCast, JsValue};
+use crate::plan::Options;
+use js_sys::{Function, Uint8Array};
+use wasm_bindgen::JsValue;
 
 /// The memory and `realloc` of one lowered or lifted function's options.
 pub struct GuestMemory<'a> {
@@ -20,26 +20,14 @@ impl<'a> GuestMemory<'a> {
         Self { state, options }
     }
 
-    /// A view of the whole memory, made for each access: growing the memory replaces its
-    /// buffer, and a view of the old one is empty.
-    fn bytes(&self) -> Result<Uint8Array, String> {
+    /// A view of the whole memory, of at least `end` bytes if it has them (a view is kept for
+    /// the run; the memory's growth replaces it).
+    fn bytes(&self, end: u32) -> Result<(Uint8Array, u32), String> {
         let index = self
             .options
             .memory
             .ok_or("the function moves data through memory but has no memory option")?;
-        let export = self
-            .state
-            .compiled
-            .plan
-            .memories
-            .get(index as usize)
-            .ok_or_else(|| format!("there is no core memory {index}"))?;
-        let memory = self
-            .state
-            .export(export)?
-            .dyn_into::<WebAssembly::Memory>()
-            .map_err(|_| format!("`{}` is not a memory", export.name))?;
-        Ok(Uint8Array::new(&memory.buffer()))
+        self.state.memory(index, end)
     }
 
     fn realloc_function(&self) -> Result<Function, String> {
@@ -47,42 +35,31 @@ impl<'a> GuestMemory<'a> {
             .options
             .realloc
             .ok_or("the function allocates but has no realloc option")?;
-        let func = self.state.compiled.plan.funcs.get(index as usize);
-        let Some(CoreFunc::Export(export)) = func else {
-            return Err(format!("core function {index} is not an instance's export"));
-        };
-        self.state
-            .export(export)?
-            .dyn_into::<Function>()
-            .map_err(|_| format!("`{}` is not a function", export.name))
+        self.state.func(index)
     }
 }
 
-/// `offset..offset + len` if it lies inside `bytes`.
-fn inside(bytes: &Uint8Array, offset: u32, len: usize) -> Result<(u32, u32), String> {
+/// `offset..offset + len` if it lies inside the memory's `length` bytes.
+fn inside(length: u32, offset: u32, len: usize) -> Result<(u32, u32), String> {
     u32::try_from(len)
         .ok()
         .and_then(|len| offset.checked_add(len))
-        .filter(|&end| end <= bytes.length())
+        .filter(|&end| end <= length)
         .map(|end| (offset, end))
-        .ok_or_else(|| {
-            format!(
-                "{len} bytes at {offset} lie outside the memory ({} bytes)",
-                bytes.length()
-            )
-        })
+        .ok_or_else(|| format!("{len} bytes at {offset} lie outside the memory ({length} bytes)"))
 }
 
 impl abi::Memory for GuestMemory<'_> {
     fn read(&self, offset: u32, len: u32) -> Result<Vec<u8>, String> {
-        let bytes = self.bytes()?;
-        let (start, end) = inside(&bytes, offset, len as usize)?;
+        let (bytes, length) = self.bytes(offset.saturating_add(len))?;
+        let (start, end) = inside(length, offset, len as usize)?;
         Ok(bytes.subarray(start, end).to_vec())
     }
 
     fn write(&mut self, offset: u32, data: &[u8]) -> Result<(), String> {
-        let bytes = self.bytes()?;
-        let (start, end) = inside(&bytes, offset, data.len())?;
+        let end = u32::try_from(data.len()).map_or(u32::MAX, |len| offset.saturating_add(len));
+        let (bytes, length) = self.bytes(end)?;
+        let (start, end) = inside(length, offset, data.len())?;
         bytes.subarray(start, end).copy_from(data);
         Ok(())
     }

@@ -1,8 +1,10 @@
 //! Instantiating and calling a component in the worker (see the crate documentation): the
-//! module's JavaScript API ([`Component`]), the generated adapter, the instantiation of the
-//! plan's core instances, the host calls, and the replay of blocked runs.
+//! module's JavaScript API ([`Component`]), the generated adapter (instantiated once per
+//! component), the instantiation of the plan's core instances for each run, the host calls,
+//! and the replay of blocked runs.
 
 mod adapter;
+mod adapter_instance;
 mod api;
 mod bridge;
 mod compile;
@@ -10,6 +12,7 @@ mod encoded;
 mod errors;
 mod handler;
 mod instantiate;
+mod link;
 mod memory;
 mod outside;
 mod replay;

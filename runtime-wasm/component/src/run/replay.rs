@@ -2,7 +2,7 @@
 //! the handler on fresh instances until a run returns; a run that blocked is dropped, what it
 //! waited for is awaited, and the next run replays the session's log up to that point.
 
-use super::compile::{self, Compiled};
+use super::compile::Compiled;
 use super::errors::Stopped;
 use super::handler::{self, Thrown};
 use super::instantiate::{self, Failure};
@@ -13,8 +13,6 @@ use crate::wasi::{IncomingRequest, Outcome, Outside, Response, Session};
 use futures::future::LocalBoxFuture;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
 
 /// The most runs of one request. Each run replays the ones before it, so a handler that blocks
 /// this many times has spent far more than one request's share; it is stopped, as a safety net
@@ -38,17 +36,11 @@ pub async fn serve(
     outside: Rc<WebOutside>,
 ) -> Result<Response, Stopped> {
     let session = Session::new(request, Rc::clone(&outside) as Rc<dyn Outside>);
-    let host_funcs =
-        compile::resolve(&compiled.plan, &compiled.adapter, &session).map_err(Stopped::Refused)?;
     let session = Rc::new(RefCell::new(session));
     for _ in 0..MAX_RUNS {
         let (request, response_out) = session.borrow_mut().begin_run();
         outside.begin_run();
-        let state = RunState::new(
-            Rc::clone(&compiled),
-            Rc::clone(&session),
-            Rc::clone(&host_funcs),
-        );
+        let state = RunState::new(Rc::clone(&compiled), Rc::clone(&session));
         match run(Rc::new(state), request, response_out, &outside) {
             RunEnd::Returned => {
                 return match session.borrow_mut().outcome() {
@@ -69,11 +61,8 @@ pub async fn serve(
 
 /// One run: instantiation, then the handler.
 fn run(state: Rc<RunState>, request: u32, response_out: u32, outside: &WebOutside) -> RunEnd {
-    let host = Rc::clone(&state);
-    let call = Closure::<dyn Fn(u32) -> Result<(), JsValue>>::new(move |index| {
-        super::bridge::call(&host, index)
-    });
-    let thrown = match instantiate::instantiate(&state, call.as_ref().unchecked_ref()) {
+    let serving = state.compiled.adapter_instance.serve(Rc::clone(&state));
+    let thrown = match instantiate::instantiate(&state) {
         Err(Failure::Link(why)) => {
             return RunEnd::Stopped(Stopped::Refused(format!(
                 "the component's core modules do not link: {why}"
@@ -89,10 +78,9 @@ fn run(state: Rc<RunState>, request: u32, response_out: u32, outside: &WebOutsid
             }
         },
     };
-    let end = ending(&state, thrown, outside);
-    // The closure holds the state; the instances that could call it are dropped with it.
-    drop(call);
-    end
+    // The instances that could call the adapter are dropped with the state.
+    drop(serving);
+    ending(&state, thrown, outside)
 }
 
 /// How a run ended, the exception its call threw (if any), the meters and what it printed

@@ -2,7 +2,7 @@
 //! import of the most parameters the canonical ABI gives one (16 flat values and a return
 //! pointer) keeps its exact signature.
 
-use super::adapter::{self, HOST_CALL, HOST_MODULE, SLOTS_EXPORT};
+use super::adapter::{self, HOST_CALL, HOST_MODULE, SLOTS_EXPORT, SLOT_BYTES};
 use super::bridge::{read_slots, write_slot};
 use crate::abi::{CoreVal, FuncType, Type};
 use crate::plan::{CoreExport, CoreFunc, Lift, Options, Plan};
@@ -66,10 +66,11 @@ fn instantiate(plan: &Plan, result: Option<CoreVal>) -> Instantiated {
         Closure::<dyn Fn(u32) -> Result<(), JsValue>>::new(move |index: u32| {
             let slots = slots.borrow();
             let slots = slots.as_ref().expect("slots");
-            let params = read_slots(slots, &entries[index as usize].params);
+            let types = &entries[index as usize].params;
+            let params = read_slots(&slots.subarray(0, types.len() as u32 * SLOT_BYTES), types);
             calls.borrow_mut().push((index, params));
             if let Some(result) = result {
-                write_slot(slots, result);
+                write_slot(&slots.subarray(0, SLOT_BYTES), result);
             }
             Ok(())
         })
