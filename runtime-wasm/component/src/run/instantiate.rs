@@ -42,12 +42,14 @@ pub fn instantiate(state: &RunState) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The object of `parts` for this run: the shared one itself if the run adds nothing to it.
+/// The object of `parts` for this run: the shared one itself if the run adds nothing to it,
+/// else one that inherits the shared properties (WebAssembly reads imports with `Get`, which
+/// follows the prototype chain) and has the run's own.
 fn object(state: &RunState, parts: &Parts) -> Result<Object, Failure> {
     if parts.own.is_empty() {
         return Ok(parts.shared.clone());
     }
-    let object = Object::assign(&Object::new(), &parts.shared);
+    let object = Object::create(&parts.shared);
     for (name, source) in &parts.own {
         // Setting a property of a fresh plain object cannot fail.
         let _ = Reflect::set(&object, name, &value(state, source)?);

@@ -165,7 +165,8 @@ impl Meter {
     }
 
     fn out_of_fuel(&self) -> bool {
-        i64::try_from(self.fuel.value()).is_ok_and(|left| left < 0)
+        // The fuel is an i64 (a BigInt), compared as JavaScript compares it with a number.
+        self.fuel.value().lt(&JsValue::from_f64(0.0))
     }
 
     fn growth_refused(&self) -> bool {
