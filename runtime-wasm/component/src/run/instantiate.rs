@@ -5,8 +5,9 @@
 
 use super::errors::describe;
 use super::link::{Parts, Source, Step};
+use super::plain;
 use super::state::{Meter, RunState};
-use js_sys::{Function, Object, Reflect, WebAssembly};
+use js_sys::{Function, Object, WebAssembly};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Why instantiation did not complete.
@@ -51,8 +52,7 @@ fn object(state: &RunState, parts: &Parts) -> Result<Object, Failure> {
     }
     let object = Object::create(&parts.shared);
     for (name, source) in &parts.own {
-        // Setting a property of a fresh plain object cannot fail.
-        let _ = Reflect::set(&object, name, &value(state, source)?);
+        plain::set(&object, name, &value(state, source)?);
     }
     Ok(object)
 }
@@ -74,9 +74,9 @@ fn value(state: &RunState, source: &Source) -> Result<JsValue, Failure> {
 /// Calls the start function a metered module exports instead of running it (see
 /// `valor_meter::START_EXPORT`): as the engine would have, right after instantiating.
 fn run_start(state: &RunState, exports: &Object) -> Result<(), Failure> {
-    let start = Reflect::get(exports, &state.linker().start_key)
-        .ok()
-        .and_then(|start| start.dyn_into::<Function>().ok());
+    let start = plain::get(exports, &state.linker().start_key)
+        .dyn_into::<Function>()
+        .ok();
     match start {
         Some(start) => start
             .call0(&JsValue::UNDEFINED)

@@ -15,6 +15,7 @@ mod instantiate;
 mod link;
 mod memory;
 mod outside;
+mod plain;
 mod replay;
 mod state;
 #[cfg(test)]

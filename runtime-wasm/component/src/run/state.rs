@@ -4,10 +4,11 @@
 
 use super::compile::Compiled;
 use super::link::Linker;
+use super::plain;
 use crate::host::Fault;
 use crate::plan::CoreExport;
 use crate::wasi::Session;
-use js_sys::{Function, Reflect, Uint8Array, WebAssembly};
+use js_sys::{Function, Uint8Array, WebAssembly};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -113,7 +114,7 @@ impl RunState {
         let instance = instances
             .get(export.instance as usize)
             .ok_or_else(|| format!("core instance {} is not created yet", export.instance))?;
-        let value = Reflect::get(instance, key).unwrap_or_default();
+        let value = plain::get(instance, key);
         if value.is_undefined() {
             return Err(format!(
                 "core instance {} exports no `{}`",
@@ -153,8 +154,7 @@ impl Meter {
     /// The meter of an instance's exports, if its module was metered.
     pub fn of(exports: &js_sys::Object, linker: &Linker) -> Option<Self> {
         let global = |name| {
-            Reflect::get(exports, name)
-                .ok()?
+            plain::get(exports, name)
                 .dyn_into::<WebAssembly::Global>()
                 .ok()
         };
