@@ -17,6 +17,8 @@ mod memory;
 mod outside;
 mod plain;
 mod replay;
+#[cfg(test)]
+mod shared_tests;
 mod state;
 #[cfg(test)]
 mod tests;
