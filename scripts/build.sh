@@ -55,6 +55,10 @@ for name in "${components[@]}"; do
   cp "target/wasm32-wasip2/release/${name//-/_}.wasm" "$wasm_out/"
   wasm_files+=("${name//-/_}.wasm")
 done
+# A component in JavaScript (wasm-pack-tests/js-component): componentize-js, pinned, from npm.
+say "JavaScript component: wasm-pack-tests/js-component/build.sh (componentize-js)"
+wasm-pack-tests/js-component/build.sh "$wasm_out/component_js.wasm"
+wasm_files+=(component_js.wasm)
 mkdir -p target/runtime
 optimise target/wasm32-unknown-unknown/release/valor_meter.wasm target/runtime/valor_meter.wasm
 optimise target/wasm32-unknown-unknown/release/valor_js.wasm target/runtime/valor_js.wasm

@@ -14,6 +14,7 @@ mod state;
 pub use respond::respond;
 pub use state::State;
 
+use crate::host::PluginContext;
 use std::sync::Arc;
 use wasmtime::component::Linker;
 use wasmtime::Engine;
@@ -43,6 +44,22 @@ impl Component {
     /// The engine it was compiled for.
     pub fn engine(&self) -> &Engine {
         self.pre.engine()
+    }
+
+    /// Whether its memories fit `memory_mb` before it runs: an instance made and dropped, as
+    /// a module whose memory starts larger than its entry allows is refused when loaded (502),
+    /// not at each request (503).
+    pub async fn check_memory(&self, context: &Arc<PluginContext>) -> Result<(), String> {
+        let mut store = wasmtime::Store::new(self.engine(), State::new(Arc::clone(context), 0));
+        store.limiter(|state| &mut state.memory);
+        let _ = store.set_fuel(u64::MAX);
+        match self.pre.instantiate_async(&mut store).await {
+            Err(_) if store.data().memory.refused => Err(format!(
+                "its memory starts larger than its memory_mb allows ({} MiB)",
+                context.memory_mb
+            )),
+            _ => Ok(()),
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::modules::Modules;
 use crate::component::Component;
+use crate::host::PluginContext;
 use crate::native::Library;
 use crate::source;
 use sha2::Digest;
@@ -35,7 +36,11 @@ pub struct Compiled {
 }
 
 /// The entry's module, compiled, or for a script the JavaScript engine's.
-pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, String> {
+pub async fn compile(
+    modules: &Modules,
+    spec: &PluginSpec,
+    context: &Arc<PluginContext>,
+) -> Result<Compiled, String> {
     let url = &spec.url;
     if spec.is_native() && !modules.native_plugins() {
         return Err(manifest::native_not_allowed(url));
@@ -63,6 +68,10 @@ pub async fn compile(modules: &Modules, spec: &PluginSpec) -> Result<Compiled, S
         let component = modules
             .compile_component(url, bytes, digest.clone())
             .await?;
+        component
+            .check_memory(context)
+            .await
+            .map_err(|reason| format!("{url} was refused: {reason}"))?;
         return Ok(Compiled {
             module: Code::Component(component),
             digest,

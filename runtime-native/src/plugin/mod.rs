@@ -178,7 +178,7 @@ impl Load for Loader {
                 module,
                 digest,
                 script,
-            } = load::compile(&modules, &spec).await?;
+            } = load::compile(&modules, &spec, &context).await?;
             let init: Arc<[u8]> =
                 valor_host::script::init_message(&spec, &context.origin, script).into();
             let first = Live::new(&modules, &module, context, &init).await?;

@@ -24,10 +24,16 @@ pub struct Modules {
     /// The imports of components, and the components compiled, as for modules.
     component_linker: Arc<wasmtime::component::Linker<component::State>>,
     components: Mutex<HashMap<String, Weak<Component>>>,
+    /// Why the components that failed to compile or link did, by digest: the same bytes fail
+    /// alike, and compiling a large one again at each retry of its plugin took seconds of CPU.
+    failed_components: Mutex<HashMap<String, String>>,
     script_engine: ScriptEngine,
     /// Whether native plugins (shared libraries) may be loaded (`--allow-native-plugins`).
     native_plugins: bool,
 }
+
+/// How many failed components' errors are kept (a registry could offer endless broken ones).
+const MAX_FAILED_COMPONENTS: usize = 64;
 
 /// The JavaScript engine module (`valor_js.wasm`), which runs `.js` and `.mjs` entries:
 /// compiled once, by the first script loaded, and kept for every later one. Cranelift takes
@@ -55,6 +61,7 @@ impl Modules {
             linker: imports::linker(&engine),
             compiled: Mutex::default(),
             components: Mutex::default(),
+            failed_components: Mutex::default(),
             script_engine: ScriptEngine {
                 source: script_engine,
                 compiled: tokio::sync::OnceCell::new(),
@@ -151,10 +158,31 @@ impl Modules {
         if let Some(component) = kept {
             return Ok(component);
         }
+        let failed = (self.failed_components.lock())
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest)
+            .cloned();
+        if let Some(why) = failed {
+            return Err(why);
+        }
         let (linker, name) = (Arc::clone(&self.component_linker), url.to_owned());
-        let component = tokio::task::spawn_blocking(move || Component::new(&linker, &name, &bytes))
+        let compiled = tokio::task::spawn_blocking(move || Component::new(&linker, &name, &bytes))
             .await
-            .map_err(|e| format!("compiling {url} failed: {e}"))??;
+            .map_err(|e| format!("compiling {url} failed: {e}"))?;
+        let component = match compiled {
+            Ok(component) => component,
+            Err(why) => {
+                let mut failed = self
+                    .failed_components
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
+                if failed.len() >= MAX_FAILED_COMPONENTS {
+                    failed.clear();
+                }
+                failed.insert(digest, why.clone());
+                return Err(why);
+            }
+        };
         let component = Arc::new(component);
         let mut components = self.components.lock().unwrap_or_else(|p| p.into_inner());
         components.insert(digest, Arc::downgrade(&component));
