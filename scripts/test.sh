@@ -25,6 +25,11 @@ say() { printf '\033[1;34m[test]\033[0m %s (at %d s)\n' "$*" "$SECONDS" >&2; }
 say "host: cargo test"
 cargo test --quiet --workspace --exclude wasm-pack-tests --exclude valor-server
 
+# The browser's component host in node (WebAssembly, Request, crypto as a worker has them), on
+# the test components scripts/build.sh built.
+say "component host: wasm-pack test --node runtime-wasm/component"
+wasm-pack test --node runtime-wasm/component
+
 # The server host builds wasmtime: in its own profile (optimised, no LTO), once for both.
 say "server host: cargo build and test --profile server -p valor-server"
 cargo build --quiet --profile server -p valor-server -p valor-bench-floor
