@@ -51,6 +51,18 @@ describe('a WASI component in the browser', { timeout: 300_000 }, () => {
       const driver = await engine.session();
       try {
         await openApp(driver, site.origin);
+        // Installed with a manifest that mounts components, the worker kept the component host
+        // for starts without the network, beside the modules, before any request needed it.
+        const kept = await inPage(driver, async (files) => {
+          const found = [];
+          for (const name of await caches.keys()) {
+            const cache = await caches.open(name);
+            for (const file of files) if (await cache.match(new URL(file, location.href).href)) found.push(file);
+          }
+          return found.sort();
+        }, ['valor/valor_component_bg.wasm', 'plugins/component_http.wasm']);
+        assert.deepEqual(kept, ['plugins/component_http.wasm', 'valor/valor_component_bg.wasm']);
+
         const jspi = await inPage(driver, () => typeof WebAssembly.Suspending === 'function'
           && typeof WebAssembly.promising === 'function');
         assert.equal(jspi, JSPI[name], `JSPI in ${name}`);
