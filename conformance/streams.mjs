@@ -14,6 +14,9 @@ import { get } from 'node:http';
 import { answerThenWork, readBytes, readEvents, readLinesThenStop, readText, settledNumber } from './probes.mjs';
 
 const MiB = 1024 * 1024;
+// How much a server's resident memory may grow while a large body crosses it (it held 0.3 MiB
+// more at its peak, measured): a body held whole would add its size.
+export const SERVER_GROWTH = 64 * MiB;
 
 /** The resident memory of `pids`, in bytes, summed (a process gone since counts nothing). */
 function residentBytes(pids) {
@@ -186,11 +189,13 @@ export const streamCases = ({ label, base, plugin, fails, mib: largeMib }) => [
   {
     name: `${label}a large streamed body crosses intact with the host's memory bounded`,
     async run(host) {
-      // The server's peak is bounded absolutely. A browser's grows with garbage it collects
-      // late (each chunk is a Uint8Array in the worker and another in the page): in Chromium
-      // its renderer's peak grew by 250 to 370 MiB over 1 GiB, by 450 over 2 GiB, and fell once
-      // collected; a body held whole would add its size.
-      const [size, bound] = [largeMib, host.kind === 'server' ? 300 * MiB : 512 * MiB];
+      // The growth of memory while the stream crosses is bounded: the server's by little (what
+      // it held before depends on the plugins the suite loaded first: the JavaScript component
+      // compiled took a server from 29 to 406 MiB), a browser's by more, as it grows with garbage it
+      // collects late (each chunk is a Uint8Array in the worker and another in the page): in
+      // Chromium its renderer's peak grew by 250 to 370 MiB over 1 GiB, by 450 over 2 GiB, and
+      // fell once collected; a body held whole would add its size.
+      const [size, bound] = [largeMib, host.kind === 'server' ? SERVER_GROWTH : 512 * MiB];
       const memory = sampleMemory(host);
       const got = await host.probe(readBytes, { path: `${base}/bytes?mib=${size}` });
       const { before, peak } = memory.stop();
@@ -200,9 +205,9 @@ export const streamCases = ({ label, base, plugin, fails, mib: largeMib }) => [
       expectEqual(wrong, 'bytes', got.bytes, size * MiB);
       if (got.wrongAt !== null) wrong.push(`byte ${got.wrongAt} is not ${got.wrongAt % 251}`);
       // The server's own resident memory; the browser's is every process of it (the worker's
-      // and the page's renderer, the network's), of which only the growth means anything.
-      const held = host.kind === 'server' ? peak : peak - before;
-      if (!(held < bound)) wrong.push(`${host.kind === 'server' ? 'peak resident memory' : 'memory growth'} ${mib(held)}, over ${mib(bound)}`);
+      // and the page's renderer, the network's).
+      const held = peak - before;
+      if (!(held < bound)) wrong.push(`memory growth ${mib(held)}, over ${mib(bound)}`);
       return {
         seen: { status: got.status, ended: got.ended, intact: got.bytes === size * MiB && got.wrongAt === null },
         figures: `${size} MiB in ${got.chunks} chunks, ${ms(got.totalMs)} (${(size / (got.totalMs / 1000)).toFixed(0)} MiB/s, first chunk after ${ms(got.firstMs)}); `
