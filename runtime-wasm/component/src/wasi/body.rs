@@ -70,6 +70,22 @@ pub(super) fn new_body(of: BodyOf, expected: Option<u64>) -> SharedBody {
     }))
 }
 
+/// The body of an outgoing request or response whose `slot` holds none yet, if its `headers`'
+/// `content-length` is readable: then kept in `slot` too. `None` otherwise.
+pub(super) fn open_body(
+    slot: &mut Option<SharedBody>,
+    headers: &Fields,
+    of: BodyOf,
+) -> Option<SharedBody> {
+    if slot.is_some() {
+        return None;
+    }
+    let expected = headers.content_length().ok()?;
+    let buf = new_body(of, expected);
+    *slot = Some(buf.clone());
+    Some(buf)
+}
+
 impl BodyBuf {
     /// The `error-code` for a body of the wrong size, `written` bytes long.
     pub fn size_error(&self, written: u64) -> Val {
@@ -97,6 +113,22 @@ pub(super) struct HostOutgoingBody {
 }
 
 impl Session {
+    /// `[method]outgoing-request.body` and `[method]outgoing-response.body`: an `outgoing-body`
+    /// over `buf` (`ok`), or `err` when the request or response has none to give.
+    pub(super) fn outgoing_body(&mut self, args: &Args, buf: Option<SharedBody>) -> Answer {
+        let Some(buf) = buf else {
+            return Ok(Some(err(None)));
+        };
+        let body = (self.run.table).push(
+            args,
+            HostOutgoingBody {
+                buf,
+                written: false,
+            },
+        )?;
+        Ok(Some(ok(Some(Val::Handle(body)))))
+    }
+
     /// `[method]incoming-body.stream`.
     pub(super) fn incoming_body_stream(&mut self, args: &mut Args) -> Answer {
         let handle = args.handle(0)?;

@@ -4,7 +4,7 @@
 //! (see [`super::uri`]).
 
 use super::args::{err, ok, option, Answer, Args};
-use super::body::{new_body, BodyOf, HostIncomingBody, HostOutgoingBody, SharedBody};
+use super::body::{open_body, BodyOf, HostIncomingBody, SharedBody};
 use super::codes::{Method, Scheme};
 use super::fields::Fields;
 use super::session::Session;
@@ -130,22 +130,8 @@ impl Session {
     /// `[method]outgoing-request.body`: once, and only if the `content-length` is readable.
     pub(super) fn outgoing_request_body(&mut self, args: &mut Args) -> Answer {
         let request = self.outgoing(args)?;
-        if request.body.is_some() {
-            return Ok(Some(err(None)));
-        }
-        let Ok(expected) = request.headers.content_length() else {
-            return Ok(Some(err(None)));
-        };
-        let buf = new_body(BodyOf::Request, expected);
-        request.body = Some(buf.clone());
-        let body = self.run.table.push(
-            args,
-            HostOutgoingBody {
-                buf,
-                written: false,
-            },
-        )?;
-        Ok(Some(ok(Some(Val::Handle(body)))))
+        let buf = open_body(&mut request.body, &request.headers, BodyOf::Request);
+        self.outgoing_body(args, buf)
     }
 
     /// `[method]outgoing-request.method`.

@@ -3,7 +3,7 @@
 //! got) and `future-trailers` (always none here: bodies are whole and carry no trailers).
 
 use super::args::{err, ok, option, Answer, Args};
-use super::body::{new_body, BodyOf, HostIncomingBody, HostOutgoingBody, SharedBody};
+use super::body::{open_body, BodyOf, HostIncomingBody, SharedBody};
 use super::codes::describe_error_code;
 use super::fields::Fields;
 use super::poll::{Pollable, Target};
@@ -119,22 +119,8 @@ impl Session {
     pub(super) fn outgoing_response_body(&mut self, args: &mut Args) -> Answer {
         let handle = args.handle(0)?;
         let response = self.run.table.get::<HostOutgoingResponse>(args, handle)?;
-        if response.body.is_some() {
-            return Ok(Some(err(None)));
-        }
-        let Ok(expected) = response.headers.content_length() else {
-            return Ok(Some(err(None)));
-        };
-        let buf = new_body(BodyOf::Response, expected);
-        response.body = Some(buf.clone());
-        let body = self.run.table.push(
-            args,
-            HostOutgoingBody {
-                buf,
-                written: false,
-            },
-        )?;
-        Ok(Some(ok(Some(Val::Handle(body)))))
+        let buf = open_body(&mut response.body, &response.headers, BodyOf::Response);
+        self.outgoing_body(args, buf)
     }
 
     /// `[method]incoming-response.status`.
