@@ -82,11 +82,7 @@ pub async fn compile(
             .map_err(|reason| format!("{url} was refused: {reason}"))?;
         sys::mark(file, "checked");
         if is_component(&bytes) {
-            let component = components.compile(&bytes, source.limits, url).await?;
-            return Ok(Compiled {
-                code: Code::Component(component),
-                digest,
-            });
+            return component(components, &bytes, source.limits, url, digest).await;
         }
         let compiled = match source.limits {
             Some(limits) => {
@@ -118,11 +114,7 @@ pub async fn compile(
             wasm_bindgen_futures::spawn_local(async move {
                 let _ = JsFuture::from(compiled).await;
             });
-            let component = components.compile(&bytes, source.limits, url).await?;
-            return Ok(Compiled {
-                code: Code::Component(component),
-                digest,
-            });
+            return component(components, &bytes, source.limits, url, digest).await;
         }
         (compiled, digest)
     };
@@ -134,6 +126,21 @@ pub async fn compile(
     })?;
     Ok(Compiled {
         code: Code::Module(module.unchecked_into()),
+        digest,
+    })
+}
+
+/// `bytes` (from `url`, of SHA-256 `digest`), a component, compiled by the component host.
+async fn component(
+    components: &ComponentHost,
+    bytes: &js_sys::ArrayBuffer,
+    limits: Option<Limits>,
+    url: &str,
+    digest: String,
+) -> Result<Compiled, String> {
+    let component = components.compile(bytes, limits, url).await?;
+    Ok(Compiled {
+        code: Code::Component(component),
         digest,
     })
 }
