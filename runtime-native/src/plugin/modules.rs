@@ -20,10 +20,10 @@ pub struct Modules {
     /// The ABI's imports, defined once for the engine every module is compiled with (its
     /// `engine()`) and shared by every instance.
     linker: Linker<State>,
-    compiled: Mutex<HashMap<String, Weak<Module>>>,
+    compiled: Kept<Module>,
     /// The imports of components, and the components compiled, as for modules.
     component_linker: Arc<wasmtime::component::Linker<component::State>>,
-    components: Mutex<HashMap<String, Weak<Component>>>,
+    components: Kept<Component>,
     /// Why the components that failed to compile or link did, by digest: the same bytes fail
     /// alike, and compiling a large one again at each retry of its plugin took seconds of CPU.
     failed_components: Mutex<HashMap<String, String>>,
@@ -59,8 +59,8 @@ impl Modules {
         Self {
             component_linker: component::new_linker().expect("wasmtime starts"),
             linker: imports::linker(&engine),
-            compiled: Mutex::default(),
-            components: Mutex::default(),
+            compiled: Kept::default(),
+            components: Kept::default(),
             failed_components: Mutex::default(),
             script_engine: ScriptEngine {
                 source: script_engine,
@@ -124,7 +124,7 @@ impl Modules {
         bytes: Vec<u8>,
         digest: String,
     ) -> Result<Arc<Module>, String> {
-        let module = match self.get(&digest) {
+        let module = match self.compiled.get(&digest) {
             Some(module) => module,
             None => {
                 let engine = self.linker.engine().clone();
@@ -135,7 +135,7 @@ impl Modules {
                     .map_err(|e| format!("compiling {url} failed: {e}"))?
                     .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
                 let module = Arc::new(module);
-                self.keep(digest, &module);
+                self.compiled.keep(digest, &module);
                 module
             }
         };
@@ -150,12 +150,7 @@ impl Modules {
         bytes: Vec<u8>,
         digest: String,
     ) -> Result<Arc<Component>, String> {
-        let kept = {
-            let mut components = self.components.lock().unwrap_or_else(|p| p.into_inner());
-            components.retain(|_, component| component.strong_count() > 0);
-            components.get(&digest).and_then(Weak::upgrade)
-        };
-        if let Some(component) = kept {
+        if let Some(component) = self.components.get(&digest) {
             return Ok(component);
         }
         let failed = (self.failed_components.lock())
@@ -184,19 +179,31 @@ impl Modules {
             }
         };
         let component = Arc::new(component);
-        let mut components = self.components.lock().unwrap_or_else(|p| p.into_inner());
-        components.insert(digest, Arc::downgrade(&component));
+        self.components.keep(digest, &component);
         Ok(component)
     }
+}
 
-    fn get(&self, digest: &str) -> Option<Arc<Module>> {
-        let mut modules = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
-        modules.retain(|_, module| module.strong_count() > 0);
-        modules.get(digest).and_then(Weak::upgrade)
+/// What was compiled, by the SHA-256 of its bytes, for as long as a plugin holds it.
+struct Kept<T>(Mutex<HashMap<String, Weak<T>>>);
+
+impl<T> Default for Kept<T> {
+    fn default() -> Self {
+        Self(Mutex::default())
+    }
+}
+
+impl<T> Kept<T> {
+    /// What was compiled from the bytes of `digest`, if a plugin still holds it (what none
+    /// holds is forgotten here).
+    fn get(&self, digest: &str) -> Option<Arc<T>> {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.retain(|_, compiled| compiled.strong_count() > 0);
+        kept.get(digest).and_then(Weak::upgrade)
     }
 
-    fn keep(&self, digest: String, module: &Arc<Module>) {
-        let mut modules = self.compiled.lock().unwrap_or_else(|p| p.into_inner());
-        modules.insert(digest, Arc::downgrade(module));
+    fn keep(&self, digest: String, compiled: &Arc<T>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.insert(digest, Arc::downgrade(compiled));
     }
 }
