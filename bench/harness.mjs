@@ -1,9 +1,11 @@
 // What bench/run.mjs and bench/soak.mjs share: the static server for target/bench, a headless
-// Chromium, the benchmark pages, and DevTools sessions on their service workers.
+// Chromium, the benchmark pages (Valor, the floor, MSW), and DevTools sessions on their service
+// workers.
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { checkHello } from './answers.mjs';
 
 const require = createRequire(new URL('../e2e/package.json', import.meta.url));
 const { chromium } = require('playwright-core');
@@ -76,8 +78,8 @@ export async function workerStopper(context, page) {
   };
 }
 
-/// The time, in ms, for `page` to get its first answer from `path` after `stopWorkers`
-/// stopped every worker. `forgetRewritten`: delete the rewritten modules Valor kept first, as on
+/// The time, in ms, for `page` to get its first answer from `path` (hello's bytes, checked) after
+/// `stopWorkers` stopped every worker. `forgetRewritten`: delete the rewritten modules Valor kept first, as on
 /// a first visit (Valor then loads its module rewriter and rewrites the plugin's module).
 export async function firstAnswer(page, stopWorkers, { forgetRewritten = false, path = 'api/hello' } = {}) {
   if (forgetRewritten) {
@@ -87,13 +89,14 @@ export async function firstAnswer(page, stopWorkers, { forgetRewritten = false, 
     });
   }
   await stopWorkers();
-  return page.evaluate(async (path) => {
+  const { ms, ...answer } = await page.evaluate(async (path) => {
     const start = performance.now();
     const response = await fetch(path);
-    await response.text();
-    if (!response.ok) throw new Error(`${path} answered ${response.status}`);
-    return performance.now() - start;
+    const body = await response.text();
+    return { ms: performance.now() - start, status: response.status, contentType: response.headers.get('content-type'), body };
   }, path);
+  checkHello(answer, `${page.url()}: cold start, ${path}`);
+  return ms;
 }
 
 /// A DevTools session on the service worker of `page`: `send(method, params)` resolves to the

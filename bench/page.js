@@ -1,13 +1,29 @@
-// The benchmark page, loaded under /valor/ and /floor/: registers that scope's service worker
-// (the <script>'s data-worker) and exposes the measurements that bench/run.mjs calls.
+// The benchmark page, loaded under /valor/, /floor/ and /msw/: registers that scope's service
+// worker (the <script>'s data-worker; MSW's page starts its own before, in handlers.js) and
+// exposes the measurements that bench/run.mjs calls.
 const worker = document.currentScript.dataset.worker;
 
-window.ready = (async () => {
-  await navigator.serviceWorker.register(worker);
-  if (!navigator.serviceWorker.controller) {
-    await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-  }
-})();
+if (worker) {
+  window.ready = (async () => {
+    await navigator.serviceWorker.register(worker);
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  })();
+}
+
+// A first visit (bench/run.mjs's firstStart, `?first=api/hello`) asks for its first answer as
+// soon as the worker is ready, from here rather than from the harness: no idle time between the
+// two that a worker could use to get ahead. Times in ms since the navigation started.
+const first = new URLSearchParams(location.search).get('first');
+if (first) {
+  window.firstAnswer = window.ready.then(async () => {
+    const readyMs = performance.now();
+    const response = await fetch(first);
+    const body = await response.text();
+    return { readyMs, ms: performance.now(), status: response.status, contentType: response.headers.get('content-type'), body };
+  });
+}
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 const summary = (latencies, elapsed) => {

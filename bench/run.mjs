@@ -1,6 +1,8 @@
 // Valor's benchmarks, side by side with the floor (a plain JS service worker answering the same
-// routes with the same bytes), in one headless Chromium session so machine noise cancels.
-// Every figure is a median over runs; Valor and floor runs alternate.
+// routes with the same bytes) and, where it answers the same request, MSW (bench/msw: the
+// mocking library a web developer would pick instead), in one headless Chromium session so
+// machine noise cancels. Every figure is a median over runs; the scopes' runs alternate. Every
+// app's answers are checked first (bench/answers.mjs), and each cold start's and first visit's.
 //
 //   node bench/run.mjs [--runs 5] [--json target/bench/results.json] [--profile] [--only a,b]
 //                      [--stream-mib 256]
@@ -9,6 +11,7 @@
 // Needs the apps built by scripts/build.sh (target/bench); scripts/bench.sh does both.
 import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
+import { checkAnswers, checkHello } from './answers.mjs';
 import {
   firstAnswer, launchChromium, median, openPages, option, root, serveBenchApps, workerSession,
   workerStopper,
@@ -24,8 +27,12 @@ const wanted = (key) => !ONLY || ONLY.includes(key);
 const origin = await serveBenchApps();
 const browser = await launchChromium();
 const context = await browser.newContext();
-const pages = await openPages(context, origin, ['valor', 'floor']);
+// The measures MSW takes part in: hello's warm throughput, cold start and first visit.
+const WITH_MSW = ['sequential', 'pooled64', 'coldStart', 'firstStart'];
+const THREE = ['valor', 'floor', 'msw'];
+const pages = await openPages(context, origin, WITH_MSW.some(wanted) ? THREE : ['valor', 'floor']);
 const stopWorkers = await workerStopper(context, pages.valor);
+for (const scope of Object.keys(pages)) await checkAnswers(pages[scope], scope);
 
 // Runs `measure(scope)` RUNS times per scope, alternating which goes first; medians per field.
 async function compare(label, measure, scopes = ['valor', 'floor']) {
@@ -52,19 +59,20 @@ const HELLO = {
 };
 
 // Warm-up: load and instantiate every plugin once (and the JavaScript engine, for Valor).
-for (const scope of ['valor', 'floor']) {
-  const scripts = scope === 'valor' ? [HELLO.js[1], HELLO.jsFetch[1], HELLO.component[1]] : [];
-  await inPage(scope, async (scripts) => {
-    for (const path of ['api/hello', 'api/echo', 'api/sleeper/stats', 'api/streaming/bytes?mib=1', ...scripts]) {
-      await (await fetch(path)).arrayBuffer();
-    }
-    await (await fetch('api/mirror', { method: 'POST', body: 'x' })).arrayBuffer();
-  }, scripts);
+const ROUTES = ['api/hello', 'api/echo', 'api/sleeper/stats', 'api/streaming/bytes?mib=1'];
+const WARM_UP = {
+  valor: [...ROUTES, HELLO.js[1], HELLO.jsFetch[1], HELLO.component[1]], floor: ROUTES, msw: ['api/hello', 'api/echo'],
+};
+for (const scope of Object.keys(pages)) {
+  await inPage(scope, async ({ paths, mirror }) => {
+    for (const path of paths) await (await fetch(path)).arrayBuffer();
+    if (mirror) await (await fetch('api/mirror', { method: 'POST', body: 'x' })).arrayBuffer();
+  }, { paths: WARM_UP[scope], mirror: scope !== 'msw' });
 }
 
 const results = { date: new Date().toISOString(), runs: RUNS, chromium: browser.version() };
-if (wanted('sequential')) results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)));
-if (wanted('pooled64')) results.pooled64 = await compare('64 in flight hello', (s) => inPage(s, () => bench.pooled('api/hello', 2000, 64)));
+if (wanted('sequential')) results.sequential = await compare('sequential hello', (s) => inPage(s, () => bench.sequential('api/hello', 300)), THREE);
+if (wanted('pooled64')) results.pooled64 = await compare('64 in flight hello', (s) => inPage(s, () => bench.pooled('api/hello', 2000, 64)), THREE);
 if (wanted('dispatchHello')) results.dispatchHello = await compare('in-worker dispatch hello', async (s) => {
   const hello = await inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/hello', n: 1000 }));
   if (s === 'valor') return hello;
@@ -77,11 +85,12 @@ if (wanted('dispatchHello')) results.dispatchHello = await compare('in-worker di
 if (wanted('dispatchEcho1k')) results.dispatchEcho1k = await compare('in-worker dispatch echo 1 KiB', (s) =>
   inPage(s, () => bench.inWorker({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 })));
 // The first answer of a worker the browser has just started. `rewrite`: without the rewritten
-// modules an earlier start kept (a first visit, or a new version of the plugin), so that Valor
-// loads its module rewriter and rewrites hello.wasm.
+// modules an earlier start kept (a new version of the plugin, or a first visit's start), so
+// that Valor loads its module rewriter and rewrites hello.wasm. MSW's page stays open (MSW
+// answers from the page): its worker, started, hands the request to the page.
 const coldStart = async (s, { rewrite = false } = {}) => {
   const ms = await firstAnswer(pages[s], stopWorkers, { forgetRewritten: rewrite && s === 'valor' });
-  if (s === 'floor') return { ms };
+  if (s !== 'valor') return { ms };
   // Where Valor's cold start goes, from the marks sw.js sets (ms since the worker started).
   const marks = await inPage(s, () => bench.inWorker({ kind: 'marks' }));
   return {
@@ -101,8 +110,33 @@ const coldStart = async (s, { rewrite = false } = {}) => {
     }),
   };
 };
-if (wanted('coldStart')) results.coldStart = await compare('cold start', (s) => coldStart(s));
-if (wanted('firstStart')) results.firstStart = await compare('cold start, rewriting', (s) => coldStart(s, { rewrite: true }));
+// A first visit: a fresh browser context (no worker, nothing in Cache Storage or the HTTP
+// cache), the page loaded, its worker registered, installed and in control (MSW: its library
+// loaded and `worker.start()` resolved), then the first answer, asked by the page itself (page.js,
+// `?first=`). `ms` and `readyMs` count from the navigation's start. Valor's app for it
+// (bench/valor-first) mounts hello alone: its install keeps every plugin of its manifest.
+const FIRST_VISIT_APP = { valor: 'valor-first', floor: 'floor', msw: 'msw' };
+async function firstVisit(scope) {
+  const fresh = await browser.newContext();
+  try {
+    const page = await fresh.newPage();
+    await page.goto(`${origin}/${FIRST_VISIT_APP[scope]}/index.html?first=api/hello`);
+    const { ms, readyMs, ...answer } = await page.evaluate(() => window.firstAnswer);
+    checkHello(answer, `${scope}: first visit, api/hello`);
+    return { ms, readyMs };
+  } finally {
+    await fresh.close();
+  }
+}
+// With each first visit, for Valor and the floor, the cold start without kept rewritten modules
+// in the benchmark's own context (`rewrite*`: what this measure was before it had first visits).
+if (wanted('coldStart')) results.coldStart = await compare('cold start', (s) => coldStart(s), THREE);
+if (wanted('firstStart')) results.firstStart = await compare('first visit; cold start, rewriting', async (s) => {
+  const visit = await firstVisit(s);
+  if (s === 'msw') return visit;
+  const { ms: rewriteMs, ...marks } = await coldStart(s, { rewrite: true });
+  return { ...visit, rewriteMs, ...marks };
+}, THREE);
 if (wanted('instantiate')) results.instantiate = await compare('instantiate hello.wasm', () =>
   inPage('valor', () => bench.inWorker({ kind: 'instantiate', url: 'plugins/hello.wasm', n: 20 })), ['valor']);
 if (wanted('body1MiB')) results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 1 << 20, 5)));
@@ -202,10 +236,11 @@ if (PROFILE) results.profile = await profileDispatch();
 await browser.close();
 
 const sizes = {};
-const size = (label, path) => {
+const measureSize = (path) => {
   const bytes = readFileSync(`${root}${path}`);
-  sizes[label] = { raw: statSync(`${root}${path}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
+  return { raw: statSync(`${root}${path}`).size, gzip: gzipSync(bytes, { level: 9 }).length };
 };
+const size = (label, path) => { sizes[label] = measureSize(path); };
 size('runtime .wasm', 'target/www/valor/valor_runtime_bg.wasm');
 size('runtime .js', 'target/www/valor/valor_runtime.js');
 size('module rewriter .wasm (loaded when a module must be rewritten)', 'target/www/valor/valor_meter.wasm');
@@ -216,6 +251,28 @@ size('JavaScript engine .wasm (loaded when a JavaScript plugin is mounted)', 'ta
 for (const plugin of ['hello', 'echo', 'with_state', 'proxy', 'todos']) size(`${plugin}.wasm`, `target/www/plugins/${plugin}.wasm`);
 size('hello.js', 'target/www/plugins/hello.js');
 results.sizes = sizes;
+// What each app downloads on a first visit to answer hello (firstVisit's apps), as served from
+// target/bench (the page's HTML and the benchmark's own scripts, page.js and worker-bench.js,
+// left out: each app has them).
+const FIRST_VISIT = {
+  valor: [
+    ['runtime .wasm', 'valor-first/valor/valor_runtime_bg.wasm'], ['runtime .js (glue)', 'valor-first/valor/valor_runtime.js'],
+    ['module rewriter .wasm', 'valor-first/valor/valor_meter.wasm'], ['hello.wasm', 'valor-first/plugins/hello.wasm'],
+    ['sw.js', 'valor-first/sw.js'], ['valor-worker.js', 'valor-first/valor/valor-worker.js'],
+    ['valor_component.js (the component host\'s glue, imported by valor-worker.js)', 'valor-first/valor/valor_component.js'],
+    ['plugins.json (hello alone)', 'valor-first/plugins.json'],
+  ],
+  floor: [['sw.js (every route of the benchmark)', 'floor/sw.js']],
+  msw: [
+    ['mockServiceWorker.js', 'msw/mockServiceWorker.js'], ['the library: lib/iife/index.js (msw.js)', 'msw/msw.js'],
+    ['handlers.js (hello and echo, starts the worker)', 'msw/handlers.js'],
+  ],
+};
+results.firstVisitBytes = Object.fromEntries(Object.entries(FIRST_VISIT).map(([scope, files]) => {
+  const measured = Object.fromEntries(files.map(([label, path]) => [label, measureSize(`target/bench/${path}`)]));
+  const total = (key) => Object.values(measured).reduce((sum, file) => sum + file[key], 0);
+  return [scope, { files: measured, total: { raw: total('raw'), gzip: total('gzip') } }];
+}));
 
 writeFileSync(JSON_OUT, JSON.stringify(results, null, 2));
 print(results);
@@ -223,14 +280,17 @@ process.exit(0);
 
 function print(r) {
   const f = (x, digits = 1) => (x === undefined ? '' : x.toFixed(digits));
-  const row = (metric, valor, floor, ratio) => console.log(`| ${metric} | ${valor} | ${floor} | ${ratio} |`);
-  console.log(`Valor benchmarks, ${r.date}, Chromium ${r.chromium}, median of ${r.runs} runs; ratio = floor time / Valor time (1.0 = as fast as the floor)\n`);
-  console.log('| measure | Valor | floor (plain JS worker) | ratio |\n|---|---|---|---|');
+  const row = (metric, valor, floor, ratio, msw = '', mswRatio = '') =>
+    console.log(`| ${metric} | ${valor} | ${floor} | ${msw} | ${ratio} | ${mswRatio} |`);
+  console.log(`Valor benchmarks, ${r.date}, Chromium ${r.chromium}, median of ${r.runs} runs; ratio = floor (or MSW) time / Valor time (1.0 = as fast as the floor; above 1, faster than MSW)\n`);
+  console.log('| measure | Valor | floor (plain JS worker) | MSW | ratio to the floor | ratio to MSW |\n|---|---|---|---|---|---|');
   for (const [key, label] of [['sequential', 'warm, sequential'], ['pooled64', 'warm, 64 in flight']]) {
     if (!r[key]) continue;
-    const { valor, floor } = r[key];
-    row(`${label}: requests/s`, f(valor.perSecond, 0), f(floor.perSecond, 0), f(valor.perSecond / floor.perSecond, 2));
-    row(`${label}: p50 / p99 ms`, `${f(valor.p50, 2)} / ${f(valor.p99, 2)}`, `${f(floor.p50, 2)} / ${f(floor.p99, 2)}`, f(floor.p50 / valor.p50, 2));
+    const { valor, floor, msw } = r[key];
+    row(`${label}: requests/s`, f(valor.perSecond, 0), f(floor.perSecond, 0), f(valor.perSecond / floor.perSecond, 2),
+      f(msw.perSecond, 0), f(valor.perSecond / msw.perSecond, 2));
+    row(`${label}: p50 / p99 ms`, `${f(valor.p50, 2)} / ${f(valor.p99, 2)}`, `${f(floor.p50, 2)} / ${f(floor.p99, 2)}`, f(floor.p50 / valor.p50, 2),
+      `${f(msw.p50, 2)} / ${f(msw.p99, 2)}`, f(msw.p50 / valor.p50, 2));
   }
   for (const [key, label] of [['dispatchHello', 'dispatch in the worker, hello: µs/request'], ['dispatchEcho1k', 'dispatch in the worker, echo 1 KiB: µs/request']]) {
     if (!r[key]) continue;
@@ -242,14 +302,18 @@ function print(r) {
     }
   }
   if (r.coldStart) {
-    row('cold start to first answer: ms', f(r.coldStart.valor.ms), f(r.coldStart.floor.ms), f(r.coldStart.floor.ms / r.coldStart.valor.ms, 2));
+    const { valor, floor, msw } = r.coldStart;
+    row('cold start to first answer (MSW: its worker started, its page open): ms', f(valor.ms), f(floor.ms), f(floor.ms / valor.ms, 2), f(msw.ms), f(msw.ms / valor.ms, 2));
     const c0 = r.coldStart.valor;
     row('… of which, from worker start: runtime loaded / manifest read / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.manifestRead)} / ${f(c0.pluginsMounted)}`, '', '');
     row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
       [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
   }
   if (r.firstStart) {
-    row('cold start without kept rewritten modules (the rewriter loaded, hello rewritten): ms', f(r.firstStart.valor.ms), f(r.firstStart.floor.ms), f(r.firstStart.floor.ms / r.firstStart.valor.ms, 2));
+    const { valor, floor, msw } = r.firstStart;
+    row('first visit (a fresh browser context), from navigation to the first answer: ms', f(valor.ms), f(floor.ms), f(floor.ms / valor.ms, 2), f(msw.ms), f(msw.ms / valor.ms, 2));
+    row('… of which, until the worker is ready (registered, installed, in control; MSW: `start()` resolved): ms', f(valor.readyMs), f(floor.readyMs), '', f(msw.readyMs), '');
+    row('cold start without kept rewritten modules (the rewriter loaded, hello rewritten): ms', f(valor.rewriteMs), f(floor.rewriteMs), f(floor.rewriteMs / valor.rewriteMs, 2));
     const c1 = r.firstStart.valor;
     row('… then hello: bytes read / SHA-256 / rewriter compiled / warmed up / metered / compiled / instantiated, ms',
       [c1.helloRead, c1.helloChecked, c1.rewriterCompiled, c1.rewriterWarmedUp, c1.helloMetered, c1.helloCompiled, c1.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
@@ -279,7 +343,7 @@ function print(r) {
     const fuel = r.fuel.valor;
     console.log('\n| fuel: dispatch in the worker, µs/request | metered (default fuel) | unmetered ("fuel": null) | metered / unmetered time |\n|---|---|---|---|');
     for (const [key, label] of [['hello', 'hello'], ['js', 'hello.js (the JavaScript engine metered)'], ['sha256', 'SHA-256 of 256 KiB'], ['json', 'JSON of 2,000 objects, out and back']]) {
-      row(label, f(fuel[`${key}Metered`]), f(fuel[`${key}Unmetered`]), f(fuel[`${key}Metered`] / fuel[`${key}Unmetered`], 2));
+      console.log(`| ${label} | ${f(fuel[`${key}Metered`])} | ${f(fuel[`${key}Unmetered`])} | ${f(fuel[`${key}Metered`] / fuel[`${key}Unmetered`], 2)} |`);
     }
   }
   printJavaScript(r, f);
@@ -291,6 +355,7 @@ function print(r) {
   if (r.loop) console.log(`\nA handler that loops for ever is stopped by the default fuel after ${f(r.loop.valor.ms, 0)} ms (answered 504).`);
   console.log('\n| file | raw bytes | gzip bytes |\n|---|---|---|');
   for (const [file, { raw, gzip }] of Object.entries(r.sizes)) console.log(`| ${file} | ${raw} | ${gzip} |`);
+  printFirstVisitBytes(r.firstVisitBytes);
   if (r.profile) {
     console.log('\nWhere the workers spend their time: CPU profiles of 2,000 in-worker hello dispatches, self time in µs per request\n');
     for (const [key, heading] of [['byKind', 'kind of code'], ['byName', 'function']]) {
@@ -300,6 +365,18 @@ function print(r) {
     }
   }
   console.log(`\nJSON: ${JSON_OUT}`);
+}
+
+// What each app downloads on a first visit, file by file, and in all.
+function printFirstVisitBytes(bytes) {
+  const NAMES = { valor: 'Valor', floor: 'floor', msw: 'MSW' };
+  console.log('\n| first visit: what each app downloads to answer hello | raw bytes | gzip bytes (level 9) |\n|---|---|---|');
+  for (const [scope, { files, total }] of Object.entries(bytes)) {
+    for (const [file, { raw, gzip }] of Object.entries(files)) console.log(`| ${NAMES[scope]}: ${file} | ${raw} | ${gzip} |`);
+    console.log(`| **${NAMES[scope]}, in all** | **${total.raw}** | **${total.gzip}** |`);
+  }
+  const { valor, msw } = bytes;
+  console.log(`\nValor downloads ${(valor.total.gzip / msw.total.gzip).toFixed(2)} times MSW's gzip bytes (${valor.total.gzip} against ${msw.total.gzip}).`);
 }
 
 // The JavaScript plugins' table: hello.js against hello.wasm and the floor.

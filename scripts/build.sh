@@ -113,13 +113,24 @@ for dir in www/plugins/*/; do
 done
 cp www/plugins/*.js www/plugins/*.mjs target/www/plugins/   # the JavaScript plugins
 
-say "benchmark apps: target/bench/{valor,floor}"
-rm -rf target/bench/valor target/bench/floor && mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor
+say "benchmark apps: target/bench/{valor,valor-first,floor,msw}"
+rm -rf target/bench/valor target/bench/valor-first target/bench/floor target/bench/msw
+mkdir -p target/bench/valor/plugins target/bench/valor/valor target/bench/floor target/bench/msw
+mkdir -p target/bench/valor-first/plugins target/bench/valor-first/valor
 cp sw.js bench/valor/* bench/page.js bench/worker-bench.js target/bench/valor/
 cp "${runtime_files[@]}" target/bench/valor/valor/
 for plugin in hello echo mirror host_api hostile cpu streaming component_hello; do cp "$wasm_out/$plugin.wasm" target/bench/valor/plugins/; done
 cp bench/plugins/*.js bench/plugins/*.mjs target/bench/valor/plugins/   # hello as JavaScript plugins
 cp bench/floor/* bench/page.js bench/worker-bench.js target/bench/floor/
+# Valor for first visits: sw.js as an app deploys it, with a manifest of hello alone.
+cp sw.js bench/valor-first/* bench/page.js target/bench/valor-first/
+cp "${runtime_files[@]}" target/bench/valor-first/valor/
+cp "$wasm_out/hello.wasm" target/bench/valor-first/plugins/
+# MSW as its docs set it up (msw from e2e/'s lock file): its worker copied from the package, as
+# `npx msw init` does, and its prebuilt browser build (the global MockServiceWorker).
+cp bench/msw/* bench/page.js target/bench/msw/
+cp e2e/node_modules/msw/lib/mockServiceWorker.js target/bench/msw/
+cp e2e/node_modules/msw/lib/iife/index.js target/bench/msw/msw.js
 
 say "test fixtures: wasm-pack-tests/"
 fixtures=wasm-pack-tests/fixtures/plugins
