@@ -27,8 +27,8 @@ const wanted = (key) => !ONLY || ONLY.includes(key);
 const origin = await serveBenchApps();
 const browser = await launchChromium();
 const context = await browser.newContext();
-// The measures MSW takes part in: hello's warm throughput, cold start and first visit.
-const WITH_MSW = ['sequential', 'pooled64', 'coldStart', 'firstStart'];
+// The measures MSW takes part in: hello's warm throughput, cold start, first and return visit.
+const WITH_MSW = ['sequential', 'pooled64', 'coldStart', 'firstStart', 'returnVisit'];
 const THREE = ['valor', 'floor', 'msw'];
 const pages = await openPages(context, origin, WITH_MSW.some(wanted) ? THREE : ['valor', 'floor']);
 const stopWorkers = await workerStopper(context, pages.valor);
@@ -119,24 +119,34 @@ const FIRST_VISIT_APP = { valor: 'valor-first', floor: 'floor', msw: 'msw' };
 async function firstVisit(scope) {
   const fresh = await browser.newContext();
   try {
-    const page = await fresh.newPage();
-    await page.goto(`${origin}/${FIRST_VISIT_APP[scope]}/index.html?first=api/hello`);
-    const { ms, readyMs, ...answer } = await page.evaluate(() => window.firstAnswer);
-    checkHello(answer, `${scope}: first visit, api/hello`);
-    return { ms, readyMs };
+    return await visit(await fresh.newPage(), FIRST_VISIT_APP[scope], 'first visit');
   } finally {
     await fresh.close();
   }
+}
+// A return visit, the cold start a user meets: every worker stopped (as the browser stops idle
+// ones), the benchmark's page loaded again (its files from the HTTP cache, its worker already
+// registered: the navigation starts it), then its first answer, as for a first visit.
+async function returnVisit(scope) {
+  await stopWorkers();
+  return visit(pages[scope], scope, 'return visit');
+}
+async function visit(page, app, what) {
+  await page.goto(`${origin}/${app}/index.html?first=api/hello`);
+  const { ms, readyMs, ...answer } = await page.evaluate(() => window.firstAnswer);
+  checkHello(answer, `${app}: ${what}, api/hello`);
+  return { ms, readyMs };
 }
 // With each first visit, for Valor and the floor, the cold start without kept rewritten modules
 // in the benchmark's own context (`rewrite*`: what this measure was before it had first visits).
 if (wanted('coldStart')) results.coldStart = await compare('cold start', (s) => coldStart(s), THREE);
 if (wanted('firstStart')) results.firstStart = await compare('first visit; cold start, rewriting', async (s) => {
-  const visit = await firstVisit(s);
-  if (s === 'msw') return visit;
+  const first = await firstVisit(s);
+  if (s === 'msw') return first;
   const { ms: rewriteMs, ...marks } = await coldStart(s, { rewrite: true });
-  return { ...visit, rewriteMs, ...marks };
+  return { ...first, rewriteMs, ...marks };
 }, THREE);
+if (wanted('returnVisit')) results.returnVisit = await compare('return visit', returnVisit, THREE);
 if (wanted('instantiate')) results.instantiate = await compare('instantiate hello.wasm', () =>
   inPage('valor', () => bench.inWorker({ kind: 'instantiate', url: 'plugins/hello.wasm', n: 20 })), ['valor']);
 if (wanted('body1MiB')) results.body1MiB = await compare('1 MiB echo', (s) => inPage(s, () => bench.body('api/mirror', 1 << 20, 5)));
@@ -317,6 +327,11 @@ function print(r) {
     const c1 = r.firstStart.valor;
     row('… then hello: bytes read / SHA-256 / rewriter compiled / warmed up / metered / compiled / instantiated, ms',
       [c1.helloRead, c1.helloChecked, c1.rewriterCompiled, c1.rewriterWarmedUp, c1.helloMetered, c1.helloCompiled, c1.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
+  }
+  if (r.returnVisit) {
+    const { valor, floor, msw } = r.returnVisit;
+    row('return visit (every worker stopped, the page loaded again), from navigation to the first answer: ms', f(valor.ms), f(floor.ms), f(floor.ms / valor.ms, 2), f(msw.ms), f(msw.ms / valor.ms, 2));
+    row('… of which, until the worker is ready (MSW: `start()` resolved): ms', f(valor.readyMs), f(floor.readyMs), '', f(msw.readyMs), '');
   }
   if (r.instantiate) {
     row('instantiateStreaming hello.wasm: network / Cache Storage ms', `${f(r.instantiate.valor.networkMs, 2)} / ${f(r.instantiate.valor.cacheMs, 2)}`, '', '');
