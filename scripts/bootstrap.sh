@@ -93,6 +93,16 @@ add_wasip2_target() {
     { say "rustup target add wasm32-wasip2 failed: the test components need it"; exit 1; }
 }
 
+# The runtime's standard library is rebuilt for size (scripts/build.sh): rustup's rust-src, or
+# Debian's rust-web-src on the fallback toolchain. Without it the runtime builds as before, larger.
+add_rust_src() {
+  [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ] && return 0
+  command -v rustup >/dev/null 2>&1 || return 0
+  say "rustup component add rust-src (60 s limit)"
+  timeout 60 rustup component add rust-src >/dev/null 2>&1 ||
+    say "rustup component add rust-src failed: the runtime will be built with the prebuilt std (larger)"
+}
+
 install_cargo_tool() { # $1 = crate, $2 = binary, $3 = wanted version (empty: any), then cargo install's options
   local crate="$1" binary="$2" version="$3" have
   shift 3
@@ -137,6 +147,7 @@ main() {
   install_node_packages tools
   select_toolchain
   add_wasip2_target
+  add_rust_src
   mkdir -p "$VALOR_ROOT/target"
   {
     printf 'export PATH=%q\n' "$PATH"
