@@ -9,14 +9,17 @@ use crate::budget;
 use crate::rejections::Rejections;
 use crate::settings::{self, Settings};
 use rquickjs::context::{intrinsic, EvalOptions};
-use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value};
+use rquickjs::{
+    qjs, Context, Ctx, Exception, FromJs, Function, Module, Object, Persistent, Runtime, Value,
+};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::OnceLock;
 
-/// The prelude: a function of the host object and the plugin's site, which installs the
-/// globals and returns the entry points (`prelude/*.js`, laid out by `build.rs`).
-const PRELUDE: &str = include_str!(concat!(env!("OUT_DIR"), "/prelude.js"));
+/// The prelude: a script whose value is a function of the host object and the plugin's site,
+/// which installs the globals and returns the entry points (`prelude/*.js`, laid out and
+/// compiled to QuickJS bytecode by `build.rs`).
+static PRELUDE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/prelude.bin"));
 
 /// The most shadow stack QuickJS may use before it throws `RangeError` (a deep recursion):
 /// well inside the engine's 1 MiB stack, and shallow enough that the wasm engines' own stacks
@@ -236,11 +239,7 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings, natives: Natives) -> Result<Entr
         site.set("config", ctx.json_parse(config)?)?;
         site.set("mount", vlugin::mount())?;
         site.set("origin", vlugin::origin())?;
-        let mut options = EvalOptions::default();
-        options.strict = true;
-        options.filename = Some("valor:prelude".into());
-        let prelude: Function = ctx.eval_with_options(PRELUDE, options)?;
-        let entries: Object = prelude.call((natives(ctx)?, site))?;
+        let entries: Object = prelude(ctx)?.call((natives(ctx)?, site))?;
         Ok(entries)
     })()
     .map_err(|error| format!("the engine's prelude failed: {}", failure(ctx, error)))?;
@@ -280,6 +279,30 @@ fn evaluate(ctx: &Ctx<'_>, settings: &Settings, natives: Natives) -> Result<Entr
         pull_body: entry("pullBody")?,
         cancel_body: entry("cancelBody")?,
     })
+}
+
+/// The prelude's function, read from its bytecode and run.
+fn prelude<'js>(ctx: &Ctx<'js>) -> rquickjs::Result<Function<'js>> {
+    let raw = ctx.as_raw().as_ptr();
+    // SAFETY: `PRELUDE` is bytecode written by this QuickJS (`build.rs`), which reads it
+    // into a new function object; running it takes that object and returns the script's
+    // value, which `Value` then owns. A failure leaves an exception pending in `ctx`.
+    let value = unsafe {
+        let function = qjs::JS_ReadObject(
+            raw,
+            PRELUDE.as_ptr(),
+            PRELUDE.len() as _,
+            qjs::JS_READ_OBJ_BYTECODE as i32,
+        );
+        if qjs::JS_IsException(function) {
+            return Err(rquickjs::Error::Exception);
+        }
+        Value::from_raw(ctx.clone(), qjs::JS_EvalFunction(raw, function))
+    };
+    if value.is_exception() {
+        return Err(rquickjs::Error::Exception);
+    }
+    Function::from_js(ctx, value)
 }
 
 /// Whether a classic script's syntax error is module syntax: then the file is a module.

@@ -3,6 +3,7 @@
 //! script of its module, on its own thread.
 
 mod events;
+mod fresh;
 mod messages;
 mod readable;
 mod reading;

@@ -256,21 +256,21 @@ fn a_fetched_body_is_read_as_the_script_pulls_it() {
 }
 
 /// Fetched bodies the script lets go of unread are closed when its garbage is collected, which
-/// the engine does when they pile up (at 16).
+/// the engine does when they pile up (at 16): they never pile up past that. (QuickJS collects
+/// on its own too, when its heap has grown enough, so some may be closed before.)
 #[test]
 fn fetched_bodies_left_unread_are_closed_once_unreachable() {
     let host = host(|| chunked(&["never", "read"]));
-    for _ in 0..20 {
+    let mut most = 0;
+    for _ in 0..40 {
         assert_eq!(
             serve(engine, request("GET", "/fetch-unread", "")).text(),
             "203"
         );
+        most = most.max(host.open_bodies());
     }
-    assert_eq!(
-        host.open_bodies(),
-        4,
-        "the first 16 closed by the 17th request"
-    );
+    assert_eq!(most, 16, "the bodies pile up to 16, then are closed");
+    assert!(host.open_bodies() < 16, "{} still open", host.open_bodies());
 }
 
 #[test]
