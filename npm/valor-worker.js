@@ -19,6 +19,8 @@
   // What the worker loads from `base`, and the page module beside them.
   const RUNTIME_FILES = ['valor-worker.js', 'valor_runtime.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm',
     'valor_component.js', 'valor_component_bg.wasm', 'page.js'];
+  // The header of each kept copy that gives the SHA-256 of its bytes, checked before it is used.
+  const DIGEST_HEADER = 'x-valor-digest';
   let mounted = false;
 
   // Whether `path` is one of `paths` or below one, at a `/` boundary, as plugins' prefixes match.
@@ -73,31 +75,61 @@
     self.valor_component = valor_component;
     mounted = true;
 
-    // From the network (revalidated), kept for later; the kept copy when the network fails.
-    async function networkFirst(url) {
+    // The SHA-256 of each of the runtime's files, which scripts/build.sh stamps into
+    // valor_runtime.js: a new runtime changes a script this worker imports, so the browser's
+    // update check installs a new worker. (None in a runtime built without it.)
+    const expected = self.valor_digests ?? {};
+    const sha256 = async (bytes) => {
+      const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+      return `sha256-${btoa(String.fromCharCode(...digest))}`;
+    };
+    // The kept copy of `url` if its bytes are the ones kept (the digest it was kept with, as the
+    // runtime keeps its copies: runtime-wasm/src/offline.rs), with that digest; else null, and
+    // a copy whose bytes changed is dropped and said.
+    async function kept(cache, url) {
+      const response = await cache.match(url);
+      if (!response) return null;
+      const claimed = response.headers.get(DIGEST_HEADER);
+      const digest = await sha256(await response.clone().arrayBuffer());
+      if (digest === claimed) return { response, digest };
+      console.warn(`[valor] the kept copy of ${url} was dropped: it was kept with SHA-256 ${claimed}, its bytes have ${digest}; fetching it again`);
+      await cache.delete(url);
+      return null;
+    }
+    // A runtime file: its kept copy if it is the one this runtime was built with (no network),
+    // else from the network (revalidated) and kept with its digest. Never a kept copy of another
+    // version: the new glue of a new worker must not run an older kept .wasm.
+    async function runtimeFile(name) {
+      const url = file(name);
+      const cache = await caches.open(CACHE);
+      const copy = await kept(cache, url).catch(() => null);
+      if (copy && copy.digest === expected[name]) return copy.response;
       try {
         const response = await fetch(url, { cache: 'no-cache' });
         // Kept in the background: the caller compiles the response meanwhile.
         if (response.ok) {
-          const copy = response.clone();
-          caches.open(CACHE).then((cache) => cache.put(url, copy)).catch(() => {});
+          const headers = { 'content-type': response.headers.get('content-type') ?? 'application/wasm' };
+          response.clone().arrayBuffer().then(async (bytes) => {
+            headers[DIGEST_HEADER] = await sha256(bytes);
+            await cache.put(url, new Response(bytes, { headers }));
+          }).catch(() => {});
         }
         return response;
       } catch (offline) {
-        const kept = await (await caches.open(CACHE)).match(url);
-        if (kept) return kept;
+        // A runtime built without digests starts from whatever copy it kept.
+        if (copy && expected[name] === undefined) return copy.response;
         throw offline;
       }
     }
 
     // Set once the runtime is up, so that later fetch events are routed synchronously.
     let runtime = null;
-    // The manifest downloads while the runtime loads; the runtime reads it (or its kept copy,
-    // if this fetch fails).
+    // The manifest downloads while the runtime loads; the runtime starts from its kept copy if
+    // there is one and applies this one when it arrives, if it changed (else it waits for it).
     const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
     manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
     // The marks time a cold start in DevTools (and in bench/): since the worker started.
-    const booting = wasm_bindgen({ module_or_path: networkFirst(file('valor_runtime_bg.wasm')) })
+    const booting = wasm_bindgen({ module_or_path: runtimeFile('valor_runtime_bg.wasm') })
       .then(() => performance.mark('valor:runtime-loaded'))
       .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm')))
       .then((booted) => {

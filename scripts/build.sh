@@ -93,6 +93,17 @@ wasm-bindgen --target no-modules --no-modules-global valor_component --no-typesc
   --out-dir target/component-unoptimised target/wasm32-unknown-unknown/release/valor_component.wasm
 cp target/component-unoptimised/valor_component.js target/runtime/
 optimise target/component-unoptimised/valor_component_bg.wasm target/runtime/valor_component_bg.wasm
+# The SHA-256 of each runtime file, stamped into the runtime's script: a new runtime changes a
+# script the worker imports, so the browser's update check installs a new worker; and a start
+# uses a kept runtime file only if it is the one this script names (npm/valor-worker.js,
+# runtime-wasm/src/offline.rs).
+{
+  printf '\n// The SHA-256 of each runtime file (scripts/build.sh).\nself.valor_digests = Object.freeze({\n'
+  for name in valor_runtime_bg.wasm valor_meter.wasm valor_js.wasm valor_component_bg.wasm; do
+    printf "  '%s': 'sha256-%s',\n" "$name" "$(openssl dgst -sha256 -binary "target/runtime/$name" | base64 -w0)"
+  done
+  printf '});\n'
+} >>target/runtime/valor_runtime.js
 cp npm/valor-worker.js target/runtime/
 runtime_files=(target/runtime/valor-worker.js target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm \
   target/runtime/valor_meter.wasm target/runtime/valor_js.wasm target/runtime/valor_component.js \

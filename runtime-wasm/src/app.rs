@@ -5,7 +5,7 @@
 use crate::error::DispatchError;
 use crate::host::{Bindings, PluginContext};
 use crate::inbound::{self, RequestFrame};
-use crate::manifest::{Manifest, PluginSpec};
+use crate::manifest::{Manifest, Mount, PluginSpec};
 use crate::offline;
 use crate::plugin::{self, Modules, Plugin};
 use crate::registry::Registry;
@@ -13,15 +13,16 @@ use crate::reply::{into_web, Reply, Worker};
 use crate::storage::Storage;
 use crate::sys;
 use futures::future::{FutureExt, LocalBoxFuture};
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll};
 use valor_host::bodies;
 use valor_host::local::{self, Local, LocalDispatch};
-use valor_host::registry::{self, PluginState};
+use valor_host::registry::{self, PluginState, Revalidation};
 use vlugin::Request;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
 /// What answers at a prefix: a plugin, or the reason its manifest entry is invalid.
 type Mounted = valor_host::mounts::Mounted<Rc<Plugin>>;
@@ -73,6 +74,8 @@ struct App {
     storage: Storage,
     /// Compiled modules, by file and limits.
     modules: Rc<Modules>,
+    /// The manifest's entries, as last applied.
+    manifest: RefCell<Vec<Mount>>,
     /// This, for the plugins it creates (their requests to other plugins).
     me: Weak<App>,
 }
@@ -107,13 +110,13 @@ impl Runtime {
         fetching: js_sys::Promise,
         meter_url: &str,
     ) -> Runtime {
-        let manifest = match load_manifest(manifest_url, cache, fetching).await {
-            Ok(manifest) => manifest,
+        let (manifest, revalidating) = match open_manifest(manifest_url, cache, fetching).await {
+            Ok(opened) => opened,
             Err(error) => {
                 console_error(&format!(
                     "[valor] {manifest_url}: {error}. No plugin is mounted; requests go to the network."
                 ));
-                Manifest::default()
+                (Manifest::default(), None)
             }
         };
         for problem in &manifest.problems {
@@ -128,40 +131,35 @@ impl Runtime {
             mounts: Mounts::new([]),
             registry,
             storage,
-            modules: Rc::new(Modules::new(cache, meter_url)),
+            modules: Modules::new(cache, meter_url),
+            manifest: RefCell::new(manifest.mounts.clone()),
             me: me.clone(),
         });
+        let me = Rc::downgrade(&app);
+        app.modules.on_renewed(move |url| {
+            if let Some(app) = me.upgrade() {
+                app.renew(url);
+            }
+        });
         for mount in manifest.mounts {
-            let mounted = match mount.plugin {
-                Ok(spec) => Mounted::Plugin(app.plugin(spec)),
-                Err(reason) => {
-                    console_error(&format!(
-                        "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
-                         requests to it answer 502",
-                        mount.prefix
-                    ));
-                    Mounted::Invalid(DispatchError::InvalidEntry {
-                        prefix: mount.prefix.clone(),
-                        reason,
-                    })
-                }
-            };
+            let mounted = app.mounted(manifest_url, mount.clone());
             app.mounts.insert(mount.prefix, mounted);
         }
         // Before the first request is routed: what the registry changed is mounted too.
         if let Some(registry) = &app.registry {
             registry.restore(&app.as_registry_host(registry)).await;
         }
-        // Plugins whose entry says `eager` load now, in the background: a failure is logged,
-        // and a request after the pause loads the plugin again.
         for plugin in app.mounts.plugins() {
-            if plugin.spec().eager {
-                wasm_bindgen_futures::spawn_local(async move {
-                    if let Err(error) = plugin.preload().await {
-                        console_error(&format!("[valor] loading ahead of requests: {error}"));
-                    }
-                });
-            }
+            preload_if_eager(plugin);
+        }
+        // The kept manifest answers at once; the network's says in the background whether it
+        // changed.
+        if let Some((fetching, kept)) = revalidating {
+            let (app, url) = (Rc::clone(&app), manifest_url.to_owned());
+            wasm_bindgen_futures::spawn_local(async move {
+                app.revalidate_manifest(&url, fetching, &kept).await;
+                sys::mark("manifest", "revalidated");
+            });
         }
         Runtime { app }
     }
@@ -265,7 +263,7 @@ impl Runtime {
             let problems = js_sys::Array::new();
             let mut components = false;
             for url in &urls {
-                match offline::keep(&cache, url).await {
+                match offline::keep_offline(&cache, url).await {
                     // A component is known by its bytes, not its name.
                     Ok(()) => components = components || offline::kept_component(&cache, url).await,
                     Err(problem) => {
@@ -276,7 +274,7 @@ impl Runtime {
             // The host of components too, if a module is one.
             if components {
                 let host = app.modules.component_host_url();
-                if let Err(problem) = offline::keep(&cache, host).await {
+                if let Err(problem) = offline::keep_offline(&cache, host).await {
                     problems.push(&JsValue::from(problem));
                 }
             }
@@ -306,6 +304,24 @@ enum Target {
 }
 
 impl App {
+    /// What a manifest entry mounts: its plugin, or the reason it is invalid (logged).
+    fn mounted(&self, manifest_url: &str, mount: Mount) -> Mounted {
+        match mount.plugin {
+            Ok(spec) => Mounted::Plugin(self.plugin(spec)),
+            Err(reason) => {
+                console_error(&format!(
+                    "[valor] {manifest_url}: the entry for {} is invalid: {reason}; \
+                     requests to it answer 502",
+                    mount.prefix
+                ));
+                Mounted::Invalid(DispatchError::InvalidEntry {
+                    prefix: mount.prefix,
+                    reason,
+                })
+            }
+        }
+    }
+
     /// A plugin for `spec`, not loaded yet.
     fn plugin(&self, spec: PluginSpec) -> Rc<Plugin> {
         let bindings = Bindings {
@@ -350,6 +366,133 @@ impl App {
     }
 }
 
+/// Changes found in the background (a module's new bytes, a new manifest), applied in place:
+/// each plugin is swapped in one step (`Mounts::put`, as the registry replaces one), so the new
+/// version answers from the next request on, while the requests under way finish on the old.
+impl App {
+    /// Swaps a new plugin, loaded from the new version of the file at `url`, for each loaded
+    /// plugin made of it (one not loaded yet will load the new version). If the new one cannot
+    /// be loaded, the old one stays, and `GET /_plugins` says why.
+    fn renew(&self, url: &str) {
+        for (prefix, mounted) in self.mounts.all() {
+            let Mounted::Plugin(old) = mounted else {
+                continue;
+            };
+            if old.spec().url != url || old.state() == PluginState::NotLoaded {
+                continue;
+            }
+            let (app, url) = (self.me.upgrade().expect("alive"), url.to_owned());
+            wasm_bindgen_futures::spawn_local(async move {
+                let new = app.plugin(old.spec().clone());
+                match new.preload().await {
+                    Ok(()) => app.swap(prefix, &old, new),
+                    Err(error) => app.modules.refused(&url, error.to_string()),
+                }
+            });
+        }
+    }
+
+    /// Mounts `new` at `prefix` in place of `old`, unless something else replaced `old`
+    /// meanwhile (the registry, a new manifest).
+    fn swap(&self, prefix: String, old: &Rc<Plugin>, new: Rc<Plugin>) {
+        let current = self.mounts.named(old.name());
+        if current.is_some_and(|(_, current)| Rc::ptr_eq(&current, old)) {
+            sys::mark(old.name(), "swapped");
+            self.mounts.put(prefix, new);
+        }
+    }
+
+    /// Applies the manifest the network has at `url` (`fetching`), if it is not the kept one
+    /// (SHA-256 `kept`), and keeps it.
+    async fn revalidate_manifest(&self, url: &str, fetching: js_sys::Promise, kept: &str) {
+        // Without the network, the kept manifest is the one.
+        let Ok(file) = offline::arrived(url, fetching).await else {
+            return;
+        };
+        if file.digest == kept {
+            return;
+        }
+        match parse_manifest(&file, url) {
+            Ok(manifest) => {
+                offline::keep_later(self.modules.cache_name(), url, &file);
+                self.apply(url, manifest).await;
+            }
+            Err(error) => console_error(&format!(
+                "[valor] {url} changed, and the new one cannot be used: {error}; the kept one \
+                 stays in use"
+            )),
+        }
+    }
+
+    /// Mounts the entries of a new `manifest` (from `url`) that are new or changed, and
+    /// unmounts those it dropped; names the registry decides are left to it. A changed plugin
+    /// that was loaded is loaded again before it is swapped in: if it cannot be, the old one
+    /// stays, and `GET /_plugins` says why.
+    async fn apply(&self, url: &str, manifest: Manifest) {
+        for problem in &manifest.problems {
+            console_error(&format!("[valor] {url}: {problem}"));
+        }
+        if manifest.registry != self.registry.as_ref().map(|r| r.settings().clone()) {
+            console_error(&format!(
+                "[valor] {url}: the registry's settings changed; they apply at the worker's next start"
+            ));
+        }
+        let old = self.manifest.replace(manifest.mounts.clone());
+        let new = manifest.mounts;
+        let registry_decides = |mount: &Mount| {
+            let name = mount.plugin.as_ref().map(|spec| spec.name.as_str());
+            name.is_ok_and(|name| self.registry.as_ref().is_some_and(|r| r.overrides(name)))
+        };
+        let name_of = |mount: &Mount| mount.plugin.as_ref().ok().map(|spec| spec.name.clone());
+        for gone in old.iter().filter(|mount| !new.contains(mount)) {
+            if registry_decides(gone) {
+                continue;
+            }
+            match name_of(gone) {
+                Some(name) if !new.iter().any(|m| name_of(m).as_ref() == Some(&name)) => {
+                    self.mounts.remove(&name);
+                }
+                Some(_) => {} // changed: swapped below
+                None if !new.iter().any(|m| m.prefix == gone.prefix) => {
+                    self.mounts.remove_at(&gone.prefix);
+                }
+                None => {}
+            }
+        }
+        for mount in new.into_iter().filter(|mount| !old.contains(mount)) {
+            if registry_decides(&mount) {
+                continue;
+            }
+            let prefix = mount.prefix.clone();
+            let plugin = match self.mounted(url, mount) {
+                Mounted::Plugin(plugin) => plugin,
+                invalid => {
+                    self.mounts.insert(prefix, invalid);
+                    continue;
+                }
+            };
+            match self.mounts.named(plugin.name()) {
+                Some((_, old)) if old.state() != PluginState::NotLoaded => {
+                    match plugin.preload().await {
+                        Ok(()) => self.swap(prefix, &old, plugin),
+                        Err(error) => self.modules.refused(
+                            &old.spec().url,
+                            format!(
+                                "the new manifest's entry for '{}' could not be loaded: {error}",
+                                old.name()
+                            ),
+                        ),
+                    }
+                }
+                _ => {
+                    self.mounts.put(prefix, Rc::clone(&plugin));
+                    preload_if_eager(plugin);
+                }
+            }
+        }
+    }
+}
+
 /// The app, as its registry sees it: its mounts and plugins, and the registry's own rules for
 /// where registered modules may come from.
 struct RegistryHost<'a> {
@@ -382,6 +525,10 @@ impl registry::Host for RegistryHost<'_> {
 
     fn state(&self, plugin: &Rc<Plugin>) -> PluginState {
         plugin.state()
+    }
+
+    fn revalidation(&self, plugin: &Rc<Plugin>) -> Option<Revalidation> {
+        self.app.modules.revalidation(&plugin.spec().url)
     }
 
     fn report(&self, message: &str) {
@@ -474,33 +621,54 @@ impl LocalDispatch<vlugin::Body> for App {
     }
 }
 
-async fn load_manifest(
+/// The manifest at `url`: its kept copy if there is a good one, with the network's
+/// (`fetching`) and the kept copy's SHA-256, to revalidate it with; else the network's, kept.
+async fn open_manifest(
     url: &str,
     cache: &str,
     fetching: js_sys::Promise,
-) -> Result<Manifest, String> {
-    let response = offline::settle(cache, url, fetching)
-        .await
-        .map_err(|e| format!("the manifest could not be fetched: {}", sys::describe(&e)))?;
-    if !response.ok() {
-        return Err(format!(
-            "fetching the manifest answered {}",
-            response.status()
-        ));
+) -> Result<(Manifest, Option<(js_sys::Promise, String)>), String> {
+    if let Some(kept) = offline::kept(cache, url).await {
+        match parse_manifest(&kept, url) {
+            Ok(manifest) => return Ok((manifest, Some((fetching, kept.digest)))),
+            Err(error) => console_error(&format!("[valor] the kept {url}: {error}")),
+        }
     }
-    let base = response.url();
-    let text = JsFuture::from(response.text().map_err(|e| sys::describe(&e))?)
-        .await
-        .map_err(|e| format!("the manifest could not be read: {}", sys::describe(&e)))?
-        .as_string()
-        .unwrap_or_default();
+    let file = offline::arrived(url, fetching).await?;
+    let manifest = parse_manifest(&file, url)?;
+    offline::keep_later(cache, url, &file);
+    Ok((manifest, None))
+}
+
+/// The manifest in `file`, fetched from `url`; its relative URLs resolve against where it came
+/// from (after redirects), or `url` for a kept copy.
+fn parse_manifest(file: &offline::File, url: &str) -> Result<Manifest, String> {
+    let text = String::from_utf8_lossy(&js_sys::Uint8Array::new(&file.bytes).to_vec()).into_owned();
     sys::mark("manifest", "read");
+    let base = match file.response.url() {
+        from if !from.is_empty() => from,
+        _ => web_sys::Url::new_with_base(url, &worker_location("href"))
+            .map(|url| url.href())
+            .map_err(|e| sys::describe(&e))?,
+    };
     let resolve = |relative: &str| {
         web_sys::Url::new_with_base(relative, &base)
             .map(|url| url.href())
             .map_err(|e| sys::describe(&e))
     };
     Manifest::parse(&text, resolve).map_err(|e| e.to_string())
+}
+
+/// Loads `plugin` now, in the background, if its entry says `eager`: a failure is logged, and a
+/// request after the pause loads the plugin again.
+fn preload_if_eager(plugin: Rc<Plugin>) {
+    if plugin.spec().eager {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = plugin.preload().await {
+                console_error(&format!("[valor] loading ahead of requests: {error}"));
+            }
+        });
+    }
 }
 
 fn scope_origin() -> String {

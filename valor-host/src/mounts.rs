@@ -140,6 +140,11 @@ impl<P: Mountable> Mounts<P> {
         routes.insert(prefix, Mounted::Plugin(plugin));
     }
 
+    /// Unmounts whatever is mounted at `prefix` (an invalid entry a new manifest dropped).
+    pub fn remove_at(&self, prefix: &str) -> Option<Mounted<P>> {
+        self.write().remove(prefix)
+    }
+
     /// Unmounts the plugin called `name`; returns it.
     pub fn remove(&self, name: &str) -> Option<P> {
         let mut routes = self.write();

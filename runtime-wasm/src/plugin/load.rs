@@ -7,8 +7,8 @@ use super::rewriter::{Refusal, Rewriter};
 use super::rewritten;
 use crate::host::PluginContext;
 use crate::integrity::{self, Integrity};
-use crate::{offline, sys};
-use futures::future;
+use crate::offline::{self, File};
+use crate::sys;
 use js_sys::WebAssembly;
 use std::rc::Rc;
 use valor_host::guest::exports::{self as checks, Import};
@@ -45,80 +45,62 @@ pub struct Source {
     pub integrity: Option<Integrity>,
 }
 
-/// Fetches (from the network, or the offline copy) and compiles a module: checked against its
-/// integrity and rewritten for its limits first, unless metering is off and no integrity is
-/// asked; then it is compiled as it streams in (its digest taken from a copy of the stream).
-/// Servers often send .wasm with the wrong `content-type`, which streaming compilation rejects;
-/// then the bytes are compiled, with a console warning.
+/// The module `source` names, kept or from the network (as `offline::open`). Without a kept
+/// copy of a module that will be rewritten, the rewriter loads while the module downloads.
+pub async fn open(source: &Source, rewriter: &Rewriter, cache: &str) -> Result<File, String> {
+    if let Some(file) = offline::kept(cache, &source.url).await {
+        if offline::expected(&source.url).is_none_or(|digest| digest == file.digest) {
+            return Ok(file);
+        }
+    }
+    if source.limits.is_some() {
+        rewriter.preload();
+    }
+    offline::download(&source.url).await
+}
+
+/// Compiles the module `source` names from `file` (its bytes, kept or fetched): checked against
+/// its integrity and rewritten for its limits first (unless metering is off), or compiled as it
+/// streams in. Servers often send .wasm with the wrong `content-type`, which streaming
+/// compilation rejects; then the bytes are compiled, with a console warning.
 pub async fn compile(
     source: &Source,
+    file: &File,
     rewriter: &Rewriter,
     components: &ComponentHost,
     cache: &str,
 ) -> Result<Compiled, String> {
-    let (url, integrity) = (&source.url, source.integrity.as_ref());
-    let file = url.rsplit('/').next().unwrap_or(url);
-    // The copy an earlier start rewrote is compiled while the network says whether the module
-    // changed (most starts, it did not).
-    // Without a kept copy, the module will be rewritten: the rewriter loads meanwhile too.
-    let speculating = async {
-        let limits = source.limits?;
-        let kept = rewritten::speculate(cache, url, limits).await;
-        if kept.is_none() {
-            rewriter.preload();
-        }
-        kept
-    };
-    let (response, speculation) = future::join(offline::fetch(cache, url), speculating).await;
-    let response = answered(response, url)?;
-    let content_type = response.headers().get("content-type").ok().flatten();
-    let streamable = content_type.as_deref() == Some("application/wasm");
-    let (compiled, digest) = if source.limits.is_some() || integrity.is_some() || !streamable {
-        // From its bytes, checked (and metered) before any of its code can run.
-        let bytes = read(&response, url).await?;
-        sys::mark(file, "read");
-        let digest = integrity::check(&bytes, integrity)
+    let url = &source.url;
+    let name = url.rsplit('/').next().unwrap_or(url);
+    let bytes = &file.bytes;
+    sys::mark(name, "read");
+    let digest = match &source.integrity {
+        Some(integrity) => integrity::check(bytes, Some(integrity))
             .await
-            .map_err(|reason| format!("{url} was refused: {reason}"))?;
-        sys::mark(file, "checked");
-        if is_component(&bytes) {
-            return component(components, &bytes, source.limits, url, digest).await;
-        }
-        let compiled = match source.limits {
-            Some(limits) => {
-                let kept = Kept { cache, speculation };
-                rewritten(&bytes, &digest, limits, url, rewriter, kept).await?
-            }
-            None if streamable => WebAssembly::compile(&bytes), // read for its integrity check
-            None => {
-                web_sys::console::warn_1(
-                    &format!(
-                        "[valor] {url} is served as {:?}, not application/wasm; compiling it \
-                         from its bytes instead of as it streams in (slower). Configure the \
-                         server to send application/wasm.",
-                        content_type.unwrap_or_default()
-                    )
-                    .into(),
-                );
-                WebAssembly::compile(&bytes)
-            }
-        };
-        (compiled, digest)
-    } else {
-        let copy = response.clone().map_err(|e| sys::describe(&e))?;
-        let compiled = sys::compile_streaming(&response);
-        let bytes = read(&copy, url).await?;
-        let digest = integrity::check(&bytes, None).await?;
-        if is_component(&bytes) {
-            // Its streamed compilation fails, as a component is no module: not an error.
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(compiled).await;
-            });
-            return component(components, &bytes, source.limits, url, digest).await;
-        }
-        (compiled, digest)
+            .map_err(|reason| format!("{url} was refused: {reason}"))?,
+        None => file.digest.clone(),
     };
-    let module = JsFuture::from(compiled).await.map_err(|error| {
+    sys::mark(name, "checked");
+    if is_component(bytes) {
+        return component(components, bytes, source.limits, url, digest).await;
+    }
+    let compiling = match source.limits {
+        Some(limits) => rewritten(bytes, &digest, limits, url, rewriter, cache).await?,
+        None if file.is_wasm() => sys::compile_streaming(&file.response),
+        None => {
+            web_sys::console::warn_1(
+                &format!(
+                    "[valor] {url} is served as {:?}, not application/wasm; compiling it from \
+                     its bytes instead of as it streams in (slower). Configure the server to \
+                     send application/wasm.",
+                    file.content_type().unwrap_or_default()
+                )
+                .into(),
+            );
+            WebAssembly::compile(bytes)
+        }
+    };
+    let module = JsFuture::from(compiling).await.map_err(|error| {
         format!(
             "{url} is not a loadable WebAssembly module: {}",
             sys::describe(&error)
@@ -152,38 +134,36 @@ fn is_component(bytes: &js_sys::ArrayBuffer) -> bool {
     valor_host::component::is_component(&header)
 }
 
-/// Where rewritten modules are kept: the cache, and the kept copy whose compilation began while
-/// the network answered, if any.
-struct Kept<'a> {
-    cache: &'a str,
-    speculation: Option<rewritten::Speculation>,
-}
-
 /// Compiles the module rewritten for `limits`: the copy kept by an earlier start if there is
-/// one (and it compiles; `speculation` may have begun compiling it), else `bytes` rewritten
-/// now, and kept. Resolves to the module.
+/// one (and it compiles), else `bytes` rewritten now, and kept. Resolves to the module.
 async fn rewritten(
     bytes: &js_sys::ArrayBuffer,
     digest: &str,
     limits: Limits,
     url: &str,
     rewriter: &Rewriter,
-    Kept { cache, speculation }: Kept<'_>,
+    cache: &str,
 ) -> Result<js_sys::Promise, String> {
     let file = url.rsplit('/').next().unwrap_or(url);
-    let kept = match speculation.filter(|s| s.is_for(url, digest, limits)) {
-        Some(speculation) => Some(speculation.compiling),
-        None => rewritten::find(cache, url, digest, limits)
-            .await
-            .map(|kept| sys::compile_streaming(&kept)),
-    };
-    if let Some(compiling) = kept {
-        match JsFuture::from(compiling).await {
+    if let Some(kept) = rewritten::find(cache, url, digest, limits).await {
+        match JsFuture::from(sys::compile_streaming(&kept.response)).await {
             Ok(module) => {
                 sys::mark(file, "metered");
                 return Ok(js_sys::Promise::resolve(&module));
             }
-            Err(_) => rewritten::forget(cache, url, digest, limits).await,
+            Err(error) => {
+                // Its bytes are the ones kept (checked): the engine refused them.
+                web_sys::console::warn_1(
+                    &format!(
+                        "[valor] the kept rewritten copy of {url} (SHA-256 {}) did not compile: \
+                         {}; rewriting it again",
+                        kept.digest,
+                        sys::describe(&error)
+                    )
+                    .into(),
+                );
+                rewritten::forget(cache, url, digest, limits).await;
+            }
         }
     }
     // The rewriting adds globals and functions after the module's own: an invalid module that
@@ -216,46 +196,22 @@ async fn rewritten(
     Ok(compiling)
 }
 
-/// A JavaScript plugin's script (from the network, or the offline copy), checked against its
-/// integrity: its text and SHA-256.
+/// A JavaScript plugin's script from `file` (kept or fetched), checked against its integrity:
+/// its text and SHA-256.
 pub async fn script(
     url: &str,
+    file: &File,
     integrity: Option<&Integrity>,
-    cache: &str,
 ) -> Result<(String, String), String> {
-    let response = answered(offline::fetch(cache, url).await, url)?;
-    let bytes = read(&response, url).await?;
     sys::mark(url.rsplit('/').next().unwrap_or(url), "read");
-    let digest = integrity::check(&bytes, integrity)
-        .await
-        .map_err(|reason| format!("{url} was refused: {reason}"))?;
-    let source = valor_host::script::source_text(url, js_sys::Uint8Array::new(&bytes).to_vec())?;
-    Ok((source, digest))
-}
-
-/// The response to fetching `url`, if it came and is a success; else why not.
-fn answered(
-    response: Result<web_sys::Response, JsValue>,
-    url: &str,
-) -> Result<web_sys::Response, String> {
-    let response = response.map_err(|e| format!("fetching {url} failed: {}", sys::describe(&e)))?;
-    if !response.ok() {
-        return Err(format!(
-            "fetching {url} answered {} {}",
-            response.status(),
-            response.status_text()
-        ));
-    }
-    Ok(response)
-}
-
-/// The whole body of `response`.
-async fn read(response: &web_sys::Response, url: &str) -> Result<js_sys::ArrayBuffer, String> {
-    let bytes = response.array_buffer().map_err(|e| sys::describe(&e))?;
-    let bytes = JsFuture::from(bytes)
-        .await
-        .map_err(|e| format!("reading {url} failed: {}", sys::describe(&e)))?;
-    Ok(bytes.unchecked_into())
+    let digest = match integrity {
+        Some(integrity) => integrity::check(&file.bytes, Some(integrity))
+            .await
+            .map_err(|reason| format!("{url} was refused: {reason}"))?,
+        None => file.digest.clone(),
+    };
+    let text = js_sys::Uint8Array::new(&file.bytes).to_vec();
+    Ok((valor_host::script::source_text(url, text)?, digest))
 }
 
 /// A new instance of `module`, checked against the ABI and initialised with `init` (an

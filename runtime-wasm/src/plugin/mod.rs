@@ -162,8 +162,7 @@ impl Load for Loader {
             let name = &context.name;
             crate::sys::mark(name, "load");
             let (compiled, script) = if valor_host::script::is_script(&spec.url) {
-                let cache = modules.cache_name();
-                let fetched = load::script(&spec.url, spec.integrity.as_ref(), cache);
+                let fetched = modules.script(&spec.url, spec.integrity.as_ref());
                 let (script, engine) = future::join(fetched, modules.compile(source)).await;
                 let (text, digest) = script?;
                 let mut engine = engine?;

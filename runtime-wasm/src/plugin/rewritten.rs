@@ -4,9 +4,10 @@
 //!
 //! A kept copy is found by the original's digest, the limits and the rewriting's version, so a
 //! new module, new limits or a new runtime never find a stale one. Storing a copy removes the
-//! stale ones of the same URL.
+//! stale ones of the same URL. Like every kept copy, it carries the digest of its own bytes,
+//! checked before it is compiled (`offline::kept`).
 
-use crate::sys;
+use crate::{integrity, offline, sys};
 use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -48,56 +49,9 @@ fn for_limits(limits: Limits) -> String {
     format!(".{}.{}", limits.fuel, limits.memory_pages)
 }
 
-/// A copy kept by an earlier start, of the module `url` had then, with its compilation begun:
-/// the caller uses it if the module's bytes turn out unchanged ([`Speculation::is_for`]).
-pub struct Speculation {
-    key: String,
-    /// Resolves to the compiled module.
-    pub compiling: js_sys::Promise,
-}
-
-impl Speculation {
-    /// Whether it is the copy of `url`'s module with `digest`, for `limits`.
-    pub fn is_for(&self, url: &str, digest: &str, limits: Limits) -> bool {
-        self.key == key(url, digest, limits)
-    }
-}
-
-/// Starts compiling the copy of `url`'s module for `limits` kept by an earlier start, whatever
-/// its digest, if there is one: a start can then compile it while the network says whether the
-/// module changed.
-pub async fn speculate(cache: &str, url: &str, limits: Limits) -> Option<Speculation> {
-    let cache = open(cache).await.ok()?;
-    let (version, for_limits) = (version(), for_limits(limits));
-    let request = copies(&cache, url)
-        .await
-        .ok()?
-        .into_iter()
-        .find(|request| {
-            let key = request.url();
-            key.contains(&version) && key.ends_with(&for_limits)
-        })?;
-    let response = JsFuture::from(cache.find(&request.url()).ok()?)
-        .await
-        .ok()?;
-    Some(Speculation {
-        key: request.url(),
-        compiling: sys::compile_streaming(response.dyn_ref()?),
-    })
-}
-
-/// The kept copy, if there is one.
-pub async fn find(
-    cache: &str,
-    url: &str,
-    digest: &str,
-    limits: Limits,
-) -> Option<web_sys::Response> {
-    let cache = open(cache).await.ok()?;
-    let hit = JsFuture::from(cache.find(&key(url, digest, limits)).ok()?)
-        .await
-        .ok()?;
-    hit.dyn_into().ok()
+/// The kept copy, if there is one and its bytes are the ones kept (see `offline::kept`).
+pub async fn find(cache: &str, url: &str, digest: &str, limits: Limits) -> Option<offline::File> {
+    offline::kept(&cache_name(cache), &key(url, digest, limits)).await
 }
 
 /// Keeps `rewritten` for later starts, in the background, removing the stale copies of `url`'s
@@ -109,11 +63,7 @@ pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, body: js_sys::
         if let Err(error) = store(&cache, &url, &key, &current, &body).await {
             // Only the next start is slower for it.
             web_sys::console::warn_1(
-                &format!(
-                    "[valor] the rewritten {url} could not be kept: {}",
-                    sys::describe(&error)
-                )
-                .into(),
+                &format!("[valor] the rewritten {url} could not be kept: {error}").into(),
             );
         }
     });
@@ -121,13 +71,7 @@ pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, body: js_sys::
 
 /// Forgets the kept copy (it did not compile).
 pub async fn forget(cache: &str, url: &str, digest: &str, limits: Limits) {
-    if let Ok(cache) = open(cache).await {
-        if let Ok(request) = web_sys::Request::new_with_str(&key(url, digest, limits)) {
-            if let Ok(deleting) = cache.remove(&request) {
-                let _ = JsFuture::from(deleting).await;
-            }
-        }
-    }
+    offline::forget(&cache_name(cache), &key(url, digest, limits)).await;
 }
 
 async fn store(
@@ -136,22 +80,27 @@ async fn store(
     key: &str,
     current: &str,
     body: &js_sys::Uint8Array,
-) -> Result<(), JsValue> {
-    let cache = open(cache).await?;
-    for request in copies(&cache, url).await? {
-        let kept = request.url();
-        if !kept.contains(current) {
-            JsFuture::from(cache.remove(&request)?).await?;
+) -> Result<(), String> {
+    let describe = |e: JsValue| sys::describe(&e);
+    let bytes = body.buffer();
+    // Kept with the digest of its own bytes, checked when a start finds it.
+    let digest = integrity::check(&bytes, None).await?;
+    let kept = open(cache).await.map_err(describe)?;
+    for request in copies(&kept, url).await.map_err(describe)? {
+        if !request.url().contains(current) {
+            let removing = kept.remove(&request).map_err(describe)?;
+            JsFuture::from(removing).await.map_err(describe)?;
         }
     }
-    let init = web_sys::ResponseInit::new();
-    let headers = web_sys::Headers::new()?;
-    // So that it compiles as it streams in.
-    headers.set("content-type", "application/wasm")?;
-    init.set_headers(&headers);
-    let response = web_sys::Response::new_with_opt_js_u8_array_and_init(Some(body), &init)?;
-    JsFuture::from(cache.put(key, &response)?).await?;
-    Ok(())
+    // `application/wasm`, so that it compiles as it streams in.
+    offline::keep_bytes(
+        &cache_name(cache),
+        key,
+        &bytes,
+        &digest,
+        Some("application/wasm"),
+    )
+    .await
 }
 
 /// The keys of the copies kept of `url`'s module, whatever their digest and limits.

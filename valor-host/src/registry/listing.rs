@@ -29,6 +29,28 @@ pub enum PluginState {
     },
 }
 
+/// What a host found when it asked the network whether a plugin's module (or script), loaded
+/// from the copy it kept, changed (the browser does, once per life of its worker).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revalidation {
+    /// Under way.
+    Running,
+    /// The network has the kept bytes.
+    Unchanged,
+    /// A new version, of SHA-256 `digest`, swapped in (or used by the next load).
+    Renewed {
+        /// `sha256-<base64>`.
+        digest: String,
+    },
+    /// A new version that is not in use, and why: the loaded version answers meanwhile.
+    Refused {
+        /// The new version's SHA-256, if its bytes arrived.
+        digest: Option<String>,
+        /// Why it is not in use.
+        reason: String,
+    },
+}
+
 /// Where an entry comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
@@ -41,8 +63,15 @@ pub fn describe_invalid(prefix: &str, reason: &str) -> Value {
     json!({ "prefix": prefix, "origin": "manifest", "state": "invalid", "reason": reason })
 }
 
-/// The JSON of the plugin of entry `spec`, mounted at `prefix`.
-pub fn describe(prefix: &str, spec: &PluginSpec, state: PluginState, source: Source) -> Value {
+/// The JSON of the plugin of entry `spec`, mounted at `prefix`; with `revalidation`, what the
+/// host found when it asked whether its module changed.
+pub fn describe(
+    prefix: &str,
+    spec: &PluginSpec,
+    state: PluginState,
+    source: Source,
+    revalidation: Option<Revalidation>,
+) -> Value {
     let origin = match source {
         Source::Manifest => "manifest",
         Source::Registry => "registry",
@@ -74,6 +103,20 @@ pub fn describe(prefix: &str, spec: &PluginSpec, state: PluginState, source: Sou
         entry.extend(state);
         if let Some(integrity) = &spec.integrity {
             entry.insert("integrity".into(), Value::from(integrity.to_string()));
+        }
+        let found = match revalidation {
+            None => None,
+            Some(Revalidation::Running) => Some("running"),
+            Some(Revalidation::Unchanged) => Some("unchanged"),
+            Some(Revalidation::Renewed { .. }) => Some("renewed"),
+            Some(Revalidation::Refused { digest, reason }) => {
+                let update = json!({ "digest": digest, "reason": reason });
+                entry.insert("update".into(), update);
+                Some("refused")
+            }
+        };
+        if let Some(found) = found {
+            entry.insert("revalidation".into(), found.into());
         }
     }
     entry

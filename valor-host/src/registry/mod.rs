@@ -19,7 +19,7 @@ mod listing;
 mod records;
 
 pub use answer::Answer;
-pub use listing::PluginState;
+pub use listing::{PluginState, Revalidation};
 
 use crate::error::{DispatchError, Unreadable};
 use crate::kv::{Store, StoreError};
@@ -58,6 +58,13 @@ pub trait Host {
     /// Where `plugin` stands.
     fn state(&self, plugin: &Self::Plugin) -> PluginState;
 
+    /// What the host found when it asked whether `plugin`'s module changed, if it did (its
+    /// listing's `"revalidation"`, and `"update"` for a new version not in use). Hosts that
+    /// never revalidate a loaded module have nothing to say.
+    fn revalidation(&self, _plugin: &Self::Plugin) -> Option<Revalidation> {
+        None
+    }
+
     /// Logs a problem no request is answered with (a stored record that cannot be applied).
     fn report(&self, message: &str);
 }
@@ -68,6 +75,8 @@ pub struct Registry<S> {
     records: Records<S>,
     /// Plugins mounted from the registry (registered, or replacing a manifest entry).
     registered: Mutex<BTreeSet<String>>,
+    /// Manifest plugins the registry removed.
+    removed: Mutex<BTreeSet<String>>,
 }
 
 impl<S: Store> Registry<S> {
@@ -77,6 +86,7 @@ impl<S: Store> Registry<S> {
             settings,
             records: Records::new(store),
             registered: Mutex::default(),
+            removed: Mutex::default(),
         }
     }
 
@@ -111,6 +121,16 @@ impl<S: Store> Registry<S> {
         self.registered.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    fn removed(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.removed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the registry decides what is mounted under `name` (it registered, replaced or
+    /// removed it), whatever the manifest says: a new manifest leaves that name alone.
+    pub fn overrides(&self, name: &str) -> bool {
+        self.registered().contains(name) || self.removed().contains(name)
+    }
+
     /// Applies the stored records over the manifest's mounts: the registry wins on names (a
     /// stored entry replaces the manifest's of the same name; a removal removes it), the
     /// manifest on prefixes (a stored entry whose prefix another manifest plugin holds is
@@ -134,6 +154,7 @@ impl<S: Store> Registry<S> {
             let entry = match record {
                 Record::Removed => {
                     host.mounts().remove(&name);
+                    self.removed().insert(name);
                     continue;
                 }
                 Record::Entry(entry) => entry,
@@ -198,7 +219,14 @@ impl<S: Store> Registry<S> {
         } else {
             Source::Manifest
         };
-        listing::describe(prefix, plugin.spec(), host.state(plugin), source)
+        let revalidation = host.revalidation(plugin);
+        listing::describe(
+            prefix,
+            plugin.spec(),
+            host.state(plugin),
+            source,
+            revalidation,
+        )
     }
 
     fn list<H: Host>(&self, host: &H) -> Answer {
@@ -278,6 +306,7 @@ impl<S: Store> Registry<S> {
         }
         host.mounts().put(spec.prefix.clone(), plugin.clone());
         self.registered().insert(spec.name.clone());
+        self.removed().remove(&spec.name);
         let mut answer = Answer::json(
             if existing { 200 } else { 201 },
             &self.describe(host, &spec.prefix, &plugin),
@@ -320,6 +349,7 @@ impl<S: Store> Registry<S> {
         }
         host.mounts().remove(name);
         self.registered().remove(name);
+        self.removed().insert(name.to_owned());
         Answer::no_content()
     }
 }
