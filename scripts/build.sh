@@ -18,11 +18,10 @@ for manifest in www/plugins/*/Cargo.toml wasm-pack-tests/plugins/*/Cargo.toml be
   name="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n1)"
   packages+=(-p "$name") wasm_files+=("${name//-/_}.wasm")
 done
-# And the runtime's module rewriter, which runs as a module of its own (runtime-wasm/meter),
-# and the JavaScript engine, which runs .js plugins (valor-js).
-packages+=(-p valor-meter -p valor-js)
-say "plugins, the module rewriter and the JavaScript engine: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
-cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}" --features valor-meter/module
+# And the JavaScript engine, which runs .js plugins (valor-js).
+packages+=(-p valor-js)
+say "plugins and the JavaScript engine: cargo build --release --target wasm32-unknown-unknown ${packages[*]}"
+cargo build --quiet --release --target wasm32-unknown-unknown "${packages[@]}"
 # Shrink what ships; the browser tests load these optimised files. binaryen 132, from npm (see
 # tools/), with the features rustc enables by default.
 wasm_opt() {
@@ -60,37 +59,42 @@ say "JavaScript component: wasm-pack-tests/js-component/build.sh (componentize-j
 wasm-pack-tests/js-component/build.sh "$wasm_out/component_js.wasm"
 wasm_files+=(component_js.wasm)
 mkdir -p target/runtime
-optimise target/wasm32-unknown-unknown/release/valor_meter.wasm target/runtime/valor_meter.wasm
 optimise target/wasm32-unknown-unknown/release/valor_js.wasm target/runtime/valor_js.wasm
+
+# Valor's own modules (the runtime, the module rewriter, the component host) are what an app
+# downloads, so their standard library is rebuilt for size: std's size-optimised code, and panics
+# that abort at once instead of formatting a message (a panic there is a bug in Valor, which
+# valor-worker.js and the runtime answer as a crash either way). The runtime is 11% smaller gzip.
+# Unstable flags (hence RUSTC_BOOTSTRAP), in a target directory of their own: these flags would
+# otherwise rebuild the crates the plugins share at every build. Without std's sources (rust-src),
+# they are built as the plugins are.
+own_std=()
+if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
+  own_std=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+    --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options", "-Cpanic=immediate-abort"]')
+else
+  say "no rust-src for $(rustc --version): Valor's modules are built with the prebuilt std (larger)"
+fi
+own_build() { RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$root/target/runtime-build" "$@"; }
+own=target/runtime-build/wasm32-unknown-unknown/release
+# The module rewriter runs as a module of its own (runtime-wasm/meter): built alone, as its
+# `module` feature (the rewriter's exports) must stay off where the component host links it.
+say "module rewriter: cargo build -p valor-meter --features module"
+own_build cargo build --quiet --release --target wasm32-unknown-unknown -p valor-meter --features module "${own_std[@]}"
+optimise "$own/valor_meter.wasm" target/runtime/valor_meter.wasm
 
 say "runtime: wasm-pack build --target no-modules, then wasm-opt"
 # (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
-# Every first visit downloads the runtime, so its standard library is rebuilt for size: std's
-# size-optimised code, and panics that abort at once instead of formatting a message (a panic in
-# the runtime is a bug that valor-worker.js answers as a crash either way). 27 KB less gzip.
-# Unstable flags (hence RUSTC_BOOTSTRAP), in a target directory of its own: these flags would
-# otherwise rebuild the crates the plugins share at every build. Without std's sources (rust-src),
-# the runtime is built as the plugins are.
-runtime_std=()
-if [ -d "$(rustc --print sysroot)/lib/rustlib/src/rust/library" ]; then
-  runtime_std=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
-    --config 'target.wasm32-unknown-unknown.rustflags=["-Zunstable-options", "-Cpanic=immediate-abort"]')
-else
-  say "no rust-src for $(rustc --version): the runtime is built with the prebuilt std (larger)"
-fi
-RUSTC_BOOTSTRAP=1 CARGO_TARGET_DIR="$root/target/runtime-build" \
-  wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
-  --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime -- "${runtime_std[@]}"
+own_build wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
+  --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime -- "${own_std[@]}"
 cp target/runtime-unoptimised/valor_runtime.js target/runtime/
 optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
 # The host of WASI components (runtime-wasm/component): a wasm-bindgen module of its own, whose
 # glue defines the global `valor_component` beside the runtime's `wasm_bindgen`.
 say "component host: cargo build -p valor-component, wasm-bindgen --target no-modules --no-modules-global valor_component"
-# A build of its own: in the one above, valor-meter's `module` feature (the rewriter's exports)
-# would be on for the rewriting the component host links.
-cargo build --quiet --release --target wasm32-unknown-unknown -p valor-component
+own_build cargo build --quiet --release --target wasm32-unknown-unknown -p valor-component "${own_std[@]}"
 wasm-bindgen --target no-modules --no-modules-global valor_component --no-typescript \
-  --out-dir target/component-unoptimised target/wasm32-unknown-unknown/release/valor_component.wasm
+  --out-dir target/component-unoptimised "$own/valor_component.wasm"
 cp target/component-unoptimised/valor_component.js target/runtime/
 optimise target/component-unoptimised/valor_component_bg.wasm target/runtime/valor_component_bg.wasm
 # The SHA-256 of each runtime file, stamped into the runtime's script: a new runtime changes a
