@@ -123,6 +123,15 @@ impl App {
         ))
     }
 
+    /// Compiles the JavaScript engine in the background if a mounted plugin is a script (the
+    /// first request to it then waits only for what is left).
+    pub fn prepare_script_engine(&self) {
+        let mut plugins = self.plugins().into_iter();
+        if plugins.any(|plugin| valor_host::script::is_script(&plugin.spec().url)) {
+            self.shared.modules.prepare_script_engine();
+        }
+    }
+
     /// Loads the `eager` plugins now, side by side; a failure is logged (their requests will
     /// say why).
     pub async fn preload(&self) {

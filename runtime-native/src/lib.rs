@@ -7,7 +7,8 @@
 //! ```
 //! - `app`: the mounts (longest-prefix routing, from `valor-host`), request bodies within
 //!   `max_body_bytes`, and plugin-to-plugin requests answered in-process;
-//! - `plugin`: the engine and the modules compiled for it (`modules`), loading (`load`), the
+//! - `plugin`: the engine and the modules compiled for it (`modules`, kept on disk across
+//!   restarts by `code_cache`), loading (`load`), the
 //!   ABI call sequence and the store's state (`instance`), the imports (`imports`); fuel and a
 //!   memory cap (`memory_cap`) per instance, crash recovery, replay, quarantine and backoff as
 //!   in the browser;
@@ -26,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+mod code_cache;
 mod component;
 pub mod files;
 mod host;

@@ -1,6 +1,7 @@
 //! `valor serve`: reads the manifest, opens the store, mounts the plugins and serves them.
 
 use crate::app::{App, Shared};
+use crate::code_cache::CodeCache;
 use crate::files::Files;
 use crate::plugin::Modules;
 use crate::registry::{Access, Registry};
@@ -37,8 +38,11 @@ pub struct Options {
     /// Whether entries may name native plugins, shared libraries run in the server's own
     /// process (`--allow-native-plugins`).
     pub allow_native_plugins: bool,
+    /// Where compiled code is kept across restarts (`--cache-dir`, `--no-cache`).
+    pub code_cache: CacheSetting,
 }
 
+pub use crate::code_cache::Setting as CacheSetting;
 pub use crate::plugin::ScriptEngineSource;
 
 /// Serves until `shutdown` completes. `ready` is told the address listened on, once requests
@@ -89,8 +93,12 @@ pub async fn run(
     let shared = Shared {
         origin,
         modules: Arc::new(
-            Modules::new(engine()?, options.script_engine.clone())
-                .with_native_plugins(options.allow_native_plugins),
+            Modules::new(
+                engine()?,
+                options.script_engine.clone(),
+                &CodeCache::open(&options.code_cache),
+            )
+            .with_native_plugins(options.allow_native_plugins),
         ),
         storage,
         client: client()?,
@@ -130,6 +138,7 @@ pub async fn run(
     }
     let app = App::new(shared, manifest, registry, files).await;
     tracing::info!("plugins are told they are served at {}", app.origin());
+    app.prepare_script_engine();
     app.preload().await;
     ready(address);
     server::serve(listener, app, shutdown).await;

@@ -3,7 +3,7 @@
 use super::assets;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use valor_server::serve::{self, Options, ScriptEngineSource};
+use valor_server::serve::{self, CacheSetting, Options, ScriptEngineSource};
 
 /// The arguments of `valor serve`.
 #[derive(clap::Args)]
@@ -48,6 +48,15 @@ pub struct Args {
     /// rights and no fuel or memory_mb limit; without this flag they answer 502.
     #[arg(long)]
     allow_native_plugins: bool,
+    /// Where compiled plugins (and the JavaScript engine) are kept across restarts, so that a
+    /// restarted server does not compile them again (default: $XDG_CACHE_HOME/valor, else
+    /// ~/.cache/valor). It must belong to the user valor runs as and be writable by no one
+    /// else: otherwise it is not used (said in the log).
+    #[arg(long, env = "VALOR_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Keep no compiled code on disk: every plugin is compiled at each start.
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Serves the manifest's plugins until Ctrl-C (or SIGTERM).
@@ -67,6 +76,11 @@ pub fn run(args: Args) -> Result<(), String> {
         },
         static_dir: args.static_dir,
         allow_native_plugins: args.allow_native_plugins,
+        code_cache: match (args.no_cache, args.cache_dir) {
+            (true, _) => CacheSetting::Off,
+            (false, Some(dir)) => CacheSetting::Dir(dir),
+            (false, None) => CacheSetting::Default,
+        },
     };
     super::runtime()?.block_on(serve::run(
         options,

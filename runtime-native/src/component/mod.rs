@@ -26,14 +26,26 @@ pub struct Component {
     pre: ProxyPre<State>,
 }
 
+/// `bytes` (from `url`) compiled for `engine`, or why not.
+pub fn compile(
+    engine: &Engine,
+    url: &str,
+    bytes: &[u8],
+) -> Result<wasmtime::component::Component, String> {
+    wasmtime::component::Component::new(engine, bytes)
+        .map_err(|e| format!("{url} is not a valid WebAssembly component: {e:#}"))
+}
+
 impl Component {
-    /// `bytes` (from `url`) compiled and linked, or why not (in words for the plugin's author:
-    /// an import this host does not give is named).
-    pub fn new(linker: &Linker<State>, url: &str, bytes: &[u8]) -> Result<Self, String> {
-        let component = wasmtime::component::Component::new(linker.engine(), bytes)
-            .map_err(|e| format!("{url} is not a valid WebAssembly component: {e:#}"))?;
+    /// `component` (from `url`) linked with the host's imports, or why not (in words for the
+    /// plugin's author: an import this host does not give is named).
+    pub fn link(
+        linker: &Linker<State>,
+        url: &str,
+        component: &wasmtime::component::Component,
+    ) -> Result<Self, String> {
         let pre = linker
-            .instantiate_pre(&component)
+            .instantiate_pre(component)
             .map_err(|e| format!("{url} cannot be linked: {e:#}"))?;
         let pre = ProxyPre::new(pre).map_err(|e| {
             format!("{url} is not a wasi:http/proxy component (it must export wasi:http/incoming-handler@0.2): {e:#}")

@@ -3,6 +3,7 @@
 
 use super::imports;
 use super::instance::State;
+use crate::code_cache::{CodeCache, EngineCache, Kind};
 use crate::component::{self, Component};
 use sha2::Digest;
 use std::collections::HashMap;
@@ -15,15 +16,17 @@ use wasmtime::{Engine, Linker, Module};
 /// The engine, its linker, and the modules compiled for it by the SHA-256 of their bytes:
 /// plugins mounting the same file (Alice and Bob), or a registration of a module already
 /// loaded, share one compilation, as in the browser. A module no plugin holds any more is
-/// dropped.
+/// dropped. What is compiled is also kept on disk, for the next start (`on_disk`).
 pub struct Modules {
     /// The ABI's imports, defined once for the engine every module is compiled with (its
     /// `engine()`) and shared by every instance.
     linker: Linker<State>,
     compiled: Kept<Module>,
+    on_disk: EngineCache,
     /// The imports of components, and the components compiled, as for modules.
     component_linker: Arc<wasmtime::component::Linker<component::State>>,
     components: Kept<Component>,
+    components_on_disk: EngineCache,
     /// Why the components that failed to compile or link did, by digest: the same bytes fail
     /// alike, and compiling a large one again at each retry of its plugin took seconds of CPU.
     failed_components: Mutex<HashMap<String, String>>,
@@ -53,11 +56,19 @@ pub enum ScriptEngineSource {
 }
 
 impl Modules {
-    /// Modules compiled with `engine`, scripts run by the JavaScript engine from
-    /// `script_engine`; native plugins refused until [`Modules::with_native_plugins`].
-    pub fn new(engine: Engine, script_engine: ScriptEngineSource) -> Self {
+    /// Modules compiled with `engine` (and kept in `code_cache`), scripts run by the
+    /// JavaScript engine from `script_engine`; native plugins refused until
+    /// [`Modules::with_native_plugins`].
+    pub fn new(
+        engine: Engine,
+        script_engine: ScriptEngineSource,
+        code_cache: &Arc<CodeCache>,
+    ) -> Self {
+        let component_linker = component::new_linker().expect("wasmtime starts");
         Self {
-            component_linker: component::new_linker().expect("wasmtime starts"),
+            on_disk: code_cache.for_engine(&engine, Kind::Module),
+            components_on_disk: code_cache.for_engine(component_linker.engine(), Kind::Component),
+            component_linker,
             linker: imports::linker(&engine),
             compiled: Kept::default(),
             components: Kept::default(),
@@ -79,6 +90,17 @@ impl Modules {
     /// Whether entries may name native plugins.
     pub fn native_plugins(&self) -> bool {
         self.native_plugins
+    }
+
+    /// Compiles the JavaScript engine (or loads it from the disk cache) in the background, so
+    /// that the first request to a script waits only for what is left of it.
+    pub fn prepare_script_engine(self: &Arc<Self>) {
+        let modules = Arc::clone(self);
+        tokio::spawn(async move {
+            if let Err(why) = modules.script_engine().await {
+                tracing::error!("{why}");
+            }
+        });
     }
 
     /// The JavaScript engine, compiled (once: scripts loading together wait for the same
@@ -124,21 +146,35 @@ impl Modules {
         bytes: Vec<u8>,
         digest: String,
     ) -> Result<Arc<Module>, String> {
-        let module = match self.compiled.get(&digest) {
-            Some(module) => module,
-            None => {
-                let engine = self.linker.engine().clone();
-                // Compiling takes milliseconds to seconds of CPU: not on the threads that serve
-                // requests.
-                let module = tokio::task::spawn_blocking(move || Module::new(&engine, bytes))
-                    .await
-                    .map_err(|e| format!("compiling {url} failed: {e}"))?
-                    .map_err(|e| format!("{url} is not a valid WebAssembly module: {e}"))?;
-                let module = Arc::new(module);
-                self.compiled.keep(digest, &module);
-                module
+        if let Some(module) = self.compiled.get(&digest) {
+            return Ok(module);
+        }
+        let (engine, on_disk) = (self.linker.engine().clone(), self.on_disk.clone());
+        let (name, key) = (url.to_owned(), digest.clone());
+        // Compiling takes milliseconds to seconds of CPU: not on the threads that serve
+        // requests.
+        let module = tokio::task::spawn_blocking(move || {
+            // SAFETY: wasmtime runs the code it deserialises: `load` hands over only the bytes
+            // of a file that this user alone can write, whose header names this key and the
+            // SHA-256 of these bytes (see code_cache), which valor wrote with
+            // `Module::serialize`; wasmtime checks its version and settings itself.
+            let kept = on_disk.load(&name, &key, |code| {
+                unsafe { Module::deserialize(&engine, code) }.map_err(|e| format!("{e:#}"))
+            });
+            match kept {
+                Some(module) => Ok::<_, String>(module),
+                None => {
+                    let module = Module::new(&engine, bytes)
+                        .map_err(|e| format!("{name} is not a valid WebAssembly module: {e}"))?;
+                    keep_on_disk(on_disk, name, key, module.clone(), Module::serialize);
+                    Ok(module)
+                }
             }
-        };
+        })
+        .await
+        .map_err(|e| format!("compiling {url} failed: {e}"))??;
+        let module = Arc::new(module);
+        self.compiled.keep(digest, &module);
         Ok(module)
     }
 
@@ -160,10 +196,31 @@ impl Modules {
         if let Some(why) = failed {
             return Err(why);
         }
-        let (linker, name) = (Arc::clone(&self.component_linker), url.to_owned());
-        let compiled = tokio::task::spawn_blocking(move || Component::new(&linker, &name, &bytes))
-            .await
-            .map_err(|e| format!("compiling {url} failed: {e}"))?;
+        let (linker, on_disk) = (
+            Arc::clone(&self.component_linker),
+            self.components_on_disk.clone(),
+        );
+        let (name, key) = (url.to_owned(), digest.clone());
+        let compiled = tokio::task::spawn_blocking(move || {
+            let engine = linker.engine();
+            // SAFETY: as for a module's (see `compile`), written by `Component::serialize`.
+            let kept = on_disk.load(&name, &key, |code| {
+                unsafe { wasmtime::component::Component::deserialize(engine, code) }
+                    .map_err(|e| format!("{e:#}"))
+            });
+            let compiled = match kept {
+                Some(compiled) => compiled,
+                None => {
+                    let compiled = component::compile(engine, &name, &bytes)?;
+                    let serialize = wasmtime::component::Component::serialize;
+                    keep_on_disk(on_disk, name.clone(), key, compiled.clone(), serialize);
+                    compiled
+                }
+            };
+            Component::link(&linker, &name, &compiled)
+        })
+        .await
+        .map_err(|e| format!("compiling {url} failed: {e}"))?;
         let component = match compiled {
             Ok(component) => component,
             Err(why) => {
@@ -182,6 +239,24 @@ impl Modules {
         self.components.keep(digest, &component);
         Ok(component)
     }
+}
+
+/// Writes `compiled` (from `url`, the bytes of `digest`) to the disk cache, after it was
+/// handed to the plugin that waits for it.
+fn keep_on_disk<T: Send + 'static>(
+    on_disk: EngineCache,
+    url: String,
+    digest: String,
+    compiled: T,
+    serialize: fn(&T) -> wasmtime::Result<Vec<u8>>,
+) {
+    if !on_disk.is_on() {
+        return;
+    }
+    tokio::task::spawn_blocking(move || match serialize(&compiled) {
+        Ok(code) => on_disk.keep(&url, &digest, &code),
+        Err(e) => tracing::warn!("{url}: its compiled code could not be serialised: {e:#}"),
+    });
 }
 
 /// What was compiled, by the SHA-256 of its bytes, for as long as a plugin holds it.

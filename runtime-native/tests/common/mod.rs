@@ -83,8 +83,9 @@ pub async fn raw_get(server: &Server, target: &str) -> String {
     response
 }
 
-/// `valor serve -p <dir>/plugins.json --data <data> --listen 127.0.0.1:0`, its stdout piped
-/// (for `Server::spawn`) and its stderr too (for `refusal`).
+/// `valor serve -p <dir>/plugins.json --data <data> --listen 127.0.0.1:0`, its compiled code
+/// kept in `<dir>/.compiled` (never in the user's own cache), its stdout piped (for
+/// `Server::spawn`) and its stderr too (for `refusal`).
 pub fn serve_command(dir: &Path, data: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_valor"));
     command
@@ -96,6 +97,7 @@ pub fn serve_command(dir: &Path, data: &Path) -> Command {
         .args(["--listen", "127.0.0.1:0"])
         .env_remove("VALOR_REGISTRY_TOKEN")
         .env_remove("VALOR_REDIS")
+        .env("VALOR_CACHE_DIR", dir.join(".compiled"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     command
