@@ -10,6 +10,8 @@
 //! script): a new runtime arrives as a new worker, never with an older kept file.
 
 use crate::{integrity, sys};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -150,13 +152,9 @@ pub fn keep_later(cache: &str, url: &str, file: &File) {
 
 /// Forgets the kept copy of `url`.
 pub async fn forget(cache: &str, url: &str) {
-    let Ok(opening) = sys::open_cache(cache) else {
+    let Ok(cache) = open_cache(cache).await else {
         return;
     };
-    let Ok(cache) = JsFuture::from(opening).await else {
-        return;
-    };
-    let cache: sys::Cache = cache.unchecked_into();
     if let Ok(request) = web_sys::Request::new_with_str(url) {
         if let Ok(deleting) = cache.remove(&request) {
             let _ = JsFuture::from(deleting).await;
@@ -223,18 +221,32 @@ async fn file(response: web_sys::Response, url: &str, kept: bool) -> Result<File
 }
 
 async fn store(cache: &str, url: &str, response: &web_sys::Response) -> Result<(), JsValue> {
-    let cache: sys::Cache = JsFuture::from(sys::open_cache(cache)?)
-        .await?
-        .unchecked_into();
+    let cache = open_cache(cache).await?;
     JsFuture::from(cache.put(url, response)?).await?;
     Ok(())
 }
 
 async fn stored(cache: &str, url: &str) -> Option<web_sys::Response> {
-    let cache: sys::Cache = JsFuture::from(sys::open_cache(cache).ok()?)
-        .await
-        .ok()?
-        .unchecked_into();
+    let cache = open_cache(cache).await.ok()?;
     let hit = JsFuture::from(cache.find(url).ok()?).await.ok()?;
     hit.dyn_into::<web_sys::Response>().ok()
+}
+
+thread_local! {
+    /// The caches opened in this life of the worker: each `caches.open` is a round trip to the
+    /// browser, and a start reads several copies from the same cache.
+    static OPENED: RefCell<HashMap<String, JsValue>> = RefCell::default();
+}
+
+/// The Cache Storage cache `name`, opened once per life of the worker.
+pub async fn open_cache(name: &str) -> Result<sys::Cache, JsValue> {
+    let cache = match OPENED.with(|opened| opened.borrow().get(name).cloned()) {
+        Some(cache) => cache,
+        None => {
+            let cache = JsFuture::from(sys::open_cache(name)?).await?;
+            OPENED.with(|opened| opened.borrow_mut().insert(name.to_owned(), cache.clone()));
+            cache
+        }
+    };
+    Ok(cache.unchecked_into())
 }

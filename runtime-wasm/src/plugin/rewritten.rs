@@ -118,7 +118,5 @@ async fn copies(cache: &sys::Cache, url: &str) -> Result<Vec<web_sys::Request>, 
 }
 
 async fn open(cache: &str) -> Result<sys::Cache, JsValue> {
-    Ok(JsFuture::from(sys::open_cache(&cache_name(cache))?)
-        .await?
-        .unchecked_into())
+    offline::open_cache(&cache_name(cache)).await
 }
