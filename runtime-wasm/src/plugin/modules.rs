@@ -127,8 +127,8 @@ impl Modules {
     }
 
     /// What `using` makes of the file `opening` finds (kept, or from the network): a kept one
-    /// is revalidated in the background (`check` says how new bytes are checked); one that
-    /// cannot be used is dropped and fetched again; one from the network is kept once used.
+    /// is revalidated in the background (`check` says how new bytes are checked); for one that
+    /// cannot be used, the network's is tried; one from the network is kept once used.
     async fn kept_first<T, Using>(
         &self,
         url: &str,
@@ -146,19 +146,20 @@ impl Modules {
                 self.revalidate(url, &file.digest, check());
                 Ok(used)
             }
-            (true, Err(why)) => {
-                web_sys::console::warn_1(
-                    &format!(
-                        "[valor] the kept copy of {url} cannot be used ({why}); fetching it again"
-                    )
-                    .into(),
-                );
-                offline::forget(&self.cache, url).await;
-                let file = offline::download(url).await?;
-                let used = using(&file).await?;
-                offline::keep_later(&self.cache, url, &file);
-                Ok(used)
-            }
+            // The network's copy may load where the kept one did not (new bytes, or the same
+            // bytes read another way); without the network, the kept copy stays.
+            (true, Err(why)) => match offline::download(url).await {
+                Err(_) => Err(why),
+                Ok(fresh) => {
+                    web_sys::console::warn_1(
+                        &format!("[valor] the kept copy of {url} cannot be used ({why}); trying the network's")
+                            .into(),
+                    );
+                    let used = using(&fresh).await?;
+                    offline::keep_later(&self.cache, url, &fresh);
+                    Ok(used)
+                }
+            },
             (false, Ok(used)) => {
                 offline::keep_later(&self.cache, url, &file);
                 Ok(used)
