@@ -356,7 +356,9 @@ async fn rewritten_modules_are_kept_and_a_broken_copy_is_replaced() {
     // digest check, refuses them): the next start rewrites the module again, and keeps a good copy.
     let (cache, _) = kept().await;
     let not_wasm = js_sys::Uint8Array::from(&b"not wasm"[..]).buffer();
-    let digest = valor_runtime::integrity::check(&not_wasm, None).await.unwrap();
+    let digest = valor_runtime::integrity::check(&not_wasm, None)
+        .await
+        .unwrap();
     for key in &copies {
         let init = web_sys::ResponseInit::new();
         let headers = web_sys::Headers::new().unwrap();
