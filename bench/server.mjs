@@ -17,13 +17,16 @@
 //   connection: the time to the first bytes, and MiB/s of a --stream-mib MiB stream (256; 16
 //   with --runs 1);
 // - cold: a fresh server's start, and its first request, which compiles the module (for
-//   hello.js, the engine, then the script is evaluated; for the component, the component).
+//   hello.js, the engine, which the server begins compiling at start, then the script is
+//   evaluated; for the component, the component): with no compiled code kept (a new, empty
+//   --cache-dir each run) and with it kept (a --cache-dir a first, unmeasured run filled).
 // Needs target/server/{valor,valor-bench-floor,libhello.so}, www/plugins/hello.wasm and
 // target/plugins/streaming.wasm (scripts/bench-server.sh builds them) and wrk
 // (scripts/bootstrap.sh installs it). Load generator and server share this machine's cores:
 // ratios, not absolute figures, are what carries to another machine.
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -49,7 +52,7 @@ copyFileSync(`${root}target/plugins/streaming.wasm`, join(dir, 'plugins/streamin
 copyFileSync(`${root}target/plugins/component_hello.wasm`, join(dir, 'plugins/component_hello.wasm'));
 // hello built natively too (scripts/build-native.sh; this benchmark runs on Linux, hence .so).
 copyFileSync(`${root}target/server/libhello.so`, join(dir, 'plugins/libhello.so'));
-writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
+const entries = {
   plugins: [
     { name: 'hello', prefix: '/api/hello', url: 'plugins/hello.wasm' },
     { name: 'unmetered', prefix: '/api/unmetered', url: 'plugins/hello.wasm', fuel: null },
@@ -58,7 +61,8 @@ writeFileSync(join(dir, 'plugins.json'), JSON.stringify({
     { name: 'streaming', prefix: '/api/streaming', url: 'plugins/streaming.wasm' },
     { name: 'hello-component', prefix: '/api/component/hello', url: 'plugins/component_hello.wasm' },
   ],
-}));
+};
+writeFileSync(join(dir, 'plugins.json'), JSON.stringify(entries));
 
 // Starts a server binary; resolves to { url, stop, startedMs } once it prints its address.
 function start(binary, args) {
@@ -76,9 +80,12 @@ function start(binary, args) {
   });
 }
 
-const valorArgs = (data) => ['serve', '-p', join(dir, 'plugins.json'), '--listen', '127.0.0.1:0', '--data', data,
+const valorArgs = (data, manifest) => ['serve', '-p', manifest, '--listen', '127.0.0.1:0', '--data', data,
   '--allow-native-plugins'];
-const startValor = () => start(`${root}target/server/valor`, valorArgs(join(dir, `kv-${Math.random()}.redb`)));
+// `more`: further arguments (the cold measures' --cache-dir); `manifest`: another manifest (a
+// cold measure's, of one plugin).
+const startValor = (more = [], manifest = join(dir, 'plugins.json')) =>
+  start(`${root}target/server/valor`, [...valorArgs(join(dir, `kv-${Math.random()}.redb`), manifest), ...more]);
 
 // One wrk run: requests/s, and p50/p99 in ms. Fails on any error or wrong status.
 function wrk(url, connections) {
@@ -99,10 +106,17 @@ function wrk(url, connections) {
   };
 }
 
+// Each check on a connection of its own: fetch's pool would reuse one left idle through a
+// whole wrk run (spawnSync blocks its timers), which the server closed after 30 s.
 async function check(url) {
-  const response = await fetch(url);
-  const text = await response.text();
-  if (response.status !== 200 || text !== BODY) throw new Error(`${url} answered ${response.status} ${text}`);
+  const { status, text } = await new Promise((resolve, reject) => {
+    get(url, { agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk) => { text += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode, text })).on('error', reject);
+    }).on('error', reject);
+  });
+  if (status !== 200 || text !== BODY) throw new Error(`${url} answered ${status} ${text}`);
 }
 
 // Streamed answers, each target over one connection of its own: per run, the median ms to the
@@ -147,6 +161,10 @@ try {
   const targets = { valor: `${valor.url}/api/hello`, floor: `${floor.url}/` };
   for (const url of Object.values(targets)) await check(url);
   await check(`${valor.url}/api/unmetered`);
+  // The server compiles the JavaScript engine at start, in the background (hello.js is
+  // mounted): waited for here, so that no measure runs beside that compilation.
+  const js = `${valor.url}/api/js/hello`;
+  await check(js);
   for (const connections of [1, 64]) {
     if (!wanted('hello')) break;
     results[`hello_${connections}`] = compare(targets, connections);
@@ -163,8 +181,6 @@ try {
     results[`native_${connections}`] = compare({ native, wasm: targets.valor }, connections);
     process.stderr.write(`  measured: hello native at ${connections} connection(s)\n`);
   }
-  const js = `${valor.url}/api/js/hello`;
-  await check(js);
   for (const connections of [1, 64]) {
     if (!wanted('js')) break;
     results[`js_${connections}`] = compare({ js, rust: targets.valor, floor: targets.floor }, connections);
@@ -186,20 +202,28 @@ try {
   await floor.stop();
 }
 
-// Cold start: a fresh server each run; its first request loads (reads, hashes, compiles,
-// instantiates) the module; the second is warm. Then the same for hello.js: its first request
-// compiles the JavaScript engine and evaluates the script.
-async function coldStart(path) {
+// Cold start: a fresh server each run, with a manifest of the one plugin `name` (mounted at
+// `path`); its first request loads (reads, hashes, compiles, instantiates) the module; the
+// second is warm. For hello.js, the first request waits for the engine (compiled from server
+// start on) and evaluates the script. `kept`: the compiled code is kept in a --cache-dir
+// filled by a first, unmeasured run; else each run has a new, empty one.
+async function coldStart(name, path, kept) {
   const cold = { listening: [], first: [], second: [] };
-  for (let run = 0; run < Math.max(RUNS, 3); run++) {
-    const server = await startValor();
+  const manifest = join(dir, `plugins-${name}.json`);
+  writeFileSync(manifest, JSON.stringify({ plugins: entries.plugins.filter((entry) => entry.name === name) }));
+  const cacheDir = () => mkdtempSync(join(dir, 'compiled-'));
+  const keptDir = kept ? cacheDir() : null;
+  for (let run = kept ? -1 : 0; run < Math.max(RUNS, 3); run++) {
+    const server = await startValor(['--cache-dir', keptDir ?? cacheDir()], manifest);
     try {
       for (const field of ['first', 'second']) {
         const begun = performance.now();
         await check(`${server.url}${path}`);
-        cold[field].push(performance.now() - begun);
+        if (run >= 0) cold[field].push(performance.now() - begun);
       }
-      cold.listening.push(server.startedMs);
+      if (run >= 0) cold.listening.push(server.startedMs);
+      // The compiled code is written once it answers: let the writing end before the stop.
+      if (kept && run < 0) await new Promise((done) => setTimeout(done, 1000));
     } finally {
       await server.stop();
     }
@@ -207,9 +231,12 @@ async function coldStart(path) {
   return Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, median(v)]));
 }
 if (wanted('cold')) {
-  results.cold_start_ms = await coldStart('/api/hello');
-  results.js_cold_start_ms = await coldStart('/api/js/hello');
-  results.component_cold_start_ms = await coldStart('/api/component/hello');
+  const measures = [['cold_start_ms', 'hello'], ['js_cold_start_ms', 'hello-js'], ['component_cold_start_ms', 'hello-component']];
+  for (const [key, name] of measures) {
+    const { prefix } = entries.plugins.find((entry) => entry.name === name);
+    results[key] = await coldStart(name, prefix, false);
+    results[`${key}_kept`] = await coldStart(name, prefix, true);
+  }
 }
 rmSync(dir, { recursive: true, force: true });
 
@@ -244,12 +271,10 @@ if (results.stream) {
   rows.push(`streamed answer, 1 connection: first bytes of 1 MiB after valor ${f(v.firstMs, 3)} ms, floor ${f(fl.firstMs, 3)} ms (ratio ${f(fl.firstMs / v.firstMs, 2)}); ${STREAM_MIB} MiB read to the end: valor ${f(v.mibPerSecond)} MiB/s, floor ${f(fl.mibPerSecond)} MiB/s; ratio ${f(v.mibPerSecond / fl.mibPerSecond, 2)}`);
 }
 if (results.cold_start_ms) {
-  const c = results.cold_start_ms;
-  rows.push(`cold start: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (loads the module); second ${f(c.second, 2)} ms`);
-  const j = results.js_cold_start_ms;
-  rows.push(`cold start, hello.js: listening after ${f(j.listening, 1)} ms; first request ${f(j.first, 2)} ms (compiles the engine, evaluates the script); second ${f(j.second, 2)} ms`);
-  const k = results.component_cold_start_ms;
-  rows.push(`cold start, hello as a component: listening after ${f(k.listening, 1)} ms; first request ${f(k.first, 2)} ms (compiles the component); second ${f(k.second, 2)} ms`);
+  const row = (label, work, c, k) => `${label}: listening after ${f(c.listening, 1)} ms; first request ${f(c.first, 2)} ms (${work}), ${f(k.first, 2)} ms with the compiled code kept; second ${f(c.second, 2)} ms`;
+  rows.push(row('cold start', 'loads the module', results.cold_start_ms, results.cold_start_ms_kept));
+  rows.push(row('cold start, hello.js', 'waits for the engine compiled from start, evaluates the script', results.js_cold_start_ms, results.js_cold_start_ms_kept));
+  rows.push(row('cold start, hello as a component', 'compiles the component', results.component_cold_start_ms, results.component_cold_start_ms_kept));
 }
 console.log(`valor serve vs the floor (hyper alone), wrk on loopback, ${RUNS} runs of ${SECONDS} s, medians:\n${rows.map((r) => `  ${r}`).join('\n')}`);
 mkdirSync(`${root}target/bench`, { recursive: true });
