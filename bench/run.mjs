@@ -95,6 +95,8 @@ const coldStart = async (s, { rewrite = false } = {}) => {
   const marks = await inPage(s, () => bench.inWorker({ kind: 'marks' }));
   return {
     ms,
+    scriptsImported: marks['valor:scripts-imported'],
+    runtimeKeptChecked: marks['valor:runtime-kept-checked'],
     runtimeLoaded: marks['valor:runtime-loaded'],
     manifestRead: marks['valor:manifest:read'],
     pluginsMounted: marks['valor:plugins-mounted'],
@@ -315,7 +317,8 @@ function print(r) {
     const { valor, floor, msw } = r.coldStart;
     row('cold start to first answer (MSW: its worker started, its page open): ms', f(valor.ms), f(floor.ms), f(floor.ms / valor.ms, 2), f(msw.ms), f(msw.ms / valor.ms, 2));
     const c0 = r.coldStart.valor;
-    row('… of which, from worker start: runtime loaded / manifest read / plugins mounted, ms', `${f(c0.runtimeLoaded)} / ${f(c0.manifestRead)} / ${f(c0.pluginsMounted)}`, '', '');
+    row('… of which, from worker start: scripts imported / kept runtime checked / runtime loaded / manifest read / plugins mounted, ms',
+      [c0.scriptsImported, c0.runtimeKeptChecked, c0.runtimeLoaded, c0.manifestRead, c0.pluginsMounted].map((x) => f(x)).join(' / '), '', '');
     row('… then hello: load starts / bytes read / SHA-256 / metered / compiled / instantiated, ms',
       [c0.helloLoad, c0.helloRead, c0.helloChecked, c0.helloMetered, c0.helloCompiled, c0.helloInstantiated].map((x) => f(x)).join(' / '), '', '');
   }

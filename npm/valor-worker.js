@@ -21,6 +21,8 @@
     'valor_component.js', 'valor_component_bg.wasm', 'page.js'];
   // The header of each kept copy that gives the SHA-256 of its bytes, checked before it is used.
   const DIGEST_HEADER = 'x-valor-digest';
+  // The runtime's module.
+  const RUNTIME_WASM = 'valor_runtime_bg.wasm';
   let mounted = false;
 
   // Whether `path` is one of `paths` or below one, at a `/` boundary, as plugins' prefixes match.
@@ -63,6 +65,11 @@
     // It fails after the worker's first evaluation, or when the file is not where `base` says.
     // And `valor_component`, the glue of the host of WASI components: only a script, now (a
     // worker could not import it later); its module is fetched when a component is mounted.
+    // The runtime's kept .wasm is looked up, and compiled, while the scripts below are imported
+    // (importScripts blocks this thread for several ms): it is instantiated only once its
+    // digest is checked against the one the runtime's script names.
+    const keptRuntime = keptModule(file(RUNTIME_WASM));
+    keptRuntime.catch(() => {});
     for (const glue of ['valor_runtime.js', 'valor_component.js']) {
       try {
         importScripts(`${file(glue)}?v=${VERSION}`);
@@ -74,6 +81,7 @@
     // runtime looks it up.
     self.valor_component = valor_component;
     mounted = true;
+    performance.mark('valor:scripts-imported');
 
     // The SHA-256 of each of the runtime's files, which scripts/build.sh stamps into
     // valor_runtime.js: a new runtime changes a script this worker imports, so the browser's
@@ -83,27 +91,51 @@
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
       return `sha256-${btoa(String.fromCharCode(...digest))}`;
     };
-    // The kept copy of `url` if its bytes are the ones kept (the digest it was kept with, as the
-    // runtime keeps its copies: runtime-wasm/src/offline.rs), with that digest; else null, and
-    // a copy whose bytes changed is dropped and said.
-    async function kept(cache, url) {
-      const response = await cache.match(url);
-      if (!response) return null;
+    // `response`, the kept copy of `url` in `cache` whose bytes are `bytes`, with its digest if
+    // they are the ones it was kept with (as the runtime keeps its copies:
+    // runtime-wasm/src/offline.rs); else null, and the copy is dropped and said.
+    async function checked(cache, url, response, bytes) {
       const claimed = response.headers.get(DIGEST_HEADER);
-      const digest = await sha256(await response.clone().arrayBuffer());
+      const digest = await sha256(bytes);
       if (digest === claimed) return { response, digest };
       console.warn(`[valor] the kept copy of ${url} was dropped: it was kept with SHA-256 ${claimed}, its bytes have ${digest}; fetching it again`);
       await cache.delete(url);
       return null;
     }
-    // A runtime file: its kept copy if it is the one this runtime was built with (no network),
-    // else from the network (revalidated) and kept with its digest. Never a kept copy of another
-    // version: the new glue of a new worker must not run an older kept .wasm.
-    async function runtimeFile(name) {
+    // Starts compiling the kept copy of the module at `url`, if there is one: the copy, its
+    // bytes (read from a clone) and its compilation (a promise; streamed, or from the bytes if
+    // the copy's content type refuses streaming). Nothing of it is used before its digest is
+    // checked (runtimeModule).
+    async function keptModule(url) {
+      const response = await (await caches.open(CACHE)).match(url);
+      if (!response) return null;
+      const reading = response.clone().arrayBuffer();
+      const compiling = WebAssembly.compileStreaming(response.clone())
+        .catch(async () => WebAssembly.compile(await reading));
+      compiling.catch(() => {}); // a copy that does not compile is fetched again
+      return { response, reading, compiling };
+    }
+    // The runtime's module: its kept copy, compiled while its digest was checked, if it is the
+    // one this runtime was built with (no network); else the network's (revalidated), kept
+    // with its digest. Never a kept copy of another version: the new glue of a new worker must
+    // not run an older kept .wasm.
+    async function runtimeModule() {
+      const name = RUNTIME_WASM;
       const url = file(name);
       const cache = await caches.open(CACHE);
-      const copy = await kept(cache, url).catch(() => null);
-      if (copy && copy.digest === expected[name]) return copy.response;
+      const copy = await keptRuntime.then(async (found) => {
+        if (!found) return null;
+        const good = await checked(cache, url, found.response, await found.reading);
+        performance.mark('valor:runtime-kept-checked');
+        return good && { ...good, compiling: found.compiling };
+      }).catch(() => null);
+      if (copy && copy.digest === expected[name]) {
+        try {
+          return await copy.compiling;
+        } catch (error) {
+          console.warn(`[valor] the kept copy of ${url} did not compile (${error}); fetching it again`);
+        }
+      }
       try {
         const response = await fetch(url, { cache: 'no-cache' });
         // Kept in the background: the caller compiles the response meanwhile.
@@ -117,7 +149,7 @@
         return response;
       } catch (offline) {
         // A runtime built without digests starts from whatever copy it kept.
-        if (copy && expected[name] === undefined) return copy.response;
+        if (copy && expected[name] === undefined) return copy.compiling;
         throw offline;
       }
     }
@@ -129,7 +161,7 @@
     const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
     manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
     // The marks time a cold start in DevTools (and in bench/): since the worker started.
-    const booting = wasm_bindgen({ module_or_path: runtimeFile('valor_runtime_bg.wasm') })
+    const booting = wasm_bindgen({ module_or_path: runtimeModule() })
       .then(() => performance.mark('valor:runtime-loaded'))
       .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm')))
       .then((booted) => {
