@@ -7,6 +7,8 @@
 //   node bench/profile-cold.mjs [--runs 5] [--interval-us 100] [--only valor,floor,msw]
 //                               [--save target/bench/cold-profiles]
 // --save writes each run's profile (.cpuprofile: open it in DevTools' Performance panel).
+// Known limit: profile one app per run (--only valor, then --only floor): with several, the run
+// hangs waiting for the second app's worker (not yet found why).
 // Needs the apps built by scripts/build.sh (target/bench). MSW answers from its page: only its
 // worker's part is profiled here.
 import { mkdirSync, writeFileSync } from 'node:fs';
