@@ -7,13 +7,11 @@
 //   node bench/profile-cold.mjs [--runs 5] [--interval-us 100] [--only valor,floor,msw]
 //                               [--save target/bench/cold-profiles]
 // --save writes each run's profile (.cpuprofile: open it in DevTools' Performance panel).
-// Known limit: profile one app per run (--only valor, then --only floor): with several, the run
-// hangs waiting for the second app's worker (not yet found why).
 // Needs the apps built by scripts/build.sh (target/bench). MSW answers from its page: only its
 // worker's part is profiled here.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import {
-  launchChromium, median, openPages, option, serveBenchApps, workerStopper,
+  launchChromium, median, openPages, option, root, serveBenchApps, workerStopper,
 } from './harness.mjs';
 import { checkHello } from './answers.mjs';
 
@@ -34,28 +32,31 @@ const stopWorkers = await workerStopper(context, pages[SCOPES[0]]);
 // starts again (DevTools restores its session before the worker's script runs): the profile
 // begins at the worker's start. (A pause on start, waitForDebuggerOnStart, applies only to a
 // worker's first attach: a restarted worker is already attached.)
-const session = await context.newCDPSession(pages[SCOPES[0]]);
-const workers = new Map(); // scope URL -> DevTools session id
+const workers = new Map(); // scope URL -> { session, id: the worker's DevTools session id }
 let nextId = 1;
 const pending = new Map();
 const listeners = new Set();
-const sendTo = (sessionId, method, params = {}) => new Promise((resolve, reject) => {
+const sendTo = ({ session, id: sessionId }, method, params = {}) => new Promise((resolve, reject) => {
   const id = nextId++;
   pending.set(id, [resolve, reject]);
   session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
 });
-session.on('Target.receivedMessageFromTarget', ({ message }) => {
-  const { id, result, error, method, params } = JSON.parse(message);
-  if (method) for (const listener of listeners) listener(method, params);
-  if (pending.has(id)) {
-    pending.get(id)[error ? 1 : 0](error ? new Error(JSON.stringify(error)) : result);
-    pending.delete(id);
-  }
-});
-session.on('Target.attachedToTarget', ({ targetInfo, sessionId }) => {
-  if (targetInfo.type === 'service_worker') workers.set(new URL('.', targetInfo.url).href, sessionId);
-});
-await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+// Each page's session reaches its own worker.
+for (const scope of SCOPES) {
+  const session = await context.newCDPSession(pages[scope]);
+  session.on('Target.receivedMessageFromTarget', ({ message }) => {
+    const { id, result, error, method, params } = JSON.parse(message);
+    if (method) for (const listener of listeners) listener(method, params);
+    if (pending.has(id)) {
+      pending.get(id)[error ? 1 : 0](error ? new Error(JSON.stringify(error)) : result);
+      pending.delete(id);
+    }
+  });
+  session.on('Target.attachedToTarget', ({ targetInfo, sessionId }) => {
+    if (targetInfo.type === 'service_worker') workers.set(new URL('.', targetInfo.url).href, { session, id: sessionId });
+  });
+  await session.send('Target.setAutoAttach', { autoAttach: true, waitForDebuggerOnStart: false, flatten: false });
+}
 const workerOf = async (scope) => {
   for (let i = 0; i < 100 && !workers.has(`${origin}/${scope}/`); i++) await new Promise((r) => setTimeout(r, 20));
   return workers.get(`${origin}/${scope}/`);
@@ -70,6 +71,8 @@ const hello = (page) => page.evaluate(async () => {
 /// One cold start of `scope`'s worker, profiled: the profile, the marks (ms since the worker
 /// started), and the page's time to the answer.
 async function profiledColdStart(scope) {
+  // Running first: a stopped worker answers DevTools only once it starts again.
+  await hello(pages[scope]);
   const worker = await workerOf(scope);
   await sendTo(worker, 'Profiler.enable');
   await sendTo(worker, 'Profiler.setSamplingInterval', { interval: INTERVAL_US });
@@ -90,12 +93,22 @@ async function profiledColdStart(scope) {
 /// profiles (wasm://wasm/<hash of the bytes>): the file a streamed one came from, else its size.
 /// Taken in a cold start of its own, with the debugger on (which would slow a profiled one).
 async function wasmNames(scope) {
+  await hello(pages[scope]);
   const worker = await workerOf(scope);
   const names = new Map();
+  // The app's .wasm files by size (a module compiled from its bytes has no name of its own).
+  const bySize = new Map();
+  for (const dir of [`${scope}/valor`, `${scope}/plugins`]) {
+    try {
+      for (const name of readdirSync(`${root}target/bench/${dir}`)) {
+        if (name.endsWith('.wasm')) bySize.set(statSync(`${root}target/bench/${dir}/${name}`).size, name);
+      }
+    } catch { /* not in this app */ }
+  }
   const listener = (method, params) => {
     if (method !== 'Debugger.scriptParsed' || params.scriptLanguage !== 'WebAssembly') return;
     const from = params.embedderName && !params.embedderName.startsWith('wasm://') ? params.embedderName.split('/').pop().split('?')[0] : null;
-    names.set(params.url, from ?? `a module of ${params.endColumn} B`);
+    names.set(params.url, from ?? bySize.get(params.endColumn) ?? `a module of ${params.endColumn} B`);
   };
   listeners.add(listener);
   await sendTo(worker, 'Debugger.enable');
