@@ -1,8 +1,8 @@
 //! The module rewriter (crate `valor-meter`), run as a module of its own, `valor_meter.wasm`:
 //! fetched and compiled the first time a plugin's module must be rewritten (a start that finds
 //! the rewritten copies it kept never loads it), then instantiated afresh for each module. The
-//! plugin's bytes so never grow the runtime's own memory, and a rewriting that traps fails that
-//! one plugin's load, not the runtime.
+//! plugin's bytes so never grow the runtime's own memory, and a rewriting that traps twice (on
+//! two fresh instances) fails that one plugin's load, not the runtime.
 
 use super::Slot;
 use crate::{offline, sys};
@@ -45,10 +45,29 @@ impl Rewriter {
         limits: Limits,
     ) -> Result<js_sys::Uint8Array, Refusal> {
         let rewriter = self.module().await.map_err(Refusal::Unavailable)?;
-        let exports = instantiate(&rewriter).map_err(|e| {
-            Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
-        })?;
-        run(&exports, module, limits).map_err(|trap| {
+        let fresh = || {
+            instantiate(&rewriter).map_err(|e| {
+                Refusal::Unavailable(format!("instantiating it failed: {}", sys::describe(&e)))
+            })
+        };
+        let mut exports = fresh()?;
+        let mut result = run(&exports, module, limits);
+        // The rewriting is a pure function of the module: a trap that a fresh instance does
+        // not repeat is the engine's (JavaScriptCore on Linux sometimes traps in long wasm
+        // calls: the browsers page of the book). One more run on a fresh instance, said.
+        if let Err(trap) = &result {
+            web_sys::console::warn_1(
+                &format!(
+                    "[valor] the module rewriter trapped ({}); running it once more on a fresh \
+                     instance",
+                    sys::describe(trap)
+                )
+                .into(),
+            );
+            exports = fresh()?;
+            result = run(&exports, module, limits);
+        }
+        result.map_err(|trap| {
             // A panic leaves its message as the output (read no more than a log line's worth:
             // after a trap of another kind, the length may be anything).
             let panic = output(&exports)
