@@ -4,11 +4,8 @@
 //! lists only what starts with it; a key another tool wrote that is not UTF-8 is a clear
 //! error, and Redis is not taken for unreachable.
 
-mod common;
-mod redis_server;
-
-use common::{answer, app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{answer, app_dir, Server};
+use crate::redis_server::RedisServer;
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "host-api", "prefix": "/api/host", "url": "plugins/host_api.wasm", "memory_mb": 4 }

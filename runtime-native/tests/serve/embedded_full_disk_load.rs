@@ -4,11 +4,8 @@
 //! made writes try again at once), and afterwards deleting a value answers 204 without a
 //! restart (before, deletes failed for space until one). The disk is a real tmpfs of 4 MiB.
 
-mod common;
-mod embedded_disk;
-
-use common::{answer, app_dir, serve_command, Server};
-use embedded_disk::SmallDisk;
+use crate::common::{answer, app_dir, serve_command, Server};
+use crate::embedded_disk::SmallDisk;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

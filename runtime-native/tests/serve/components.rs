@@ -3,9 +3,7 @@
 //! answers through wasmtime-wasi-http, within its entry's limits, beside a Valor plugin that
 //! keeps answering whatever the component does.
 
-mod common;
-
-use common::{answer, app_dir, Server};
+use crate::common::{answer, app_dir, Server};
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "wasi", "prefix": "/api/wasi", "url": "plugins/component_http.wasm",

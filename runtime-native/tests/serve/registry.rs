@@ -1,9 +1,7 @@
 //! `valor serve -w`: the run-time registry over real HTTP, on real plugins, its records kept
 //! across restarts, and who may use it.
 
-mod common;
-
-use common::{answer, app_dir, Server};
+use crate::common::{answer, app_dir, Server};
 use serde_json::{json, Value};
 
 const MANIFEST: &str = r#"{ "plugins": [

@@ -1,9 +1,7 @@
 //! A store file another process locks: `valor serve` refuses to start, naming the file and,
 //! where the system says, the process (a util-linux `flock`, another `valor serve`).
 
-mod common;
-
-use common::{app_dir, refusal, serve_command, Server};
+use crate::common::{app_dir, refusal, serve_command, Server};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 

@@ -2,11 +2,8 @@
 //! a free port): what one server writes, the other reads, and compare-and-swap holds across
 //! both, as behind a load balancer.
 
-mod common;
-mod redis_server;
-
-use common::{answer, app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{answer, app_dir, Server};
+use crate::redis_server::RedisServer;
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "todos", "prefix": "/api/todos", "url": "plugins/todos.wasm" },

@@ -1,11 +1,8 @@
 //! A real `redis-server` of the test's own (Debian's, installed by scripts/bootstrap.sh) on a
 //! free port, stopped on drop; it can be killed and started again on the same port and data.
 
-#![allow(dead_code)] // each test file uses its own part of it
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -117,11 +114,6 @@ impl RedisServer {
             .expect("redis-cli ran");
         assert!(output.status.success(), "redis-cli {args:?} failed");
         String::from_utf8_lossy(&output.stdout).trim().to_owned()
-    }
-
-    /// Where it keeps its data, if it is durable.
-    pub fn dir(&self) -> Option<&Path> {
-        self.dir.as_ref().map(|d| d.path())
     }
 }
 

@@ -1,9 +1,7 @@
 //! `valor serve --static DIR`: the plugins' prefixes first, then the app's files, over real
 //! HTTP; nothing outside DIR, however the path is spelled.
 
-mod common;
-
-use common::{answer, app_dir, raw_get, Server};
+use crate::common::{answer, app_dir, raw_get, Server};
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "hello", "prefix": "/api/hello", "url": "plugins/hello.wasm" }
@@ -16,7 +14,11 @@ fn site() -> tempfile::TempDir {
     std::fs::create_dir_all(site.join("plugins")).unwrap();
     std::fs::write(site.join("index.html"), "<title>app</title>").unwrap();
     std::fs::write(site.join("app.js"), "console.log(1)").unwrap();
-    std::fs::copy(common::plugin("hello"), site.join("plugins/hello.wasm")).unwrap();
+    std::fs::copy(
+        crate::common::plugin("hello"),
+        site.join("plugins/hello.wasm"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("secret.txt"), "the secret").unwrap();
     dir
 }

@@ -3,11 +3,8 @@
 //! fails alone: another plugin's kv reads keep answering 200 throughout, and the server does
 //! not take Redis for unreachable. Run with `--nocapture` for the figures.
 
-mod common;
-mod redis_server;
-
-use common::{answer, app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{answer, app_dir, Server};
+use crate::redis_server::RedisServer;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};

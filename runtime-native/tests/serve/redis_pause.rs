@@ -4,11 +4,8 @@
 //! the plugin's requests that do not touch kv keep answering 200; and once the pause ends kv
 //! works again. Run with `--nocapture` for the figures.
 
-mod common;
-mod redis_server;
-
-use common::{app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{app_dir, Server};
+use crate::redis_server::RedisServer;
 use std::time::{Duration, Instant};
 
 /// The same plugin twice: with a short time limit, and with the default one (30 s).

@@ -4,11 +4,8 @@
 //! the file is back, the store opens it again by itself. The disk is a real tmpfs of 4 MiB,
 //! filled so that a write fails (the I/O error that makes the store reopen).
 
-mod common;
-mod embedded_disk;
-
-use common::{answer, app_dir, serve_command, Server};
-use embedded_disk::SmallDisk;
+use crate::common::{answer, app_dir, serve_command, Server};
+use crate::embedded_disk::SmallDisk;
 use std::time::{Duration, Instant};
 
 const MANIFEST: &str = r#"{ "plugins": [

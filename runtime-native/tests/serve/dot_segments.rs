@@ -2,9 +2,7 @@
 //! the server routes them as a browser would have sent them, dot segments removed, so a
 //! plugin, the registry and the app's files each see only what is theirs.
 
-mod common;
-
-use common::{app_dir, raw_get, Server};
+use crate::common::{app_dir, raw_get, Server};
 use serde_json::Value;
 
 const MANIFEST: &str = r#"{ "plugins": [

@@ -3,9 +3,7 @@
 //! again and rewritten, and a directory other users could write to is not used at all. The
 //! JavaScript engine is compiled at start, before any request, when a script is mounted.
 
-mod common;
-
-use common::{answer, app_dir, serve_command, Log, Server};
+use crate::common::{answer, app_dir, serve_command, Log, Server};
 use sha2::Digest;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -4,11 +4,8 @@
 //! both servers serve the store again within 2 s of Redis answering again. Likewise the
 //! registry, whose records live in the same Redis. Run with `--nocapture` for the figures.
 
-mod common;
-mod redis_server;
-
-use common::{app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{app_dir, Server};
+use crate::redis_server::RedisServer;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

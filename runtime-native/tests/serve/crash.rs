@@ -2,9 +2,7 @@
 //! of writes loses none that were acknowledged; SIGTERM lets the requests in flight finish,
 //! then the server exits 0.
 
-mod common;
-
-use common::{app_dir, serve_command, Server};
+use crate::common::{app_dir, serve_command, Server};
 use std::time::{Duration, Instant};
 
 const MANIFEST: &str = r#"{ "plugins": [

@@ -1,9 +1,7 @@
 //! The embedded store's format number: a file written before it existed (the fixture, format
 //! 1) is served and marked; a file of a newer format is refused at start, untouched.
 
-mod common;
-
-use common::{answer, app_dir, refusal, serve_command, Server};
+use crate::common::{answer, app_dir, refusal, serve_command, Server};
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 use std::path::Path;
 

@@ -3,11 +3,8 @@
 //! on), the server makes its connections anew (with DNS or a virtual IP, that finds the new
 //! primary), and once Redis is a primary again writes are taken, with no restart.
 
-mod common;
-mod redis_server;
-
-use common::{answer, app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{answer, app_dir, Server};
+use crate::redis_server::RedisServer;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};

@@ -2,9 +2,7 @@
 //! (scripts/build-native.sh), mounted from entries whose url ends in .so, and loaded only by
 //! `valor serve --allow-native-plugins`.
 
-mod common;
-
-use common::{answer, Server};
+use crate::common::{answer, Server};
 use std::path::PathBuf;
 use std::time::Duration;
 

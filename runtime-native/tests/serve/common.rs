@@ -1,8 +1,6 @@
 //! The real `valor` binary, started on a manifest of real plugins (built by scripts/build.sh)
 //! in a directory of its own, and stopped when the test drops it.
 
-#![allow(dead_code)] // each test file uses its own part of it
-
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -2,11 +2,8 @@
 //! write that has no room, keeps answering reads, takes writes again once a delete made room,
 //! and after a restart has every write it acknowledged. The disk is a real tmpfs of 4 MiB.
 
-mod common;
-mod embedded_disk;
-
-use common::{answer, app_dir, serve_command, Server};
-use embedded_disk::SmallDisk;
+use crate::common::{answer, app_dir, serve_command, Server};
+use crate::embedded_disk::SmallDisk;
 use std::time::Instant;
 
 const MANIFEST: &str = r#"{ "plugins": [

@@ -2,11 +2,8 @@
 //! values), the errors at start, whatever the URL's form (a unix socket's `?pass=`, a URL that
 //! does not parse); and a refused password says so at start.
 
-mod common;
-mod redis_server;
-
-use common::{app_dir, refusal, serve_command};
-use redis_server::RedisServer;
+use crate::common::{app_dir, refusal, serve_command};
+use crate::redis_server::RedisServer;
 use std::process::Command;
 
 const MANIFEST: &str = r#"{ "plugins": [

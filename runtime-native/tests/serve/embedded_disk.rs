@@ -1,7 +1,5 @@
 //! A small disk for the embedded store's fault tests: a real tmpfs of a few MiB.
 
-#![allow(dead_code)] // each test file uses its own part of it
-
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

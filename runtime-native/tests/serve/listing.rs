@@ -2,9 +2,7 @@
 //! the entry's `memory_mb` is refused with what to do, instead of read whole into the server's
 //! memory (a plugin can store more than it could ever be handed, one value at a time).
 
-mod common;
-
-use common::{answer, app_dir, serve_command, Server};
+use crate::common::{answer, app_dir, serve_command, Server};
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "host-api", "prefix": "/api/host", "url": "plugins/host_api.wasm", "memory_mb": 4 }

@@ -2,11 +2,8 @@
 //! 507 saying so, as a full disk does, while reads, listings and deletes go on; once Redis has
 //! room again, writes are taken, with no restart.
 
-mod common;
-mod redis_server;
-
-use common::{answer, app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{answer, app_dir, Server};
+use crate::redis_server::RedisServer;
 
 const MANIFEST: &str = r#"{ "plugins": [
     { "name": "host-api", "prefix": "/api/host", "url": "plugins/host_api.wasm" }

@@ -3,11 +3,8 @@
 //! store of a newer format, or a marker that is not a number, is refused at start with what
 //! to do.
 
-mod common;
-mod redis_server;
-
-use common::{answer, app_dir, Server};
-use redis_server::RedisServer;
+use crate::common::{answer, app_dir, Server};
+use crate::redis_server::RedisServer;
 use std::process::Command;
 
 const MANIFEST: &str = r#"{ "plugins": [
