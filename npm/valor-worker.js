@@ -63,23 +63,39 @@
     // Defines the global `wasm_bindgen`. The version in the URL keeps an HTTP cache from pairing
     // an older glue with this version's module (imported scripts may come from the HTTP cache).
     // It fails after the worker's first evaluation, or when the file is not where `base` says.
-    // And `valor_component`, the glue of the host of WASI components: only a script, now (a
-    // worker could not import it later); its module is fetched when a component is mounted.
     // The runtime's kept .wasm is looked up, and compiled, while the scripts below are imported
     // (importScripts blocks this thread for several ms): it is instantiated only once its
     // digest is checked against the one the runtime's script names.
     const keptRuntime = keptModule(file(RUNTIME_WASM));
     keptRuntime.catch(() => {});
-    for (const glue of ['valor_runtime.js', 'valor_component.js']) {
+    const glue = (name) => `${file(name)}?v=${VERSION}`;
+    const imported = (name) => {
       try {
-        importScripts(`${file(glue)}?v=${VERSION}`);
+        importScripts(glue(name));
       } catch (error) {
-        throw new Error(`Valor.mount could not load ${file(glue)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
+        throw new Error(`Valor.mount could not load ${file(name)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
       }
+    };
+    imported('valor_runtime.js');
+    // And `valor_component`, the glue of the host of WASI components, whose module is fetched
+    // when a component is mounted. A worker's later starts can import only the scripts its
+    // first evaluation (at install) imported, kept with the worker: that one imports it, and a
+    // later start imports it only if a component is mounted (the runtime calls
+    // `valor_component` and then reads it again). Where a worker cannot tell its state
+    // (Firefox), every start imports it.
+    const installing = !self.serviceWorker || ['parsed', 'installing'].includes(self.serviceWorker.state);
+    if (installing) {
+      imported('valor_component.js');
+      // The glue's `let` is a global binding, not a property of the global object, where the
+      // runtime looks it up.
+      self.valor_component = valor_component;
+    } else {
+      self.valor_component = (...args) => {
+        importScripts(glue('valor_component.js'));
+        self.valor_component = valor_component;
+        return valor_component(...args);
+      };
     }
-    // The glue's `let` is a global binding, not a property of the global object, where the
-    // runtime looks it up.
-    self.valor_component = valor_component;
     mounted = true;
     performance.mark('valor:scripts-imported');
 
@@ -160,10 +176,13 @@
     // there is one and applies this one when it arrives, if it changed (else it waits for it).
     const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
     manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
+    // Its kept copy is looked up meanwhile too (the runtime reads and checks it).
+    const keptManifest = caches.open(CACHE).then((cache) => cache.match(manifestUrl));
+    keptManifest.catch(() => {});
     // The marks time a cold start in DevTools (and in bench/): since the worker started.
     const booting = wasm_bindgen({ module_or_path: runtimeModule() })
       .then(() => performance.mark('valor:runtime-loaded'))
-      .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm')))
+      .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm'), keptManifest))
       .then((booted) => {
         performance.mark('valor:plugins-mounted');
         return (runtime = booted);
