@@ -252,11 +252,7 @@ impl Runtime {
         future_to_promise(async move {
             let plugins = app.mounts.plugins();
             let mut urls: Vec<String> = plugins.iter().map(|p| p.spec().url.clone()).collect();
-            // The rewriter too, if a plugin's module may have to be rewritten, and the
-            // JavaScript engine if a plugin is a script.
-            if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
-                urls.push(app.modules.rewriter_url().to_owned());
-            }
+            // The JavaScript engine too if a plugin is a script (the rewriter below).
             if plugins
                 .iter()
                 .any(|p| valor_host::script::is_script(&p.spec().url))
@@ -270,6 +266,17 @@ impl Runtime {
             // one after another).
             let cache = app.modules.cache_name().to_owned();
             let problems = js_sys::Array::new();
+            // The rewriter first, if a plugin's module may have to be rewritten, then loaded in
+            // the background while the modules download: the worker that installs answers the
+            // app's first requests, whose modules it rewrites.
+            if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
+                match offline::keep_offline(&cache, app.modules.rewriter_url()).await {
+                    Ok(()) => app.modules.preload_rewriter(),
+                    Err(problem) => {
+                        problems.push(&JsValue::from(problem));
+                    }
+                }
+            }
             let mut components = false;
             for url in &urls {
                 match offline::keep_offline(&cache, url).await {

@@ -265,6 +265,11 @@ impl Modules {
         &self.cache
     }
 
+    /// Begins loading the module rewriter, if it is not loaded.
+    pub fn preload_rewriter(&self) {
+        self.rewriter.preload();
+    }
+
     /// Where the module rewriter is (kept for offline starts with the plugins' modules).
     pub fn rewriter_url(&self) -> &str {
         self.rewriter.url()
