@@ -74,8 +74,8 @@ enum Body<'a> {
 
 fn encode_with(parts: &Parts, relative_path: &str, body: Body) -> Inbound {
     let uri = match parts.uri.query() {
-        Some(query) if !query.is_empty() => format!("{relative_path}?{query}"),
-        _ => relative_path.to_owned(),
+        Some(query) if !query.is_empty() => Cow::Owned(format!("{relative_path}?{query}")),
+        _ => Cow::Borrowed(relative_path),
     };
     let mut headers: Vec<(&str, Vec<u8>)> = Vec::new();
     for name in parts.headers.keys() {

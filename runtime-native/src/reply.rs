@@ -43,22 +43,44 @@ pub fn into_http(reply: Reply, tag: Option<Tag>) -> http::Response<files::Body> 
 }
 
 fn try_into_http(reply: Reply) -> Result<http::Response<files::Body>, String> {
-    let mut response = http::Response::new(files::full(Bytes::new()));
-    *response.status_mut() =
-        http::StatusCode::from_u16(reply.status()).map_err(|e| e.to_string())?;
-    let headers = response.headers_mut();
-    for (name, value) in reply.headers() {
-        let name = HeaderName::from_bytes(name)
-            .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))?;
-        let value = HeaderValue::from_bytes(value)
+    let status = http::StatusCode::from_u16(reply.status()).map_err(|e| e.to_string())?;
+    let reply::SentParts {
+        bytes,
+        headers: ranges,
+        body,
+        ..
+    } = reply.into_sent_parts();
+    let mut headers = http::HeaderMap::with_capacity(ranges.len());
+    // One buffer for every value: each is a slice of it, not a copy.
+    let bytes = Bytes::from(bytes);
+    for (name, value) in ranges {
+        let name = header_name(&bytes[name])?;
+        let value = HeaderValue::from_maybe_shared(bytes.slice(value))
             .map_err(|_| format!("invalid value for header {name}"))?;
         headers.append(name, value);
     }
-    *response.body_mut() = match reply.into_sent_body() {
+    let mut response = http::Response::new(match body {
         Body::Bytes(bytes) | Body::Frame(bytes) => files::full(bytes),
         Body::Stream(chunks) => streamed(chunks),
-    };
+    });
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
     Ok(response)
+}
+
+/// The names the host tags every plugin's reply with, made once (any other name HTTP does not
+/// know is copied into a name of its own).
+static PLUGIN: HeaderName = HeaderName::from_static(PLUGIN_HEADER);
+static NOSNIFF: HeaderName = HeaderName::from_static("x-content-type-options");
+
+fn header_name(name: &[u8]) -> Result<HeaderName, String> {
+    for known in [&PLUGIN, &NOSNIFF] {
+        if name == known.as_str().as_bytes() {
+            return Ok(known.clone());
+        }
+    }
+    HeaderName::from_bytes(name)
+        .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))
 }
 
 /// A streamed body: each chunk pulled from the plugin when the connection is ready for it. One

@@ -39,7 +39,8 @@ impl FrameHead {
             if u64::from(count) > rest / 8 {
                 return Err(Short::Frame);
             }
-            let mut headers = Vec::with_capacity(count as usize);
+            let room = count as usize + crate::reply::TAG_HEADERS;
+            let mut headers = Vec::with_capacity(room);
             for _ in 0..count {
                 let name = read_field(&prefix, &mut at)?;
                 let value = read_field(&prefix, &mut at)?;

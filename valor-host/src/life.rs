@@ -12,7 +12,8 @@ use crate::registry::PluginState;
 use futures::future::{self, Either, FutureExt, Shared};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// How many times one request runs again after its instance was lost under it. Its time limit
 /// bounds the replays too; this bounds the instances one request can have created.
@@ -26,9 +27,28 @@ pub fn is_safe(method: &str) -> bool {
 
 /// A plugin's loading (`Fut` gives the loaded plugin, or why it could not be loaded), its
 /// backoff and its quarantine.
-pub struct Life<Fut: Future> {
+pub struct Life<Fut: Future>
+where
+    Fut::Output: Loading,
+{
     spec: PluginSpec,
     inner: Mutex<Inner<Fut>>,
+    /// The loaded plugin, once its loading succeeded and was counted: a loaded plugin stays
+    /// loaded, so most requests take it here, with no lock.
+    loaded: OnceLock<<Fut::Output as Loading>::Loaded>,
+    /// Whether its record is clean (no exhaustion since its last answer): then a request
+    /// neither checks the quarantine nor clears the record under the lock.
+    clean: AtomicBool,
+}
+
+/// A loading's outcome: the loaded plugin, or why it could not be loaded.
+pub trait Loading {
+    /// The loaded plugin.
+    type Loaded;
+}
+
+impl<T> Loading for Result<T, String> {
+    type Loaded = T;
 }
 
 struct Inner<Fut: Future> {
@@ -49,6 +69,8 @@ where
     pub fn new(spec: PluginSpec) -> Self {
         Self {
             spec,
+            loaded: OnceLock::new(),
+            clean: AtomicBool::new(true),
             inner: Mutex::new(Inner {
                 loading: None,
                 counted: false,
@@ -97,6 +119,9 @@ where
         now_ms: impl Fn() -> f64,
         load: impl FnOnce() -> Fut,
     ) -> Result<T, DispatchError> {
+        if let Some(loaded) = self.loaded.get() {
+            return Ok(loaded.clone());
+        }
         let (loading, settled) = {
             let mut inner = self.lock();
             let failed = inner
@@ -123,6 +148,10 @@ where
         let loaded = loading.await;
         if !settled {
             self.lock().count(&now_ms);
+        }
+        if let Ok(loaded) = &loaded {
+            // Counted above: later requests skip the lock.
+            let _ = self.loaded.set(loaded.clone());
         }
         loaded.map_err(|reason| {
             let seconds = self.lock().backoff.seconds_left(now_ms());
@@ -153,7 +182,10 @@ where
                 plugin: self.spec.name.clone(),
             });
         }
-        let quarantined = self.lock().quarantine.remaining(&now_ms);
+        let quarantined = match self.clean.load(Ordering::Acquire) {
+            true => None,
+            false => self.lock().quarantine.remaining(&now_ms),
+        };
         if let Some((seconds, strikes)) = quarantined {
             return Err(DispatchError::Quarantined {
                 plugin: self.spec.name.clone(),
@@ -173,8 +205,17 @@ where
             answer = attempt(loaded.clone()).await?;
         }
         match &answer {
-            Ok(_) => self.lock().quarantine.answered(),
-            Err(Fault::OutOfFuel) => self.lock().quarantine.ran_out(now_ms()),
+            Ok(_) if self.clean.load(Ordering::Acquire) => {}
+            Ok(_) => {
+                let inner = self.lock();
+                inner.quarantine.answered();
+                self.clean.store(true, Ordering::Release);
+            }
+            Err(Fault::OutOfFuel) => {
+                let inner = self.lock();
+                inner.quarantine.ran_out(now_ms());
+                self.clean.store(false, Ordering::Release);
+            }
             Err(_) => {}
         }
         answer.map_err(|fault| fault.into_error(&self.spec))

@@ -5,7 +5,7 @@
 
 mod message;
 
-pub use message::{Body, Host, Reply};
+pub use message::{Body, Host, Reply, SentParts};
 
 /// A host for tests: plugins' bodies are vectors, and nothing is logged.
 #[cfg(test)]
@@ -37,6 +37,10 @@ const NOSNIFF: (&str, &str) = ("x-content-type-options", "nosniff");
 /// Makes a document a response carries run in an opaque origin, never as the app's (the entry's
 /// `sandbox`). Appended: browsers enforce every policy a response carries, the plugin's own too.
 const SANDBOX: (&str, &str) = ("content-security-policy", "sandbox");
+
+/// How many headers a tag adds at most (see [`Tag::headers`]): a plugin's frame keeps room for
+/// them, so tagging its reply moves nothing.
+pub(crate) const TAG_HEADERS: usize = 3;
 
 /// The `content-type` of a host's own plain-text answers.
 const TEXT: &str = "text/plain; charset=utf-8";

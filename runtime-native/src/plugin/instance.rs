@@ -12,6 +12,7 @@
 use super::memory_cap::MemoryCap;
 use crate::host::operations::Deliver;
 use crate::host::PluginContext;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use valor_abi::exports;
 pub use valor_host::fault::Fault;
@@ -34,6 +35,9 @@ struct Exports {
 pub struct Instance {
     store: Mutex<Store<State>>,
     exports: Exports,
+    /// Whether its table says it broke, as it said when the instance was last left: asked
+    /// after every request, read without the lock.
+    broken: AtomicBool,
 }
 
 /// The data of an instance's store.
@@ -116,6 +120,7 @@ impl Instance {
         let this = Arc::new(Self {
             store: Mutex::new(store),
             exports,
+            broken: AtomicBool::new(false),
         });
         let mut entered = this.enter();
         entered.store.data_mut().instance = Arc::downgrade(&this) as Weak<dyn Deliver>;
@@ -135,7 +140,7 @@ impl Instance {
 
     /// Whether the instance trapped (and must be replaced).
     pub fn is_broken(&self) -> bool {
-        self.lock().data().table.is_broken()
+        self.broken.load(Ordering::Acquire)
     }
 }
 
@@ -143,6 +148,16 @@ impl Instance {
 pub struct Entered<'a> {
     store: MutexGuard<'a, Store<State>>,
     exports: &'a Exports,
+    broken: &'a AtomicBool,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        // Only calls made while entered break an instance, and a broken one stays broken.
+        if self.store.data().table.is_broken() {
+            self.broken.store(true, Ordering::Release);
+        }
+    }
 }
 
 impl guest::Instance for Instance {
@@ -158,6 +173,7 @@ impl guest::Instance for Instance {
         Entered {
             store: self.lock(),
             exports: &self.exports,
+            broken: &self.broken,
         }
     }
 }

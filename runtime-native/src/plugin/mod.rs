@@ -77,9 +77,15 @@ impl Live {
                 let answer = guest::dispatch(Arc::clone(instance), request, body, depth).await?;
                 Ok(answer::reply(answer, limits))
             }
-            Live::Native(instance) => instance.dispatch(request, body, depth, limits).await,
+            // Boxed, so that the futures of a module's requests are no larger than their own.
+            Live::Native(instance) => {
+                Box::pin(instance.dispatch(request, body, depth, limits)).await
+            }
             Live::Component(component, context) => {
-                component::respond(component, context, request, depth, limits).await
+                Box::pin(component::respond(
+                    component, context, request, depth, limits,
+                ))
+                .await
             }
         }
     }
@@ -149,7 +155,10 @@ pub async fn respond(
 ) -> Reply {
     let limits = &plugin.host().limits;
     let run = |instance: Live| async move { instance.dispatch(request, body, depth, limits).await };
-    let deadline = tokio::time::sleep(Duration::from_millis(plugin.spec().timeout_ms.into()));
+    // The clock is read now, the timer set only if the answer is not ready at once.
+    let deadline =
+        tokio::time::Instant::now() + Duration::from_millis(plugin.spec().timeout_ms.into());
+    let deadline = async move { tokio::time::sleep_until(deadline).await };
     let answer = plugin.answer(safe, depth, run, deadline).await;
     Reply::tagged(answer, plugin.tag())
 }

@@ -5,7 +5,7 @@
 
 use super::calls::{self, call};
 use super::read::{Frame, Piece};
-use super::task::{BodyOf, Task};
+use super::task::{self, BodyOf, Step, Task};
 use super::{Guest, Instance};
 use crate::bodies::Source;
 use crate::fault::Fault;
@@ -73,32 +73,65 @@ where
     P: Deref,
     P::Target: Instance,
 {
-    let (id, handle) = {
-        let mut guest = instance.enter();
-        if guest.table(|table| table.is_broken()) {
-            // Another request broke it a moment ago: this one never ran.
-            return Err(Fault::Lost { replayable: true });
-        }
-        let len = <P::Target as Instance>::Guest::request_len(request);
-        let ptr = calls::alloc(&mut guest, len, depth)?;
-        guest
-            .write_request(ptr, request)
-            .map_err(|fault| guest.table(|table| table.break_down(fault)))?;
-        let handle = match body {
-            Some(body) => Some(open_request_body(&mut guest, ptr, len, body)?),
-            None => None,
-        };
-        let task = call(&mut guest, depth, 0, |guest| guest.start(ptr, len));
-        let task = task.inspect_err(|_| {
-            if let Some(handle) = handle {
-                guest.table(|table| table.close_body(handle));
+    // Scoped so that nothing of the first poll but its waiter is held across a wait (a body
+    // need not be `Send`).
+    let (task, waiting) = {
+        let (id, handle, first) = {
+            let mut guest = instance.enter();
+            if guest.table(|table| table.is_broken()) {
+                // Another request broke it a moment ago: this one never ran.
+                return Err(Fault::Lost { replayable: true });
             }
-        })?;
-        guest.table(|table| table.task_started(depth));
-        (task, handle)
+            let len = <P::Target as Instance>::Guest::request_len(request);
+            let ptr = calls::alloc(&mut guest, len, depth)?;
+            guest
+                .write_request(ptr, request)
+                .map_err(|fault| guest.table(|table| table.break_down(fault)))?;
+            let handle = match body {
+                Some(body) => Some(open_request_body(&mut guest, ptr, len, body)?),
+                None => None,
+            };
+            let task = call(&mut guest, depth, 0, |guest| guest.start(ptr, len));
+            let task = task.inspect_err(|_| {
+                if let Some(handle) = handle {
+                    guest.table(|table| table.close_body(handle));
+                }
+            })?;
+            guest.table(|table| table.task_started(depth));
+            // Its first poll, still inside: most answers come whole from it, and then the task
+            // ends here too, the instance entered once for the whole request.
+            match task::step(&mut guest, task, depth, None) {
+                Ok(Step::Read(Piece::Whole {
+                    frame,
+                    continues: false,
+                })) => {
+                    task::end(&mut guest, task, depth, handle);
+                    return Ok(Answer::Whole { frame, after: None });
+                }
+                Err(fault) => {
+                    task::end(&mut guest, task, depth, handle);
+                    return Err(fault);
+                }
+                Ok(step) => (task, handle, step),
+            }
+        };
+        let task = Task::new(instance, id, depth, handle);
+        match first {
+            Step::Read(piece) => return first_answer(piece, task),
+            Step::Waiting(waiting) => (task, waiting),
+        }
     };
-    let task = Task::new(instance, id, depth, handle);
-    match task.next().await? {
+    let piece = task.after(waiting).await?;
+    first_answer(piece, task)
+}
+
+/// The answer that `piece`, the first frame of `task`, begins.
+fn first_answer<P>(piece: Piece<BodyOf<P>>, task: Task<P>) -> Result<Answer<P>, Fault>
+where
+    P: Deref,
+    P::Target: Instance,
+{
+    match piece {
         Piece::Whole { frame, continues } => Ok(Answer::Whole {
             frame,
             after: continues.then_some(task),

@@ -59,7 +59,7 @@ pub fn read_piece<G: Guest>(
     let len = word & !kind::STREAM;
     check_len(guest, frame, len, max_body_bytes)?;
     if word & kind::STREAM == 0 {
-        let frame = read_response(guest, frame + 4, len, &first[4..], max_body_bytes)?;
+        let frame = read_response(guest, frame + 4, len, first, 4, max_body_bytes)?;
         return Ok(Piece::Whole {
             frame,
             continues: false,
@@ -79,13 +79,13 @@ pub fn read_piece<G: Guest>(
     };
     match byte & !kind::CONTINUES {
         kind::RESPONSE => {
-            let frame = read_response(guest, start, rest, &first[5..], max_body_bytes)?;
+            let frame = read_response(guest, start, rest, first, 5, max_body_bytes)?;
             Ok(Piece::Whole { frame, continues })
         }
         kind::HEAD => {
             // No body may follow the head: refused before any of it is copied.
             let frame =
-                read_response(guest, start, rest, &first[5..], 0).map_err(|fault| match fault {
+                read_response(guest, start, rest, first, 5, 0).map_err(|fault| match fault {
                     Fault::TooLarge(_) => Fault::BadFrame("a HEAD frame carries a body".into()),
                     fault => fault,
                 })?;
@@ -134,15 +134,18 @@ fn check_len<G: Guest>(
 }
 
 /// Reads the encoded response of `len` bytes (checked to lie in memory) at `start`, whose
-/// first bytes `first` holds (perhaps more).
+/// first bytes `first` holds from `offset` on (perhaps more): the copy is kept as the head's
+/// bytes, with room for the headers the host adds, rather than copied again.
 fn read_response<G: Guest>(
     guest: &mut G,
     start: Address,
     len: u32,
-    first: &[u8],
+    mut first: Vec<u8>,
+    offset: usize,
     max_body_bytes: u32,
 ) -> Result<Frame<G::Body>, Fault> {
-    let first = first[..first.len().min(len as usize)].to_vec();
+    first.truncate(offset + len as usize);
+    first.drain(..offset);
     let mut head = FrameHead::parse(first, len);
     // A longer head: the first bytes of the frame, or all of it.
     for copied in [len.min(HEAD_PREFIX_BYTES), len] {

@@ -50,6 +50,18 @@ impl<B: Debug, S> Debug for Body<B, S> {
     }
 }
 
+/// A reply taken apart to be sent ([`Reply::into_sent_parts`]).
+pub struct SentParts<H: Host> {
+    /// The status.
+    pub status: u16,
+    /// The bytes `headers` point into.
+    pub bytes: Vec<u8>,
+    /// Each header's name and value, in order (names may repeat).
+    pub headers: Vec<(Range<usize>, Range<usize>)>,
+    /// The body to send.
+    pub body: Body<H::Body, H::Stream>,
+}
+
 /// A status, headers and a body, on their way out.
 pub struct Reply<H: Host> {
     status: u16,
@@ -205,6 +217,23 @@ impl<H: Host> Reply<H> {
         match self.body {
             _ if has_null_body(self.status) => Body::Bytes(Vec::new()),
             body => body,
+        }
+    }
+
+    /// What is sent, taken apart: the status, the headers (each name's and value's range in
+    /// the bytes) and the body ([`Reply::into_sent_body`]'s): a host that can share the bytes
+    /// among its header values copies them no more.
+    pub fn into_sent_parts(self) -> SentParts<H> {
+        let (status, bytes, headers) = (self.status, self.bytes, self.headers);
+        let body = match self.body {
+            _ if has_null_body(status) => Body::Bytes(Vec::new()),
+            body => body,
+        };
+        SentParts {
+            status,
+            bytes,
+            headers,
+            body,
         }
     }
 
