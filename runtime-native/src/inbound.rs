@@ -139,6 +139,9 @@ where
     B: http_body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    if body.is_end_stream() {
+        return Ok(Bytes::new()); // none (most GETs): nothing to read or check
+    }
     let declared = parts
         .headers
         .get(http::header::CONTENT_LENGTH)

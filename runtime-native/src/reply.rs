@@ -68,16 +68,18 @@ fn try_into_http(reply: Reply) -> Result<http::Response<files::Body>, String> {
     Ok(response)
 }
 
-/// The names the host tags every plugin's reply with, made once (any other name HTTP does not
-/// know is copied into a name of its own).
-static PLUGIN: HeaderName = HeaderName::from_static(PLUGIN_HEADER);
-static NOSNIFF: HeaderName = HeaderName::from_static("x-content-type-options");
+/// The names the host tags every plugin's reply with, and the content type, taken as they
+/// are rather than looked up (a name HTTP does not know would be copied into one of its own).
+static KNOWN: [HeaderName; 4] = [
+    http::header::CONTENT_TYPE,
+    HeaderName::from_static(PLUGIN_HEADER),
+    HeaderName::from_static("x-content-type-options"),
+    http::header::CONTENT_SECURITY_POLICY,
+];
 
 fn header_name(name: &[u8]) -> Result<HeaderName, String> {
-    for known in [&PLUGIN, &NOSNIFF] {
-        if name == known.as_str().as_bytes() {
-            return Ok(known.clone());
-        }
+    if let Some(known) = KNOWN.iter().find(|known| known.as_str().as_bytes() == name) {
+        return Ok(known.clone());
     }
     HeaderName::from_bytes(name)
         .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))

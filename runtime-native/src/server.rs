@@ -48,7 +48,9 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let app = Arc::clone(&app);
+        // The connection's own handle on the app, which its requests clone: a count only this
+        // connection's thread writes, not one every thread's requests contend for.
+        let app = Arc::new(Arc::clone(&app));
         let service = service_fn(move |request| {
             let app = Arc::clone(&app);
             // Routed as a browser would have sent it: no `..` reaches the app.

@@ -114,13 +114,17 @@ where
 
     /// The loaded plugin, once `load` (started only if no loading is under way or done, or the
     /// last one failed and its backoff is over) has given it.
-    pub async fn loaded(
-        &self,
+    pub async fn loaded<'s>(
+        &'s self,
         now_ms: impl Fn() -> f64,
         load: impl FnOnce() -> Fut,
-    ) -> Result<T, DispatchError> {
+    ) -> Result<&'s T, DispatchError>
+    where
+        T: 's,
+    {
+        // Lent, not cloned: a clone is a write to a count every thread's requests share.
         if let Some(loaded) = self.loaded.get() {
-            return Ok(loaded.clone());
+            return Ok(loaded);
         }
         let (loading, settled) = {
             let mut inner = self.lock();
@@ -149,10 +153,11 @@ where
         if !settled {
             self.lock().count(&now_ms);
         }
-        if let Ok(loaded) = &loaded {
-            // Counted above: later requests skip the lock.
-            let _ = self.loaded.set(loaded.clone());
-        }
+        let loaded = loaded.map(|loaded| {
+            // Counted above: later requests skip the lock. (Another request may have set the
+            // same outcome first.)
+            self.loaded.get_or_init(|| loaded)
+        });
         loaded.map_err(|reason| {
             let seconds = self.lock().backoff.seconds_left(now_ms());
             self.unavailable(format!(
@@ -166,15 +171,16 @@ where
     /// took its instance down, as long as it cannot have had an effect outside the plugin (or
     /// is `safe`: see [`is_safe`]) and has replays left. `Err` from `attempt` is the host's own
     /// failure (an instance that cannot be created), answered as it is.
-    pub async fn run<R, Attempt>(
-        &self,
+    pub async fn run<'s, R, Attempt>(
+        &'s self,
         safe: bool,
         depth: u32,
         now_ms: impl Fn() -> f64,
         load: impl FnOnce() -> Fut,
-        mut attempt: impl FnMut(T) -> Attempt,
+        mut attempt: impl FnMut(&'s T) -> Attempt,
     ) -> Result<R, DispatchError>
     where
+        T: 's,
         Attempt: Future<Output = Result<Result<R, Fault>, DispatchError>>,
     {
         if depth > MAX_DEPTH {
@@ -195,14 +201,14 @@ where
             });
         }
         let loaded = self.loaded(&now_ms, load).await?;
-        let mut answer = attempt(loaded.clone()).await?;
+        let mut answer = attempt(loaded).await?;
         let mut replays = 0;
         while let Err(Fault::Lost { replayable }) = answer {
             if !(replayable || safe) || replays == MAX_REPLAYS {
                 break;
             }
             replays += 1;
-            answer = attempt(loaded.clone()).await?;
+            answer = attempt(loaded).await?;
         }
         match &answer {
             Ok(_) if self.clean.load(Ordering::Acquire) => {}
@@ -298,7 +304,7 @@ mod tests {
             || now_ms,
             || ready(Ok(7)),
             |loaded| {
-                assert_eq!(loaded, 7);
+                assert_eq!(*loaded, 7);
                 let n = attempts.get();
                 attempts.set(n + 1);
                 ready(Ok(answers[n.min(answers.len() - 1)].clone()))
@@ -385,7 +391,7 @@ mod tests {
         );
         assert!(block_on(life.loaded(|| 999.0, || load(true))).is_err());
         assert_eq!(loads.get(), 1, "within the backoff, the failure stands");
-        assert_eq!(block_on(life.loaded(|| 1_000.0, || load(true))), Ok(7));
+        assert_eq!(block_on(life.loaded(|| 1_000.0, || load(true))), Ok(&7));
         assert_eq!(loads.get(), 2);
         assert_eq!(
             life.state(1_000.0, |n| n.to_string()),

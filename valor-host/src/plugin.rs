@@ -96,8 +96,8 @@ impl<L: Load> Plugin<L> {
     /// is `safe`, or had no effect outside the plugin); `depth` counts plugin-to-plugin hops.
     /// `deadline` is the host's timer of the entry's `timeout_ms`: the time limit covers the
     /// loading too, so a module whose fetch never settles does not hold the request for ever.
-    pub async fn answer<R, Run>(
-        &self,
+    pub async fn answer<'s, R, Run>(
+        &'s self,
         safe: bool,
         depth: u32,
         run: impl Fn(L::Instance) -> Run,
@@ -107,8 +107,8 @@ impl<L: Load> Plugin<L> {
         Run: Future<Output = Result<R, Fault>>,
     {
         let run = &run;
-        let attempt = |loaded: L::Loaded| async move {
-            let create = || self.load.create(&loaded);
+        let attempt = |loaded: &'s L::Loaded| async move {
+            let create = || self.load.create(loaded);
             let answer = loaded.instances.attempt(create, run).await;
             answer.map_err(|reason| self.life.unavailable(reason))
         };
