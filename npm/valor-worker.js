@@ -125,6 +125,10 @@
     async function keptModule(url) {
       const response = await (await caches.open(CACHE)).match(url);
       if (!response) return null;
+      // A copy kept by another version of the runtime is not compiled for nothing. (This runs
+      // after the scripts are imported: the runtime's defines the digests.)
+      const wanted = (self.valor_digests ?? {})[url.slice(url.lastIndexOf('/') + 1)];
+      if (wanted !== undefined && response.headers.get(DIGEST_HEADER) !== wanted) return null;
       const reading = response.clone().arrayBuffer();
       const compiling = WebAssembly.compileStreaming(response.clone())
         .catch(async () => WebAssembly.compile(await reading));
@@ -176,13 +180,10 @@
     // there is one and applies this one when it arrives, if it changed (else it waits for it).
     const manifestResponse = fetch(manifestUrl, { cache: 'no-store' });
     manifestResponse.catch(() => {}); // not unhandled: the runtime handles it
-    // Its kept copy is looked up meanwhile too (the runtime reads and checks it).
-    const keptManifest = caches.open(CACHE).then((cache) => cache.match(manifestUrl));
-    keptManifest.catch(() => {});
     // The marks time a cold start in DevTools (and in bench/): since the worker started.
     const booting = wasm_bindgen({ module_or_path: runtimeModule() })
       .then(() => performance.mark('valor:runtime-loaded'))
-      .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm'), keptManifest))
+      .then(() => wasm_bindgen.Runtime.boot(manifestUrl, CACHE, manifestResponse, file('valor_meter.wasm')))
       .then((booted) => {
         performance.mark('valor:plugins-mounted');
         return (runtime = booted);

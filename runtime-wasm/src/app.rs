@@ -52,8 +52,9 @@ pub const DEFAULT_CACHE: &str = "valor";
 
 /// The Valor runtime of one service worker: routes requests to plugins and answers for them.
 ///
-/// From JavaScript (see valor-worker.js): `await Runtime.boot(manifestUrl, cacheName,
-/// manifestResponse, meterUrl, keptManifest)`, then for each fetch event `runtime.answer(request, event.clientId, event)`, synchronous: the
+/// From JavaScript (see sw.js): `await Runtime.boot(manifestUrl, cacheName, manifestResponse,
+/// meterUrl)`,
+/// then for each fetch event `runtime.answer(request, event.clientId, event)`, synchronous: the
 /// response (or a promise of it, when it is not ready at once) to pass to `respondWith`, or
 /// `undefined` for a request that is not for a plugin nor the registry.
 #[wasm_bindgen]
@@ -96,22 +97,20 @@ impl Runtime {
     /// As [`Runtime::boot_with_cache`], with the module rewriter (`valor_meter.wasm`) at
     /// `meter_url`.
     pub async fn boot_with_meter(manifest_url: &str, cache: &str, meter_url: &str) -> Runtime {
-        let manifest = ManifestSources {
-            fetching: sys::fetch_with_cache_mode(manifest_url, MANIFEST_FRESHNESS),
-            finding_kept: None,
-        };
-        Self::boot_fetching(manifest_url, cache, manifest, meter_url).await
+        let fetching = sys::fetch_with_cache_mode(manifest_url, MANIFEST_FRESHNESS);
+        Self::boot_fetching(manifest_url, cache, fetching, meter_url).await
     }
 
-    /// As [`Runtime::boot_with_cache`], with the manifest's fetch (and perhaps the lookup of
-    /// its kept copy) already under way, and the module rewriter at `meter_url`.
+    /// As [`Runtime::boot_with_cache`], with the manifest's fetch already under way (`fetching`,
+    /// a promise of its response, fetched with `cache: "no-store"`), and the module rewriter at
+    /// `meter_url`.
     async fn boot_fetching(
         manifest_url: &str,
         cache: &str,
-        sources: ManifestSources,
+        fetching: js_sys::Promise,
         meter_url: &str,
     ) -> Runtime {
-        let (manifest, revalidating) = match open_manifest(manifest_url, cache, sources).await {
+        let (manifest, revalidating) = match open_manifest(manifest_url, cache, fetching).await {
             Ok(opened) => opened,
             Err(error) => {
                 console_error(&format!(
@@ -213,32 +212,24 @@ fn at_once_or_later(future: impl Future<Output = web_sys::Response> + 'static) -
 
 #[wasm_bindgen]
 impl Runtime {
-    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?, manifestResponse?, meterUrl?,
-    /// keptManifest?) -> Promise<Runtime>`. `manifestResponse`, a promise of
-    /// `fetch(manifestUrl, { cache: "no-store" })`, lets the manifest download while the
-    /// runtime itself loads (valor-worker.js does); without it, the runtime fetches the
-    /// manifest. `meterUrl` is where the module rewriter (`valor_meter.wasm`) is; by default
-    /// `valor/valor_meter.wasm` beside the worker's script. `keptManifest`, a promise of
-    /// `caches.open(cacheName).then((c) => c.match(manifestUrl))`, lets the kept manifest be
-    /// looked up meanwhile too.
+    /// JavaScript: `Runtime.boot(manifestUrl, cacheName?, manifestResponse?, meterUrl?) ->
+    /// Promise<Runtime>`. `manifestResponse`, a promise of `fetch(manifestUrl, { cache:
+    /// "no-store" })`, lets the manifest download while the runtime itself loads (sw.js does);
+    /// without it, the runtime fetches the manifest. `meterUrl` is where the module rewriter
+    /// (`valor_meter.wasm`) is; by default `valor/valor_meter.wasm` beside the worker's script.
     #[wasm_bindgen(js_name = boot)]
     pub fn boot_js(
         manifest_url: String,
         cache: Option<String>,
         manifest_response: Option<js_sys::Promise>,
         meter_url: Option<String>,
-        kept_manifest: Option<js_sys::Promise>,
     ) -> js_sys::Promise {
         future_to_promise(async move {
             let cache = cache.as_deref().unwrap_or(DEFAULT_CACHE);
-            let manifest = ManifestSources {
-                fetching: manifest_response.unwrap_or_else(|| {
-                    sys::fetch_with_cache_mode(&manifest_url, MANIFEST_FRESHNESS)
-                }),
-                finding_kept: kept_manifest,
-            };
+            let fetching = manifest_response
+                .unwrap_or_else(|| sys::fetch_with_cache_mode(&manifest_url, MANIFEST_FRESHNESS));
             let meter_url = meter_url.unwrap_or_else(default_meter_url);
-            let runtime = Runtime::boot_fetching(&manifest_url, cache, manifest, &meter_url).await;
+            let runtime = Runtime::boot_fetching(&manifest_url, cache, fetching, &meter_url).await;
             Ok(runtime.into())
         })
     }
@@ -637,30 +628,14 @@ impl LocalDispatch<vlugin::Body> for App {
     }
 }
 
-/// Where a start's manifest comes from, both already under way when the runtime boots.
-struct ManifestSources {
-    /// A promise of the network's response (`fetch` with `cache: "no-store"`).
-    fetching: js_sys::Promise,
-    /// A promise of the lookup of its kept copy, if the caller started one.
-    finding_kept: Option<js_sys::Promise>,
-}
-
 /// The manifest at `url`: its kept copy if there is a good one, with the network's
 /// (`fetching`) and the kept copy's SHA-256, to revalidate it with; else the network's, kept.
 async fn open_manifest(
     url: &str,
     cache: &str,
-    sources: ManifestSources,
+    fetching: js_sys::Promise,
 ) -> Result<(Manifest, Option<(js_sys::Promise, String)>), String> {
-    let ManifestSources {
-        fetching,
-        finding_kept,
-    } = sources;
-    let kept = match finding_kept {
-        Some(finding) => offline::kept_found(cache, url, finding).await,
-        None => offline::kept(cache, url).await,
-    };
-    if let Some(kept) = kept {
+    if let Some(kept) = offline::kept(cache, url).await {
         match parse_manifest(&kept, url) {
             Ok(manifest) => return Ok((manifest, Some((fetching, kept.digest)))),
             Err(error) => console_error(&format!("[valor] the kept {url}: {error}")),

@@ -82,30 +82,7 @@ pub async fn arrived(url: &str, fetching: js_sys::Promise) -> Result<File, Strin
 /// The good kept copy of `url`, if there is one. A copy whose bytes do not match the digest it
 /// was kept with is dropped, and said.
 pub async fn kept(cache: &str, url: &str) -> Option<File> {
-    checked(cache, url, stored(cache, url).await?).await
-}
-
-/// The SHA-256 the kept copy of `url` was kept with, if there is one: what its bytes are once
-/// read and checked (see [`kept`]), known before they are read.
-pub async fn claimed(cache: &str, url: &str) -> Option<String> {
-    stored(cache, url)
-        .await?
-        .headers()
-        .get(DIGEST_HEADER)
-        .ok()
-        .flatten()
-}
-
-/// As [`kept`], with the lookup of the copy already under way (`finding`, a promise of
-/// `cache.match(url)`: valor-worker.js starts it while the runtime itself loads).
-pub async fn kept_found(cache: &str, url: &str, finding: js_sys::Promise) -> Option<File> {
-    let found = JsFuture::from(finding).await.ok()?;
-    checked(cache, url, found.dyn_into().ok()?).await
-}
-
-/// `response`, the kept copy of `url` in `cache`, read, if its bytes are the ones it was kept
-/// with; else it is dropped, and said.
-async fn checked(cache: &str, url: &str, response: web_sys::Response) -> Option<File> {
+    let response = stored(cache, url).await?;
     let claimed = response.headers().get(DIGEST_HEADER).ok().flatten();
     let file = file(response, url, true).await.ok()?;
     if claimed.as_deref() == Some(file.digest.as_str()) {
@@ -259,14 +236,6 @@ thread_local! {
     /// The caches opened in this life of the worker: each `caches.open` is a round trip to the
     /// browser, and a start reads several copies from the same cache.
     static OPENED: RefCell<HashMap<String, JsValue>> = RefCell::default();
-}
-
-/// Opens the cache `name` in the background: a later read finds it open.
-pub fn open_ahead(name: &str) {
-    let name = name.to_owned();
-    wasm_bindgen_futures::spawn_local(async move {
-        let _ = open_cache(&name).await;
-    });
 }
 
 /// The Cache Storage cache `name`, opened once per life of the worker.

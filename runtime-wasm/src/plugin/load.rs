@@ -48,9 +48,6 @@ pub struct Source {
 /// The module `source` names, kept or from the network (as `offline::open`). Without a kept
 /// copy of a module that will be rewritten, the rewriter loads while the module downloads.
 pub async fn open(source: &Source, rewriter: &Rewriter, cache: &str) -> Result<File, String> {
-    if let Some(limits) = source.limits {
-        rewritten::look_ahead(cache, &source.url, limits);
-    }
     if let Some(file) = offline::kept(cache, &source.url).await {
         if offline::expected(&source.url).is_none_or(|digest| digest == file.digest) {
             return Ok(file);

@@ -60,9 +60,6 @@ impl Modules {
         let components = web_sys::Url::new_with_base(component::HOST_FILE, rewriter_url)
             .map(|url| url.href())
             .unwrap_or_else(|_| component::HOST_FILE.to_owned());
-        // Both caches are opened while the app mounts: the first request's load finds them open.
-        offline::open_ahead(cache);
-        super::rewritten::open_ahead(cache);
         Rc::new_cyclic(|me| Self {
             cache: cache.into(),
             rewriter: Rc::new(Rewriter::new(rewriter_url, cache)),

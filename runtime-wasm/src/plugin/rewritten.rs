@@ -8,22 +8,9 @@
 //! checked before it is compiled (`offline::kept`).
 
 use crate::{integrity, offline, sys};
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
-use std::cell::RefCell;
-use std::collections::HashMap;
 use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-
-/// A kept copy looked up ahead of its use: the key it was looked up by (none without a kept
-/// original) and the copy, if there was a good one.
-type Lookup = Shared<LocalBoxFuture<'static, (Option<String>, Option<offline::File>)>>;
-
-thread_local! {
-    /// The lookups [`look_ahead`] started, by the module's URL and limits, until [`find`]
-    /// takes them.
-    static AHEAD: RefCell<HashMap<(String, String), Lookup>> = RefCell::default();
-}
 
 /// The cache the copies are kept in, beside the one that keeps modules for offline starts.
 fn cache_name(cache: &str) -> String {
@@ -64,48 +51,7 @@ fn for_limits(limits: Limits) -> String {
 
 /// The kept copy, if there is one and its bytes are the ones kept (see `offline::kept`).
 pub async fn find(cache: &str, url: &str, digest: &str, limits: Limits) -> Option<offline::File> {
-    let key = key(url, digest, limits);
-    let ahead = AHEAD.with(|ahead| {
-        ahead
-            .borrow_mut()
-            .remove(&(url.to_owned(), for_limits(limits)))
-    });
-    if let Some(lookup) = ahead {
-        // Unless the original's bytes were not the ones it claimed, or it was not kept.
-        if let (Some(looked_up), found) = lookup.await {
-            if looked_up == key {
-                return found;
-            }
-        }
-    }
-    offline::kept(&cache_name(cache), &key).await
-}
-
-/// Starts looking up the kept copy of `url`'s module rewritten for `limits`, by the digest its
-/// kept original claims, while the original itself is read and checked: [`find`] takes it.
-/// A start then waits for one read of Cache Storage where it waited for two in a row.
-pub fn look_ahead(cache: &str, url: &str, limits: Limits) {
-    let (cache, url) = (cache.to_owned(), url.to_owned());
-    let lookup = {
-        let url = url.clone();
-        async move {
-            let Some(claimed) = offline::claimed(&cache, &url).await else {
-                return (None, None);
-            };
-            let key = key(&url, &claimed, limits);
-            let found = offline::kept(&cache_name(&cache), &key).await;
-            (Some(key), found)
-        }
-    }
-    .boxed_local()
-    .shared();
-    wasm_bindgen_futures::spawn_local(lookup.clone().map(drop));
-    AHEAD.with(|ahead| ahead.borrow_mut().insert((url, for_limits(limits)), lookup));
-}
-
-/// Opens the cache of the kept copies, in the background: a start's first load finds it open.
-pub fn open_ahead(cache: &str) {
-    offline::open_ahead(&cache_name(cache));
+    offline::kept(&cache_name(cache), &key(url, digest, limits)).await
 }
 
 /// Keeps `rewritten` for later starts, in the background, removing the stale copies of `url`'s
