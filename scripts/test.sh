@@ -77,10 +77,13 @@ native_lane() {
   say "server host: cargo test --profile server -p valor-server"
   cargo test --quiet --profile server -p valor-server
 
+  # In a target dir of their own: clippy shares almost nothing with the builds (it checks, they
+  # compile), and cargo locks a target dir for a whole build, so the browser lane's wasm-pack
+  # would wait for clippy to end before its tests could start.
   say "lints: rustfmt, clippy (host and wasm32)"
   cargo fmt --all --check
-  cargo clippy --quiet --workspace --all-targets -- -D warnings
-  cargo clippy --quiet --workspace --exclude valor-server --exclude valor-bench-floor --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
+  CARGO_TARGET_DIR=target/lints cargo clippy --quiet --workspace --all-targets -- -D warnings
+  CARGO_TARGET_DIR=target/lints cargo clippy --quiet --workspace --exclude valor-server --exclude valor-bench-floor --all-targets --target wasm32-unknown-unknown --features valor-meter/module -- -D warnings
 
   # The book: its links and includes resolve (its Rust examples compiled with vlugin's doctests).
   say "docs: mdbook build docs"
