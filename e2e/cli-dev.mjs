@@ -57,7 +57,14 @@ try {
     "return document.getElementById('valor-dev-overlay')?.textContent ?? null");
 
   await driver.get(args.url);
-  await until(`the first answer "${args.first}"`, async () => (await answer()) === args.first, 180_000);
+  await until(`the first answer "${args.first}"`, async () => (await answer()) === args.first, 180_000)
+    .catch(async (error) => {
+      // What the page showed instead, and whether a worker controls it: for the log.
+      const seen = await driver.executeScript(
+        "return { url: location.href, worker: navigator.serviceWorker.controller?.scriptURL ?? null, text: document.body?.innerText.slice(0, 400) ?? null }",
+      ).catch((why) => `(the page could not be read: ${why})`);
+      throw new Error(`${error.message}; the page: ${JSON.stringify(seen)}`);
+    });
   const firstAnswer = Date.now() - since;
   console.error(`[cli-dev] ${args.engine}: first answer after ${firstAnswer} ms: ${args.first}`);
   // The page and its worker must live through what follows: no reload, by hand or otherwise.

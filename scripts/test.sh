@@ -55,6 +55,16 @@ again_on_webkit_fault() {
   say "failed once (above) with WebKit's known fault: $faults; running it again: $*"
   "$@"
 }
+# A step that drives WebKit: as above, and one at a time across the two lanes (the suites were
+# written for one WebKitGTK session at a time on the display).
+webkit_step() {
+  local status=0
+  exec 9>"$root/target/test-logs/webkit.lock"
+  flock 9
+  again_on_webkit_fault "$@" || status=$?
+  flock -u 9
+  return "$status"
+}
 
 say "host: cargo test"
 cargo test --quiet --workspace --exclude wasm-pack-tests --exclude valor-server
@@ -96,7 +106,7 @@ native_lane() {
   say "packaged crates: cargo package, valor installed from its .crate, a plugin built against them"
   scripts/test-packages.sh
   say "the valor command outside the repository: new, build, dev in Chromium, Firefox and WebKit, serve --static"
-  VALOR_CLI_ENGINES="chromium firefox webkit" again_on_webkit_fault scripts/test-cli.sh
+  VALOR_CLI_ENGINES="chromium firefox webkit" webkit_step scripts/test-cli.sh
 
   # One quick pass of each benchmark, so they keep working; they fail if any request or body
   # goes wrong.
@@ -115,11 +125,11 @@ browser_lane() {
   wasm-pack test --headless --firefox wasm-pack-tests
   # wasm-pack calls Safari's driver `safaridriver`; WebKitGTK's speaks the same protocol.
   say "browser: wasm-pack test in WebKit"
-  again_on_webkit_fault wasm-pack test --headless --safari --safaridriver "$(command -v WebKitWebDriver)" wasm-pack-tests
+  webkit_step wasm-pack test --headless --safari --safaridriver "$(command -v WebKitWebDriver)" wasm-pack-tests
 
   # e2e/: the demo, the npm package from its packed file, and the Workbox app that mounts it.
   say "demo, npm package and Workbox app: in Chromium, Firefox and WebKit"
-  (cd e2e && again_on_webkit_fault node --test --test-concurrency=1)
+  (cd e2e && webkit_step node --test --test-concurrency=1)
 
   # The zero-trust soak (RELIABILITY.md): 10,000 requests while plugins panic and loop; fails on
   # a lost request, a wrong answer past 1%, or a worker heap that grew.
