@@ -119,9 +119,10 @@
       return null;
     }
     // Starts compiling the kept copy of the module at `url`, if there is one: the copy, its
-    // bytes (read from a clone) and its compilation (a promise; streamed, or from the bytes if
-    // the copy's content type refuses streaming). Nothing of it is used before its digest is
-    // checked (runtimeModule).
+    // bytes and their compilation (a promise). Nothing of it is used before its digest is
+    // checked (runtimeModule). Read once and compiled from the bytes: reading the copy twice,
+    // once to hash it and once to compile it as it streams, measured 1.2 ms slower in a worker
+    // start (and V8 kept no compiled code of it worth having: BENCHMARKS.md).
     async function keptModule(url) {
       const response = await (await caches.open(CACHE)).match(url);
       if (!response) return null;
@@ -129,9 +130,8 @@
       // after the scripts are imported: the runtime's defines the digests.)
       const wanted = (self.valor_digests ?? {})[url.slice(url.lastIndexOf('/') + 1)];
       if (wanted !== undefined && response.headers.get(DIGEST_HEADER) !== wanted) return null;
-      const reading = response.clone().arrayBuffer();
-      const compiling = WebAssembly.compileStreaming(response.clone())
-        .catch(async () => WebAssembly.compile(await reading));
+      const reading = response.arrayBuffer();
+      const compiling = reading.then((bytes) => WebAssembly.compile(bytes));
       compiling.catch(() => {}); // a copy that does not compile is fetched again
       return { response, reading, compiling };
     }
