@@ -68,34 +68,18 @@
     // digest is checked against the one the runtime's script names.
     const keptRuntime = keptModule(file(RUNTIME_WASM));
     keptRuntime.catch(() => {});
-    const glue = (name) => `${file(name)}?v=${VERSION}`;
-    const imported = (name) => {
+    // And `valor_component`, the glue of the host of WASI components: only a script, now (a
+    // worker could not import it later); its module is fetched when a component is mounted.
+    for (const glue of ['valor_runtime.js', 'valor_component.js']) {
       try {
-        importScripts(glue(name));
+        importScripts(`${file(glue)}?v=${VERSION}`);
       } catch (error) {
-        throw new Error(`Valor.mount could not load ${file(name)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
+        throw new Error(`Valor.mount could not load ${file(glue)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
       }
-    };
-    imported('valor_runtime.js');
-    // And `valor_component`, the glue of the host of WASI components, whose module is fetched
-    // when a component is mounted. A worker's later starts can import only the scripts its
-    // first evaluation (at install) imported, kept with the worker: that one imports it, and a
-    // later start imports it only if a component is mounted (the runtime calls
-    // `valor_component` and then reads it again). Where a worker cannot tell its state
-    // (Firefox), every start imports it.
-    const installing = !self.serviceWorker || ['parsed', 'installing'].includes(self.serviceWorker.state);
-    if (installing) {
-      imported('valor_component.js');
-      // The glue's `let` is a global binding, not a property of the global object, where the
-      // runtime looks it up.
-      self.valor_component = valor_component;
-    } else {
-      self.valor_component = (...args) => {
-        importScripts(glue('valor_component.js'));
-        self.valor_component = valor_component;
-        return valor_component(...args);
-      };
     }
+    // The glue's `let` is a global binding, not a property of the global object, where the
+    // runtime looks it up.
+    self.valor_component = valor_component;
     mounted = true;
     performance.mark('valor:scripts-imported');
 

@@ -1,7 +1,7 @@
 //! WASI 0.2 `wasi:http/proxy` components in the worker, run by the component host: the crate
 //! `valor-component`, built as a module of its own (`valor_component_bg.wasm`, whose glue
-//! `valor_component.js` the worker's script imports at install, as service workers can only
-//! import then, and at a later start only when a component is mounted). The host's module is fetched and compiled the first time a manifest mounts a
+//! `valor_component.js` the worker's script imports at its start, as service workers can only
+//! import then). The host's module is fetched and compiled the first time a manifest mounts a
 //! component, so an app without components never downloads it.
 //!
 //! The runtime and the component host speak Valor's own encodings: a request as
@@ -100,7 +100,14 @@ impl ComponentHost {
 /// Fetches (network first, kept for starts without the network) and instantiates the host's
 /// module through its glue; its `Component` class.
 async fn load(url: &str, cache: &str) -> Result<JsValue, String> {
-    let init = glue()?;
+    let glue = Reflect::get(&js_sys::global(), &GLOBAL.into())
+        .ok()
+        .and_then(|glue| glue.dyn_into::<Function>().ok())
+        .ok_or_else(|| {
+            "the worker did not import valor_component.js, the component host's glue \
+             (valor-worker.js imports it beside the runtime's)"
+                .to_owned()
+        })?;
     let why = |e: &JsValue| format!("loading {url} failed: {}", sys::describe(e));
     let response = offline::fetch(cache, url).await.map_err(|e| why(&e))?;
     if !response.ok() {
@@ -108,28 +115,14 @@ async fn load(url: &str, cache: &str) -> Result<JsValue, String> {
     }
     let options = js_sys::Object::new();
     Reflect::set(&options, &"module_or_path".into(), &response).map_err(|e| why(&e))?;
-    let ready = init
+    let ready = glue
         .call1(&JsValue::UNDEFINED, &options)
         .map_err(|e| why(&e))?;
     JsFuture::from(js_sys::Promise::resolve(&ready))
         .await
         .map_err(|e| why(&e))?;
     sys::mark(url.rsplit('/').next().unwrap_or(url), "loaded");
-    // Read again: valor-worker.js may have stood in for the glue until this call imported it.
-    let glue = glue()?;
     Reflect::get(&glue, &"Component".into()).map_err(|e| why(&e))
-}
-
-/// The glue's initialisation function, which also holds its exports.
-fn glue() -> Result<Function, String> {
-    Reflect::get(&js_sys::global(), &GLOBAL.into())
-        .ok()
-        .and_then(|glue| glue.dyn_into::<Function>().ok())
-        .ok_or_else(|| {
-            "the worker did not import valor_component.js, the component host's glue \
-             (valor-worker.js imports it beside the runtime's)"
-                .to_owned()
-        })
 }
 
 /// A component, compiled by the host.
