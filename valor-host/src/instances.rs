@@ -88,17 +88,24 @@ where
             .expect("at least one instance");
         counted.in_flight.fetch_add(1, Ordering::Relaxed);
         let _done = InFlight(&counted.in_flight);
-        let making = counted.slot.making(create);
-        let instance = match making.clone().await {
-            Ok(instance) => instance,
-            Err(reason) => {
-                counted.slot.clear(&making);
-                return Err(reason);
+        // Most requests find their instance made: taken as it is, no shared future awaited.
+        let instance = match counted.slot.made() {
+            Some(instance) => instance,
+            None => {
+                let making = counted.slot.making(create);
+                match making.clone().await {
+                    Ok(instance) => instance,
+                    Err(reason) => {
+                        counted.slot.clear(&making);
+                        return Err(reason);
+                    }
+                }
             }
         };
         let answer = run(instance.clone()).await;
         if instance.is_broken() {
-            counted.slot.clear(&making);
+            // Unless a fresh instance already took its place.
+            counted.slot.clear_if(I::is_broken);
         }
         Ok(answer)
     }

@@ -53,6 +53,23 @@ where
         self.lock().get_or_insert_with(|| make().shared()).clone()
     }
 
+    /// What the slot holds, if it is made (not being made, not failed): taken under its lock,
+    /// with no shared future cloned or awaited.
+    pub fn made(&self) -> Option<T> {
+        let slot = self.lock();
+        slot.as_ref()?.peek()?.as_ref().ok().cloned()
+    }
+
+    /// Empties the slot if what it holds is made and `stale` (a broken instance, say): the
+    /// next caller makes another.
+    pub fn clear_if(&self, stale: impl FnOnce(&T) -> bool) {
+        let mut slot = self.lock();
+        let made = slot.as_ref().and_then(Shared::peek);
+        if made.is_some_and(|made| made.as_ref().is_ok_and(stale)) {
+            *slot = None;
+        }
+    }
+
     /// Empties the slot if it still holds `making`: the next caller makes another.
     pub fn clear(&self, making: &Shared<Fut>) {
         let mut slot = self.lock();
@@ -91,6 +108,21 @@ mod tests {
         });
         assert_eq!(both, (Ok(7), Ok(7)));
         assert_eq!(makes.get(), 1);
+    }
+
+    #[test]
+    fn what_is_made_is_taken_as_it_is_and_cleared_only_if_stale() {
+        let slot = Slot::<Make>::default();
+        assert_eq!(slot.made(), None, "nothing yet");
+        let failed = block_on(slot.get(|| future::ready(Err("offline".into())).boxed()));
+        assert!(failed.is_err());
+        assert_eq!(slot.made(), None, "a failure is not made");
+        assert_eq!(block_on(slot.get(|| future::ready(Ok(3)).boxed())), Ok(3));
+        assert_eq!(slot.made(), Some(3));
+        slot.clear_if(|made| *made == 4);
+        assert_eq!(slot.made(), Some(3), "not stale: kept");
+        slot.clear_if(|made| *made == 3);
+        assert_eq!(slot.made(), None, "stale: cleared");
     }
 
     #[test]
