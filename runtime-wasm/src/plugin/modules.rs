@@ -20,6 +20,11 @@ use std::rc::{Rc, Weak};
 use valor_host::registry::Revalidation;
 use valor_host::script::ENGINE_FILE;
 
+/// How long after a kept copy is used the network is asked about it: a start's first answers
+/// are computed meanwhile, without a download and its digest competing with them (a 10 s
+/// delay measured 1.8 ms off a cold start, and 5.5 ms off a JavaScript plugin's: BENCHMARKS.md).
+const REVALIDATION_DELAY_MS: f64 = 1_000.0;
+
 /// The modules compiled (or being compiled) in this worker.
 pub struct Modules {
     /// The Cache Storage cache that keeps modules for starts without the network.
@@ -185,6 +190,7 @@ impl Modules {
         let me = self.me.upgrade().expect("alive while called");
         let (url, kept) = (url.to_owned(), kept.to_owned());
         wasm_bindgen_futures::spawn_local(async move {
+            crate::host::timer::sleep(REVALIDATION_DELAY_MS).await;
             let found = me.ask(&url, &kept, check).await;
             let renewed = matches!(found, Revalidation::Renewed { .. });
             me.revalidations.borrow_mut().insert(url.clone(), found);
