@@ -262,7 +262,7 @@ impl Runtime {
             // app's first requests, whose modules it rewrites.
             if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
                 match offline::keep_offline(&cache, app.modules.rewriter_url()).await {
-                    Ok(()) => app.modules.preload_rewriter(),
+                    Ok(_) => app.modules.preload_rewriter(),
                     Err(problem) => {
                         problems.push(&JsValue::from(problem));
                     }
@@ -272,7 +272,7 @@ impl Runtime {
             for url in &urls {
                 match offline::keep_offline(&cache, url).await {
                     // A component is known by its bytes, not its name.
-                    Ok(()) => components = components || offline::kept_component(&cache, url).await,
+                    Ok(file) => components = components || file.is_component(),
                     Err(problem) => {
                         problems.push(&JsValue::from(problem));
                     }

@@ -44,6 +44,11 @@ impl File {
     pub fn content_type(&self) -> Option<String> {
         self.response.headers().get("content-type").ok().flatten()
     }
+
+    /// Whether it is a WASI component rather than a core module (by its header).
+    pub fn is_component(&self) -> bool {
+        is_component(&self.bytes)
+    }
 }
 
 /// The kept copy of `url` if there is a good one, else the network's (not kept yet: see
@@ -173,21 +178,21 @@ pub async fn fetch(cache: &str, url: &str) -> Result<web_sys::Response, JsValue>
 }
 
 /// Keeps `url` for a later start without the network, unless a good copy is kept already (it is
-/// revalidated when it is used: new bytes are kept only once they load); says why not.
-pub async fn keep_offline(cache: &str, url: &str) -> Result<(), String> {
+/// revalidated when it is used: new bytes are kept only once they load); the file, or why not.
+pub async fn keep_offline(cache: &str, url: &str) -> Result<File, String> {
     match open(cache, url).await? {
-        file if file.kept => Ok(()),
-        file => keep(cache, url, &file).await,
+        file if file.kept => Ok(file),
+        file => {
+            keep(cache, url, &file).await?;
+            Ok(file)
+        }
     }
 }
 
-/// Whether the copy of `url` kept in `cache` is a WASI component (by its first bytes).
-pub async fn kept_component(cache: &str, url: &str) -> bool {
-    let Some(kept) = kept(cache, url).await else {
-        return false;
-    };
-    let bytes = js_sys::Uint8Array::new(&kept.bytes);
-    let header = bytes.subarray(0, bytes.length().min(8)).to_vec();
+/// Whether `bytes` are a WASI component rather than a core module (by their header).
+pub fn is_component(bytes: &js_sys::ArrayBuffer) -> bool {
+    let length = bytes.byte_length().min(8);
+    let header = js_sys::Uint8Array::new_with_byte_offset_and_length(bytes, 0, length).to_vec();
     valor_host::component::is_component(&header)
 }
 

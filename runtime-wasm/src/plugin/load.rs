@@ -81,7 +81,7 @@ pub async fn compile(
         None => file.digest.clone(),
     };
     sys::mark(name, "checked");
-    if is_component(bytes) {
+    if offline::is_component(bytes) {
         return component(components, bytes, source.limits, url, digest).await;
     }
     let compiling = match source.limits {
@@ -125,13 +125,6 @@ async fn component(
         code: Code::Component(component),
         digest,
     })
-}
-
-/// Whether `bytes` are a component rather than a core module (by their header).
-fn is_component(bytes: &js_sys::ArrayBuffer) -> bool {
-    let length = bytes.byte_length().min(8);
-    let header = js_sys::Uint8Array::new_with_byte_offset_and_length(bytes, 0, length).to_vec();
-    valor_host::component::is_component(&header)
 }
 
 /// Compiles the module rewritten for `limits`: the copy kept by an earlier start if there is
