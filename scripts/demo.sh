@@ -13,7 +13,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-"$root/scripts/build.sh"
+# The test command builds everything once and then runs suites side by side: it sets
+# VALOR_BUILT, so that the demo's test does not lay target/ out again under another suite.
+if [ -z "${VALOR_BUILT:-}" ]; then "$root/scripts/build.sh"; fi
 if $server; then
   port="${port:-${PORT:-8787}}"
   . "$root/target/toolchain.env"
