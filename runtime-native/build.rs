@@ -16,7 +16,10 @@ const ASSETS: [&str; 9] = [
 ];
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    // Read when it runs, not when it is compiled: cargo may reuse this script's build for a
+    // copy of the crate at another path (another checkout sharing the target dir).
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it");
+    let dir = Path::new(&manifest_dir).join("assets");
     println!("cargo::rerun-if-changed=assets");
     let missing: Vec<&str> = ASSETS
         .iter()
