@@ -5,7 +5,8 @@
 // remembers how far each response got, so a case can tell a reader that stopped early.
 //
 //   GET /upstream/bytes?mib=N&id=ID   N MiB of the pattern byte k = k % 251, sent as the
-//                                     client takes them (application/octet-stream)
+//                                     client takes them (application/octet-stream); with
+//                                     &mibps=R, no faster than R MiB a second
 //   GET /upstream/report?id=ID        {"size", "sent", "ended"}: ended is 'open', 'complete'
 //                                     or 'closed early' (the client closed the connection)
 
@@ -17,8 +18,10 @@ const BLOCK = Uint8Array.from({ length: 251 * 4096 }, (_, k) => k % 251);
 /** What each id's response did, for /upstream/report. */
 const reports = new Map();
 
-/** Writes `size` bytes of the pattern to `response` at the pace its client reads. */
-async function sendPattern(response, size, report) {
+/** Writes `size` bytes of the pattern to `response` at the pace its client reads, and no
+ * faster than `mibPerSecond` if given. */
+async function sendPattern(response, size, report, mibPerSecond) {
+  const started = Date.now();
   let closed = false;
   response.on('close', () => {
     closed = true;
@@ -36,6 +39,8 @@ async function sendPattern(response, size, report) {
         response.on('drain', done).on('close', done);
       });
     }
+    const due = mibPerSecond ? started + (report.sent / MiB / mibPerSecond) * 1000 : 0;
+    if (due > Date.now()) await new Promise((resolve) => setTimeout(resolve, due - Date.now()));
   }
   if (!closed) response.end();
 }
@@ -52,7 +57,8 @@ export async function serveUpstream(request, response) {
     const report = { size, sent: 0, ended: 'open' };
     reports.set(id, report);
     response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
-    await sendPattern(response, size, report);
+    const mibPerSecond = Number(url.searchParams.get('mibps') ?? 0);
+    await sendPattern(response, size, report, mibPerSecond);
     return true;
   }
   if (url.pathname === '/upstream/report') {
