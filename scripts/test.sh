@@ -113,12 +113,10 @@ native_lane() {
   say "the valor command outside the repository: new, build, dev in Chromium, Firefox and WebKit, serve --static"
   VALOR_CLI_ENGINES="chromium firefox webkit" webkit_step scripts/test-cli.sh
 
-  # One quick pass of each benchmark, so they keep working; they fail if any request or body
-  # goes wrong.
+  # One quick pass of the benchmark, so that it keeps working; it fails if any request or body
+  # goes wrong. (The browser's is at the end of the browser lane.)
   say "server benchmark smoke: node bench/server.mjs --runs 1 --seconds 1"
   node bench/server.mjs --runs 1 --seconds 1 --json target/bench/server-smoke.json >/dev/null
-  say "benchmark smoke: node bench/run.mjs --runs 1"
-  node bench/run.mjs --runs 1 --json target/bench/smoke.json >/dev/null
 }
 
 browser_lane() {
@@ -144,6 +142,9 @@ browser_lane() {
   # innocent ones are replayed until answered (fewer than 1% may answer anything else).
   say "soak, sleeper panicking on 1 in 25: node bench/soak.mjs --panic-every 25"
   node bench/soak.mjs --panic-every 25 --json target/bench/soak-25.json
+
+  say "benchmark smoke: node bench/run.mjs --runs 1"
+  node bench/run.mjs --runs 1 --json target/bench/smoke.json >/dev/null
 }
 
 mkdir -p target/test-logs
