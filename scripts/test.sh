@@ -37,9 +37,9 @@ busy_since_start() {
 }
 
 # WebKitGTK's JavaScriptCore on Linux sometimes traps in a long wasm call, or leaves a service
-# worker fetch unsettled, where no other engine does (README, "Browsers"). A step that runs
-# WebKit runs once more only when its output shows one of these faults, named in the log; any
-# other failure fails at once, and a real failure fails twice.
+# worker fetch unsettled, where no other engine does (docs/src/reference/browsers.md). A step
+# that runs WebKit runs once more only when its output shows one of these faults, named in the
+# log; any other failure fails at once, and a real failure fails twice.
 webkit_faults='Out of bounds memory access|Unreachable code should not be executed|doesn.t parse at byte|Failed to detect test as having been run'
 again_on_webkit_fault() {
   local out status=0 faults
