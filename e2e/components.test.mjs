@@ -105,11 +105,11 @@ describe('a WASI component in the browser', { timeout: 300_000 }, () => {
         assert.deepEqual([after.status, other.status], [200, 200]);
         console.log(`${name}: a loop stopped by fuel in ${loop.ms.toFixed(0)} ms, memory growth in ${grow.ms.toFixed(0)} ms`);
 
-        // A later start of the worker imports the component host's glue only when a component
-        // is mounted, from the scripts the browser kept with the worker at install. Chromium's
-        // DevTools stop the worker as browsers stop idle ones (the other engines' workers cannot
-        // be stopped from a test; Firefox's import the glue at every start anyway). alice counts
-        // its visits from 1 in each life of the worker: the answer 1 is the new life.
+        // A later start of the worker loads the component host again, from the glue it
+        // imports and the module kept at install. Chromium's DevTools stop the worker as
+        // browsers stop idle ones (the other engines' workers cannot be stopped from a test).
+        // alice counts its visits from 1 in each life of the worker: the answer 1 is the new
+        // life.
         if (name === 'chromium') {
           const visits = () => inPage(driver, async () => (await (await fetch('/api/alice')).json()).visits);
           assert.ok(await visits() >= 1);
