@@ -66,7 +66,7 @@
     // The runtime's kept .wasm is looked up, and compiled, while the scripts below are imported
     // (importScripts blocks this thread for several ms): it is instantiated only once its
     // digest is checked against the one the runtime's script names.
-    const keptRuntime = keptModule(file(RUNTIME_WASM));
+    const keptRuntime = keptModule(RUNTIME_WASM);
     keptRuntime.catch(() => {});
     // And `valor_component`, the glue of the host of WASI components: only a script, now (a
     // worker could not import it later); its module is fetched when a component is mounted.
@@ -102,17 +102,17 @@
       await cache.delete(url);
       return null;
     }
-    // Starts compiling the kept copy of the module at `url`, if there is one: the copy, its
+    // Starts compiling the kept copy of the runtime's file `name`, if there is one: the copy, its
     // bytes and their compilation (a promise). Nothing of it is used before its digest is
     // checked (runtimeModule). Read once and compiled from the bytes: reading the copy twice,
     // once to hash it and once to compile it as it streams, measured 1.2 ms slower in a worker
     // start (and V8 kept no compiled code of it worth having: BENCHMARKS.md).
-    async function keptModule(url) {
-      const response = await (await caches.open(CACHE)).match(url);
+    async function keptModule(name) {
+      const response = await (await caches.open(CACHE)).match(file(name));
       if (!response) return null;
       // A copy kept by another version of the runtime is not compiled for nothing. (This runs
       // after the scripts are imported: the runtime's defines the digests.)
-      const wanted = (self.valor_digests ?? {})[url.slice(url.lastIndexOf('/') + 1)];
+      const wanted = (self.valor_digests ?? {})[name];
       if (wanted !== undefined && response.headers.get(DIGEST_HEADER) !== wanted) return null;
       const reading = response.arrayBuffer();
       const compiling = reading.then((bytes) => WebAssembly.compile(bytes));
