@@ -3,7 +3,7 @@
 // rewritten modules an earlier start kept), the two builds alternating.
 //
 //   node bench/ab.mjs --save    keep the current build (target/bench/valor) as the baseline
-//   node bench/ab.mjs [--runs 9] [--only hello,echo,cold,first,c1000]
+//   node bench/ab.mjs [--runs 9] [--only hello,echo,cold,first,jscold,c1000]
 //                               the baseline against the current build
 // Build with scripts/build.sh before each step.
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,12 +28,13 @@ const RUNS = Number(option('runs', 9));
 const dispatch = (message) => async (page) => (await page.evaluate((m) => bench.inWorker(m), message)).medianUs;
 // The first answer after the browser stopped every worker (`rewrite`: and the kept rewritten
 // modules were deleted, as on a first visit).
-const coldStart = (rewrite) => (page) => firstAnswer(page, stopWorkers, { forgetRewritten: rewrite });
+const coldStart = (rewrite, path) => (page) => firstAnswer(page, stopWorkers, { forgetRewritten: rewrite, path });
 const cases = {
   hello: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/hello', n: 1000 }) },
   echo: { unit: 'in-worker dispatch, µs/request', measure: dispatch({ kind: 'dispatch', path: 'api/echo', bytes: 1024, n: 500 }) },
   cold: { unit: 'cold start to first answer, ms', measure: coldStart(false) },
   first: { unit: 'cold start, rewriting hello, ms', measure: coldStart(true) },
+  jscold: { unit: 'cold start to first answer, hello.js, ms', measure: coldStart(false, 'api/js/hello') },
   c1000: { unit: '1,000 in flight, 50 ms sleep, ms', measure: (page) => page.evaluate(async () => (await bench.concurrent('api/sleeper', 1000, 50)).ms) },
 };
 const only = option('only', 'hello,echo').split(',');

@@ -38,6 +38,8 @@ mod sys;
 mod web_http;
 
 pub use app::Runtime;
+/// The header of a kept rewritten module that names the module it was made from.
+pub use plugin::REWRITTEN_FROM_HEADER;
 pub use reply::PLUGIN_HEADER;
 /// The manifest, routing, allowlist and failures, as every Valor host has them (crate
 /// `valor-host`).

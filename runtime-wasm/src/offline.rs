@@ -87,7 +87,19 @@ pub async fn arrived(url: &str, fetching: js_sys::Promise) -> Result<File, Strin
 /// The good kept copy of `url`, if there is one. A copy whose bytes do not match the digest it
 /// was kept with is dropped, and said.
 pub async fn kept(cache: &str, url: &str) -> Option<File> {
+    kept_if(cache, url, |_| true).await
+}
+
+/// As [`kept`], for a copy whose headers `wanted` accepts: any other is not read.
+pub async fn kept_if(
+    cache: &str,
+    url: &str,
+    wanted: impl FnOnce(&web_sys::Headers) -> bool,
+) -> Option<File> {
     let response = stored(cache, url).await?;
+    if !wanted(&response.headers()) {
+        return None;
+    }
     let claimed = response.headers().get(DIGEST_HEADER).ok().flatten();
     let file = file(response, url, true).await.ok()?;
     if claimed.as_deref() == Some(file.digest.as_str()) {
@@ -109,29 +121,27 @@ pub async fn kept(cache: &str, url: &str) -> Option<File> {
 /// Keeps `file` as the copy of `url`, with its digest; says why not.
 pub async fn keep(cache: &str, url: &str, file: &File) -> Result<(), String> {
     let content_type = file.content_type();
-    keep_bytes(
-        cache,
-        url,
-        &file.bytes,
-        &file.digest,
-        content_type.as_deref(),
-    )
-    .await
+    let with: Vec<_> = content_type
+        .iter()
+        .map(|t| ("content-type", t.as_str()))
+        .collect();
+    keep_bytes(cache, url, &file.bytes, &file.digest, &with).await
 }
 
-/// Keeps `bytes`, of SHA-256 `digest`, as the copy of `url`; says why not.
+/// Keeps `bytes`, of SHA-256 `digest`, as the copy of `url`, with the headers `with` (such as
+/// its `content-type`); says why not.
 pub async fn keep_bytes(
     cache: &str,
     url: &str,
     bytes: &js_sys::ArrayBuffer,
     digest: &str,
-    content_type: Option<&str>,
+    with: &[(&str, &str)],
 ) -> Result<(), String> {
     let why = |e: JsValue| format!("{url} could not be kept: {}", sys::describe(&e));
     let headers = web_sys::Headers::new().map_err(why)?;
     headers.set(DIGEST_HEADER, digest).map_err(why)?;
-    if let Some(content_type) = content_type {
-        headers.set("content-type", content_type).map_err(why)?;
+    for (name, value) in with {
+        headers.set(name, value).map_err(why)?;
     }
     let init = web_sys::ResponseInit::new();
     init.set_headers(&headers);
@@ -148,8 +158,11 @@ pub fn keep_later(cache: &str, url: &str, file: &File) {
     let (bytes, digest, content_type) =
         (file.bytes.clone(), file.digest.clone(), file.content_type());
     wasm_bindgen_futures::spawn_local(async move {
-        let keeping = keep_bytes(&cache, &url, &bytes, &digest, content_type.as_deref());
-        if let Err(why) = keeping.await {
+        let with: Vec<_> = content_type
+            .iter()
+            .map(|t| ("content-type", t.as_str()))
+            .collect();
+        if let Err(why) = keep_bytes(&cache, &url, &bytes, &digest, &with).await {
             web_sys::console::warn_1(&format!("[valor] {why}").into());
         }
     });

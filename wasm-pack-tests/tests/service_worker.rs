@@ -353,8 +353,18 @@ async fn rewritten_modules_are_kept_and_a_broken_copy_is_replaced() {
     let copies = kept().await.1;
 
     // Broken copies, kept whole (with the digest of their bytes, so that the engine, not the
-    // digest check, refuses them): the next start rewrites the module again, and keeps a good copy.
+    // digest check, refuses them, and made from the same module): the next start rewrites the
+    // module again, and keeps a good copy.
     let (cache, _) = kept().await;
+    let kept_response = JsFuture::from(cache.match_with_str(&copies[0]))
+        .await
+        .unwrap()
+        .unchecked_into::<web_sys::Response>();
+    let made_from = kept_response
+        .headers()
+        .get(valor_runtime::REWRITTEN_FROM_HEADER)
+        .unwrap()
+        .expect("a rewritten copy says which module it was made from");
     let not_wasm = js_sys::Uint8Array::from(&b"not wasm"[..]).buffer();
     let digest = valor_runtime::integrity::check(&not_wasm, None)
         .await
@@ -364,6 +374,9 @@ async fn rewritten_modules_are_kept_and_a_broken_copy_is_replaced() {
         let headers = web_sys::Headers::new().unwrap();
         headers.set("content-type", "application/wasm").unwrap();
         headers.set("x-valor-digest", &digest).unwrap();
+        headers
+            .set(valor_runtime::REWRITTEN_FROM_HEADER, &made_from)
+            .unwrap();
         init.set_headers(&headers);
         let broken = web_sys::Response::new_with_opt_str_and_init(Some("not wasm"), &init).unwrap();
         JsFuture::from(cache.put_with_str(key, &broken))

@@ -59,6 +59,61 @@ pub async fn open(source: &Source, rewriter: &Rewriter, cache: &str) -> Result<F
     offline::download(&source.url).await
 }
 
+/// The module `source` names, compiled from its kept rewritten copy without reading the module
+/// itself: one Cache Storage read on a start, where reading the module too took two. The copy
+/// must have been made from a module the entry's integrity allows (by its SHA-256) and, for the
+/// runtime's own files, from the version this runtime was built with; its own bytes are checked
+/// as every kept copy's are. `None` when there is no such copy or it does not compile (it is
+/// then forgotten): the caller reads the module.
+pub async fn kept_rewritten(source: &Source, cache: &str) -> Option<Compiled> {
+    let limits = source.limits?;
+    let url = &source.url;
+    let expected = offline::expected(url);
+    // Only a SHA-256 can be matched without the bytes: for another algorithm the caller reads
+    // them, and a mismatch is refused there, with the digests of the bytes themselves.
+    let wanted = |made_from: &str| {
+        expected.as_deref().is_none_or(|digest| digest == made_from)
+            && integrity::allows_sha256(source.integrity.as_ref(), made_from)
+    };
+    let (module, digest) = kept_rewritten_module(url, limits, cache, wanted).await?;
+    Some(Compiled {
+        code: Code::Module(module),
+        digest,
+    })
+}
+
+/// The kept copy of the module at `url` rewritten for `limits`, made from a module `wanted`
+/// accepts (by its SHA-256), compiled as it streams in; with that SHA-256. A copy the engine
+/// refuses is forgotten, and said.
+async fn kept_rewritten_module(
+    url: &str,
+    limits: Limits,
+    cache: &str,
+    wanted: impl FnOnce(&str) -> bool,
+) -> Option<(WebAssembly::Module, String)> {
+    let kept = rewritten::find(cache, url, limits, wanted).await?;
+    match JsFuture::from(sys::compile_streaming(&kept.file.response)).await {
+        Ok(module) => {
+            sys::mark(url.rsplit('/').next().unwrap_or(url), "metered");
+            Some((module.unchecked_into(), kept.source))
+        }
+        Err(error) => {
+            // Its bytes are the ones kept (checked): the engine refused them.
+            web_sys::console::warn_1(
+                &format!(
+                    "[valor] the kept rewritten copy of {url} (SHA-256 {}) did not compile: {}; \
+                     rewriting it again",
+                    kept.file.digest,
+                    sys::describe(&error)
+                )
+                .into(),
+            );
+            rewritten::forget(cache, url, limits).await;
+            None
+        }
+    }
+}
+
 /// Compiles the module `source` names from `file` (its bytes, kept or fetched): checked against
 /// its integrity and rewritten for its limits first (unless metering is off), or compiled as it
 /// streams in. Servers often send .wasm with the wrong `content-type`, which streaming
@@ -137,27 +192,9 @@ async fn rewritten(
     rewriter: &Rewriter,
     cache: &str,
 ) -> Result<js_sys::Promise, String> {
-    let file = url.rsplit('/').next().unwrap_or(url);
-    if let Some(kept) = rewritten::find(cache, url, digest, limits).await {
-        match JsFuture::from(sys::compile_streaming(&kept.response)).await {
-            Ok(module) => {
-                sys::mark(file, "metered");
-                return Ok(js_sys::Promise::resolve(&module));
-            }
-            Err(error) => {
-                // Its bytes are the ones kept (checked): the engine refused them.
-                web_sys::console::warn_1(
-                    &format!(
-                        "[valor] the kept rewritten copy of {url} (SHA-256 {}) did not compile: \
-                         {}; rewriting it again",
-                        kept.digest,
-                        sys::describe(&error)
-                    )
-                    .into(),
-                );
-                rewritten::forget(cache, url, digest, limits).await;
-            }
-        }
+    let made_from = |source: &str| source == digest;
+    if let Some((module, _)) = kept_rewritten_module(url, limits, cache, made_from).await {
+        return Ok(js_sys::Promise::resolve(&JsValue::from(module)));
     }
     // The rewriting adds globals and functions after the module's own: an invalid module that
     // names indices past its own would reach them once rewritten (and refill its own fuel).
@@ -183,7 +220,7 @@ async fn rewritten(
                 format!("{url} could not be rewritten for its limits: {why}")
             }
         })?;
-    sys::mark(file, "metered");
+    sys::mark(url.rsplit('/').next().unwrap_or(url), "metered");
     let compiling = WebAssembly::compile(&metered.buffer());
     rewritten::keep(cache, url, digest, limits, metered);
     Ok(compiling)

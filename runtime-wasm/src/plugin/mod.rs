@@ -29,6 +29,7 @@ use valor_host::instances::{Breakable, Instances};
 use valor_host::plugin::Load;
 
 pub use modules::Modules;
+pub use rewritten::SOURCE_HEADER as REWRITTEN_FROM_HEADER;
 
 /// A plugin from the manifest or the registry.
 pub type Plugin = valor_host::plugin::Plugin<Loader>;

@@ -95,6 +95,10 @@ impl Modules {
         let me = self.me.upgrade().expect("alive while called");
         slot.get(|| {
             async move {
+                if let Some(compiled) = load::kept_rewritten(&source, &me.cache).await {
+                    me.revalidate(&source.url, &compiled.digest, Check::Module(source.clone()));
+                    return Ok(compiled);
+                }
                 let opening = load::open(&source, &me.rewriter, &me.cache);
                 let compile = |file: &File| {
                     let (source, file, me) = (source.clone(), file.clone(), Rc::clone(&me));

@@ -2,26 +2,45 @@
 //! rewrite again a module it rewrote before (the largest part of a plugin's first load), and
 //! compiles the kept copy as it streams in, which also lets the engine cache its compiled code.
 //!
-//! A kept copy is found by the original's digest, the limits and the rewriting's version, so a
-//! new module, new limits or a new runtime never find a stale one. Storing a copy removes the
-//! stale ones of the same URL. Like every kept copy, it carries the digest of its own bytes,
-//! checked before it is compiled (`offline::kept`).
+//! A copy is found by the module's URL, the limits and the rewriting's version, in one Cache
+//! Storage read: a start that has it reads nothing else of the module. The copy says which
+//! module it was made from, by that module's SHA-256 ([`SOURCE_HEADER`]), and the caller says
+//! which it will take (the bytes it holds, or for a start the kept module's digest, its entry's
+//! integrity or the runtime's own digest). Keeping a copy replaces the one of the same URL and
+//! limits, and removes those of another version of the rewriting. Like every kept copy, it
+//! carries the digest of its own bytes, checked before it is compiled (`offline::kept`).
 
 use crate::{integrity, offline, sys};
 use valor_meter::Limits;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+/// The header of a kept copy that gives the SHA-256 of the module it was rewritten from (SRI
+/// form).
+pub const SOURCE_HEADER: &str = "x-valor-rewritten-from";
+
+/// A kept rewritten copy, read and checked.
+pub struct Kept {
+    /// Its bytes, and their response for streamed compilation.
+    pub file: offline::File,
+    /// The SHA-256 of the module it was rewritten from (SRI form).
+    pub source: String,
+}
+
 /// The cache the copies are kept in, beside the one that keeps modules for offline starts.
 fn cache_name(cache: &str) -> String {
     format!("{cache}:rewritten")
 }
 
-/// Where the copy of `url`'s module with `digest` (Subresource Integrity form), rewritten for
-/// `limits`, is kept.
-fn key(url: &str, digest: &str, limits: Limits) -> String {
+/// Where the copy of `url`'s module rewritten for `limits` is kept.
+fn key(url: &str, limits: Limits) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}{}{}", copy_of(digest), for_limits(limits))
+    format!(
+        "{url}{separator}{}{}.{}",
+        version(),
+        limits.fuel,
+        limits.memory_pages
+    )
 }
 
 /// The start of a key's query: copies by another version of the rewriting are stale.
@@ -29,38 +48,52 @@ fn version() -> String {
     format!("valor-rewritten=v{}.", valor_meter::VERSION)
 }
 
-/// The part of a key that names the module's bytes and the rewriting: copies of other bytes,
-/// or by another version of the rewriting, are stale.
-fn copy_of(digest: &str) -> String {
-    // The digest's base64 in its URL-safe form: `+` and `/` mean other things in a query.
-    let digest: String = digest
-        .chars()
-        .map(|c| match c {
-            '+' => '-',
-            '/' => '_',
-            c => c,
-        })
-        .collect();
-    format!("{}{digest}", version())
+/// Whether `key` names a copy of this version of the rewriting, in this form (URL and limits;
+/// keys that also named the module's digest are an older form).
+fn is_current(key: &str) -> bool {
+    let Some((_, query)) = key.split_once(&version()) else {
+        return false;
+    };
+    let limits: Vec<&str> = query.split('.').collect();
+    limits.len() == 2
+        && limits
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The end of a key: the limits the copy was rewritten for.
-fn for_limits(limits: Limits) -> String {
-    format!(".{}.{}", limits.fuel, limits.memory_pages)
+/// The kept copy of `url`'s module rewritten for `limits`, if there is one made from a module
+/// `wanted` accepts (by its SHA-256) and its bytes are the ones kept (see `offline::kept`).
+pub async fn find(
+    cache: &str,
+    url: &str,
+    limits: Limits,
+    wanted: impl FnOnce(&str) -> bool,
+) -> Option<Kept> {
+    let source = |headers: &web_sys::Headers| headers.get(SOURCE_HEADER).ok().flatten();
+    let mut found = None;
+    let accepted = |headers: &web_sys::Headers| {
+        found = source(headers);
+        found.as_deref().is_some_and(wanted)
+    };
+    let file = offline::kept_if(&cache_name(cache), &key(url, limits), accepted).await?;
+    Some(Kept {
+        file,
+        source: found?,
+    })
 }
 
-/// The kept copy, if there is one and its bytes are the ones kept (see `offline::kept`).
-pub async fn find(cache: &str, url: &str, digest: &str, limits: Limits) -> Option<offline::File> {
-    offline::kept(&cache_name(cache), &key(url, digest, limits)).await
-}
-
-/// Keeps `rewritten` for later starts, in the background, removing the stale copies of `url`'s
-/// (other bytes, or another rewriting: copies for other limits stay).
-pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, body: js_sys::Uint8Array) {
-    let (cache, url, key) = (cache.to_owned(), url.to_owned(), key(url, digest, limits));
-    let current = copy_of(digest);
+/// Keeps `rewritten`, made from the module at `url` of SHA-256 `source`, for later starts, in
+/// the background: it replaces the copy for the same limits, and the copies of `url`'s module
+/// by another version of the rewriting are removed (copies for other limits stay).
+pub fn keep(cache: &str, url: &str, source: &str, limits: Limits, body: js_sys::Uint8Array) {
+    let (cache, url, source, key) = (
+        cache.to_owned(),
+        url.to_owned(),
+        source.to_owned(),
+        key(url, limits),
+    );
     wasm_bindgen_futures::spawn_local(async move {
-        if let Err(error) = store(&cache, &url, &key, &current, &body).await {
+        if let Err(error) = store(&cache, &url, &key, &source, &body).await {
             // Only the next start is slower for it.
             web_sys::console::warn_1(
                 &format!("[valor] the rewritten {url} could not be kept: {error}").into(),
@@ -70,15 +103,15 @@ pub fn keep(cache: &str, url: &str, digest: &str, limits: Limits, body: js_sys::
 }
 
 /// Forgets the kept copy (it did not compile).
-pub async fn forget(cache: &str, url: &str, digest: &str, limits: Limits) {
-    offline::forget(&cache_name(cache), &key(url, digest, limits)).await;
+pub async fn forget(cache: &str, url: &str, limits: Limits) {
+    offline::forget(&cache_name(cache), &key(url, limits)).await;
 }
 
 async fn store(
     cache: &str,
     url: &str,
     key: &str,
-    current: &str,
+    source: &str,
     body: &js_sys::Uint8Array,
 ) -> Result<(), String> {
     let describe = |e: JsValue| sys::describe(&e);
@@ -87,23 +120,20 @@ async fn store(
     let digest = integrity::check(&bytes, None).await?;
     let kept = open(cache).await.map_err(describe)?;
     for request in copies(&kept, url).await.map_err(describe)? {
-        if !request.url().contains(current) {
+        if !is_current(&request.url()) {
             let removing = kept.remove(&request).map_err(describe)?;
             JsFuture::from(removing).await.map_err(describe)?;
         }
     }
     // `application/wasm`, so that it compiles as it streams in.
-    offline::keep_bytes(
-        &cache_name(cache),
-        key,
-        &bytes,
-        &digest,
-        Some("application/wasm"),
-    )
-    .await
+    let with = [
+        ("content-type", "application/wasm"),
+        (SOURCE_HEADER, source),
+    ];
+    offline::keep_bytes(&cache_name(cache), key, &bytes, &digest, &with).await
 }
 
-/// The keys of the copies kept of `url`'s module, whatever their digest and limits.
+/// The keys of the copies kept of `url`'s module, whatever their limits and form.
 async fn copies(cache: &sys::Cache, url: &str) -> Result<Vec<web_sys::Request>, JsValue> {
     let options = js_sys::Object::new();
     js_sys::Reflect::set(&options, &"ignoreSearch".into(), &true.into())?;
@@ -119,4 +149,43 @@ async fn copies(cache: &sys::Cache, url: &str) -> Result<Vec<web_sys::Request>, 
 
 async fn open(cache: &str) -> Result<sys::Cache, JsValue> {
     offline::open_cache(&cache_name(cache)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_name_the_url_the_limits_and_the_rewriting() {
+        let limits = Limits {
+            fuel: 1000,
+            memory_pages: 16,
+        };
+        let key = key("https://a.test/p/hello.wasm", limits);
+        assert_eq!(
+            key,
+            format!(
+                "https://a.test/p/hello.wasm?valor-rewritten=v{}.1000.16",
+                valor_meter::VERSION
+            )
+        );
+        assert!(is_current(&key));
+        assert_eq!(
+            super::key("https://a.test/m.wasm?v=2", limits),
+            format!(
+                "https://a.test/m.wasm?v=2&valor-rewritten=v{}.1000.16",
+                valor_meter::VERSION
+            )
+        );
+    }
+
+    #[test]
+    fn copies_of_another_rewriting_or_keyed_by_digest_are_stale() {
+        let v = valor_meter::VERSION;
+        let older = format!("https://a.test/h.wasm?valor-rewritten=v{}.1000.16", v + 1);
+        let by_digest = format!("https://a.test/h.wasm?valor-rewritten=v{v}.sha256-AbC_-x.1000.16");
+        assert!(!is_current(&older));
+        assert!(!is_current(&by_digest));
+        assert!(!is_current("https://a.test/h.wasm"));
+    }
 }
