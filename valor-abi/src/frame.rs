@@ -26,6 +26,19 @@ pub fn response(encoded: &[u8]) -> Vec<u8> {
     frame
 }
 
+/// A response frame made of `encoded` itself: its length moved in front of it, in the same
+/// buffer (no second allocation, no copy into one, when it has room for four more bytes, as
+/// [`codec::encode_response_parts`](crate::codec::encode_response_parts) leaves).
+pub fn response_from(encoded: Vec<u8>) -> Vec<u8> {
+    let len = encoded.len();
+    let mut frame = crate::codec::Room(encoded);
+    frame.0.reserve(4); // room already, if it was encoded here
+    frame.bytes(&[0; 4]);
+    frame.0.copy_within(..len, 4);
+    frame.0[..4].copy_from_slice(&(len as u32).to_le_bytes());
+    frame.0
+}
+
 /// A stream frame of `kind` (with its flags) carrying `payload`.
 pub fn stream(kind: u8, payload: &[u8]) -> Vec<u8> {
     let mut frame = Vec::with_capacity(5 + payload.len());
@@ -45,5 +58,7 @@ mod tests {
         assert_eq!(stream(CHUNK, b"ab"), [3, 0, 0, 0x80, CHUNK, b'a', b'b']);
         assert_eq!(stream(END | CONTINUES, b""), [1, 0, 0, 0x80, 0x83]);
         assert_eq!(response(b"xyz"), [3, 0, 0, 0, b'x', b'y', b'z']);
+        assert_eq!(response_from(b"xyz".to_vec()), response(b"xyz"));
+        assert_eq!(response_from(Vec::new()), [0, 0, 0, 0]);
     }
 }

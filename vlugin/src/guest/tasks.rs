@@ -63,7 +63,7 @@ fn answered(answer: Answer, cx: &mut Context<'_>) -> (Vec<u8>, Option<Next>) {
     let rest = match (made, &answer.body) {
         (Some(rest), _) => rest,
         (None, Some(body)) => (body.sender)(),
-        (None, None) => return (frame::response(&answer.encoded), None),
+        (None, None) => return (frame::response_from(answer.encoded), None),
     };
     let (frame, next) = rest.answer(&answer.encoded, answer.body, cx);
     (frame, Some(next))
@@ -133,9 +133,9 @@ pub(crate) fn poll(id: u32) -> *const u8 {
         let (polled, next) = task.poll_frame(&mut Context::from_waker(&waker));
         CURRENT.set(0);
         let ready = polled.is_ready();
-        put_back(id, next, polled);
+        let frame = put_back(id, next, polled);
         if ready {
-            return frame_address(id);
+            return frame;
         }
         if !take_wake(id) {
             return std::ptr::null();
@@ -194,31 +194,37 @@ fn take_task(id: u32) -> Option<Next> {
 
 /// Puts a polled task back into its slot with its new frame, if any: done if nothing is left
 /// to poll. A task dropped from inside its own poll stays dropped: what was polled is dropped
-/// then, outside the borrow.
-fn put_back(id: u32, next: Option<Next>, polled: Poll<Vec<u8>>) {
+/// then, outside the borrow. Returns the address of the frame now in the slot (null if none).
+fn put_back(id: u32, next: Option<Next>, polled: Poll<Vec<u8>>) -> *const u8 {
     let frame = match polled {
         Poll::Ready(frame) => frame,
         Poll::Pending => Vec::new(),
     };
-    let dropped = with_slot(id, |slot| {
+    let put = with_slot(id, |slot| {
         if matches!(slot, Slot::Vacant) {
-            return Some(next);
+            return (Some(next), std::ptr::null());
         }
         *slot = match next {
             Some(next) => Slot::Running(Some(next), frame),
             None => Slot::Done(frame),
         };
-        None
+        (None, address_in(slot))
     });
+    let (dropped, address) = put.unwrap_or((None, std::ptr::null()));
     drop(dropped);
+    address
+}
+
+/// The address of the frame in `slot`, or null if it has none.
+fn address_in(slot: &Slot) -> *const u8 {
+    match slot {
+        Slot::Running(_, frame) | Slot::Done(frame) if !frame.is_empty() => frame.as_ptr(),
+        _ => std::ptr::null(),
+    }
 }
 
 fn frame_address(id: u32) -> *const u8 {
-    with_slot(id, |slot| match slot {
-        Slot::Running(_, frame) | Slot::Done(frame) if !frame.is_empty() => frame.as_ptr(),
-        _ => std::ptr::null(),
-    })
-    .unwrap_or(std::ptr::null())
+    with_slot(id, |slot| address_in(slot)).unwrap_or(std::ptr::null())
 }
 
 /// The frame at `address` (from [`poll`]), copied: how the test host reads it.
