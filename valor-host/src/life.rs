@@ -11,7 +11,7 @@ use crate::quarantine::Quarantine;
 use crate::registry::PluginState;
 use futures::future::{self, Either, FutureExt, Shared};
 use std::future::Future;
-use std::pin::pin;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 
@@ -233,10 +233,10 @@ where
     /// loaded plugin are answered in that first poll, and the deadline is never set up.
     pub async fn within<R>(
         &self,
-        work: impl Future<Output = Result<R, DispatchError>>,
-        deadline: impl Future<Output = ()>,
+        work: Pin<&mut impl Future<Output = Result<R, DispatchError>>>,
+        deadline: Pin<&mut impl Future<Output = ()>>,
     ) -> Result<R, DispatchError> {
-        match future::select(pin!(work), pin!(deadline)).await {
+        match future::select(work, deadline).await {
             Either::Left((answer, _)) => answer,
             Either::Right(_) => Err(DispatchError::TimedOut {
                 plugin: self.spec.name.clone(),
@@ -280,6 +280,7 @@ mod tests {
     use futures::executor::block_on;
     use futures::future::{ready, Ready};
     use std::cell::Cell;
+    use std::pin::pin;
 
     type Load = Ready<Result<u32, String>>;
 
@@ -402,7 +403,7 @@ mod tests {
     #[test]
     fn a_request_past_its_deadline_times_out_and_an_answer_in_time_never_sets_the_deadline() {
         let life = life();
-        let late = block_on(life.within(future::pending::<Result<(), _>>(), ready(())));
+        let late = block_on(life.within(pin!(future::pending::<Result<(), _>>()), pin!(ready(()))));
         assert!(
             matches!(late, Err(DispatchError::TimedOut { ref plugin, .. }) if plugin == "p"),
             "{late:?}"
@@ -412,7 +413,10 @@ mod tests {
             polled.set(true);
             std::task::Poll::Ready(())
         });
-        assert_eq!(block_on(life.within(ready(Ok(1)), deadline)), Ok(1));
+        assert_eq!(
+            block_on(life.within(pin!(ready(Ok(1))), pin!(deadline))),
+            Ok(1)
+        );
         assert!(
             !polled.get(),
             "the deadline is not polled when the answer is ready"

@@ -13,6 +13,7 @@ use crate::registry::PluginState;
 use crate::reply::Tag;
 use std::future::Future;
 use std::ops::Deref;
+use std::pin::pin;
 
 /// The host's part of a mounted plugin: what it loads and creates instances with (its context,
 /// its compiled modules, its engine).
@@ -113,8 +114,10 @@ impl<L: Load> Plugin<L> {
             answer.map_err(|reason| self.life.unavailable(reason))
         };
         let load = || self.load.load(self.spec());
-        let work = self.life.run(safe, depth, L::now, load, attempt);
-        self.life.within(work, deadline).await
+        // Pinned here, where they are made: moved into `within`, each would take its room in
+        // this future twice (once as an argument, once pinned), and be copied.
+        let work = pin!(self.life.run(safe, depth, L::now, load, attempt));
+        self.life.within(work, pin!(deadline)).await
     }
 }
 

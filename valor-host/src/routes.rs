@@ -106,6 +106,10 @@ pub fn normalize_path(path: &str) -> Cow<'_, str> {
     let Some(rest) = path.strip_prefix(['/', '\\']) else {
         return Cow::Borrowed(path);
     };
+    // A dot segment has a `.` (or `%2e`): a path with neither, nor a `\`, is as it is.
+    if !path.bytes().any(|byte| matches!(byte, b'.' | b'%' | b'\\')) {
+        return Cow::Borrowed(path);
+    }
     let dotted = |segment: &str| single_dot(segment) || double_dot(segment);
     if !path.contains('\\') && !rest.split('/').any(dotted) {
         return Cow::Borrowed(path); // what browsers send: nothing to do

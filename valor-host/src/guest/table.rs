@@ -284,8 +284,13 @@ impl Table {
 
     /// Forgets `task`, whose dispatch (for a request at `depth`) ended.
     pub(super) fn task_ended(&mut self, task: u32, depth: u32) {
-        self.waiters.remove(&task);
-        self.effects.remove(&task);
+        // Most tasks end having waited for nothing and started nothing: no key to hash.
+        if !self.waiters.is_empty() {
+            self.waiters.remove(&task);
+        }
+        if !self.effects.is_empty() {
+            self.effects.remove(&task);
+        }
         let live = &mut self.live_at_depth[level(depth)];
         *live = live.saturating_sub(1);
     }
