@@ -77,24 +77,27 @@ fn encode_with(parts: &Parts, relative_path: &str, body: Body) -> Inbound {
         Some(query) if !query.is_empty() => Cow::Owned(format!("{relative_path}?{query}")),
         _ => Cow::Borrowed(relative_path),
     };
-    let mut headers: Vec<(&str, Vec<u8>)> = Vec::new();
-    for name in parts.headers.keys() {
-        if CONNECTION_HEADERS.contains(&name.as_str()) {
+    // One pass over the map, which yields a name's values one after another: a value is copied
+    // only to join it to the one before it.
+    let mut headers: Vec<(&str, Cow<[u8]>)> = Vec::new();
+    for (name, value) in &parts.headers {
+        let name = name.as_str();
+        if CONNECTION_HEADERS.contains(&name) {
             continue;
         }
-        let mut joined = Vec::new();
-        for (i, value) in parts.headers.get_all(name).iter().enumerate() {
-            if i > 0 {
+        match headers.last_mut() {
+            Some((last, joined)) if *last == name => {
+                let joined = joined.to_mut();
                 joined.extend_from_slice(b", ");
+                joined.extend_from_slice(value.as_bytes());
             }
-            joined.extend_from_slice(value.as_bytes());
+            _ => headers.push((name, Cow::Borrowed(value.as_bytes()))),
         }
-        headers.push((name.as_str(), joined));
     }
     headers.sort_by(|a, b| a.0.cmp(b.0));
     let raw: Vec<(&[u8], &[u8])> = headers
         .iter()
-        .map(|(name, value)| (name.as_bytes(), value.as_slice()))
+        .map(|(name, value)| (name.as_bytes(), &value[..]))
         .collect();
     let method = parts.method.as_str();
     let body = match body {

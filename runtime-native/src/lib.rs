@@ -30,6 +30,7 @@ pub mod app;
 mod code_cache;
 mod component;
 pub mod files;
+mod header_timer;
 mod host;
 mod inbound;
 mod native;

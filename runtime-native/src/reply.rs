@@ -8,6 +8,7 @@ use futures::stream::{BoxStream, StreamExt};
 use http::header::{HeaderName, HeaderValue};
 use http_body_util::{BodyExt, StreamBody};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::task::Poll;
 use valor_host::error::DispatchError;
 use valor_host::reply::{self, Body};
@@ -50,39 +51,74 @@ fn try_into_http(reply: Reply) -> Result<http::Response<files::Body>, String> {
         body,
         ..
     } = reply.into_sent_parts();
-    let mut headers = http::HeaderMap::with_capacity(ranges.len());
-    // One buffer for every value: each is a slice of it, not a copy.
-    let bytes = Bytes::from(bytes);
-    for (name, value) in ranges {
-        let name = header_name(&bytes[name])?;
-        let value = HeaderValue::from_maybe_shared(bytes.slice(value))
-            .map_err(|_| format!("invalid value for header {name}"))?;
-        headers.append(name, value);
-    }
     let mut response = http::Response::new(match body {
         Body::Bytes(bytes) | Body::Frame(bytes) => files::full(bytes),
         Body::Stream(chunks) => streamed(chunks),
     });
     *response.status_mut() = status;
-    *response.headers_mut() = headers;
+    let headers = response.headers_mut();
+    headers.reserve(ranges.len());
+    // One buffer for the values not known in advance, made only if there is one: each is a
+    // slice of it, not a copy.
+    let (mut bytes, mut shared) = (bytes, None::<Bytes>);
+    for (name, value) in ranges {
+        let all = shared.as_deref().unwrap_or(&bytes);
+        let name = header_name(&all[name])?;
+        let value = match known_value(&name, &all[value.clone()]) {
+            Some(known) => known,
+            None => {
+                let shared = shared.get_or_insert_with(|| Bytes::from(std::mem::take(&mut bytes)));
+                HeaderValue::from_maybe_shared(shared.slice(value))
+                    .map_err(|_| format!("invalid value for header {name}"))?
+            }
+        };
+        headers.append(name, value);
+    }
     Ok(response)
 }
 
 /// The names the host tags every plugin's reply with, and the content type, taken as they
 /// are rather than looked up (a name HTTP does not know would be copied into one of its own).
-static KNOWN: [HeaderName; 4] = [
-    http::header::CONTENT_TYPE,
-    HeaderName::from_static(PLUGIN_HEADER),
-    HeaderName::from_static("x-content-type-options"),
-    http::header::CONTENT_SECURITY_POLICY,
-];
+static PLUGIN: HeaderName = HeaderName::from_static(PLUGIN_HEADER);
+static CONTENT_TYPE_OPTIONS: HeaderName = HeaderName::from_static("x-content-type-options");
 
 fn header_name(name: &[u8]) -> Result<HeaderName, String> {
-    if let Some(known) = KNOWN.iter().find(|known| known.as_str().as_bytes() == name) {
-        return Ok(known.clone());
+    Ok(match name {
+        b"content-type" => http::header::CONTENT_TYPE,
+        b"x-valor-plugin" => PLUGIN.clone(),
+        b"x-content-type-options" => CONTENT_TYPE_OPTIONS.clone(),
+        b"content-security-policy" => http::header::CONTENT_SECURITY_POLICY,
+        name => HeaderName::from_bytes(name)
+            .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))?,
+    })
+}
+
+thread_local! {
+    /// The last plugin name this thread tagged a reply with, as a header value: a server's
+    /// replies mostly come from a few plugins, whose names are not checked and copied anew for
+    /// each.
+    static LAST_PLUGIN: RefCell<Option<HeaderValue>> = const { RefCell::new(None) };
+}
+
+/// `value` of header `name` made without checking it byte by byte, if it is known: the values
+/// of the host's tag (the plugin's name, nosniff, sandbox) and the content type of text.
+fn known_value(name: &HeaderName, value: &[u8]) -> Option<HeaderValue> {
+    // Checked once, when compiled.
+    static NOSNIFF: HeaderValue = HeaderValue::from_static("nosniff");
+    static SANDBOX: HeaderValue = HeaderValue::from_static("sandbox");
+    static TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+    match value {
+        b"nosniff" => Some(NOSNIFF.clone()),
+        b"sandbox" => Some(SANDBOX.clone()),
+        b"text/plain; charset=utf-8" => Some(TEXT.clone()),
+        _ if *name == PLUGIN => LAST_PLUGIN.with_borrow_mut(|last| {
+            if last.as_ref().is_none_or(|last| last.as_bytes() != value) {
+                *last = Some(HeaderValue::from_bytes(value).ok()?);
+            }
+            last.clone()
+        }),
+        _ => None,
     }
-    HeaderName::from_bytes(name)
-        .map_err(|_| format!("invalid header name {:?}", String::from_utf8_lossy(name)))
 }
 
 /// A streamed body: each chunk pulled from the plugin when the connection is ready for it. One

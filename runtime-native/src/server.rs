@@ -3,10 +3,11 @@
 //! A client gets 30 s to send a request's headers: half-open connections do not pile up.
 
 use crate::app::App;
+use crate::header_timer::ConnectionTimer;
 use crate::inbound;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::future::Future;
@@ -21,11 +22,12 @@ const DRAIN: Duration = Duration::from_secs(30);
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// HTTP/1.1 connections that close when a request's headers take longer than `header_timeout`
-/// (without a timer, hyper would wait for them forever).
+/// (without a timer, hyper would wait for them forever): each connection (each builder) with a
+/// timer of its own, which its requests share.
 pub fn http1_builder(header_timeout: Duration) -> http1::Builder {
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
+        .timer(ConnectionTimer::default())
         .header_read_timeout(header_timeout);
     builder
 }
