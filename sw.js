@@ -3,10 +3,11 @@
 // An app with its own worker (Workbox, vite-plugin-pwa, ...) mounts Valor in it instead: see
 // valor/valor-worker.js.
 //
-// Deploy next to it: valor/ (valor-worker.js; the runtime, valor_runtime.js and
+// Deploy next to it: valor/ (valor-worker.js, with the runtime's glue; the runtime,
 // valor_runtime_bg.wasm; valor_meter.wasm, the module rewriter, loaded only when a plugin's module
-// must be rewritten for its limits; valor_js.wasm, the engine of JavaScript plugins) and
-// plugins.json, or register it as `sw.js?manifest=<url>` to read the manifest from elsewhere.
+// must be rewritten for its limits; valor_js.wasm, the engine of JavaScript plugins;
+// valor_component_bg.wasm, the host of components) and plugins.json, or register it as
+// `sw.js?manifest=<url>` to read the manifest from elsewhere.
 
 // Service workers cannot import() modules; importScripts works during the first evaluation.
 importScripts('./valor/valor-worker.js'); // defines the global `Valor`

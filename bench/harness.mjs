@@ -2,6 +2,7 @@
 // Chromium, the benchmark pages (Valor, the floor, MSW), and DevTools sessions on their service
 // workers.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
@@ -123,3 +124,14 @@ export async function workerSession(context, page) {
     session.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) });
   });
 }
+
+/// Whether a CPU profile's call frame is in the wasm-bindgen glue (the runtime's or the
+/// component host's), which scripts/build.sh puts at the head of valor-worker.js, ahead of the
+/// SHA-256s of the runtime's files and then npm/valor-worker.js.
+export function isGlue(frame) {
+  if (!frame.url.split('?')[0].endsWith('/valor-worker.js')) return false;
+  glueEnd ??= readFileSync(`${root}target/bench/valor/valor/valor-worker.js`, 'utf8').split('\n')
+    .findIndex((line) => line.startsWith('self.valor_digests = '));
+  return frame.lineNumber < glueEnd;
+}
+let glueEnd;

@@ -4,14 +4,14 @@
 // start does. Prints, per app (mean per run): self time by category, the top functions, and a
 // timeline (first and last sample, the worker's performance marks, what each 2 ms went to).
 //
-//   node bench/profile-cold.mjs [--runs 5] [--interval-us 100] [--only valor,floor,msw]
+//   node bench/profile-cold.mjs [--runs 5] [--interval-us 100] [--only valor,floor,msw] [--path api/hello]
 //                               [--save target/bench/cold-profiles]
 // --save writes each run's profile (.cpuprofile: open it in DevTools' Performance panel).
 // Needs the apps built by scripts/build.sh (target/bench). MSW answers from its page: only its
 // worker's part is profiled here.
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import {
-  launchChromium, median, openPages, option, root, serveBenchApps, workerStopper,
+  isGlue, launchChromium, median, openPages, option, root, serveBenchApps, workerStopper,
 } from './harness.mjs';
 import { checkHello } from './answers.mjs';
 
@@ -19,6 +19,8 @@ const RUNS = Number(option('runs', 5));
 const INTERVAL_US = Number(option('interval-us', 100));
 const SCOPES = option('only', 'valor,floor,msw').split(',');
 const SAVE = option('save', null);
+// What the first request asks for (only Valor's bench app mounts the others, such as api/js/hello).
+const PATH = option('path', 'api/hello');
 
 
 const origin = await serveBenchApps();
@@ -61,12 +63,12 @@ const workerOf = async (scope) => {
   for (let i = 0; i < 100 && !workers.has(`${origin}/${scope}/`); i++) await new Promise((r) => setTimeout(r, 20));
   return workers.get(`${origin}/${scope}/`);
 };
-const hello = (page) => page.evaluate(async () => {
+const hello = (page) => page.evaluate(async (path) => {
   const start = performance.now();
-  const response = await fetch('api/hello');
+  const response = await fetch(path);
   const body = await response.text();
   return { ms: performance.now() - start, status: response.status, contentType: response.headers.get('content-type'), body };
-});
+}, PATH);
 
 /// One cold start of `scope`'s worker, profiled: the profile, the marks (ms since the worker
 /// started), and the page's time to the answer.
@@ -139,8 +141,7 @@ function category(frame, wasm) {
     const file = wasm.get(url) ?? url;
     return file === 'valor_runtime_bg.wasm' ? "the runtime's wasm (valor_runtime_bg.wasm)" : `wasm: ${file}`;
   }
-  if (url.endsWith('valor_runtime.js')) return 'the glue (valor_runtime.js)';
-  if (url.endsWith('valor_component.js')) return 'valor_component.js';
+  if (isGlue(frame.callFrame)) return "the glue (wasm-bindgen's, in valor-worker.js)";
   if (url.endsWith('valor-worker.js')) return 'valor-worker.js';
   if (url) return `script: ${url.split('/').pop().split('?')[0]}`;
   for (const [pattern, named] of NATIVE) if (pattern.test(name)) return named;

@@ -13,7 +13,7 @@ import { readFileSync, writeFileSync, statSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { checkAnswers, checkHello } from './answers.mjs';
 import {
-  firstAnswer, launchChromium, median, openPages, option, root, serveBenchApps, workerSession,
+  firstAnswer, isGlue, launchChromium, median, openPages, option, root, serveBenchApps, workerSession,
   workerStopper,
 } from './harness.mjs';
 
@@ -254,10 +254,9 @@ const measureSize = (path) => {
 };
 const size = (label, path) => { sizes[label] = measureSize(path); };
 size('runtime .wasm', 'target/www/valor/valor_runtime_bg.wasm');
-size('runtime .js', 'target/www/valor/valor_runtime.js');
 size('module rewriter .wasm (loaded when a module must be rewritten)', 'target/www/valor/valor_meter.wasm');
 size('sw.js', 'sw.js');
-size('valor-worker.js (Valor mounted in a worker: sw.js, or an app\'s own)', 'target/www/valor/valor-worker.js');
+size('valor-worker.js (Valor mounted in a worker: sw.js, or an app\'s own; with the runtime\'s and the component host\'s glue)', 'target/www/valor/valor-worker.js');
 size('page.js (for pages: registerValor, the registry)', 'target/www/valor/page.js');
 size('JavaScript engine .wasm (loaded when a JavaScript plugin is mounted)', 'target/www/valor/valor_js.wasm');
 for (const plugin of ['hello', 'echo', 'with_state', 'proxy', 'todos']) size(`${plugin}.wasm`, `target/www/plugins/${plugin}.wasm`);
@@ -268,10 +267,9 @@ results.sizes = sizes;
 // left out: each app has them).
 const FIRST_VISIT = {
   valor: [
-    ['runtime .wasm', 'valor-first/valor/valor_runtime_bg.wasm'], ['runtime .js (glue)', 'valor-first/valor/valor_runtime.js'],
+    ['runtime .wasm', 'valor-first/valor/valor_runtime_bg.wasm'],
     ['module rewriter .wasm', 'valor-first/valor/valor_meter.wasm'], ['hello.wasm', 'valor-first/plugins/hello.wasm'],
-    ['sw.js', 'valor-first/sw.js'], ['valor-worker.js', 'valor-first/valor/valor-worker.js'],
-    ['valor_component.js (the component host\'s glue, imported by valor-worker.js)', 'valor-first/valor/valor_component.js'],
+    ['sw.js', 'valor-first/sw.js'], ['valor-worker.js (with the runtime\'s and the component host\'s glue)', 'valor-first/valor/valor-worker.js'],
     ['plugins.json (hello alone)', 'valor-first/plugins.json'],
   ],
   floor: [['sw.js (every route of the benchmark)', 'floor/sw.js']],
@@ -447,7 +445,7 @@ async function profileDispatch() {
       const file = frame.url.split('/').pop();
       add(byName, frame.functionName || `(${file || 'anonymous'})`, hits);
       add(byKind, frame.url.startsWith('wasm://') ? 'WebAssembly (runtime and plugin)'
-        : file.endsWith('valor_runtime.js') ? "the runtime's JS glue"
+        : isGlue(frame) ? "the runtime's JS glue"
         : file.endsWith('.js') ? 'the worker\'s own JS'
         : /^\((idle|program|garbage collector)\)$/.test(frame.functionName) ? frame.functionName
         : 'browser built-ins', hits);

@@ -35,8 +35,9 @@ async function onDemo(page, use) {
 // wasm-bindgen's glue passes a Rust slice to JavaScript as a view of wasm memory
 // (`getArrayU8FromWasm0(ptr, len)`). A view handed on to the browser is read later in WebKit,
 // after the memory was freed and reused, so each one the glue makes must be copied at once.
-for (const file of ['valor_runtime.js', 'valor_component.js']) test(`the glue the demo serves (${file}) hands the browser copies of wasm memory, never views`, async () => {
-  const glue = await readFile(`${root}/target/www/valor/${file}`, 'utf8');
+// Both glues, the runtime's and the component host's, are in the worker's script.
+test('the glue in the worker script the demo serves (valor-worker.js) hands the browser copies of wasm memory, never views', async () => {
+  const glue = await readFile(`${root}/target/www/valor/valor-worker.js`, 'utf8');
   const copying = [
     /new Uint8Array\(getArrayU8FromWasm0\(/, // a new array with its own bytes
     /\.set\(getArrayU8FromWasm0\(/, // copied into another array (plugin memory)

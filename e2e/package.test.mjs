@@ -32,14 +32,14 @@ test('the package has no dependencies and no install scripts', async () => {
 
 test('npx valor-web init copies the worker, the runtime and the page module', async () => {
   const out = execFileSync('npx', ['valor-web', 'init', 'public'], { cwd: project, encoding: 'utf8' });
-  assert.match(out, /copied 9 files into public\//);
+  assert.match(out, /copied 7 files into public\//);
   const same = async (from, to) => assert.ok(
     (await readFile(join(installed, from))).equals(await readFile(join(project, 'public', to))), `${to} is ${from}`,
   );
   await same('sw.js', 'sw.js');
   await same('page.js', 'valor/page.js');
-  for (const name of ['valor-worker.js', 'valor_runtime.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm',
-    'valor_component.js', 'valor_component_bg.wasm']) {
+  for (const name of ['valor-worker.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm',
+    'valor_component_bg.wasm']) {
     await same(`valor/${name}`, `valor/${name}`);
   }
   // The runtime is a real module, not a placeholder.
@@ -60,7 +60,7 @@ test("npx valor-web init never overwrites an app's own worker; --no-sw copies va
   assert.match(refused.stderr, /app\/sw.js exists and is not Valor's: .*--no-sw/);
   assert.equal(await readFile(join(project, 'app/sw.js'), 'utf8'), "// the app's own worker\n");
   const out = execFileSync('npx', ['valor-web', 'init', 'app', '--no-sw'], { cwd: project, encoding: 'utf8' });
-  assert.match(out, /copied 8 files into app\//);
+  assert.match(out, /copied 6 files into app\//);
   assert.equal(await readFile(join(project, 'app/sw.js'), 'utf8'), "// the app's own worker\n");
   assert.ok((await readdir(join(project, 'app/valor'))).includes('valor-worker.js'));
   // Valor's own sw.js, of this version or an older one, is Valor's to replace.

@@ -144,7 +144,7 @@ describe('the plugin registry', { timeout: 300_000 }, () => {
     for (const prefix of ['/valor', '/sw.js', '/plugins.json']) {
       assert.equal((await call(page, 'POST', '/_plugins', entry(`over${prefix.replace(/\W/g, '-')}`, prefix))).status, 201);
     }
-    const served = ['/valor/page.js', '/valor/valor_runtime.js', '/sw.js', '/plugins.json'];
+    const served = ['/valor/page.js', '/valor/valor-worker.js', '/sw.js', '/plugins.json'];
     for (const path of served) {
       const answer = await call(page, 'GET', path, undefined, ['x-valor-plugin']);
       assert.equal(answer.status, 200, path);

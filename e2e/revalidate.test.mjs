@@ -32,7 +32,7 @@ const sha256 = (bytes) => `sha256-${createHash('sha256').update(bytes).digest('b
 // must come from its caches).
 async function serveApp(dir) {
   const own = (path) => (path === 'index.html' ? page : path.startsWith('plugins/') || path === 'plugins.json' ? join(dir, path) : null);
-  const scripts = new Set(['sw.js', 'valor/valor-worker.js', 'valor/valor_runtime.js', 'valor/valor_component.js']);
+  const scripts = new Set(['sw.js', 'valor/valor-worker.js']);
   const app = { offline: false };
   const server = createServer(async (request, response) => {
     const path = normalize(decodeURIComponent(new URL(request.url, 'http://x').pathname)).replace(/^\/+/, '') || 'index.html';

@@ -1,7 +1,13 @@
 // Valor in a service worker: `importScripts('valor/valor-worker.js')` defines the global `Valor`,
-// and `Valor.mount(options)` boots the Rust runtime (valor_runtime.js and its .wasm, beside this
-// file) and returns the handle an app's own worker passes its events to. sw.js, the whole worker
-// for apps without one, is this plus the install/activate policy a standalone worker wants.
+// and `Valor.mount(options)` boots the Rust runtime (its .wasm, beside this file) and returns the
+// handle an app's own worker passes its events to. sw.js, the whole worker for apps without one,
+// is this plus the install/activate policy a standalone worker wants.
+//
+// The file an app serves is built (scripts/build.sh): the runtime's glue (wasm-bindgen's, which
+// defines `wasm_bindgen`, with the SHA-256 of each runtime file) and the component host's glue
+// (`valor_component`) come first, then this. One script rather than three: each script a
+// worker imports is fetched, one after the other, when it installs (and read again at every
+// start), and importing three measured 20 to 40 ms slower on a first visit.
 //
 // Mounted, Valor adds only listeners that change nothing for the app: `install` (waits until
 // every plugin's module is kept for starts without the network), and `error`/`unhandledrejection`
@@ -17,8 +23,8 @@
   // The caches of Valor's versions: this scheme's, and the one before it (`valor-v1`).
   const VALOR_CACHE = /^valor-(v\d+|web-[^:]+)(:rewritten)?$/;
   // What the worker loads from `base`, and the page module beside them.
-  const RUNTIME_FILES = ['valor-worker.js', 'valor_runtime.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm',
-    'valor_component.js', 'valor_component_bg.wasm', 'page.js'];
+  const RUNTIME_FILES = ['valor-worker.js', 'valor_runtime_bg.wasm', 'valor_meter.wasm', 'valor_js.wasm',
+    'valor_component_bg.wasm', 'page.js'];
   // The header of each kept copy that gives the SHA-256 of its bytes, checked before it is used.
   const DIGEST_HEADER = 'x-valor-digest';
   // The runtime's module.
@@ -41,8 +47,8 @@
 
   function mount(options = {}) {
     if (mounted) throw new Error('Valor.mount was called twice: a worker holds one Valor');
-    // Service workers cannot import() modules, and importScripts works only during the first
-    // evaluation of the worker's script (and for scripts cached at install): mount there.
+    // A worker adds its `install` listener, which Valor's keeping for offline starts needs,
+    // during the first evaluation of its script: mount there.
     if (typeof importScripts !== 'function' || !self.registration) {
       throw new Error('Valor.mount runs in a service worker script, during its first evaluation');
     }
@@ -60,32 +66,24 @@
     const claims = under(checkedPaths(options.paths ?? ['/']));
     // Valor's own files are never a plugin's to answer, whatever the registry mounts.
     const own = new Set([self.location.pathname, manifest.pathname, ...RUNTIME_FILES.map((name) => new URL(name, base).pathname)]);
-    // Defines the global `wasm_bindgen`. The version in the URL keeps an HTTP cache from pairing
-    // an older glue with this version's module (imported scripts may come from the HTTP cache).
-    // It fails after the worker's first evaluation, or when the file is not where `base` says.
-    // The runtime's kept .wasm is looked up, and compiled, while the scripts below are imported
-    // (importScripts blocks this thread for several ms): it is instantiated only once its
-    // digest is checked against the one the runtime's script names.
+    // The glues come first in this file (see above): a copy of this script without them is not
+    // the one scripts/build.sh makes.
+    if (typeof wasm_bindgen !== 'function' || typeof valor_component !== 'function') {
+      throw new Error("Valor.mount: this valor-worker.js has no runtime glue in it; serve the one from Valor's package (npm valor-web, or scripts/build.sh), not npm/valor-worker.js from the source tree");
+    }
+    // The runtime's kept .wasm is looked up, and compiled; it is instantiated only once its
+    // digest is checked against the one this script names.
     const keptRuntime = keptModule(RUNTIME_WASM);
     keptRuntime.catch(() => {});
-    // And `valor_component`, the glue of the host of WASI components: only a script, now (a
-    // worker could not import it later); its module is fetched when a component is mounted.
-    for (const glue of ['valor_runtime.js', 'valor_component.js']) {
-      try {
-        importScripts(`${file(glue)}?v=${VERSION}`);
-      } catch (error) {
-        throw new Error(`Valor.mount could not load ${file(glue)} (${error.message}): call it while the worker script is first evaluated, and serve the runtime's files where \`base\` says (default: valor/ beside the worker script)`);
-      }
-    }
     // The glue's `let` is a global binding, not a property of the global object, where the
     // runtime looks it up.
     self.valor_component = valor_component;
     mounted = true;
     performance.mark('valor:scripts-imported');
 
-    // The SHA-256 of each of the runtime's files, which scripts/build.sh stamps into
-    // valor_runtime.js: a new runtime changes a script this worker imports, so the browser's
-    // update check installs a new worker. (None in a runtime built without it.)
+    // The SHA-256 of each of the runtime's files, which scripts/build.sh stamps into this
+    // script: a new runtime changes a script this worker imports, so the browser's update check
+    // installs a new worker. (None in a runtime built without it.)
     const expected = self.valor_digests ?? {};
     const sha256 = async (bytes) => {
       const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
@@ -110,8 +108,7 @@
     async function keptModule(name) {
       const response = await (await caches.open(CACHE)).match(file(name));
       if (!response) return null;
-      // A copy kept by another version of the runtime is not compiled for nothing. (This runs
-      // after the scripts are imported: the runtime's defines the digests.)
+      // A copy kept by another version of the runtime is not compiled for nothing.
       const wanted = (self.valor_digests ?? {})[name];
       if (wanted !== undefined && response.headers.get(DIGEST_HEADER) !== wanted) return null;
       const reading = response.arrayBuffer();

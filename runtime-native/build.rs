@@ -3,15 +3,13 @@
 
 use std::path::Path;
 
-const ASSETS: [&str; 9] = [
+const ASSETS: [&str; 7] = [
     "sw.js",
     "valor/page.js",
     "valor/valor-worker.js",
-    "valor/valor_runtime.js",
     "valor/valor_runtime_bg.wasm",
     "valor/valor_meter.wasm",
     "valor/valor_js.wasm",
-    "valor/valor_component.js",
     "valor/valor_component_bg.wasm",
 ];
 

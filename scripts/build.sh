@@ -87,7 +87,6 @@ say "runtime: wasm-pack build --target no-modules, then wasm-opt"
 # (wasm-pack prints "failed to get wasm-pack version": it cannot reach its registry API. Harmless.)
 own_build wasm-pack --quiet build runtime-wasm --release --target no-modules --no-pack \
   --out-dir "$root/target/runtime-unoptimised" --out-name valor_runtime -- "${own_std[@]}"
-cp target/runtime-unoptimised/valor_runtime.js target/runtime/
 optimise target/runtime-unoptimised/valor_runtime_bg.wasm target/runtime/valor_runtime_bg.wasm
 # The host of WASI components (runtime-wasm/component): a wasm-bindgen module of its own, whose
 # glue defines the global `valor_component` beside the runtime's `wasm_bindgen`.
@@ -95,23 +94,29 @@ say "component host: cargo build -p valor-component, wasm-bindgen --target no-mo
 own_build cargo build --quiet --release --target wasm32-unknown-unknown -p valor-component "${own_std[@]}"
 wasm-bindgen --target no-modules --no-modules-global valor_component --no-typescript \
   --out-dir target/component-unoptimised "$own/valor_component.wasm"
-cp target/component-unoptimised/valor_component.js target/runtime/
 optimise target/component-unoptimised/valor_component_bg.wasm target/runtime/valor_component_bg.wasm
-# The SHA-256 of each runtime file, stamped into the runtime's script: a new runtime changes a
-# script the worker imports, so the browser's update check installs a new worker; and a start
-# uses a kept runtime file only if it is the one this script names (npm/valor-worker.js,
-# runtime-wasm/src/offline.rs).
+# valor-worker.js as apps serve it: the runtime's glue, the component host's glue, then
+# npm/valor-worker.js, in one script (a worker fetches each script it imports one after the
+# other). With the SHA-256 of each runtime file: a new runtime changes the script the worker
+# imports, so the browser's update check installs a new worker; and a start uses a kept runtime
+# file only if it is the one this script names (npm/valor-worker.js, runtime-wasm/src/offline.rs).
 {
+  printf "// Valor's service-worker script, built by scripts/build.sh: the runtime's glue (wasm-bindgen),\n"
+  printf "// the component host's glue, the SHA-256 of each runtime file, then npm/valor-worker.js.\n"
+  cat target/runtime-unoptimised/valor_runtime.js target/component-unoptimised/valor_component.js
   printf '\n// The SHA-256 of each runtime file (scripts/build.sh).\nself.valor_digests = Object.freeze({\n'
   for name in valor_runtime_bg.wasm valor_meter.wasm valor_js.wasm valor_component_bg.wasm; do
     printf "  '%s': 'sha256-%s',\n" "$name" "$(openssl dgst -sha256 -binary "target/runtime/$name" | base64 -w0)"
   done
-  printf '});\n'
-} >>target/runtime/valor_runtime.js
-cp npm/valor-worker.js target/runtime/
-runtime_files=(target/runtime/valor-worker.js target/runtime/valor_runtime.js target/runtime/valor_runtime_bg.wasm \
-  target/runtime/valor_meter.wasm target/runtime/valor_js.wasm target/runtime/valor_component.js \
-  target/runtime/valor_component_bg.wasm)
+  printf '});\n\n'
+  cat npm/valor-worker.js
+} >target/runtime/valor-worker.js.new
+# Replaced only if it changed, so that its time says when (the server embeds it: see below).
+cmp -s target/runtime/valor-worker.js.new target/runtime/valor-worker.js \
+  && rm target/runtime/valor-worker.js.new \
+  || mv target/runtime/valor-worker.js.new target/runtime/valor-worker.js
+runtime_files=(target/runtime/valor-worker.js target/runtime/valor_runtime_bg.wasm \
+  target/runtime/valor_meter.wasm target/runtime/valor_js.wasm target/runtime/valor_component_bg.wasm)
 # `valor` embeds the browser runtime (runtime-native/build.rs checks it is there); -p keeps the
 # files' times, so the server is rebuilt only when the runtime changed.
 mkdir -p runtime-native/assets/valor

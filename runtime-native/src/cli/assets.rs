@@ -21,15 +21,13 @@ macro_rules! asset {
 
 /// Every file, as an app serves them (and `npx valor-web init` lays them out): `sw.js` beside
 /// the manifest, the rest in `valor/`, the page module `page.js` included.
-pub const RUNTIME: [Asset; 9] = [
+pub const RUNTIME: [Asset; 7] = [
     asset!("sw.js"),
     asset!("valor/page.js"),
     asset!("valor/valor-worker.js"),
-    asset!("valor/valor_runtime.js"),
     asset!("valor/valor_runtime_bg.wasm"),
     asset!("valor/valor_meter.wasm"),
     asset!("valor/valor_js.wasm"),
-    asset!("valor/valor_component.js"),
     asset!("valor/valor_component_bg.wasm"),
 ];
 
@@ -38,7 +36,7 @@ pub fn script_engine() -> &'static [u8] {
     at("/valor/valor_js.wasm").map_or(&[], |engine| engine.bytes)
 }
 
-/// The file served at URL path `path` (e.g. `/valor/valor_runtime.js`).
+/// The file served at URL path `path` (e.g. `/valor/valor-worker.js`).
 pub fn at(path: &str) -> Option<&'static Asset> {
     let path = path.strip_prefix('/')?;
     RUNTIME.iter().find(|asset| asset.path == path)

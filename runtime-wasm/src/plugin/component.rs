@@ -1,7 +1,7 @@
 //! WASI 0.2 `wasi:http/proxy` components in the worker, run by the component host: the crate
-//! `valor-component`, built as a module of its own (`valor_component_bg.wasm`, whose glue
-//! `valor_component.js` the worker's script imports at its start, as service workers can only
-//! import then). The host's module is fetched and compiled the first time a manifest mounts a
+//! `valor-component`, built as a module of its own (`valor_component_bg.wasm`, whose glue is
+//! part of the worker's script, `valor-worker.js`, as service workers can only import scripts
+//! at their start). The host's module is fetched and compiled the first time a manifest mounts a
 //! component, so an app without components never downloads it.
 //!
 //! The runtime and the component host speak Valor's own encodings: a request as
@@ -104,8 +104,8 @@ async fn load(url: &str, cache: &str) -> Result<JsValue, String> {
         .ok()
         .and_then(|glue| glue.dyn_into::<Function>().ok())
         .ok_or_else(|| {
-            "the worker did not import valor_component.js, the component host's glue \
-             (valor-worker.js imports it beside the runtime's)"
+            "the worker's script did not define `valor_component`, the component host's glue \
+             (valor-worker.js, as scripts/build.sh makes it, carries it beside the runtime's)"
                 .to_owned()
         })?;
     let why = |e: &JsValue| format!("loading {url} failed: {}", sys::describe(e));

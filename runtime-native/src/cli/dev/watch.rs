@@ -122,7 +122,7 @@ mod tests {
         assert_eq!(at("web/index.html"), Change::Files);
         assert_eq!(at("web/plugins/app.wasm"), Change::None);
         assert_eq!(at("web/sw.js"), Change::None);
-        assert_eq!(at("web/valor/valor_runtime.js"), Change::None);
+        assert_eq!(at("web/valor/valor-worker.js"), Change::None);
         assert_eq!(at("target/release/x"), Change::None);
         assert_eq!(at("plugins/app/target/x"), Change::None);
     }
