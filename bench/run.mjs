@@ -121,10 +121,29 @@ const FIRST_VISIT_APP = { valor: 'valor-first', floor: 'floor', msw: 'msw' };
 async function firstVisit(scope) {
   const fresh = await browser.newContext();
   try {
-    return await visit(await fresh.newPage(), FIRST_VISIT_APP[scope], 'first visit');
+    const page = await fresh.newPage();
+    const times = await visit(page, FIRST_VISIT_APP[scope], 'first visit');
+    return scope === 'valor' ? { ...times, ...await firstVisitMarks(fresh, page) } : times;
   } finally {
     await fresh.close();
   }
+}
+// Where a first visit's time went in Valor's worker: its marks, in ms since the navigation
+// started (the worker's clock starts when the worker does).
+async function firstVisitMarks(context, page) {
+  const [worker] = context.serviceWorkers();
+  const { origin, marks } = await worker.evaluate(() => ({
+    origin: performance.timeOrigin,
+    marks: Object.fromEntries(performance.getEntriesByType('mark').map((m) => [m.name, m.startTime])),
+  }));
+  const shift = origin - await page.evaluate(() => performance.timeOrigin);
+  const at = (name) => marks[name] + shift;
+  return {
+    visitWorkerStarted: shift, visitScriptsImported: at('valor:scripts-imported'),
+    visitRuntimeLoaded: at('valor:runtime-loaded'), visitPluginsMounted: at('valor:plugins-mounted'),
+    visitRewriterWarmedUp: at('valor:valor_meter.wasm:warmed up'), visitHelloLoad: at('valor:hello:load'),
+    visitHelloMetered: at('valor:hello.wasm:metered'), visitHelloInstantiated: at('valor:hello:instantiated'),
+  };
 }
 // A return visit, the cold start a user meets: every worker stopped (as the browser stops idle
 // ones), the benchmark's page loaded again (its files from the HTTP cache, its worker already
@@ -324,6 +343,9 @@ function print(r) {
     const { valor, floor, msw } = r.firstStart;
     row('first visit (a fresh browser context), from navigation to the first answer: ms', f(valor.ms), f(floor.ms), f(floor.ms / valor.ms, 2), f(msw.ms), f(msw.ms / valor.ms, 2));
     row('… of which, until the worker is ready (registered, installed, in control; MSW: `start()` resolved): ms', f(valor.readyMs), f(floor.readyMs), '', f(msw.readyMs), '');
+    row('… Valor, since the navigation: worker started / scripts imported / runtime loaded / plugins mounted / rewriter warmed up (install) / hello: load starts / metered / instantiated, ms',
+      [valor.visitWorkerStarted, valor.visitScriptsImported, valor.visitRuntimeLoaded, valor.visitPluginsMounted, valor.visitRewriterWarmedUp,
+        valor.visitHelloLoad, valor.visitHelloMetered, valor.visitHelloInstantiated].map((x) => f(x)).join(' / '), '', '');
     row('cold start without kept rewritten modules (the rewriter loaded, hello rewritten): ms', f(valor.rewriteMs), f(floor.rewriteMs), f(floor.rewriteMs / valor.rewriteMs, 2));
     const c1 = r.firstStart.valor;
     row('… then hello: bytes read / SHA-256 / rewriter compiled / warmed up / metered / compiled / instantiated, ms',

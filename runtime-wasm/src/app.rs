@@ -262,7 +262,7 @@ impl Runtime {
             // app's first requests, whose modules it rewrites.
             if plugins.iter().any(|plugin| plugin.spec().fuel.is_some()) {
                 match offline::keep_offline(&cache, app.modules.rewriter_url()).await {
-                    Ok(_) => app.modules.preload_rewriter(),
+                    Ok(rewriter) => app.modules.preload_rewriter_from(rewriter.response),
                     Err(problem) => {
                         problems.push(&JsValue::from(problem));
                     }

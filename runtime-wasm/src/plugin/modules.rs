@@ -272,9 +272,10 @@ impl Modules {
         &self.cache
     }
 
-    /// Begins loading the module rewriter, if it is not loaded.
-    pub fn preload_rewriter(&self) {
-        self.rewriter.preload();
+    /// Begins loading the module rewriter from `response` (its module, kept), if it is not
+    /// loaded.
+    pub fn preload_rewriter_from(&self, response: web_sys::Response) {
+        self.rewriter.preload_from(response);
     }
 
     /// Where the module rewriter is (kept for offline starts with the plugins' modules).

@@ -93,6 +93,14 @@ impl Rewriter {
         wasm_bindgen_futures::spawn_local(self.module.making(|| self.load()).map(drop));
     }
 
+    /// As [`Rewriter::preload`], from `response`, its module's bytes already at hand (unread):
+    /// the install that kept it does not read it again.
+    pub fn preload_from(&self, response: web_sys::Response) {
+        let url = Rc::clone(&self.url);
+        let load = || async move { compile(&url, &response).await }.boxed_local();
+        wasm_bindgen_futures::spawn_local(self.module.making(load).map(drop));
+    }
+
     /// The compiled rewriter: loaded once however many plugins ask. A failure is not kept: the
     /// next plugin to need it loads it again.
     async fn module(&self) -> Result<WebAssembly::Module, String> {
@@ -129,7 +137,13 @@ async fn load(url: &str, cache: &str) -> Result<WebAssembly::Module, String> {
     if !response.ok() {
         return Err(format!("loading {url} answered {}", response.status()));
     }
-    let module = JsFuture::from(sys::compile_streaming(&response))
+    compile(url, &response).await
+}
+
+/// The rewriter from `response` (its module, from `url`), compiled and warmed up.
+async fn compile(url: &str, response: &web_sys::Response) -> Result<WebAssembly::Module, String> {
+    let why = |e: &wasm_bindgen::JsValue| format!("loading {url} failed: {}", sys::describe(e));
+    let module = JsFuture::from(sys::compile_streaming(response))
         .await
         .map_err(|e| why(&e))?;
     let module: WebAssembly::Module = module.unchecked_into();
