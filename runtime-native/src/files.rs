@@ -11,12 +11,13 @@ use bytes::Bytes;
 use futures::TryStreamExt;
 use http::{header, HeaderValue, Method, Response, StatusCode};
 use http_body_util::combinators::UnsyncBoxBody;
-use http_body_util::{BodyExt, Full, StreamBody};
+use http_body_util::{BodyExt, Either, Full, StreamBody};
 use percent_encoding::percent_decode_str;
 use std::path::{Component, Path, PathBuf};
 
-/// A response's body: bytes in memory, or a file read as it is sent.
-pub type Body = UnsyncBoxBody<Bytes, std::io::Error>;
+/// A response's body: bytes in memory (most answers: not boxed, nothing to allocate), or a
+/// stream (a file read as it is sent, a plugin's streamed answer), boxed.
+pub type Body = Either<Full<Bytes>, UnsyncBoxBody<Bytes, std::io::Error>>;
 
 /// The one hidden directory served: where sites publish `security.txt`, `assetlinks.json`...
 const WELL_KNOWN: &str = ".well-known";
@@ -128,7 +129,7 @@ pub async fn send(file: &Path, head: bool) -> std::io::Result<(u64, Body)> {
         true => full(Bytes::new()),
         false => {
             let chunks = tokio_util::io::ReaderStream::new(opened).map_ok(http_body::Frame::data);
-            BodyExt::boxed_unsync(StreamBody::new(chunks))
+            streamed(StreamBody::new(chunks))
         }
     };
     Ok((length, body))
@@ -136,9 +137,14 @@ pub async fn send(file: &Path, head: bool) -> std::io::Result<(u64, Body)> {
 
 /// A body of bytes in memory.
 pub fn full(bytes: impl Into<Bytes>) -> Body {
-    Full::new(bytes.into())
-        .map_err(|never| match never {})
-        .boxed_unsync()
+    Either::Left(Full::new(bytes.into()))
+}
+
+/// A body sent as `body` produces it.
+pub fn streamed(
+    body: impl http_body::Body<Data = Bytes, Error = std::io::Error> + Send + 'static,
+) -> Body {
+    Either::Right(body.boxed_unsync())
 }
 
 /// Tells browsers to take the content type as given: a file uploaded as `.txt` that looks

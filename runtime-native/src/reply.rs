@@ -6,7 +6,7 @@ use crate::files;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use http::header::{HeaderName, HeaderValue};
-use http_body_util::{BodyExt, StreamBody};
+use http_body_util::StreamBody;
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::task::Poll;
@@ -150,7 +150,7 @@ fn streamed(mut chunks: BoxStream<'static, Result<Chunk<Vec<u8>>, String>>) -> f
             Poll::Pending => Poll::Pending,
         }
     });
-    StreamBody::new(frames).boxed_unsync()
+    files::streamed(StreamBody::new(frames))
 }
 
 #[cfg(test)]

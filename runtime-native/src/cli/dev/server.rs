@@ -10,7 +10,7 @@ use super::state::State;
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{header, HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, StreamBody};
+use http_body_util::StreamBody;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
@@ -181,7 +181,7 @@ impl Server {
         let stream = retry
             .chain(updates)
             .map(|chunk| Ok::<_, std::io::Error>(hyper::body::Frame::data(chunk)));
-        let mut response = Response::new(BodyExt::boxed_unsync(StreamBody::new(stream)));
+        let mut response = Response::new(files::streamed(StreamBody::new(stream)));
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("text/event-stream"),
@@ -219,6 +219,7 @@ fn bytes(body: Vec<u8>, content_type: &'static str) -> Response<Body> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http_body_util::BodyExt;
 
     /// A dev server of a project with a page and a 1 TiB sparse file, listening on `address`.
     fn server(address: &str) -> (tempfile::TempDir, Server) {
