@@ -53,10 +53,10 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<O
         // The connection's own handle on the app, which its requests clone: a count only this
         // connection's thread writes, not one every thread's requests contend for.
         let app = Arc::new(Arc::clone(&app));
-        let service = service_fn(move |request| {
+        let service = service_fn(move |mut request| {
             let app = Arc::clone(&app);
             // Routed as a browser would have sent it: no `..` reaches the app.
-            let request = inbound::normalize(request);
+            inbound::normalize(&mut request);
             async move { Ok::<_, Infallible>(app.handle(peer, request).await) }
         });
         let connection =
