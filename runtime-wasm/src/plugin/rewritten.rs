@@ -69,20 +69,14 @@ pub async fn find(
     limits: Limits,
     wanted: impl FnOnce(&str) -> bool,
 ) -> Option<Kept> {
-    let source = |headers: &web_sys::Headers| headers.get(SOURCE_HEADER).ok().flatten();
-    let mut found = None;
-    let accepted = |headers: &web_sys::Headers| {
-        found = source(headers);
-        found.as_deref().is_some_and(wanted)
-    };
+    let made_from = |headers: &web_sys::Headers| headers.get(SOURCE_HEADER).ok().flatten();
+    let accepted = |headers: &web_sys::Headers| made_from(headers).is_some_and(|s| wanted(&s));
     let file = offline::kept_if(&cache_name(cache), &key(url, limits), accepted).await?;
-    Some(Kept {
-        file,
-        source: found?,
-    })
+    let source = made_from(&file.response.headers())?;
+    Some(Kept { file, source })
 }
 
-/// Keeps `rewritten`, made from the module at `url` of SHA-256 `source`, for later starts, in
+/// Keeps `body`, rewritten from the module at `url` of SHA-256 `source`, for later starts, in
 /// the background: it replaces the copy for the same limits, and the copies of `url`'s module
 /// by another version of the rewriting are removed (copies for other limits stay).
 pub fn keep(cache: &str, url: &str, source: &str, limits: Limits, body: js_sys::Uint8Array) {
