@@ -154,15 +154,9 @@ pub async fn keep_bytes(
 
 /// As [`keep`], in the background: a failure only makes a later start slower, and is logged.
 pub fn keep_later(cache: &str, url: &str, file: &File) {
-    let (cache, url) = (cache.to_owned(), url.to_owned());
-    let (bytes, digest, content_type) =
-        (file.bytes.clone(), file.digest.clone(), file.content_type());
+    let (cache, url, file) = (cache.to_owned(), url.to_owned(), file.clone());
     wasm_bindgen_futures::spawn_local(async move {
-        let with: Vec<_> = content_type
-            .iter()
-            .map(|t| ("content-type", t.as_str()))
-            .collect();
-        if let Err(why) = keep_bytes(&cache, &url, &bytes, &digest, &with).await {
+        if let Err(why) = keep(&cache, &url, &file).await {
             web_sys::console::warn_1(&format!("[valor] {why}").into());
         }
     });
